@@ -1,0 +1,25 @@
+#pragma once
+
+#include "core/error.h"
+#include "core/types.h"
+
+#include <QJsonObject>
+
+// The JSON shapes of shared/API.md, shared by the HTTP server, the remote client and stores.
+namespace holdfast::json {
+
+QJsonObject toJson(const Message &message);
+QJsonObject toJson(const SessionMeta &meta);                  // without "history"
+QJsonObject toJson(const SessionSnapshot &snapshot);          // with "history"
+QJsonObject toJson(const TurnRecord &turn);
+QJsonObject toJson(const Chunk &chunk);
+QJsonObject errorBody(const Error &error);                    // {"error":{"code","message"}}
+
+std::optional<Message> messageFromJson(const QJsonObject &object);
+std::optional<SessionMeta> sessionFromJson(const QJsonObject &object);
+std::optional<SessionSnapshot> snapshotFromJson(const QJsonObject &object);
+std::optional<TurnRecord> turnFromJson(const QJsonObject &object);
+std::optional<Chunk> chunkFromJson(const QJsonObject &object);
+std::optional<Error> errorFromJson(const QJsonObject &object); // from an errorBody
+
+} // namespace holdfast::json

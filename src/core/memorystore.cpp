@@ -1,0 +1,146 @@
+#include "core/memorystore.h"
+
+#include <algorithm>
+
+namespace holdfast {
+
+MemoryStore::MemoryStore(QObject *parent) : Store(parent) {}
+
+QCoro::Task<Status> MemoryStore::open()
+{
+    co_return Ok{};
+}
+
+QCoro::Task<Status> MemoryStore::createSession(SessionMeta meta)
+{
+    if (m_sessions.contains(meta.id))
+        co_return makeError(ErrorCode::Conflict, QStringLiteral("session '%1' already exists").arg(meta.id));
+    m_sessions.insert(meta.id, Data{meta, {}, {}, {}});
+    countRows(1);
+    co_return Ok{};
+}
+
+QCoro::Task<Result<std::optional<SessionMeta>>> MemoryStore::loadSession(QString id)
+{
+    auto it = m_sessions.constFind(id);
+    if (it == m_sessions.constEnd())
+        co_return std::optional<SessionMeta>{};
+    co_return std::optional<SessionMeta>{it->meta};
+}
+
+QCoro::Task<Status> MemoryStore::saveSessionMeta(SessionMeta meta)
+{
+    auto it = m_sessions.find(meta.id);
+    if (it == m_sessions.end())
+        co_return makeError(ErrorCode::NotFound, QStringLiteral("session '%1' does not exist").arg(meta.id));
+    it->meta = meta;
+    countRows(1);
+    co_return Ok{};
+}
+
+QCoro::Task<Status> MemoryStore::deleteSession(QString id)
+{
+    m_sessions.remove(id);
+    countRows(1);
+    co_return Ok{};
+}
+
+QCoro::Task<Result<SessionPage>> MemoryStore::listSessions(QString query, int limit, int offset)
+{
+    QList<SessionMeta> matches;
+    for (const Data &d : std::as_const(m_sessions)) {
+        bool match = query.isEmpty() || d.meta.title.contains(query, Qt::CaseInsensitive);
+        for (qsizetype i = 0; !match && i < d.messages.size(); ++i)
+            match = d.messages.at(i).content.contains(query, Qt::CaseInsensitive);
+        if (match)
+            matches.append(d.meta);
+    }
+    std::sort(matches.begin(), matches.end(), [](const SessionMeta &a, const SessionMeta &b) {
+        if (a.updatedAt != b.updatedAt)
+            return a.updatedAt > b.updatedAt;
+        return a.id < b.id;
+    });
+    SessionPage page;
+    page.total = matches.size();
+    page.sessions = matches.mid(offset, limit);
+    co_return page;
+}
+
+QCoro::Task<Result<QList<Message>>> MemoryStore::loadMessages(QString id, qint64 from, qint64 to)
+{
+    auto it = m_sessions.constFind(id);
+    if (it == m_sessions.constEnd())
+        co_return QList<Message>{};
+    from = std::max<qint64>(0, from);
+    to = std::min<qint64>(to, it->messages.size());
+    co_return it->messages.mid(from, std::max<qint64>(0, to - from));
+}
+
+QCoro::Task<Status> MemoryStore::beginTurn(SessionMeta meta, Message prompt, TurnRecord turn)
+{
+    auto it = m_sessions.find(meta.id);
+    if (it == m_sessions.end())
+        co_return makeError(ErrorCode::NotFound, QStringLiteral("session '%1' does not exist").arg(meta.id));
+    it->meta = meta;
+    it->messages.append(prompt);
+    it->turns.insert(turn.id, turn);
+    countRows(3);
+    co_return Ok{};
+}
+
+QCoro::Task<Status> MemoryStore::appendChunks(QString sid, int tid, QList<Chunk> chunks)
+{
+    auto it = m_sessions.find(sid);
+    if (it == m_sessions.end() || !it->turns.contains(tid))
+        co_return makeError(ErrorCode::NotFound, QStringLiteral("turn %1 of '%2' does not exist").arg(tid).arg(sid));
+    QList<Chunk> &stored = it->chunks[tid];
+    stored.append(chunks);
+    it->turns[tid].chunks = stored.size();
+    countRows(chunks.size() + 1);
+    co_return Ok{};
+}
+
+QCoro::Task<Status> MemoryStore::finishTurn(SessionMeta meta, std::optional<Message> answer,
+                                            TurnRecord turn)
+{
+    auto it = m_sessions.find(meta.id);
+    if (it == m_sessions.end())
+        co_return makeError(ErrorCode::NotFound, QStringLiteral("session '%1' does not exist").arg(meta.id));
+    it->meta = meta;
+    if (answer)
+        it->messages.append(*answer);
+    it->turns.insert(turn.id, turn);
+    countRows(answer ? 3 : 2);
+    co_return Ok{};
+}
+
+QCoro::Task<Result<std::optional<TurnRecord>>> MemoryStore::loadTurn(QString sid, int tid)
+{
+    auto it = m_sessions.constFind(sid);
+    if (it == m_sessions.constEnd() || !it->turns.contains(tid))
+        co_return std::optional<TurnRecord>{};
+    co_return std::optional<TurnRecord>{it->turns.value(tid)};
+}
+
+QCoro::Task<Result<QList<Chunk>>> MemoryStore::loadChunks(QString sid, int tid, int from, int limit)
+{
+    auto it = m_sessions.constFind(sid);
+    if (it == m_sessions.constEnd())
+        co_return QList<Chunk>{};
+    const QList<Chunk> stored = it->chunks.value(tid);
+    co_return stored.mid(std::max(0, from), limit);
+}
+
+QCoro::Task<Result<QList<TurnRecord>>> MemoryStore::unfinishedTurns()
+{
+    QList<TurnRecord> result;
+    for (const Data &d : std::as_const(m_sessions)) {
+        for (const TurnRecord &t : d.turns) {
+            if (!t.ended())
+                result.append(t);
+        }
+    }
+    co_return result;
+}
+
+} // namespace holdfast

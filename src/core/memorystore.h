@@ -1,0 +1,48 @@
+#pragma once
+
+#include "core/store.h"
+
+#include <QHash>
+#include <QMap>
+
+namespace holdfast {
+
+// Keeps everything in this process: for tests and throwaway runs ("memory:").
+class MemoryStore final : public Store
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MemoryStore)
+public:
+    explicit MemoryStore(QObject *parent = nullptr);
+
+    QCoro::Task<Status> open() override;
+    QString describe() const override { return QStringLiteral("memory:"); }
+
+    QCoro::Task<Status> createSession(SessionMeta meta) override;
+    QCoro::Task<Result<std::optional<SessionMeta>>> loadSession(QString id) override;
+    QCoro::Task<Status> saveSessionMeta(SessionMeta meta) override;
+    QCoro::Task<Status> deleteSession(QString id) override;
+    QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset) override;
+    QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from, qint64 to) override;
+
+    QCoro::Task<Status> beginTurn(SessionMeta meta, Message prompt, TurnRecord turn) override;
+    QCoro::Task<Status> appendChunks(QString sid, int tid, QList<Chunk> chunks) override;
+    QCoro::Task<Status> finishTurn(SessionMeta meta, std::optional<Message> answer,
+                                   TurnRecord turn) override;
+    QCoro::Task<Result<std::optional<TurnRecord>>> loadTurn(QString sid, int tid) override;
+    QCoro::Task<Result<QList<Chunk>>> loadChunks(QString sid, int tid, int from,
+                                                 int limit) override;
+    QCoro::Task<Result<QList<TurnRecord>>> unfinishedTurns() override;
+
+private:
+    struct Data
+    {
+        SessionMeta meta;
+        QList<Message> messages;
+        QMap<int, TurnRecord> turns;
+        QHash<int, QList<Chunk>> chunks;
+    };
+    QHash<QString, Data> m_sessions;
+};
+
+} // namespace holdfast

@@ -1,0 +1,88 @@
+#pragma once
+
+#include "core/error.h"
+#include "core/types.h"
+
+#include <QCoroTask>
+#include <QObject>
+#include <QStringList>
+
+#include <memory>
+#include <optional>
+
+namespace holdfast {
+
+struct ChatMessage
+{
+    QString role; // "system" | "user" | "assistant"
+    QString content;
+};
+
+// What goes to a model: the system prompt first (if any), then the conversation oldest first,
+// the new prompt last.
+struct ProviderRequest
+{
+    QString model; // the provider's own model name (without "provider/")
+    QList<ChatMessage> messages;
+    TurnOptions options;
+};
+
+// One generation. Subclasses push() chunks and finish()/fail() as the model answers;
+// consumers co_await next(). Destroying or cancelling the stream stops the generation.
+class ProviderStream : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProviderStream)
+public:
+    explicit ProviderStream(QObject *parent = nullptr) : QObject(parent) {}
+    ~ProviderStream() override = default;
+
+    // Waits for at least one chunk and returns every chunk available now;
+    // an empty list means the stream has ended (see error()).
+    QCoro::Task<QStringList> next();
+
+    // Stops the generation at once (aborts the upstream request); next() then returns {}.
+    void cancel();
+
+    bool ended() const { return m_ended; }
+    bool cancelled() const { return m_cancelled; }
+    const std::optional<Error> &error() const { return m_error; }
+
+Q_SIGNALS:
+    void changed(); // a chunk arrived or the stream ended
+
+protected:
+    void push(const QString &text);
+    void finish();
+    void fail(Error error);
+    virtual void abort() {} // called once by cancel(): stop upstream work
+
+private:
+    QStringList m_queue;
+    bool m_ended = false;
+    bool m_cancelled = false;
+    std::optional<Error> m_error;
+};
+
+struct ModelInfo
+{
+    QString id;      // as clients name it: "demo", "ollama/llama3", ...
+    QString ownedBy; // the provider's name
+};
+
+class Provider : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Provider)
+public:
+    explicit Provider(QObject *parent = nullptr) : QObject(parent) {}
+    ~Provider() override = default;
+
+    virtual QString name() const = 0;          // "demo", "openai", "ollama" or a configured name
+    virtual QString defaultModel() const = 0;  // model name used when a session names the provider only
+    virtual QCoro::Task<Result<QStringList>> models() = 0;
+    // Starts a generation; the stream is owned by the caller.
+    virtual std::unique_ptr<ProviderStream> start(const ProviderRequest &request) = 0;
+};
+
+} // namespace holdfast

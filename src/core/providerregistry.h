@@ -1,0 +1,47 @@
+#pragma once
+
+#include "core/provider.h"
+
+#include <QList>
+
+namespace holdfast {
+
+// The configured providers, and which one a session's `model` names:
+// "provider/model", a provider's name alone (its default model), or a model name that only one
+// provider lists.
+class ProviderRegistry final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProviderRegistry)
+public:
+    explicit ProviderRegistry(QObject *parent = nullptr);
+
+    // Takes ownership. `models` are the model names this provider is known to serve.
+    void add(Provider *provider, QStringList models);
+    Provider *provider(const QString &name) const;
+    QList<Provider *> providers() const;
+
+    QString defaultModel() const { return m_defaultModel; }
+    void setDefaultModel(const QString &model) { m_defaultModel = model; }
+
+    struct Resolved
+    {
+        Provider *provider = nullptr;
+        QString model; // the provider's own model name
+    };
+    Result<Resolved> resolve(const QString &model) const;
+
+    // Every model, as clients name them ("demo", "openai/gpt-4o-mini", ...).
+    QList<ModelInfo> models() const;
+
+private:
+    struct Entry
+    {
+        Provider *provider;
+        QStringList models;
+    };
+    QList<Entry> m_entries;
+    QString m_defaultModel = QStringLiteral("demo");
+};
+
+} // namespace holdfast

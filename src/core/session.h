@@ -1,0 +1,82 @@
+#pragma once
+
+#include "core/types.h"
+
+#include <QObject>
+
+#include <list>
+
+namespace holdfast {
+
+class SessionService;
+class Turn;
+
+// A loaded session: its metadata and a window of its newest messages. Owned by SessionService.
+// While it has a Turn child, or is pinned by an operation in flight (a save, a load), it is
+// never unloaded: that is how an answer always reaches the store.
+class Session final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Session)
+public:
+    Session(SessionMeta meta, QList<Message> window, int cacheLimit, QObject *parent);
+    ~Session() override;
+
+    const QString &id() const { return m_meta.id; }
+    const SessionMeta &meta() const { return m_meta; }
+    void setMeta(const SessionMeta &meta) { m_meta = meta; }
+
+    // The newest cached messages, oldest first (at most the cache limit, unless a turn runs).
+    const QList<Message> &cachedHistory() const { return m_history; }
+    // True when the cache holds the newest `count` messages (or every message there is).
+    bool cacheCovers(qint64 count) const;
+    void replaceCache(QList<Message> window);
+    void appendMessage(const Message &message);
+
+    // Messages handed to the store whose save has not completed yet (the gist's `uncached`).
+    int uncached() const { return m_uncached; }
+    void beginSave(int messages) { m_uncached += messages; ++m_pins; }
+    void endSave(int messages);
+
+    Turn *activeTurn() const { return m_turn; }
+    void setActiveTurn(Turn *turn);
+    bool starting() const { return m_starting; }
+    void setStarting(bool starting) { m_starting = starting; }
+
+    void pin() { ++m_pins; }
+    void unpin();
+    // A busy session holds work that is not saved yet: it must stay in memory.
+    bool busy() const { return m_turn != nullptr || m_pins > 0 || m_starting; }
+
+    // Position in the service's LRU list.
+    std::list<Session *>::iterator lruPosition;
+
+Q_SIGNALS:
+    void becameIdle(Session *session);
+
+private:
+    void trimCache();
+
+    SessionMeta m_meta;
+    QList<Message> m_history;
+    int m_cacheLimit;
+    int m_uncached = 0;
+    int m_pins = 0;
+    bool m_starting = false;
+    Turn *m_turn = nullptr;
+};
+
+// Keeps a session in memory for the scope of an operation that awaits.
+class SessionPin
+{
+public:
+    explicit SessionPin(Session *session) : m_session(session) { m_session->pin(); }
+    ~SessionPin() { m_session->unpin(); }
+    SessionPin(const SessionPin &) = delete;
+    SessionPin &operator=(const SessionPin &) = delete;
+
+private:
+    Session *m_session;
+};
+
+} // namespace holdfast

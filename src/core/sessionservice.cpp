@@ -1,0 +1,606 @@
+#include "core/sessionservice.h"
+
+#include "core/logging.h"
+#include "core/session.h"
+#include "core/store.h"
+#include "core/turn.h"
+#include "core/waiter.h"
+
+#include <QCoroSignal>
+#include <QCoroTimer>
+#include <QElapsedTimer>
+#include <QPointer>
+#include <QRegularExpression>
+#include <QUuid>
+
+#include <chrono>
+
+namespace holdfast {
+
+using namespace std::chrono_literals;
+
+namespace {
+constexpr int kMaxWindow = 1000;
+constexpr int kMaxChunksPerPage = 1000;
+constexpr int kMaxWaitMs = 30000;
+
+Error notFound(const QString &sid)
+{
+    return makeError(ErrorCode::NotFound, QStringLiteral("session '%1' does not exist").arg(sid));
+}
+
+Error turnNotFound(const QString &sid, int tid)
+{
+    return makeError(ErrorCode::NotFound,
+                     QStringLiteral("turn %1 of session '%2' does not exist").arg(tid).arg(sid));
+}
+
+Error badId(const QString &sid)
+{
+    return makeError(ErrorCode::BadRequest,
+                     QStringLiteral("invalid session id '%1': it must match ^[A-Za-z0-9_-]{1,64}$")
+                         .arg(sid.left(80)));
+}
+} // namespace
+
+SessionService::SessionService(Store *store, ProviderRegistry *providers, ServiceConfig config,
+                               QObject *parent)
+    : QObject(parent), m_store(store), m_providers(providers), m_config(config)
+{
+    connect(m_store, &Store::cancelRequested, this, [this](const QString &sid, int tid) {
+        if (Turn *t = liveTurn(sid, tid))
+            t->cancel(TurnRecord::State::Cancelled);
+    });
+}
+
+SessionService::~SessionService()
+{
+    // Whoever destroys the service should have awaited shutdown(); a session still busy here
+    // would lose its answer, so say it loudly.
+    for (Session *s : std::as_const(m_sessions)) {
+        if (s->busy())
+            qCCritical(lcCore) << "session" << s->id() << "destroyed while busy";
+    }
+}
+
+bool SessionService::isValidSessionId(const QString &sid)
+{
+    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
+    return re.match(sid).hasMatch();
+}
+
+QCoro::Task<Status> SessionService::start()
+{
+    const Status opened = co_await m_store->open();
+    if (!opened)
+        co_return opened;
+    const auto unfinished = co_await m_store->unfinishedTurns();
+    if (!unfinished)
+        co_return unfinished.error();
+    for (const TurnRecord &t : *unfinished) {
+        const Status recovered = co_await recover(t);
+        if (!recovered)
+            co_return recovered;
+    }
+    if (!unfinished->isEmpty())
+        qCInfo(lcCore) << "recovered" << unfinished->size() << "interrupted turn(s)";
+    co_return Ok{};
+}
+
+QCoro::Task<Status> SessionService::recover(TurnRecord turn)
+{
+    const auto meta = co_await m_store->loadSession(turn.session);
+    if (!meta)
+        co_return meta.error();
+    if (!*meta)
+        co_return Ok{}; // the session is gone: nothing to recover
+    QString text;
+    int count = 0;
+    while (true) {
+        const auto chunks = co_await m_store->loadChunks(turn.session, turn.id, count, 1000);
+        if (!chunks)
+            co_return chunks.error();
+        for (const Chunk &c : *chunks)
+            text += c.text;
+        count += int(chunks->size());
+        if (chunks->size() < 1000)
+            break;
+    }
+    SessionMeta m = **meta;
+    Message answer;
+    answer.index = m.total;
+    answer.role = QStringLiteral("assistant");
+    answer.content = text;
+    answer.turn = turn.id;
+    answer.state = Message::State::Interrupted;
+    answer.createdAt = QDateTime::currentDateTimeUtc();
+    m.total += 1;
+    if (m.activeTurn == turn.id)
+        m.activeTurn = 0;
+    m.updatedAt = answer.createdAt;
+    turn.state = TurnRecord::State::Interrupted;
+    turn.chunks = count;
+    turn.responseIndex = answer.index;
+    turn.finishedAt = answer.createdAt;
+    qCInfo(lcCore) << "turn" << turn.id << "of session" << turn.session
+                   << "was cut off by a crash: saved as interrupted with" << count << "chunk(s)";
+    co_return co_await m_store->finishTurn(m, answer, turn);
+}
+
+QCoro::Task<> SessionService::shutdown()
+{
+    m_stopping = true;
+    QList<QPointer<Turn>> turns;
+    for (Session *s : std::as_const(m_sessions)) {
+        if (Turn *t = s->activeTurn())
+            turns.append(t);
+    }
+    for (const QPointer<Turn> &t : turns) {
+        if (t)
+            t->cancel(TurnRecord::State::Interrupted);
+    }
+    QElapsedTimer clock;
+    clock.start();
+    while (activeTurnCount() > 0 || std::any_of(m_sessions.cbegin(), m_sessions.cend(),
+                                                [](Session *s) { return s->busy(); })) {
+        if (clock.elapsed() > m_config.shutdownTimeoutMs) {
+            for (const QPointer<Turn> &t : turns) {
+                if (t)
+                    t->stopRetrying();
+            }
+        }
+        if (clock.elapsed() > 2 * m_config.shutdownTimeoutMs) {
+            qCCritical(lcCore) << "shutdown: gave up waiting for" << activeTurnCount()
+                               << "turn(s) to save";
+            break;
+        }
+        co_await QCoro::sleepFor(10ms);
+    }
+}
+
+int SessionService::activeTurnCount() const
+{
+    int n = 0;
+    for (Session *s : std::as_const(m_sessions))
+        n += s->activeTurn() ? 1 : 0;
+    return n;
+}
+
+Turn *SessionService::liveTurn(const QString &sid, int tid) const
+{
+    Session *s = m_sessions.value(sid);
+    if (!s || !s->activeTurn() || s->activeTurn()->record().id != tid)
+        return nullptr;
+    return s->activeTurn();
+}
+
+void SessionService::touch(Session *session)
+{
+    m_lru.splice(m_lru.begin(), m_lru, session->lruPosition);
+}
+
+void SessionService::evictIdle()
+{
+    auto it = m_lru.end();
+    while (qsizetype(m_sessions.size()) > m_config.maxLoadedSessions && it != m_lru.begin()) {
+        --it;
+        Session *s = *it;
+        if (s->busy())
+            continue;
+        it = m_lru.erase(it);
+        m_sessions.remove(s->id());
+        delete s;
+    }
+}
+
+void SessionService::unload(Session *session)
+{
+    Q_ASSERT(!session->busy());
+    m_lru.erase(session->lruPosition);
+    m_sessions.remove(session->id());
+    delete session;
+}
+
+QCoro::Task<Result<Session *>> SessionService::acquire(QString sid)
+{
+    if (!isValidSessionId(sid))
+        co_return badId(sid);
+    if (Session *s = m_sessions.value(sid)) {
+        if (m_store->isShared() && !s->busy()) {
+            // Another instance may have changed it: read the metadata again.
+            SessionPin pin(s);
+            const auto meta = co_await m_store->loadSession(sid);
+            if (!meta)
+                co_return meta.error();
+            if (!*meta) {
+                co_return notFound(sid);
+            }
+            if ((*meta)->total != s->meta().total)
+                s->replaceCache({});
+            s->setMeta(**meta);
+        }
+        touch(s);
+        co_return s;
+    }
+    const auto meta = co_await m_store->loadSession(sid);
+    if (!meta)
+        co_return meta.error();
+    if (!*meta)
+        co_return notFound(sid);
+    const qint64 total = (*meta)->total;
+    const auto window =
+        co_await m_store->loadMessages(sid, std::max<qint64>(0, total - m_config.cacheMessages), total);
+    if (!window)
+        co_return window.error();
+    if (Session *s = m_sessions.value(sid)) { // loaded by someone else meanwhile
+        touch(s);
+        co_return s;
+    }
+    auto *s = new Session(**meta, *window, m_config.cacheMessages, this);
+    m_sessions.insert(sid, s);
+    m_lru.push_front(s);
+    s->lruPosition = m_lru.begin();
+    connect(s, &Session::becameIdle, this, [this] { evictIdle(); }, Qt::QueuedConnection);
+    s->pin(); // not evicted by the eviction below
+    evictIdle();
+    s->unpin();
+    co_return s;
+}
+
+QCoro::Task<Result<SessionPage>> SessionService::listSessions(QString query, int limit, int offset)
+{
+    if (limit < 0 || offset < 0)
+        co_return makeError(ErrorCode::BadRequest, QStringLiteral("limit and offset must be >= 0"));
+    co_return co_await m_store->listSessions(query, limit, offset);
+}
+
+QCoro::Task<Result<SessionSnapshot>> SessionService::createSession(CreateSessionParams params)
+{
+    if (m_stopping)
+        co_return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
+    SessionMeta meta;
+    meta.id = params.id.isEmpty() ? QUuid::createUuid().toString(QUuid::Id128) : params.id;
+    if (!isValidSessionId(meta.id))
+        co_return badId(meta.id);
+    if (params.title)
+        meta.title = *params.title;
+    if (params.system)
+        meta.system = *params.system;
+    meta.model = params.model && !params.model->isEmpty() ? *params.model
+                                                          : m_providers->defaultModel();
+    if (auto resolved = m_providers->resolve(meta.model); !resolved)
+        co_return resolved.error();
+    meta.createdAt = meta.updatedAt = QDateTime::currentDateTimeUtc();
+    const Status created = co_await m_store->createSession(meta);
+    if (!created)
+        co_return created.error();
+    Q_EMIT sessionChanged(meta);
+    co_return SessionSnapshot{meta, {}};
+}
+
+QCoro::Task<Result<SessionSnapshot>> SessionService::session(QString sid, int window)
+{
+    if (window < 0 || window > kMaxWindow)
+        co_return makeError(ErrorCode::BadRequest,
+                            QStringLiteral("window must be between 0 and %1").arg(kMaxWindow));
+    const auto acquired = co_await acquire(sid);
+    if (!acquired)
+        co_return acquired.error();
+    Session *s = *acquired;
+    if (s->cacheCovers(window)) {
+        const QList<Message> &h = s->cachedHistory();
+        co_return SessionSnapshot{s->meta(), h.mid(std::max<qsizetype>(0, h.size() - window))};
+    }
+    SessionPin pin(s);
+    const SessionMeta meta = s->meta();
+    const auto messages =
+        co_await m_store->loadMessages(sid, std::max<qint64>(0, meta.total - window), meta.total);
+    if (!messages)
+        co_return messages.error();
+    co_return SessionSnapshot{meta, *messages};
+}
+
+QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
+                                                                  PatchSessionParams params)
+{
+    const auto acquired = co_await acquire(sid);
+    if (!acquired)
+        co_return acquired.error();
+    Session *s = *acquired;
+    SessionMeta meta = s->meta();
+    if (params.title)
+        meta.title = *params.title;
+    if (params.system)
+        meta.system = *params.system;
+    if (params.model) {
+        if (params.model->isEmpty())
+            co_return makeError(ErrorCode::Invalid, QStringLiteral("model must not be empty"));
+        if (auto resolved = m_providers->resolve(*params.model); !resolved)
+            co_return resolved.error();
+        meta.model = *params.model;
+    }
+    meta.updatedAt = QDateTime::currentDateTimeUtc();
+    SessionPin pin(s);
+    // Other fields may move while we save (a turn ending): only write what the PATCH owns.
+    SessionMeta current = s->meta();
+    current.title = meta.title;
+    current.system = meta.system;
+    current.model = meta.model;
+    current.updatedAt = meta.updatedAt;
+    const SessionMeta before = s->meta();
+    s->setMeta(current);
+    const Status saved = co_await m_store->saveSessionMeta(current);
+    if (!saved) {
+        SessionMeta restored = s->meta();
+        restored.title = before.title;
+        restored.system = before.system;
+        restored.model = before.model;
+        s->setMeta(restored);
+        co_return saved.error();
+    }
+    Q_EMIT sessionChanged(s->meta());
+    const QList<Message> &h = s->cachedHistory();
+    co_return SessionSnapshot{s->meta(), h.mid(std::max<qsizetype>(0, h.size() - 30))};
+}
+
+QCoro::Task<Status> SessionService::deleteSession(QString sid)
+{
+    const auto acquired = co_await acquire(sid);
+    if (!acquired)
+        co_return acquired.error();
+    QPointer<Session> s = *acquired;
+    if (Turn *t = s->activeTurn()) {
+        const int tid = t->record().id;
+        t->cancel(TurnRecord::State::Cancelled);
+        co_await waitForTurn(sid, tid, 2 * m_config.shutdownTimeoutMs);
+    }
+    if (s) {
+        s->pin();
+        const Status deleted = co_await m_store->deleteSession(sid);
+        s->unpin();
+        if (!deleted)
+            co_return deleted;
+        if (s && !s->busy())
+            unload(s);
+    } else {
+        const Status deleted = co_await m_store->deleteSession(sid);
+        if (!deleted)
+            co_return deleted;
+    }
+    Q_EMIT sessionDeleted(sid);
+    co_return Ok{};
+}
+
+QCoro::Task<Result<MessagePage>> SessionService::messages(QString sid, qint64 before, int limit)
+{
+    if (limit < 1 || limit > 200)
+        co_return makeError(ErrorCode::BadRequest, QStringLiteral("limit must be between 1 and 200"));
+    const auto acquired = co_await acquire(sid);
+    if (!acquired)
+        co_return acquired.error();
+    const qint64 total = (*acquired)->meta().total;
+    if (before < 0 || before > total)
+        before = total;
+    const auto messages =
+        co_await m_store->loadMessages(sid, std::max<qint64>(0, before - limit), before);
+    if (!messages)
+        co_return messages.error();
+    co_return MessagePage{*messages, total};
+}
+
+QCoro::Task<Result<QList<ChatMessage>>> SessionService::context(Session *session)
+{
+    const SessionMeta meta = session->meta();
+    const qint64 wanted = std::min<qint64>(meta.total, m_config.contextMessages);
+    QList<Message> history;
+    if (session->cacheCovers(wanted)) {
+        history = session->cachedHistory();
+    } else {
+        auto loaded = co_await m_store->loadMessages(meta.id, meta.total - wanted, meta.total);
+        if (!loaded)
+            co_return loaded.error();
+        history = *loaded;
+    }
+    history = history.mid(std::max<qsizetype>(0, history.size() - wanted));
+    QList<ChatMessage> messages;
+    if (!meta.system.isEmpty())
+        messages.append(ChatMessage{QStringLiteral("system"), meta.system});
+    for (const Message &m : std::as_const(history)) {
+        if (m.state == Message::State::Error)
+            continue;
+        messages.append(ChatMessage{m.role, m.content});
+    }
+    co_return messages;
+}
+
+QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurnParams params)
+{
+    if (!isValidSessionId(sid))
+        co_return badId(sid);
+    if (params.prompt.trimmed().isEmpty())
+        co_return makeError(ErrorCode::Invalid, QStringLiteral("the prompt is empty"));
+    const qint64 bytes = params.prompt.toUtf8().size();
+    if (bytes > m_config.maxPromptBytes)
+        co_return makeError(ErrorCode::Invalid,
+                            QStringLiteral("the prompt is %1 bytes long; the limit is %2 bytes")
+                                .arg(bytes)
+                                .arg(m_config.maxPromptBytes));
+    if (m_stopping)
+        co_return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
+    const auto acquired = co_await acquire(sid);
+    if (!acquired)
+        co_return acquired.error();
+    Session *s = *acquired;
+    if (s->activeTurn() || s->starting()) {
+        co_return makeError(ErrorCode::Conflict,
+                            QStringLiteral("session '%1' already has an active turn (%2)")
+                                .arg(sid)
+                                .arg(s->activeTurn() ? s->activeTurn()->record().id
+                                                     : s->meta().lastTurn + 1));
+    }
+    const QString model = params.model && !params.model->isEmpty() ? *params.model : s->meta().model;
+    const auto resolved = m_providers->resolve(model);
+    if (!resolved)
+        co_return resolved.error();
+
+    s->setStarting(true);
+    auto history = co_await context(s);
+    if (!history) {
+        s->setStarting(false);
+        co_return history.error();
+    }
+
+    SessionMeta meta = s->meta();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    Message prompt;
+    prompt.index = meta.total;
+    prompt.role = QStringLiteral("user");
+    prompt.content = params.prompt;
+    prompt.createdAt = now;
+    TurnRecord record;
+    record.id = meta.lastTurn + 1;
+    record.session = sid;
+    record.state = TurnRecord::State::Streaming;
+    record.promptIndex = prompt.index;
+    record.model = model;
+    record.createdAt = now;
+    prompt.turn = record.id;
+    meta.total += 1;
+    meta.lastTurn = record.id;
+    meta.activeTurn = record.id;
+    meta.updatedAt = now;
+
+    s->beginSave(1);
+    const Status stored = co_await m_store->beginTurn(meta, prompt, record);
+    s->endSave(1);
+    s->setStarting(false);
+    if (!stored)
+        co_return stored.error();
+    if (m_stopping) {
+        // Shutdown began while the prompt was being stored: the turn ends interrupted at once.
+    }
+
+    SessionMeta current = s->meta();
+    current.total = meta.total;
+    current.lastTurn = meta.lastTurn;
+    current.activeTurn = meta.activeTurn;
+    current.updatedAt = meta.updatedAt;
+    s->setMeta(current);
+    s->appendMessage(prompt);
+
+    ProviderRequest request;
+    request.model = resolved->model;
+    request.messages = *history;
+    request.messages.append(ChatMessage{QStringLiteral("user"), params.prompt});
+    request.options = params.options;
+    auto *turn = new Turn(record, resolved->provider->start(request), m_store, s);
+    s->setActiveTurn(turn);
+    connect(turn, &Turn::chunkReady, this, [this, sid, tid = record.id](int seq, const QString &t) {
+        Q_EMIT chunkReady(sid, tid, seq, t);
+    });
+    connect(turn, &Turn::finished, this, [this, sid](const TurnRecord &r) {
+        Q_EMIT turnFinished(r);
+        if (Session *session = m_sessions.value(sid))
+            Q_EMIT sessionChanged(session->meta());
+    });
+    Q_EMIT turnStarted(record);
+    Q_EMIT sessionChanged(current);
+    turn->start();
+    if (m_stopping)
+        turn->cancel(TurnRecord::State::Interrupted);
+    co_return record;
+}
+
+QCoro::Task<Result<TurnRecord>> SessionService::turn(QString sid, int tid)
+{
+    if (!isValidSessionId(sid))
+        co_return badId(sid);
+    if (Turn *t = liveTurn(sid, tid))
+        co_return t->record();
+    const auto acquired = co_await acquire(sid);
+    if (!acquired)
+        co_return acquired.error();
+    if (Turn *t = liveTurn(sid, tid))
+        co_return t->record();
+    const auto record = co_await m_store->loadTurn(sid, tid);
+    if (!record)
+        co_return record.error();
+    if (!*record)
+        co_return turnNotFound(sid, tid);
+    co_return **record;
+}
+
+QCoro::Task<Result<ChunkPage>> SessionService::chunks(QString sid, int tid, int from, int waitMs)
+{
+    if (from < 0)
+        co_return makeError(ErrorCode::BadRequest, QStringLiteral("from must be >= 0"));
+    waitMs = std::clamp(waitMs, 0, kMaxWaitMs);
+    QElapsedTimer clock;
+    clock.start();
+    while (true) {
+        const int remaining = waitMs - int(clock.elapsed());
+        if (Turn *t = liveTurn(sid, tid)) {
+            if (t->chunkCount() > from || remaining <= 0) {
+                ChunkPage page;
+                page.chunks = t->chunks(from, kMaxChunksPerPage);
+                page.next = page.chunks.isEmpty() ? from : page.chunks.last().seq + 1;
+                page.state = t->record().state;
+                page.done = false;
+                co_return page;
+            }
+            Waiter waiter;
+            t->addWaiter(&waiter);
+            co_await qCoro(&waiter, &Waiter::fired, std::chrono::milliseconds(remaining));
+            continue;
+        }
+        const auto record = co_await turn(sid, tid);
+        if (!record)
+            co_return record.error();
+        if (liveTurn(sid, tid))
+            continue; // started meanwhile (shared store)
+        const auto stored = co_await m_store->loadChunks(sid, tid, from, kMaxChunksPerPage);
+        if (!stored)
+            co_return stored.error();
+        ChunkPage page;
+        page.chunks = *stored;
+        page.next = page.chunks.isEmpty() ? from : page.chunks.last().seq + 1;
+        page.state = record->state;
+        page.done = record->ended() && page.next >= record->chunks;
+        const int left = waitMs - int(clock.elapsed());
+        if (!page.chunks.isEmpty() || record->ended() || left <= 0)
+            co_return page;
+        // Generated by another instance sharing the store: poll it.
+        co_await QCoro::sleepFor(std::chrono::milliseconds(std::min(left, 50)));
+    }
+}
+
+QCoro::Task<Result<TurnRecord>> SessionService::waitForTurn(QString sid, int tid, int timeoutMs)
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (Turn *t = liveTurn(sid, tid)) {
+        const int remaining = timeoutMs - int(clock.elapsed());
+        if (remaining <= 0)
+            co_return t->record();
+        Waiter waiter;
+        t->addWaiter(&waiter);
+        co_await qCoro(&waiter, &Waiter::fired, std::chrono::milliseconds(remaining));
+    }
+    co_return co_await turn(sid, tid);
+}
+
+QCoro::Task<Result<TurnRecord>> SessionService::cancelTurn(QString sid, int tid)
+{
+    const auto current = co_await turn(sid, tid);
+    if (!current)
+        co_return current.error();
+    if (current->ended())
+        co_return *current;
+    if (Turn *t = liveTurn(sid, tid)) {
+        t->cancel(TurnRecord::State::Cancelled);
+        co_return co_await waitForTurn(sid, tid, m_config.shutdownTimeoutMs);
+    }
+    co_return *current;
+}
+
+} // namespace holdfast

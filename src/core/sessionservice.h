@@ -1,0 +1,121 @@
+#pragma once
+
+#include "core/error.h"
+#include "core/providerregistry.h"
+#include "core/types.h"
+
+#include <QCoroTask>
+#include <QHash>
+#include <QObject>
+
+#include <list>
+#include <optional>
+
+namespace holdfast {
+
+class Session;
+class Store;
+class Turn;
+
+struct ServiceConfig
+{
+    int maxLoadedSessions = 256;  // idle sessions past this bound are unloaded, least recent first
+    int cacheMessages = 30;       // newest messages kept in memory per loaded session
+    int contextMessages = 200;    // newest messages of the history sent to the model
+    qint64 maxPromptBytes = 262144;
+    int shutdownTimeoutMs = 5000;
+};
+
+struct CreateSessionParams
+{
+    QString id; // empty: generate one
+    std::optional<QString> title;
+    std::optional<QString> system;
+    std::optional<QString> model;
+};
+
+// For each field: nullopt leaves it, a null QString clears it (title, system).
+struct PatchSessionParams
+{
+    std::optional<QString> title;
+    std::optional<QString> system;
+    std::optional<QString> model;
+};
+
+struct StartTurnParams
+{
+    QString prompt;
+    std::optional<QString> model;
+    TurnOptions options;
+};
+
+// The session service: everything shared/API.md offers, as coroutines returning Result.
+// It owns the loaded sessions (children), loads them on demand and unloads idle ones.
+class SessionService final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SessionService)
+public:
+    SessionService(Store *store, ProviderRegistry *providers, ServiceConfig config = {},
+                   QObject *parent = nullptr);
+    ~SessionService() override;
+
+    // Opens the store and recovers turns a crash left unfinished. Call once, before anything else.
+    QCoro::Task<Status> start();
+    // Refuses new turns, interrupts running ones (their answers saved), waits for the saves.
+    QCoro::Task<> shutdown();
+    bool stopping() const { return m_stopping; }
+
+    Store *store() const { return m_store; }
+    ProviderRegistry *providers() const { return m_providers; }
+    const ServiceConfig &config() const { return m_config; }
+
+    QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset);
+    QCoro::Task<Result<SessionSnapshot>> createSession(CreateSessionParams params);
+    QCoro::Task<Result<SessionSnapshot>> session(QString sid, int window = 30);
+    QCoro::Task<Result<SessionSnapshot>> patchSession(QString sid, PatchSessionParams params);
+    QCoro::Task<Status> deleteSession(QString sid);
+    // Messages with index in [max(0, before - limit), before); before < 0 means `total`.
+    QCoro::Task<Result<MessagePage>> messages(QString sid, qint64 before, int limit);
+
+    QCoro::Task<Result<TurnRecord>> startTurn(QString sid, StartTurnParams params);
+    QCoro::Task<Result<TurnRecord>> turn(QString sid, int tid);
+    // Chunks with seq >= from (at most 1000); waits up to waitMs for one if there is none yet.
+    QCoro::Task<Result<ChunkPage>> chunks(QString sid, int tid, int from, int waitMs);
+    QCoro::Task<Result<TurnRecord>> cancelTurn(QString sid, int tid);
+
+    // Waits up to timeoutMs for the turn to end; returns its record as it is then.
+    QCoro::Task<Result<TurnRecord>> waitForTurn(QString sid, int tid, int timeoutMs);
+
+    // What a running turn of this process knows; nullptr when it does not run here.
+    Turn *liveTurn(const QString &sid, int tid) const;
+    int loadedSessionCount() const { return int(m_sessions.size()); }
+    int activeTurnCount() const;
+    bool isLoaded(const QString &sid) const { return m_sessions.contains(sid); }
+
+    static bool isValidSessionId(const QString &sid);
+
+Q_SIGNALS:
+    void sessionChanged(const holdfast::SessionMeta &meta);
+    void sessionDeleted(const QString &sid);
+    void turnStarted(const holdfast::TurnRecord &turn);
+    void chunkReady(const QString &sid, int tid, int seq, const QString &text);
+    void turnFinished(const holdfast::TurnRecord &turn);
+
+private:
+    QCoro::Task<Result<Session *>> acquire(QString sid);
+    QCoro::Task<Status> recover(TurnRecord turn);
+    QCoro::Task<Result<QList<ChatMessage>>> context(Session *session);
+    void touch(Session *session);
+    void evictIdle();
+    void unload(Session *session);
+
+    Store *m_store;
+    ProviderRegistry *m_providers;
+    ServiceConfig m_config;
+    QHash<QString, Session *> m_sessions;
+    std::list<Session *> m_lru; // most recently used first
+    bool m_stopping = false;
+};
+
+} // namespace holdfast

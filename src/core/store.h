@@ -1,0 +1,71 @@
+#pragma once
+
+#include "core/error.h"
+#include "core/types.h"
+
+#include <QCoroTask>
+#include <QObject>
+
+#include <memory>
+#include <optional>
+
+namespace holdfast {
+
+// Where sessions live. Every call is asynchronous and never blocks the calling thread for I/O;
+// every write is one transaction. Implementations: MemoryStore, SqliteStore, RedisStore.
+class Store : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Store(QObject *parent = nullptr) : QObject(parent) {}
+    ~Store() override = default;
+
+    // Makes the store usable: creates or migrates the schema. Refuses data from a newer Holdfast.
+    virtual QCoro::Task<Status> open() = 0;
+    virtual QString describe() const = 0; // e.g. "sqlite:/path/holdfast.db", never a password
+
+    // Sessions.
+    virtual QCoro::Task<Status> createSession(SessionMeta meta) = 0; // Conflict if the id exists
+    virtual QCoro::Task<Result<std::optional<SessionMeta>>> loadSession(QString id) = 0;
+    virtual QCoro::Task<Status> saveSessionMeta(SessionMeta meta) = 0;
+    virtual QCoro::Task<Status> deleteSession(QString id) = 0;
+    // Newest updated_at first; `query` (may be empty) matches title or message text, any case.
+    virtual QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset) = 0;
+    // Messages with index in [from, to), oldest first.
+    virtual QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from, qint64 to) = 0;
+
+    // Turns. beginTurn stores the user message, the new turn and the session's metadata at once.
+    virtual QCoro::Task<Status> beginTurn(SessionMeta meta, Message prompt, TurnRecord turn) = 0;
+    // Stores chunks (consecutive seqs) and the turn's chunk count.
+    virtual QCoro::Task<Status> appendChunks(QString sid, int tid, QList<Chunk> chunks) = 0;
+    // Stores the answer (if any), the ended turn and the session's metadata at once.
+    virtual QCoro::Task<Status> finishTurn(SessionMeta meta, std::optional<Message> answer,
+                                           TurnRecord turn) = 0;
+    virtual QCoro::Task<Result<std::optional<TurnRecord>>> loadTurn(QString sid, int tid) = 0;
+    // Up to `limit` chunks with seq >= from, in order.
+    virtual QCoro::Task<Result<QList<Chunk>>> loadChunks(QString sid, int tid, int from,
+                                                         int limit) = 0;
+    // Turns still queued or streaming (left so by a crash when read at start-up).
+    virtual QCoro::Task<Result<QList<TurnRecord>>> unfinishedTurns() = 0;
+
+    // Several instances share this store (Redis): state written by others must be re-read.
+    virtual bool isShared() const { return false; }
+
+    // Rows (or keys) written since the store was created: lets tests prove saves are incremental.
+    quint64 rowsWritten() const { return m_rowsWritten.load(); }
+
+Q_SIGNALS:
+    // Another instance asked to cancel a turn this instance may be running (shared stores).
+    void cancelRequested(const QString &sid, int tid);
+
+protected:
+    void countRows(quint64 n) { m_rowsWritten += n; }
+
+private:
+    std::atomic<quint64> m_rowsWritten{0};
+};
+
+// Builds a store from its spec: "memory:", "sqlite:PATH", "redis://HOST:PORT/DB".
+Result<std::unique_ptr<Store>> createStore(const QString &spec);
+
+} // namespace holdfast

@@ -1,0 +1,171 @@
+#include "core/turn.h"
+
+#include "core/logging.h"
+#include "core/session.h"
+#include "core/store.h"
+
+#include <QCoroTimer>
+#include <QPointer>
+
+#include <chrono>
+
+namespace holdfast {
+
+using namespace std::chrono_literals;
+
+Turn::Turn(TurnRecord record, std::unique_ptr<ProviderStream> stream, Store *store,
+           Session *session)
+    : QObject(session), m_record(std::move(record)), m_stream(std::move(stream)), m_store(store)
+{
+}
+
+Turn::~Turn()
+{
+    m_waiters.fireAll();
+}
+
+Session *Turn::session() const
+{
+    return static_cast<Session *>(parent());
+}
+
+void Turn::start()
+{
+    run(); // runs until its first suspension, then on its own; it deletes the turn at the end
+}
+
+QList<Chunk> Turn::chunks(int from, int limit) const
+{
+    QList<Chunk> result;
+    for (int seq = std::max(0, from); seq < m_chunks.size() && result.size() < limit; ++seq)
+        result.append(Chunk{seq, m_chunks.at(seq)});
+    return result;
+}
+
+void Turn::cancel(TurnRecord::State reason)
+{
+    if (m_record.ended() || m_cancelReason)
+        return;
+    m_cancelReason = reason;
+    m_stream->cancel();
+}
+
+QCoro::Task<> Turn::run()
+{
+    QPointer<Turn> self(this);
+    std::optional<Error> storeError;
+
+    while (true) {
+        const QStringList pieces = co_await m_stream->next();
+        if (!self)
+            co_return;
+        if (pieces.isEmpty() || m_cancelReason)
+            break;
+        QList<Chunk> batch;
+        batch.reserve(pieces.size());
+        for (const QString &piece : pieces)
+            batch.append(Chunk{int(m_chunks.size() + batch.size()), piece});
+        const Status stored = co_await m_store->appendChunks(m_record.session, m_record.id, batch);
+        if (!self)
+            co_return;
+        if (!stored) {
+            storeError = stored.error();
+            m_stream->cancel();
+            break;
+        }
+        for (const Chunk &chunk : std::as_const(batch)) {
+            m_chunks.append(chunk.text);
+            m_record.chunks = int(m_chunks.size());
+            Q_EMIT chunkReady(chunk.seq, chunk.text);
+        }
+        m_waiters.fireAll();
+    }
+
+    Message answer;
+    answer.role = QStringLiteral("assistant");
+    answer.content = m_chunks.join(QString());
+    answer.turn = m_record.id;
+    answer.createdAt = QDateTime::currentDateTimeUtc();
+    if (storeError) {
+        m_record.state = TurnRecord::State::Error;
+        m_record.errorCode = errorCodeName(ErrorCode::Unavailable);
+        m_record.errorMessage = QStringLiteral("the store failed: %1").arg(storeError->message);
+        answer.state = Message::State::Error;
+    } else if (m_cancelReason) {
+        m_record.state = *m_cancelReason;
+        answer.state = Message::State::Interrupted;
+    } else if (m_stream->error()) {
+        m_record.state = TurnRecord::State::Error;
+        m_record.errorCode = errorCodeName(m_stream->error()->code);
+        m_record.errorMessage = m_stream->error()->message;
+        answer.state = Message::State::Error;
+    } else {
+        m_record.state = TurnRecord::State::Done;
+        answer.state = Message::State::Complete;
+    }
+    m_stream.reset();
+
+    const bool saved = co_await saveEnd(answer);
+    if (!self)
+        co_return;
+    if (!saved)
+        qCCritical(lcCore) << "turn" << m_record.id << "of session" << m_record.session
+                           << "ended but its answer could not be saved";
+
+    // No longer live: from here on, readers find the ended turn in the store.
+    session()->setActiveTurn(nullptr);
+    Q_EMIT finished(m_record);
+    m_waiters.fireAll();
+    deleteLater();
+}
+
+QCoro::Task<bool> Turn::saveEnd(Message answer)
+{
+    QPointer<Turn> self(this);
+    Session *s = session();
+    auto backoff = 100ms;
+    while (true) {
+        SessionMeta meta = s->meta();
+        answer.index = meta.total;
+        meta.total += 1;
+        meta.activeTurn = 0;
+        meta.updatedAt = answer.createdAt;
+        TurnRecord record = m_record;
+        record.responseIndex = answer.index;
+        record.finishedAt = QDateTime::currentDateTimeUtc();
+
+        s->beginSave(1);
+        const Status saved = co_await m_store->finishTurn(meta, answer, record);
+        s->endSave(1);
+        if (!self)
+            co_return false;
+        if (saved) {
+            // PATCHes that landed while we awaited are kept: only what the turn owns changes.
+            SessionMeta current = s->meta();
+            current.total = meta.total;
+            current.activeTurn = 0;
+            current.updatedAt = meta.updatedAt;
+            s->setMeta(current);
+            s->appendMessage(answer);
+            m_record = record;
+            co_return true;
+        }
+        qCWarning(lcCore) << "saving the end of turn" << m_record.id << "of" << m_record.session
+                          << "failed:" << saved.error().message << "- retrying";
+        if (!m_retrySaves) {
+            m_record.finishedAt = record.finishedAt;
+            if (m_record.errorCode.isEmpty()) {
+                m_record.state = TurnRecord::State::Error;
+                m_record.errorCode = errorCodeName(ErrorCode::Unavailable);
+                m_record.errorMessage = saved.error().message;
+            }
+            co_return false;
+        }
+        co_await QCoro::sleepFor(backoff);
+        if (!self)
+            co_return false;
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5000ms);
+    }
+}
+
+} // namespace holdfast

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <QDateTime>
+#include <QList>
+#include <QMetaType>
+#include <QString>
+
+#include <optional>
+
+namespace holdfast {
+
+// One message of a session. `index` is its 0-based position in the session, forever.
+struct Message
+{
+    enum class State { Complete, Interrupted, Error };
+
+    qint64 index = -1;
+    QString role; // "user" | "assistant"
+    QString content;
+    int turn = 0; // the turn that produced it (0: none)
+    State state = State::Complete;
+    QDateTime createdAt;
+
+    bool operator==(const Message &) const = default;
+};
+
+QString messageStateName(Message::State state);
+std::optional<Message::State> messageStateFromName(const QString &name);
+
+// Everything about a session except its messages.
+struct SessionMeta
+{
+    QString id;
+    QString title;  // null until set
+    QString system; // null until set
+    QString model;
+    QDateTime createdAt;
+    QDateTime updatedAt;
+    qint64 total = 0;   // messages ever appended
+    int activeTurn = 0; // 0: none
+    int lastTurn = 0;   // id of the newest turn (turn ids are 1, 2, 3, ...)
+
+    bool operator==(const SessionMeta &) const = default;
+};
+
+struct TurnRecord
+{
+    enum class State { Queued, Streaming, Done, Cancelled, Interrupted, Error };
+
+    int id = 0;
+    QString session;
+    State state = State::Queued;
+    qint64 promptIndex = -1;
+    qint64 responseIndex = -1; // -1: not saved yet (null)
+    int chunks = 0;
+    QString model;
+    QDateTime createdAt;
+    QDateTime finishedAt; // invalid: null
+    QString errorCode;    // empty: no error
+    QString errorMessage;
+
+    bool ended() const { return state != State::Queued && state != State::Streaming; }
+    bool operator==(const TurnRecord &) const = default;
+};
+
+QString turnStateName(TurnRecord::State state);
+std::optional<TurnRecord::State> turnStateFromName(const QString &name);
+
+struct Chunk
+{
+    int seq = 0;
+    QString text;
+
+    bool operator==(const Chunk &) const = default;
+};
+
+// A session as clients see it: metadata plus the newest `window` messages, oldest first.
+struct SessionSnapshot
+{
+    SessionMeta meta;
+    QList<Message> history;
+};
+
+struct SessionPage
+{
+    QList<SessionMeta> sessions;
+    qint64 total = 0;
+};
+
+struct MessagePage
+{
+    QList<Message> messages;
+    qint64 total = 0;
+};
+
+struct ChunkPage
+{
+    QList<Chunk> chunks;
+    int next = 0;
+    bool done = false;
+    TurnRecord::State state = TurnRecord::State::Streaming;
+};
+
+// Options of a turn passed through to the model.
+struct TurnOptions
+{
+    std::optional<double> temperature;
+    std::optional<int> maxTokens;
+};
+
+QString nowIso();
+QString toIso(const QDateTime &time); // RFC 3339 UTC with milliseconds, "" for invalid
+QDateTime fromIso(const QString &text);
+
+} // namespace holdfast
+
+Q_DECLARE_METATYPE(holdfast::Message)
+Q_DECLARE_METATYPE(holdfast::SessionMeta)
+Q_DECLARE_METATYPE(holdfast::TurnRecord)
+Q_DECLARE_METATYPE(holdfast::Chunk)

@@ -1,0 +1,522 @@
+// The core's promises: a turn's answer is saved exactly once, whatever happens to the callers.
+#include "core/demoprovider.h"
+#include "core/memorystore.h"
+#include "core/providerregistry.h"
+#include "core/session.h"
+#include "core/sessionservice.h"
+#include "core/sqlitestore.h"
+#include "fakes/scriptedprovider.h"
+#include "fakes/testutil.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace holdfast;
+using holdfast::test::await;
+using holdfast::test::spinUntil;
+
+namespace {
+
+// A service with its store and providers, torn down in the right order.
+struct Fixture
+{
+    std::unique_ptr<Store> store;
+    ProviderRegistry registry;
+    test::ScriptedProvider *scripted = nullptr;
+    std::unique_ptr<SessionService> service;
+
+    explicit Fixture(std::unique_ptr<Store> s, ServiceConfig config = {}, int demoDelayMs = 5,
+                     int demoChunks = 6)
+        : store(std::move(s))
+    {
+        registry.add(new DemoProvider({demoChunks, demoDelayMs}), {QStringLiteral("demo")});
+        scripted = new test::ScriptedProvider();
+        registry.add(scripted, {QStringLiteral("scripted")});
+        service = std::make_unique<SessionService>(store.get(), &registry, config);
+        const auto started = await(service->start());
+        QVERIFY(started && started->ok());
+    }
+    ~Fixture()
+    {
+        if (service)
+            test::awaitVoid(service->shutdown());
+    }
+
+    QString create(const QString &id = {})
+    {
+        CreateSessionParams p;
+        p.id = id;
+        const auto created = await(service->createSession(p));
+        return created && created->ok() ? (*created)->meta.id : QString();
+    }
+
+    TurnRecord startTurn(const QString &sid, const QString &prompt, const QString &model = {})
+    {
+        StartTurnParams p;
+        p.prompt = prompt;
+        if (!model.isEmpty())
+            p.model = model;
+        const auto started = await(service->startTurn(sid, p));
+        if (!started || !started->ok())
+            return {};
+        return started->value();
+    }
+
+    // Waits for the turn to end (its final save done) and returns its stored record.
+    TurnRecord finish(const QString &sid, int tid)
+    {
+        const auto r = await(service->waitForTurn(sid, tid, 20000));
+        return r && r->ok() ? r->value() : TurnRecord{};
+    }
+
+    QList<Message> stored(const QString &sid)
+    {
+        const auto meta = await(store->loadSession(sid));
+        if (!meta || !meta->ok() || !meta->value())
+            return {};
+        const auto messages = await(store->loadMessages(sid, 0, (*meta->value()).total));
+        return messages && messages->ok() ? messages->value() : QList<Message>{};
+    }
+};
+
+std::unique_ptr<Store> sqliteStore(const QString &path)
+{
+    return std::make_unique<SqliteStore>(path);
+}
+
+// Fills a session with `count` messages straight through the store (fast for big sessions).
+void seedMessages(Store *store, const QString &sid, int count)
+{
+    auto meta = await(store->loadSession(sid));
+    QVERIFY(meta && meta->ok() && meta->value());
+    SessionMeta m = *meta->value();
+    for (int i = 0; i < count; i += 2) {
+        Message user{m.total, QStringLiteral("user"), QStringLiteral("question %1").arg(i), m.lastTurn + 1,
+                     Message::State::Complete, QDateTime::currentDateTimeUtc()};
+        TurnRecord t;
+        t.id = m.lastTurn + 1;
+        t.session = sid;
+        t.state = TurnRecord::State::Streaming;
+        t.promptIndex = m.total;
+        t.createdAt = user.createdAt;
+        m.total += 1;
+        m.lastTurn = t.id;
+        QVERIFY(await(store->beginTurn(m, user, t))->ok());
+        Message answer = user;
+        answer.index = m.total;
+        answer.role = QStringLiteral("assistant");
+        answer.content = QStringLiteral("answer %1").arg(i + 1);
+        m.total += 1;
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = answer.index;
+        QVERIFY(await(store->finishTurn(m, answer, t))->ok());
+    }
+}
+
+} // namespace
+
+class TestSessionService : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { qRegisterMetaType<TurnRecord>(); }
+
+    // The gist's bug, in-process: the caller lets go at once; the answer is still saved.
+    void gistScenarioSavesTheAnswer()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("gist.db"));
+        QString sid;
+        QStringList chunks;
+        {
+            Fixture f(sqliteStore(path));
+            sid = f.create(QStringLiteral("gist"));
+            QSignalSpy finished(f.service.get(), &SessionService::turnFinished);
+            QObject::connect(f.service.get(), &SessionService::chunkReady,
+                             [&](const QString &, int, int, const QString &text) { chunks << text; });
+            {
+                // The caller's only handle is the TurnRecord value; it is dropped right away.
+                const TurnRecord t = f.startTurn(sid, QStringLiteral("Plan a trip to Lisbon"));
+                QCOMPARE(t.id, 1);
+            }
+            QVERIFY(finished.wait(20000));
+            QCOMPARE(finished.first().first().value<TurnRecord>().state, TurnRecord::State::Done);
+        }
+        QVERIFY(chunks.size() > 1);
+
+        // A NEW store object on the same file.
+        SqliteStore reopened(path);
+        QVERIFY(await(reopened.open())->ok());
+        const auto meta = await(reopened.loadSession(sid));
+        QVERIFY(meta && meta->ok() && meta->value());
+        QCOMPARE(meta->value()->total, 2);
+        QCOMPARE(meta->value()->activeTurn, 0);
+        const auto messages = await(reopened.loadMessages(sid, 0, 2));
+        QVERIFY(messages && messages->ok());
+        QCOMPARE(messages->value().size(), 2);
+        QCOMPARE(messages->value().at(0).role, QStringLiteral("user"));
+        QCOMPARE(messages->value().at(0).content, QStringLiteral("Plan a trip to Lisbon"));
+        QCOMPARE(messages->value().at(1).role, QStringLiteral("assistant"));
+        QCOMPARE(messages->value().at(1).state, Message::State::Complete);
+        QCOMPARE(messages->value().at(1).content, chunks.join(QString()));
+        const auto turn = await(reopened.loadTurn(sid, 1));
+        QCOMPARE(turn->value()->state, TurnRecord::State::Done);
+        QCOMPARE(turn->value()->responseIndex, 1);
+        QCOMPARE(turn->value()->chunks, chunks.size());
+    }
+
+    // LRU pressure while the turn runs: the busy session stays loaded until its save is done.
+    void lruNeverUnloadsABusySession()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("lru.db"));
+        ServiceConfig config;
+        config.maxLoadedSessions = 3;
+        QString text;
+        {
+            Fixture f(sqliteStore(path), config, 20, 8);
+            const QString sid = f.create(QStringLiteral("busy"));
+            QStringList others;
+            for (int i = 0; i < 40; ++i)
+                others << f.create(QStringLiteral("other-%1").arg(i));
+            QObject::connect(f.service.get(), &SessionService::chunkReady,
+                             [&](const QString &s, int, int, const QString &t) {
+                                 if (s == QLatin1String("busy"))
+                                     text += t;
+                             });
+            const TurnRecord t = f.startTurn(sid, QStringLiteral("hello"));
+            QCOMPARE(t.id, 1);
+            // Load every other session while the answer streams: far past the bound.
+            for (const QString &o : std::as_const(others)) {
+                QVERIFY(await(f.service->session(o))->ok());
+                QVERIFY(f.service->isLoaded(sid));
+                QVERIFY(f.service->loadedSessionCount() <= config.maxLoadedSessions + 2);
+            }
+            QVERIFY(f.service->liveTurn(sid, 1));
+            QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
+            // Idle now: more pressure unloads it.
+            for (const QString &o : std::as_const(others))
+                QVERIFY(await(f.service->session(o))->ok());
+            QVERIFY(spinUntil([&] { return !f.service->isLoaded(sid); }, 5000));
+        }
+        SqliteStore reopened(path);
+        QVERIFY(await(reopened.open())->ok());
+        const auto messages = await(reopened.loadMessages(QStringLiteral("busy"), 0, 10));
+        QCOMPARE(messages->value().size(), 2);
+        QCOMPARE(messages->value().at(1).content, text);
+        QVERIFY(!text.isEmpty());
+    }
+
+    void incrementalSaves_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addRow("memory") << QStringLiteral("memory");
+        QTest::addRow("sqlite") << QStringLiteral("sqlite");
+    }
+
+    // One more turn on a 10,000-message session writes as many rows as on a 2-message one.
+    void incrementalSaves()
+    {
+        QFETCH(QString, kind);
+        QTemporaryDir dir;
+        std::unique_ptr<Store> store;
+        if (kind == QLatin1String("memory"))
+            store = std::make_unique<MemoryStore>();
+        else
+            store = sqliteStore(dir.filePath(QStringLiteral("inc.db")));
+        Fixture f(std::move(store), {}, 5, 4);
+        const QString small = f.create(QStringLiteral("small"));
+        const QString big = f.create(QStringLiteral("big"));
+        seedMessages(f.store.get(), small, 2);
+        seedMessages(f.store.get(), big, 10000);
+
+        auto rowsForOneTurn = [&](const QString &sid) {
+            const quint64 before = f.store->rowsWritten();
+            const TurnRecord t = f.startTurn(sid, QStringLiteral("one more"));
+            f.finish(sid, t.id);
+            return f.store->rowsWritten() - before;
+        };
+        const quint64 smallRows = rowsForOneTurn(small);
+        const quint64 bigRows = rowsForOneTurn(big);
+        qInfo() << kind << "rows written by one turn: 2 messages" << smallRows
+                << "10,000 messages" << bigRows;
+        QCOMPARE(bigRows, smallRows);
+        // user message + turn + meta, 4 chunks (+ chunk count), answer + turn + meta
+        QVERIFY(bigRows <= 3 + 4 * 2 + 3);
+        QCOMPARE(f.stored(big).size(), 10002);
+    }
+
+    // A 100,000-message session opens with its newest 30, in order.
+    void windowOfAHugeSession()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        const QString sid = f.create(QStringLiteral("huge"));
+        seedMessages(f.store.get(), sid, 100000);
+        const auto snapshot = await(f.service->session(sid, 30));
+        QVERIFY(snapshot && snapshot->ok());
+        QCOMPARE(snapshot->value().meta.total, 100000);
+        const QList<Message> &h = snapshot->value().history;
+        QCOMPARE(h.size(), 30);
+        for (int i = 0; i < 30; ++i)
+            QCOMPARE(h.at(i).index, 100000 - 30 + i);
+        QCOMPARE(h.last().content, QStringLiteral("answer 99999"));
+        const auto page = await(f.service->messages(sid, 50, 20));
+        QCOMPARE(page->value().messages.size(), 20);
+        QCOMPARE(page->value().messages.first().index, 30);
+        QCOMPARE(page->value().total, 100000);
+    }
+
+    // A crash left a turn streaming with 3 stored chunks: the next start saves them, interrupted.
+    void recoveryOfACrashedTurn()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("crash.db"));
+        {
+            SqliteStore store(path);
+            QVERIFY(await(store.open())->ok());
+            SessionMeta meta;
+            meta.id = QStringLiteral("crashed");
+            meta.model = QStringLiteral("demo");
+            meta.createdAt = meta.updatedAt = QDateTime::currentDateTimeUtc();
+            QVERIFY(await(store.createSession(meta))->ok());
+            Message prompt{0, QStringLiteral("user"), QStringLiteral("tell me"), 1,
+                           Message::State::Complete, meta.createdAt};
+            TurnRecord turn;
+            turn.id = 1;
+            turn.session = meta.id;
+            turn.state = TurnRecord::State::Streaming;
+            turn.promptIndex = 0;
+            turn.model = QStringLiteral("demo");
+            turn.createdAt = meta.createdAt;
+            meta.total = 1;
+            meta.lastTurn = 1;
+            meta.activeTurn = 1;
+            QVERIFY(await(store.beginTurn(meta, prompt, turn))->ok());
+            QVERIFY(await(store.appendChunks(meta.id, 1, {{0, QStringLiteral("Hel")}}))->ok());
+            QVERIFY(await(store.appendChunks(meta.id, 1,
+                                             {{1, QStringLiteral("lo, ")}, {2, QStringLiteral("wor")}}))
+                        ->ok());
+            // ... and the process dies here.
+        }
+        Fixture f(sqliteStore(path));
+        const QList<Message> messages = f.stored(QStringLiteral("crashed"));
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).role, QStringLiteral("assistant"));
+        QCOMPARE(messages.at(1).state, Message::State::Interrupted);
+        QCOMPARE(messages.at(1).content, QStringLiteral("Hello, wor"));
+        const auto turn = await(f.service->turn(QStringLiteral("crashed"), 1));
+        QCOMPARE(turn->value().state, TurnRecord::State::Interrupted);
+        QCOMPARE(turn->value().responseIndex, 1);
+        const auto snapshot = await(f.service->session(QStringLiteral("crashed")));
+        QCOMPARE(snapshot->value().meta.activeTurn, 0);
+        // The session is usable again, and recovery is not repeated.
+        const TurnRecord next = f.startTurn(QStringLiteral("crashed"), QStringLiteral("again"));
+        QCOMPARE(next.id, 2);
+        QCOMPARE(f.finish(QStringLiteral("crashed"), 2).state, TurnRecord::State::Done);
+        QCOMPARE(f.stored(QStringLiteral("crashed")).size(), 4);
+    }
+
+    void cancelMidStream()
+    {
+        Fixture f(std::make_unique<MemoryStore>(), {}, 30, 50);
+        const QString sid = f.create();
+        QSignalSpy chunks(f.service.get(), &SessionService::chunkReady);
+        const TurnRecord t = f.startTurn(sid, QStringLiteral("long answer please"));
+        QVERIFY(spinUntil([&] { return chunks.size() >= 3; }));
+        const auto cancelled = await(f.service->cancelTurn(sid, t.id));
+        QVERIFY(cancelled && cancelled->ok());
+        QCOMPARE(cancelled->value().state, TurnRecord::State::Cancelled);
+        const QList<Message> messages = f.stored(sid);
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).state, Message::State::Interrupted);
+        QString seen;
+        for (const auto &c : chunks)
+            seen += c.at(3).toString();
+        QCOMPARE(messages.at(1).content, seen);
+        QVERIFY(seen.size() < DemoProvider::answerFor({{QStringLiteral("user"),
+                                                         QStringLiteral("long answer please")}})
+                                  .size());
+        // Cancelling an ended turn changes nothing.
+        const auto again = await(f.service->cancelTurn(sid, t.id));
+        QCOMPARE(again->value().state, TurnRecord::State::Cancelled);
+        QCOMPARE(f.stored(sid).size(), 2);
+    }
+
+    void secondTurnIsRefused()
+    {
+        Fixture f(std::make_unique<MemoryStore>(), {}, 20, 10);
+        const QString sid = f.create();
+        const TurnRecord t = f.startTurn(sid, QStringLiteral("first"));
+        QCOMPARE(t.id, 1);
+        StartTurnParams p;
+        p.prompt = QStringLiteral("second");
+        const auto refused = await(f.service->startTurn(sid, p));
+        QVERIFY(refused && !refused->ok());
+        QCOMPARE(refused->error().code, ErrorCode::Conflict);
+        QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
+        QCOMPARE(f.stored(sid).size(), 2); // the refused prompt was not stored
+        QCOMPARE(f.startTurn(sid, QStringLiteral("second")).id, 2);
+        QCOMPARE(f.finish(sid, 2).state, TurnRecord::State::Done);
+    }
+
+    void providerFailureKeepsPartialText()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        f.scripted->script.chunks = {QStringLiteral("par"), QStringLiteral("tial")};
+        f.scripted->script.failure = Error{ErrorCode::UpstreamError, QStringLiteral("model crashed")};
+        const QString sid = f.create();
+        const TurnRecord t = f.startTurn(sid, QStringLiteral("hi"), QStringLiteral("scripted"));
+        const TurnRecord ended = f.finish(sid, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Error);
+        QCOMPARE(ended.errorCode, QStringLiteral("upstream_error"));
+        QCOMPARE(ended.errorMessage, QStringLiteral("model crashed"));
+        QList<Message> messages = f.stored(sid);
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).content, QStringLiteral("partial"));
+        QCOMPARE(messages.at(1).state, Message::State::Error);
+        // Still usable; the failed answer is not sent to the model again.
+        f.scripted->script.failure.reset();
+        f.scripted->script.chunks = {QStringLiteral("ok")};
+        const TurnRecord next = f.startTurn(sid, QStringLiteral("again"), QStringLiteral("scripted"));
+        QCOMPARE(f.finish(sid, next.id).state, TurnRecord::State::Done);
+        const ProviderRequest &sent = f.scripted->requests.last();
+        QCOMPARE(sent.messages.size(), 2);
+        QCOMPARE(sent.messages.at(0).content, QStringLiteral("hi"));
+        QCOMPARE(sent.messages.at(1).content, QStringLiteral("again"));
+        QCOMPARE(f.stored(sid).size(), 4);
+    }
+
+    void historyAndSystemGoToTheModel()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        CreateSessionParams p;
+        p.id = QStringLiteral("ctx");
+        p.system = QStringLiteral("You are terse.");
+        p.model = QStringLiteral("scripted");
+        QVERIFY(await(f.service->createSession(p))->ok());
+        f.scripted->script.chunks = {QStringLiteral("A1")};
+        f.finish(QStringLiteral("ctx"), f.startTurn(QStringLiteral("ctx"), QStringLiteral("Q1")).id);
+        f.scripted->script.chunks = {QStringLiteral("A2")};
+        f.finish(QStringLiteral("ctx"), f.startTurn(QStringLiteral("ctx"), QStringLiteral("Q2")).id);
+        const ProviderRequest &sent = f.scripted->requests.last();
+        QStringList seen;
+        for (const ChatMessage &m : sent.messages)
+            seen << m.role + QLatin1Char(':') + m.content;
+        QCOMPARE(seen, (QStringList{QStringLiteral("system:You are terse."), QStringLiteral("user:Q1"),
+                                    QStringLiteral("assistant:A1"), QStringLiteral("user:Q2")}));
+    }
+
+    void badInputIsRefusedAndNothingStored_data()
+    {
+        QTest::addColumn<QString>("sid");
+        QTest::addColumn<QString>("prompt");
+        QTest::addColumn<int>("code");
+        const int bad = int(ErrorCode::BadRequest);
+        const int invalid = int(ErrorCode::Invalid);
+        QTest::addRow("slash in id") << QStringLiteral("a/b") << QStringLiteral("hi") << bad;
+        QTest::addRow("dot-dot id") << QStringLiteral("..") << QStringLiteral("hi") << bad;
+        QTest::addRow("empty id") << QString() << QStringLiteral("hi") << bad;
+        QTest::addRow("65-char id") << QString(65, QLatin1Char('a')) << QStringLiteral("hi") << bad;
+        QTest::addRow("unicode id") << QStringLiteral("séance") << QStringLiteral("hi") << bad;
+        QTest::addRow("empty prompt") << QStringLiteral("ok") << QString() << invalid;
+        QTest::addRow("blank prompt") << QStringLiteral("ok") << QStringLiteral(" \n\t") << invalid;
+        QTest::addRow("over-long prompt") << QStringLiteral("ok") << QString(262145, QLatin1Char('x'))
+                                          << invalid;
+        QTest::addRow("over-long in UTF-8 bytes")
+            << QStringLiteral("ok") << QString(131073, QChar(0x00e9)) << invalid;
+        QTest::addRow("unknown session") << QStringLiteral("missing") << QStringLiteral("hi")
+                                         << int(ErrorCode::NotFound);
+    }
+
+    void badInputIsRefusedAndNothingStored()
+    {
+        QFETCH(QString, sid);
+        QFETCH(QString, prompt);
+        QFETCH(int, code);
+        Fixture f(std::make_unique<MemoryStore>());
+        f.create(QStringLiteral("ok"));
+        const quint64 rows = f.store->rowsWritten();
+        StartTurnParams p;
+        p.prompt = prompt;
+        const auto result = await(f.service->startTurn(sid, p));
+        QVERIFY(result && !result->ok());
+        QCOMPARE(int(result->error().code), code);
+        QVERIFY(!result->error().message.isEmpty());
+        QCOMPARE(f.store->rowsWritten(), rows);
+        QCOMPARE(f.stored(QStringLiteral("ok")).size(), 0);
+    }
+
+    void exactlyTheLimitIsAccepted()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        const QString sid = f.create();
+        const TurnRecord t = f.startTurn(sid, QString(262144, QLatin1Char('x')));
+        QCOMPARE(t.id, 1);
+        QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
+    }
+
+    // Shutdown interrupts running turns and saves what they had.
+    void shutdownSavesPartialAnswers()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("stop.db"));
+        QStringList seen;
+        {
+            Fixture f(sqliteStore(path), {}, 30, 100);
+            for (int i = 0; i < 5; ++i)
+                f.startTurn(f.create(QStringLiteral("s%1").arg(i)), QStringLiteral("go"));
+            QSignalSpy chunks(f.service.get(), &SessionService::chunkReady);
+            QVERIFY(spinUntil([&] { return chunks.size() >= 10; }));
+            QVERIFY(test::awaitVoid(f.service->shutdown()));
+            QCOMPARE(f.service->activeTurnCount(), 0);
+            StartTurnParams p;
+            p.prompt = QStringLiteral("late");
+            const auto refused = await(f.service->startTurn(QStringLiteral("s0"), p));
+            QCOMPARE(refused->error().code, ErrorCode::Unavailable);
+            f.service.reset();
+        }
+        SqliteStore reopened(path);
+        QVERIFY(await(reopened.open())->ok());
+        for (int i = 0; i < 5; ++i) {
+            const auto messages = await(reopened.loadMessages(QStringLiteral("s%1").arg(i), 0, 10));
+            QCOMPARE(messages->value().size(), 2);
+            QCOMPARE(messages->value().at(1).state, Message::State::Interrupted);
+            const auto turn = await(reopened.loadTurn(QStringLiteral("s%1").arg(i), 1));
+            QCOMPARE(turn->value()->state, TurnRecord::State::Interrupted);
+        }
+        const auto unfinished = await(reopened.unfinishedTurns());
+        QVERIFY(unfinished->value().isEmpty());
+    }
+
+    void longPollChunks()
+    {
+        Fixture f(std::make_unique<MemoryStore>(), {}, 20, 5);
+        const QString sid = f.create();
+        const TurnRecord t = f.startTurn(sid, QStringLiteral("poll me"));
+        QString text;
+        int next = 0;
+        bool done = false;
+        int polls = 0;
+        while (!done && polls++ < 100) {
+            const auto page = await(f.service->chunks(sid, t.id, next, 5000));
+            QVERIFY(page && page->ok());
+            for (const Chunk &c : page->value().chunks) {
+                QCOMPARE(c.seq, next);
+                text += c.text;
+                ++next;
+            }
+            QCOMPARE(page->value().next, next);
+            done = page->value().done;
+        }
+        QVERIFY(done);
+        QCOMPARE(f.stored(sid).at(1).content, text);
+        const auto tail = await(f.service->chunks(sid, t.id, 2, 0));
+        QCOMPARE(tail->value().chunks.first().seq, 2);
+        QVERIFY(tail->value().done);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSessionService)
+#include "tst_sessionservice.moc"
