@@ -117,6 +117,8 @@ QCoro::Task<> ServiceHost::shutdown()
         m_http->beginShutdown();
     if (m_service)
         co_await m_service->shutdown();
+    if (m_http)
+        co_await m_http->finishShutdown(); // open event streams send their `done` before exit
 }
 
 } // namespace holdfast

@@ -1,13 +1,21 @@
 #include "core/provider.h"
 
+#include "core/waiter.h"
+
 #include <QCoroSignal>
 
 namespace holdfast {
 
 QCoro::Task<QStringList> ProviderStream::next()
 {
-    while (m_queue.isEmpty() && !m_ended)
-        co_await qCoro(this, &ProviderStream::changed);
+    while (m_queue.isEmpty() && !m_ended) {
+        // A Waiter per wait, fired at most once: QCoro 0.8's signal awaiter uses a queued
+        // connection, so awaiting a signal that is emitted twice in a row would resume a
+        // coroutine frame that has already moved on.
+        Waiter waiter;
+        m_waiter = &waiter;
+        co_await qCoro(&waiter, &Waiter::fired);
+    }
     QStringList chunks;
     chunks.swap(m_queue);
     co_return chunks;
@@ -20,7 +28,7 @@ void ProviderStream::cancel()
     m_cancelled = true;
     m_ended = true;
     abort();
-    Q_EMIT changed();
+    notify();
 }
 
 void ProviderStream::push(const QString &text)
@@ -28,7 +36,7 @@ void ProviderStream::push(const QString &text)
     if (m_ended || text.isEmpty())
         return;
     m_queue.append(text);
-    Q_EMIT changed();
+    notify();
 }
 
 void ProviderStream::finish()
@@ -36,7 +44,7 @@ void ProviderStream::finish()
     if (m_ended)
         return;
     m_ended = true;
-    Q_EMIT changed();
+    notify();
 }
 
 void ProviderStream::fail(Error error)
@@ -45,6 +53,13 @@ void ProviderStream::fail(Error error)
         return;
     m_error = std::move(error);
     m_ended = true;
+    notify();
+}
+
+void ProviderStream::notify()
+{
+    if (Waiter *waiter = std::exchange(m_waiter, nullptr))
+        waiter->fire();
     Q_EMIT changed();
 }
 

@@ -5,12 +5,15 @@
 
 #include <QCoroTask>
 #include <QObject>
+#include <QPointer>
 #include <QStringList>
 
 #include <memory>
 #include <optional>
 
 namespace holdfast {
+
+class Waiter;
 
 struct ChatMessage
 {
@@ -58,7 +61,10 @@ protected:
     virtual void abort() {} // called once by cancel(): stop upstream work
 
 private:
+    void notify();
+
     QStringList m_queue;
+    QPointer<Waiter> m_waiter;
     bool m_ended = false;
     bool m_cancelled = false;
     std::optional<Error> m_error;

@@ -1,23 +1,802 @@
 #include "core/sqlitestore.h"
 
-// STUB: being replaced by the real implementation.
+#include "core/logging.h"
+
+#include <QCoroFuture>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QPromise>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <atomic>
+
 namespace holdfast {
+
 namespace {
-Error notYet() { return makeError(ErrorCode::Unavailable, QStringLiteral("sqlite store: not implemented yet")); }
+
+// 'HFDB': marks a file as a Holdfast database, so we never write our tables into someone else's.
+constexpr int kApplicationId = 0x48464442;
+
+// The schema of each release. Step N takes a file from version N to N + 1; step 0 creates it.
+// Never edit a released step: add a new one and bump kSchemaVersion.
+const char *const kMigrations[] = {
+    // 0 -> 1: the first release.
+    "CREATE TABLE sessions (id TEXT PRIMARY KEY, title TEXT, system TEXT, model TEXT NOT NULL,"
+    " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, total INTEGER NOT NULL DEFAULT 0,"
+    " active_turn INTEGER NOT NULL DEFAULT 0, last_turn INTEGER NOT NULL DEFAULT 0)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE messages (session TEXT NOT NULL, idx INTEGER NOT NULL, role TEXT NOT NULL,"
+    " content TEXT NOT NULL, turn INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,"
+    " created_at TEXT NOT NULL, PRIMARY KEY (session, idx)) WITHOUT ROWID;"
+    "CREATE TABLE turns (session TEXT NOT NULL, id INTEGER NOT NULL, state TEXT NOT NULL,"
+    " prompt_index INTEGER NOT NULL, response_index INTEGER, chunks INTEGER NOT NULL DEFAULT 0,"
+    " model TEXT NOT NULL, created_at TEXT NOT NULL, finished_at TEXT, error_code TEXT,"
+    " error_message TEXT, PRIMARY KEY (session, id)) WITHOUT ROWID;"
+    "CREATE TABLE chunks (session TEXT NOT NULL, turn INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " text TEXT NOT NULL, PRIMARY KEY (session, turn, seq)) WITHOUT ROWID;",
+    // 1 -> 2: listing newest first and finding unfinished turns without a full scan.
+    "CREATE INDEX sessions_by_update ON sessions (updated_at DESC, id);"
+    "CREATE INDEX turns_unfinished ON turns (state) WHERE state IN ('queued', 'streaming');",
+};
+static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
+
+QVariant nullable(const QString &text)
+{
+    return text.isNull() ? QVariant() : QVariant(text);
 }
-SqliteStore::SqliteStore(QString path, QObject *parent) : Store(parent), m_path(std::move(path)) {}
-SqliteStore::~SqliteStore() = default;
-QCoro::Task<Status> SqliteStore::open() { co_return notYet(); }
-QCoro::Task<Status> SqliteStore::createSession(SessionMeta) { co_return notYet(); }
-QCoro::Task<Result<std::optional<SessionMeta>>> SqliteStore::loadSession(QString) { co_return notYet(); }
-QCoro::Task<Status> SqliteStore::saveSessionMeta(SessionMeta) { co_return notYet(); }
-QCoro::Task<Status> SqliteStore::deleteSession(QString) { co_return notYet(); }
-QCoro::Task<Result<SessionPage>> SqliteStore::listSessions(QString, int, int) { co_return notYet(); }
-QCoro::Task<Result<QList<Message>>> SqliteStore::loadMessages(QString, qint64, qint64) { co_return notYet(); }
-QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta, Message, TurnRecord) { co_return notYet(); }
-QCoro::Task<Status> SqliteStore::appendChunks(QString, int, QList<Chunk>) { co_return notYet(); }
-QCoro::Task<Status> SqliteStore::finishTurn(SessionMeta, std::optional<Message>, TurnRecord) { co_return notYet(); }
-QCoro::Task<Result<std::optional<TurnRecord>>> SqliteStore::loadTurn(QString, int) { co_return notYet(); }
-QCoro::Task<Result<QList<Chunk>>> SqliteStore::loadChunks(QString, int, int, int) { co_return notYet(); }
-QCoro::Task<Result<QList<TurnRecord>>> SqliteStore::unfinishedTurns() { co_return notYet(); }
+
+QVariant isoOrNull(const QDateTime &time)
+{
+    return time.isValid() ? QVariant(toIso(time)) : QVariant();
 }
+
+// SQLite's primary result codes that mean "the disk or the file", not "a bug".
+Error sqlError(const QSqlError &error, const QString &what)
+{
+    const int code = error.nativeErrorCode().toInt() & 0xff;
+    QString text = error.databaseText();
+    if (text.isEmpty())
+        text = error.text();
+    switch (code) {
+    case 13: // SQLITE_FULL
+        return makeError(ErrorCode::Unavailable, QStringLiteral("%1: the disk is full").arg(what));
+    case 5: // SQLITE_BUSY
+    case 6: // SQLITE_LOCKED
+        return makeError(ErrorCode::Unavailable,
+                         QStringLiteral("%1: the database is busy (%2)").arg(what, text));
+    case 19: // SQLITE_CONSTRAINT
+        return makeError(ErrorCode::Conflict, QStringLiteral("%1: %2").arg(what, text));
+    default:
+        return makeError(ErrorCode::Unavailable, QStringLiteral("%1: %2").arg(what, text));
+    }
+}
+
+} // namespace
+
+// The connection and its prepared statements. Lives on the worker thread only.
+class SqliteStore::Connection
+{
+public:
+    Connection(QString path, QString name) : m_path(std::move(path)), m_name(std::move(name)) {}
+    ~Connection() { close(); }
+
+    std::atomic<quint64> rows{0};
+
+    Status open()
+    {
+        if (m_db.isOpen())
+            return Ok{};
+        if (Status s = prepareFile(); !s)
+            return s;
+        m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
+        m_db.setDatabaseName(m_path);
+        m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+        if (!m_db.open())
+            return fail(sqlError(m_db.lastError(), QStringLiteral("cannot open %1").arg(m_path)));
+
+        // Reading the header first tells a foreign or damaged file apart before we write.
+        auto version = pragma(QStringLiteral("user_version"));
+        if (!version)
+            return fail(makeError(ErrorCode::Unavailable,
+                                  QStringLiteral("%1 is not a Holdfast database (%2)")
+                                      .arg(m_path, version.error().message)));
+        auto appId = pragma(QStringLiteral("application_id"));
+        auto tables = scalar(QStringLiteral("SELECT count(*) FROM sqlite_master"));
+        if (!appId || !tables)
+            return fail(appId ? tables.error() : appId.error());
+        if (*version > kSchemaVersion)
+            return fail(makeError(
+                ErrorCode::Unavailable,
+                QStringLiteral("%1 was written by a newer Holdfast (schema version %2; this "
+                               "build reads up to %3). Upgrade Holdfast or use another --store.")
+                    .arg(m_path)
+                    .arg(*version)
+                    .arg(kSchemaVersion)));
+        if (*appId != kApplicationId && (*tables > 0 || *version > 0))
+            return fail(makeError(ErrorCode::Unavailable,
+                                  QStringLiteral("%1 is an SQLite file of another program, not a "
+                                                 "Holdfast database: refusing to touch it")
+                                      .arg(m_path)));
+
+        for (const char *sql : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+                                "PRAGMA temp_store = MEMORY"}) {
+            if (Status s = exec(QString::fromLatin1(sql)); !s)
+                return fail(s.error());
+        }
+        if (*version < kSchemaVersion) {
+            if (Status s = migrate(int(*version)); !s)
+                return fail(s.error());
+        }
+        return Ok{};
+    }
+
+    void close()
+    {
+        if (!m_db.isValid())
+            return;
+        m_queries.clear();
+        m_db.close();
+        m_db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(m_name);
+    }
+
+    bool isOpen() const { return m_db.isOpen(); }
+
+    // A cached prepared statement; bind values positionally and exec().
+    QSqlQuery &query(const char *sql)
+    {
+        auto it = m_queries.find(sql);
+        if (it == m_queries.end()) {
+            QSqlQuery q(m_db);
+            q.setForwardOnly(true);
+            q.prepare(QString::fromUtf8(sql));
+            it = m_queries.insert(sql, q);
+        }
+        return *it;
+    }
+
+    Status exec(QSqlQuery &q, const QString &what)
+    {
+        const bool ok = q.exec();
+        if (!ok) {
+            const Error e = sqlError(q.lastError(), what);
+            q.finish();
+            return e;
+        }
+        const int affected = q.numRowsAffected();
+        if (affected > 0)
+            rows += quint64(affected);
+        return Ok{};
+    }
+
+    Status exec(const QString &sql)
+    {
+        QSqlQuery q(m_db);
+        if (!q.exec(sql))
+            return sqlError(q.lastError(), sql.section(QLatin1Char(' '), 0, 2));
+        return Ok{};
+    }
+
+    Status begin() { return exec(QStringLiteral("BEGIN IMMEDIATE")); }
+    Status commit()
+    {
+        Status s = exec(QStringLiteral("COMMIT"));
+        if (!s)
+            rollback();
+        return s;
+    }
+    void rollback()
+    {
+        QSqlQuery q(m_db);
+        q.exec(QStringLiteral("ROLLBACK"));
+    }
+
+    // Runs `body` in one write transaction; any failure rolls everything back.
+    template <typename Body> Status transaction(Body body)
+    {
+        if (!m_db.isOpen())
+            return notOpen();
+        if (Status s = begin(); !s)
+            return s;
+        Status s = body();
+        if (!s) {
+            rollback();
+            return s;
+        }
+        return commit();
+    }
+
+    // Saves a session's metadata (never its messages: saves are incremental).
+    Status updateMeta(const SessionMeta &meta)
+    {
+        QSqlQuery &u = query("UPDATE sessions SET title = ?, system = ?, model = ?, updated_at = ?,"
+                             " total = ?, active_turn = ?, last_turn = ? WHERE id = ?");
+        u.addBindValue(meta.title.isNull() ? QVariant() : QVariant(meta.title));
+        u.addBindValue(meta.system.isNull() ? QVariant() : QVariant(meta.system));
+        u.addBindValue(meta.model);
+        u.addBindValue(toIso(meta.updatedAt));
+        u.addBindValue(meta.total);
+        u.addBindValue(meta.activeTurn);
+        u.addBindValue(meta.lastTurn);
+        u.addBindValue(meta.id);
+        if (Status s = exec(u, QStringLiteral("saving session")); !s)
+            return s;
+        if (u.numRowsAffected() == 0)
+            return makeError(ErrorCode::NotFound,
+                             QStringLiteral("session '%1' does not exist").arg(meta.id));
+        return Ok{};
+    }
+
+    static Error notOpen()
+    {
+        return makeError(ErrorCode::Unavailable, QStringLiteral("the SQLite store is not open"));
+    }
+
+private:
+    Status fail(Error error)
+    {
+        close();
+        return error;
+    }
+
+    Status prepareFile()
+    {
+        const QFileInfo info(m_path);
+        QDir dir = info.absoluteDir();
+        if (!dir.exists()) {
+            if (!QDir().mkpath(dir.absolutePath()))
+                return makeError(ErrorCode::Unavailable,
+                                 QStringLiteral("cannot create the folder %1").arg(dir.path()));
+            QFile::setPermissions(dir.absolutePath(),
+                                  QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        }
+        if (!info.exists()) {
+            // Conversations are private: the file (and SQLite's -wal/-shm, which copy its mode)
+            // are readable by their owner only.
+            QFile file(m_path);
+            if (!file.open(QIODevice::WriteOnly))
+                return makeError(
+                    ErrorCode::Unavailable,
+                    QStringLiteral("cannot create %1: %2").arg(m_path, file.errorString()));
+            file.close();
+            file.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+        }
+        return Ok{};
+    }
+
+    Result<qint64> scalar(const QString &sql)
+    {
+        QSqlQuery q(m_db);
+        if (!q.exec(sql))
+            return sqlError(q.lastError(), sql);
+        if (!q.next())
+            return makeError(ErrorCode::Internal, QStringLiteral("%1 returned nothing").arg(sql));
+        return q.value(0).toLongLong();
+    }
+
+    Result<qint64> pragma(const QString &name) { return scalar(QStringLiteral("PRAGMA ") + name); }
+
+    Status migrate(int from)
+    {
+        if (from > 0)
+            qCInfo(lcStore) << "migrating" << m_path << "from schema version" << from << "to"
+                            << kSchemaVersion;
+        return transaction([&]() -> Status {
+            for (int step = from; step < kSchemaVersion; ++step) {
+                const QStringList statements = QString::fromUtf8(kMigrations[step])
+                                                   .split(QLatin1Char(';'), Qt::SkipEmptyParts);
+                for (const QString &sql : statements) {
+                    if (Status s = exec(sql); !s)
+                        return makeError(s.error().code,
+                                         QStringLiteral("migrating %1 to schema version %2: %3")
+                                             .arg(m_path)
+                                             .arg(step + 1)
+                                             .arg(s.error().message));
+                }
+            }
+            if (Status s = exec(QStringLiteral("PRAGMA application_id = %1").arg(kApplicationId));
+                !s)
+                return s;
+            return exec(QStringLiteral("PRAGMA user_version = %1").arg(kSchemaVersion));
+        });
+    }
+
+    QString m_path;
+    QString m_name;
+    QSqlDatabase m_db;
+    QHash<const char *, QSqlQuery> m_queries;
+};
+
+struct SqliteStore::PendingChunks
+{
+    QString sid;
+    int tid = 0;
+    QList<Chunk> chunks;
+    QPromise<std::optional<Status>> promise;
+};
+
+namespace {
+
+SessionMeta readMeta(const QSqlQuery &q)
+{
+    SessionMeta m;
+    m.id = q.value(0).toString();
+    m.title = q.value(1).toString();
+    m.system = q.value(2).toString();
+    m.model = q.value(3).toString();
+    m.createdAt = fromIso(q.value(4).toString());
+    m.updatedAt = fromIso(q.value(5).toString());
+    m.total = q.value(6).toLongLong();
+    m.activeTurn = q.value(7).toInt();
+    m.lastTurn = q.value(8).toInt();
+    return m;
+}
+
+#define HF_META_COLUMNS                                                                            \
+    "id, title, system, model, created_at, updated_at, total, active_turn, last_turn"
+
+Message readMessage(const QSqlQuery &q)
+{
+    Message m;
+    m.index = q.value(0).toLongLong();
+    m.role = q.value(1).toString();
+    m.content = q.value(2).toString();
+    m.turn = q.value(3).toInt();
+    m.state = messageStateFromName(q.value(4).toString()).value_or(Message::State::Complete);
+    m.createdAt = fromIso(q.value(5).toString());
+    return m;
+}
+
+TurnRecord readTurn(const QSqlQuery &q)
+{
+    TurnRecord t;
+    t.session = q.value(0).toString();
+    t.id = q.value(1).toInt();
+    t.state = turnStateFromName(q.value(2).toString()).value_or(TurnRecord::State::Error);
+    t.promptIndex = q.value(3).toLongLong();
+    t.responseIndex = q.value(4).isNull() ? -1 : q.value(4).toLongLong();
+    t.chunks = q.value(5).toInt();
+    t.model = q.value(6).toString();
+    t.createdAt = fromIso(q.value(7).toString());
+    t.finishedAt = q.value(8).isNull() ? QDateTime() : fromIso(q.value(8).toString());
+    t.errorCode = q.value(9).toString();
+    t.errorMessage = q.value(10).toString();
+    return t;
+}
+
+#define HF_TURN_COLUMNS                                                                            \
+    "session, id, state, prompt_index, response_index, chunks, model, created_at, finished_at, "   \
+    "error_code, error_message"
+
+void bindMeta(QSqlQuery &q, const SessionMeta &m)
+{
+    q.addBindValue(m.id);
+    q.addBindValue(nullable(m.title));
+    q.addBindValue(nullable(m.system));
+    q.addBindValue(m.model);
+    q.addBindValue(toIso(m.createdAt));
+    q.addBindValue(toIso(m.updatedAt));
+    q.addBindValue(m.total);
+    q.addBindValue(m.activeTurn);
+    q.addBindValue(m.lastTurn);
+}
+
+void bindMessage(QSqlQuery &q, const QString &sid, const Message &m)
+{
+    q.addBindValue(sid);
+    q.addBindValue(m.index);
+    q.addBindValue(m.role);
+    q.addBindValue(m.content);
+    q.addBindValue(m.turn);
+    q.addBindValue(messageStateName(m.state));
+    q.addBindValue(toIso(m.createdAt));
+}
+
+void bindTurn(QSqlQuery &q, const TurnRecord &t)
+{
+    q.addBindValue(t.session);
+    q.addBindValue(t.id);
+    q.addBindValue(turnStateName(t.state));
+    q.addBindValue(t.promptIndex);
+    q.addBindValue(t.responseIndex < 0 ? QVariant() : QVariant(t.responseIndex));
+    q.addBindValue(t.chunks);
+    q.addBindValue(t.model);
+    q.addBindValue(toIso(t.createdAt));
+    q.addBindValue(isoOrNull(t.finishedAt));
+    q.addBindValue(t.errorCode.isEmpty() ? QVariant() : QVariant(t.errorCode));
+    q.addBindValue(t.errorMessage.isEmpty() ? QVariant() : QVariant(t.errorMessage));
+}
+
+QString likePattern(const QString &query)
+{
+    QString escaped = query;
+    escaped.replace(QLatin1String("\\"), QLatin1String("\\\\"))
+        .replace(QLatin1String("%"), QLatin1String("\\%"))
+        .replace(QLatin1String("_"), QLatin1String("\\_"));
+    return QLatin1Char('%') + escaped + QLatin1Char('%');
+}
+
+} // namespace
+
+SqliteStore::SqliteStore(QString path, QObject *parent)
+    : Store(parent), m_path(std::move(path)),
+      m_connectionName(QStringLiteral("holdfast-sqlite-%1").arg(quintptr(this), 0, 16))
+{
+    // One thread owns the connection for the store's whole life: SQLite connections must not
+    // move between threads, and one writer is what SQLite wants anyway.
+    m_pool.setMaxThreadCount(1);
+    m_pool.setExpiryTimeout(-1);
+    m_pool.setObjectName(QStringLiteral("holdfast-sqlite"));
+    m_connection = std::make_unique<Connection>(m_path, m_connectionName);
+}
+
+SqliteStore::~SqliteStore()
+{
+    m_pool.start([this] { m_connection->close(); });
+    m_pool.waitForDone();
+}
+
+template <typename T, typename Work> QFuture<std::optional<T>> SqliteStore::run(Work work)
+{
+    auto promise = std::make_shared<QPromise<std::optional<T>>>();
+    QFuture<std::optional<T>> future = promise->future();
+    promise->start();
+    m_pool.start([this, promise, work = std::move(work)]() mutable {
+        std::optional<T> result;
+        if (m_connection->isOpen())
+            result.emplace(work(*m_connection));
+        else
+            result.emplace(Connection::notOpen());
+        const quint64 rows = m_connection->rows.exchange(0);
+        if (rows)
+            countRows(rows);
+        promise->addResult(std::move(result));
+        promise->finish();
+    });
+    return future;
+}
+
+QCoro::Task<Status> SqliteStore::open()
+{
+    auto promise = std::make_shared<QPromise<std::optional<Status>>>();
+    QFuture<std::optional<Status>> future = promise->future();
+    promise->start();
+    m_pool.start([this, promise] {
+        promise->addResult(std::optional<Status>(m_connection->open()));
+        promise->finish();
+    });
+    const std::optional<Status> result = co_await future;
+    if (*result)
+        qCInfo(lcStore) << "opened" << describe() << "schema version" << kSchemaVersion;
+    co_return *result;
+}
+
+QCoro::Task<Status> SqliteStore::createSession(SessionMeta meta)
+{
+    auto work = [meta](Connection &c) {
+        return c.transaction([&]() -> Status {
+            QSqlQuery &q = c.query("INSERT INTO sessions (" HF_META_COLUMNS
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            bindMeta(q, meta);
+            Status s = c.exec(q, QStringLiteral("creating session"));
+            if (!s && s.error().code == ErrorCode::Conflict)
+                return makeError(ErrorCode::Conflict,
+                                 QStringLiteral("session '%1' already exists").arg(meta.id));
+            return s;
+        });
+    };
+    auto r = co_await run<Status>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Result<std::optional<SessionMeta>>> SqliteStore::loadSession(QString id)
+{
+    using R = Result<std::optional<SessionMeta>>;
+    auto work = [id](Connection &c) -> R {
+        QSqlQuery &q = c.query("SELECT " HF_META_COLUMNS " FROM sessions WHERE id = ?");
+        q.addBindValue(id);
+        if (Status s = c.exec(q, QStringLiteral("loading session")); !s)
+            return s.error();
+        std::optional<SessionMeta> meta;
+        if (q.next())
+            meta = readMeta(q);
+        q.finish();
+        return meta;
+    };
+    auto r = co_await run<R>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Status> SqliteStore::saveSessionMeta(SessionMeta meta)
+{
+    auto work = [meta](Connection &c) {
+        return c.transaction([&]() -> Status { return c.updateMeta(meta); });
+    };
+    auto r = co_await run<Status>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Status> SqliteStore::deleteSession(QString id)
+{
+    auto work = [id](Connection &c) {
+        return c.transaction([&]() -> Status {
+            for (const char *sql :
+                 {"DELETE FROM chunks WHERE session = ?", "DELETE FROM turns WHERE session = ?",
+                  "DELETE FROM messages WHERE session = ?", "DELETE FROM sessions WHERE id = ?"}) {
+                QSqlQuery &q = c.query(sql);
+                q.addBindValue(id);
+                if (Status s = c.exec(q, QStringLiteral("deleting session")); !s)
+                    return s;
+            }
+            return Ok{};
+        });
+    };
+    auto r = co_await run<Status>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Result<SessionPage>> SqliteStore::listSessions(QString query, int limit, int offset)
+{
+    using R = Result<SessionPage>;
+    auto work = [query, limit, offset](Connection &c) -> R {
+        SessionPage page;
+        const bool filtered = !query.isEmpty();
+        const QString pattern = likePattern(query);
+        QSqlQuery &count =
+            filtered ? c.query("SELECT count(*) FROM sessions s WHERE s.title LIKE ? ESCAPE '\\'"
+                               " OR EXISTS (SELECT 1 FROM messages m WHERE m.session = s.id AND"
+                               " m.content LIKE ? ESCAPE '\\')")
+                     : c.query("SELECT count(*) FROM sessions");
+        if (filtered) {
+            count.addBindValue(pattern);
+            count.addBindValue(pattern);
+        }
+        if (Status s = c.exec(count, QStringLiteral("listing sessions")); !s)
+            return s.error();
+        if (count.next())
+            page.total = count.value(0).toLongLong();
+        count.finish();
+
+        QSqlQuery &q =
+            filtered ? c.query("SELECT " HF_META_COLUMNS " FROM sessions s WHERE s.title LIKE ?"
+                               " ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.session ="
+                               " s.id AND m.content LIKE ? ESCAPE '\\')"
+                               " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?")
+                     : c.query("SELECT " HF_META_COLUMNS " FROM sessions"
+                               " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?");
+        if (filtered) {
+            q.addBindValue(pattern);
+            q.addBindValue(pattern);
+        }
+        q.addBindValue(limit);
+        q.addBindValue(offset);
+        if (Status s = c.exec(q, QStringLiteral("listing sessions")); !s)
+            return s.error();
+        while (q.next())
+            page.sessions.append(readMeta(q));
+        q.finish();
+        return page;
+    };
+    auto r = co_await run<R>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Result<QList<Message>>> SqliteStore::loadMessages(QString id, qint64 from, qint64 to)
+{
+    using R = Result<QList<Message>>;
+    auto work = [id, from, to](Connection &c) -> R {
+        QSqlQuery &q = c.query("SELECT idx, role, content, turn, state, created_at FROM messages"
+                               " WHERE session = ? AND idx >= ? AND idx < ? ORDER BY idx");
+        q.addBindValue(id);
+        q.addBindValue(from);
+        q.addBindValue(to);
+        if (Status s = c.exec(q, QStringLiteral("loading messages")); !s)
+            return s.error();
+        QList<Message> messages;
+        while (q.next())
+            messages.append(readMessage(q));
+        q.finish();
+        return messages;
+    };
+    auto r = co_await run<R>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, Message prompt, TurnRecord turn)
+{
+    auto work = [meta, prompt, turn](Connection &c) {
+        return c.transaction([&]() -> Status {
+            QSqlQuery &m = c.query("INSERT INTO messages (session, idx, role, content, turn,"
+                                   " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+            bindMessage(m, meta.id, prompt);
+            if (Status s = c.exec(m, QStringLiteral("storing the prompt")); !s)
+                return s;
+            QSqlQuery &t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            bindTurn(t, turn);
+            if (Status s = c.exec(t, QStringLiteral("storing the turn")); !s)
+                return s;
+            return c.updateMeta(meta);
+        });
+    };
+    auto r = co_await run<Status>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Status> SqliteStore::appendChunks(QString sid, int tid, QList<Chunk> chunks)
+{
+    if (chunks.isEmpty())
+        co_return Ok{};
+    auto pending = std::make_shared<PendingChunks>();
+    pending->sid = std::move(sid);
+    pending->tid = tid;
+    pending->chunks = std::move(chunks);
+    QFuture<std::optional<Status>> future = pending->promise.future();
+    pending->promise.start();
+    bool schedule = false;
+    {
+        QMutexLocker lock(&m_pendingMutex);
+        m_pending.append(pending);
+        schedule = !std::exchange(m_flushScheduled, true);
+    }
+    if (schedule)
+        m_pool.start([this] { flushChunks(); });
+    const std::optional<Status> result = co_await future;
+    co_return *result;
+}
+
+// Worker thread: writes every chunk batch queued so far in one transaction. Each batch has its
+// own savepoint, so one bad batch (an unknown turn) fails alone.
+void SqliteStore::flushChunks()
+{
+    QList<std::shared_ptr<PendingChunks>> batches;
+    {
+        QMutexLocker lock(&m_pendingMutex);
+        batches.swap(m_pending);
+        m_flushScheduled = false;
+    }
+    if (batches.isEmpty())
+        return;
+    Connection &c = *m_connection;
+    QList<std::optional<Status>> results(batches.size());
+    const Status all = c.transaction([&]() -> Status {
+        for (qsizetype i = 0; i < batches.size(); ++i) {
+            const PendingChunks &b = *batches.at(i);
+            if (Status s = c.exec(QStringLiteral("SAVEPOINT batch")); !s)
+                return s;
+            Status s = [&]() -> Status {
+                QSqlQuery &ins =
+                    c.query("INSERT INTO chunks (session, turn, seq, text) VALUES (?, ?, ?, ?)");
+                for (const Chunk &chunk : b.chunks) {
+                    ins.addBindValue(b.sid);
+                    ins.addBindValue(b.tid);
+                    ins.addBindValue(chunk.seq);
+                    ins.addBindValue(chunk.text);
+                    if (Status e = c.exec(ins, QStringLiteral("storing chunks")); !e)
+                        return e;
+                }
+                QSqlQuery &upd =
+                    c.query("UPDATE turns SET chunks = ? WHERE session = ? AND id = ?");
+                upd.addBindValue(b.chunks.constLast().seq + 1);
+                upd.addBindValue(b.sid);
+                upd.addBindValue(b.tid);
+                if (Status e = c.exec(upd, QStringLiteral("storing chunks")); !e)
+                    return e;
+                if (upd.numRowsAffected() == 0)
+                    return makeError(
+                        ErrorCode::NotFound,
+                        QStringLiteral("turn %1 of '%2' does not exist").arg(b.tid).arg(b.sid));
+                return Ok{};
+            }();
+            if (!s) {
+                c.exec(QStringLiteral("ROLLBACK TO batch"));
+                results[i] = s;
+            }
+            if (Status r = c.exec(QStringLiteral("RELEASE batch")); !r)
+                return r;
+        }
+        return Ok{};
+    });
+    m_chunkTransactions += 1;
+    m_chunkBatches += quint64(batches.size());
+    const quint64 rows = c.rows.exchange(0);
+    if (rows && all)
+        countRows(rows);
+    for (qsizetype i = 0; i < batches.size(); ++i) {
+        PendingChunks &b = *batches[i];
+        b.promise.addResult(all ? (results.at(i) ? *results.at(i) : Status(Ok{})) : all);
+        b.promise.finish();
+    }
+}
+
+QCoro::Task<Status> SqliteStore::finishTurn(SessionMeta meta, std::optional<Message> answer,
+                                            TurnRecord turn)
+{
+    auto work = [meta, answer, turn](Connection &c) {
+        return c.transaction([&]() -> Status {
+            if (answer) {
+                // INSERT OR REPLACE: a retried save after an unknown outcome stays exactly-once.
+                QSqlQuery &m =
+                    c.query("INSERT OR REPLACE INTO messages (session, idx, role, content, turn,"
+                            " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                bindMessage(m, meta.id, *answer);
+                if (Status s = c.exec(m, QStringLiteral("storing the answer")); !s)
+                    return s;
+            }
+            QSqlQuery &t = c.query("INSERT OR REPLACE INTO turns (" HF_TURN_COLUMNS
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            bindTurn(t, turn);
+            if (Status s = c.exec(t, QStringLiteral("storing the turn")); !s)
+                return s;
+            return c.updateMeta(meta);
+        });
+    };
+    auto r = co_await run<Status>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Result<std::optional<TurnRecord>>> SqliteStore::loadTurn(QString sid, int tid)
+{
+    using R = Result<std::optional<TurnRecord>>;
+    auto work = [sid, tid](Connection &c) -> R {
+        QSqlQuery &q =
+            c.query("SELECT " HF_TURN_COLUMNS " FROM turns WHERE session = ? AND id = ?");
+        q.addBindValue(sid);
+        q.addBindValue(tid);
+        if (Status s = c.exec(q, QStringLiteral("loading turn")); !s)
+            return s.error();
+        std::optional<TurnRecord> turn;
+        if (q.next())
+            turn = readTurn(q);
+        q.finish();
+        return turn;
+    };
+    auto r = co_await run<R>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Result<QList<Chunk>>> SqliteStore::loadChunks(QString sid, int tid, int from, int limit)
+{
+    using R = Result<QList<Chunk>>;
+    auto work = [sid, tid, from, limit](Connection &c) -> R {
+        QSqlQuery &q = c.query("SELECT seq, text FROM chunks WHERE session = ? AND turn = ?"
+                               " AND seq >= ? ORDER BY seq LIMIT ?");
+        q.addBindValue(sid);
+        q.addBindValue(tid);
+        q.addBindValue(from);
+        q.addBindValue(limit);
+        if (Status s = c.exec(q, QStringLiteral("loading chunks")); !s)
+            return s.error();
+        QList<Chunk> chunks;
+        while (q.next())
+            chunks.append(Chunk{q.value(0).toInt(), q.value(1).toString()});
+        q.finish();
+        return chunks;
+    };
+    auto r = co_await run<R>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Result<QList<TurnRecord>>> SqliteStore::unfinishedTurns()
+{
+    using R = Result<QList<TurnRecord>>;
+    auto work = [](Connection &c) -> R {
+        QSqlQuery &q = c.query("SELECT " HF_TURN_COLUMNS " FROM turns"
+                               " WHERE state IN ('queued', 'streaming') ORDER BY session, id");
+        if (Status s = c.exec(q, QStringLiteral("finding unfinished turns")); !s)
+            return s.error();
+        QList<TurnRecord> turns;
+        while (q.next())
+            turns.append(readTurn(q));
+        q.finish();
+        return turns;
+    };
+    auto r = co_await run<R>(std::move(work));
+    co_return std::move(*r);
+}
+
+} // namespace holdfast

@@ -2,9 +2,20 @@
 
 #include "core/store.h"
 
+#include <QFuture>
+#include <QMutex>
+#include <QThreadPool>
+
+#include <memory>
+
 namespace holdfast {
 
-// SQLite store (WAL). All I/O runs on a worker thread; callers await the results.
+// SQLite store (WAL, synchronous=NORMAL). Every statement runs on one worker thread that owns
+// the connection; callers co_await the results and never block. Chunk appends that arrive while
+// the worker is busy are written together in one transaction (group commit).
+//
+// The schema carries its version in PRAGMA user_version: an older file is migrated forward in
+// one transaction, a file from a newer Holdfast is refused with a clear message.
 class SqliteStore final : public Store
 {
     Q_OBJECT
@@ -13,7 +24,8 @@ public:
     explicit SqliteStore(QString path, QObject *parent = nullptr);
     ~SqliteStore() override;
 
-    static constexpr int kSchemaVersion = 1;
+    // Version 1 was the first release; version 2 added the indexes for listing and recovery.
+    static constexpr int kSchemaVersion = 2;
 
     QCoro::Task<Status> open() override;
     QString describe() const override { return QStringLiteral("sqlite:") + m_path; }
@@ -34,8 +46,28 @@ public:
                                                  int limit) override;
     QCoro::Task<Result<QList<TurnRecord>>> unfinishedTurns() override;
 
+    // How many transactions wrote chunks, and how many chunk batches they carried (group commit).
+    quint64 chunkTransactions() const { return m_chunkTransactions.load(); }
+    quint64 chunkBatches() const { return m_chunkBatches.load(); }
+
 private:
+    class Connection;
+    struct PendingChunks;
+
+    // Runs `work` on the worker thread with the open connection and returns its result.
+    template <typename T, typename Work> QFuture<std::optional<T>> run(Work work);
+    void flushChunks();
+
     QString m_path;
+    QString m_connectionName;
+    QThreadPool m_pool;
+    std::unique_ptr<Connection> m_connection; // used on the worker thread only
+
+    QMutex m_pendingMutex;
+    QList<std::shared_ptr<PendingChunks>> m_pending;
+    bool m_flushScheduled = false;
+    std::atomic<quint64> m_chunkTransactions{0};
+    std::atomic<quint64> m_chunkBatches{0};
 };
 
 } // namespace holdfast

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <QCoroTask>
 #include <QHostAddress>
 #include <QObject>
 
@@ -13,14 +14,18 @@ class SessionService;
 
 struct HttpOptions
 {
-    QString token;                     // empty: no auth
-    qint64 maxBodyBytes = 1048576;     // 413 above this
-    int maxStreamsPerClient = 2000;    // open event streams per client address (429 above)
-    QString corsOrigin;                // empty: no CORS headers
-    bool logRequests = true;           // one line per request on holdfast.http
+    QString token;                  // empty: no auth
+    qint64 maxBodyBytes = 1048576;  // 413 above this
+    int maxStreamsPerClient = 2000; // open event streams per client address (429 above)
+    QString corsOrigin;             // empty: no CORS headers
+    bool logRequests = true;        // one line per request on holdfast.http
+    int keepAliveMs = 10000;        // ": keep-alive" on a quiet event stream (API.md: <= 15 s)
+    int idleTimeoutMs = 120000;     // an idle kept-alive connection is closed after this
+    int shutdownGraceMs = 5000;     // bound on waiting for event streams to end at shutdown
 };
 
-// shared/API.md over QHttpServer, thin over a SessionService.
+// shared/API.md over HTTP/1.1, thin over a SessionService. The routes live in the controllers
+// (sessionscontroller, turnscontroller, openaiapi); connections in HttpConnection.
 class HttpServer final : public QObject
 {
     Q_OBJECT
@@ -36,6 +41,12 @@ public:
     // SIGTERM: from now on new work is refused with 503; open event streams end with
     // `done {"state":"interrupted"}` as their turns end.
     void beginShutdown();
+    // After the service's shutdown: waits (bounded) until the open event streams have sent
+    // their terminal event, and pushes every answer still buffered to the sockets.
+    QCoro::Task<> finishShutdown();
+
+    int openStreamCount() const;
+    int connectionCount() const;
 
 private:
     class Private;

@@ -1,0 +1,111 @@
+#pragma once
+
+#include "http/httpmessage.h"
+
+#include <QCoroTask>
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+
+class QTcpSocket;
+
+namespace holdfast {
+
+// What a connection asks of the server for each request.
+class HttpHandler
+{
+public:
+    virtual ~HttpHandler() = default;
+    // Sees the head before any byte of the body is read (auth, routing, existence). Returns true
+    // to go on; false after answering through `responder`.
+    virtual QCoro::Task<bool> admit(HttpRequest head, HttpResponder responder) = 0;
+    // The whole request, body included.
+    virtual void handle(HttpRequest request, HttpResponder responder) = 0;
+};
+
+// One HTTP/1.1 connection: parses requests one at a time with hard limits, and writes answers.
+//
+// Why not QHttpServer (Qt 6.4): it buffers a whole body before any handler runs (so no 413
+// before reading), answers a malformed request by leaving the socket open and silent, has no
+// 405, and crashes when a deferred responder writes after the client left. This class keeps
+// the body unread until the head is admitted, answers every protocol error with a JSON body and
+// closes, and turns a vanished client into no-op writes.
+class HttpConnection final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HttpConnection)
+public:
+    struct Limits
+    {
+        qint64 maxHeadBytes = 64 * 1024;
+        qint64 maxBodyBytes = 1048576;
+        int idleTimeoutMs = 120000; // no request on a kept-alive connection for this long: close
+        bool logRequests = true;
+    };
+
+    HttpConnection(QTcpSocket *socket, HttpHandler *handler, Limits limits,
+                   HttpHeaders defaultHeaders, QObject *parent);
+    ~HttpConnection() override;
+
+    QTcpSocket *socket() const { return m_socket; }
+    QHostAddress peer() const { return m_peer; }
+    bool streaming() const { return m_streaming; }
+    // Writes what is buffered to the kernel now (used before the process exits).
+    void flush();
+
+Q_SIGNALS:
+    // The client went away (or the connection was closed): everything tied to it should stop.
+    void closed();
+
+private:
+    friend class HttpResponder;
+    enum class State { Head, Admitting, Body, Handling, Closing, Closed };
+    enum class ChunkState { Size, Data, DataEnd, Trailer };
+
+    void onReadyRead();
+    void process();
+    bool parseHead(const QByteArray &head, QString *error);
+    // 1: body complete, 0: need more bytes, -1: malformed, -2: too large
+    int readChunkedBody();
+    QCoro::Task<> admit(quint64 exchange);
+    void dispatch();
+
+    // Responder side.
+    bool current(quint64 exchange) const;
+    void respond(quint64 exchange, int status, const QByteArray &contentType,
+                 const QByteArray &body, const HttpHeaders &headers, bool withLength);
+    void sendError(quint64 exchange, const Error &error, const HttpHeaders &headers);
+    bool beginStream(quint64 exchange, int status, const QByteArray &contentType,
+                     const HttpHeaders &headers);
+    bool writeStream(quint64 exchange, const QByteArray &data);
+    void endStream(quint64 exchange);
+    QByteArray headBytes(int status, const QByteArray &contentType, const HttpHeaders &headers,
+                         qint64 contentLength, bool close) const;
+    void finishExchange(int status, bool close);
+
+    // Answers a request that could not be parsed, then closes.
+    void failAndClose(const Error &error);
+    void closeGracefully();
+    void onDisconnected();
+
+    QTcpSocket *m_socket;
+    HttpHandler *m_handler;
+    Limits m_limits;
+    HttpHeaders m_defaultHeaders;
+    QHostAddress m_peer;
+    State m_state = State::Head;
+    QByteArray m_buffer; // bytes read from the socket and not parsed yet
+    HttpRequest m_request;
+    quint64 m_exchange = 0;
+    bool m_answered = false;
+    bool m_streaming = false;
+    bool m_streamChunked = false;
+    bool m_streamClose = false;
+    ErrorFormat m_errorFormat;
+    ChunkState m_chunkState = ChunkState::Size;
+    qint64 m_chunkLeft = 0;
+    QTimer m_timer; // idle timeout; in Closing, the linger bound
+    QElapsedTimer m_clock;
+};
+
+} // namespace holdfast

@@ -1,0 +1,427 @@
+// The Store contract, checked against every embedded implementation, plus what only SQLite has:
+// a file that survives restarts, schema versions, private permissions and group commit.
+#include "core/memorystore.h"
+#include "core/sqlitestore.h"
+#include "fakes/testutil.h"
+
+#include <QFile>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace holdfast;
+using holdfast::test::await;
+
+namespace {
+
+SessionMeta meta(const QString &id, const QString &updated = QStringLiteral("2026-03-01T10:00:00Z"))
+{
+    SessionMeta m;
+    m.id = id;
+    m.model = QStringLiteral("demo");
+    m.createdAt = fromIso(QStringLiteral("2026-03-01T09:00:00Z"));
+    m.updatedAt = fromIso(updated);
+    return m;
+}
+
+Message message(qint64 index, const QString &role, const QString &content, int turn = 0)
+{
+    Message m;
+    m.index = index;
+    m.role = role;
+    m.content = content;
+    m.turn = turn;
+    m.createdAt = fromIso(QStringLiteral("2026-03-01T09:30:00.123Z"));
+    return m;
+}
+
+TurnRecord turnRecord(const QString &sid, int id, qint64 promptIndex)
+{
+    TurnRecord t;
+    t.id = id;
+    t.session = sid;
+    t.state = TurnRecord::State::Streaming;
+    t.promptIndex = promptIndex;
+    t.model = QStringLiteral("demo");
+    t.createdAt = fromIso(QStringLiteral("2026-03-01T09:30:00Z"));
+    return t;
+}
+
+template <typename T>
+T value(std::optional<Result<T>> r)
+{
+    if (!r)
+        qFatal("store call did not finish");
+    if (!r->ok())
+        qFatal("store call failed: %s", qPrintable(r->error().message));
+    return r->value();
+}
+
+bool ok(const std::optional<Status> &s)
+{
+    if (s && !s->ok())
+        qWarning() << "store error:" << s->error().message;
+    return s && s->ok();
+}
+
+// Creates a SQLite file from SQL text, as another program (or an old Holdfast) would have.
+bool writeSqliteFile(const QString &path, const QString &sqlText)
+{
+    bool okay = true;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("fixture"));
+        db.setDatabaseName(path);
+        okay = db.open();
+        QSqlQuery q(db);
+        for (const QString &statement : sqlText.split(QLatin1String(";\n"), Qt::SkipEmptyParts)) {
+            QString sql = statement.trimmed();
+            while (sql.startsWith(QLatin1String("--")))
+                sql = sql.section(QLatin1Char('\n'), 1).trimmed();
+            if (sql.isEmpty())
+                continue;
+            if (!q.exec(sql)) {
+                qWarning() << "fixture:" << sql << q.lastError().text();
+                okay = false;
+            }
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("fixture"));
+    return okay;
+}
+
+int userVersion(const QString &path)
+{
+    int version = -1;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+        db.setDatabaseName(path);
+        if (db.open()) {
+            QSqlQuery q(QStringLiteral("PRAGMA user_version"), db);
+            if (q.next())
+                version = q.value(0).toInt();
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
+    return version;
+}
+
+} // namespace
+
+class TestStore : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    int m_files = 0;
+
+    std::unique_ptr<Store> make(const QString &kind)
+    {
+        if (kind == QLatin1String("memory"))
+            return std::make_unique<MemoryStore>();
+        return std::make_unique<SqliteStore>(m_dir.filePath(QStringLiteral("s%1.db").arg(++m_files)));
+    }
+
+    void kinds()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("memory") << QStringLiteral("memory");
+        QTest::newRow("sqlite") << QStringLiteral("sqlite");
+    }
+
+private Q_SLOTS:
+    void sessionsRoundTrip_data() { kinds(); }
+    void sessionsRoundTrip()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QVERIFY(ok(await(store->open())));
+
+        SessionMeta a = meta(QStringLiteral("alpha"));
+        a.title = QStringLiteral("Ünïcode title ✓");
+        QVERIFY(ok(await(store->createSession(a))));
+        const auto again = await(store->createSession(a));
+        QVERIFY(again && !again->ok());
+        QCOMPARE(again->error().code, ErrorCode::Conflict);
+
+        const std::optional<SessionMeta> loaded = value(await(store->loadSession(a.id)));
+        QVERIFY(loaded);
+        QCOMPARE(*loaded, a);
+        QVERIFY(loaded->system.isNull()); // null stays null, not ""
+        QVERIFY(!value(await(store->loadSession(QStringLiteral("nope")))));
+
+        a.system = QStringLiteral("Be brief.");
+        a.title = QString();
+        QVERIFY(ok(await(store->saveSessionMeta(a))));
+        const auto reloaded = value(await(store->loadSession(a.id)));
+        QCOMPARE(reloaded->system, a.system);
+        QVERIFY(reloaded->title.isNull());
+
+        const auto missing = await(store->saveSessionMeta(meta(QStringLiteral("ghost"))));
+        QVERIFY(missing && !missing->ok());
+        QCOMPARE(missing->error().code, ErrorCode::NotFound);
+    }
+
+    void listingOrderSearchAndPaging_data() { kinds(); }
+    void listingOrderSearchAndPaging()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QVERIFY(ok(await(store->open())));
+        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z"))))));
+        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("new"), QStringLiteral("2026-05-01T00:00:00Z"))))));
+        SessionMeta mid = meta(QStringLiteral("mid"), QStringLiteral("2026-03-01T00:00:00Z"));
+        mid.title = QStringLiteral("Recipes for 100% rye_bread");
+        QVERIFY(ok(await(store->createSession(mid))));
+        SessionMeta withText = meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z"));
+        withText.total = 1;
+        withText.lastTurn = 1;
+        QVERIFY(ok(await(store->beginTurn(withText, message(0, QStringLiteral("user"), QStringLiteral("Tell me about SOURDOUGH")), turnRecord(QStringLiteral("old"), 1, 0)))));
+
+        SessionPage all = value(await(store->listSessions({}, 10, 0)));
+        QCOMPARE(all.total, 3);
+        QCOMPARE(all.sessions.size(), 3);
+        QCOMPARE(all.sessions.at(0).id, QStringLiteral("new"));
+        QCOMPARE(all.sessions.at(1).id, QStringLiteral("mid"));
+        QCOMPARE(all.sessions.at(2).id, QStringLiteral("old"));
+
+        SessionPage page = value(await(store->listSessions({}, 1, 1)));
+        QCOMPARE(page.total, 3);
+        QCOMPARE(page.sessions.size(), 1);
+        QCOMPARE(page.sessions.at(0).id, QStringLiteral("mid"));
+
+        // Title and message text, any case; LIKE wildcards in the query are literal.
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("sourdough"), 10, 0))).sessions.at(0).id, QStringLiteral("old"));
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("RYE"), 10, 0))).total, 1);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("100%"), 10, 0))).total, 1);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("0%"), 10, 0))).total, 1);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("%%"), 10, 0))).total, 0);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("e_b"), 10, 0))).total, 1);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("e_x"), 10, 0))).total, 0);
+    }
+
+    void turnLifecycle_data() { kinds(); }
+    void turnLifecycle()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QVERIFY(ok(await(store->open())));
+        const QString sid = QStringLiteral("s1");
+        SessionMeta m = meta(sid);
+        QVERIFY(ok(await(store->createSession(m))));
+
+        m.total = 1;
+        m.lastTurn = 1;
+        m.activeTurn = 1;
+        const Message prompt = message(0, QStringLiteral("user"), QStringLiteral("hi"), 1);
+        TurnRecord t = turnRecord(sid, 1, 0);
+        QVERIFY(ok(await(store->beginTurn(m, prompt, t))));
+        QCOMPARE(value(await(store->unfinishedTurns())).size(), 1);
+
+        QVERIFY(ok(await(store->appendChunks(sid, 1, {{0, QStringLiteral("Hel")}, {1, QStringLiteral("lo")}}))));
+        QVERIFY(ok(await(store->appendChunks(sid, 1, {{2, QStringLiteral(" wörld")}}))));
+        const auto unknown = await(store->appendChunks(sid, 9, {{0, QStringLiteral("x")}}));
+        QVERIFY(unknown && !unknown->ok());
+        QCOMPARE(value(await(store->loadTurn(sid, 1)))->chunks, 3);
+
+        const QList<Chunk> tail = value(await(store->loadChunks(sid, 1, 1, 10)));
+        QCOMPARE(tail.size(), 2);
+        QCOMPARE(tail.at(0), (Chunk{1, QStringLiteral("lo")}));
+        QCOMPARE(tail.at(1), (Chunk{2, QStringLiteral(" wörld")}));
+        QCOMPARE(value(await(store->loadChunks(sid, 1, 0, 1))).size(), 1);
+
+        m.total = 2;
+        m.activeTurn = 0;
+        const Message answer = message(1, QStringLiteral("assistant"), QStringLiteral("Hello wörld"), 1);
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = 1;
+        t.chunks = 3;
+        t.finishedAt = fromIso(QStringLiteral("2026-03-01T09:31:00Z"));
+        QVERIFY(ok(await(store->finishTurn(m, answer, t))));
+        // A retried final save (outcome unknown the first time) stays exactly once.
+        QVERIFY(ok(await(store->finishTurn(m, answer, t))));
+
+        QCOMPARE(value(await(store->loadTurn(sid, 1))), std::optional<TurnRecord>(t));
+        QVERIFY(value(await(store->unfinishedTurns())).isEmpty());
+        const QList<Message> messages = value(await(store->loadMessages(sid, 0, 100)));
+        QCOMPARE(messages, (QList<Message>{prompt, answer}));
+        QCOMPARE(value(await(store->loadMessages(sid, 1, 2))), QList<Message>{answer});
+        QCOMPARE(value(await(store->loadSession(sid)))->total, 2);
+
+        QVERIFY(ok(await(store->deleteSession(sid))));
+        QVERIFY(!value(await(store->loadSession(sid))));
+        QVERIFY(!value(await(store->loadTurn(sid, 1))));
+        QVERIFY(value(await(store->loadChunks(sid, 1, 0, 10))).isEmpty());
+        QVERIFY(value(await(store->loadMessages(sid, 0, 100))).isEmpty());
+    }
+
+    void sqliteSurvivesARestart()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("restart.db"));
+        {
+            SqliteStore store(path);
+            QVERIFY(ok(await(store.open())));
+            SessionMeta m = meta(QStringLiteral("keep"));
+            QVERIFY(ok(await(store.createSession(m))));
+            m.total = 1;
+            m.lastTurn = 1;
+            m.activeTurn = 1;
+            QVERIFY(ok(await(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("kept?")), turnRecord(m.id, 1, 0)))));
+            QVERIFY(ok(await(store.appendChunks(m.id, 1, {{0, QStringLiteral("yes")}}))));
+        }
+        SqliteStore store(path);
+        QVERIFY(ok(await(store.open())));
+        QCOMPARE(value(await(store.loadMessages(QStringLiteral("keep"), 0, 10))).at(0).content, QStringLiteral("kept?"));
+        QCOMPARE(value(await(store.unfinishedTurns())).size(), 1);
+        QCOMPARE(value(await(store.loadChunks(QStringLiteral("keep"), 1, 0, 10))).at(0).text, QStringLiteral("yes"));
+        QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
+    }
+
+    void sqliteFileIsPrivate()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("private/sub/holdfast.db"));
+        SqliteStore store(path);
+        QVERIFY(ok(await(store.open())));
+        QVERIFY(ok(await(store.createSession(meta(QStringLiteral("p"))))));
+        const QFile::Permissions perms = QFile::permissions(path);
+        QVERIFY(perms & QFile::ReadOwner);
+        QVERIFY(!(perms & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther)));
+        const QFile::Permissions dirPerms = QFile::permissions(m_dir.filePath(QStringLiteral("private/sub")));
+        QVERIFY(!(dirPerms & (QFile::ReadOther | QFile::ExeOther)));
+    }
+
+    void sqliteMigratesAnOlderFile()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("v1.db"));
+        QFile fixture(QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) + QStringLiteral("/tests/core/data/holdfast-schema-v1.sql"));
+        QVERIFY2(fixture.open(QIODevice::ReadOnly), qPrintable(fixture.fileName()));
+        QVERIFY(writeSqliteFile(path, QString::fromUtf8(fixture.readAll())));
+        QCOMPARE(userVersion(path), 1);
+
+        SqliteStore store(path);
+        QVERIFY(ok(await(store.open())));
+        QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
+        const auto old = value(await(store.loadSession(QStringLiteral("old-notes"))));
+        QVERIFY(old);
+        QCOMPARE(old->title, QStringLiteral("Notes from 0.1"));
+        QCOMPARE(old->total, 2);
+        const QList<Message> messages = value(await(store.loadMessages(QStringLiteral("old-notes"), 0, 10)));
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).content, QStringLiteral("Everything, in schema version 1."));
+        QCOMPARE(value(await(store.loadChunks(QStringLiteral("old-notes"), 1, 0, 10))).size(), 2);
+        // And the migrated file takes new writes.
+        QVERIFY(ok(await(store.createSession(meta(QStringLiteral("after-upgrade"))))));
+        QCOMPARE(value(await(store.listSessions({}, 10, 0))).total, 2);
+    }
+
+    void sqliteRefusesBadFiles_data()
+    {
+        QTest::addColumn<QString>("sql");
+        QTest::addColumn<QByteArray>("raw");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("newer holdfast") << QStringLiteral("PRAGMA application_id = 1212564546;\nCREATE TABLE future (x);\nPRAGMA user_version = 99;\n") << QByteArray() << QStringLiteral("newer Holdfast");
+        QTest::newRow("another program's sqlite") << QStringLiteral("CREATE TABLE contacts (name TEXT);\nINSERT INTO contacts VALUES ('Ada');\n") << QByteArray() << QStringLiteral("another program");
+        QTest::newRow("not sqlite at all") << QString() << QByteArray("This is a text file, not a database.\n").repeated(200) << QStringLiteral("not a Holdfast database");
+    }
+    void sqliteRefusesBadFiles()
+    {
+        QFETCH(QString, sql);
+        QFETCH(QByteArray, raw);
+        QFETCH(QString, expected);
+        const QString path = m_dir.filePath(QStringLiteral("bad%1.db").arg(++m_files));
+        if (!sql.isEmpty()) {
+            QVERIFY(writeSqliteFile(path, sql));
+        } else {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(raw);
+        }
+        QFile before(path);
+        QVERIFY(before.open(QIODevice::ReadOnly));
+        const QByteArray original = before.readAll();
+        before.close();
+
+        SqliteStore store(path);
+        const auto opened = await(store.open());
+        QVERIFY(opened && !opened->ok());
+        QVERIFY2(opened->error().message.contains(expected), qPrintable(opened->error().message));
+        QVERIFY(opened->error().message.contains(path));
+        // Refused means untouched: no reset, no tables of ours.
+        QFile after(path);
+        QVERIFY(after.open(QIODevice::ReadOnly));
+        QCOMPARE(after.readAll(), original);
+        // And every call afterwards fails cleanly instead of crashing.
+        const auto load = await(store.loadSession(QStringLiteral("x")));
+        QVERIFY(load && !load->ok());
+        QCOMPARE(load->error().code, ErrorCode::Unavailable);
+    }
+
+    // Appends that queue up while the worker is busy share one transaction.
+    void sqliteGroupsConcurrentChunkWrites()
+    {
+        SqliteStore store(m_dir.filePath(QStringLiteral("group.db")));
+        QVERIFY(ok(await(store.open())));
+        constexpr int kSessions = 40;
+        constexpr int kBatches = 25;
+        for (int s = 0; s < kSessions; ++s) {
+            SessionMeta m = meta(QStringLiteral("g%1").arg(s));
+            QVERIFY(ok(await(store.createSession(m))));
+            m.total = 1;
+            m.lastTurn = 1;
+            QVERIFY(ok(await(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go")), turnRecord(m.id, 1, 0)))));
+        }
+        const quint64 txBefore = store.chunkTransactions();
+        int done = 0;
+        int failed = 0;
+        QList<QCoro::Task<Status>> tasks;
+        for (int b = 0; b < kBatches; ++b) {
+            for (int s = 0; s < kSessions; ++s) {
+                store.appendChunks(QStringLiteral("g%1").arg(s), 1, {{b, QStringLiteral("c%1").arg(b)}})
+                    .then([&](Status st) {
+                        ++done;
+                        failed += st.ok() ? 0 : 1;
+                    });
+            }
+        }
+        QVERIFY(test::spinUntil([&] { return done == kSessions * kBatches; }));
+        QCOMPARE(failed, 0);
+        const quint64 transactions = store.chunkTransactions() - txBefore;
+        qInfo() << kSessions * kBatches << "chunk batches written in" << transactions << "transactions";
+        QVERIFY(transactions < quint64(kSessions * kBatches));
+        for (int s = 0; s < kSessions; ++s) {
+            const QList<Chunk> chunks = value(await(store.loadChunks(QStringLiteral("g%1").arg(s), 1, 0, 1000)));
+            QCOMPARE(chunks.size(), kBatches);
+            QCOMPARE(chunks.last().text, QStringLiteral("c%1").arg(kBatches - 1));
+            QCOMPARE(value(await(store.loadTurn(QStringLiteral("g%1").arg(s), 1)))->chunks, kBatches);
+        }
+    }
+
+    // One bad batch in a group fails alone; the others are stored.
+    void sqliteBadBatchFailsAlone()
+    {
+        SqliteStore store(m_dir.filePath(QStringLiteral("alone.db")));
+        QVERIFY(ok(await(store.open())));
+        SessionMeta m = meta(QStringLiteral("a"));
+        QVERIFY(ok(await(store.createSession(m))));
+        m.total = 1;
+        m.lastTurn = 1;
+        QVERIFY(ok(await(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go")), turnRecord(m.id, 1, 0)))));
+        std::optional<Status> good1, bad, good2;
+        store.appendChunks(m.id, 1, {{0, QStringLiteral("a")}}).then([&](Status s) { good1 = s; });
+        store.appendChunks(m.id, 7, {{0, QStringLiteral("nowhere")}}).then([&](Status s) { bad = s; });
+        store.appendChunks(m.id, 1, {{1, QStringLiteral("b")}}).then([&](Status s) { good2 = s; });
+        QVERIFY(test::spinUntil([&] { return good1 && bad && good2; }));
+        QVERIFY(ok(good1));
+        QVERIFY(ok(good2));
+        QVERIFY(!bad->ok());
+        QCOMPARE(bad->error().code, ErrorCode::NotFound);
+        QCOMPARE(value(await(store.loadChunks(m.id, 1, 0, 10))).size(), 2);
+        QVERIFY(value(await(store.loadChunks(m.id, 7, 0, 10))).isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"

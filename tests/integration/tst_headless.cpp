@@ -1,0 +1,248 @@
+// The real `holdfast --headless` binary, driven over HTTP: the port-0 announcement, durability
+// across SIGTERM and kill -9 on a SQLite file, and the refusal to serve a network without a token.
+#include "fakes/testutil.h"
+#include "http/httptestclient.h"
+
+#include <QJsonArray>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace holdfast;
+using test::HttpReply;
+using test::HttpTestClient;
+using test::spinUntil;
+using test::SseReader;
+
+namespace {
+
+// One holdfast process, stopped by PID when it goes out of scope.
+class Holdfast
+{
+public:
+    Holdfast(const QString &home, QStringList arguments, QProcessEnvironment extra = {})
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("HOLDFAST_TOKEN"));
+        // A private home: no settings file of the user's, no data of theirs.
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/config"));
+        env.insert(QStringLiteral("XDG_DATA_HOME"), home + QStringLiteral("/data"));
+        env.insert(QStringLiteral("HOME"), home);
+        for (const QString &key : extra.keys())
+            env.insert(key, extra.value(key));
+        m_process.setProcessEnvironment(env);
+        m_process.setProgram(QString::fromLocal8Bit(qgetenv("HOLDFAST_BINARY")));
+        m_process.setArguments(QStringList{QStringLiteral("--headless")} + arguments);
+        m_process.start();
+    }
+    ~Holdfast()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+
+    // The first stdout line, as `--listen HOST:0` promises it.
+    QString firstLine(int timeoutMs = 20000)
+    {
+        spinUntil(
+            [&] { return m_process.canReadLine() || m_process.state() == QProcess::NotRunning; },
+            timeoutMs);
+        return QString::fromLocal8Bit(m_process.readLine()).trimmed();
+    }
+    quint16 waitForPort()
+    {
+        const QString line = firstLine();
+        static const QRegularExpression re(
+            QStringLiteral("^listening on http://127\\.0\\.0\\.1:(\\d+)$"));
+        const auto match = re.match(line);
+        if (!match.hasMatch())
+            qWarning() << "unexpected first line:" << line << m_process.readAllStandardError();
+        return match.hasMatch() ? quint16(match.captured(1).toUInt()) : 0;
+    }
+    void signal(int sig) { ::kill(pid_t(m_process.processId()), sig); }
+    bool waitForExit(int timeoutMs = 20000)
+    {
+        return spinUntil([&] { return m_process.state() == QProcess::NotRunning; }, timeoutMs);
+    }
+    QProcess &process() { return m_process; }
+
+private:
+    QProcess m_process;
+};
+
+QStringList slowDemo(const QString &db)
+{
+    return {QStringLiteral("--listen"),        QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--store"),         QStringLiteral("sqlite:") + db,
+            QStringLiteral("--demo-delay-ms"), QStringLiteral("100"),
+            QStringLiteral("--demo-chunks"),   QStringLiteral("200")};
+}
+
+QStringList quickServer(const QString &db)
+{
+    return {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--store"),
+            QStringLiteral("sqlite:") + db};
+}
+
+} // namespace
+
+class TestHeadless : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(!qEnvironmentVariableIsEmpty("HOLDFAST_BINARY"),
+                 "run through ctest (HOLDFAST_BINARY)");
+    }
+    void announcesPortAndServes();
+    void interruptedAcrossRestart_data();
+    void interruptedAcrossRestart();
+    void refusesNetworkWithoutToken();
+    void tokenFromEnvironment();
+};
+
+void TestHeadless::announcesPortAndServes()
+{
+    QTemporaryDir home;
+    Holdfast hf(home.path(), quickServer(home.filePath(QStringLiteral("h.db"))));
+    const quint16 port = hf.waitForPort();
+    QVERIFY(port != 0);
+    HttpTestClient c(port);
+    QCOMPARE(c.get("/healthz").status, 200);
+    HttpReply r = c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("walk")}});
+    QCOMPARE(r.status, 201);
+    r = c.post("/v1/sessions/walk/turns", {{QStringLiteral("prompt"), QStringLiteral("hello")}});
+    QCOMPARE(r.status, 202);
+    SseReader events(port, "/v1/sessions/walk/turns/1/events");
+    QVERIFY(events.waitForEnd());
+    QCOMPARE(events.lastEvent().event, QByteArray("done"));
+    QCOMPARE(c.get("/v1/sessions/walk").json().value(QStringLiteral("total")).toInt(), 2);
+    hf.signal(SIGTERM);
+    QVERIFY(hf.waitForExit());
+    QCOMPARE(hf.process().exitStatus(), QProcess::NormalExit);
+    QCOMPARE(hf.process().exitCode(), 0);
+}
+
+void TestHeadless::interruptedAcrossRestart_data()
+{
+    QTest::addColumn<int>("sig");
+    QTest::addRow("SIGTERM") << int(SIGTERM);
+    QTest::addRow("SIGINT") << int(SIGINT);
+    QTest::addRow("SIGKILL") << int(SIGKILL);
+}
+
+// Mid-answer the process is stopped; after a restart on the same file the prompt is there, the
+// turn is interrupted, and its message holds at least every chunk a client had seen.
+void TestHeadless::interruptedAcrossRestart()
+{
+    QFETCH(int, sig);
+    QTemporaryDir home;
+    const QString db = home.filePath(QStringLiteral("h.db"));
+    QString seen;
+    {
+        Holdfast hf(home.path(), slowDemo(db));
+        const quint16 port = hf.waitForPort();
+        QVERIFY(port != 0);
+        HttpTestClient c(port);
+        QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("d")}}).status, 201);
+        HttpReply r = c.post("/v1/sessions/d/turns",
+                             {{QStringLiteral("prompt"), QStringLiteral("keep this")}});
+        QCOMPARE(r.status, 202);
+        SseReader events(port, "/v1/sessions/d/turns/1/events");
+        QVERIFY(events.waitForEvents(3));
+        hf.signal(sig);
+        QVERIFY(hf.waitForExit());
+        if (sig != SIGKILL) {
+            QCOMPARE(hf.process().exitStatus(), QProcess::NormalExit);
+            QCOMPARE(hf.process().exitCode(), 0);
+            // The open stream was told before the process went.
+            QVERIFY(events.waitForEnd());
+            QVERIFY(!events.events.isEmpty());
+            QCOMPARE(events.lastEvent().event, QByteArray("done"));
+            QCOMPARE(events.lastEvent().json().value(QStringLiteral("state")).toString(),
+                     QStringLiteral("interrupted"));
+        } else {
+            QVERIFY(events.waitForEnd());
+        }
+        for (const auto &e : events.chunkEvents())
+            seen += e.json().value(QStringLiteral("text")).toString();
+        QVERIFY(!seen.isEmpty());
+    }
+
+    Holdfast again(home.path(), quickServer(db));
+    const quint16 port = again.waitForPort();
+    QVERIFY(port != 0);
+    HttpTestClient c(port);
+    const HttpReply turn = c.get("/v1/sessions/d/turns/1");
+    QCOMPARE(turn.status, 200);
+    QCOMPARE(turn.json().value(QStringLiteral("state")).toString(), QStringLiteral("interrupted"));
+    QCOMPARE(turn.json().value(QStringLiteral("response_index")).toInt(), 1);
+    const QJsonObject session = c.get("/v1/sessions/d").json();
+    QCOMPARE(session.value(QStringLiteral("total")).toInt(), 2);
+    QVERIFY(session.value(QStringLiteral("active_turn")).isNull());
+    const QJsonArray history = session.value(QStringLiteral("history")).toArray();
+    QCOMPARE(history.at(0).toObject().value(QStringLiteral("content")).toString(),
+             QStringLiteral("keep this"));
+    const QJsonObject answer = history.at(1).toObject();
+    QCOMPARE(answer.value(QStringLiteral("state")).toString(), QStringLiteral("interrupted"));
+    QVERIFY2(answer.value(QStringLiteral("content")).toString().startsWith(seen),
+             qPrintable(answer.value(QStringLiteral("content")).toString()));
+    // The stream of the ended turn replays what was saved, then ends.
+    SseReader replay(port, "/v1/sessions/d/turns/1/events");
+    QVERIFY(replay.waitForEnd());
+    QCOMPARE(replay.lastEvent().event, QByteArray("done"));
+    QCOMPARE(replay.lastEvent().json().value(QStringLiteral("state")).toString(),
+             QStringLiteral("interrupted"));
+    again.signal(SIGTERM);
+    QVERIFY(again.waitForExit());
+    QCOMPARE(again.process().exitCode(), 0);
+}
+
+void TestHeadless::refusesNetworkWithoutToken()
+{
+    QTemporaryDir home;
+    Holdfast hf(home.path(), {QStringLiteral("--listen"), QStringLiteral("0.0.0.0:0"),
+                              QStringLiteral("--store"), QStringLiteral("memory:")});
+    QVERIFY(hf.waitForExit());
+    QVERIFY(hf.process().exitCode() != 0);
+    const QString out = QString::fromLocal8Bit(hf.process().readAllStandardOutput());
+    const QString err = QString::fromLocal8Bit(hf.process().readAllStandardError());
+    QVERIFY2(!out.contains(QStringLiteral("listening on")), qPrintable(out));
+    QVERIFY2(err.contains(QStringLiteral("token")), qPrintable(err));
+    QVERIFY2(err.contains(QStringLiteral("0.0.0.0")), qPrintable(err));
+}
+
+void TestHeadless::tokenFromEnvironment()
+{
+    QTemporaryDir home;
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HOLDFAST_TOKEN"), QStringLiteral("from-env"));
+    // With a token, a non-loopback address is allowed.
+    Holdfast hf(home.path(),
+                {QStringLiteral("--listen"), QStringLiteral("0.0.0.0:0"), QStringLiteral("--store"),
+                 QStringLiteral("memory:")},
+                env);
+    const QString line = hf.firstLine();
+    QVERIFY2(line.startsWith(QStringLiteral("listening on http://0.0.0.0:")), qPrintable(line));
+    const quint16 port = quint16(line.section(QLatin1Char(':'), -1).toUInt());
+    HttpTestClient anon(port);
+    QCOMPARE(anon.get("/healthz").status, 200);
+    const HttpReply r = anon.get("/v1/sessions");
+    QCOMPARE(r.status, 401);
+    QVERIFY(r.hasErrorShape());
+    HttpTestClient c(port, "from-env");
+    QCOMPARE(c.get("/v1/sessions").status, 200);
+    hf.signal(SIGTERM);
+    QVERIFY(hf.waitForExit());
+    QCOMPARE(hf.process().exitCode(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestHeadless)
+#include "tst_headless.moc"
