@@ -107,7 +107,10 @@ QCoro::Task<Status> MemoryStore::finishTurn(SessionMeta meta, std::optional<Mess
     if (it == m_sessions.end())
         co_return makeError(ErrorCode::NotFound, QStringLiteral("session '%1' does not exist").arg(meta.id));
     it->meta = meta;
-    if (answer)
+    // A retried final save (its first outcome unknown) replaces instead of appending twice.
+    if (answer && answer->index < it->messages.size())
+        it->messages[answer->index] = *answer;
+    else if (answer)
         it->messages.append(*answer);
     it->turns.insert(turn.id, turn);
     countRows(answer ? 3 : 2);

@@ -99,6 +99,7 @@ void seedMessages(Store *store, const QString &sid, int count)
         t.session = sid;
         t.state = TurnRecord::State::Streaming;
         t.promptIndex = m.total;
+        t.model = m.model;
         t.createdAt = user.createdAt;
         m.total += 1;
         m.lastTurn = t.id;

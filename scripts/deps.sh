@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what building, testing and running Holdfast needs, from Debian 12's archive.
+# Used by scripts/install.sh, scripts/test.sh and .ci/run: the one list of dependencies.
+set -euo pipefail
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+packages=(
+    build-essential cmake ninja-build pkg-config
+    qt6-base-dev qt6-httpserver-dev qcoro-qt6-dev libqt6sql6-sqlite libgl-dev
+    libhiredis-dev redis-server
+    fonts-dejavu-core xvfb xauth
+    desktop-file-utils appstream man-db dpkg-dev file
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -q
+    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

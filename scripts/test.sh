@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds Holdfast with its tests and runs them all with ctest.
+#   scripts/test.sh                 Debug build in build/test
+#   HOLDFAST_SANITIZE=ON scripts/test.sh   AddressSanitizer + UBSan build in build/asan
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+sanitize="${HOLDFAST_SANITIZE:-OFF}"
+dir="build/test"
+if [ "$sanitize" = "ON" ]; then dir="build/asan"; fi
+jobs="$(nproc)"
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOLDFAST_BUILD_TESTS=ON \
+    -DHOLDFAST_SANITIZE="$sanitize"
+cmake --build "$dir" -j "$jobs"
+cd "$dir"
+export QT_QPA_PLATFORM=offscreen
+ctest --output-on-failure -j "$jobs" --timeout 600
