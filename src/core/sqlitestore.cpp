@@ -167,7 +167,8 @@ public:
             q.finish();
             return e;
         }
-        const int affected = q.numRowsAffected();
+        // sqlite3_changes() is stale after a SELECT: count writes only.
+        const int affected = q.isSelect() ? 0 : q.numRowsAffected();
         if (affected > 0)
             rows += quint64(affected);
         return Ok{};

@@ -243,9 +243,11 @@ private Q_SLOTS:
         const quint64 bigRows = rowsForOneTurn(big);
         qInfo() << kind << "rows written by one turn: 2 messages" << smallRows
                 << "10,000 messages" << bigRows;
-        QCOMPARE(bigRows, smallRows);
-        // user message + turn + meta, 4 chunks (+ chunk count), answer + turn + meta
-        QVERIFY(bigRows <= 3 + 4 * 2 + 3);
+        // user message + turn + meta, 4 chunks (+ the turn's chunk count once per batch, so up
+        // to 4), answer + turn + meta: whatever the history's length.
+        constexpr quint64 kMaxRows = 3 + 4 * 2 + 3;
+        QVERIFY2(smallRows <= kMaxRows, qPrintable(QString::number(smallRows)));
+        QVERIFY2(bigRows <= kMaxRows, qPrintable(QString::number(bigRows)));
         QCOMPARE(f.stored(big).size(), 10002);
     }
 
