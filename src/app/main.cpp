@@ -80,8 +80,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (settings.flag(QStringLiteral("version"))) {
-        printLine(stdout, QStringLiteral("holdfast %1\nQt %2, QCoro 0.8")
-                              .arg(QStringLiteral(HOLDFAST_VERSION), QString::fromLatin1(qVersion())));
+        printLine(stdout,
+                  QStringLiteral("holdfast %1\nQt %2, QCoro 0.8")
+                      .arg(QStringLiteral(HOLDFAST_VERSION), QString::fromLatin1(qVersion())));
         return 0;
     }
     if (settings.flag(QStringLiteral("print-config"))) {

@@ -19,34 +19,87 @@ const QList<Settings::Option> &Settings::options()
 {
     using T = Type;
     static const QList<Option> list{
-        {QStringLiteral("headless"), T::Flag, {}, {}, QStringLiteral("Run the service without a window.")},
-        {QStringLiteral("listen"), T::String, QStringLiteral("HOST:PORT"), {}, QStringLiteral("Serve the HTTP API on HOST:PORT (port 0: any free port).")},
-        {QStringLiteral("connect"), T::String, QStringLiteral("URL"), {}, QStringLiteral("Open the window on a remote Holdfast at URL.")},
-        {QStringLiteral("token"), T::String, QStringLiteral("TOKEN"), {}, QStringLiteral("Bearer token the API requires (and --connect sends).")},
-        {QStringLiteral("store"), T::String, QStringLiteral("SPEC"), {}, QStringLiteral("Where sessions live: sqlite:PATH, redis://HOST:PORT/DB or memory:.")},
-        {QStringLiteral("provider"), T::String, QStringLiteral("NAME"), QStringLiteral("demo"), QStringLiteral("Model provider: demo, openai or ollama.")},
-        {QStringLiteral("base-url"), T::String, QStringLiteral("URL"), {}, QStringLiteral("Base URL of the openai or ollama server.")},
-        {QStringLiteral("model"), T::String, QStringLiteral("MODEL"), {}, QStringLiteral("Default model of new sessions.")},
-        {QStringLiteral("api-key"), T::String, QStringLiteral("KEY"), {}, QStringLiteral("API key sent to the openai provider.")},
-        {QStringLiteral("demo-chunks"), T::Int, QStringLiteral("N"), QStringLiteral("12"), QStringLiteral("Chunks per answer of the demo model."), 1, 100000},
-        {QStringLiteral("demo-delay-ms"), T::Int, QStringLiteral("MS"), QStringLiteral("40"), QStringLiteral("Delay between demo chunks."), 0, 600000},
-        {QStringLiteral("max-body-bytes"), T::Int, QStringLiteral("N"), QStringLiteral("1048576"), QStringLiteral("Largest request body accepted."), 1, 1LL << 34},
-        {QStringLiteral("max-prompt-bytes"), T::Int, QStringLiteral("N"), QStringLiteral("262144"), QStringLiteral("Longest prompt accepted, in UTF-8 bytes."), 1, 1LL << 34},
-        {QStringLiteral("max-loaded-sessions"), T::Int, QStringLiteral("N"), QStringLiteral("256"), QStringLiteral("Idle sessions kept in memory."), 1, 10000000},
-        {QStringLiteral("max-streams-per-client"), T::Int, QStringLiteral("N"), QStringLiteral("2000"), QStringLiteral("Open event streams per client address."), 1, 10000000},
-        {QStringLiteral("connect-timeout-ms"), T::Int, QStringLiteral("MS"), QStringLiteral("10000"), QStringLiteral("Timeout to connect to a model server."), 1, 3600000},
-        {QStringLiteral("idle-timeout-ms"), T::Int, QStringLiteral("MS"), QStringLiteral("60000"), QStringLiteral("Timeout between bytes of a model's answer."), 1, 3600000},
-        {QStringLiteral("max-response-bytes"), T::Int, QStringLiteral("N"), QStringLiteral("16777216"), QStringLiteral("Largest answer accepted from a model server."), 1, 1LL << 34},
-        {QStringLiteral("shutdown-timeout-ms"), T::Int, QStringLiteral("MS"), QStringLiteral("5000"), QStringLiteral("Bound on interrupting running turns at exit."), 0, 3600000},
-        {QStringLiteral("cors-origin"), T::String, QStringLiteral("ORIGIN"), {}, QStringLiteral("Allow browser pages from ORIGIN to call the API.")},
-        {QStringLiteral("log-level"), T::String, QStringLiteral("LEVEL"), QStringLiteral("info"), QStringLiteral("debug, info, warning or error.")},
+        {QStringLiteral("headless"),
+         T::Flag,
+         {},
+         {},
+         QStringLiteral("Run the service without a window.")},
+        {QStringLiteral("listen"),
+         T::String,
+         QStringLiteral("HOST:PORT"),
+         {},
+         QStringLiteral("Serve the HTTP API on HOST:PORT (port 0: any free port).")},
+        {QStringLiteral("connect"),
+         T::String,
+         QStringLiteral("URL"),
+         {},
+         QStringLiteral("Open the window on a remote Holdfast at URL.")},
+        {QStringLiteral("token"),
+         T::String,
+         QStringLiteral("TOKEN"),
+         {},
+         QStringLiteral("Bearer token the API requires (and --connect sends).")},
+        {QStringLiteral("store"),
+         T::String,
+         QStringLiteral("SPEC"),
+         {},
+         QStringLiteral("Where sessions live: sqlite:PATH, redis://HOST:PORT/DB or memory:.")},
+        {QStringLiteral("provider"), T::String, QStringLiteral("NAME"), QStringLiteral("demo"),
+         QStringLiteral("Model provider: demo, openai or ollama.")},
+        {QStringLiteral("base-url"),
+         T::String,
+         QStringLiteral("URL"),
+         {},
+         QStringLiteral("Base URL of the openai or ollama server.")},
+        {QStringLiteral("model"),
+         T::String,
+         QStringLiteral("MODEL"),
+         {},
+         QStringLiteral("Default model of new sessions.")},
+        {QStringLiteral("api-key"),
+         T::String,
+         QStringLiteral("KEY"),
+         {},
+         QStringLiteral("API key sent to the openai provider.")},
+        {QStringLiteral("demo-chunks"), T::Int, QStringLiteral("N"), QStringLiteral("12"),
+         QStringLiteral("Chunks per answer of the demo model."), 1, 100000},
+        {QStringLiteral("demo-delay-ms"), T::Int, QStringLiteral("MS"), QStringLiteral("40"),
+         QStringLiteral("Delay between demo chunks."), 0, 600000},
+        {QStringLiteral("max-body-bytes"), T::Int, QStringLiteral("N"), QStringLiteral("1048576"),
+         QStringLiteral("Largest request body accepted."), 1, 1LL << 34},
+        {QStringLiteral("max-prompt-bytes"), T::Int, QStringLiteral("N"), QStringLiteral("262144"),
+         QStringLiteral("Longest prompt accepted, in UTF-8 bytes."), 1, 1LL << 34},
+        {QStringLiteral("max-loaded-sessions"), T::Int, QStringLiteral("N"), QStringLiteral("256"),
+         QStringLiteral("Idle sessions kept in memory."), 1, 10000000},
+        {QStringLiteral("max-streams-per-client"), T::Int, QStringLiteral("N"),
+         QStringLiteral("2000"), QStringLiteral("Open event streams per client address."), 1,
+         10000000},
+        {QStringLiteral("connect-timeout-ms"), T::Int, QStringLiteral("MS"),
+         QStringLiteral("10000"), QStringLiteral("Timeout to connect to a model server."), 1,
+         3600000},
+        {QStringLiteral("idle-timeout-ms"), T::Int, QStringLiteral("MS"), QStringLiteral("60000"),
+         QStringLiteral("Timeout between bytes of a model's answer."), 1, 3600000},
+        {QStringLiteral("max-response-bytes"), T::Int, QStringLiteral("N"),
+         QStringLiteral("16777216"), QStringLiteral("Largest answer accepted from a model server."),
+         1, 1LL << 34},
+        {QStringLiteral("shutdown-timeout-ms"), T::Int, QStringLiteral("MS"),
+         QStringLiteral("5000"), QStringLiteral("Bound on interrupting running turns at exit."), 0,
+         3600000},
+        {QStringLiteral("cors-origin"),
+         T::String,
+         QStringLiteral("ORIGIN"),
+         {},
+         QStringLiteral("Allow browser pages from ORIGIN to call the API.")},
+        {QStringLiteral("log-level"), T::String, QStringLiteral("LEVEL"), QStringLiteral("info"),
+         QStringLiteral("debug, info, warning or error.")},
     };
     return list;
 }
 
 QString Settings::envName(const QString &option)
 {
-    return QStringLiteral("HOLDFAST_") + option.toUpper().replace(QLatin1Char('-'), QLatin1Char('_'));
+    return QStringLiteral("HOLDFAST_") +
+           option.toUpper().replace(QLatin1Char('-'), QLatin1Char('_'));
 }
 
 QString Settings::defaultConfigFile()
@@ -78,10 +131,11 @@ bool Settings::validate(const Option &option, const QString &value, const QStrin
         bool ok = false;
         const qint64 n = value.trimmed().toLongLong(&ok);
         if (!ok || n < option.min || n > option.max) {
-            *error = QStringLiteral("%1: invalid value '%2' for %3: expected an integer from %4 to %5")
-                         .arg(where, value, option.name)
-                         .arg(option.min)
-                         .arg(option.max);
+            *error =
+                QStringLiteral("%1: invalid value '%2' for %3: expected an integer from %4 to %5")
+                    .arg(where, value, option.name)
+                    .arg(option.min)
+                    .arg(option.max);
             return false;
         }
     } else if (option.type == Type::Flag) {
@@ -325,8 +379,8 @@ QString Settings::helpText()
             s << " [" << o.defaultValue << "]";
         s << "\n";
     }
-    s << QStringLiteral("  --config FILE").leftJustified(32) << " Settings file [" << defaultConfigFile()
-      << "]\n";
+    s << QStringLiteral("  --config FILE").leftJustified(32) << " Settings file ["
+      << defaultConfigFile() << "]\n";
     s << QStringLiteral("  --print-config").leftJustified(32)
       << " Show the effective settings and where each came from.\n";
     s << QStringLiteral("  --version").leftJustified(32) << " Show the version and exit.\n";

@@ -31,8 +31,7 @@ public:
     static QString defaultStore();
 
     // Reads everything. Returns false with a message for a usage error (exit code 2).
-    bool load(const QStringList &arguments, const QProcessEnvironment &environment,
-              QString *error);
+    bool load(const QStringList &arguments, const QProcessEnvironment &environment, QString *error);
 
     QString value(const QString &name) const;
     qint64 integer(const QString &name) const { return value(name).toLongLong(); }

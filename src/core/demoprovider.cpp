@@ -8,10 +8,10 @@ namespace holdfast {
 namespace {
 
 const char *const kWords[] = {
-    "anchor",  "harbour", "steady",  "rope",    "tide",    "keel",     "compass", "lantern",
-    "signal",  "current", "shore",   "beacon",  "knot",    "voyage",   "chart",   "haven",
-    "drift",   "mooring", "sail",    "weather", "course",  "horizon",  "deck",    "helm",
-    "answers", "saved",   "stream",  "chunk",   "session", "durable",  "quiet",   "careful",
+    "anchor",  "harbour", "steady", "rope",    "tide",    "keel",    "compass", "lantern",
+    "signal",  "current", "shore",  "beacon",  "knot",    "voyage",  "chart",   "haven",
+    "drift",   "mooring", "sail",   "weather", "course",  "horizon", "deck",    "helm",
+    "answers", "saved",   "stream", "chunk",   "session", "durable", "quiet",   "careful",
 };
 constexpr int kWordCount = int(sizeof(kWords) / sizeof(kWords[0]));
 
@@ -54,10 +54,8 @@ private:
 
 } // namespace
 
-DemoProvider::DemoProvider(Options options, QObject *parent)
-    : Provider(parent), m_options(options)
-{
-}
+DemoProvider::DemoProvider(Options options, QObject *parent) : Provider(parent), m_options(options)
+{}
 
 QCoro::Task<Result<QStringList>> DemoProvider::models()
 {

@@ -37,12 +37,10 @@ struct Error
 };
 
 struct Ok
-{
-};
+{};
 
 // A value or an Error. Coroutines return Result<T> instead of throwing.
-template <typename T>
-class Result
+template <typename T> class Result
 {
 public:
     Result(T value) : m_data(std::move(value)) {}

@@ -87,9 +87,9 @@ QJsonObject toJson(const Chunk &chunk)
 
 QJsonObject errorBody(const Error &error)
 {
-    return QJsonObject{{QStringLiteral("error"),
-                        QJsonObject{{QStringLiteral("code"), errorCodeName(error.code)},
-                                    {QStringLiteral("message"), error.message}}}};
+    return QJsonObject{
+        {QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), errorCodeName(error.code)},
+                                              {QStringLiteral("message"), error.message}}}};
 }
 
 std::optional<Message> messageFromJson(const QJsonObject &o)
@@ -163,7 +163,8 @@ std::optional<Chunk> chunkFromJson(const QJsonObject &o)
 {
     if (!o.value(QStringLiteral("seq")).isDouble())
         return std::nullopt;
-    return Chunk{o.value(QStringLiteral("seq")).toInt(), o.value(QStringLiteral("text")).toString()};
+    return Chunk{o.value(QStringLiteral("seq")).toInt(),
+                 o.value(QStringLiteral("text")).toString()};
 }
 
 std::optional<Error> errorFromJson(const QJsonObject &o)
@@ -171,9 +172,9 @@ std::optional<Error> errorFromJson(const QJsonObject &o)
     const QJsonObject e = o.value(QStringLiteral("error")).toObject();
     if (e.isEmpty())
         return std::nullopt;
-    return Error{errorCodeFromName(e.value(QStringLiteral("code")).toString())
-                     .value_or(ErrorCode::Internal),
-                 e.value(QStringLiteral("message")).toString()};
+    return Error{
+        errorCodeFromName(e.value(QStringLiteral("code")).toString()).value_or(ErrorCode::Internal),
+        e.value(QStringLiteral("message")).toString()};
 }
 
 } // namespace holdfast::json

@@ -9,11 +9,11 @@
 namespace holdfast::json {
 
 QJsonObject toJson(const Message &message);
-QJsonObject toJson(const SessionMeta &meta);                  // without "history"
-QJsonObject toJson(const SessionSnapshot &snapshot);          // with "history"
+QJsonObject toJson(const SessionMeta &meta);         // without "history"
+QJsonObject toJson(const SessionSnapshot &snapshot); // with "history"
 QJsonObject toJson(const TurnRecord &turn);
 QJsonObject toJson(const Chunk &chunk);
-QJsonObject errorBody(const Error &error);                    // {"error":{"code","message"}}
+QJsonObject errorBody(const Error &error); // {"error":{"code","message"}}
 
 std::optional<Message> messageFromJson(const QJsonObject &object);
 std::optional<SessionMeta> sessionFromJson(const QJsonObject &object);

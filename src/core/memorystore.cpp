@@ -14,7 +14,8 @@ QCoro::Task<Status> MemoryStore::open()
 QCoro::Task<Status> MemoryStore::createSession(SessionMeta meta)
 {
     if (m_sessions.contains(meta.id))
-        co_return makeError(ErrorCode::Conflict, QStringLiteral("session '%1' already exists").arg(meta.id));
+        co_return makeError(ErrorCode::Conflict,
+                            QStringLiteral("session '%1' already exists").arg(meta.id));
     m_sessions.insert(meta.id, Data{meta, {}, {}, {}});
     countRows(1);
     co_return Ok{};
@@ -32,7 +33,8 @@ QCoro::Task<Status> MemoryStore::saveSessionMeta(SessionMeta meta)
 {
     auto it = m_sessions.find(meta.id);
     if (it == m_sessions.end())
-        co_return makeError(ErrorCode::NotFound, QStringLiteral("session '%1' does not exist").arg(meta.id));
+        co_return makeError(ErrorCode::NotFound,
+                            QStringLiteral("session '%1' does not exist").arg(meta.id));
     it->meta = meta;
     countRows(1);
     co_return Ok{};
@@ -80,7 +82,8 @@ QCoro::Task<Status> MemoryStore::beginTurn(SessionMeta meta, Message prompt, Tur
 {
     auto it = m_sessions.find(meta.id);
     if (it == m_sessions.end())
-        co_return makeError(ErrorCode::NotFound, QStringLiteral("session '%1' does not exist").arg(meta.id));
+        co_return makeError(ErrorCode::NotFound,
+                            QStringLiteral("session '%1' does not exist").arg(meta.id));
     it->meta = meta;
     it->messages.append(prompt);
     it->turns.insert(turn.id, turn);
@@ -92,7 +95,8 @@ QCoro::Task<Status> MemoryStore::appendChunks(QString sid, int tid, QList<Chunk>
 {
     auto it = m_sessions.find(sid);
     if (it == m_sessions.end() || !it->turns.contains(tid))
-        co_return makeError(ErrorCode::NotFound, QStringLiteral("turn %1 of '%2' does not exist").arg(tid).arg(sid));
+        co_return makeError(ErrorCode::NotFound,
+                            QStringLiteral("turn %1 of '%2' does not exist").arg(tid).arg(sid));
     QList<Chunk> &stored = it->chunks[tid];
     stored.append(chunks);
     it->turns[tid].chunks = stored.size();
@@ -105,7 +109,8 @@ QCoro::Task<Status> MemoryStore::finishTurn(SessionMeta meta, std::optional<Mess
 {
     auto it = m_sessions.find(meta.id);
     if (it == m_sessions.end())
-        co_return makeError(ErrorCode::NotFound, QStringLiteral("session '%1' does not exist").arg(meta.id));
+        co_return makeError(ErrorCode::NotFound,
+                            QStringLiteral("session '%1' does not exist").arg(meta.id));
     it->meta = meta;
     // A retried final save (its first outcome unknown) replaces instead of appending twice.
     if (answer && answer->index < it->messages.size())

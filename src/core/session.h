@@ -35,7 +35,11 @@ public:
 
     // Messages handed to the store whose save has not completed yet (the gist's `uncached`).
     int uncached() const { return m_uncached; }
-    void beginSave(int messages) { m_uncached += messages; ++m_pins; }
+    void beginSave(int messages)
+    {
+        m_uncached += messages;
+        ++m_pins;
+    }
     void endSave(int messages);
 
     Turn *activeTurn() const { return m_turn; }

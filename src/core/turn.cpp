@@ -16,8 +16,7 @@ using namespace std::chrono_literals;
 Turn::Turn(TurnRecord record, std::unique_ptr<ProviderStream> stream, Store *store,
            Session *session)
     : QObject(session), m_record(std::move(record)), m_stream(std::move(stream)), m_store(store)
-{
-}
+{}
 
 Turn::~Turn()
 {

@@ -23,8 +23,7 @@ class Turn final : public QObject
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(Turn)
 public:
-    Turn(TurnRecord record, std::unique_ptr<ProviderStream> stream, Store *store,
-         Session *session);
+    Turn(TurnRecord record, std::unique_ptr<ProviderStream> stream, Store *store, Session *session);
     ~Turn() override;
 
     void start();

@@ -92,8 +92,8 @@ void seedMessages(Store *store, const QString &sid, int count)
     QVERIFY(meta && meta->ok() && meta->value());
     SessionMeta m = *meta->value();
     for (int i = 0; i < count; i += 2) {
-        Message user{m.total, QStringLiteral("user"), QStringLiteral("question %1").arg(i), m.lastTurn + 1,
-                     Message::State::Complete, QDateTime::currentDateTimeUtc()};
+        Message user{m.total,        QStringLiteral("user"),   QStringLiteral("question %1").arg(i),
+                     m.lastTurn + 1, Message::State::Complete, QDateTime::currentDateTimeUtc()};
         TurnRecord t;
         t.id = m.lastTurn + 1;
         t.session = sid;
@@ -135,8 +135,9 @@ private Q_SLOTS:
             Fixture f(sqliteStore(path));
             sid = f.create(QStringLiteral("gist"));
             QSignalSpy finished(f.service.get(), &SessionService::turnFinished);
-            QObject::connect(f.service.get(), &SessionService::chunkReady,
-                             [&](const QString &, int, int, const QString &text) { chunks << text; });
+            QObject::connect(
+                f.service.get(), &SessionService::chunkReady,
+                [&](const QString &, int, int, const QString &text) { chunks << text; });
             {
                 // The caller's only handle is the TurnRecord value; it is dropped right away.
                 const TurnRecord t = f.startTurn(sid, QStringLiteral("Plan a trip to Lisbon"));
@@ -241,8 +242,8 @@ private Q_SLOTS:
         };
         const quint64 smallRows = rowsForOneTurn(small);
         const quint64 bigRows = rowsForOneTurn(big);
-        qInfo() << kind << "rows written by one turn: 2 messages" << smallRows
-                << "10,000 messages" << bigRows;
+        qInfo() << kind << "rows written by one turn: 2 messages" << smallRows << "10,000 messages"
+                << bigRows;
         // user message + turn + meta, 4 chunks (+ the turn's chunk count once per batch, so up
         // to 4), answer + turn + meta: whatever the history's length.
         constexpr quint64 kMaxRows = 3 + 4 * 2 + 3;
@@ -284,8 +285,8 @@ private Q_SLOTS:
             meta.model = QStringLiteral("demo");
             meta.createdAt = meta.updatedAt = QDateTime::currentDateTimeUtc();
             QVERIFY(await(store.createSession(meta))->ok());
-            Message prompt{0, QStringLiteral("user"), QStringLiteral("tell me"), 1,
-                           Message::State::Complete, meta.createdAt};
+            Message prompt{0, QStringLiteral("user"),   QStringLiteral("tell me"),
+                           1, Message::State::Complete, meta.createdAt};
             TurnRecord turn;
             turn.id = 1;
             turn.session = meta.id;
@@ -298,9 +299,10 @@ private Q_SLOTS:
             meta.activeTurn = 1;
             QVERIFY(await(store.beginTurn(meta, prompt, turn))->ok());
             QVERIFY(await(store.appendChunks(meta.id, 1, {{0, QStringLiteral("Hel")}}))->ok());
-            QVERIFY(await(store.appendChunks(meta.id, 1,
-                                             {{1, QStringLiteral("lo, ")}, {2, QStringLiteral("wor")}}))
-                        ->ok());
+            QVERIFY(
+                await(store.appendChunks(meta.id, 1,
+                                         {{1, QStringLiteral("lo, ")}, {2, QStringLiteral("wor")}}))
+                    ->ok());
             // ... and the process dies here.
         }
         Fixture f(sqliteStore(path));
@@ -338,8 +340,8 @@ private Q_SLOTS:
         for (const auto &c : chunks)
             seen += c.at(3).toString();
         QCOMPARE(messages.at(1).content, seen);
-        QVERIFY(seen.size() < DemoProvider::answerFor({{QStringLiteral("user"),
-                                                         QStringLiteral("long answer please")}})
+        QVERIFY(seen.size() < DemoProvider::answerFor(
+                                  {{QStringLiteral("user"), QStringLiteral("long answer please")}})
                                   .size());
         // Cancelling an ended turn changes nothing.
         const auto again = await(f.service->cancelTurn(sid, t.id));
@@ -368,7 +370,8 @@ private Q_SLOTS:
     {
         Fixture f(std::make_unique<MemoryStore>());
         f.scripted->script.chunks = {QStringLiteral("par"), QStringLiteral("tial")};
-        f.scripted->script.failure = Error{ErrorCode::UpstreamError, QStringLiteral("model crashed")};
+        f.scripted->script.failure =
+            Error{ErrorCode::UpstreamError, QStringLiteral("model crashed")};
         const QString sid = f.create();
         const TurnRecord t = f.startTurn(sid, QStringLiteral("hi"), QStringLiteral("scripted"));
         const TurnRecord ended = f.finish(sid, t.id);
@@ -382,7 +385,8 @@ private Q_SLOTS:
         // Still usable; the failed answer is not sent to the model again.
         f.scripted->script.failure.reset();
         f.scripted->script.chunks = {QStringLiteral("ok")};
-        const TurnRecord next = f.startTurn(sid, QStringLiteral("again"), QStringLiteral("scripted"));
+        const TurnRecord next =
+            f.startTurn(sid, QStringLiteral("again"), QStringLiteral("scripted"));
         QCOMPARE(f.finish(sid, next.id).state, TurnRecord::State::Done);
         const ProviderRequest &sent = f.scripted->requests.last();
         QCOMPARE(sent.messages.size(), 2);
@@ -400,15 +404,18 @@ private Q_SLOTS:
         p.model = QStringLiteral("scripted");
         QVERIFY(await(f.service->createSession(p))->ok());
         f.scripted->script.chunks = {QStringLiteral("A1")};
-        f.finish(QStringLiteral("ctx"), f.startTurn(QStringLiteral("ctx"), QStringLiteral("Q1")).id);
+        f.finish(QStringLiteral("ctx"),
+                 f.startTurn(QStringLiteral("ctx"), QStringLiteral("Q1")).id);
         f.scripted->script.chunks = {QStringLiteral("A2")};
-        f.finish(QStringLiteral("ctx"), f.startTurn(QStringLiteral("ctx"), QStringLiteral("Q2")).id);
+        f.finish(QStringLiteral("ctx"),
+                 f.startTurn(QStringLiteral("ctx"), QStringLiteral("Q2")).id);
         const ProviderRequest &sent = f.scripted->requests.last();
         QStringList seen;
         for (const ChatMessage &m : sent.messages)
             seen << m.role + QLatin1Char(':') + m.content;
-        QCOMPARE(seen, (QStringList{QStringLiteral("system:You are terse."), QStringLiteral("user:Q1"),
-                                    QStringLiteral("assistant:A1"), QStringLiteral("user:Q2")}));
+        QCOMPARE(seen,
+                 (QStringList{QStringLiteral("system:You are terse."), QStringLiteral("user:Q1"),
+                              QStringLiteral("assistant:A1"), QStringLiteral("user:Q2")}));
     }
 
     void badInputIsRefusedAndNothingStored_data()
@@ -425,12 +432,12 @@ private Q_SLOTS:
         QTest::addRow("unicode id") << QStringLiteral("séance") << QStringLiteral("hi") << bad;
         QTest::addRow("empty prompt") << QStringLiteral("ok") << QString() << invalid;
         QTest::addRow("blank prompt") << QStringLiteral("ok") << QStringLiteral(" \n\t") << invalid;
-        QTest::addRow("over-long prompt") << QStringLiteral("ok") << QString(262145, QLatin1Char('x'))
-                                          << invalid;
+        QTest::addRow("over-long prompt")
+            << QStringLiteral("ok") << QString(262145, QLatin1Char('x')) << invalid;
         QTest::addRow("over-long in UTF-8 bytes")
             << QStringLiteral("ok") << QString(131073, QChar(0x00e9)) << invalid;
-        QTest::addRow("unknown session") << QStringLiteral("missing") << QStringLiteral("hi")
-                                         << int(ErrorCode::NotFound);
+        QTest::addRow("unknown session")
+            << QStringLiteral("missing") << QStringLiteral("hi") << int(ErrorCode::NotFound);
     }
 
     void badInputIsRefusedAndNothingStored()

@@ -49,8 +49,7 @@ TurnRecord turnRecord(const QString &sid, int id, qint64 promptIndex)
     return t;
 }
 
-template <typename T>
-T value(std::optional<Result<T>> r)
+template <typename T> T value(std::optional<Result<T>> r)
 {
     if (!r)
         qFatal("store call did not finish");
@@ -71,7 +70,8 @@ bool writeSqliteFile(const QString &path, const QString &sqlText)
 {
     bool okay = true;
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("fixture"));
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("fixture"));
         db.setDatabaseName(path);
         okay = db.open();
         QSqlQuery q(db);
@@ -96,7 +96,8 @@ int userVersion(const QString &path)
 {
     int version = -1;
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
         db.setDatabaseName(path);
         if (db.open()) {
             QSqlQuery q(QStringLiteral("PRAGMA user_version"), db);
@@ -122,7 +123,8 @@ class TestStore : public QObject
     {
         if (kind == QLatin1String("memory"))
             return std::make_unique<MemoryStore>();
-        return std::make_unique<SqliteStore>(m_dir.filePath(QStringLiteral("s%1.db").arg(++m_files)));
+        return std::make_unique<SqliteStore>(
+            m_dir.filePath(QStringLiteral("s%1.db").arg(++m_files)));
     }
 
     void kinds()
@@ -171,15 +173,19 @@ private Q_SLOTS:
         QFETCH(QString, kind);
         auto store = make(kind);
         QVERIFY(ok(await(store->open())));
-        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z"))))));
-        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("new"), QStringLiteral("2026-05-01T00:00:00Z"))))));
+        QVERIFY(ok(await(store->createSession(
+            meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z"))))));
+        QVERIFY(ok(await(store->createSession(
+            meta(QStringLiteral("new"), QStringLiteral("2026-05-01T00:00:00Z"))))));
         SessionMeta mid = meta(QStringLiteral("mid"), QStringLiteral("2026-03-01T00:00:00Z"));
         mid.title = QStringLiteral("Recipes for 100% rye_bread");
         QVERIFY(ok(await(store->createSession(mid))));
         SessionMeta withText = meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z"));
         withText.total = 1;
         withText.lastTurn = 1;
-        QVERIFY(ok(await(store->beginTurn(withText, message(0, QStringLiteral("user"), QStringLiteral("Tell me about SOURDOUGH")), turnRecord(QStringLiteral("old"), 1, 0)))));
+        QVERIFY(ok(await(store->beginTurn(
+            withText, message(0, QStringLiteral("user"), QStringLiteral("Tell me about SOURDOUGH")),
+            turnRecord(QStringLiteral("old"), 1, 0)))));
 
         SessionPage all = value(await(store->listSessions({}, 10, 0)));
         QCOMPARE(all.total, 3);
@@ -194,7 +200,9 @@ private Q_SLOTS:
         QCOMPARE(page.sessions.at(0).id, QStringLiteral("mid"));
 
         // Title and message text, any case; LIKE wildcards in the query are literal.
-        QCOMPARE(value(await(store->listSessions(QStringLiteral("sourdough"), 10, 0))).sessions.at(0).id, QStringLiteral("old"));
+        QCOMPARE(
+            value(await(store->listSessions(QStringLiteral("sourdough"), 10, 0))).sessions.at(0).id,
+            QStringLiteral("old"));
         QCOMPARE(value(await(store->listSessions(QStringLiteral("RYE"), 10, 0))).total, 1);
         QCOMPARE(value(await(store->listSessions(QStringLiteral("100%"), 10, 0))).total, 1);
         QCOMPARE(value(await(store->listSessions(QStringLiteral("0%"), 10, 0))).total, 1);
@@ -221,7 +229,8 @@ private Q_SLOTS:
         QVERIFY(ok(await(store->beginTurn(m, prompt, t))));
         QCOMPARE(value(await(store->unfinishedTurns())).size(), 1);
 
-        QVERIFY(ok(await(store->appendChunks(sid, 1, {{0, QStringLiteral("Hel")}, {1, QStringLiteral("lo")}}))));
+        QVERIFY(ok(await(
+            store->appendChunks(sid, 1, {{0, QStringLiteral("Hel")}, {1, QStringLiteral("lo")}}))));
         QVERIFY(ok(await(store->appendChunks(sid, 1, {{2, QStringLiteral(" wörld")}}))));
         const auto unknown = await(store->appendChunks(sid, 9, {{0, QStringLiteral("x")}}));
         QVERIFY(unknown && !unknown->ok());
@@ -235,7 +244,8 @@ private Q_SLOTS:
 
         m.total = 2;
         m.activeTurn = 0;
-        const Message answer = message(1, QStringLiteral("assistant"), QStringLiteral("Hello wörld"), 1);
+        const Message answer =
+            message(1, QStringLiteral("assistant"), QStringLiteral("Hello wörld"), 1);
         t.state = TurnRecord::State::Done;
         t.responseIndex = 1;
         t.chunks = 3;
@@ -269,14 +279,18 @@ private Q_SLOTS:
             m.total = 1;
             m.lastTurn = 1;
             m.activeTurn = 1;
-            QVERIFY(ok(await(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("kept?")), turnRecord(m.id, 1, 0)))));
+            QVERIFY(ok(await(
+                store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("kept?")),
+                                turnRecord(m.id, 1, 0)))));
             QVERIFY(ok(await(store.appendChunks(m.id, 1, {{0, QStringLiteral("yes")}}))));
         }
         SqliteStore store(path);
         QVERIFY(ok(await(store.open())));
-        QCOMPARE(value(await(store.loadMessages(QStringLiteral("keep"), 0, 10))).at(0).content, QStringLiteral("kept?"));
+        QCOMPARE(value(await(store.loadMessages(QStringLiteral("keep"), 0, 10))).at(0).content,
+                 QStringLiteral("kept?"));
         QCOMPARE(value(await(store.unfinishedTurns())).size(), 1);
-        QCOMPARE(value(await(store.loadChunks(QStringLiteral("keep"), 1, 0, 10))).at(0).text, QStringLiteral("yes"));
+        QCOMPARE(value(await(store.loadChunks(QStringLiteral("keep"), 1, 0, 10))).at(0).text,
+                 QStringLiteral("yes"));
         QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
     }
 
@@ -288,15 +302,18 @@ private Q_SLOTS:
         QVERIFY(ok(await(store.createSession(meta(QStringLiteral("p"))))));
         const QFile::Permissions perms = QFile::permissions(path);
         QVERIFY(perms & QFile::ReadOwner);
-        QVERIFY(!(perms & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther)));
-        const QFile::Permissions dirPerms = QFile::permissions(m_dir.filePath(QStringLiteral("private/sub")));
+        QVERIFY(!(perms &
+                  (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther)));
+        const QFile::Permissions dirPerms =
+            QFile::permissions(m_dir.filePath(QStringLiteral("private/sub")));
         QVERIFY(!(dirPerms & (QFile::ReadOther | QFile::ExeOther)));
     }
 
     void sqliteMigratesAnOlderFile()
     {
         const QString path = m_dir.filePath(QStringLiteral("v1.db"));
-        QFile fixture(QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) + QStringLiteral("/tests/core/data/holdfast-schema-v1.sql"));
+        QFile fixture(QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) +
+                      QStringLiteral("/tests/core/data/holdfast-schema-v1.sql"));
         QVERIFY2(fixture.open(QIODevice::ReadOnly), qPrintable(fixture.fileName()));
         QVERIFY(writeSqliteFile(path, QString::fromUtf8(fixture.readAll())));
         QCOMPARE(userVersion(path), 1);
@@ -308,7 +325,8 @@ private Q_SLOTS:
         QVERIFY(old);
         QCOMPARE(old->title, QStringLiteral("Notes from 0.1"));
         QCOMPARE(old->total, 2);
-        const QList<Message> messages = value(await(store.loadMessages(QStringLiteral("old-notes"), 0, 10)));
+        const QList<Message> messages =
+            value(await(store.loadMessages(QStringLiteral("old-notes"), 0, 10)));
         QCOMPARE(messages.size(), 2);
         QCOMPARE(messages.at(1).content, QStringLiteral("Everything, in schema version 1."));
         QCOMPARE(value(await(store.loadChunks(QStringLiteral("old-notes"), 1, 0, 10))).size(), 2);
@@ -322,9 +340,17 @@ private Q_SLOTS:
         QTest::addColumn<QString>("sql");
         QTest::addColumn<QByteArray>("raw");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("newer holdfast") << QStringLiteral("PRAGMA application_id = 1212564546;\nCREATE TABLE future (x);\nPRAGMA user_version = 99;\n") << QByteArray() << QStringLiteral("newer Holdfast");
-        QTest::newRow("another program's sqlite") << QStringLiteral("CREATE TABLE contacts (name TEXT);\nINSERT INTO contacts VALUES ('Ada');\n") << QByteArray() << QStringLiteral("another program");
-        QTest::newRow("not sqlite at all") << QString() << QByteArray("This is a text file, not a database.\n").repeated(200) << QStringLiteral("not a Holdfast database");
+        QTest::newRow("newer holdfast")
+            << QStringLiteral("PRAGMA application_id = 1212564546;\nCREATE TABLE future "
+                              "(x);\nPRAGMA user_version = 99;\n")
+            << QByteArray() << QStringLiteral("newer Holdfast");
+        QTest::newRow("another program's sqlite")
+            << QStringLiteral(
+                   "CREATE TABLE contacts (name TEXT);\nINSERT INTO contacts VALUES ('Ada');\n")
+            << QByteArray() << QStringLiteral("another program");
+        QTest::newRow("not sqlite at all")
+            << QString() << QByteArray("This is a text file, not a database.\n").repeated(200)
+            << QStringLiteral("not a Holdfast database");
     }
     void sqliteRefusesBadFiles()
     {
@@ -371,7 +397,9 @@ private Q_SLOTS:
             QVERIFY(ok(await(store.createSession(m))));
             m.total = 1;
             m.lastTurn = 1;
-            QVERIFY(ok(await(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go")), turnRecord(m.id, 1, 0)))));
+            QVERIFY(ok(
+                await(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go")),
+                                      turnRecord(m.id, 1, 0)))));
         }
         const quint64 txBefore = store.chunkTransactions();
         int done = 0;
@@ -379,7 +407,9 @@ private Q_SLOTS:
         QList<QCoro::Task<Status>> tasks;
         for (int b = 0; b < kBatches; ++b) {
             for (int s = 0; s < kSessions; ++s) {
-                store.appendChunks(QStringLiteral("g%1").arg(s), 1, {{b, QStringLiteral("c%1").arg(b)}})
+                store
+                    .appendChunks(QStringLiteral("g%1").arg(s), 1,
+                                  {{b, QStringLiteral("c%1").arg(b)}})
                     .then([&](Status st) {
                         ++done;
                         failed += st.ok() ? 0 : 1;
@@ -389,13 +419,16 @@ private Q_SLOTS:
         QVERIFY(test::spinUntil([&] { return done == kSessions * kBatches; }));
         QCOMPARE(failed, 0);
         const quint64 transactions = store.chunkTransactions() - txBefore;
-        qInfo() << kSessions * kBatches << "chunk batches written in" << transactions << "transactions";
+        qInfo() << kSessions * kBatches << "chunk batches written in" << transactions
+                << "transactions";
         QVERIFY(transactions < quint64(kSessions * kBatches));
         for (int s = 0; s < kSessions; ++s) {
-            const QList<Chunk> chunks = value(await(store.loadChunks(QStringLiteral("g%1").arg(s), 1, 0, 1000)));
+            const QList<Chunk> chunks =
+                value(await(store.loadChunks(QStringLiteral("g%1").arg(s), 1, 0, 1000)));
             QCOMPARE(chunks.size(), kBatches);
             QCOMPARE(chunks.last().text, QStringLiteral("c%1").arg(kBatches - 1));
-            QCOMPARE(value(await(store.loadTurn(QStringLiteral("g%1").arg(s), 1)))->chunks, kBatches);
+            QCOMPARE(value(await(store.loadTurn(QStringLiteral("g%1").arg(s), 1)))->chunks,
+                     kBatches);
         }
     }
 
@@ -408,10 +441,13 @@ private Q_SLOTS:
         QVERIFY(ok(await(store.createSession(m))));
         m.total = 1;
         m.lastTurn = 1;
-        QVERIFY(ok(await(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go")), turnRecord(m.id, 1, 0)))));
+        QVERIFY(ok(await(store.beginTurn(
+            m, message(0, QStringLiteral("user"), QStringLiteral("go")), turnRecord(m.id, 1, 0)))));
         std::optional<Status> good1, bad, good2;
         store.appendChunks(m.id, 1, {{0, QStringLiteral("a")}}).then([&](Status s) { good1 = s; });
-        store.appendChunks(m.id, 7, {{0, QStringLiteral("nowhere")}}).then([&](Status s) { bad = s; });
+        store.appendChunks(m.id, 7, {{0, QStringLiteral("nowhere")}}).then([&](Status s) {
+            bad = s;
+        });
         store.appendChunks(m.id, 1, {{1, QStringLiteral("b")}}).then([&](Status s) { good2 = s; });
         QVERIFY(test::spinUntil([&] { return good1 && bad && good2; }));
         QVERIFY(ok(good1));

@@ -21,8 +21,7 @@ public:
 
     explicit ScriptedProvider(QString name = QStringLiteral("scripted"), QObject *parent = nullptr)
         : Provider(parent), m_name(std::move(name))
-    {
-    }
+    {}
 
     QString name() const override { return m_name; }
     QString defaultModel() const override { return QStringLiteral("scripted"); }

@@ -12,8 +12,7 @@
 namespace holdfast::test {
 
 // Runs the event loop until `task` has finished (or the timeout), then returns its result.
-template <typename T>
-std::optional<T> await(QCoro::Task<T> task, int timeoutMs = 20000)
+template <typename T> std::optional<T> await(QCoro::Task<T> task, int timeoutMs = 20000)
 {
     auto result = std::make_shared<std::optional<T>>();
     task.then([result](T value) { *result = std::move(value); });
