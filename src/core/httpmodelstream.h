@@ -1,0 +1,95 @@
+#pragma once
+
+#include "core/provider.h"
+
+#include <QJsonDocument>
+#include <QNetworkRequest>
+#include <QPointer>
+#include <QUrl>
+
+#include <functional>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace holdfast {
+
+// How to reach one model server, and the bounds on talking to it.
+struct UpstreamConfig
+{
+    QString name; // the provider's name as sessions use it: "openai", "ollama", "local", ...
+    QUrl baseUrl;
+    QString apiKey; // sent as a Bearer token; never logged, never stored
+    QString defaultModel;
+    QStringList models; // model names it is known to serve (the default one included)
+    int connectTimeoutMs = 10000;
+    int idleTimeoutMs = 60000;
+    qint64 maxResponseBytes = 16 * 1024 * 1024;
+};
+
+// What the OpenAI and Ollama providers share: one HTTP exchange with a model server, with the
+// faults of shared/API.md ("Models upstream") mapped to error codes.
+namespace upstream {
+
+// `base` + "/" + `path`, with exactly one slash between them.
+QUrl endpoint(const QUrl &base, const QString &path);
+QNetworkRequest request(const UpstreamConfig &config, const QString &path,
+                        const QByteArray &accept);
+// The text of a model server's error body: OpenAI's {"error":{"message":…}}, Ollama's
+// {"error":"…"}, else the body itself, shortened.
+QString errorText(const QByteArray &body);
+// A model server answered with an error status.
+Error statusError(const UpstreamConfig &config, int status, const QByteArray &body);
+
+enum class Flow { More, Stop };
+using BodySink = std::function<Flow(QByteArrayView bytes)>;
+
+// Reads `reply` to its end, handing each piece of a successful body to `sink` as it arrives,
+// under the connect and idle timeouts and the size cap. Returns nullopt when the body ended (or
+// the sink said Stop), else the fault; on a timeout or the cap it aborts the reply. Returns at
+// once, doing nothing more, when `guard` has died meanwhile.
+QCoro::Task<std::optional<Error>> exchange(QNetworkReply *reply, UpstreamConfig config,
+                                           BodySink sink, QPointer<QObject> guard);
+
+// GET {base-url}/path as JSON (model lists).
+QCoro::Task<Result<QJsonDocument>> getJson(QPointer<QNetworkAccessManager> manager,
+                                           UpstreamConfig config, QString path);
+
+} // namespace upstream
+
+// A generation streamed over HTTP. This class owns the upstream request and its faults;
+// subclasses parse the body's wire format and push() / finish() / fail().
+class HttpModelStream : public ProviderStream
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HttpModelStream)
+public:
+    ~HttpModelStream() override;
+
+protected:
+    explicit HttpModelStream(UpstreamConfig config);
+
+    // Sends the request; subclasses call it last in their constructor.
+    void begin(QNetworkAccessManager *manager, const QNetworkRequest &request,
+               const QByteArray &body);
+    // Bytes of a successful answer, as they arrive, cut anywhere.
+    virtual void consume(QByteArrayView bytes) = 0;
+    // The body has ended: flush what is buffered. A stream that has not ended after this lacked
+    // its end marker.
+    virtual void bodyEnded() {}
+    void abort() override;
+
+    const UpstreamConfig &config() const { return m_config; }
+    // A line of the stream that is not what the wire format allows.
+    Error malformed(const QByteArray &line) const;
+
+private:
+    QCoro::Task<> run(QPointer<QNetworkAccessManager> manager, QNetworkRequest request,
+                      QByteArray body);
+    void stopUpstream();
+
+    UpstreamConfig m_config;
+    QPointer<QNetworkReply> m_reply;
+};
+
+} // namespace holdfast

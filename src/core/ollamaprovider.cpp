@@ -1,0 +1,125 @@
+#include "core/ollamaprovider.h"
+
+#include "core/sseparser.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+
+namespace holdfast {
+
+namespace {
+
+class OllamaStream final : public HttpModelStream
+{
+public:
+    OllamaStream(UpstreamConfig config, QNetworkAccessManager *network,
+                 const ProviderRequest &request)
+        : HttpModelStream(std::move(config))
+    {
+        begin(network,
+              upstream::request(this->config(), QStringLiteral("api/chat"),
+                                QByteArrayLiteral("application/x-ndjson")),
+              OllamaProvider::requestBody(request));
+    }
+
+protected:
+    void consume(QByteArrayView bytes) override { take(m_lines.feed(bytes)); }
+    void bodyEnded() override { take(m_lines.finish()); }
+
+private:
+    void take(const QList<QByteArray> &lines)
+    {
+        for (const QByteArray &line : lines) {
+            if (ended())
+                return;
+            handle(line);
+        }
+    }
+
+    void handle(const QByteArray &line)
+    {
+        if (line.trimmed().isEmpty())
+            return;
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(line, &parseError);
+        if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
+            fail(malformed(line));
+            return;
+        }
+        const QJsonObject object = doc.object();
+        if (object.contains(QStringLiteral("error"))) {
+            fail(makeError(ErrorCode::UpstreamError,
+                           QStringLiteral("the model server reported an error mid-answer: %1")
+                               .arg(upstream::errorText(line))));
+            return;
+        }
+        const QJsonValue message = object.value(QStringLiteral("message"));
+        const QJsonValue done = object.value(QStringLiteral("done"));
+        if ((!message.isUndefined() && !message.isObject()) ||
+            (!done.isUndefined() && !done.isBool())) {
+            fail(malformed(line));
+            return;
+        }
+        const QJsonValue content = message.toObject().value(QStringLiteral("content"));
+        if (content.isString())
+            push(content.toString());
+        if (done.toBool())
+            finish();
+    }
+
+    upstream::LineSplitter m_lines;
+};
+
+} // namespace
+
+OllamaProvider::OllamaProvider(UpstreamConfig config, QObject *parent)
+    : Provider(parent), m_config(std::move(config)), m_network(new QNetworkAccessManager(this))
+{}
+
+OllamaProvider::~OllamaProvider() = default;
+
+QByteArray OllamaProvider::requestBody(const ProviderRequest &request)
+{
+    QJsonArray messages;
+    for (const ChatMessage &m : request.messages) {
+        messages.append(
+            QJsonObject{{QStringLiteral("role"), m.role}, {QStringLiteral("content"), m.content}});
+    }
+    QJsonObject body{{QStringLiteral("model"), request.model},
+                     {QStringLiteral("messages"), messages},
+                     {QStringLiteral("stream"), true}};
+    QJsonObject options;
+    if (request.options.temperature)
+        options.insert(QStringLiteral("temperature"), *request.options.temperature);
+    if (request.options.maxTokens)
+        options.insert(QStringLiteral("num_predict"), *request.options.maxTokens);
+    if (!options.isEmpty())
+        body.insert(QStringLiteral("options"), options);
+    return QJsonDocument(body).toJson(QJsonDocument::Compact);
+}
+
+QCoro::Task<Result<QStringList>> OllamaProvider::models()
+{
+    const auto doc = co_await upstream::getJson(m_network, m_config, QStringLiteral("api/tags"));
+    if (!doc)
+        co_return doc.error();
+    QStringList names;
+    const QJsonArray list = doc->object().value(QStringLiteral("models")).toArray();
+    for (const QJsonValue &entry : list) {
+        const QJsonObject model = entry.toObject();
+        QString name = model.value(QStringLiteral("name")).toString();
+        if (name.isEmpty())
+            name = model.value(QStringLiteral("model")).toString();
+        if (!name.isEmpty())
+            names.append(name);
+    }
+    co_return names;
+}
+
+std::unique_ptr<ProviderStream> OllamaProvider::start(const ProviderRequest &request)
+{
+    return std::make_unique<OllamaStream>(m_config, m_network, request);
+}
+
+} // namespace holdfast

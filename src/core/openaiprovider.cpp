@@ -1,0 +1,129 @@
+#include "core/openaiprovider.h"
+
+#include "core/sseparser.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+
+namespace holdfast {
+
+namespace {
+
+class OpenAiStream final : public HttpModelStream
+{
+public:
+    OpenAiStream(UpstreamConfig config, QNetworkAccessManager *network,
+                 const ProviderRequest &request)
+        : HttpModelStream(std::move(config))
+    {
+        begin(network,
+              upstream::request(this->config(), QStringLiteral("chat/completions"),
+                                QByteArrayLiteral("text/event-stream")),
+              OpenAiProvider::requestBody(request));
+    }
+
+protected:
+    void consume(QByteArrayView bytes) override { take(m_parser.feed(bytes)); }
+    void bodyEnded() override { take(m_parser.finish()); }
+
+private:
+    void take(const QList<upstream::SseParser::Event> &events)
+    {
+        for (const upstream::SseParser::Event &event : events) {
+            if (ended())
+                return;
+            handle(event);
+        }
+    }
+
+    void handle(const upstream::SseParser::Event &event)
+    {
+        const QString data = event.data.trimmed();
+        if (data == QLatin1String("[DONE]")) {
+            finish();
+            return;
+        }
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(data.toUtf8(), &parseError);
+        if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
+            fail(malformed(event.data.toUtf8()));
+            return;
+        }
+        const QJsonObject object = doc.object();
+        // Servers report a failure after the headers went out as an event with an error object.
+        if (object.contains(QStringLiteral("error")) || event.type == QLatin1String("error")) {
+            fail(makeError(ErrorCode::UpstreamError,
+                           QStringLiteral("the model server reported an error mid-answer: %1")
+                               .arg(upstream::errorText(data.toUtf8()))));
+            return;
+        }
+        const QJsonValue choices = object.value(QStringLiteral("choices"));
+        if (!choices.isUndefined() && !choices.isArray()) {
+            fail(malformed(event.data.toUtf8()));
+            return;
+        }
+        // A chunk without choices is allowed (the usage chunk of stream_options).
+        const QJsonArray list = choices.toArray();
+        if (list.isEmpty())
+            return;
+        const QJsonValue content = list.at(0)
+                                       .toObject()
+                                       .value(QStringLiteral("delta"))
+                                       .toObject()
+                                       .value(QStringLiteral("content"));
+        if (content.isString())
+            push(content.toString());
+        else if (!content.isNull() && !content.isUndefined())
+            fail(malformed(event.data.toUtf8()));
+    }
+
+    upstream::SseParser m_parser;
+};
+
+} // namespace
+
+OpenAiProvider::OpenAiProvider(UpstreamConfig config, QObject *parent)
+    : Provider(parent), m_config(std::move(config)), m_network(new QNetworkAccessManager(this))
+{}
+
+OpenAiProvider::~OpenAiProvider() = default;
+
+QByteArray OpenAiProvider::requestBody(const ProviderRequest &request)
+{
+    QJsonArray messages;
+    for (const ChatMessage &m : request.messages) {
+        messages.append(
+            QJsonObject{{QStringLiteral("role"), m.role}, {QStringLiteral("content"), m.content}});
+    }
+    QJsonObject body{{QStringLiteral("model"), request.model},
+                     {QStringLiteral("messages"), messages},
+                     {QStringLiteral("stream"), true}};
+    if (request.options.temperature)
+        body.insert(QStringLiteral("temperature"), *request.options.temperature);
+    if (request.options.maxTokens)
+        body.insert(QStringLiteral("max_tokens"), *request.options.maxTokens);
+    return QJsonDocument(body).toJson(QJsonDocument::Compact);
+}
+
+QCoro::Task<Result<QStringList>> OpenAiProvider::models()
+{
+    const auto doc = co_await upstream::getJson(m_network, m_config, QStringLiteral("models"));
+    if (!doc)
+        co_return doc.error();
+    QStringList names;
+    const QJsonArray data = doc->object().value(QStringLiteral("data")).toArray();
+    for (const QJsonValue &entry : data) {
+        const QString id = entry.toObject().value(QStringLiteral("id")).toString();
+        if (!id.isEmpty())
+            names.append(id);
+    }
+    co_return names;
+}
+
+std::unique_ptr<ProviderStream> OpenAiProvider::start(const ProviderRequest &request)
+{
+    return std::make_unique<OpenAiStream>(m_config, m_network, request);
+}
+
+} // namespace holdfast

@@ -1,0 +1,749 @@
+// The openai and ollama providers against a fake model server on a real socket: the wire formats,
+// what is sent, and every fault ending the turn in its documented state with the session usable.
+#include "app/providersetup.h"
+#include "app/settings.h"
+#include "core/memorystore.h"
+#include "core/ollamaprovider.h"
+#include "core/openaiprovider.h"
+#include "core/providerregistry.h"
+#include "core/sessionservice.h"
+#include "core/sseparser.h"
+#include "fakes/fakemodelserver.h"
+#include "fakes/testutil.h"
+
+#include <QJsonArray>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+Q_DECLARE_METATYPE(holdfast::test::FakeModelServer::Script)
+
+using namespace holdfast;
+using holdfast::test::await;
+using holdfast::test::FakeModelServer;
+using holdfast::test::spinUntil;
+using holdfast::upstream::LineSplitter;
+using holdfast::upstream::SseParser;
+
+namespace {
+
+const QString kKey = QStringLiteral("sk-secret-key-123");
+// Mixed scripts and emoji, so that a split inside a UTF-8 sequence shows.
+const QStringList kAnswer{QStringLiteral("Grüße, "), QStringLiteral("世界"),
+                          QStringLiteral(" 👋🏽 ok"), QStringLiteral("\n- line \"two\"")};
+
+UpstreamConfig upstreamConfig(const QString &name, const QString &base)
+{
+    UpstreamConfig c;
+    c.name = name;
+    c.baseUrl = QUrl(base);
+    c.apiKey = kKey;
+    c.defaultModel = QStringLiteral("fake-model");
+    c.models = {c.defaultModel};
+    c.connectTimeoutMs = 700;
+    c.idleTimeoutMs = 700;
+    c.maxResponseBytes = 16 * 1024;
+    return c;
+}
+
+Provider *makeProvider(const QString &kind, const UpstreamConfig &config)
+{
+    if (kind == QLatin1String("openai"))
+        return new OpenAiProvider(config);
+    return new OllamaProvider(config);
+}
+
+QString freePortUrl(const QString &kind)
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    const quint16 port = probe.serverPort();
+    probe.close(); // nothing listens there now: connection refused
+    return kind == QLatin1String("openai") ? QStringLiteral("http://127.0.0.1:%1/v1").arg(port)
+                                           : QStringLiteral("http://127.0.0.1:%1").arg(port);
+}
+
+// A service over a memory store with two upstream providers of one kind: "p" (the one under
+// test, possibly pointed elsewhere) and "good" (always the fake server), to show a session is
+// still usable after a fault.
+struct Fixture
+{
+    QString kind;
+    FakeModelServer server;
+    std::unique_ptr<MemoryStore> store = std::make_unique<MemoryStore>();
+    ProviderRegistry registry;
+    Provider *provider = nullptr;
+    std::unique_ptr<SessionService> service;
+
+    explicit Fixture(const QString &k, const QString &baseOverride = {},
+                     const std::function<void(UpstreamConfig &)> &tweak = {})
+        : kind(k)
+    {
+        QVERIFY(server.listen());
+        UpstreamConfig config =
+            upstreamConfig(QStringLiteral("p"), baseOverride.isEmpty() ? base() : baseOverride);
+        if (tweak)
+            tweak(config);
+        provider = makeProvider(kind, config);
+        registry.add(provider, config.models);
+        UpstreamConfig good = upstreamConfig(QStringLiteral("good"), base());
+        good.models = {QStringLiteral("good-model")};
+        good.defaultModel = QStringLiteral("good-model");
+        registry.add(makeProvider(kind, good), good.models);
+        registry.setDefaultModel(QStringLiteral("p/fake-model"));
+        service = std::make_unique<SessionService>(store.get(), &registry);
+        const auto started = await(service->start());
+        QVERIFY(started && started->ok());
+    }
+    ~Fixture()
+    {
+        if (service)
+            test::awaitVoid(service->shutdown());
+    }
+
+    QString base() const
+    {
+        return kind == QLatin1String("openai") ? server.openAiBaseUrl() : server.ollamaBaseUrl();
+    }
+
+    QString create(const QString &system = {})
+    {
+        CreateSessionParams p;
+        if (!system.isEmpty())
+            p.system = system;
+        const auto created = await(service->createSession(p));
+        return created && created->ok() ? (*created)->meta.id : QString();
+    }
+
+    TurnRecord start(const QString &sid, const QString &prompt, const QString &model = {},
+                     TurnOptions options = {})
+    {
+        StartTurnParams p;
+        p.prompt = prompt;
+        if (!model.isEmpty())
+            p.model = model;
+        p.options = options;
+        const auto started = await(service->startTurn(sid, p));
+        if (!started || !started->ok())
+            return {};
+        return started->value();
+    }
+
+    TurnRecord finish(const QString &sid, int tid)
+    {
+        const auto r = await(service->waitForTurn(sid, tid, 20000));
+        return r && r->ok() ? r->value() : TurnRecord{};
+    }
+
+    TurnRecord run(const QString &sid, const QString &prompt, const QString &model = {},
+                   TurnOptions options = {})
+    {
+        const TurnRecord t = start(sid, prompt, model, options);
+        return t.id ? finish(sid, t.id) : TurnRecord{};
+    }
+
+    QList<Message> stored(const QString &sid)
+    {
+        const auto meta = await(store->loadSession(sid));
+        if (!meta || !meta->ok() || !meta->value())
+            return {};
+        const auto messages = await(store->loadMessages(sid, 0, (*meta->value()).total));
+        return messages && messages->ok() ? messages->value() : QList<Message>{};
+    }
+};
+
+QStringList roles(const QJsonArray &messages)
+{
+    QStringList out;
+    for (const QJsonValue &m : messages)
+        out << m[QStringLiteral("role")].toString() + QLatin1Char(':') +
+                   m[QStringLiteral("content")].toString();
+    return out;
+}
+
+void addKinds()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addRow("openai") << QStringLiteral("openai");
+    QTest::addRow("ollama") << QStringLiteral("ollama");
+}
+
+// Every event the parser gives for `bytes` fed in pieces cut at `cuts`.
+QList<SseParser::Event> parseCut(const QByteArray &bytes, const QList<qsizetype> &cuts)
+{
+    SseParser parser;
+    QList<SseParser::Event> events;
+    qsizetype from = 0;
+    for (qsizetype cut : cuts) {
+        events += parser.feed(QByteArrayView(bytes).sliced(from, cut - from));
+        from = cut;
+    }
+    events += parser.feed(QByteArrayView(bytes).sliced(from));
+    events += parser.finish();
+    return events;
+}
+
+QString describe(const QList<SseParser::Event> &events)
+{
+    QString out;
+    for (const SseParser::Event &e : events)
+        out += e.type + QLatin1Char('|') + e.id + QLatin1Char('|') + e.data + QLatin1Char('#');
+    return out;
+}
+
+} // namespace
+
+class TestProviders : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { qRegisterMetaType<TurnRecord>(); }
+
+    // --- the parsers, without sockets -------------------------------------------------------
+
+    void sseParserSplitsAnywhere_data()
+    {
+        QTest::addColumn<QByteArray>("stream");
+        QTest::addColumn<QString>("expected");
+        FakeModelServer::Script s;
+        s.chunks = kAnswer;
+        const QByteArray openAi = FakeModelServer::openAiEvents(s).join();
+        QTest::addRow("openai wire")
+            << openAi << describe(parseCut(openAi, {})); // whole: the reference
+        QTest::addRow("crlf and cr")
+            << QByteArray("data: a\r\n\r\ndata: b\rdata: c\r\r: comment\r\nevent: x\nid: 7\ndata: "
+                          "ü\n\n")
+            << QStringLiteral("message||a#message||b\nc#x|7|ü#");
+        QTest::addRow("bom, fields without space, unknown fields")
+            << QByteArray("\xEF\xBB\xBF"
+                          "data:x\nretry: 5\nfoo: bar\ndata\n\n")
+            << QStringLiteral("message||x\n#");
+        QTest::addRow("last event without blank line")
+            << QByteArray("data: [DONE]") << QStringLiteral("message||[DONE]#");
+    }
+
+    // Cut at every single place (and byte by byte): the events are the same.
+    void sseParserSplitsAnywhere()
+    {
+        QFETCH(QByteArray, stream);
+        QFETCH(QString, expected);
+        QCOMPARE(describe(parseCut(stream, {})), expected);
+        for (qsizetype cut = 1; cut < stream.size(); ++cut)
+            QCOMPARE(describe(parseCut(stream, {cut})), expected);
+        QList<qsizetype> everyByte;
+        for (qsizetype i = 1; i < stream.size(); ++i)
+            everyByte << i;
+        QCOMPARE(describe(parseCut(stream, everyByte)), expected);
+    }
+
+    void lineSplitterKeepsUtf8AndCrlf()
+    {
+        const QByteArray bytes =
+            QStringLiteral("{\"a\":\"世界\"}\r\n{\"b\":\"👋\"}\n\rlast").toUtf8();
+        for (qsizetype cut = 0; cut <= bytes.size(); ++cut) {
+            LineSplitter splitter;
+            QList<QByteArray> lines = splitter.feed(bytes.left(cut));
+            lines += splitter.feed(bytes.mid(cut));
+            lines += splitter.finish();
+            QCOMPARE(lines.size(), 4);
+            QCOMPARE(QString::fromUtf8(lines.at(0)), QStringLiteral("{\"a\":\"世界\"}"));
+            QCOMPARE(QString::fromUtf8(lines.at(1)), QStringLiteral("{\"b\":\"👋\"}"));
+            QCOMPARE(lines.at(2), QByteArray());
+            QCOMPARE(lines.at(3), QByteArray("last"));
+        }
+    }
+
+    // --- a whole turn over the wire ---------------------------------------------------------
+
+    void streamedTurn_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<int>("splitBytes");
+        QTest::addColumn<bool>("chunked");
+        for (const QString &kind : {QStringLiteral("openai"), QStringLiteral("ollama")}) {
+            QTest::addRow("%s, one write per event", qPrintable(kind)) << kind << 0 << true;
+            QTest::addRow("%s, one byte per write", qPrintable(kind)) << kind << 1 << true;
+            QTest::addRow("%s, 7 bytes per write", qPrintable(kind)) << kind << 7 << true;
+            QTest::addRow("%s, no chunked framing", qPrintable(kind)) << kind << 3 << false;
+        }
+    }
+
+    void streamedTurn()
+    {
+        QFETCH(QString, kind);
+        QFETCH(int, splitBytes);
+        QFETCH(bool, chunked);
+        Fixture f(kind);
+        f.server.script.chunks = kAnswer;
+        f.server.script.splitBytes = splitBytes;
+        f.server.script.chunkedEncoding = chunked;
+        f.server.script.delayMs = splitBytes == 1 ? 0 : 2;
+        const QString sid = f.create();
+        QStringList seen;
+        QObject::connect(f.service.get(), &SessionService::chunkReady,
+                         [&](const QString &, int, int, const QString &text) { seen << text; });
+        const TurnRecord t = f.run(sid, QStringLiteral("Say hello"));
+        QCOMPARE(t.state, TurnRecord::State::Done);
+        QVERIFY(t.errorCode.isEmpty());
+        const QList<Message> messages = f.stored(sid);
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).state, Message::State::Complete);
+        QCOMPARE(messages.at(1).content, kAnswer.join(QString()));
+        QCOMPARE(seen.join(QString()), kAnswer.join(QString()));
+
+        const auto requests = f.server.chatRequests();
+        QCOMPARE(requests.size(), 1);
+        QCOMPARE(requests[0].path, kind == QLatin1String("openai")
+                                       ? QByteArray("/v1/chat/completions")
+                                       : QByteArray("/api/chat"));
+        QCOMPARE(requests[0].json().value(QStringLiteral("stream")).toBool(), true);
+        QCOMPARE(requests[0].json().value(QStringLiteral("model")).toString(),
+                 QStringLiteral("fake-model"));
+        QCOMPARE(requests[0].headers.value("authorization"), "Bearer " + kKey.toUtf8());
+        QCOMPARE(requests[0].headers.value("content-type"), QByteArray("application/json"));
+    }
+
+    void sendsSystemHistoryAndOptions_data() { addKinds(); }
+
+    // The system prompt, the history oldest first, then the prompt; options passed through.
+    void sendsSystemHistoryAndOptions()
+    {
+        QFETCH(QString, kind);
+        Fixture f(kind);
+        const QString sid = f.create(QStringLiteral("You are terse."));
+        f.server.queue = {FakeModelServer::Script{}, FakeModelServer::Script{}};
+        f.server.queue[0].chunks = {QStringLiteral("first "), QStringLiteral("answer")};
+        f.server.queue[1].chunks = {QStringLiteral("second answer")};
+        QCOMPARE(f.run(sid, QStringLiteral("first question")).state, TurnRecord::State::Done);
+        TurnOptions options;
+        options.temperature = 0.25;
+        options.maxTokens = 42;
+        QCOMPARE(f.run(sid, QStringLiteral("second question"), {}, options).state,
+                 TurnRecord::State::Done);
+
+        const auto requests = f.server.chatRequests();
+        QCOMPARE(requests.size(), 2);
+        const QJsonObject first = requests[0].json();
+        QCOMPARE(roles(first[QStringLiteral("messages")].toArray()),
+                 (QStringList{QStringLiteral("system:You are terse."),
+                              QStringLiteral("user:first question")}));
+        QVERIFY(!first.contains(QStringLiteral("temperature")));
+        QVERIFY(!first.contains(QStringLiteral("options")));
+        const QJsonObject second = requests[1].json();
+        QCOMPARE(roles(second[QStringLiteral("messages")].toArray()),
+                 (QStringList{QStringLiteral("system:You are terse."),
+                              QStringLiteral("user:first question"),
+                              QStringLiteral("assistant:first answer"),
+                              QStringLiteral("user:second question")}));
+        if (kind == QLatin1String("openai")) {
+            QCOMPARE(second[QStringLiteral("temperature")].toDouble(), 0.25);
+            QCOMPARE(second[QStringLiteral("max_tokens")].toInt(), 42);
+        } else {
+            const QJsonObject o = second[QStringLiteral("options")].toObject();
+            QCOMPARE(o[QStringLiteral("temperature")].toDouble(), 0.25);
+            QCOMPARE(o[QStringLiteral("num_predict")].toInt(), 42);
+        }
+    }
+
+    // --- faults -----------------------------------------------------------------------------
+
+    void faults_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("where"); // "fake", "refused" or "blackhole"
+        QTest::addColumn<FakeModelServer::Script>("script");
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<QString>("partial");
+        QTest::addColumn<QString>("says");        // a part of the error message
+        QTest::addColumn<bool>("upstreamClosed"); // we closed the connection ourselves
+
+        const QStringList two{QStringLiteral("Hel"), QStringLiteral("lo")};
+        for (const QString &kind : {QStringLiteral("openai"), QStringLiteral("ollama")}) {
+            const bool openAi = kind == QLatin1String("openai");
+            const char *k = openAi ? "openai" : "ollama";
+            FakeModelServer::Script s;
+
+            QTest::addRow("%s: connection refused", k) << kind << "refused" << s << "unavailable"
+                                                       << ""
+                                                       << "cannot reach" << false;
+            QTest::addRow("%s: connect timeout", k)
+                << kind << "blackhole" << s << "upstream_timeout"
+                << ""
+                << "connect-timeout-ms" << false;
+
+            s = {};
+            s.status = 500;
+            s.errorBody =
+                openAi ? "{\"error\":{\"message\":\"The server had an error while processing your "
+                         "request.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}"
+                       : "{\"error\":\"llama runner process has terminated: exit status 2\"}";
+            QTest::addRow("%s: 500 with a body", k)
+                << kind << "fake" << s << "upstream_error"
+                << ""
+                << (openAi ? "HTTP 500: The server had an error" : "HTTP 500: llama runner process")
+                << false;
+
+            s = {};
+            s.status = 401;
+            s.errorBody = "{\"error\":{\"message\":\"Incorrect API key provided: "
+                          "sk-secr***123.\",\"type\":\"invalid_request_error\",\"param\":null,"
+                          "\"code\":\"invalid_api_key\"}}";
+            QTest::addRow("%s: 401", k) << kind << "fake" << s << "upstream_error"
+                                        << ""
+                                        << "the API key is wrong" << false;
+
+            s = {};
+            s.status = 404;
+            s.errorBody =
+                openAi ? "{\"error\":{\"message\":\"The model `fake-model` does not "
+                         "exist\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":"
+                         "\"model_not_found\"}}"
+                       : "{\"error\":\"model \\\"fake-model\\\" not found, try pulling it first\"}";
+            QTest::addRow("%s: 404 unknown model", k) << kind << "fake" << s << "upstream_error"
+                                                      << ""
+                                                      << "HTTP 404" << false;
+
+            s = {};
+            s.chunks = two;
+            s.rawLines = {openAi ? QByteArray("data: {\"choices\": [ oops") : QByteArray("{oops")};
+            s.endMarker = false; // the server would go on: the client must hang up
+            s.ending = FakeModelServer::Ending::Hang;
+            QTest::addRow("%s: malformed line", k) << kind << "fake" << s << "upstream_error"
+                                                   << "Hello"
+                                                   << "malformed" << true;
+
+            s = {};
+            s.chunks = two;
+            s.rawLines = {
+                openAi ? QByteArray(
+                             "data: "
+                             "{\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}")
+                       : QByteArray("{\"error\":\"overloaded\"}")};
+            s.endMarker = false;
+            s.ending = FakeModelServer::Ending::Hang;
+            QTest::addRow("%s: error in the stream", k) << kind << "fake" << s << "upstream_error"
+                                                        << "Hello"
+                                                        << "overloaded" << true;
+
+            s = {};
+            s.chunks = two;
+            s.endMarker = false;
+            QTest::addRow("%s: no end marker", k) << kind << "fake" << s << "upstream_error"
+                                                  << "Hello"
+                                                  << "end marker" << false;
+
+            s.chunkedEncoding = false;
+            QTest::addRow("%s: no end marker, close-delimited", k)
+                << kind << "fake" << s << "upstream_error"
+                << "Hello"
+                << "end marker" << false;
+
+            s = {};
+            s.chunks = two;
+            s.endMarker = false;
+            s.ending = FakeModelServer::Ending::Drop;
+            QTest::addRow("%s: dropped mid-stream", k) << kind << "fake" << s << "upstream_error"
+                                                       << "Hello"
+                                                       << "" << false;
+
+            s.ending = FakeModelServer::Ending::Hang;
+            QTest::addRow("%s: idle timeout after chunks", k)
+                << kind << "fake" << s << "upstream_timeout"
+                << "Hello"
+                << "idle-timeout-ms" << true;
+
+            s = {};
+            s.silent = true;
+            QTest::addRow("%s: no answer at all", k) << kind << "fake" << s << "upstream_timeout"
+                                                     << ""
+                                                     << "idle-timeout-ms" << true;
+
+            s = {};
+            s.chunks = two;
+            s.padBytes = 40000;
+            s.ending = FakeModelServer::Ending::Hang;
+            QTest::addRow("%s: answer over the cap", k) << kind << "fake" << s << "upstream_error"
+                                                        << "Hello"
+                                                        << "max-response-bytes" << true;
+        }
+    }
+
+    // Each fault ends the turn in `error` with its code, the partial text saved, the service up,
+    // and the next turn of the same session works.
+    void faults()
+    {
+        QFETCH(QString, kind);
+        QFETCH(QString, where);
+        QFETCH(FakeModelServer::Script, script);
+        QFETCH(QString, code);
+        QFETCH(QString, partial);
+        QFETCH(QString, says);
+        QFETCH(bool, upstreamClosed);
+
+        std::unique_ptr<test::Blackhole> blackhole;
+        QString base;
+        if (where == QLatin1String("refused")) {
+            base = freePortUrl(kind);
+        } else if (where == QLatin1String("blackhole")) {
+            blackhole = std::make_unique<test::Blackhole>();
+            QVERIFY(blackhole->ok());
+            base = QStringLiteral("http://127.0.0.1:%1/v1").arg(blackhole->port());
+        }
+        Fixture f(kind, base);
+        if (where == QLatin1String("fake"))
+            f.server.queue = {script};
+        const QString sid = f.create();
+        const TurnRecord t = f.run(sid, QStringLiteral("hi"));
+        QCOMPARE(t.state, TurnRecord::State::Error);
+        QCOMPARE(t.errorCode, code);
+        QVERIFY2(t.errorMessage.contains(says), qPrintable(t.errorMessage));
+        QVERIFY2(!t.errorMessage.contains(kKey), qPrintable(t.errorMessage));
+        QList<Message> messages = f.stored(sid);
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).state, Message::State::Error);
+        QCOMPARE(messages.at(1).content, partial);
+        if (upstreamClosed) {
+            QVERIFY(spinUntil(
+                [&] {
+                    return !f.server.requests.isEmpty() && f.server.requests.last().clientClosed;
+                },
+                5000));
+        }
+
+        // The session goes on, through the other provider.
+        f.server.script = {};
+        f.server.script.chunks = {QStringLiteral("fine "), QStringLiteral("again")};
+        const TurnRecord next = f.run(sid, QStringLiteral("again?"), QStringLiteral("good"));
+        QCOMPARE(next.state, TurnRecord::State::Done);
+        messages = f.stored(sid);
+        QCOMPARE(messages.size(), 4);
+        QCOMPARE(messages.at(3).content, QStringLiteral("fine again"));
+        QCOMPARE(messages.at(3).state, Message::State::Complete);
+        QVERIFY(!await(f.service->session(sid))->value().meta.activeTurn);
+    }
+
+    void cancelAbortsUpstream_data() { addKinds(); }
+
+    // Cancel closes the upstream connection at once; the partial answer is kept as interrupted.
+    void cancelAbortsUpstream()
+    {
+        QFETCH(QString, kind);
+        Fixture f(kind, {}, [](UpstreamConfig &c) { c.idleTimeoutMs = 60000; });
+        f.server.script.chunks = {QStringLiteral("part "), QStringLiteral("one")};
+        f.server.script.endMarker = false;
+        f.server.script.ending = FakeModelServer::Ending::Hang;
+        const QString sid = f.create();
+        int chunks = 0;
+        QObject::connect(f.service.get(), &SessionService::chunkReady,
+                         [&](const QString &, int, int, const QString &) { ++chunks; });
+        const TurnRecord t = f.start(sid, QStringLiteral("go"));
+        QVERIFY(t.id);
+        QVERIFY(spinUntil([&] { return chunks == 2; }));
+        QVERIFY(!f.server.requests.last().clientClosed);
+
+        const auto cancelled = await(f.service->cancelTurn(sid, t.id));
+        QVERIFY(cancelled && cancelled->ok());
+        QVERIFY(spinUntil([&] { return f.server.requests.last().clientClosed; }, 5000));
+        const TurnRecord ended = f.finish(sid, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Cancelled);
+        const QList<Message> messages = f.stored(sid);
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).state, Message::State::Interrupted);
+        QCOMPARE(messages.at(1).content, QStringLiteral("part one"));
+    }
+
+    void shutdownInterruptsUpstream_data() { addKinds(); }
+
+    // Stopping the service mid-answer: the upstream request is aborted, the turn ends
+    // interrupted with its partial answer saved.
+    void shutdownInterruptsUpstream()
+    {
+        QFETCH(QString, kind);
+        Fixture f(kind, {}, [](UpstreamConfig &c) { c.idleTimeoutMs = 60000; });
+        f.server.script.chunks = {QStringLiteral("so "), QStringLiteral("far")};
+        f.server.script.endMarker = false;
+        f.server.script.ending = FakeModelServer::Ending::Hang;
+        const QString sid = f.create();
+        int chunks = 0;
+        QObject::connect(f.service.get(), &SessionService::chunkReady,
+                         [&](const QString &, int, int, const QString &) { ++chunks; });
+        const TurnRecord t = f.start(sid, QStringLiteral("go"));
+        QVERIFY(t.id);
+        QVERIFY(spinUntil([&] { return chunks == 2; }));
+        QVERIFY(test::awaitVoid(f.service->shutdown()));
+        QVERIFY(spinUntil([&] { return f.server.requests.last().clientClosed; }, 5000));
+        const auto turn = await(f.store->loadTurn(sid, t.id));
+        QVERIFY(turn && turn->ok() && turn->value());
+        QCOMPARE(turn->value()->state, TurnRecord::State::Interrupted);
+        const QList<Message> messages = f.stored(sid);
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).state, Message::State::Interrupted);
+        QCOMPARE(messages.at(1).content, QStringLiteral("so far"));
+    }
+
+    // --- models -----------------------------------------------------------------------------
+
+    void modelList_data() { addKinds(); }
+
+    void modelList()
+    {
+        QFETCH(QString, kind);
+        Fixture f(kind);
+        f.server.models = {QStringLiteral("llama3.2:latest"), QStringLiteral("qwen2.5:7b")};
+        const auto models = await(f.provider->models());
+        QVERIFY(models && models->ok());
+        QCOMPARE(models->value(), f.server.models);
+        QCOMPARE(f.server.requests.last().method, QByteArray("GET"));
+        QCOMPARE(f.server.requests.last().path, kind == QLatin1String("openai")
+                                                    ? QByteArray("/v1/models")
+                                                    : QByteArray("/api/tags"));
+        QCOMPARE(f.server.requests.last().headers.value("authorization"),
+                 "Bearer " + kKey.toUtf8());
+
+        f.server.script.status = 401;
+        f.server.script.errorBody =
+            "{\"error\":{\"message\":\"bad key\",\"type\":\"invalid_request_error\"}}";
+        const auto refused = await(f.provider->models());
+        QVERIFY(refused && !refused->ok());
+        QCOMPARE(refused->error().code, ErrorCode::UpstreamError);
+        QVERIFY(refused->error().message.contains(QStringLiteral("API key")));
+
+        UpstreamConfig down = upstreamConfig(QStringLiteral("down"), freePortUrl(kind));
+        std::unique_ptr<Provider> gone(makeProvider(kind, down));
+        const auto unreachable = await(gone->models());
+        QVERIFY(unreachable && !unreachable->ok());
+        QCOMPARE(unreachable->error().code, ErrorCode::Unavailable);
+    }
+
+    // --- several providers from the settings file -------------------------------------------
+
+    void providersFromSettings()
+    {
+        FakeModelServer server;
+        QVERIFY(server.listen());
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("holdfast.conf"));
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(QStringLiteral("[provider.local]\nkind = openai\nbase-url = %1\n"
+                                      "model = fake-model\nmodels = fake-model, shared\n"
+                                      "api-key = %2\nidle-timeout-ms = 5000\n"
+                                      "[provider.ollama]\nbase-url = %3\nmodel = llama3.2\n"
+                                      "models = shared\n")
+                           .arg(server.openAiBaseUrl(), kKey, server.ollamaBaseUrl())
+                           .toUtf8());
+        }
+        Settings settings;
+        QString error;
+        QVERIFY2(settings.load({QStringLiteral("holdfast"), QStringLiteral("--config"), path,
+                                QStringLiteral("--provider"), QStringLiteral("openai"),
+                                QStringLiteral("--base-url"), server.openAiBaseUrl(),
+                                QStringLiteral("--model"), QStringLiteral("gpt-x")},
+                               QProcessEnvironment(), &error),
+                 qPrintable(error));
+        ProviderRegistry registry;
+        const Status s = setupProviders(settings, &registry);
+        QVERIFY2(s.ok(), qPrintable(s.ok() ? QString() : s.error().message));
+
+        QStringList names;
+        for (Provider *p : registry.providers())
+            names << p->name();
+        QCOMPARE(names, (QStringList{QStringLiteral("demo"), QStringLiteral("local"),
+                                     QStringLiteral("ollama"), QStringLiteral("openai")}));
+        QStringList ids;
+        for (const ModelInfo &m : registry.models())
+            ids << m.id;
+        QCOMPARE(ids,
+                 (QStringList{QStringLiteral("demo"), QStringLiteral("local/fake-model"),
+                              QStringLiteral("local/shared"), QStringLiteral("ollama/llama3.2"),
+                              QStringLiteral("ollama/shared"), QStringLiteral("openai/gpt-x")}));
+        QCOMPARE(registry.defaultModel(), QStringLiteral("openai/gpt-x"));
+
+        auto resolved = registry.resolve(QStringLiteral("llama3.2"));
+        QVERIFY(resolved.ok());
+        QCOMPARE(resolved->provider->name(), QStringLiteral("ollama"));
+        resolved = registry.resolve(QStringLiteral("local"));
+        QVERIFY(resolved.ok());
+        QCOMPARE(resolved->model, QStringLiteral("fake-model"));
+        resolved = registry.resolve(QStringLiteral("ollama/anything:7b"));
+        QVERIFY(resolved.ok());
+        QCOMPARE(resolved->model, QStringLiteral("anything:7b"));
+        QVERIFY(!registry.resolve(QStringLiteral("shared")).ok()); // two providers list it
+        QCOMPARE(static_cast<OpenAiProvider *>(registry.provider(QStringLiteral("local")))
+                     ->config()
+                     .idleTimeoutMs,
+                 5000);
+        QCOMPARE(static_cast<OllamaProvider *>(registry.provider(QStringLiteral("ollama")))
+                     ->config()
+                     .connectTimeoutMs,
+                 10000);
+
+        // A turn through a configured provider reaches its server with its key.
+        MemoryStore store;
+        SessionService service(&store, &registry);
+        QVERIFY(await(service.start())->ok());
+        server.script.chunks = {QStringLiteral("from "), QStringLiteral("local")};
+        CreateSessionParams p;
+        p.model = QStringLiteral("local/fake-model");
+        const auto created = await(service.createSession(p));
+        QVERIFY(created && created->ok());
+        const QString sid = (*created)->meta.id;
+        const auto started =
+            await(service.startTurn(sid, StartTurnParams{QStringLiteral("hi"), {}, {}}));
+        QVERIFY(started && started->ok());
+        const auto ended = await(service.waitForTurn(sid, (*started)->id, 20000));
+        QCOMPARE((*ended)->state, TurnRecord::State::Done);
+        QCOMPARE(server.chatRequests().size(), 1);
+        QCOMPARE(server.chatRequests()[0].headers.value("authorization"),
+                 "Bearer " + kKey.toUtf8());
+        test::awaitVoid(service.shutdown());
+    }
+
+    void badProviderSettings_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QStringList>("flags");
+        QTest::addColumn<QString>("says");
+        QTest::addRow("unknown kind") << "[provider.x]\nkind = gemini\nmodel = m\n"
+                                      << QStringList() << "kind must be openai or ollama";
+        QTest::addRow("no model") << "[provider.openai]\nbase-url = http://127.0.0.1:1/v1\n"
+                                  << QStringList() << "a model is needed";
+        QTest::addRow("bad url") << "[provider.x]\nkind = ollama\nmodel = m\nbase-url = ftp://h\n"
+                                 << QStringList() << "not an http";
+        QTest::addRow("unknown key") << "[provider.x]\nkind = ollama\nmodel = m\nbase_url = x\n"
+                                     << QStringList() << "unknown key 'base_url'";
+        QTest::addRow("bad timeout")
+            << "[provider.x]\nkind = ollama\nmodel = m\nidle-timeout-ms = soon\n"
+            << QStringList() << "idle-timeout-ms";
+        QTest::addRow("flag without model")
+            << "" << QStringList{QStringLiteral("--provider"), QStringLiteral("ollama")}
+            << "a model is needed";
+    }
+
+    void badProviderSettings()
+    {
+        QFETCH(QString, file);
+        QFETCH(QStringList, flags);
+        QFETCH(QString, says);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("holdfast.conf"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(file.toUtf8());
+        f.close();
+        Settings settings;
+        QString error;
+        QVERIFY(settings.load(
+            QStringList{QStringLiteral("holdfast"), QStringLiteral("--config"), path} + flags,
+            QProcessEnvironment(), &error));
+        ProviderRegistry registry;
+        const Status s = setupProviders(settings, &registry);
+        QVERIFY(!s.ok());
+        QVERIFY2(s.error().message.contains(says), qPrintable(s.error().message));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestProviders)
+#include "tst_providers.moc"

@@ -1,0 +1,380 @@
+#include "fakes/fakemodelserver.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTcpSocket>
+#include <QTimer>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace holdfast::test {
+
+namespace {
+
+// A JSON string literal, non-ASCII left as UTF-8 as the real servers send it.
+QByteArray jsonString(const QString &text)
+{
+    const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2);
+}
+
+QByteArray reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Status";
+    }
+}
+
+bool isOpenAiChat(const QByteArray &path)
+{
+    return path.endsWith("/chat/completions");
+}
+
+} // namespace
+
+QJsonObject FakeModelServer::Received::json() const
+{
+    return QJsonDocument::fromJson(body).object();
+}
+
+QList<QByteArray> FakeModelServer::openAiEvents(const Script &script)
+{
+    // As OpenAI sends them: a first chunk with the role, one per piece of text, a last one with
+    // finish_reason, then [DONE]; each event one "data:" line and a blank line.
+    const QByteArray head =
+        "data: {\"id\":\"chatcmpl-fake123\",\"object\":\"chat.completion.chunk\","
+        "\"created\":1732480200,\"model\":" +
+        jsonString(script.model) +
+        ",\"system_fingerprint\":\"fp_fake\",\"choices\":[{\"index\":0,"
+        "\"delta\":";
+    const QByteArray tail = ",\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+    QList<QByteArray> events;
+    events.append(head + "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}" + tail);
+    QStringList pieces = script.chunks;
+    if (script.padBytes > 0)
+        pieces.append(QString(qsizetype(script.padBytes), QLatin1Char('x')));
+    for (const QString &piece : std::as_const(pieces))
+        events.append(head + "{\"content\":" + jsonString(piece) + "}" + tail);
+    for (const QByteArray &line : script.rawLines)
+        events.append(line + "\n\n");
+    if (script.endMarker) {
+        events.append(head + "{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\n");
+        events.append("data: [DONE]\n\n");
+    }
+    return events;
+}
+
+QList<QByteArray> FakeModelServer::ollamaLines(const Script &script)
+{
+    const QByteArray head = "{\"model\":" + jsonString(script.model) +
+                            ",\"created_at\":\"2024-11-24T21:50:00.123456789Z\",\"message\":"
+                            "{\"role\":\"assistant\",\"content\":";
+    QList<QByteArray> lines;
+    QStringList pieces = script.chunks;
+    if (script.padBytes > 0)
+        pieces.append(QString(qsizetype(script.padBytes), QLatin1Char('x')));
+    for (const QString &piece : std::as_const(pieces))
+        lines.append(head + jsonString(piece) + "},\"done\":false}\n");
+    for (const QByteArray &line : script.rawLines)
+        lines.append(line + "\n");
+    if (script.endMarker) {
+        lines.append(head + "\"\"},\"done_reason\":\"stop\",\"done\":true,\"total_duration\":"
+                            "4883583458,\"load_duration\":1334875,\"prompt_eval_count\":26,"
+                            "\"prompt_eval_duration\":342546000,\"eval_count\":282,"
+                            "\"eval_duration\":4535599000}\n");
+    }
+    return lines;
+}
+
+// One client connection: parses requests one after the other and plays their answers.
+class FakeConnection final : public QObject
+{
+public:
+    FakeConnection(QTcpSocket *socket, FakeModelServer *server)
+        : QObject(server), m_socket(socket), m_server(server)
+    {
+        socket->setParent(this);
+        ++m_server->m_connections;
+        connect(socket, &QTcpSocket::readyRead, this, &FakeConnection::onReadyRead);
+        connect(socket, &QTcpSocket::disconnected, this, &FakeConnection::onDisconnected);
+        connect(&m_timer, &QTimer::timeout, this, &FakeConnection::writeNext);
+    }
+
+private:
+    void onReadyRead()
+    {
+        m_buffer += m_socket->readAll();
+        while (m_current < 0) {
+            const qsizetype headEnd = m_buffer.indexOf("\r\n\r\n");
+            if (headEnd < 0)
+                return;
+            FakeModelServer::Received r;
+            const QList<QByteArray> lines = m_buffer.left(headEnd).split('\n');
+            const QList<QByteArray> requestLine = lines.first().trimmed().split(' ');
+            r.method = requestLine.value(0);
+            r.path = requestLine.value(1);
+            for (qsizetype i = 1; i < lines.size(); ++i) {
+                const qsizetype colon = lines[i].indexOf(':');
+                if (colon > 0)
+                    r.headers.insert(lines[i].left(colon).trimmed().toLower(),
+                                     lines[i].mid(colon + 1).trimmed());
+            }
+            const qsizetype length = r.headers.value("content-length", "0").toLongLong();
+            if (m_buffer.size() < headEnd + 4 + length)
+                return;
+            r.body = m_buffer.mid(headEnd + 4, length);
+            m_buffer.remove(0, headEnd + 4 + length);
+            m_server->requests.append(r);
+            m_current = int(m_server->requests.size() - 1);
+            Q_EMIT m_server->requestReceived(m_current);
+            answer(r);
+        }
+    }
+
+    void answer(const FakeModelServer::Received &r)
+    {
+        FakeModelServer::Script s = m_server->script;
+        const bool chat = r.method == "POST";
+        if (chat && !m_server->queue.isEmpty())
+            s = m_server->queue.takeFirst();
+        if (s.silent)
+            return;
+        if (s.status != 200) {
+            writeRaw("HTTP/1.1 " + QByteArray::number(s.status) + ' ' + reason(s.status) +
+                     "\r\nContent-Type: application/json\r\nContent-Length: " +
+                     QByteArray::number(s.errorBody.size()) + "\r\n\r\n" + s.errorBody);
+            done();
+            return;
+        }
+        if (!chat) {
+            QByteArray body;
+            if (r.path == "/api/tags") {
+                QJsonArray list;
+                for (const QString &m : std::as_const(m_server->models)) {
+                    list.append(QJsonObject{
+                        {QStringLiteral("name"), m},
+                        {QStringLiteral("model"), m},
+                        {QStringLiteral("modified_at"), QStringLiteral("2024-11-24T21:50:00Z")},
+                        {QStringLiteral("size"), 2019393189}});
+                }
+                body = QJsonDocument(QJsonObject{{QStringLiteral("models"), list}}).toJson();
+            } else if (r.path.endsWith("/models")) {
+                QJsonArray list;
+                for (const QString &m : std::as_const(m_server->models)) {
+                    list.append(QJsonObject{{QStringLiteral("id"), m},
+                                            {QStringLiteral("object"), QStringLiteral("model")},
+                                            {QStringLiteral("created"), 1686935002},
+                                            {QStringLiteral("owned_by"), QStringLiteral("fake")}});
+                }
+                body = QJsonDocument(QJsonObject{{QStringLiteral("object"), QStringLiteral("list")},
+                                                 {QStringLiteral("data"), list}})
+                           .toJson();
+            } else {
+                writeRaw("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                done();
+                return;
+            }
+            writeRaw("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                     QByteArray::number(body.size()) + "\r\n\r\n" + body);
+            done();
+            return;
+        }
+
+        const bool openAi = isOpenAiChat(r.path);
+        if (!openAi && r.path != "/api/chat") {
+            writeRaw("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            done();
+            return;
+        }
+        QByteArray head = "HTTP/1.1 200 OK\r\n";
+        head += openAi ? "Content-Type: text/event-stream; charset=utf-8\r\nCache-Control: "
+                         "no-cache\r\n"
+                       : "Content-Type: application/x-ndjson\r\n";
+        head += s.chunkedEncoding ? "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n"
+                                  : "Connection: close\r\n";
+        writeRaw(head + "\r\n");
+
+        const QList<QByteArray> parts =
+            openAi ? FakeModelServer::openAiEvents(s) : FakeModelServer::ollamaLines(s);
+        m_pieces.clear();
+        if (s.splitBytes > 0) {
+            const QByteArray all = parts.join();
+            for (qsizetype i = 0; i < all.size(); i += s.splitBytes)
+                m_pieces.append(all.mid(i, s.splitBytes));
+        } else {
+            m_pieces = parts;
+        }
+        m_script = s;
+        m_next = 0;
+        m_timer.start(s.delayMs);
+    }
+
+    void writeNext()
+    {
+        if (m_next < m_pieces.size()) {
+            const QByteArray &piece = m_pieces.at(m_next++);
+            if (m_script.chunkedEncoding)
+                writeRaw(QByteArray::number(piece.size(), 16) + "\r\n" + piece + "\r\n");
+            else
+                writeRaw(piece);
+            return;
+        }
+        m_timer.stop();
+        switch (m_script.ending) {
+        case FakeModelServer::Ending::Finish:
+            if (m_script.chunkedEncoding) {
+                writeRaw("0\r\n\r\n");
+                done();
+            } else {
+                done();
+                closeOurselves();
+            }
+            break;
+        case FakeModelServer::Ending::Drop:
+            closeOurselves();
+            break;
+        case FakeModelServer::Ending::Hang:
+            break;
+        }
+    }
+
+    void writeRaw(const QByteArray &bytes)
+    {
+        m_socket->write(bytes);
+        m_socket->flush();
+    }
+
+    void done()
+    {
+        if (m_current >= 0)
+            m_server->requests[m_current].answered = true;
+        m_current = -1;
+        if (!m_buffer.isEmpty())
+            QTimer::singleShot(0, this, &FakeConnection::onReadyRead);
+    }
+
+    void closeOurselves()
+    {
+        m_closing = true;
+        m_socket->disconnectFromHost();
+    }
+
+    void onDisconnected()
+    {
+        m_timer.stop();
+        if (!m_closing && m_current >= 0 && !m_server->requests[m_current].answered) {
+            m_server->requests[m_current].clientClosed = true;
+            Q_EMIT m_server->clientClosed(m_current);
+        }
+        --m_server->m_connections;
+        deleteLater();
+    }
+
+    QTcpSocket *m_socket;
+    FakeModelServer *m_server;
+    QByteArray m_buffer;
+    int m_current = -1; // the request being answered
+    FakeModelServer::Script m_script;
+    QList<QByteArray> m_pieces;
+    qsizetype m_next = 0;
+    QTimer m_timer;
+    bool m_closing = false;
+};
+
+FakeModelServer::FakeModelServer(QObject *parent) : QObject(parent)
+{
+    connect(&m_server, &QTcpServer::newConnection, this, &FakeModelServer::onNewConnection);
+}
+
+FakeModelServer::~FakeModelServer()
+{
+    // Connections use the recorded requests as they close: they go first.
+    qDeleteAll(findChildren<FakeConnection *>(Qt::FindDirectChildrenOnly));
+}
+
+bool FakeModelServer::listen()
+{
+    return m_server.listen(QHostAddress::LocalHost, 0);
+}
+
+QString FakeModelServer::openAiBaseUrl() const
+{
+    return QStringLiteral("http://127.0.0.1:%1/v1").arg(port());
+}
+
+QString FakeModelServer::ollamaBaseUrl() const
+{
+    return QStringLiteral("http://127.0.0.1:%1").arg(port());
+}
+
+QList<FakeModelServer::Received> FakeModelServer::chatRequests() const
+{
+    QList<Received> out;
+    for (const Received &r : requests) {
+        if (r.isChat())
+            out.append(r);
+    }
+    return out;
+}
+
+void FakeModelServer::onNewConnection()
+{
+    while (QTcpSocket *socket = m_server.nextPendingConnection())
+        new FakeConnection(socket, this);
+}
+
+Blackhole::Blackhole()
+{
+    m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (m_listener < 0)
+        return;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof(address);
+    if (::bind(m_listener, reinterpret_cast<sockaddr *>(&address), length) != 0 ||
+        ::listen(m_listener, 0) != 0 ||
+        ::getsockname(m_listener, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+        return;
+    // Fill the accept queue (never accepted); later SYNs are dropped.
+    for (int i = 0; i < 3; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            continue;
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+        (void)::connect(fd, reinterpret_cast<sockaddr *>(&address), length);
+        m_fillers.append(fd);
+    }
+    ::usleep(50 * 1000); // let the handshakes of the fillers complete
+    m_port = ntohs(address.sin_port);
+}
+
+Blackhole::~Blackhole()
+{
+    for (int fd : std::as_const(m_fillers))
+        ::close(fd);
+    if (m_listener >= 0)
+        ::close(m_listener);
+}
+
+} // namespace holdfast::test

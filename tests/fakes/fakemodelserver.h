@@ -1,0 +1,104 @@
+#pragma once
+
+#include <QByteArray>
+#include <QHash>
+#include <QJsonObject>
+#include <QObject>
+#include <QStringList>
+#include <QTcpServer>
+
+namespace holdfast::test {
+
+// A model server on a real socket that speaks OpenAI's chat-completions Server-Sent Events and
+// Ollama's /api/chat NDJSON byte for byte, with scripted faults. It records every request.
+//   POST …/chat/completions   OpenAI stream          GET …/models     OpenAI model list
+//   POST /api/chat            Ollama stream          GET /api/tags    Ollama model list
+class FakeModelServer final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(FakeModelServer)
+public:
+    enum class Ending {
+        Finish, // end the body properly (chunked: the last chunk; else close)
+        Drop,   // close the connection in the middle of the body
+        Hang,   // stay silent with the connection open
+    };
+
+    struct Script
+    {
+        int status = 200;
+        QByteArray errorBody;       // the JSON body sent with a status other than 200
+        QStringList chunks;         // the answer's pieces, one event (or line) each
+        QList<QByteArray> rawLines; // sent as they are after the chunks (+ "\n\n" or "\n")
+        bool endMarker = true;      // the finish chunk and "data: [DONE]", or "done": true
+        Ending ending = Ending::Finish;
+        int delayMs = 0;             // between writes
+        int splitBytes = 0;          // > 0: the body goes out in pieces of this many bytes
+        bool silent = false;         // read the request, never answer
+        qint64 padBytes = 0;         // one more chunk of this many bytes, before the end (oversize)
+        bool chunkedEncoding = true; // false: no framing, "Connection: close"
+        QString model = QStringLiteral("fake-model");
+    };
+
+    struct Received
+    {
+        QByteArray method;
+        QByteArray path;
+        QHash<QByteArray, QByteArray> headers; // names in lower case
+        QByteArray body;
+        bool answered = false;     // the whole answer went out
+        bool clientClosed = false; // the client closed the connection before the answer's end
+        QJsonObject json() const;
+        bool isChat() const { return method == "POST"; }
+    };
+
+    explicit FakeModelServer(QObject *parent = nullptr);
+    ~FakeModelServer() override;
+
+    bool listen();
+    quint16 port() const { return m_server.serverPort(); }
+    QString openAiBaseUrl() const; // http://127.0.0.1:PORT/v1
+    QString ollamaBaseUrl() const; // http://127.0.0.1:PORT
+
+    Script script;       // how chat requests are answered, unless `queue` holds a script
+    QList<Script> queue; // for the next chat requests, in order
+    QStringList models{QStringLiteral("fake-model"), QStringLiteral("other-model")};
+    QList<Received> requests; // every request, in arrival order
+    QList<Received> chatRequests() const;
+    int openConnections() const { return m_connections; }
+
+    // The body of a streamed answer in each wire format, as a list of events / lines.
+    static QList<QByteArray> openAiEvents(const Script &script);
+    static QList<QByteArray> ollamaLines(const Script &script);
+
+Q_SIGNALS:
+    void requestReceived(int index);
+    void clientClosed(int index);
+
+private:
+    friend class FakeConnection;
+    void onNewConnection();
+
+    QTcpServer m_server;
+    int m_connections = 0;
+};
+
+// A loopback port whose listen queue is full: a connection attempt to it neither succeeds nor
+// fails (the kernel drops the SYN), which is what a connect timeout needs.
+class Blackhole
+{
+public:
+    Blackhole();
+    ~Blackhole();
+    Blackhole(const Blackhole &) = delete;
+    Blackhole &operator=(const Blackhole &) = delete;
+    bool ok() const { return m_port != 0; }
+    quint16 port() const { return m_port; }
+
+private:
+    int m_listener = -1;
+    QList<int> m_fillers;
+    quint16 m_port = 0;
+};
+
+} // namespace holdfast::test
