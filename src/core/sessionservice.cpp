@@ -84,7 +84,48 @@ QCoro::Task<Status> SessionService::start()
     }
     if (!unfinished->isEmpty())
         qCInfo(lcCore) << "recovered" << unfinished->size() << "interrupted turn(s)";
+    if (m_store->isShared() && !m_sweepTimer) {
+        // Other instances may crash at any time, not only before we start: their turns are found
+        // by their expired leases, and the first instance to see one saves it as interrupted.
+        m_sweepTimer = new QTimer(this);
+        connect(m_sweepTimer, &QTimer::timeout, this, [this] { sweep(); });
+        m_sweepTimer->start(m_config.sweepIntervalMs);
+    }
     co_return Ok{};
+}
+
+QCoro::Task<> SessionService::sweep()
+{
+    if (m_sweeping || m_stopping)
+        co_return;
+    m_sweeping = true;
+    QPointer<SessionService> self(this);
+    const auto orphaned = co_await m_store->unfinishedTurns();
+    if (!self)
+        co_return;
+    if (orphaned) {
+        for (const TurnRecord &t : *orphaned) {
+            if (liveTurn(t.session, t.id))
+                continue;
+            const Status recovered = co_await recover(t);
+            if (!self)
+                co_return;
+            if (!recovered)
+                qCWarning(lcCore) << "could not save turn" << t.id << "of" << t.session
+                                  << "as interrupted:" << recovered.error().message;
+        }
+    }
+    m_sweeping = false;
+}
+
+QCoro::Task<> SessionService::waitForStoreUpdate(QString sid, int tid, int timeoutMs)
+{
+    Waiter waiter;
+    connect(m_store, &Store::turnUpdated, &waiter, [&waiter, sid, tid](const QString &s, int t) {
+        if (t == tid && s == sid)
+            waiter.fire();
+    });
+    co_await qCoro(&waiter, &Waiter::fired, std::chrono::milliseconds(std::max(0, timeoutMs)));
 }
 
 QCoro::Task<Status> SessionService::recover(TurnRecord turn)
@@ -208,16 +249,21 @@ QCoro::Task<Result<Session *>> SessionService::acquire(QString sid)
     if (Session *s = m_sessions.value(sid)) {
         if (m_store->isShared() && !s->busy()) {
             // Another instance may have changed it: read the metadata again.
-            SessionPin pin(s);
-            const auto meta = co_await m_store->loadSession(sid);
-            if (!meta)
-                co_return meta.error();
-            if (!*meta) {
+            std::optional<Result<std::optional<SessionMeta>>> meta;
+            {
+                SessionPin pin(s);
+                meta.emplace(co_await m_store->loadSession(sid));
+            }
+            if (!*meta)
+                co_return meta->error();
+            if (!**meta) {
+                if (!s->busy())
+                    unload(s); // deleted through another instance
                 co_return notFound(sid);
             }
-            if ((*meta)->total != s->meta().total)
+            if ((**meta)->total != s->meta().total)
                 s->replaceCache({});
-            s->setMeta(**meta);
+            s->setMeta(***meta);
         }
         touch(s);
         co_return s;
@@ -228,8 +274,8 @@ QCoro::Task<Result<Session *>> SessionService::acquire(QString sid)
     if (!*meta)
         co_return notFound(sid);
     const qint64 total = (*meta)->total;
-    const auto window =
-        co_await m_store->loadMessages(sid, std::max<qint64>(0, total - m_config.cacheMessages), total);
+    const auto window = co_await m_store->loadMessages(
+        sid, std::max<qint64>(0, total - m_config.cacheMessages), total);
     if (!window)
         co_return window.error();
     if (Session *s = m_sessions.value(sid)) { // loaded by someone else meanwhile
@@ -240,7 +286,8 @@ QCoro::Task<Result<Session *>> SessionService::acquire(QString sid)
     m_sessions.insert(sid, s);
     m_lru.push_front(s);
     s->lruPosition = m_lru.begin();
-    connect(s, &Session::becameIdle, this, [this] { evictIdle(); }, Qt::QueuedConnection);
+    connect(
+        s, &Session::becameIdle, this, [this] { evictIdle(); }, Qt::QueuedConnection);
     s->pin(); // not evicted by the eviction below
     evictIdle();
     s->unpin();
@@ -266,8 +313,8 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::createSession(CreateSession
         meta.title = *params.title;
     if (params.system)
         meta.system = *params.system;
-    meta.model = params.model && !params.model->isEmpty() ? *params.model
-                                                          : m_providers->defaultModel();
+    meta.model =
+        params.model && !params.model->isEmpty() ? *params.model : m_providers->defaultModel();
     if (auto resolved = m_providers->resolve(meta.model); !resolved)
         co_return resolved.error();
     meta.createdAt = meta.updatedAt = QDateTime::currentDateTimeUtc();
@@ -353,6 +400,11 @@ QCoro::Task<Status> SessionService::deleteSession(QString sid)
         const int tid = t->record().id;
         t->cancel(TurnRecord::State::Cancelled);
         co_await waitForTurn(sid, tid, 2 * m_config.shutdownTimeoutMs);
+    } else if (m_store->isShared() && s->meta().activeTurn != 0) {
+        // Another instance runs a turn of it: have it stop and save first.
+        const int tid = s->meta().activeTurn;
+        co_await m_store->requestCancel(sid, tid);
+        co_await waitForTurn(sid, tid, 2 * m_config.shutdownTimeoutMs);
     }
     if (s) {
         s->pin();
@@ -374,7 +426,8 @@ QCoro::Task<Status> SessionService::deleteSession(QString sid)
 QCoro::Task<Result<MessagePage>> SessionService::messages(QString sid, qint64 before, int limit)
 {
     if (limit < 1 || limit > 200)
-        co_return makeError(ErrorCode::BadRequest, QStringLiteral("limit must be between 1 and 200"));
+        co_return makeError(ErrorCode::BadRequest,
+                            QStringLiteral("limit must be between 1 and 200"));
     const auto acquired = co_await acquire(sid);
     if (!acquired)
         co_return acquired.error();
@@ -432,13 +485,14 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
         co_return acquired.error();
     Session *s = *acquired;
     if (s->activeTurn() || s->starting()) {
-        co_return makeError(ErrorCode::Conflict,
-                            QStringLiteral("session '%1' already has an active turn (%2)")
-                                .arg(sid)
-                                .arg(s->activeTurn() ? s->activeTurn()->record().id
-                                                     : s->meta().lastTurn + 1));
+        co_return makeError(
+            ErrorCode::Conflict,
+            QStringLiteral("session '%1' already has an active turn (%2)")
+                .arg(sid)
+                .arg(s->activeTurn() ? s->activeTurn()->record().id : s->meta().lastTurn + 1));
     }
-    const QString model = params.model && !params.model->isEmpty() ? *params.model : s->meta().model;
+    const QString model =
+        params.model && !params.model->isEmpty() ? *params.model : s->meta().model;
     const auto resolved = m_providers->resolve(model);
     if (!resolved)
         co_return resolved.error();
@@ -569,8 +623,8 @@ QCoro::Task<Result<ChunkPage>> SessionService::chunks(QString sid, int tid, int 
         const int left = waitMs - int(clock.elapsed());
         if (!page.chunks.isEmpty() || record->ended() || left <= 0)
             co_return page;
-        // Generated by another instance sharing the store: poll it.
-        co_await QCoro::sleepFor(std::chrono::milliseconds(std::min(left, 50)));
+        // Generated by another instance sharing the store: wait for its news, or poll.
+        co_await waitForStoreUpdate(sid, tid, std::min(left, 250));
     }
 }
 
@@ -578,15 +632,24 @@ QCoro::Task<Result<TurnRecord>> SessionService::waitForTurn(QString sid, int tid
 {
     QElapsedTimer clock;
     clock.start();
-    while (Turn *t = liveTurn(sid, tid)) {
+    while (true) {
         const int remaining = timeoutMs - int(clock.elapsed());
-        if (remaining <= 0)
-            co_return t->record();
-        Waiter waiter;
-        t->addWaiter(&waiter);
-        co_await qCoro(&waiter, &Waiter::fired, std::chrono::milliseconds(remaining));
+        if (Turn *t = liveTurn(sid, tid)) {
+            if (remaining <= 0)
+                co_return t->record();
+            Waiter waiter;
+            t->addWaiter(&waiter);
+            co_await qCoro(&waiter, &Waiter::fired, std::chrono::milliseconds(remaining));
+            continue;
+        }
+        auto record = co_await turn(sid, tid);
+        if (liveTurn(sid, tid))
+            continue;
+        if (!record || record->ended() || !m_store->isShared() || remaining <= 0)
+            co_return record;
+        // Another instance runs it (shared store): wait for it in the store.
+        co_await waitForStoreUpdate(sid, tid, std::min(remaining, 250));
     }
-    co_return co_await turn(sid, tid);
 }
 
 QCoro::Task<Result<TurnRecord>> SessionService::cancelTurn(QString sid, int tid)
@@ -598,6 +661,13 @@ QCoro::Task<Result<TurnRecord>> SessionService::cancelTurn(QString sid, int tid)
         co_return *current;
     if (Turn *t = liveTurn(sid, tid)) {
         t->cancel(TurnRecord::State::Cancelled);
+        co_return co_await waitForTurn(sid, tid, m_config.shutdownTimeoutMs);
+    }
+    if (m_store->isShared()) {
+        // Another instance runs it: ask it through the store, then wait for it to end there.
+        const Status asked = co_await m_store->requestCancel(sid, tid);
+        if (!asked)
+            co_return asked.error();
         co_return co_await waitForTurn(sid, tid, m_config.shutdownTimeoutMs);
     }
     co_return *current;

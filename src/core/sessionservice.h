@@ -7,6 +7,7 @@
 #include <QCoroTask>
 #include <QHash>
 #include <QObject>
+#include <QTimer>
 
 #include <list>
 #include <optional>
@@ -19,11 +20,12 @@ class Turn;
 
 struct ServiceConfig
 {
-    int maxLoadedSessions = 256;  // idle sessions past this bound are unloaded, least recent first
-    int cacheMessages = 30;       // newest messages kept in memory per loaded session
-    int contextMessages = 200;    // newest messages of the history sent to the model
+    int maxLoadedSessions = 256; // idle sessions past this bound are unloaded, least recent first
+    int cacheMessages = 30;      // newest messages kept in memory per loaded session
+    int contextMessages = 200;   // newest messages of the history sent to the model
     qint64 maxPromptBytes = 262144;
     int shutdownTimeoutMs = 5000;
+    int sweepIntervalMs = 2000; // shared stores: how often to look for turns of crashed instances
 };
 
 struct CreateSessionParams
@@ -105,6 +107,8 @@ Q_SIGNALS:
 private:
     QCoro::Task<Result<Session *>> acquire(QString sid);
     QCoro::Task<Status> recover(TurnRecord turn);
+    QCoro::Task<> sweep();
+    QCoro::Task<> waitForStoreUpdate(QString sid, int tid, int timeoutMs);
     QCoro::Task<Result<QList<ChatMessage>>> context(Session *session);
     void touch(Session *session);
     void evictIdle();
@@ -116,6 +120,8 @@ private:
     QHash<QString, Session *> m_sessions;
     std::list<Session *> m_lru; // most recently used first
     bool m_stopping = false;
+    bool m_sweeping = false;
+    QTimer *m_sweepTimer = nullptr;
 };
 
 } // namespace holdfast

@@ -32,7 +32,8 @@ public:
     // Newest updated_at first; `query` (may be empty) matches title or message text, any case.
     virtual QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset) = 0;
     // Messages with index in [from, to), oldest first.
-    virtual QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from, qint64 to) = 0;
+    virtual QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from,
+                                                             qint64 to) = 0;
 
     // Turns. beginTurn stores the user message, the new turn and the session's metadata at once.
     virtual QCoro::Task<Status> beginTurn(SessionMeta meta, Message prompt, TurnRecord turn) = 0;
@@ -50,6 +51,14 @@ public:
 
     // Several instances share this store (Redis): state written by others must be re-read.
     virtual bool isShared() const { return false; }
+    // Asks whichever instance runs the turn to cancel it (shared stores; others run no turn
+    // elsewhere, so there is nothing to ask).
+    virtual QCoro::Task<Status> requestCancel(QString sid, int tid)
+    {
+        Q_UNUSED(sid);
+        Q_UNUSED(tid);
+        co_return Ok{};
+    }
 
     // Rows (or keys) written since the store was created: lets tests prove saves are incremental.
     quint64 rowsWritten() const { return m_rowsWritten.load(); }
@@ -57,6 +66,8 @@ public:
 Q_SIGNALS:
     // Another instance asked to cancel a turn this instance may be running (shared stores).
     void cancelRequested(const QString &sid, int tid);
+    // Chunks or the state of a turn changed, maybe written by another instance (shared stores).
+    void turnUpdated(const QString &sid, int tid);
 
 protected:
     void countRows(quint64 n) { m_rowsWritten += n; }

@@ -1,0 +1,673 @@
+// The Redis store against a real redis-server: the Store contract, atomic claims, a lost or hung
+// Redis, schema versions, and several SessionService instances sharing one Redis.
+#include "core/demoprovider.h"
+#include "core/providerregistry.h"
+#include "core/redisstore.h"
+#include "core/sessionservice.h"
+#include "fakes/redisserver.h"
+#include "fakes/scriptedprovider.h"
+#include "fakes/testutil.h"
+
+#include <QTest>
+#include <QTimer>
+
+using namespace holdfast;
+using holdfast::test::await;
+using holdfast::test::spinUntil;
+
+namespace {
+
+SessionMeta meta(const QString &id, const QString &updated = QStringLiteral("2026-03-01T10:00:00Z"))
+{
+    SessionMeta m;
+    m.id = id;
+    m.model = QStringLiteral("demo");
+    m.createdAt = fromIso(QStringLiteral("2026-03-01T09:00:00Z"));
+    m.updatedAt = fromIso(updated);
+    return m;
+}
+
+Message message(qint64 index, const QString &role, const QString &content, int turn = 0)
+{
+    Message m;
+    m.index = index;
+    m.role = role;
+    m.content = content;
+    m.turn = turn;
+    m.createdAt = fromIso(QStringLiteral("2026-03-01T09:30:00.123Z"));
+    return m;
+}
+
+TurnRecord turnRecord(const QString &sid, int id, qint64 promptIndex)
+{
+    TurnRecord t;
+    t.id = id;
+    t.session = sid;
+    t.state = TurnRecord::State::Streaming;
+    t.promptIndex = promptIndex;
+    t.model = QStringLiteral("demo");
+    t.createdAt = fromIso(QStringLiteral("2026-03-01T09:30:00Z"));
+    return t;
+}
+
+template <typename T> T value(std::optional<Result<T>> r)
+{
+    if (!r)
+        qFatal("store call did not finish");
+    if (!r->ok())
+        qFatal("store call failed: %s", qPrintable(r->error().message));
+    return r->value();
+}
+
+bool ok(const std::optional<Status> &s)
+{
+    if (s && !s->ok())
+        qWarning() << "store error:" << s->error().message;
+    return s && s->ok();
+}
+
+template <typename T> std::optional<ErrorCode> failure(const std::optional<Result<T>> &r)
+{
+    if (!r || r->ok())
+        return std::nullopt;
+    return r->error().code;
+}
+
+std::unique_ptr<RedisStore> makeStore(const QString &url)
+{
+    auto options = RedisStore::parseUrl(url);
+    if (!options)
+        qFatal("bad url %s", qPrintable(url));
+    return std::make_unique<RedisStore>(*options);
+}
+
+// A SessionService on its own RedisStore: one "instance" of Holdfast.
+struct Instance
+{
+    std::unique_ptr<Store> store;
+    ProviderRegistry registry;
+    test::ScriptedProvider *scripted = nullptr;
+    std::unique_ptr<SessionService> service;
+
+    Instance(const QString &url, ServiceConfig config = {})
+    {
+        store = makeStore(url);
+        registry.add(new DemoProvider({6, 5}), {QStringLiteral("demo")});
+        scripted = new test::ScriptedProvider();
+        registry.add(scripted, {QStringLiteral("scripted")});
+        service = std::make_unique<SessionService>(store.get(), &registry, config);
+        const auto started = await(service->start());
+        if (!started || !started->ok())
+            qWarning() << "start failed:" << (started ? started->error().message : QString());
+    }
+    ~Instance()
+    {
+        if (service)
+            test::awaitVoid(service->shutdown());
+    }
+
+    Result<TurnRecord> startTurn(const QString &sid, const QString &prompt, const QString &model)
+    {
+        StartTurnParams p;
+        p.prompt = prompt;
+        p.model = model;
+        auto r = await(service->startTurn(sid, p));
+        if (!r)
+            return makeError(ErrorCode::Internal, QStringLiteral("startTurn did not finish"));
+        return *r;
+    }
+};
+
+} // namespace
+
+class TestRedisStore : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<test::RedisServer> m_redis;
+
+    QString url(const QString &options = {}) const { return m_redis->url(0, options); }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (test::RedisServer::executable().isEmpty())
+            QSKIP("redis-server is not installed");
+        m_redis = std::make_unique<test::RedisServer>();
+        QVERIFY(m_redis->start());
+    }
+
+    void init()
+    {
+        if (!m_redis->running())
+            QVERIFY(m_redis->restart());
+        QVERIFY(m_redis->command({QStringLiteral("FLUSHALL")}).startsWith("+OK"));
+    }
+
+    void urls_data()
+    {
+        QTest::addColumn<QString>("url");
+        QTest::addColumn<bool>("valid");
+        QTest::addColumn<QString>("described");
+        QTest::newRow("plain") << "redis://10.0.0.5:6380/2" << true << "redis://10.0.0.5:6380/2";
+        QTest::newRow("defaults") << "redis://cache" << true << "redis://cache:6379/0";
+        QTest::newRow("password") << "redis://:s3cret@cache/1" << true << "redis://cache:6379/1";
+        QTest::newRow("acl user") << "redis://app:s3cret@cache:7000/0?lease_ms=2000" << true
+                                  << "redis://app@cache:7000/0";
+        QTest::newRow("bad db") << "redis://:s3cret@cache/x" << false << "";
+        QTest::newRow("negative db") << "redis://cache/-1" << false << "";
+        QTest::newRow("no host") << "redis:///0" << false << "";
+        QTest::newRow("unknown option") << "redis://cache/0?lease=5" << false << "";
+        QTest::newRow("zero lease") << "redis://cache/0?lease_ms=0" << false << "";
+    }
+    void urls()
+    {
+        QFETCH(QString, url);
+        QFETCH(bool, valid);
+        QFETCH(QString, described);
+        auto created = createStore(url);
+        QCOMPARE(created.ok(), valid);
+        if (!valid) {
+            QCOMPARE(created.error().code, ErrorCode::BadRequest);
+            QVERIFY2(!created.error().message.contains(QLatin1String("s3cret")),
+                     qPrintable(created.error().message));
+            return;
+        }
+        QCOMPARE((*created)->describe(), described);
+        QVERIFY((*created)->isShared());
+    }
+
+    void sessionsRoundTrip()
+    {
+        auto store = makeStore(url());
+        QVERIFY(ok(await(store->open())));
+        SessionMeta a = meta(QStringLiteral("alpha"));
+        a.title = QStringLiteral("Ünïcode title ✓");
+        QVERIFY(ok(await(store->createSession(a))));
+        QCOMPARE(failure(await(store->createSession(a))), ErrorCode::Conflict);
+
+        const std::optional<SessionMeta> loaded = value(await(store->loadSession(a.id)));
+        QVERIFY(loaded);
+        QCOMPARE(*loaded, a);
+        QVERIFY(loaded->system.isNull());
+        QVERIFY(!value(await(store->loadSession(QStringLiteral("nope")))));
+
+        a.system = QStringLiteral("Be brief.");
+        a.title = QString();
+        QVERIFY(ok(await(store->saveSessionMeta(a))));
+        const auto reloaded = value(await(store->loadSession(a.id)));
+        QCOMPARE(reloaded->system, a.system);
+        QVERIFY(reloaded->title.isNull());
+        a.title = QLatin1String(""); // empty is not null
+        QVERIFY(ok(await(store->saveSessionMeta(a))));
+        QVERIFY(!value(await(store->loadSession(a.id)))->title.isNull());
+
+        QCOMPARE(failure(await(store->saveSessionMeta(meta(QStringLiteral("ghost"))))),
+                 ErrorCode::NotFound);
+    }
+
+    void listingOrderSearchAndPaging()
+    {
+        auto store = makeStore(url());
+        QVERIFY(ok(await(store->open())));
+        QVERIFY(ok(await(store->createSession(
+            meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z"))))));
+        QVERIFY(ok(await(store->createSession(
+            meta(QStringLiteral("new"), QStringLiteral("2026-05-01T00:00:00Z"))))));
+        SessionMeta mid = meta(QStringLiteral("mid"), QStringLiteral("2026-03-01T00:00:00Z"));
+        mid.title = QStringLiteral("Recipes for 100% rye_bread");
+        QVERIFY(ok(await(store->createSession(mid))));
+        SessionMeta withText = meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z"));
+        withText.total = 1;
+        withText.lastTurn = 1;
+        QVERIFY(ok(await(store->beginTurn(
+            withText,
+            message(0, QStringLiteral("user"), QStringLiteral("Tell me about SOURDOUGH and Ärger")),
+            turnRecord(QStringLiteral("old"), 1, 0)))));
+
+        SessionPage all = value(await(store->listSessions({}, 10, 0)));
+        QCOMPARE(all.total, 3);
+        QCOMPARE(all.sessions.size(), 3);
+        QCOMPARE(all.sessions.at(0).id, QStringLiteral("new"));
+        QCOMPARE(all.sessions.at(1).id, QStringLiteral("mid"));
+        QCOMPARE(all.sessions.at(2).id, QStringLiteral("old"));
+
+        SessionPage page = value(await(store->listSessions({}, 1, 1)));
+        QCOMPARE(page.total, 3);
+        QCOMPARE(page.sessions.size(), 1);
+        QCOMPARE(page.sessions.at(0).id, QStringLiteral("mid"));
+        QCOMPARE(value(await(store->listSessions({}, 0, 0))).sessions.size(), 0);
+
+        QCOMPARE(
+            value(await(store->listSessions(QStringLiteral("sourdough"), 10, 0))).sessions.at(0).id,
+            QStringLiteral("old"));
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("äRGER"), 10, 0))).total, 1);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("RYE"), 10, 0))).total, 1);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("100%"), 10, 0))).total, 1);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("%%"), 10, 0))).total, 0);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("e_b"), 10, 0))).total, 1);
+        QCOMPARE(value(await(store->listSessions(QStringLiteral("e_x"), 10, 0))).total, 0);
+        // "o" is in the text of "old" and the title of "mid"; paging applies after the search.
+        const SessionPage o = value(await(store->listSessions(QStringLiteral("o"), 1, 1)));
+        QCOMPARE(o.total, 2);
+        QCOMPARE(o.sessions.size(), 1);
+        QCOMPARE(o.sessions.at(0).id, QStringLiteral("old"));
+    }
+
+    void turnLifecycle()
+    {
+        auto store = makeStore(url());
+        QVERIFY(ok(await(store->open())));
+        const QString sid = QStringLiteral("s1");
+        SessionMeta m = meta(sid);
+        QVERIFY(ok(await(store->createSession(m))));
+
+        m.total = 1;
+        m.lastTurn = 1;
+        m.activeTurn = 1;
+        const Message prompt = message(0, QStringLiteral("user"), QStringLiteral("hi"), 1);
+        TurnRecord t = turnRecord(sid, 1, 0);
+        QVERIFY(ok(await(store->beginTurn(m, prompt, t))));
+        // This instance runs it and holds its lease: nobody should recover it.
+        QVERIFY(value(await(store->unfinishedTurns())).isEmpty());
+
+        QVERIFY(ok(await(
+            store->appendChunks(sid, 1, {{0, QStringLiteral("Hel")}, {1, QStringLiteral("lo")}}))));
+        QVERIFY(ok(await(store->appendChunks(sid, 1, {{2, QStringLiteral(" wörld")}}))));
+        QCOMPARE(failure(await(store->appendChunks(sid, 9, {{0, QStringLiteral("x")}}))),
+                 ErrorCode::NotFound);
+        // A gap or a repeat would corrupt the stream: refused.
+        QCOMPARE(failure(await(store->appendChunks(sid, 1, {{5, QStringLiteral("x")}}))),
+                 ErrorCode::Conflict);
+        QCOMPARE(value(await(store->loadTurn(sid, 1)))->chunks, 3);
+
+        const QList<Chunk> tail = value(await(store->loadChunks(sid, 1, 1, 10)));
+        QCOMPARE(tail.size(), 2);
+        QCOMPARE(tail.at(0), (Chunk{1, QStringLiteral("lo")}));
+        QCOMPARE(tail.at(1), (Chunk{2, QStringLiteral(" wörld")}));
+        QCOMPARE(value(await(store->loadChunks(sid, 1, 0, 1))).size(), 1);
+        QVERIFY(value(await(store->loadChunks(sid, 1, 3, 10))).isEmpty());
+
+        m.total = 2;
+        m.activeTurn = 0;
+        const Message answer =
+            message(1, QStringLiteral("assistant"), QStringLiteral("Hello wörld"), 1);
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = 1;
+        t.chunks = 3;
+        t.finishedAt = fromIso(QStringLiteral("2026-03-01T09:31:00Z"));
+        const quint64 rowsBefore = store->rowsWritten();
+        QVERIFY(ok(await(store->finishTurn(m, answer, t))));
+        QVERIFY(store->rowsWritten() > rowsBefore);
+        // A retried final save (outcome unknown the first time) stays exactly once.
+        const quint64 rowsAfter = store->rowsWritten();
+        QVERIFY(ok(await(store->finishTurn(m, answer, t))));
+        QCOMPARE(store->rowsWritten(), rowsAfter);
+        QCOMPARE(failure(await(store->appendChunks(sid, 1, {{3, QStringLiteral("late")}}))),
+                 ErrorCode::Conflict);
+
+        QCOMPARE(value(await(store->loadTurn(sid, 1))), std::optional<TurnRecord>(t));
+        QVERIFY(value(await(store->unfinishedTurns())).isEmpty());
+        QCOMPARE(value(await(store->loadMessages(sid, 0, 100))), (QList<Message>{prompt, answer}));
+        QCOMPARE(value(await(store->loadMessages(sid, 1, 2))), QList<Message>{answer});
+        QCOMPARE(value(await(store->loadSession(sid)))->total, 2);
+        QCOMPARE(value(await(store->loadSession(sid)))->activeTurn, 0);
+
+        // The layout of shared/DESIGN.md: one session in one cluster slot.
+        QVERIFY(m_redis
+                    ->command({QStringLiteral("EXISTS"), QStringLiteral("hf:{s1}:sess"),
+                               QStringLiteral("hf:{s1}:msg:1"), QStringLiteral("hf:{s1}:turn:1"),
+                               QStringLiteral("hf:{s1}:chunks:1")})
+                    .startsWith(":4"));
+
+        QVERIFY(ok(await(store->deleteSession(sid))));
+        QVERIFY(!value(await(store->loadSession(sid))));
+        QVERIFY(!value(await(store->loadTurn(sid, 1))));
+        QVERIFY(value(await(store->loadChunks(sid, 1, 0, 10))).isEmpty());
+        QVERIFY(value(await(store->loadMessages(sid, 0, 100))).isEmpty());
+        QCOMPARE(value(await(store->listSessions({}, 10, 0))).total, 0);
+        // Only the schema key is left.
+        QVERIFY(m_redis->command({QStringLiteral("DBSIZE")}).startsWith(":1"));
+    }
+
+    // Saves are incremental: a new turn writes its own keys, not the whole history again.
+    void savesAreIncremental()
+    {
+        auto store = makeStore(url());
+        QVERIFY(ok(await(store->open())));
+        SessionMeta m = meta(QStringLiteral("inc"));
+        QVERIFY(ok(await(store->createSession(m))));
+        for (int turn = 1; turn <= 30; ++turn) {
+            const qint64 index = m.total;
+            m.total += 1;
+            m.lastTurn = turn;
+            m.activeTurn = turn;
+            TurnRecord t = turnRecord(m.id, turn, index);
+            QVERIFY(ok(await(store->beginTurn(
+                m, message(index, QStringLiteral("user"), QStringLiteral("q%1").arg(turn), turn),
+                t))));
+            m.total += 1;
+            m.activeTurn = 0;
+            t.state = TurnRecord::State::Done;
+            t.responseIndex = index + 1;
+            QVERIFY(ok(await(store->finishTurn(m,
+                                               message(index + 1, QStringLiteral("assistant"),
+                                                       QStringLiteral("a%1").arg(turn), turn),
+                                               t))));
+        }
+        const quint64 before = store->rowsWritten();
+        m.total += 1;
+        m.lastTurn = 31;
+        QVERIFY(ok(
+            await(store->beginTurn(m, message(60, QStringLiteral("user"), QStringLiteral("last")),
+                                   turnRecord(m.id, 31, 60)))));
+        QVERIFY(store->rowsWritten() - before <= 3);
+        const QList<Message> window = value(await(store->loadMessages(m.id, 51, 61)));
+        QCOMPARE(window.size(), 10);
+        QCOMPARE(window.first().index, 51);
+        QCOMPARE(window.last().content, QStringLiteral("last"));
+    }
+
+    // Two instances claim the same session at once: exactly one turn gets it.
+    void claimingATurnIsAtomic()
+    {
+        auto a = makeStore(url());
+        auto b = makeStore(url());
+        QVERIFY(ok(await(a->open())));
+        QVERIFY(ok(await(b->open())));
+        SessionMeta m = meta(QStringLiteral("race"));
+        QVERIFY(ok(await(a->createSession(m))));
+        m.total = 1;
+        m.lastTurn = 1;
+        m.activeTurn = 1;
+        std::optional<Status> first, second;
+        a->beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("from a"), 1),
+                     turnRecord(m.id, 1, 0))
+            .then([&](Status s) { first = s; });
+        b->beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("from b"), 1),
+                     turnRecord(m.id, 1, 0))
+            .then([&](Status s) { second = s; });
+        QVERIFY(spinUntil([&] { return first && second; }));
+        QCOMPARE(int(first->ok()) + int(second->ok()), 1);
+        const Status &loser = first->ok() ? *second : *first;
+        QCOMPARE(loser.error().code, ErrorCode::Conflict);
+        const QList<Message> stored = value(await(a->loadMessages(m.id, 0, 10)));
+        QCOMPARE(stored.size(), 1);
+        QCOMPARE(stored.first().content,
+                 first->ok() ? QStringLiteral("from a") : QStringLiteral("from b"));
+
+        // While turn 1 is active, a second turn is refused whatever the caller believes.
+        SessionMeta next = m;
+        next.total = 2;
+        next.lastTurn = 2;
+        next.activeTurn = 2;
+        QCOMPARE(failure(await(b->beginTurn(
+                     next, message(1, QStringLiteral("user"), QStringLiteral("again"), 2),
+                     turnRecord(m.id, 2, 1)))),
+                 ErrorCode::Conflict);
+        QCOMPARE(value(await(b->loadSession(m.id)))->total, 1);
+        QVERIFY(!value(await(b->loadTurn(m.id, 2))));
+    }
+
+    void newerSchemaIsRefused_data()
+    {
+        QTest::addColumn<QString>("schema");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("newer holdfast") << "99"
+                                        << "newer Holdfast";
+        QTest::newRow("not ours") << "banana"
+                                  << "did not write";
+    }
+    void newerSchemaIsRefused()
+    {
+        QFETCH(QString, schema);
+        QFETCH(QString, expected);
+        QVERIFY(m_redis->command({QStringLiteral("SET"), QStringLiteral("hf:schema"), schema})
+                    .startsWith("+OK"));
+        auto store = makeStore(url());
+        const auto opened = await(store->open());
+        QVERIFY(opened && !opened->ok());
+        QVERIFY2(opened->error().message.contains(expected), qPrintable(opened->error().message));
+        QCOMPARE(opened->error().code, ErrorCode::Unavailable);
+        // Refused means untouched, and calls afterwards fail cleanly.
+        QVERIFY(m_redis->command({QStringLiteral("GET"), QStringLiteral("hf:schema")})
+                    .contains(schema.toUtf8()));
+        QCOMPARE(failure(await(store->loadSession(QStringLiteral("x")))), ErrorCode::Unavailable);
+
+        QVERIFY(
+            m_redis
+                ->command({QStringLiteral("SET"), QStringLiteral("hf:schema"), QStringLiteral("1")})
+                .startsWith("+OK"));
+        auto current = makeStore(url());
+        QVERIFY(ok(await(current->open())));
+    }
+
+    void passwordAndDatabase()
+    {
+        test::RedisServer guarded(QStringLiteral("pa55-word"));
+        QVERIFY(guarded.start());
+        auto store = makeStore(guarded.url(3));
+        QVERIFY(!store->describe().contains(QLatin1String("pa55")));
+        QVERIFY(ok(await(store->open())));
+        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("in-db-3"))))));
+        QVERIFY(guarded.command({QStringLiteral("EXISTS"), QStringLiteral("hf:{in-db-3}:sess")}, 3)
+                    .startsWith(":1"));
+        QVERIFY(guarded.command({QStringLiteral("DBSIZE")}, 0).startsWith(":0"));
+
+        const QString wrong =
+            guarded.url(3).replace(QLatin1String("pa55-word"), QLatin1String("wrong-pa55"));
+        auto intruder = makeStore(wrong);
+        const auto refused = await(intruder->open());
+        QVERIFY(refused && !refused->ok());
+        QCOMPARE(refused->error().code, ErrorCode::Unavailable);
+        QVERIFY2(!refused->error().message.contains(QLatin1String("pa55")),
+                 qPrintable(refused->error().message));
+    }
+
+    // Redis dies and comes back: calls fail with `unavailable` meanwhile, then work again without
+    // a new store; what was acknowledged before is still there.
+    void lostRedisThenRecovery()
+    {
+        auto store = makeStore(url());
+        QVERIFY(ok(await(store->open())));
+        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("kept"))))));
+        m_redis->kill();
+        QCOMPARE(failure(await(store->loadSession(QStringLiteral("kept")))),
+                 ErrorCode::Unavailable);
+        QCOMPARE(failure(await(store->createSession(meta(QStringLiteral("lost"))))),
+                 ErrorCode::Unavailable);
+        QCOMPARE(failure(await(store->listSessions({}, 10, 0))), ErrorCode::Unavailable);
+        QVERIFY(m_redis->restart());
+        std::optional<SessionMeta> back;
+        QVERIFY(spinUntil([&] {
+            const auto r = await(store->loadSession(QStringLiteral("kept")));
+            if (r && r->ok())
+                back = r->value();
+            return r && r->ok();
+        }));
+        QVERIFY(back);
+        QCOMPARE(back->id, QStringLiteral("kept"));
+        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("after"))))));
+    }
+
+    // A Redis that hangs does not hang the caller's thread: the event loop keeps running while a
+    // call waits, and the call ends with `unavailable`.
+    void hungRedisDoesNotBlock()
+    {
+        auto store = makeStore(url(QStringLiteral("timeout_ms=300")));
+        QVERIFY(ok(await(store->open())));
+        m_redis->pause();
+        std::optional<Result<std::optional<SessionMeta>>> result;
+        store->loadSession(QStringLiteral("x")).then([&](Result<std::optional<SessionMeta>> r) {
+            result = r;
+        });
+        QVERIFY(!result); // nothing was answered on this thread's stack
+        bool ticked = false;
+        QTimer::singleShot(0, [&] { ticked = true; });
+        QVERIFY(spinUntil([&] { return result.has_value(); }));
+        QVERIFY(ticked);
+        QVERIFY(!result->ok());
+        QCOMPARE(result->error().code, ErrorCode::Unavailable);
+        m_redis->resume();
+        QVERIFY(spinUntil([&] {
+            const auto r = await(store->loadSession(QStringLiteral("x")));
+            return r && r->ok();
+        }));
+    }
+
+    // Two instances: a turn running on A is seen, followed and cancelled through B; B cannot
+    // start a second turn in the same session.
+    void twoInstancesShareSessionsAndTurns()
+    {
+        Instance a(url());
+        Instance b(url());
+        a.scripted->script.chunks = QStringList(200, QStringLiteral("tick "));
+        a.scripted->script.delayMs = 20;
+        CreateSessionParams params;
+        params.id = QStringLiteral("shared");
+        params.title = QStringLiteral("Made on A");
+        QVERIFY(value(await(a.service->createSession(params))).meta.id == params.id);
+        const SessionPage listed = value(await(b.service->listSessions({}, 10, 0)));
+        QCOMPARE(listed.total, 1);
+        QCOMPARE(listed.sessions.first().title, QStringLiteral("Made on A"));
+
+        const auto started =
+            a.startTurn(params.id, QStringLiteral("count"), QStringLiteral("scripted"));
+        QVERIFY(started.ok());
+        const int tid = started->id;
+
+        const TurnRecord seen = value(await(b.service->turn(params.id, tid)));
+        QCOMPARE(seen.state, TurnRecord::State::Streaming);
+        QVERIFY(!b.service->liveTurn(params.id, tid));
+
+        // B follows the chunks A writes, waiting for them.
+        int next = 0;
+        QVERIFY(spinUntil([&] {
+            const ChunkPage page = value(await(b.service->chunks(params.id, tid, next, 2000)));
+            next = page.next;
+            return next >= 5;
+        }));
+
+        const auto conflict =
+            b.startTurn(params.id, QStringLiteral("me too"), QStringLiteral("scripted"));
+        QVERIFY(!conflict.ok());
+        QCOMPARE(conflict.error().code, ErrorCode::Conflict);
+
+        const TurnRecord cancelled = value(await(b.service->cancelTurn(params.id, tid)));
+        QCOMPARE(cancelled.state, TurnRecord::State::Cancelled);
+        QCOMPARE(a.scripted->cancelled, 1);
+        QVERIFY(cancelled.chunks < 200);
+
+        const SessionSnapshot snapshot = value(await(b.service->session(params.id, 10)));
+        QCOMPARE(snapshot.meta.total, 2);
+        QCOMPARE(snapshot.meta.activeTurn, 0);
+        QCOMPARE(snapshot.history.size(), 2);
+        QCOMPARE(snapshot.history.at(1).state, Message::State::Interrupted);
+        QCOMPARE(snapshot.history.at(1).content,
+                 QStringLiteral("tick ").repeated(cancelled.chunks));
+        const ChunkPage rest = value(await(b.service->chunks(params.id, tid, 0, 0)));
+        QVERIFY(rest.done);
+        QCOMPARE(rest.chunks.size(), cancelled.chunks);
+
+        // Now B may run the next turn, and A sees it.
+        const auto second = b.startTurn(params.id, QStringLiteral("again"), QStringLiteral("demo"));
+        QVERIFY(second.ok());
+        QCOMPARE(second->id, tid + 1);
+        const TurnRecord done = value(await(a.service->waitForTurn(params.id, second->id, 20000)));
+        QCOMPARE(done.state, TurnRecord::State::Done);
+        QCOMPARE(value(await(a.service->session(params.id, 10))).meta.total, 4);
+
+        // Deleting through A removes it for B too.
+        QVERIFY(ok(await(a.service->deleteSession(params.id))));
+        QCOMPARE(failure(await(b.service->session(params.id, 10))), ErrorCode::NotFound);
+    }
+
+    // An instance dies mid-turn (its store goes away without ending the turn): once its lease
+    // expires, the survivors save the turn as interrupted with its chunks, exactly once.
+    void crashedInstanceIsSweptOnce()
+    {
+        const QString shortLease = url(QStringLiteral("lease_ms=300"));
+        const QString sid = QStringLiteral("orphan");
+        {
+            auto dying = makeStore(shortLease);
+            QVERIFY(ok(await(dying->open())));
+            SessionMeta m = meta(sid);
+            QVERIFY(ok(await(dying->createSession(m))));
+            m.total = 1;
+            m.lastTurn = 1;
+            m.activeTurn = 1;
+            QVERIFY(ok(await(
+                dying->beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go"), 1),
+                                 turnRecord(sid, 1, 0)))));
+            QVERIFY(ok(await(dying->appendChunks(
+                sid, 1, {{0, QStringLiteral("par")}, {1, QStringLiteral("tial")}}))));
+        }
+        ServiceConfig config;
+        config.sweepIntervalMs = 50;
+        Instance b(shortLease, config);
+        Instance c(shortLease, config);
+        QVERIFY(spinUntil([&] {
+            const auto t = await(b.service->turn(sid, 1));
+            return t && t->ok() && (*t)->state == TurnRecord::State::Interrupted;
+        }));
+        // Let both keep sweeping for a while: nothing more is written.
+        QTest::qWait(300);
+        const TurnRecord t = value(await(c.service->turn(sid, 1)));
+        QCOMPARE(t.chunks, 2);
+        QCOMPARE(t.responseIndex, 1);
+        const QList<Message> messages = value(await(b.store->loadMessages(sid, 0, 10)));
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).content, QStringLiteral("partial"));
+        QCOMPARE(messages.at(1).state, Message::State::Interrupted);
+        const SessionMeta m = *value(await(c.store->loadSession(sid)));
+        QCOMPARE(m.total, 2);
+        QCOMPARE(m.activeTurn, 0);
+        QVERIFY(value(await(b.store->unfinishedTurns())).isEmpty());
+    }
+
+    // Redis is lost mid-turn: the turn ends in error (unavailable), service calls answer
+    // `unavailable`, and once Redis is back the turn's answer is saved and service resumes.
+    void redisLostMidTurn()
+    {
+        ServiceConfig config;
+        Instance a(url(QStringLiteral("timeout_ms=500")), config);
+        a.scripted->script.chunks = QStringList(400, QStringLiteral("x"));
+        a.scripted->script.delayMs = 10;
+        CreateSessionParams params;
+        params.id = QStringLiteral("outage");
+        QVERIFY(value(await(a.service->createSession(params))).meta.id == params.id);
+        const auto started =
+            a.startTurn(params.id, QStringLiteral("go"), QStringLiteral("scripted"));
+        QVERIFY(started.ok());
+        QVERIFY(spinUntil([&] {
+            Turn *t = a.service->liveTurn(params.id, started->id);
+            return t && value(await(a.service->turn(params.id, started->id))).chunks >= 3;
+        }));
+        m_redis->kill();
+        QVERIFY(spinUntil([&] {
+            const auto t = await(a.service->turn(params.id, started->id));
+            return t && t->ok() && (*t)->state == TurnRecord::State::Error;
+        }));
+        QCOMPARE(failure(await(a.service->listSessions({}, 10, 0))), ErrorCode::Unavailable);
+        QVERIFY(m_redis->restart());
+        const TurnRecord ended =
+            value(await(a.service->waitForTurn(params.id, started->id, 30000)));
+        QCOMPARE(ended.state, TurnRecord::State::Error);
+        QCOMPARE(ended.errorCode, QStringLiteral("unavailable"));
+        QVERIFY(!a.service->liveTurn(params.id, started->id));
+        const TurnRecord stored = *value(await(a.store->loadTurn(params.id, started->id)));
+        QCOMPARE(stored.state, TurnRecord::State::Error);
+        const QList<Message> messages = value(await(a.store->loadMessages(params.id, 0, 10)));
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).state, Message::State::Error);
+        QCOMPARE(messages.at(1).content.size(), stored.chunks);
+        // And the service works again, without a restart.
+        const auto next = a.startTurn(params.id, QStringLiteral("again"), QStringLiteral("demo"));
+        QVERIFY(next.ok());
+        QCOMPARE(value(await(a.service->waitForTurn(params.id, next->id, 20000))).state,
+                 TurnRecord::State::Done);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRedisStore)
+#include "tst_redisstore.moc"
