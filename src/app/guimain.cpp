@@ -1,12 +1,146 @@
 #include "app/guimain.h"
 
+#include "app/servicehost.h"
+#include "app/settings.h"
+#include "app/signalwatcher.h"
+#include "client/localclient.h"
+#include "client/remoteclient.h"
+#include "core/sessionservice.h"
+#include "gui/icons.h"
+#include "gui/mainwindow.h"
+#include "gui/secretstore.h"
+
+#include <QApplication>
+#include <QEventLoop>
+#include <QPointer>
+#include <QSettings>
+#include <QTimer>
+#include <QUrl>
+
 #include <cstdio>
+#include <memory>
 
 namespace holdfast {
-// STUB: the window issue replaces this.
-int runGui(int &, char **, const Settings &)
+
+namespace {
+
+SettingsDialog::Values dialogValues(const Settings &settings)
 {
-    std::fputs("holdfast: the window is not built yet: use --headless\n", stderr);
-    return 2;
+    SettingsDialog::Values v;
+    v.provider = settings.value(QStringLiteral("provider"));
+    v.baseUrl = settings.value(QStringLiteral("base-url"));
+    v.model = settings.value(QStringLiteral("model"));
+    v.apiKey = settings.value(QStringLiteral("api-key"));
+    v.store = settings.value(QStringLiteral("store"));
+    if (v.store.isEmpty())
+        v.store = Settings::defaultStore();
+    const QString listen = settings.value(QStringLiteral("listen"));
+    v.serve = !listen.isEmpty();
+    if (v.serve) {
+        v.port = listen.section(u':', -1).toInt();
+        const QString host = listen.section(u':', 0, -2);
+        v.allNetworks = host == QLatin1String("0.0.0.0") || host == QLatin1String("*");
+    }
+    v.token = settings.value(QStringLiteral("token"));
+    return v;
 }
+
+// Secrets saved by the settings dialog, unless a flag or the environment already gave them.
+QCoro::Task<> readSecrets(Settings *settings)
+{
+    QSettings window(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
+                     QStringLiteral("window"));
+    if (!secrets::available() || !window.value(QStringLiteral("useKeychain")).toBool())
+        co_return;
+    for (const QString &name : {QStringLiteral("api-key"), QStringLiteral("token")}) {
+        if (settings->isSet(name))
+            continue;
+        const QString secret = co_await secrets::read(name);
+        if (!secret.isEmpty())
+            settings->set(name, secret, QStringLiteral("keychain"));
+    }
+}
+
+QCoro::Task<> startLocal(ServiceHost *host, Settings *settings, QPointer<MainWindow> window)
+{
+    co_await readSecrets(settings);
+    const Status started = co_await host->start(*settings, false);
+    if (!window)
+        co_return;
+    if (!started) {
+        std::fprintf(stderr, "holdfast: %s\n", qPrintable(started.error().message));
+        window->showStartupError(started.error().message);
+        co_return;
+    }
+    window->setClient(new LocalClient(host->service(), window));
+    if (host->url().isEmpty()) {
+        window->setServiceInfo(QObject::tr("Sessions on this computer"));
+    } else {
+        std::fprintf(stdout, "listening on %s\n", qPrintable(host->url()));
+        std::fflush(stdout);
+        window->setServiceInfo(QObject::tr("Serving the API on %1").arg(host->url()));
+    }
+}
+
+} // namespace
+
+int runGui(int &argc, char **argv, const Settings &initial)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("holdfast"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Holdfast"));
+    QApplication::setApplicationVersion(QStringLiteral(HOLDFAST_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("holdfast"));
+    QApplication::setWindowIcon(icons::appIcon());
+
+    Settings settings = initial;
+    const QString remote = settings.value(QStringLiteral("connect"));
+    QUrl remoteUrl;
+    if (!remote.isEmpty()) {
+        remoteUrl = QUrl(remote, QUrl::StrictMode);
+        if (!remoteUrl.isValid() || !(remoteUrl.scheme() == QLatin1String("http") ||
+                                      remoteUrl.scheme() == QLatin1String("https"))) {
+            std::fprintf(stderr, "holdfast: --connect '%s': expected http://HOST:PORT\n",
+                         qPrintable(remote));
+            return 2;
+        }
+    }
+
+    // The host outlives the window: the window goes first, then the service shuts down.
+    std::unique_ptr<ServiceHost> host;
+    int code = 0;
+    {
+        MainWindow window;
+        window.setSettingsValues(dialogValues(settings), settings.configFile());
+        window.show();
+        // SIGTERM or SIGINT close the window like the user would; the service then shuts down.
+        auto *signals_ = new SignalWatcher(&window);
+        QObject::connect(signals_, &SignalWatcher::terminationRequested, &window, &QWidget::close);
+        if (!remoteUrl.isEmpty()) {
+            window.setClient(
+                new RemoteClient(remoteUrl, settings.value(QStringLiteral("token")), &window));
+            window.setServiceInfo(QObject::tr("Connected to %1").arg(remoteUrl.toDisplayString()));
+        } else {
+            host = std::make_unique<ServiceHost>();
+            QPointer<MainWindow> guard(&window);
+            QTimer::singleShot(0, host.get(), [&host, &settings, guard] {
+                startLocal(host.get(), &settings, guard);
+            });
+        }
+        code = app.exec();
+    }
+    if (host) {
+        // Running answers end `interrupted`, saved, before the process exits.
+        QEventLoop loop;
+        bool done = false;
+        host->shutdown().then([&] {
+            done = true;
+            loop.quit();
+        });
+        if (!done)
+            loop.exec();
+    }
+    return code;
+}
+
 } // namespace holdfast

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "client/sseparser.h"
+
+#include <QJsonObject>
+#include <QNetworkRequest>
+#include <QObject>
+#include <QPointer>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+class QTimer;
+
+namespace holdfast {
+
+// Follows one turn's /events stream to its terminal event. When the connection drops it
+// reconnects with Last-Event-ID, so no chunk is seen twice or missed.
+class TurnEventStream final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TurnEventStream)
+public:
+    TurnEventStream(QNetworkAccessManager *nam, QNetworkRequest request, QString sid, int tid,
+                    int fromSeq, QObject *parent);
+    ~TurnEventStream() override;
+
+    void open();
+    const QString &sid() const { return m_sid; }
+    int tid() const { return m_tid; }
+
+Q_SIGNALS:
+    void chunkReady(const QString &sid, int tid, int seq, const QString &text);
+    // The terminal event: {"state": ..., "error"?: {...}}. The stream is done after this.
+    void ended(const QString &sid, int tid, const QJsonObject &data);
+    void connectionLost(const QString &message);
+    void connectionRestored();
+
+private:
+    void readEvents();
+    void onFinished();
+
+    QNetworkAccessManager *m_nam;
+    QNetworkRequest m_request;
+    QString m_sid;
+    int m_tid;
+    int m_next; // the next seq expected
+    QPointer<QNetworkReply> m_reply;
+    SseParser m_parser;
+    QTimer *m_retry;
+    int m_retryMs = 250;
+    bool m_ended = false;
+    bool m_lost = false;
+};
+
+} // namespace holdfast

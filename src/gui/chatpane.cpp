@@ -1,0 +1,392 @@
+#include "gui/chatpane.h"
+
+#include "client/sessionclient.h"
+#include "gui/chatview.h"
+#include "gui/composer.h"
+#include "gui/icons.h"
+#include "gui/liveturns.h"
+#include "gui/sessionlistmodel.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QLabel>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace holdfast {
+
+ChatPane::ChatPane(QWidget *parent)
+    : QWidget(parent), m_title(new QLabel(this)), m_model(new QComboBox(this)),
+      m_system(new QToolButton(this)), m_error(new QLabel(this)), m_view(new ChatView(this)),
+      m_composer(new Composer(this)), m_sendStop(new QToolButton(this))
+{
+    auto *header = new QWidget(this);
+    header->setObjectName(QStringLiteral("chatHeader"));
+    auto *headerLayout = new QHBoxLayout(header);
+    headerLayout->setContentsMargins(18, 10, 12, 10);
+    m_title->setObjectName(QStringLiteral("chatTitle"));
+    m_title->setTextFormat(Qt::PlainText);
+    QFont titleFont = m_title->font();
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.2);
+    titleFont.setWeight(QFont::DemiBold);
+    m_title->setFont(titleFont);
+    headerLayout->addWidget(m_title, 1);
+    m_model->setToolTip(tr("Model of this chat"));
+    m_model->setAccessibleName(tr("Model"));
+    m_model->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_model->setMinimumWidth(140);
+    headerLayout->addWidget(m_model);
+    m_system->setIcon(icons::icon(icons::Name::System));
+    m_system->setToolTip(tr("System prompt of this chat"));
+    m_system->setAutoRaise(true);
+    headerLayout->addWidget(m_system);
+
+    m_error->setObjectName(QStringLiteral("errorBanner"));
+    m_error->setWordWrap(true);
+    m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_error->hide();
+
+    auto *composerBox = new QFrame(this);
+    composerBox->setObjectName(QStringLiteral("composerBox"));
+    auto *composerLayout = new QHBoxLayout(composerBox);
+    composerLayout->setContentsMargins(10, 6, 6, 6);
+    composerLayout->addWidget(m_composer, 1);
+    m_sendStop->setIconSize(QSize(20, 20));
+    m_sendStop->setObjectName(QStringLiteral("sendButton"));
+    m_sendStop->setAutoRaise(true);
+    composerLayout->addWidget(m_sendStop, 0, Qt::AlignBottom);
+
+    auto *bottom = new QVBoxLayout;
+    bottom->setContentsMargins(18, 4, 18, 14);
+    bottom->addWidget(composerBox);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(header);
+    layout->addWidget(m_error);
+    layout->addWidget(m_view, 1);
+    layout->addLayout(bottom);
+
+    connect(m_composer, &Composer::submitted, this, &ChatPane::send);
+    connect(m_composer, &Composer::stopRequested, this, &ChatPane::stop);
+    connect(m_sendStop, &QToolButton::clicked, this, [this] {
+        if (isGenerating())
+            stop();
+        else if (const QString text = m_composer->toPlainText().trimmed(); !text.isEmpty())
+            send(text);
+    });
+    connect(m_system, &QToolButton::clicked, this, &ChatPane::editSystemPrompt);
+    connect(m_model, &QComboBox::activated, this, [this](int i) {
+        if (m_meta.id.isEmpty())
+            return;
+        PatchSessionParams p;
+        p.model = m_model->itemText(i);
+        patch(m_meta.id, p);
+    });
+    connect(m_view, &ChatView::olderWanted, this, [this] { loadOlder(); });
+    connect(m_view, &ChatView::retryRequested, this, [this](int turn) {
+        if (const QString prompt = m_view->promptOfTurn(turn); !prompt.isEmpty())
+            send(prompt);
+    });
+    connect(m_view, &ChatView::copied, this, &ChatPane::statusMessage);
+    showEmpty();
+}
+
+void ChatPane::setClient(SessionClient *client, LiveTurns *live)
+{
+    m_client = client;
+    m_live = live;
+    connect(live, &LiveTurns::textAppended, this, &ChatPane::onText);
+    connect(live, &LiveTurns::finished, this, &ChatPane::onFinished);
+    connect(live, &LiveTurns::activeChanged, this, [this] { updateControls(); });
+    connect(client, &SessionClient::sessionChanged, this, &ChatPane::onSessionChanged);
+    connect(client, &SessionClient::sessionDeleted, this, [this](const QString &sid) {
+        if (sid == m_meta.id)
+            showEmpty();
+    });
+    refreshModels();
+    updateControls();
+}
+
+bool ChatPane::isGenerating() const
+{
+    return !m_meta.id.isEmpty() && m_live && m_live->isActive(m_meta.id);
+}
+
+void ChatPane::showEmpty()
+{
+    ++m_generation;
+    m_meta = SessionMeta{};
+    m_view->clearMessages();
+    m_view->setPlaceholderText(tr("Start a new chat: write below and press Enter."));
+    m_error->hide();
+    updateHeader();
+    updateControls();
+}
+
+void ChatPane::openSession(const QString &sid)
+{
+    if (sid == m_meta.id && !sid.isEmpty())
+        return;
+    load(sid);
+}
+
+QCoro::Task<> ChatPane::load(QString sid)
+{
+    const quint64 generation = ++m_generation;
+    QPointer<ChatPane> self(this);
+    if (!m_client)
+        co_return;
+    const auto snapshot = co_await m_client->session(sid, kPageSize);
+    if (!self || generation != m_generation)
+        co_return;
+    if (!snapshot && snapshot.error().code == ErrorCode::NotFound) {
+        showEmpty(); // deleted meanwhile (or elsewhere): nothing to show, nothing to report
+        co_return;
+    }
+    if (!snapshot) {
+        showError(tr("Could not open the chat: %1").arg(snapshot.error().message));
+        co_return;
+    }
+    m_error->hide();
+    m_meta = snapshot->meta;
+    m_view->clearMessages();
+    for (const Message &message : snapshot->history)
+        m_view->appendMessage(message);
+    m_view->setHasOlder(!snapshot->history.isEmpty() && snapshot->history.first().index > 0);
+    if (m_meta.activeTurn > 0 && m_live)
+        co_await m_live->adopt(sid, m_meta.activeTurn);
+    if (!self || generation != m_generation)
+        co_return;
+    followLiveAnswer();
+    updateHeader();
+    updateControls();
+    Q_EMIT sessionOpened(sid);
+}
+
+// Shows the answer this chat is generating, with everything it has produced so far.
+void ChatPane::followLiveAnswer()
+{
+    const LiveTurns::Live *live = m_live ? m_live->live(m_meta.id) : nullptr;
+    if (live && !m_view->answering())
+        m_view->beginAnswer(live->turn, live->model, live->text);
+}
+
+QCoro::Task<> ChatPane::loadOlder()
+{
+    if (m_loadingOlder || !m_client || m_meta.id.isEmpty() || !m_view->hasOlder())
+        co_return;
+    m_loadingOlder = true;
+    const quint64 generation = m_generation;
+    QPointer<ChatPane> self(this);
+    const auto page = co_await m_client->messages(m_meta.id, m_view->firstIndex(), kPageSize);
+    if (!self)
+        co_return;
+    m_loadingOlder = false;
+    if (generation != m_generation)
+        co_return;
+    if (!page) {
+        showError(tr("Could not load earlier messages: %1").arg(page.error().message));
+        co_return;
+    }
+    m_view->prependMessages(page->messages);
+    m_view->setHasOlder(!page->messages.isEmpty() && page->messages.first().index > 0);
+}
+
+void ChatPane::send(const QString &prompt)
+{
+    if (m_sending || isGenerating())
+        return;
+    sendTask(prompt);
+}
+
+QCoro::Task<> ChatPane::sendTask(QString prompt)
+{
+    QPointer<ChatPane> self(this);
+    if (!m_client)
+        co_return;
+    m_sending = true;
+    updateControls();
+    QString sid = m_meta.id;
+    if (sid.isEmpty()) {
+        // A first prompt with no chat open starts one, named after the prompt.
+        CreateSessionParams params;
+        params.title = prompt.section(u'\n', 0, 0).left(60);
+        if (m_model->currentIndex() >= 0)
+            params.model = m_model->currentText();
+        const auto created = co_await m_client->createSession(params);
+        if (!self)
+            co_return;
+        if (!created) {
+            m_sending = false;
+            updateControls();
+            showError(tr("Could not create a chat: %1").arg(created.error().message));
+            co_return;
+        }
+        ++m_generation;
+        m_meta = created->meta;
+        sid = m_meta.id;
+        m_view->clearMessages();
+        updateHeader();
+        Q_EMIT sessionOpened(sid);
+    } else if (m_meta.title.isEmpty() && m_meta.total == 0) {
+        PatchSessionParams params;
+        params.title = prompt.section(u'\n', 0, 0).left(60);
+        patch(sid, params);
+    }
+    StartTurnParams params;
+    params.prompt = prompt;
+    const auto turn = co_await m_client->startTurn(sid, params);
+    if (!self)
+        co_return;
+    m_sending = false;
+    if (!turn) {
+        updateControls();
+        showError(tr("The message was not sent: %1").arg(turn.error().message));
+        co_return;
+    }
+    m_composer->setLastPrompt(prompt);
+    if (sid == m_meta.id) {
+        m_error->hide();
+        if (m_composer->toPlainText().trimmed() == prompt.trimmed())
+            m_composer->clear();
+        Message user;
+        user.index = turn->promptIndex;
+        user.role = QStringLiteral("user");
+        user.content = prompt;
+        user.turn = turn->id;
+        user.createdAt = turn->createdAt;
+        m_view->appendMessage(user);
+        followLiveAnswer();
+    }
+    updateControls();
+    Q_EMIT statusMessage(tr("Generating…"));
+}
+
+void ChatPane::stop()
+{
+    if (isGenerating())
+        stopTask();
+}
+
+QCoro::Task<> ChatPane::stopTask()
+{
+    const LiveTurns::Live *live = m_live ? m_live->live(m_meta.id) : nullptr;
+    if (!live || !m_client)
+        co_return;
+    QPointer<ChatPane> self(this);
+    const auto cancelled = co_await m_client->cancelTurn(m_meta.id, live->turn);
+    if (self && !cancelled)
+        showError(tr("Could not stop the answer: %1").arg(cancelled.error().message));
+}
+
+void ChatPane::onText(const QString &sid, int tid, const QString &text)
+{
+    if (sid != m_meta.id || m_sending)
+        return; // while sending, the new answer is shown with all its text once the turn is known
+    if (!m_view->answering())
+        followLiveAnswer(); // includes `text`
+    else if (m_view->answerTurn() == tid)
+        m_view->appendAnswer(text);
+}
+
+void ChatPane::onFinished(const TurnRecord &turn)
+{
+    if (turn.session != m_meta.id)
+        return;
+    if (m_view->answering() && m_view->answerTurn() == turn.id)
+        m_view->finishAnswer(turn);
+    updateControls();
+}
+
+void ChatPane::onSessionChanged(const SessionMeta &meta)
+{
+    if (meta.id != m_meta.id)
+        return;
+    m_meta = meta;
+    updateHeader();
+}
+
+void ChatPane::updateHeader()
+{
+    m_title->setText(m_meta.id.isEmpty() ? tr("New chat") : SessionListModel::displayTitle(m_meta));
+    m_system->setEnabled(!m_meta.id.isEmpty());
+    m_system->setToolTip(m_meta.system.isEmpty()
+                             ? tr("Set a system prompt for this chat")
+                             : tr("System prompt: %1").arg(m_meta.system.left(200)));
+    if (!m_meta.model.isEmpty()) {
+        if (m_model->findText(m_meta.model) < 0)
+            m_model->addItem(m_meta.model);
+        m_model->setCurrentText(m_meta.model);
+    }
+}
+
+void ChatPane::updateControls()
+{
+    const bool generating = isGenerating();
+    m_sendStop->setIcon(icons::icon(generating ? icons::Name::Stop : icons::Name::Send));
+    m_sendStop->setToolTip(generating ? tr("Stop the answer (Esc)") : tr("Send (Enter)"));
+    m_sendStop->setEnabled(!m_sending && m_client);
+    m_composer->setEnabled(bool(m_client));
+}
+
+void ChatPane::showError(const QString &message)
+{
+    m_error->setText(QStringLiteral("⚠  ") + message);
+    m_error->show();
+    Q_EMIT statusMessage(message);
+}
+
+void ChatPane::editSystemPrompt()
+{
+    if (m_meta.id.isEmpty())
+        return;
+    bool ok = false;
+    const QString system = QInputDialog::getMultiLineText(
+        this, tr("System Prompt"), tr("Instructions the model gets before this chat:"),
+        m_meta.system, &ok);
+    if (!ok)
+        return;
+    PatchSessionParams p;
+    p.system = system.trimmed().isEmpty() ? QString() : system;
+    patch(m_meta.id, p);
+}
+
+QCoro::Task<> ChatPane::patch(QString sid, PatchSessionParams params)
+{
+    QPointer<ChatPane> self(this);
+    if (!m_client)
+        co_return;
+    const auto patched = co_await m_client->patchSession(sid, params);
+    if (self && !patched)
+        showError(tr("Could not change the chat: %1").arg(patched.error().message));
+}
+
+void ChatPane::refreshModels()
+{
+    fetchModels();
+}
+
+QCoro::Task<> ChatPane::fetchModels()
+{
+    QPointer<ChatPane> self(this);
+    if (!m_client)
+        co_return;
+    const auto models = co_await m_client->models();
+    if (!self || !models)
+        co_return;
+    const QString current = m_model->currentText();
+    m_model->clear();
+    for (const ModelInfo &model : *models)
+        m_model->addItem(model.id);
+    if (!current.isEmpty()) {
+        if (m_model->findText(current) < 0)
+            m_model->addItem(current);
+        m_model->setCurrentText(current);
+    }
+    updateHeader();
+}
+
+} // namespace holdfast

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "core/sessionservice.h"
+#include "core/types.h"
+
+#include <QCoroTask>
+#include <QPointer>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QToolButton;
+
+namespace holdfast {
+
+class ChatView;
+class Composer;
+class LiveTurns;
+class SessionClient;
+
+// The open chat: its header (title, model, system prompt), the conversation, the composer with
+// Send/Stop, and the errors of what happened here. Loading, sending and stopping are
+// asynchronous; a result that arrives after the user opened another chat is dropped.
+class ChatPane final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ChatPane)
+public:
+    explicit ChatPane(QWidget *parent = nullptr);
+
+    void setClient(SessionClient *client, LiveTurns *live);
+    QString sessionId() const { return m_meta.id; }
+    const SessionMeta &meta() const { return m_meta; }
+    bool isGenerating() const;
+
+    ChatView *view() const { return m_view; }
+    Composer *composer() const { return m_composer; }
+    QComboBox *modelPicker() const { return m_model; }
+
+    static constexpr int kPageSize = 50;
+
+public Q_SLOTS:
+    void openSession(const QString &sid);
+    void showEmpty();
+    void send(const QString &prompt);
+    void stop();
+    void editSystemPrompt();
+    void refreshModels();
+    void showError(const QString &message);
+
+Q_SIGNALS:
+    void sessionOpened(const QString &sid);
+    void statusMessage(const QString &message);
+
+private:
+    QCoro::Task<> load(QString sid);
+    QCoro::Task<> loadOlder();
+    QCoro::Task<> sendTask(QString prompt);
+    QCoro::Task<> stopTask();
+    QCoro::Task<> fetchModels();
+    QCoro::Task<> patch(QString sid, PatchSessionParams params);
+    void onText(const QString &sid, int tid, const QString &text);
+    void onFinished(const TurnRecord &turn);
+    void onSessionChanged(const SessionMeta &meta);
+    void updateHeader();
+    void updateControls();
+    void followLiveAnswer();
+
+    QPointer<SessionClient> m_client;
+    QPointer<LiveTurns> m_live;
+    SessionMeta m_meta;
+    quint64 m_generation = 0; // bumped on every open: results for older ones are dropped
+    bool m_loadingOlder = false;
+    bool m_sending = false;
+
+    QLabel *m_title;
+    QComboBox *m_model;
+    QToolButton *m_system;
+    QLabel *m_error;
+    ChatView *m_view;
+    Composer *m_composer;
+    QToolButton *m_sendStop;
+};
+
+} // namespace holdfast

@@ -1,0 +1,312 @@
+#include "gui/chatview.h"
+
+#include "gui/markdownstream.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QContextMenuEvent>
+#include <QDesktopServices>
+#include <QMenu>
+#include <QScrollBar>
+#include <QTextBlock>
+#include <QTextFrame>
+#include <QTimer>
+
+namespace holdfast {
+
+namespace {
+constexpr int kFollowSlack = 24; // pixels from the bottom that still count as "at the bottom"
+} // namespace
+
+ChatView::ChatView(QWidget *parent) : QTextBrowser(parent)
+{
+    setOpenLinks(false);
+    setFrameShape(QFrame::NoFrame);
+    setUndoRedoEnabled(false);
+    document()->setUndoRedoEnabled(false);
+    document()->setDocumentMargin(18);
+    setTextInteractionFlags(Qt::TextBrowserInteraction);
+    restyle();
+    connect(this, &QTextBrowser::anchorClicked, this, &ChatView::onAnchor);
+    QScrollBar *bar = verticalScrollBar();
+    connect(bar, &QScrollBar::valueChanged, this, [this, bar](int value) {
+        if (m_keepFromBottom < 0)
+            m_follow = value >= bar->maximum() - kFollowSlack;
+        if (value == bar->minimum() && m_hasOlder && bar->maximum() > 0)
+            Q_EMIT olderWanted();
+    });
+    connect(bar, &QScrollBar::rangeChanged, this, [this, bar](int, int max) {
+        if (m_keepFromBottom >= 0)
+            bar->setValue(max - m_keepFromBottom);
+        else if (m_follow)
+            bar->setValue(max);
+    });
+}
+
+ChatView::~ChatView() = default;
+
+void ChatView::restyle()
+{
+    m_style = ChatStyle::fromPalette(palette(), font());
+    document()->setDefaultFont(font());
+}
+
+void ChatView::setFontPointSize(qreal points)
+{
+    QFont f = font();
+    f.setPointSizeF(points);
+    setFont(f);
+    restyle();
+}
+
+void ChatView::changeEvent(QEvent *event)
+{
+    QTextBrowser::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange)
+        restyle(); // new messages take the new colours; shown ones keep theirs until reloaded
+}
+
+void ChatView::clearMessages()
+{
+    m_stream.reset();
+    m_streamFrame = nullptr;
+    m_answerTurn = 0;
+    m_entries.clear();
+    m_codeBlocks.clear();
+    m_hasOlder = false;
+    m_follow = true;
+    m_keepFromBottom = -1;
+    document()->clear();
+    document()->setDocumentMargin(18);
+}
+
+qint64 ChatView::firstIndex() const
+{
+    return m_entries.empty() ? -1 : m_entries.front().message.index;
+}
+
+QTextFrame *ChatView::insertFrame(QTextCursor &at, const Message &message)
+{
+    const bool user = message.role == QLatin1String("user");
+    QTextFrameFormat format;
+    format.setPadding(12);
+    format.setTopMargin(4);
+    format.setBottomMargin(4);
+    if (user) {
+        format.setBackground(m_style.userBubble);
+        format.setLeftMargin(48);
+    } else {
+        format.setRightMargin(24);
+    }
+    QTextFrame *frame = at.insertFrame(format);
+    writeHeader(at, message, {});
+    return frame;
+}
+
+void ChatView::writeHeader(QTextCursor &at, const Message &message, const QString &model)
+{
+    const bool user = message.role == QLatin1String("user");
+    QTextCharFormat name;
+    name.setFontWeight(QFont::Bold);
+    name.setForeground(user ? m_style.accent : m_style.text);
+    at.insertText(user ? tr("You") : tr("Assistant"), name);
+    QTextCharFormat meta;
+    meta.setForeground(m_style.muted);
+    meta.setFontPointSize(m_style.body.pointSizeF() * 0.85);
+    QString details;
+    const QDateTime when = message.createdAt.isValid() ? message.createdAt.toLocalTime()
+                                                       : QDateTime::currentDateTime();
+    details += QStringLiteral("   ") + QLocale().toString(when.time(), QLocale::ShortFormat);
+    if (!model.isEmpty())
+        details += QStringLiteral(" · ") + model;
+    at.insertText(details, meta);
+    if (message.state != Message::State::Complete) {
+        QTextCharFormat badge = meta;
+        badge.setForeground(message.state == Message::State::Error ? m_style.error
+                                                                   : QColor(0xc0, 0x7a, 0x10));
+        at.insertText(QStringLiteral(" · ") + messageStateName(message.state), badge);
+    }
+}
+
+void ChatView::renderInto(QTextFrame *frame, const QString &markdown)
+{
+    MarkdownStream stream(frame, &m_style, &m_codeBlocks);
+    stream.append(markdown);
+    stream.finish();
+    m_finishedWork += stream.work();
+}
+
+void ChatView::appendMessage(const Message &message)
+{
+    QTextCursor at(document()->rootFrame()->lastCursorPosition());
+    QTextFrame *frame = insertFrame(at, message);
+    renderInto(frame, message.content);
+    m_entries.push_back({frame, message});
+}
+
+void ChatView::prependMessages(const QList<Message> &messages)
+{
+    if (messages.isEmpty())
+        return;
+    QScrollBar *bar = verticalScrollBar();
+    m_keepFromBottom = bar->maximum() - bar->value();
+    QTextCursor at(document());
+    at.movePosition(QTextCursor::Start);
+    std::vector<Entry> older;
+    for (const Message &message : messages) {
+        QTextFrame *frame = insertFrame(at, message);
+        renderInto(frame, message.content);
+        older.push_back({frame, message});
+        at.setPosition(frame->lastPosition() + 1);
+    }
+    m_entries.insert(m_entries.begin(), older.begin(), older.end());
+    // The layout of what was inserted may finish later: keep the place until it has.
+    QTimer::singleShot(200, this, [this] { m_keepFromBottom = -1; });
+}
+
+void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
+{
+    if (m_stream)
+        finishAnswer(TurnRecord{});
+    Message message;
+    message.role = QStringLiteral("assistant");
+    message.turn = turn;
+    message.createdAt = QDateTime::currentDateTimeUtc();
+    QTextCursor at(document()->rootFrame()->lastCursorPosition());
+    QTextFrameFormat format;
+    format.setPadding(12);
+    format.setTopMargin(4);
+    format.setBottomMargin(4);
+    format.setRightMargin(24);
+    m_streamFrame = at.insertFrame(format);
+    writeHeader(at, message, model);
+    m_answerTurn = turn;
+    m_answerModel = model;
+    m_stream = std::make_unique<MarkdownStream>(m_streamFrame, &m_style, &m_codeBlocks);
+    m_entries.push_back({m_streamFrame, message});
+    m_stream->append(text);
+}
+
+void ChatView::appendAnswer(const QString &text)
+{
+    if (m_stream)
+        m_stream->append(text);
+}
+
+void ChatView::finishAnswer(const TurnRecord &turn)
+{
+    if (!m_stream)
+        return;
+    m_stream->finish();
+    m_finishedWork += m_stream->work();
+    Entry &entry = m_entries.back();
+    entry.message.content = m_stream->source();
+    entry.message.index = turn.responseIndex;
+    m_stream.reset();
+    using S = TurnRecord::State;
+    if (turn.state == S::Cancelled || turn.state == S::Interrupted) {
+        entry.message.state = Message::State::Interrupted;
+        updateHeader(entry, tr("interrupted"), QColor(0xc0, 0x7a, 0x10));
+    } else if (turn.state == S::Error) {
+        entry.message.state = Message::State::Error;
+        updateHeader(entry, tr("error"), m_style.error);
+        QTextCursor at(m_streamFrame->lastCursorPosition());
+        QTextBlockFormat block;
+        block.setTopMargin(6);
+        at.insertBlock(block);
+        QTextCharFormat error;
+        error.setForeground(m_style.error);
+        at.insertText(
+            QStringLiteral("⚠ ") +
+                (turn.errorMessage.isEmpty() ? tr("The model failed.") : turn.errorMessage) +
+                QStringLiteral("   "),
+            error);
+        QTextCharFormat link;
+        link.setAnchor(true);
+        link.setAnchorHref(QStringLiteral("hf-retry:%1").arg(turn.id));
+        link.setForeground(m_style.accent);
+        link.setFontUnderline(true);
+        at.insertText(tr("Retry"), link);
+    }
+    m_streamFrame = nullptr;
+    m_answerTurn = 0;
+}
+
+void ChatView::updateHeader(const Entry &entry, const QString &note, const QColor &color)
+{
+    QTextCursor at(entry.frame->firstCursorPosition());
+    at.movePosition(QTextCursor::EndOfBlock);
+    QTextCharFormat badge;
+    badge.setForeground(color);
+    badge.setFontPointSize(m_style.body.pointSizeF() * 0.85);
+    at.insertText(QStringLiteral(" · ") + note, badge);
+}
+
+qint64 ChatView::renderWork() const
+{
+    return m_finishedWork + (m_stream ? m_stream->work() : 0);
+}
+
+QString ChatView::messageTextAt(const QPoint &pos) const
+{
+    const QTextCursor at = cursorForPosition(pos);
+    for (QTextFrame *f = at.currentFrame(); f; f = f->parentFrame()) {
+        for (const Entry &e : m_entries) {
+            if (e.frame == f)
+                return e.frame == m_streamFrame && m_stream ? m_stream->source()
+                                                            : e.message.content;
+        }
+    }
+    return {};
+}
+
+QString ChatView::lastAnswerText() const
+{
+    for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
+        if (it->message.role == QLatin1String("assistant"))
+            return it->frame == m_streamFrame && m_stream ? m_stream->source()
+                                                          : it->message.content;
+    }
+    return {};
+}
+
+QString ChatView::promptOfTurn(int turn) const
+{
+    for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
+        if (it->message.turn == turn && it->message.role == QLatin1String("user"))
+            return it->message.content;
+    }
+    return {};
+}
+
+void ChatView::onAnchor(const QUrl &url)
+{
+    if (url.scheme() == QLatin1String("hf-copy")) {
+        const int i = url.path().toInt();
+        if (i >= 0 && i < m_codeBlocks.size()) {
+            QApplication::clipboard()->setText(m_codeBlocks.at(i));
+            Q_EMIT copied(tr("Code copied to the clipboard"));
+        }
+    } else if (url.scheme() == QLatin1String("hf-retry")) {
+        Q_EMIT retryRequested(url.path().toInt());
+    } else if (url.scheme() == QLatin1String("http") || url.scheme() == QLatin1String("https")) {
+        QDesktopServices::openUrl(url);
+    }
+}
+
+void ChatView::contextMenuEvent(QContextMenuEvent *event)
+{
+    QMenu *menu = createStandardContextMenu(event->pos());
+    const QString text = messageTextAt(event->pos());
+    if (!text.isEmpty()) {
+        menu->addSeparator();
+        menu->addAction(tr("Copy Message as Markdown"), this, [this, text] {
+            QApplication::clipboard()->setText(text);
+            Q_EMIT copied(tr("Message copied to the clipboard"));
+        });
+    }
+    menu->exec(event->globalPos());
+    delete menu;
+}
+
+} // namespace holdfast

@@ -1,0 +1,65 @@
+#include "gui/composer.h"
+
+#include <QKeyEvent>
+#include <QTextBlock>
+
+namespace holdfast {
+
+namespace {
+constexpr int kMaxLines = 10;
+}
+
+Composer::Composer(QWidget *parent) : QPlainTextEdit(parent)
+{
+    setPlaceholderText(tr("Message the model — Enter to send, Shift+Enter for a new line"));
+    setTabChangesFocus(true);
+    setFrameShape(QFrame::NoFrame);
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    connect(this, &QPlainTextEdit::textChanged, this, &Composer::fitToText);
+    fitToText();
+}
+
+QSize Composer::sizeHint() const
+{
+    const int lines = std::clamp(int(document()->lineCount()), 1, kMaxLines);
+    const int height = fontMetrics().lineSpacing() * lines + 2 * int(document()->documentMargin()) +
+                       contentsMargins().top() + contentsMargins().bottom() + 4;
+    return {400, height};
+}
+
+QSize Composer::minimumSizeHint() const
+{
+    return {100, fontMetrics().lineSpacing() + 2 * int(document()->documentMargin()) + 4};
+}
+
+void Composer::fitToText()
+{
+    setFixedHeight(sizeHint().height());
+}
+
+void Composer::keyPressEvent(QKeyEvent *event)
+{
+    const bool enter = event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter;
+    if (enter && !(event->modifiers() & (Qt::ShiftModifier | Qt::AltModifier))) {
+        const QString text = toPlainText().trimmed();
+        if (!text.isEmpty())
+            Q_EMIT submitted(text);
+        event->accept();
+        return;
+    }
+    if (event->key() == Qt::Key_Escape) {
+        Q_EMIT stopRequested();
+        event->accept();
+        return;
+    }
+    if (event->key() == Qt::Key_Up && document()->isEmpty() && !m_lastPrompt.isEmpty()) {
+        setPlainText(m_lastPrompt);
+        moveCursor(QTextCursor::End);
+        event->accept();
+        return;
+    }
+    QPlainTextEdit::keyPressEvent(event);
+}
+
+} // namespace holdfast

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <QPlainTextEdit>
+
+namespace holdfast {
+
+// Where the prompt is written: Enter sends, Shift+Enter starts a new line, Esc stops the
+// answer, Up in an empty composer brings back the last prompt. It grows with its text.
+class Composer final : public QPlainTextEdit
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Composer)
+public:
+    explicit Composer(QWidget *parent = nullptr);
+
+    void setLastPrompt(const QString &prompt) { m_lastPrompt = prompt; }
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+Q_SIGNALS:
+    void submitted(const QString &text);
+    void stopRequested();
+
+protected:
+    void keyPressEvent(QKeyEvent *event) override;
+
+private:
+    void fitToText();
+
+    QString m_lastPrompt;
+};
+
+} // namespace holdfast

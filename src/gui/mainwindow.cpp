@@ -1,0 +1,389 @@
+#include "gui/mainwindow.h"
+
+#include "client/sessionclient.h"
+#include "gui/chatpane.h"
+#include "gui/chatview.h"
+#include "gui/composer.h"
+#include "gui/icons.h"
+#include "gui/liveturns.h"
+#include "gui/sessionexport.h"
+#include "gui/sessionlistmodel.h"
+#include "gui/sessionsidebar.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QCoroFuture>
+#include <QFile>
+#include <QFileDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QSystemTrayIcon>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+static void initResources()
+{
+    Q_INIT_RESOURCE(holdfast);
+}
+
+namespace holdfast {
+
+namespace {
+QSettings windowSettings()
+{
+    return QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
+                     QStringLiteral("window"));
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent), m_sidebar(new SessionSidebar(this)), m_pane(new ChatPane(this)),
+      m_splitter(new QSplitter(this)), m_banner(new QLabel(this)), m_serviceLabel(new QLabel(this))
+{
+    initResources();
+    setWindowTitle(QStringLiteral("Holdfast"));
+    setWindowIcon(icons::appIcon());
+    QFile style(QStringLiteral(":/holdfast/style.qss"));
+    if (style.open(QIODevice::ReadOnly))
+        setStyleSheet(QString::fromUtf8(style.readAll()));
+
+    m_banner->setObjectName(QStringLiteral("connectionBanner"));
+    m_banner->setWordWrap(true);
+    m_banner->hide();
+    m_splitter->addWidget(m_sidebar);
+    m_splitter->addWidget(m_pane);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setChildrenCollapsible(false);
+    m_splitter->setHandleWidth(1);
+    m_sidebar->setMinimumWidth(200);
+    m_splitter->setSizes({270, 730});
+
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_splitter, 1);
+    setCentralWidget(central);
+    statusBar()->addPermanentWidget(m_serviceLabel);
+    m_serviceLabel->setText(tr("Starting the service…"));
+
+    createActions();
+    connect(m_sidebar, &SessionSidebar::sessionActivated, m_pane, &ChatPane::openSession);
+    connect(m_sidebar, &SessionSidebar::newChatRequested, this, &MainWindow::newChat);
+    connect(m_sidebar, &SessionSidebar::errorOccurred, m_pane, &ChatPane::showError);
+    connect(m_pane, &ChatPane::sessionOpened, this, [this](const QString &sid) {
+        m_lastSession = sid;
+        m_sidebar->selectSession(sid);
+    });
+    connect(m_pane, &ChatPane::statusMessage, this,
+            [this](const QString &message) { statusBar()->showMessage(message, 6000); });
+    restoreState();
+    m_pane->setEnabled(false);
+    m_sidebar->setEnabled(false);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *newChat = file->addAction(icons::icon(icons::Name::NewChat), tr("&New Chat"), this,
+                                       &MainWindow::newChat);
+    newChat->setShortcut(QKeySequence::New);
+    file->addSeparator();
+    file->addAction(icons::icon(icons::Name::Export), tr("Export as &Markdown…"), this,
+                    [this] { exportChat(false); });
+    file->addAction(tr("Export as &JSON…"), this, [this] { exportChat(true); });
+    file->addSeparator();
+    QAction *settings = file->addAction(icons::icon(icons::Name::Settings), tr("&Settings…"), this,
+                                        &MainWindow::openSettings);
+    settings->setShortcut(QKeySequence::Preferences);
+    if (settings->shortcut().isEmpty())
+        settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    settings->setMenuRole(QAction::PreferencesRole);
+    file->addSeparator();
+    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+    quit->setMenuRole(QAction::QuitRole);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    QAction *rename = edit->addAction(icons::icon(icons::Name::Rename), tr("&Rename Chat"),
+                                      m_sidebar, &SessionSidebar::renameCurrent);
+    rename->setShortcut(Qt::Key_F2);
+    // Delete belongs to the list: in the composer, Del deletes text.
+    QAction *remove = new QAction(icons::icon(icons::Name::Delete), tr("&Delete Chat…"), this);
+    remove->setShortcut(QKeySequence::Delete);
+    remove->setShortcutContext(Qt::WidgetShortcut);
+    connect(remove, &QAction::triggered, this, &MainWindow::deleteCurrentChat);
+    m_sidebar->list()->addAction(remove);
+    edit->addAction(remove);
+    edit->addSeparator();
+    QAction *find =
+        edit->addAction(icons::icon(icons::Name::Search), tr("&Find Chats"), this, [this] {
+            m_sidebar->searchField()->setFocus(Qt::ShortcutFocusReason);
+            m_sidebar->searchField()->selectAll();
+        });
+    find->setShortcut(QKeySequence::Find);
+    QAction *copy =
+        edit->addAction(icons::icon(icons::Name::Copy), tr("Copy &Last Answer"), this, [this] {
+            QApplication::clipboard()->setText(m_pane->view()->lastAnswerText());
+            statusBar()->showMessage(tr("Answer copied to the clipboard"), 4000);
+        });
+    copy->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+
+    QMenu *chat = menuBar()->addMenu(tr("&Chat"));
+    QAction *focus = chat->addAction(tr("&Write a Message"), this, [this] {
+        m_pane->composer()->setFocus(Qt::ShortcutFocusReason);
+    });
+    focus->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    QAction *stop = chat->addAction(icons::icon(icons::Name::Stop), tr("&Stop Answer"), m_pane,
+                                    &ChatPane::stop);
+    stop->setShortcut(Qt::Key_Escape);
+    QAction *system = chat->addAction(icons::icon(icons::Name::System), tr("System &Prompt…"),
+                                      m_pane, &ChatPane::editSystemPrompt);
+    system->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
+    QAction *model = chat->addAction(tr("Choose &Model"), this, [this] {
+        m_pane->modelPicker()->setFocus(Qt::ShortcutFocusReason);
+        m_pane->modelPicker()->showPopup();
+    });
+    model->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    QAction *list = chat->addAction(tr("Go to &Chat List"), this, [this] {
+        m_sidebar->list()->setFocus(Qt::ShortcutFocusReason);
+    });
+    list->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Holdfast"), this, [this] {
+        QMessageBox::about(
+            this, tr("About Holdfast"),
+            tr("<h3>Holdfast %1</h3><p>A chat client for language models that never "
+               "loses an answer.</p><p>Sessions: %2</p>")
+                .arg(QStringLiteral(HOLDFAST_VERSION),
+                     m_client ? m_client->description().toHtmlEscaped() : QString()));
+    });
+}
+
+void MainWindow::setClient(SessionClient *client)
+{
+    m_client = client;
+    m_live = new LiveTurns(client, this);
+    m_sidebar->setClient(client, m_live);
+    m_pane->setClient(client, m_live);
+    m_pane->setEnabled(true);
+    m_sidebar->setEnabled(true);
+    m_serviceLabel->setText(tr("Sessions on %1").arg(client->description()));
+    connect(m_live, &LiveTurns::finished, this, &MainWindow::onTurnFinished);
+    connect(client, &SessionClient::connectionChanged, this,
+            [this](bool online, const QString &why) {
+                m_banner->setText(tr("Cannot reach %1 (%2). Reconnecting…")
+                                      .arg(m_client ? m_client->description() : QString(), why));
+                m_banner->setVisible(!online);
+            });
+    if (!m_lastSession.isEmpty()) {
+        m_sidebar->selectSession(m_lastSession);
+        m_pane->openSession(m_lastSession);
+    }
+    m_pane->composer()->setFocus();
+}
+
+void MainWindow::setServiceInfo(const QString &info)
+{
+    m_serviceLabel->setText(info);
+}
+
+void MainWindow::setSettingsValues(const SettingsDialog::Values &values, const QString &configFile)
+{
+    const int fontSize = m_settings.fontSize; // the window's own preference, restored earlier
+    m_settings = values;
+    m_settings.fontSize = fontSize;
+    m_configFile = configFile;
+}
+
+void MainWindow::showStartupError(const QString &message)
+{
+    m_serviceLabel->setText(tr("Service not running"));
+    m_banner->setText(tr("The service could not start: %1").arg(message));
+    m_banner->show();
+}
+
+void MainWindow::onTurnFinished(const TurnRecord &turn)
+{
+    const bool shown = turn.session == m_pane->sessionId();
+    QString title = turn.session;
+    if (const int row = m_sidebar->model()->rowOf(turn.session); row >= 0)
+        title = SessionListModel::displayTitle(m_sidebar->model()->at(row));
+    QString message;
+    switch (turn.state) {
+    case TurnRecord::State::Done:
+        message = tr("Answer finished in “%1”").arg(title);
+        break;
+    case TurnRecord::State::Error:
+        message = tr("The answer in “%1” failed: %2").arg(title, turn.errorMessage);
+        break;
+    default:
+        message = tr("The answer in “%1” was stopped").arg(title);
+    }
+    statusBar()->showMessage(message, 8000);
+    if (shown && isActiveWindow())
+        return;
+    if (!isActiveWindow()) {
+        if (QSystemTrayIcon::isSystemTrayAvailable() && QSystemTrayIcon::supportsMessages()) {
+            static QSystemTrayIcon *tray = nullptr;
+            if (!tray) {
+                tray = new QSystemTrayIcon(icons::appIcon(), qApp);
+                tray->show();
+            }
+            tray->showMessage(QStringLiteral("Holdfast"), message, icons::appIcon(), 5000);
+        }
+        QApplication::alert(this);
+    }
+}
+
+void MainWindow::newChat()
+{
+    m_sidebar->list()->clearSelection();
+    m_sidebar->list()->setCurrentIndex({});
+    m_pane->showEmpty();
+    m_pane->composer()->setFocus(Qt::ShortcutFocusReason);
+}
+
+void MainWindow::deleteCurrentChat()
+{
+    const QString sid = m_sidebar->currentSession();
+    if (sid.isEmpty() || !m_client)
+        return;
+    const int row = m_sidebar->model()->rowOf(sid);
+    const QString title =
+        row >= 0 ? SessionListModel::displayTitle(m_sidebar->model()->at(row)) : sid;
+    const auto answer = QMessageBox::question(
+        this, tr("Delete Chat"),
+        tr("Delete “%1” and all its messages? This cannot be undone.").arg(title),
+        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+    if (answer == QMessageBox::Yes)
+        deleteTask(sid);
+}
+
+QCoro::Task<> MainWindow::deleteTask(QString sid)
+{
+    QPointer<MainWindow> self(this);
+    const auto deleted = co_await m_client->deleteSession(sid);
+    if (self && !deleted)
+        m_pane->showError(tr("Could not delete the chat: %1").arg(deleted.error().message));
+}
+
+void MainWindow::exportChat(bool asJson)
+{
+    if (!m_pane->sessionId().isEmpty() && m_client)
+        exportTask(m_pane->sessionId(), asJson);
+}
+
+QCoro::Task<> MainWindow::exportTask(QString sid, bool asJson)
+{
+    QPointer<MainWindow> self(this);
+    const SessionMeta meta = m_pane->meta();
+    const QString suggested = QString(meta.title.isEmpty() ? sid : meta.title).replace(u'/', u'-') +
+                              (asJson ? QStringLiteral(".json") : QStringLiteral(".md"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, asJson ? tr("Export as JSON") : tr("Export as Markdown"), suggested,
+        asJson ? tr("JSON (*.json)") : tr("Markdown (*.md)"));
+    if (path.isEmpty())
+        co_return;
+    // Every message, page by page from the newest.
+    QList<Message> all;
+    qint64 before = -1;
+    for (;;) {
+        const auto page = co_await m_client->messages(sid, before, 200);
+        if (!self)
+            co_return;
+        if (!page) {
+            m_pane->showError(tr("Export failed: %1").arg(page.error().message));
+            co_return;
+        }
+        all = page->messages + all;
+        if (page->messages.isEmpty() || page->messages.first().index == 0)
+            break;
+        before = page->messages.first().index;
+    }
+    const QByteArray bytes =
+        asJson ? sessionexport::toJson(meta, all) : sessionexport::toMarkdown(meta, all);
+    const bool written = co_await QtConcurrent::run([path, bytes] {
+        QSaveFile out(path);
+        return out.open(QIODevice::WriteOnly) && out.write(bytes) == bytes.size() && out.commit();
+    });
+    if (!self)
+        co_return;
+    if (written)
+        statusBar()->showMessage(tr("Exported to %1").arg(path), 6000);
+    else
+        m_pane->showError(tr("Could not write %1").arg(path));
+}
+
+void MainWindow::openSettings()
+{
+    SettingsDialog dialog(m_settings, m_configFile, this);
+    if (dialog.exec() == QDialog::Accepted)
+        saveSettings(dialog.values());
+}
+
+QCoro::Task<> MainWindow::saveSettings(SettingsDialog::Values values)
+{
+    QPointer<MainWindow> self(this);
+    applyFontSize(values.fontSize);
+    const SettingsDialog::Values before = m_settings;
+    m_settings = values;
+    const QString error = co_await SettingsDialog::save(values, before, m_configFile);
+    if (!self)
+        co_return;
+    if (!error.isEmpty()) {
+        m_pane->showError(error);
+        co_return;
+    }
+    if (!values.apiKey.isEmpty() || !values.token.isEmpty())
+        windowSettings().setValue(QStringLiteral("useKeychain"), true); // read at the next start
+    statusBar()->showMessage(tr("Settings saved"), 4000);
+}
+
+void MainWindow::applyFontSize(int points)
+{
+    m_settings.fontSize = points;
+    m_pane->view()->setFontPointSize(points);
+}
+
+void MainWindow::restoreState()
+{
+    QSettings s = windowSettings();
+    if (!restoreGeometry(s.value(QStringLiteral("geometry")).toByteArray()))
+        resize(1100, 720);
+    m_splitter->restoreState(s.value(QStringLiteral("splitter")).toByteArray());
+    m_lastSession = s.value(QStringLiteral("lastSession")).toString();
+    m_settings.fontSize = s.value(QStringLiteral("fontSize"), m_settings.fontSize).toInt();
+    applyFontSize(m_settings.fontSize);
+}
+
+void MainWindow::saveState() const
+{
+    QSettings s = windowSettings();
+    s.setValue(QStringLiteral("geometry"), saveGeometry());
+    s.setValue(QStringLiteral("splitter"), m_splitter->saveState());
+    s.setValue(QStringLiteral("lastSession"), m_pane->sessionId());
+    s.setValue(QStringLiteral("fontSize"), m_settings.fontSize);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveState();
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace holdfast

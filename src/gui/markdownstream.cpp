@@ -1,0 +1,360 @@
+#include "gui/markdownstream.h"
+
+#include "gui/chatstyle.h"
+
+#include <QRegularExpression>
+#include <QTextBlock>
+#include <QTextDocument>
+#include <QTextFrame>
+#include <QTextList>
+#include <QTextTable>
+
+namespace holdfast {
+
+namespace {
+// "```lang" or "~~~" after up to three spaces: the fence and its info string.
+bool fenceLine(QStringView line, QString *fence, QString *info)
+{
+    qsizetype i = 0;
+    while (i < line.size() && i < 3 && line[i] == u' ')
+        ++i;
+    const QStringView rest = line.mid(i);
+    for (const QChar c : {u'`', u'~'}) {
+        qsizetype n = 0;
+        while (n < rest.size() && rest[n] == c)
+            ++n;
+        if (n >= 3) {
+            *fence = QString(n, c);
+            *info = rest.mid(n).trimmed().toString();
+            return !(c == u'`' && info->contains(u'`'));
+        }
+    }
+    return false;
+}
+
+bool isBlank(QStringView line)
+{
+    return line.trimmed().isEmpty();
+}
+} // namespace
+
+MarkdownStream::MarkdownStream(QTextFrame *frame, const ChatStyle *style, QStringList *codeBlocks)
+    : m_frame(frame), m_style(style), m_codeBlocks(codeBlocks)
+{
+    m_tailAnchor = QTextCursor(frame->document());
+    m_tailAnchor.setKeepPositionOnInsert(true);
+}
+
+QTextCursor MarkdownStream::endCursor() const
+{
+    QTextCursor c = m_frame->lastCursorPosition();
+    return c;
+}
+
+void MarkdownStream::append(const QString &text)
+{
+    if (text.isEmpty())
+        return;
+    m_source += text;
+    scan(false);
+    if (!m_code)
+        renderTail();
+}
+
+void MarkdownStream::finish()
+{
+    scan(true);
+    if (m_code)
+        closeCode();
+    if (m_tailStart < m_source.size())
+        commit(m_source.size());
+}
+
+// Takes every complete line since the last scan (and with `final` the unfinished one too).
+void MarkdownStream::scan(bool final)
+{
+    for (;;) {
+        const qsizetype end = m_source.indexOf(u'\n', m_scanned);
+        if (end < 0)
+            break;
+        line(m_scanned, end, false);
+        m_scanned = end + 1;
+    }
+    if (m_code && m_scanned < m_source.size()) {
+        if (final) {
+            line(m_scanned, m_source.size(), true);
+            m_scanned = m_source.size();
+        } else {
+            setCodeLine(m_source.mid(m_scanned), false);
+        }
+    }
+}
+
+void MarkdownStream::line(qsizetype start, qsizetype end, bool final)
+{
+    const QStringView text = QStringView(m_source).mid(start, end - start);
+    QString fence, info;
+    if (m_code) {
+        QString closing;
+        if (fenceLine(text, &closing, &info) && info.isEmpty() && closing.at(0) == m_fence.at(0) &&
+            closing.size() >= m_fence.size()) {
+            closeCode();
+        } else {
+            setCodeLine(text.toString(), true);
+        }
+        m_tailStart = final ? end : end + 1;
+        return;
+    }
+    if (fenceLine(text, &fence, &info)) {
+        if (m_tailStart < start)
+            commit(start);
+        clearTail(); // the fence line itself, shown as text while it arrived
+        m_fence = fence;
+        openCode(info);
+        m_tailStart = end + 1;
+        return;
+    }
+    // A paragraph ends at a blank line; a very long one is cut at a line end to bound the tail.
+    if (isBlank(text) || end + 1 - m_tailStart > kMaxTail)
+        commit(end + 1);
+}
+
+// The tail: the unfinished paragraph at the end. It is the only part rendered again.
+void MarkdownStream::renderTail()
+{
+    if (m_tailRendered == m_source.size())
+        return;
+    clearTail();
+    const QString tail = m_source.mid(m_tailStart);
+    if (tail.trimmed().isEmpty())
+        return;
+    m_tailAnchor.setPosition(m_frame->lastPosition());
+    m_tailFresh = m_fresh;
+    render(tail);
+    m_tailRendered = m_source.size();
+}
+
+void MarkdownStream::clearTail()
+{
+    if (m_tailRendered < 0)
+        return;
+    // Only the position of a keep-position cursor stays put on insertion, not its anchor.
+    QTextCursor c(m_frame->document());
+    c.setPosition(m_tailAnchor.position());
+    c.setPosition(m_frame->lastPosition(), QTextCursor::KeepAnchor);
+    c.removeSelectedText();
+    if (m_tailFresh) {
+        if (QTextList *list = c.block().textList())
+            list->remove(c.block());
+        c.setBlockFormat(QTextBlockFormat());
+    }
+    m_fresh = m_tailFresh;
+    m_tailRendered = -1;
+}
+
+// Renders [m_tailStart, end) for good; it becomes part of the stable text.
+void MarkdownStream::commit(qsizetype end)
+{
+    const bool rendered = m_tailRendered == end;
+    if (!rendered) {
+        clearTail();
+        const QString text = m_source.mid(m_tailStart, end - m_tailStart);
+        if (!text.trimmed().isEmpty())
+            render(text);
+    }
+    m_tailRendered = -1;
+    m_tailStart = end;
+}
+
+void MarkdownStream::render(const QString &markdown)
+{
+    m_work += markdown.size();
+    QTextDocument scratch;
+    scratch.setMarkdown(markdown, QTextDocument::MarkdownDialectGitHub);
+    m_lists.clear();
+    QTextCursor out = endCursor();
+    QTextFrame *root = scratch.rootFrame();
+    for (auto it = root->begin(); !it.atEnd(); ++it) {
+        if (auto *table = qobject_cast<QTextTable *>(it.currentFrame()))
+            copyTable(out, table);
+        else if (it.currentBlock().isValid())
+            copyBlock(out, it.currentBlock());
+    }
+}
+
+void MarkdownStream::beginBlock(QTextCursor &out, const QTextBlockFormat &block,
+                                const QTextCharFormat &chars)
+{
+    if (m_fresh) {
+        out.setBlockFormat(block);
+        out.setBlockCharFormat(chars);
+        m_fresh = false;
+    } else {
+        out.insertBlock(block, chars);
+    }
+}
+
+QTextCharFormat MarkdownStream::styled(QTextCharFormat format) const
+{
+    if (format.fontFixedPitch() ||
+        format.fontFamilies().toStringList().contains(QStringLiteral("monospace"))) {
+        format.setFontFamilies({m_style->mono.family()});
+        format.setFontFixedPitch(true);
+        format.setBackground(m_style->codeBackground);
+    }
+    if (format.isAnchor()) {
+        format.setForeground(m_style->accent);
+        format.setFontUnderline(true);
+    }
+    return format;
+}
+
+void MarkdownStream::copyBlock(QTextCursor &out, const QTextBlock &block)
+{
+    QTextBlockFormat format = block.blockFormat();
+    if (format.hasProperty(QTextFormat::BlockCodeFence) ||
+        format.hasProperty(QTextFormat::BlockCodeLanguage)) {
+        format.setBackground(m_style->codeBackground);
+        format.setLeftMargin(8);
+    }
+    if (format.intProperty(QTextFormat::BlockQuoteLevel) > 0) {
+        format.setLeftMargin(14);
+        format.setRightMargin(8);
+    }
+    if (format.headingLevel() > 0)
+        format.setTopMargin(10);
+    beginBlock(out, format, styled(block.charFormat()));
+    if (QTextList *list = block.textList()) {
+        if (QTextList *target = m_lists.value(list))
+            target->add(out.block());
+        else
+            m_lists.insert(list, out.createList(list->format()));
+    }
+    const bool quote = format.intProperty(QTextFormat::BlockQuoteLevel) > 0;
+    for (auto it = block.begin(); !it.atEnd(); ++it) {
+        const QTextFragment fragment = it.fragment();
+        QTextCharFormat chars = styled(fragment.charFormat());
+        if (quote)
+            chars.setForeground(m_style->muted);
+        out.insertText(fragment.text(), chars);
+        m_work += fragment.length();
+    }
+}
+
+void MarkdownStream::copyTable(QTextCursor &out, QTextTable *table)
+{
+    QTextTableFormat format = table->format();
+    format.setBorder(1);
+    format.setBorderStyle(QTextFrameFormat::BorderStyle_Solid);
+    format.setBorderBrush(m_style->tableBorder);
+    format.setBorderCollapse(true);
+    format.setCellPadding(6);
+    format.setCellSpacing(0);
+    format.setTopMargin(6);
+    format.setBottomMargin(6);
+    format.clearColumnWidthConstraints();
+    QTextTable *target = out.insertTable(table->rows(), table->columns(), format);
+    for (int r = 0; r < table->rows(); ++r) {
+        for (int c = 0; c < table->columns(); ++c) {
+            const QTextTableCell cell = table->cellAt(r, c);
+            QTextTableCell into = target->cellAt(r, c);
+            if (r == 0) {
+                QTextTableCellFormat cellFormat = into.format().toTableCellFormat();
+                cellFormat.setBackground(m_style->tableHeader);
+                into.setFormat(cellFormat);
+            }
+            QTextCursor cc = into.firstCursorPosition();
+            bool first = true;
+            for (auto it = cell.begin(); !it.atEnd(); ++it) {
+                const QTextBlock block = it.currentBlock();
+                if (!block.isValid())
+                    continue;
+                if (!first)
+                    cc.insertBlock(block.blockFormat());
+                else
+                    cc.setBlockFormat(block.blockFormat());
+                first = false;
+                for (auto f = block.begin(); !f.atEnd(); ++f) {
+                    QTextCharFormat chars = styled(f.fragment().charFormat());
+                    if (r == 0)
+                        chars.setFontWeight(QFont::DemiBold);
+                    cc.insertText(f.fragment().text(), chars);
+                    m_work += f.fragment().length();
+                }
+            }
+        }
+    }
+    out.setPosition(target->lastPosition() + 1);
+    m_fresh = true;
+}
+
+void MarkdownStream::openCode(const QString &info)
+{
+    QTextCursor out = endCursor();
+    QTextFrameFormat format;
+    format.setBackground(m_style->codeBackground);
+    format.setBorder(1);
+    format.setBorderBrush(m_style->codeBorder);
+    format.setBorderStyle(QTextFrameFormat::BorderStyle_Solid);
+    format.setPadding(8);
+    format.setTopMargin(6);
+    format.setBottomMargin(6);
+    m_code = out.insertFrame(format);
+    m_codeIndex = int(m_codeBlocks->size());
+    m_codeBlocks->append(QString());
+    // The header line: the language and a "Copy" link the view handles.
+    QTextCharFormat label;
+    label.setForeground(m_style->muted);
+    label.setFontPointSize(m_style->body.pointSizeF() * 0.85);
+    out.insertText(info.isEmpty() ? QStringLiteral("code") : info.section(u' ', 0, 0), label);
+    out.insertText(QStringLiteral("    "), label);
+    QTextCharFormat link = label;
+    link.setAnchor(true);
+    link.setAnchorHref(QStringLiteral("hf-copy:%1").arg(m_codeIndex));
+    link.setForeground(m_style->accent);
+    out.insertText(QObject::tr("Copy"), link);
+    m_codeLineOpen = false;
+    m_codeEmpty = true;
+    m_fresh = false;
+}
+
+void MarkdownStream::setCodeLine(const QString &text, bool complete)
+{
+    QTextCursor out = m_code->lastCursorPosition();
+    QTextCharFormat chars;
+    chars.setFont(m_style->mono);
+    chars.setForeground(m_style->text);
+    if (m_codeLineOpen) {
+        out.movePosition(QTextCursor::StartOfBlock, QTextCursor::KeepAnchor);
+        out.removeSelectedText();
+    } else {
+        QTextBlockFormat block;
+        block.setNonBreakableLines(true);
+        out.insertBlock(block, chars);
+    }
+    out.insertText(text, chars);
+    m_work += text.size();
+    m_codeLineOpen = !complete;
+    if (complete) {
+        QString &code = (*m_codeBlocks)[m_codeIndex];
+        if (!m_codeEmpty)
+            code += u'\n';
+        code += text;
+        m_codeEmpty = false;
+    }
+}
+
+void MarkdownStream::closeCode()
+{
+    if (m_codeLineOpen) { // what looked like a code line was the closing fence arriving
+        QTextCursor out = m_code->lastCursorPosition();
+        out.movePosition(QTextCursor::StartOfBlock, QTextCursor::KeepAnchor);
+        out.movePosition(QTextCursor::PreviousCharacter, QTextCursor::KeepAnchor);
+        out.removeSelectedText();
+        m_codeLineOpen = false;
+    }
+    m_code = nullptr;
+    m_fresh = true; // the block Qt keeps after a frame
+}
+
+} // namespace holdfast

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <QHash>
+#include <QString>
+#include <QTextCursor>
+#include <QTextFormat>
+
+class QTextBlock;
+class QTextFrame;
+class QTextList;
+class QTextTable;
+
+namespace holdfast {
+
+struct ChatStyle;
+
+// Renders one message's Markdown into a frame of the chat document as its text arrives.
+// Text up to the last finished paragraph (or code line) is rendered once and never touched
+// again; only the unfinished paragraph at the end is rendered anew for each chunk, so a chunk
+// costs time proportional to its own length plus that paragraph's (bounded), never to the
+// whole answer. Fenced code blocks are drawn here, line by line, in a framed monospace box.
+class MarkdownStream
+{
+public:
+    // `codeBlocks` collects the text of each code block, for the view's "Copy" links.
+    MarkdownStream(QTextFrame *frame, const ChatStyle *style, QStringList *codeBlocks);
+
+    void append(const QString &text);
+    // The answer is complete: renders what is left as final.
+    void finish();
+
+    const QString &source() const { return m_source; }
+    // Characters handed to the renderer so far: the work done, for tests and benchmarks.
+    qint64 work() const { return m_work; }
+
+    static constexpr qsizetype kMaxTail = 2048;
+
+private:
+    void scan(bool final);
+    void line(qsizetype start, qsizetype end, bool final);
+    void renderTail();
+    void clearTail();
+    void commit(qsizetype end);
+    void render(const QString &markdown);
+
+    void openCode(const QString &info);
+    void setCodeLine(const QString &text, bool complete);
+    void closeCode();
+
+    QTextCursor endCursor() const;
+    void beginBlock(QTextCursor &out, const QTextBlockFormat &block, const QTextCharFormat &chars);
+    void copyBlock(QTextCursor &out, const QTextBlock &block);
+    void copyTable(QTextCursor &out, QTextTable *table);
+    QTextCharFormat styled(QTextCharFormat format) const;
+
+    QTextFrame *m_frame;
+    const ChatStyle *m_style;
+    QStringList *m_codeBlocks;
+    QString m_source;
+    qsizetype m_scanned = 0;                 // start of the first line not scanned yet
+    qsizetype m_tailStart = 0;               // start of the text not rendered for good yet
+    qsizetype m_tailRendered = -1;           // end of the tail as last rendered (-1: not rendered)
+    QTextCursor m_tailAnchor;                // where the tail's rendering begins in the document
+    bool m_tailFresh = false;                // ... and whether it began in an unused block
+    bool m_fresh = false;                    // the frame ends in an unused empty block
+    QHash<QTextList *, QTextList *> m_lists; // scratch list -> document list, per render
+
+    QTextFrame *m_code = nullptr;
+    QString m_fence;
+    int m_codeIndex = -1;
+    bool m_codeLineOpen = false; // the code frame's last block holds an unfinished line
+    bool m_codeEmpty = true;
+    qint64 m_work = 0;
+};
+
+} // namespace holdfast

@@ -1,0 +1,47 @@
+#pragma once
+
+#include "core/types.h"
+
+#include <QAbstractListModel>
+#include <QSet>
+
+namespace holdfast {
+
+// The sessions of the sidebar, newest change first. Renaming through the view asks for it
+// (renameRequested); the list itself changes only when the service says so.
+class SessionListModel final : public QAbstractListModel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SessionListModel)
+public:
+    enum Role { IdRole = Qt::UserRole + 1, UpdatedRole, TotalRole, ActiveRole };
+
+    explicit SessionListModel(QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    bool setData(const QModelIndex &index, const QVariant &value, int role) override;
+    Qt::ItemFlags flags(const QModelIndex &index) const override;
+
+    void setSessions(const QList<SessionMeta> &sessions);
+    // Inserts or updates, keeping the order; `insertIfMissing` false only updates.
+    void upsert(const SessionMeta &meta, bool insertIfMissing = true);
+    void remove(const QString &sid);
+    void setActive(const QString &sid, bool active);
+    int rowOf(const QString &sid) const;
+    const SessionMeta &at(int row) const { return m_sessions.at(row); }
+    bool anyActive() const { return !m_active.isEmpty(); }
+
+    static QString displayTitle(const SessionMeta &meta);
+
+Q_SIGNALS:
+    void renameRequested(const QString &sid, const QString &title);
+
+private:
+    int sortedRow(const SessionMeta &meta) const;
+
+    QList<SessionMeta> m_sessions;
+    QSet<QString> m_active;
+};
+
+} // namespace holdfast

@@ -1,0 +1,194 @@
+// The chat view alone: Markdown rendered, and streaming cost that does not grow with the answer.
+#include "gui/chatview.h"
+#include "gui/markdownstream.h"
+
+#include <QApplication>
+#include <QTest>
+#include <QTextBlock>
+#include <QTextFrame>
+#include <QTextTable>
+
+using namespace holdfast;
+
+namespace {
+
+// Everything in the document, frames and tables included.
+struct DocumentFacts
+{
+    int tables = 0;
+    int codeFrames = 0;
+    bool boldFound = false;
+    bool monoFound = false;
+    bool copyLink = false;
+    int headings = 0;
+    int listItems = 0;
+};
+
+DocumentFacts inspect(QTextDocument *doc)
+{
+    DocumentFacts f;
+    for (QTextBlock b = doc->begin(); b.isValid(); b = b.next()) {
+        if (b.textList())
+            ++f.listItems;
+        if (b.blockFormat().headingLevel() > 0)
+            ++f.headings;
+        for (auto it = b.begin(); !it.atEnd(); ++it) {
+            const QTextCharFormat c = it.fragment().charFormat();
+            if (c.fontWeight() >= QFont::Bold && !it.fragment().text().trimmed().isEmpty())
+                f.boldFound = true;
+            if (c.fontFixedPitch() || c.font().fixedPitch())
+                f.monoFound = true;
+            if (c.anchorHref().startsWith(QLatin1String("hf-copy:")))
+                f.copyLink = true;
+        }
+    }
+    std::function<void(QTextFrame *)> walk = [&](QTextFrame *frame) {
+        for (QTextFrame *child : frame->childFrames()) {
+            if (qobject_cast<QTextTable *>(child))
+                ++f.tables;
+            else if (child->frameFormat().border() > 0)
+                ++f.codeFrames;
+            walk(child);
+        }
+    };
+    walk(doc->rootFrame());
+    return f;
+}
+
+const QString kSample =
+    QStringLiteral("## Plan\n\nHere is **bold** and `inline code`.\n\n- one\n- two\n\n"
+                   "```cpp\nint main()\n{\n    return 0;\n}\n```\n\n"
+                   "| name | value |\n|---|---|\n| a | 1 |\n| b | 2 |\n\nThe end.");
+
+Message assistant(const QString &text)
+{
+    Message m;
+    m.index = 1;
+    m.role = QStringLiteral("assistant");
+    m.content = text;
+    m.createdAt = QDateTime::currentDateTimeUtc();
+    return m;
+}
+
+} // namespace
+
+class TestChatView : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void rendersMarkdown();
+    void streamedEqualsWhole_data();
+    void streamedEqualsWhole();
+    void streamingCostIsFlat();
+    void closingFenceArrivingInPieces();
+};
+
+void TestChatView::rendersMarkdown()
+{
+    ChatView view;
+    view.appendMessage(assistant(kSample));
+    const DocumentFacts f = inspect(view.document());
+    QCOMPARE(f.tables, 1);
+    QCOMPARE(f.codeFrames, 1);
+    QVERIFY(f.boldFound);
+    QVERIFY(f.monoFound);
+    QVERIFY(f.copyLink);
+    QCOMPARE(f.headings, 1);
+    QCOMPARE(f.listItems, 2);
+    const QString text = view.toPlainText();
+    QVERIFY(text.contains(QLatin1String("return 0;")));
+    QVERIFY(!text.contains(QLatin1String("**bold**"))); // rendered, not shown as source
+    QVERIFY(!text.contains(QLatin1String("```")));
+}
+
+void TestChatView::streamedEqualsWhole_data()
+{
+    QTest::addColumn<int>("chunkSize");
+    QTest::addRow("1 char") << 1;
+    QTest::addRow("3 chars") << 3;
+    QTest::addRow("16 chars") << 16;
+    QTest::addRow("whole") << 100000;
+}
+
+// However the text is cut, the streamed rendering ends as the rendering of the whole.
+void TestChatView::streamedEqualsWhole()
+{
+    QFETCH(int, chunkSize);
+    ChatView whole;
+    whole.appendMessage(assistant(kSample));
+    ChatView streamed;
+    streamed.beginAnswer(1, QStringLiteral("demo"), QString());
+    for (qsizetype i = 0; i < kSample.size(); i += chunkSize)
+        streamed.appendAnswer(kSample.mid(i, chunkSize));
+    TurnRecord done;
+    done.id = 1;
+    done.state = TurnRecord::State::Done;
+    streamed.finishAnswer(done);
+    // Bodies compare equal; headers differ (the streamed one names the model).
+    const auto body = [](const QString &text) { return text.section(u'\n', 2); };
+    QCOMPARE(body(streamed.toPlainText()), body(whole.toPlainText()));
+    const DocumentFacts a = inspect(whole.document());
+    const DocumentFacts b = inspect(streamed.document());
+    QCOMPARE(b.tables, a.tables);
+    QCOMPARE(b.codeFrames, a.codeFrames);
+    QCOMPARE(b.listItems, a.listItems);
+    QCOMPARE(b.headings, a.headings);
+}
+
+// The work of each 16-byte chunk (characters handed to the renderer) must not grow with the
+// length of the answer: late chunks cost what early ones did.
+void TestChatView::streamingCostIsFlat()
+{
+    QString answer;
+    for (int i = 0; answer.size() < 256 * 1024; ++i) {
+        answer +=
+            QStringLiteral("Paragraph %1 has some **bold** words and `code` in it, and goes on "
+                           "for a while so that it spans a few lines of text.\n\n")
+                .arg(i);
+        if (i % 7 == 0)
+            answer += QStringLiteral("- item one\n- item two\n\n```\nline a\nline b\n```\n\n");
+    }
+    ChatView view;
+    view.beginAnswer(1, QStringLiteral("demo"), QString());
+    constexpr int kChunk = 16;
+    const int chunks = int(answer.size() / kChunk);
+    QList<qint64> costs;
+    costs.reserve(chunks);
+    for (int i = 0; i < chunks; ++i) {
+        const qint64 before = view.renderWork();
+        view.appendAnswer(answer.mid(qsizetype(i) * kChunk, kChunk));
+        costs.append(view.renderWork() - before);
+    }
+    const auto average = [&](int from, int to) {
+        qint64 sum = 0;
+        for (int i = from; i < to; ++i)
+            sum += costs.at(i);
+        return double(sum) / (to - from);
+    };
+    const double early = average(0, chunks / 10);
+    const double late = average(chunks - chunks / 10, chunks);
+    const qint64 worst = *std::max_element(costs.cbegin(), costs.cend());
+    qInfo("work per chunk: early %.1f, late %.1f, worst %lld chars; answer %lld chars", early, late,
+          worst, qint64(answer.size()));
+    QVERIFY2(late <= early * 1.5 + kChunk, "the cost per chunk grew with the answer");
+    QVERIFY2(worst <= 2 * MarkdownStream::kMaxTail + 4 * kChunk, "one chunk re-rendered too much");
+    QVERIFY(view.toPlainText().contains(QLatin1String("Paragraph 1000 has some bold words")));
+}
+
+void TestChatView::closingFenceArrivingInPieces()
+{
+    ChatView view;
+    view.beginAnswer(1, {}, QString());
+    for (const QString &piece :
+         {QStringLiteral("```py\nprint(1)\n`"), QStringLiteral("`"), QStringLiteral("`\nafter")})
+        view.appendAnswer(piece);
+    view.finishAnswer(TurnRecord{});
+    const QString text = view.toPlainText();
+    QVERIFY(text.contains(QLatin1String("print(1)")));
+    QVERIFY(!text.contains(QLatin1String("``")));
+    QVERIFY(text.trimmed().endsWith(QLatin1String("after")));
+}
+
+QTEST_MAIN(TestChatView)
+#include "tst_chatview.moc"

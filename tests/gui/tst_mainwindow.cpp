@@ -1,0 +1,443 @@
+// The window through its real widgets: typing, streaming, stopping, switching, searching,
+// renaming, deleting; and the same window on a remote headless Holdfast.
+#include "client/localclient.h"
+#include "client/remoteclient.h"
+#include "core/demoprovider.h"
+#include "core/memorystore.h"
+#include "core/providerregistry.h"
+#include "core/sessionservice.h"
+#include "fakes/scriptedprovider.h"
+#include "fakes/testutil.h"
+#include "gui/chatpane.h"
+#include "gui/chatview.h"
+#include "gui/composer.h"
+#include "gui/liveturns.h"
+#include "gui/mainwindow.h"
+#include "gui/sessionlistmodel.h"
+#include "gui/sessionsidebar.h"
+
+#include <QAbstractButton>
+#include <QApplication>
+#include <QComboBox>
+#include <QLineEdit>
+#include <QListView>
+#include <QMessageBox>
+#include <QProcess>
+#include <QScopeGuard>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using namespace holdfast;
+using holdfast::test::await;
+using holdfast::test::spinUntil;
+
+namespace {
+
+// The in-process service with the demo model (default) and a scripted one, and a window on it.
+struct Fixture
+{
+    std::unique_ptr<Store> store = std::make_unique<MemoryStore>();
+    ProviderRegistry registry;
+    test::ScriptedProvider *scripted = new test::ScriptedProvider();
+    std::unique_ptr<SessionService> service;
+    std::unique_ptr<MainWindow> window;
+    LocalClient *client = nullptr;
+
+    Fixture(int demoChunks = 8, int demoDelayMs = 15)
+    {
+        registry.add(new DemoProvider({demoChunks, demoDelayMs}), {QStringLiteral("demo")});
+        registry.add(scripted, {QStringLiteral("scripted")});
+        service = std::make_unique<SessionService>(store.get(), &registry);
+        const auto started = await(service->start());
+        QVERIFY(started && started->ok());
+        window = std::make_unique<MainWindow>();
+        client = new LocalClient(service.get(), window.get());
+        window->setClient(client);
+        window->resize(1000, 700);
+        window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    }
+    ~Fixture()
+    {
+        window.reset();
+        if (service)
+            test::awaitVoid(service->shutdown());
+    }
+
+    ChatPane *pane() const { return window->chatPane(); }
+    ChatView *view() const { return pane()->view(); }
+    Composer *composer() const { return pane()->composer(); }
+    SessionListModel *list() const { return window->sidebar()->model(); }
+
+    // Types the prompt into the composer and presses Enter, as a person would.
+    void type(const QString &prompt)
+    {
+        composer()->setFocus();
+        QTest::keyClicks(composer(), prompt);
+        QTest::keyClick(composer(), Qt::Key_Return);
+    }
+
+    QList<Message> stored(const QString &sid)
+    {
+        const auto page = await(service->messages(sid, -1, 200));
+        return page && page->ok() ? page->value().messages : QList<Message>{};
+    }
+};
+
+QString plain(const QString &markdown)
+{
+    QTextDocument doc;
+    doc.setMarkdown(markdown);
+    return doc.toPlainText();
+}
+
+} // namespace
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void sendPromptStreamsAnswer();
+    void stopInterrupts();
+    void switchingMidAnswerKeepsIt();
+    void searchFilters();
+    void renameAndDelete();
+    void failedTurnOffersRetry();
+    void screenshot_data();
+    void screenshot();
+    void remoteWindow();
+
+private:
+    QTemporaryDir m_home;
+};
+
+void TestMainWindow::initTestCase()
+{
+    QVERIFY(m_home.isValid());
+    qputenv("XDG_CONFIG_HOME", m_home.filePath(QStringLiteral("config")).toUtf8());
+    qputenv("XDG_DATA_HOME", m_home.filePath(QStringLiteral("data")).toUtf8());
+}
+
+void TestMainWindow::sendPromptStreamsAnswer()
+{
+    Fixture f(12, 20);
+    QSignalSpy chunks(f.client, &SessionClient::chunkReady);
+    QSignalSpy finished(f.client, &SessionClient::turnFinished);
+    // While the answer streams, record what the view shows after each chunk.
+    QList<int> shownLengths;
+    connect(f.client, &SessionClient::chunkReady, this, [&] {
+        QTimer::singleShot(0, [&] { shownLengths.append(int(f.view()->toPlainText().size())); });
+    });
+
+    f.type(QStringLiteral("Tell me about anchors"));
+    QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+    QCOMPARE(chunks.count(), 12);
+    QVERIFY(spinUntil([&] { return shownLengths.size() == 12; }));
+    QVERIFY2(shownLengths.first() < shownLengths.last(), "the view did not grow chunk by chunk");
+
+    const QString sid = f.pane()->sessionId();
+    QVERIFY(!sid.isEmpty());
+    QVERIFY(f.composer()->toPlainText().isEmpty());
+    const QList<Message> messages = f.stored(sid);
+    QCOMPARE(messages.size(), 2);
+    QCOMPARE(messages.at(0).content, QStringLiteral("Tell me about anchors"));
+    const QString text = f.view()->toPlainText();
+    QVERIFY(text.contains(QLatin1String("Tell me about anchors")));
+    // Markdown rendered: the demo's **demo** is bold text, not asterisks.
+    QVERIFY(messages.at(1).content.contains(QLatin1String("**demo**")));
+    QVERIFY(text.contains(QLatin1String("This is the demo model answering turn 1")));
+    QVERIFY(!text.contains(QLatin1String("**demo**")));
+    for (const QString &line : plain(messages.at(1).content).split(u'\n', Qt::SkipEmptyParts))
+        QVERIFY2(text.contains(line.trimmed()), qPrintable(line));
+
+    // The sidebar lists it, titled after the prompt; Up in the empty composer recalls it.
+    QVERIFY(spinUntil([&] { return f.list()->rowCount() == 1; }));
+    QCOMPARE(f.list()->data(f.list()->index(0), Qt::DisplayRole).toString(),
+             QStringLiteral("Tell me about anchors"));
+    QTest::keyClick(f.composer(), Qt::Key_Up);
+    QCOMPARE(f.composer()->toPlainText(), QStringLiteral("Tell me about anchors"));
+}
+
+void TestMainWindow::stopInterrupts()
+{
+    Fixture f(400, 20);
+    QSignalSpy chunks(f.client, &SessionClient::chunkReady);
+    QSignalSpy finished(f.client, &SessionClient::turnFinished);
+    f.type(QStringLiteral("A long answer, please"));
+    QVERIFY(spinUntil([&] { return chunks.count() >= 3; }));
+    QVERIFY(f.pane()->isGenerating());
+    QTest::keyClick(f.composer(), Qt::Key_Escape);
+    QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+    const auto turn = finished.first().first().value<TurnRecord>();
+    QCOMPARE(turn.state, TurnRecord::State::Cancelled);
+    QVERIFY(chunks.count() < 400);
+    const QList<Message> messages = f.stored(f.pane()->sessionId());
+    QCOMPARE(messages.size(), 2);
+    QCOMPARE(messages.at(1).state, Message::State::Interrupted);
+    QVERIFY(f.view()->toPlainText().contains(QLatin1String("interrupted")));
+    QVERIFY(!f.pane()->isGenerating());
+}
+
+void TestMainWindow::switchingMidAnswerKeepsIt()
+{
+    Fixture f(60, 20);
+    QSignalSpy finished(f.client, &SessionClient::turnFinished);
+    QHash<QString, QString> streamed; // sid -> every chunk's text, in order
+    connect(f.client, &SessionClient::chunkReady, this,
+            [&](const QString &sid, int, int, const QString &text) { streamed[sid] += text; });
+
+    f.type(QStringLiteral("First chat"));
+    QVERIFY(spinUntil([&] { return f.pane()->isGenerating() && f.view()->answering(); }));
+    const QString first = f.pane()->sessionId();
+    QVERIFY(spinUntil([&] { return streamed.value(first).size() > 10; }));
+
+    // Ctrl+N while the first answer is half-way, and a second prompt there.
+    QTest::keySequence(f.window.get(), QKeySequence::New);
+    QVERIFY(f.pane()->sessionId().isEmpty());
+    f.type(QStringLiteral("Second chat"));
+    QVERIFY(
+        spinUntil([&] { return !f.pane()->sessionId().isEmpty() && f.pane()->isGenerating(); }));
+    const QString second = f.pane()->sessionId();
+    QVERIFY(second != first);
+    QVERIFY(finished.isEmpty());
+    // Both generate; the first one's row shows it while the second chat is open.
+    const QModelIndex firstRow = f.list()->index(f.list()->rowOf(first));
+    QVERIFY(f.list()->data(firstRow, SessionListModel::ActiveRole).toBool());
+
+    // Back to the first, mid-answer: what it said so far, then the rest as it comes.
+    f.window->sidebar()->list()->setCurrentIndex(firstRow);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == first; }));
+    QVERIFY(spinUntil([&] { return finished.count() == 2; }, 30000));
+    const QList<Message> saved = f.stored(first);
+    QCOMPARE(saved.size(), 2);
+    QCOMPARE(saved.at(1).content, streamed.value(first));
+    const QString shown = f.view()->toPlainText();
+    for (const QString &line : plain(saved.at(1).content).split(u'\n', Qt::SkipEmptyParts))
+        QVERIFY2(shown.contains(line.trimmed()), qPrintable(line));
+    QVERIFY(!shown.contains(QLatin1String("Second chat")));
+
+    // And the second chat, finished in the background, is complete when opened.
+    f.window->sidebar()->list()->setCurrentIndex(f.list()->index(f.list()->rowOf(second)));
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == second; }));
+    const QList<Message> savedSecond = f.stored(second);
+    QCOMPARE(savedSecond.at(1).content, streamed.value(second));
+    QVERIFY(spinUntil([&] {
+        return f.view()->toPlainText().contains(
+            plain(savedSecond.at(1).content).section(u'\n', 0, 0).trimmed());
+    }));
+    QVERIFY(!f.list()->data(firstRow, SessionListModel::ActiveRole).toBool());
+}
+
+void TestMainWindow::searchFilters()
+{
+    Fixture f;
+    for (const QString &title : {QStringLiteral("Trip to Lisbon"), QStringLiteral("Tax return"),
+                                 QStringLiteral("Lisbon restaurants")}) {
+        CreateSessionParams p;
+        p.title = title;
+        QVERIFY(await(f.service->createSession(p))->ok());
+    }
+    QVERIFY(spinUntil([&] { return f.list()->rowCount() == 3; }));
+    QLineEdit *search = f.window->sidebar()->searchField();
+    QTest::keyClicks(search, QStringLiteral("lisbon"));
+    QVERIFY(spinUntil([&] { return f.list()->rowCount() == 2; }));
+    for (int row = 0; row < 2; ++row)
+        QVERIFY(f.list()
+                    ->data(f.list()->index(row), Qt::DisplayRole)
+                    .toString()
+                    .contains(QLatin1String("Lisbon")));
+    search->clear();
+    QVERIFY(spinUntil([&] { return f.list()->rowCount() == 3; }));
+}
+
+void TestMainWindow::renameAndDelete()
+{
+    Fixture f;
+    CreateSessionParams p;
+    p.title = QStringLiteral("Old name");
+    const QString sid = (*await(f.service->createSession(p)))->meta.id;
+    QVERIFY(spinUntil([&] { return f.list()->rowCount() == 1; }));
+    QListView *list = f.window->sidebar()->list();
+    list->setFocus();
+    list->setCurrentIndex(f.list()->index(0));
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == sid; }));
+
+    // F2 opens the editor; typing and Enter renames through the service.
+    QTest::keyClick(list, Qt::Key_F2);
+    QWidget *editor = QApplication::focusWidget();
+    QVERIFY(qobject_cast<QLineEdit *>(editor));
+    static_cast<QLineEdit *>(editor)->selectAll();
+    QTest::keyClicks(editor, QStringLiteral("New name"));
+    QTest::keyClick(editor, Qt::Key_Return);
+    QVERIFY(spinUntil([&] {
+        const auto s = await(f.service->session(sid, 0));
+        return s && s->ok() && (*s)->meta.title == QLatin1String("New name");
+    }));
+    QCOMPARE(f.list()->data(f.list()->index(0), Qt::DisplayRole).toString(),
+             QStringLiteral("New name"));
+
+    // Del asks first; Cancel keeps it, Yes deletes it.
+    for (const auto button : {QMessageBox::Cancel, QMessageBox::Yes}) {
+        QTimer::singleShot(50, [button] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            if (box)
+                box->button(button)->click();
+        });
+        f.window->activateWindow(); // back from the previous dialog
+        QVERIFY(QTest::qWaitForWindowActive(f.window.get()));
+        list->setFocus();
+        QTest::keyClick(list, Qt::Key_Delete);
+        if (button == QMessageBox::Cancel) {
+            QTest::qWait(100);
+            QCOMPARE(f.list()->rowCount(), 1);
+        }
+    }
+    QVERIFY(spinUntil([&] { return f.list()->rowCount() == 0; }));
+    const auto gone = await(f.service->session(sid, 0));
+    QVERIFY(gone && !gone->ok());
+    QVERIFY(f.pane()->sessionId().isEmpty());
+}
+
+void TestMainWindow::failedTurnOffersRetry()
+{
+    Fixture f;
+    f.scripted->script.chunks = {QStringLiteral("Partial ")};
+    f.scripted->script.failure =
+        makeError(ErrorCode::UpstreamError, QStringLiteral("model exploded"));
+    f.pane()->modelPicker()->setCurrentText(QStringLiteral("scripted"));
+    QSignalSpy finished(f.client, &SessionClient::turnFinished);
+    f.type(QStringLiteral("Try this"));
+    QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+    QVERIFY(spinUntil(
+        [&] { return f.view()->toPlainText().contains(QLatin1String("model exploded")); }));
+    QVERIFY(f.view()->toHtml().contains(QLatin1String("hf-retry:1")));
+    // Retry sends the same prompt again, as turn 2.
+    f.scripted->script.failure.reset();
+    f.scripted->script.chunks = {QStringLiteral("Worked.")};
+    Q_EMIT f.view()->retryRequested(1);
+    QVERIFY(spinUntil([&] { return finished.count() == 2; }));
+    QCOMPARE(finished.last().first().value<TurnRecord>().state, TurnRecord::State::Done);
+    QCOMPARE(f.stored(f.pane()->sessionId()).size(), 4);
+}
+
+void TestMainWindow::screenshot_data()
+{
+    QTest::addColumn<bool>("dark");
+    QTest::addRow("light") << false;
+    QTest::addRow("dark") << true;
+}
+
+void TestMainWindow::screenshot()
+{
+    QFETCH(bool, dark);
+    const QPalette original = QApplication::palette();
+    if (dark) {
+        QPalette p;
+        p.setColor(QPalette::Window, QColor(0x1f, 0x23, 0x28));
+        p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Base, QColor(0x16, 0x19, 0x1d));
+        p.setColor(QPalette::AlternateBase, QColor(0x22, 0x26, 0x2b));
+        p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Button, QColor(0x2a, 0x2f, 0x35));
+        p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Highlight, QColor(0x3d, 0x8b, 0xfd));
+        p.setColor(QPalette::HighlightedText, Qt::white);
+        p.setColor(QPalette::Mid, QColor(0x44, 0x4a, 0x52));
+        p.setColor(QPalette::Midlight, QColor(0x33, 0x38, 0x3e));
+        p.setColor(QPalette::PlaceholderText, QColor(0x8a, 0x90, 0x98));
+        QApplication::setPalette(p);
+    }
+    const auto restore = qScopeGuard([&] { QApplication::setPalette(original); });
+    Fixture f;
+    f.scripted->script.delayMs = 1;
+    f.scripted->script.chunks = QStringList{
+        QStringLiteral("Here is a small **C++20** example, and how its parts compare.\n\n"),
+        QStringLiteral(
+            "```cpp\n#include <print>\n\nint main()\n{\n    std::println(\"hold fast\");\n"),
+        QStringLiteral("    return 0;\n}\n```\n\n"),
+        QStringLiteral(
+            "| Part | Role | Since |\n|---|---|---|\n| `std::println` | output | C++23 |\n"),
+        QStringLiteral("| coroutines | async | C++20 |\n| modules | build | C++20 |\n\n"),
+        QStringLiteral("1. Keep answers **saved**\n2. Stream them *chunk by chunk*\n")};
+    for (const QString &title :
+         {QStringLiteral("Weekend in Lisbon"), QStringLiteral("Quarterly tax checklist")}) {
+        CreateSessionParams p;
+        p.title = title;
+        await(f.service->createSession(p));
+    }
+    f.pane()->modelPicker()->setCurrentText(QStringLiteral("scripted"));
+    QSignalSpy finished(f.client, &SessionClient::turnFinished);
+    f.type(QStringLiteral("Show me a tiny C++ program and a table of the features it uses."));
+    QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+    QVERIFY(spinUntil([&] { return f.list()->rowCount() == 3; }));
+    QTest::qWait(100);
+    const QString path = QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR "/mainwindow%1.png")
+                             .arg(dark ? QStringLiteral("-dark") : QString());
+    QVERIFY(f.window->grab().save(path));
+    qInfo("screenshot: %s", qPrintable(path));
+}
+
+// A real `holdfast --headless` on a free port, and the window on it over HTTP and SSE.
+void TestMainWindow::remoteWindow()
+{
+    const QString binary = qEnvironmentVariable("HOLDFAST_BINARY");
+    if (binary.isEmpty() || !QFile::exists(binary))
+        QSKIP("HOLDFAST_BINARY is not set (run through ctest)");
+    QProcess server;
+    server.setProgram(binary);
+    server.setArguments(
+        {QStringLiteral("--headless"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+         QStringLiteral("--store"), QStringLiteral("memory:"), QStringLiteral("--demo-chunks"),
+         QStringLiteral("10"), QStringLiteral("--demo-delay-ms"), QStringLiteral("20"),
+         QStringLiteral("--token"), QStringLiteral("s3cret")});
+    server.setProcessChannelMode(QProcess::SeparateChannels);
+    server.start();
+    QVERIFY(server.waitForStarted());
+    QVERIFY(spinUntil([&] { return server.canReadLine(); }, 15000));
+    const QString line = QString::fromUtf8(server.readLine()).trimmed();
+    QVERIFY2(line.startsWith(QLatin1String("listening on http://")), qPrintable(line));
+    const QUrl url(line.section(u' ', 2));
+
+    {
+        MainWindow window;
+        auto *client = new RemoteClient(url, QStringLiteral("s3cret"), &window);
+        window.setClient(client);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy chunks(client, &SessionClient::chunkReady);
+        QSignalSpy finished(client, &SessionClient::turnFinished);
+        Composer *composer = window.chatPane()->composer();
+        composer->setFocus();
+        QTest::keyClicks(composer, QStringLiteral("Hello from afar"));
+        QTest::keyClick(composer, Qt::Key_Return);
+        QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+        QCOMPARE(chunks.count(), 10);
+        QCOMPARE(finished.first().first().value<TurnRecord>().state, TurnRecord::State::Done);
+        const QString sid = window.chatPane()->sessionId();
+        const auto page = await(client->messages(sid, -1, 50));
+        QVERIFY(page && page->ok());
+        QCOMPARE((*page)->messages.size(), 2);
+        QString all;
+        for (const auto &args : chunks)
+            all += args.at(3).toString();
+        QCOMPARE((*page)->messages.at(1).content, all);
+        QVERIFY(window.chatPane()->view()->toPlainText().contains(
+            QLatin1String("This is the demo model answering turn 1")));
+        QVERIFY(spinUntil([&] { return window.sidebar()->model()->rowCount() == 1; }));
+
+        // A wrong token is an error shown, not a crash.
+        RemoteClient wrong(url, QStringLiteral("nope"));
+        const auto denied = await(wrong.listSessions({}, 10, 0));
+        QVERIFY(denied && !denied->ok());
+        QCOMPARE(denied->error().code, ErrorCode::Unauthorized);
+    }
+    server.terminate();
+    QVERIFY(server.waitForFinished(10000));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"
