@@ -10,6 +10,8 @@
 
 #include <cstdio>
 
+#include <sys/stat.h>
+
 #ifdef HOLDFAST_WITH_GUI
 #include "app/guimain.h"
 #endif
@@ -29,6 +31,18 @@ void applyLogLevel(const QString &level)
     else if (level == QLatin1String("error"))
         rules += QStringLiteral("holdfast.*.info=false\nholdfast.*.warning=false\n");
     QLoggingCategory::setFilterRules(rules);
+}
+
+// True when systemd connected stderr to the journal (JOURNAL_STREAM is "DEVICE:INODE" of it).
+bool stderrIsJournal()
+{
+    const QByteArray stream = qgetenv("JOURNAL_STREAM");
+    struct stat st
+    {};
+    if (stream.isEmpty() || fstat(2, &st) != 0)
+        return false;
+    return stream ==
+           QByteArray::number(quint64(st.st_dev)) + ':' + QByteArray::number(quint64(st.st_ino));
 }
 
 void printLine(FILE *stream, const QString &text)
@@ -66,7 +80,13 @@ int main(int argc, char **argv)
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));
 
-    if (qEnvironmentVariableIsEmpty("QT_MESSAGE_PATTERN"))
+    // The journal stamps lines itself and reads a "<N>" syslog priority at their start.
+    if (qEnvironmentVariableIsEmpty("QT_MESSAGE_PATTERN") && stderrIsJournal())
+        qputenv("QT_MESSAGE_PATTERN",
+                "%{if-debug}<7>%{endif}%{if-info}<6>%{endif}%{if-warning}<4>%{endif}"
+                "%{if-critical}<3>%{endif}%{if-fatal}<2>%{endif}"
+                "%{if-category}%{category} %{endif}%{type}: %{message}");
+    else if (qEnvironmentVariableIsEmpty("QT_MESSAGE_PATTERN"))
         qputenv("QT_MESSAGE_PATTERN", "%{time yyyy-MM-ddThh:mm:ss.zzz} %{if-category}%{category} "
                                       "%{endif}%{type}: %{message}");
     Settings settings;

@@ -5,6 +5,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTextStream>
+#include <QUrl>
 
 namespace holdfast {
 
@@ -200,7 +201,10 @@ bool Settings::readFile(const QString &path, bool mustExist, QString *error)
                 m_providers.append(ProviderEntry{name, {}});
                 it = m_providers.end() - 1;
             }
-            it->values.insert(key.mid(slash + 1), file.value(key).toString());
+            const QVariant raw = file.value(key); // "a, b" reads as a list
+            it->values.insert(key.mid(slash + 1), raw.typeId() == QMetaType::QStringList
+                                                      ? raw.toStringList().join(QLatin1Char(','))
+                                                      : raw.toString());
             continue;
         }
         const QString name = key.startsWith(QLatin1String("General/")) ? key.mid(8) : key;
@@ -347,6 +351,14 @@ QString Settings::printConfig() const
         QString v = value(o.name);
         if (isSecret(o.name) && !v.isEmpty())
             v = QStringLiteral("********");
+        else if (v.contains(QLatin1String("://"))) {
+            // redis://user:PASSWORD@host, http://user:PASSWORD@host: keep all but the password.
+            QUrl url(v);
+            if (url.isValid() && !url.password().isEmpty()) {
+                url.setPassword(QStringLiteral("********"));
+                v = url.toString();
+            }
+        }
         s << o.name << " = " << v << "    # " << source(o.name) << "\n";
     }
     for (const ProviderEntry &p : m_providers) {
