@@ -94,13 +94,14 @@ QCoro::Task<Status> ServiceHost::start(const Settings &settings, bool serveHttp)
         HttpOptions options;
         options.token = settings.value(QStringLiteral("token"));
         options.maxBodyBytes = settings.integer(QStringLiteral("max-body-bytes"));
-        options.maxStreamsPerClient = int(settings.integer(QStringLiteral("max-streams-per-client")));
+        options.maxStreamsPerClient =
+            int(settings.integer(QStringLiteral("max-streams-per-client")));
         options.corsOrigin = settings.value(QStringLiteral("cors-origin"));
         m_http = new HttpServer(m_service, options);
         const Status listening = m_http->listen(address, port);
         if (!listening) {
-            m_failure = listening.error().code == ErrorCode::BadRequest ? Failure::Usage
-                                                                         : Failure::Runtime;
+            m_failure =
+                listening.error().code == ErrorCode::BadRequest ? Failure::Usage : Failure::Runtime;
             co_return listening;
         }
         QString host = address.toString();
