@@ -84,9 +84,10 @@ public:
     explicit Provider(QObject *parent = nullptr) : QObject(parent) {}
     ~Provider() override = default;
 
-    virtual QString name() const = 0; // "demo", "openai", "ollama" or a configured name
-    virtual QString
-    defaultModel() const = 0; // model name used when a session names the provider only
+    // "demo", "openai", "ollama" or a configured name.
+    virtual QString name() const = 0;
+    // The model used when a session names the provider only.
+    virtual QString defaultModel() const = 0;
     virtual QCoro::Task<Result<QStringList>> models() = 0;
     // Starts a generation; the stream is owned by the caller.
     virtual std::unique_ptr<ProviderStream> start(const ProviderRequest &request) = 0;
