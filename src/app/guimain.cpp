@@ -5,6 +5,7 @@
 #include "app/signalwatcher.h"
 #include "client/localclient.h"
 #include "client/remoteclient.h"
+#include "core/logging.h"
 #include "core/sessionservice.h"
 #include "gui/icons.h"
 #include "gui/mainwindow.h"
@@ -68,11 +69,13 @@ QCoro::Task<> startLocal(ServiceHost *host, Settings *settings, QPointer<MainWin
     if (!window)
         co_return;
     if (!started) {
-        std::fprintf(stderr, "holdfast: %s\n", qPrintable(started.error().message));
+        qCCritical(lcGui).noquote()
+            << "the local service did not start:" << started.error().message;
         window->showStartupError(started.error().message);
         co_return;
     }
     window->setClient(new LocalClient(host->service(), window));
+    qCInfo(lcGui) << "window on the local service";
     if (host->url().isEmpty()) {
         window->setServiceInfo(QObject::tr("Sessions on this computer"));
     } else {
@@ -117,6 +120,8 @@ int runGui(int &argc, char **argv, const Settings &initial)
         auto *signals_ = new SignalWatcher(&window);
         QObject::connect(signals_, &SignalWatcher::terminationRequested, &window, &QWidget::close);
         if (!remoteUrl.isEmpty()) {
+            qCInfo(lcGui).noquote()
+                << "window on the remote service" << remoteUrl.toDisplayString();
             window.setClient(
                 new RemoteClient(remoteUrl, settings.value(QStringLiteral("token")), &window));
             window.setServiceInfo(QObject::tr("Connected to %1").arg(remoteUrl.toDisplayString()));
