@@ -98,6 +98,20 @@ QCoro::Task<Status> MemoryStore::appendChunks(QString sid, int tid, QList<Chunk>
         co_return makeError(ErrorCode::NotFound,
                             QStringLiteral("turn %1 of '%2' does not exist").arg(tid).arg(sid));
     QList<Chunk> &stored = it->chunks[tid];
+    const TurnRecord &turn = it->turns[tid];
+    if (turn.ended())
+        co_return makeError(ErrorCode::Conflict,
+                            QStringLiteral("turn %1 of '%2' has ended").arg(tid).arg(sid));
+    for (qsizetype i = 0; i < chunks.size(); ++i) {
+        if (chunks.at(i).seq != stored.size() + i)
+            co_return makeError(
+                ErrorCode::Conflict,
+                QStringLiteral("chunk %1 does not follow the %2 stored chunks of turn %3 of '%4'")
+                    .arg(chunks.at(i).seq)
+                    .arg(stored.size() + i)
+                    .arg(tid)
+                    .arg(sid));
+    }
     stored.append(chunks);
     it->turns[tid].chunks = stored.size();
     countRows(chunks.size() + 1);

@@ -9,14 +9,34 @@
 #include <QHash>
 #include <QPromise>
 #include <QSqlDatabase>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
+
+#include <sqlite3.h>
 
 #include <atomic>
 
 namespace holdfast {
 
 namespace {
+
+// hf_contains(text, needle): 1 when text contains needle in any case, for every script (SQLite's
+// own LIKE folds ASCII only, so "ärger" would not find "Ärger"). NULL contains nothing.
+void containsFolded(sqlite3_context *context, int, sqlite3_value **argv)
+{
+    const auto *text = reinterpret_cast<const char *>(sqlite3_value_text(argv[0]));
+    const int textBytes = sqlite3_value_bytes(argv[0]);
+    const auto *needle = reinterpret_cast<const char *>(sqlite3_value_text(argv[1]));
+    const int needleBytes = sqlite3_value_bytes(argv[1]);
+    if (!text || !needle) {
+        sqlite3_result_int(context, 0);
+        return;
+    }
+    const QString haystack = QString::fromUtf8(text, textBytes);
+    sqlite3_result_int(
+        context, haystack.contains(QString::fromUtf8(needle, needleBytes), Qt::CaseInsensitive));
+}
 
 // 'HFDB': marks a file as a Holdfast database, so we never write our tables into someone else's.
 constexpr int kApplicationId = 0x48464442;
@@ -86,6 +106,21 @@ public:
 
     std::atomic<quint64> rows{0};
 
+    Status registerFunctions()
+    {
+        const QVariant handle = m_db.driver()->handle();
+        sqlite3 *db = nullptr;
+        if (handle.isValid() && qstrcmp(handle.typeName(), "sqlite3*") == 0)
+            db = *static_cast<sqlite3 *const *>(handle.constData());
+        if (!db || sqlite3_create_function_v2(
+                       db, "hf_contains", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                       &containsFolded, nullptr, nullptr, nullptr) != SQLITE_OK)
+            return makeError(
+                ErrorCode::Internal,
+                QStringLiteral("cannot register the search function on %1").arg(m_path));
+        return Ok{};
+    }
+
     Status open()
     {
         if (m_db.isOpen())
@@ -97,6 +132,8 @@ public:
         m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
         if (!m_db.open())
             return fail(sqlError(m_db.lastError(), QStringLiteral("cannot open %1").arg(m_path)));
+        if (Status s = registerFunctions(); !s)
+            return fail(s.error());
 
         // Reading the header first tells a foreign or damaged file apart before we write.
         auto version = pragma(QStringLiteral("user_version"));
@@ -412,15 +449,6 @@ void bindTurn(QSqlQuery &q, const TurnRecord &t)
     q.addBindValue(t.errorMessage.isEmpty() ? QVariant() : QVariant(t.errorMessage));
 }
 
-QString likePattern(const QString &query)
-{
-    QString escaped = query;
-    escaped.replace(QLatin1String("\\"), QLatin1String("\\\\"))
-        .replace(QLatin1String("%"), QLatin1String("\\%"))
-        .replace(QLatin1String("_"), QLatin1String("\\_"));
-    return QLatin1Char('%') + escaped + QLatin1Char('%');
-}
-
 } // namespace
 
 SqliteStore::SqliteStore(QString path, QObject *parent)
@@ -546,11 +574,11 @@ QCoro::Task<Result<SessionPage>> SqliteStore::listSessions(QString query, int li
     auto work = [query, limit, offset](Connection &c) -> R {
         SessionPage page;
         const bool filtered = !query.isEmpty();
-        const QString pattern = likePattern(query);
+        const QString pattern = query;
         QSqlQuery &count =
-            filtered ? c.query("SELECT count(*) FROM sessions s WHERE s.title LIKE ? ESCAPE '\\'"
+            filtered ? c.query("SELECT count(*) FROM sessions s WHERE hf_contains(s.title, ?)"
                                " OR EXISTS (SELECT 1 FROM messages m WHERE m.session = s.id AND"
-                               " m.content LIKE ? ESCAPE '\\')")
+                               " hf_contains(m.content, ?))")
                      : c.query("SELECT count(*) FROM sessions");
         if (filtered) {
             count.addBindValue(pattern);
@@ -562,13 +590,13 @@ QCoro::Task<Result<SessionPage>> SqliteStore::listSessions(QString query, int li
             page.total = count.value(0).toLongLong();
         count.finish();
 
-        QSqlQuery &q =
-            filtered ? c.query("SELECT " HF_META_COLUMNS " FROM sessions s WHERE s.title LIKE ?"
-                               " ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.session ="
-                               " s.id AND m.content LIKE ? ESCAPE '\\')"
-                               " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?")
-                     : c.query("SELECT " HF_META_COLUMNS " FROM sessions"
-                               " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?");
+        QSqlQuery &q = filtered
+                           ? c.query("SELECT " HF_META_COLUMNS " FROM sessions s WHERE"
+                                     " hf_contains(s.title, ?) OR EXISTS (SELECT 1 FROM messages m"
+                                     " WHERE m.session = s.id AND hf_contains(m.content, ?))"
+                                     " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?")
+                           : c.query("SELECT " HF_META_COLUMNS " FROM sessions"
+                                     " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?");
         if (filtered) {
             q.addBindValue(pattern);
             q.addBindValue(pattern);
@@ -670,9 +698,47 @@ void SqliteStore::flushChunks()
             if (Status s = c.exec(QStringLiteral("SAVEPOINT batch")); !s)
                 return s;
             Status s = [&]() -> Status {
+                // The chunks must continue the turn's stream exactly (no gap, no repeat) and the
+                // turn must still be running: checked and advanced by one conditional UPDATE.
+                QSqlQuery &upd = c.query("UPDATE turns SET chunks = ? WHERE session = ? AND id = ?"
+                                         " AND chunks = ? AND state IN ('queued', 'streaming')");
+                upd.addBindValue(b.chunks.constLast().seq + 1);
+                upd.addBindValue(b.sid);
+                upd.addBindValue(b.tid);
+                upd.addBindValue(b.chunks.constFirst().seq);
+                if (Status e = c.exec(upd, QStringLiteral("storing chunks")); !e)
+                    return e;
+                if (upd.numRowsAffected() == 0) {
+                    QSqlQuery &probe =
+                        c.query("SELECT chunks, state FROM turns WHERE session = ? AND id = ?");
+                    probe.addBindValue(b.sid);
+                    probe.addBindValue(b.tid);
+                    if (Status e = c.exec(probe, QStringLiteral("storing chunks")); !e)
+                        return e;
+                    if (!probe.next())
+                        return makeError(
+                            ErrorCode::NotFound,
+                            QStringLiteral("turn %1 of '%2' does not exist").arg(b.tid).arg(b.sid));
+                    const QString detail =
+                        QStringLiteral("chunk %1 does not follow the %2 stored chunks of turn %3 "
+                                       "of '%4' (state %5)")
+                            .arg(b.chunks.constFirst().seq)
+                            .arg(probe.value(0).toLongLong())
+                            .arg(b.tid)
+                            .arg(b.sid, probe.value(1).toString());
+                    probe.finish();
+                    return makeError(ErrorCode::Conflict, detail);
+                }
                 QSqlQuery &ins =
                     c.query("INSERT INTO chunks (session, turn, seq, text) VALUES (?, ?, ?, ?)");
+                int expected = b.chunks.constFirst().seq;
                 for (const Chunk &chunk : b.chunks) {
+                    if (chunk.seq != expected++)
+                        return makeError(ErrorCode::Conflict,
+                                         QStringLiteral("chunks of turn %1 of '%2' are not "
+                                                        "consecutive")
+                                             .arg(b.tid)
+                                             .arg(b.sid));
                     ins.addBindValue(b.sid);
                     ins.addBindValue(b.tid);
                     ins.addBindValue(chunk.seq);
@@ -680,17 +746,6 @@ void SqliteStore::flushChunks()
                     if (Status e = c.exec(ins, QStringLiteral("storing chunks")); !e)
                         return e;
                 }
-                QSqlQuery &upd =
-                    c.query("UPDATE turns SET chunks = ? WHERE session = ? AND id = ?");
-                upd.addBindValue(b.chunks.constLast().seq + 1);
-                upd.addBindValue(b.sid);
-                upd.addBindValue(b.tid);
-                if (Status e = c.exec(upd, QStringLiteral("storing chunks")); !e)
-                    return e;
-                if (upd.numRowsAffected() == 0)
-                    return makeError(
-                        ErrorCode::NotFound,
-                        QStringLiteral("turn %1 of '%2' does not exist").arg(b.tid).arg(b.sid));
                 return Ok{};
             }();
             if (!s) {
