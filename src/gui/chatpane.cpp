@@ -14,6 +14,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace holdfast {
 
 ChatPane::ChatPane(QWidget *parent)
@@ -86,6 +88,7 @@ ChatPane::ChatPane(QWidget *parent)
         patch(m_meta.id, p);
     });
     connect(m_view, &ChatView::olderWanted, this, [this] { loadOlder(); });
+    connect(m_view, &ChatView::newerWanted, this, [this] { loadNewer(); });
     connect(m_view, &ChatView::retryRequested, this, [this](int turn) {
         if (const QString prompt = m_view->promptOfTurn(turn); !prompt.isEmpty())
             send(prompt);
@@ -169,6 +172,8 @@ QCoro::Task<> ChatPane::load(QString sid)
 // Shows the answer this chat is generating, with everything it has produced so far.
 void ChatPane::followLiveAnswer()
 {
+    if (m_view->hasNewer())
+        return; // the reader is far up the history: the answer joins when the newest page does
     const LiveTurns::Live *live = m_live ? m_live->live(m_meta.id) : nullptr;
     if (live && !m_view->answering())
         m_view->beginAnswer(live->turn, live->model, live->text);
@@ -176,15 +181,15 @@ void ChatPane::followLiveAnswer()
 
 QCoro::Task<> ChatPane::loadOlder()
 {
-    if (m_loadingOlder || !m_client || m_meta.id.isEmpty() || !m_view->hasOlder())
+    if (m_loadingPage || !m_client || m_meta.id.isEmpty() || !m_view->hasOlder())
         co_return;
-    m_loadingOlder = true;
+    m_loadingPage = true;
     const quint64 generation = m_generation;
     QPointer<ChatPane> self(this);
     const auto page = co_await m_client->messages(m_meta.id, m_view->firstIndex(), kPageSize);
     if (!self)
         co_return;
-    m_loadingOlder = false;
+    m_loadingPage = false;
     if (generation != m_generation)
         co_return;
     if (!page) {
@@ -193,6 +198,36 @@ QCoro::Task<> ChatPane::loadOlder()
     }
     m_view->prependMessages(page->messages);
     m_view->setHasOlder(!page->messages.isEmpty() && page->messages.first().index > 0);
+}
+
+// The page after the newest message shown, when older pages have pushed the newest out.
+QCoro::Task<> ChatPane::loadNewer()
+{
+    if (m_loadingPage || !m_client || m_meta.id.isEmpty() || !m_view->hasNewer())
+        co_return;
+    const qint64 from = m_view->lastIndex() + 1;
+    const qint64 to = std::min<qint64>(from + kPageSize, m_meta.total);
+    if (to <= from) {
+        m_view->setHasNewer(false);
+        followLiveAnswer();
+        co_return;
+    }
+    m_loadingPage = true;
+    const quint64 generation = m_generation;
+    QPointer<ChatPane> self(this);
+    const auto page = co_await m_client->messages(m_meta.id, to, int(to - from));
+    if (!self)
+        co_return;
+    m_loadingPage = false;
+    if (generation != m_generation)
+        co_return;
+    if (!page) {
+        showError(tr("Could not load later messages: %1").arg(page.error().message));
+        co_return;
+    }
+    m_view->appendNewerMessages(page->messages);
+    m_view->setHasNewer(m_view->lastIndex() + 1 < page->total);
+    followLiveAnswer();
 }
 
 void ChatPane::send(const QString &prompt)
@@ -248,7 +283,13 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
         co_return;
     }
     m_composer->setLastPrompt(prompt);
-    if (sid == m_meta.id) {
+    if (sid == m_meta.id && m_view->hasNewer()) {
+        // Far up the history: jump to the newest page, which has the prompt, and the answer.
+        m_error->hide();
+        if (m_composer->toPlainText().trimmed() == prompt.trimmed())
+            m_composer->clear();
+        load(sid);
+    } else if (sid == m_meta.id) {
         m_error->hide();
         if (m_composer->toPlainText().trimmed() == prompt.trimmed())
             m_composer->clear();

@@ -55,6 +55,7 @@ Q_SIGNALS:
 private:
     QCoro::Task<> load(QString sid);
     QCoro::Task<> loadOlder();
+    QCoro::Task<> loadNewer();
     QCoro::Task<> sendTask(QString prompt);
     QCoro::Task<> stopTask();
     QCoro::Task<> fetchModels();
@@ -70,7 +71,7 @@ private:
     QPointer<LiveTurns> m_live;
     SessionMeta m_meta;
     quint64 m_generation = 0; // bumped on every open: results for older ones are dropped
-    bool m_loadingOlder = false;
+    bool m_loadingPage = false;
     bool m_sending = false;
 
     QLabel *m_title;

@@ -2,6 +2,7 @@
 
 #include "gui/markdownstream.h"
 
+#include <QAbstractTextDocumentLayout>
 #include <QApplication>
 #include <QClipboard>
 #include <QContextMenuEvent>
@@ -11,6 +12,8 @@
 #include <QTextBlock>
 #include <QTextFrame>
 #include <QTimer>
+
+#include <iterator>
 
 namespace holdfast {
 
@@ -30,14 +33,18 @@ ChatView::ChatView(QWidget *parent) : QTextBrowser(parent)
     connect(this, &QTextBrowser::anchorClicked, this, &ChatView::onAnchor);
     QScrollBar *bar = verticalScrollBar();
     connect(bar, &QScrollBar::valueChanged, this, [this, bar](int value) {
-        if (m_keepFromBottom < 0)
-            m_follow = value >= bar->maximum() - kFollowSlack;
-        if (value == bar->minimum() && m_hasOlder && bar->maximum() > 0)
+        if (!m_holding)
+            m_follow = !m_hasNewer && value >= bar->maximum() - kFollowSlack;
+        if (bar->maximum() <= 0)
+            return;
+        if (value == bar->minimum() && m_hasOlder)
             Q_EMIT olderWanted();
+        else if (value == bar->maximum() && m_hasNewer)
+            Q_EMIT newerWanted();
     });
     connect(bar, &QScrollBar::rangeChanged, this, [this, bar](int, int max) {
-        if (m_keepFromBottom >= 0)
-            bar->setValue(max - m_keepFromBottom);
+        if (m_holding)
+            restorePlace();
         else if (m_follow)
             bar->setValue(max);
     });
@@ -74,8 +81,9 @@ void ChatView::clearMessages()
     m_entries.clear();
     m_codeBlocks.clear();
     m_hasOlder = false;
+    m_hasNewer = false;
     m_follow = true;
-    m_keepFromBottom = -1;
+    m_holding = false;
     document()->clear();
     document()->setDocumentMargin(18);
 }
@@ -83,6 +91,22 @@ void ChatView::clearMessages()
 qint64 ChatView::firstIndex() const
 {
     return m_entries.empty() ? -1 : m_entries.front().message.index;
+}
+
+qint64 ChatView::lastIndex() const
+{
+    for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
+        if (it->frame != m_streamFrame && it->message.index >= 0)
+            return it->message.index;
+    }
+    return -1;
+}
+
+void ChatView::setHasNewer(bool hasNewer)
+{
+    m_hasNewer = hasNewer;
+    if (hasNewer)
+        m_follow = false;
 }
 
 QTextFrame *ChatView::insertFrame(QTextCursor &at, const Message &message)
@@ -139,29 +163,107 @@ void ChatView::renderInto(QTextFrame *frame, const QString &markdown)
 void ChatView::appendMessage(const Message &message)
 {
     QTextCursor at(document()->rootFrame()->lastCursorPosition());
+    const int codeFrom = int(m_codeBlocks.size());
     QTextFrame *frame = insertFrame(at, message);
     renderInto(frame, message.content);
-    m_entries.push_back({frame, message});
+    m_entries.push_back({frame, message, codeFrom, int(m_codeBlocks.size())});
 }
 
 void ChatView::prependMessages(const QList<Message> &messages)
 {
     if (messages.isEmpty())
         return;
-    QScrollBar *bar = verticalScrollBar();
-    m_keepFromBottom = bar->maximum() - bar->value();
+    holdPlace();
     QTextCursor at(document());
     at.movePosition(QTextCursor::Start);
     std::vector<Entry> older;
     for (const Message &message : messages) {
+        const int codeFrom = int(m_codeBlocks.size());
         QTextFrame *frame = insertFrame(at, message);
         renderInto(frame, message.content);
-        older.push_back({frame, message});
+        older.push_back({frame, message, codeFrom, int(m_codeBlocks.size())});
         at.setPosition(frame->lastPosition() + 1);
     }
     m_entries.insert(m_entries.begin(), older.begin(), older.end());
-    // The layout of what was inserted may finish later: keep the place until it has.
-    QTimer::singleShot(200, this, [this] { m_keepFromBottom = -1; });
+    if (m_entries.size() > std::size_t(m_maxShown)) {
+        removeEntries(std::size_t(m_maxShown), m_entries.size());
+        setHasNewer(true);
+    }
+    restorePlace();
+}
+
+void ChatView::appendNewerMessages(const QList<Message> &messages)
+{
+    if (messages.isEmpty())
+        return;
+    holdPlace();
+    for (const Message &message : messages)
+        appendMessage(message);
+    if (m_entries.size() > std::size_t(m_maxShown)) {
+        removeEntries(0, m_entries.size() - std::size_t(m_maxShown));
+        m_hasOlder = true;
+    }
+    restorePlace();
+}
+
+// Takes m_entries[from, to) out of the document (a contiguous run of frames of the root).
+void ChatView::removeEntries(std::size_t from, std::size_t to)
+{
+    if (from >= to || to > m_entries.size())
+        return;
+    QTextCursor cut(document());
+    cut.setPosition(m_entries[from].frame->firstPosition() - 1);
+    cut.setPosition(m_entries[to - 1].frame->lastPosition() + 1, QTextCursor::KeepAnchor);
+    for (std::size_t i = from; i < to; ++i) {
+        Entry &entry = m_entries[i];
+        if (entry.frame == m_streamFrame) { // the live answer comes back with the newest page
+            entry.codeTo = int(m_codeBlocks.size());
+            m_stream.reset();
+            m_streamFrame = nullptr;
+            m_answerTurn = 0;
+        }
+        for (int c = entry.codeFrom; c < entry.codeTo && c < m_codeBlocks.size(); ++c)
+            m_codeBlocks[c] = QString(); // their Copy links leave with them
+    }
+    m_entries.erase(m_entries.begin() + qsizetype(from), m_entries.begin() + qsizetype(to));
+    cut.removeSelectedText(); // restorePlace() runs in here, as the scroll range shrinks
+}
+
+int ChatView::topOf(QTextFrame *frame) const
+{
+    const QTextBlock block = document()->findBlock(frame->firstPosition());
+    return qRound(document()->documentLayout()->blockBoundingRect(block).top());
+}
+
+// Remembers the message at the top of the viewport, to keep it there while pages come and go.
+void ChatView::holdPlace()
+{
+    m_holding = false;
+    if (m_entries.empty())
+        return;
+    // The last message that starts at or above the viewport's top edge (the messages are in
+    // document order, so their tops ascend).
+    const int value = verticalScrollBar()->value();
+    const auto after =
+        std::upper_bound(m_entries.begin() + 1, m_entries.end(), value,
+                         [this](int y, const Entry &entry) { return y < topOf(entry.frame); });
+    QTextFrame *top = std::prev(after)->frame;
+    m_anchor = top;
+    m_anchorOffset = verticalScrollBar()->value() - topOf(top);
+    m_holding = true;
+    // The layout of what comes in may finish later: keep the place until it has.
+    const int serial = ++m_holdSerial;
+    QTimer::singleShot(200, this, [this, serial] {
+        if (serial == m_holdSerial)
+            m_holding = false;
+    });
+}
+
+void ChatView::restorePlace()
+{
+    // The anchor is a QObject of the document: it is null once its message has left.
+    if (m_holding && m_anchor)
+        verticalScrollBar()->setValue(topOf(m_anchor) + m_anchorOffset);
 }
 
 void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
@@ -183,7 +285,7 @@ void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
     m_answerTurn = turn;
     m_answerModel = model;
     m_stream = std::make_unique<MarkdownStream>(m_streamFrame, &m_style, &m_codeBlocks);
-    m_entries.push_back({m_streamFrame, message});
+    m_entries.push_back({m_streamFrame, message, int(m_codeBlocks.size()), 0});
     m_stream->append(text);
 }
 
@@ -200,6 +302,7 @@ void ChatView::finishAnswer(const TurnRecord &turn)
     m_stream->finish();
     m_finishedWork += m_stream->work();
     Entry &entry = m_entries.back();
+    entry.codeTo = int(m_codeBlocks.size());
     entry.message.content = m_stream->source();
     entry.message.index = turn.responseIndex;
     m_stream.reset();

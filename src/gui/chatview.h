@@ -3,8 +3,11 @@
 #include "core/types.h"
 #include "gui/chatstyle.h"
 
+#include <QPointer>
 #include <QTextBrowser>
+#include <QTextCursor>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -14,10 +17,13 @@ namespace holdfast {
 
 class MarkdownStream;
 
-// The conversation: one frame per message in a QTextDocument, Markdown rendered. Only the
-// newest page of history is loaded; older pages are asked for (olderWanted) when the reader
-// scrolls to the top. The answer being generated grows through a MarkdownStream, and the
-// view follows the bottom unless the reader has scrolled up.
+// The conversation: one frame per message in a QTextDocument, Markdown rendered. The document
+// holds a bounded window of the history (at most maxShown() messages, a few pages), so what is
+// laid out does not grow with the chat: older pages are asked for (olderWanted) when the reader
+// scrolls to the top and newer ones (newerWanted) at the bottom, and each page that comes in
+// pushes the farthest messages on the other side out of the document. The answer being
+// generated grows through a MarkdownStream, and the view follows the bottom unless the reader
+// has scrolled up.
 class ChatView final : public QTextBrowser
 {
     Q_OBJECT
@@ -29,11 +35,22 @@ public:
     void clearMessages();
     void appendMessage(const Message &message);
     // An older page, oldest first, above what is shown; the reader's place stays where it is.
+    // The newest messages beyond maxShown() leave the document (hasNewer() is then true).
     void prependMessages(const QList<Message> &messages);
+    // A newer page, oldest first, below what is shown (only while hasNewer()); the oldest
+    // messages beyond maxShown() leave the document.
+    void appendNewerMessages(const QList<Message> &messages);
     void setHasOlder(bool hasOlder) { m_hasOlder = hasOlder; }
     bool hasOlder() const { return m_hasOlder; }
+    // Newer messages exist than those shown: the newest are not in the document.
+    void setHasNewer(bool hasNewer);
+    bool hasNewer() const { return m_hasNewer; }
     qint64 firstIndex() const; // index of the oldest message shown (-1: none)
+    qint64 lastIndex() const;  // index of the newest stored message shown (-1: none)
     int messageCount() const { return int(m_entries.size()); }
+    void setMaxShown(int messages) { m_maxShown = std::max(messages, 1); }
+    int maxShown() const { return m_maxShown; }
+    static constexpr int kDefaultMaxShown = 150;
 
     // The answer of a running turn; `text` is what it has produced so far.
     void beginAnswer(int turn, const QString &model, const QString &text);
@@ -55,6 +72,7 @@ public:
 
 Q_SIGNALS:
     void olderWanted();
+    void newerWanted();
     void retryRequested(int turn);
     void copied(const QString &what);
 
@@ -67,6 +85,8 @@ private:
     {
         QTextFrame *frame = nullptr;
         Message message;
+        int codeFrom = 0; // the code blocks it rendered: m_codeBlocks[codeFrom, codeTo)
+        int codeTo = 0;
     };
     QTextFrame *insertFrame(QTextCursor &at, const Message &message);
     void writeHeader(QTextCursor &at, const Message &message, const QString &model);
@@ -74,6 +94,10 @@ private:
     void updateHeader(const Entry &entry, const QString &note, const QColor &color);
     void onAnchor(const QUrl &url);
     void restyle();
+    void removeEntries(std::size_t from, std::size_t to);
+    void holdPlace();
+    void restorePlace();
+    int topOf(QTextFrame *frame) const;
 
     ChatStyle m_style;
     std::vector<Entry> m_entries; // oldest first
@@ -84,8 +108,15 @@ private:
     QStringList m_codeBlocks;
     qint64 m_finishedWork = 0;
     bool m_hasOlder = false;
+    bool m_hasNewer = false;
     bool m_follow = true;
-    int m_keepFromBottom = -1; // while an older page lays out: distance to keep from the bottom
+    int m_maxShown = kDefaultMaxShown;
+    // While a page lays out: the message at the top of the viewport and how far above the top
+    // of the viewport its frame starts, so the reader's place stays put.
+    bool m_holding = false;
+    QPointer<QTextFrame> m_anchor; // the message kept in place while pages come and go
+    int m_anchorOffset = 0;
+    int m_holdSerial = 0;
 };
 
 } // namespace holdfast

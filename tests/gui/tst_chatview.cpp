@@ -82,6 +82,7 @@ private Q_SLOTS:
     void streamedEqualsWhole();
     void streamingCostIsFlat();
     void closingFenceArrivingInPieces();
+    void boundedWindowOfMessages();
 };
 
 void TestChatView::rendersMarkdown()
@@ -188,6 +189,43 @@ void TestChatView::closingFenceArrivingInPieces()
     QVERIFY(text.contains(QLatin1String("print(1)")));
     QVERIFY(!text.contains(QLatin1String("``")));
     QVERIFY(text.trimmed().endsWith(QLatin1String("after")));
+}
+
+// Pages that come in push the farthest messages out of the document, frames, text and code
+// blocks alike, and never more than maxShown() messages stay.
+void TestChatView::boundedWindowOfMessages()
+{
+    ChatView view;
+    view.setMaxShown(3);
+    const auto message = [](qint64 index) {
+        Message m = assistant(QStringLiteral("Message %1\n\n```\ncode %1\n```\n").arg(index));
+        m.index = index;
+        return m;
+    };
+    for (qint64 i = 10; i < 13; ++i)
+        view.appendMessage(message(i));
+    view.setHasOlder(true);
+    view.prependMessages({message(8), message(9)});
+    QCOMPARE(view.messageCount(), 3);
+    QCOMPARE(view.document()->rootFrame()->childFrames().size(), 3);
+    QCOMPARE(view.firstIndex(), 8);
+    QCOMPARE(view.lastIndex(), 10);
+    QVERIFY(view.hasNewer());
+    QVERIFY(!view.followsBottom());
+    QString text = view.toPlainText();
+    QVERIFY(text.contains(QLatin1String("code 8")) && text.contains(QLatin1String("code 10")));
+    QVERIFY(!text.contains(QLatin1String("Message 11")));
+    QVERIFY(!text.contains(QLatin1String("code 12")));
+
+    view.appendNewerMessages({message(11), message(12)});
+    QCOMPARE(view.messageCount(), 3);
+    QCOMPARE(view.document()->rootFrame()->childFrames().size(), 3);
+    QCOMPARE(view.firstIndex(), 10);
+    QCOMPARE(view.lastIndex(), 12);
+    QVERIFY(view.hasOlder());
+    text = view.toPlainText();
+    QVERIFY(!text.contains(QLatin1String("Message 8")) && !text.contains(QLatin1String("code 9")));
+    QVERIFY(text.contains(QLatin1String("code 12")));
 }
 
 QTEST_MAIN(TestChatView)

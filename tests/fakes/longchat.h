@@ -1,0 +1,61 @@
+#pragma once
+
+#include "core/store.h"
+#include "fakes/testutil.h"
+
+#include <QString>
+
+namespace holdfast::test {
+
+// Stores a session `sid` with `messages` messages (prompt/answer pairs, each answer a few
+// lines of Markdown), through the store's own turn calls, for long-chat tests and benchmarks.
+inline bool fillLongChat(Store *store, const QString &sid, int messages)
+{
+    SessionMeta meta;
+    meta.id = sid;
+    meta.title = QStringLiteral("A long chat");
+    meta.model = QStringLiteral("demo");
+    meta.createdAt = QDateTime::currentDateTimeUtc();
+    meta.updatedAt = meta.createdAt;
+    const auto created = await(store->createSession(meta));
+    if (!created || !created->ok())
+        return false;
+    for (int i = 0; i < messages; i += 2) {
+        const int tid = i / 2 + 1;
+        Message prompt;
+        prompt.index = i;
+        prompt.role = QStringLiteral("user");
+        prompt.content = QStringLiteral("Question %1: what comes next?").arg(i);
+        prompt.turn = tid;
+        prompt.createdAt = meta.createdAt;
+        TurnRecord turn;
+        turn.id = tid;
+        turn.session = sid;
+        turn.state = TurnRecord::State::Streaming;
+        turn.promptIndex = i;
+        meta.total = i + 1;
+        meta.lastTurn = tid;
+        const auto begun = await(store->beginTurn(meta, prompt, turn));
+        if (!begun || !begun->ok())
+            return false;
+        if (i + 1 >= messages)
+            break;
+        Message answer;
+        answer.index = i + 1;
+        answer.role = QStringLiteral("assistant");
+        answer.content = QStringLiteral("Answer **%1**, with `code` and a list:\n\n- one\n- two\n\n"
+                                        "And a closing line.")
+                             .arg(i + 1);
+        answer.turn = tid;
+        answer.createdAt = meta.createdAt;
+        turn.state = TurnRecord::State::Done;
+        turn.responseIndex = i + 1;
+        meta.total = i + 2;
+        const auto finished = await(store->finishTurn(meta, answer, turn));
+        if (!finished || !finished->ok())
+            return false;
+    }
+    return true;
+}
+
+} // namespace holdfast::test
