@@ -1,6 +1,7 @@
 #include "core/httpmodelstream.h"
 
 #include "core/logging.h"
+#include "core/wireformat.h"
 
 #include <QCoroNetworkReply>
 #include <QElapsedTimer>
@@ -341,6 +342,25 @@ Error HttpModelStream::malformed(const QByteArray &line) const
     return makeError(ErrorCode::UpstreamError,
                      QStringLiteral("the model server %1 sent a malformed stream line: %2")
                          .arg(where(m_config), shortened(QString::fromUtf8(line), 120)));
+}
+
+void HttpModelStream::apply(const upstream::StreamItem &item, const QByteArray &raw)
+{
+    using Fault = upstream::StreamItem::Fault;
+    if (item.fault == Fault::Malformed) {
+        fail(malformed(raw));
+        return;
+    }
+    if (item.fault == Fault::Reported) {
+        fail(makeError(ErrorCode::UpstreamError,
+                       QStringLiteral("the model server reported an error mid-answer: %1")
+                           .arg(item.reported)));
+        return;
+    }
+    if (item.hasText)
+        push(item.text);
+    if (item.end)
+        finish();
 }
 
 } // namespace holdfast

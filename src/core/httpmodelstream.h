@@ -31,6 +31,8 @@ struct UpstreamConfig
 // faults of shared/API.md ("Models upstream") mapped to error codes.
 namespace upstream {
 
+struct StreamItem; // core/wireformat.h
+
 // `base` + "/" + `path`, with exactly one slash between them.
 QUrl endpoint(const QUrl &base, const QString &path);
 QNetworkRequest request(const UpstreamConfig &config, const QString &path,
@@ -82,6 +84,8 @@ protected:
     const UpstreamConfig &config() const { return m_config; }
     // A line of the stream that is not what the wire format allows.
     Error malformed(const QByteArray &line) const;
+    // Pushes, finishes or fails as one unit of the stream (`raw`, for messages) says.
+    void apply(const upstream::StreamItem &item, const QByteArray &raw);
 
 private:
     QCoro::Task<> run(QPointer<QNetworkAccessManager> manager, QNetworkRequest request,

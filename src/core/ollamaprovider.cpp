@@ -1,6 +1,7 @@
 #include "core/ollamaprovider.h"
 
 #include "core/sseparser.h"
+#include "core/wireformat.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -37,36 +38,7 @@ private:
         }
     }
 
-    void handle(const QByteArray &line)
-    {
-        if (line.trimmed().isEmpty())
-            return;
-        QJsonParseError parseError;
-        const QJsonDocument doc = QJsonDocument::fromJson(line, &parseError);
-        if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
-            fail(malformed(line));
-            return;
-        }
-        const QJsonObject object = doc.object();
-        if (object.contains(QStringLiteral("error"))) {
-            fail(makeError(ErrorCode::UpstreamError,
-                           QStringLiteral("the model server reported an error mid-answer: %1")
-                               .arg(upstream::errorText(line))));
-            return;
-        }
-        const QJsonValue message = object.value(QStringLiteral("message"));
-        const QJsonValue done = object.value(QStringLiteral("done"));
-        if ((!message.isUndefined() && !message.isObject()) ||
-            (!done.isUndefined() && !done.isBool())) {
-            fail(malformed(line));
-            return;
-        }
-        const QJsonValue content = message.toObject().value(QStringLiteral("content"));
-        if (content.isString())
-            push(content.toString());
-        if (done.toBool())
-            finish();
-    }
+    void handle(const QByteArray &line) { apply(upstream::readOllamaLine(line), line); }
 
     upstream::LineSplitter m_lines;
 };

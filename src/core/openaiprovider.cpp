@@ -1,6 +1,7 @@
 #include "core/openaiprovider.h"
 
 #include "core/sseparser.h"
+#include "core/wireformat.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -39,43 +40,7 @@ private:
 
     void handle(const upstream::SseParser::Event &event)
     {
-        const QString data = event.data.trimmed();
-        if (data == QLatin1String("[DONE]")) {
-            finish();
-            return;
-        }
-        QJsonParseError parseError;
-        const QJsonDocument doc = QJsonDocument::fromJson(data.toUtf8(), &parseError);
-        if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
-            fail(malformed(event.data.toUtf8()));
-            return;
-        }
-        const QJsonObject object = doc.object();
-        // Servers report a failure after the headers went out as an event with an error object.
-        if (object.contains(QStringLiteral("error")) || event.type == QLatin1String("error")) {
-            fail(makeError(ErrorCode::UpstreamError,
-                           QStringLiteral("the model server reported an error mid-answer: %1")
-                               .arg(upstream::errorText(data.toUtf8()))));
-            return;
-        }
-        const QJsonValue choices = object.value(QStringLiteral("choices"));
-        if (!choices.isUndefined() && !choices.isArray()) {
-            fail(malformed(event.data.toUtf8()));
-            return;
-        }
-        // A chunk without choices is allowed (the usage chunk of stream_options).
-        const QJsonArray list = choices.toArray();
-        if (list.isEmpty())
-            return;
-        const QJsonValue content = list.at(0)
-                                       .toObject()
-                                       .value(QStringLiteral("delta"))
-                                       .toObject()
-                                       .value(QStringLiteral("content"));
-        if (content.isString())
-            push(content.toString());
-        else if (!content.isNull() && !content.isUndefined())
-            fail(malformed(event.data.toUtf8()));
+        apply(upstream::readOpenAiEvent(event), event.data.toUtf8());
     }
 
     upstream::SseParser m_parser;

@@ -1,0 +1,28 @@
+#pragma once
+
+#include "core/sseparser.h"
+
+#include <QByteArray>
+#include <QString>
+
+// The meaning of one unit of a model server's stream, apart from the network code, so that it
+// can be tested and fuzzed on bytes alone (tests/fuzz).
+namespace holdfast::upstream {
+
+struct StreamItem
+{
+    enum class Fault { None, Malformed, Reported };
+
+    Fault fault = Fault::None;
+    QString reported; // the server's own error text (Fault::Reported)
+    bool hasText = false;
+    QString text;     // a piece of the answer (when hasText)
+    bool end = false; // the stream's end marker
+};
+
+// One event of an OpenAI-compatible stream: {"choices":[{"delta":{"content":…}}]} or [DONE].
+StreamItem readOpenAiEvent(const SseParser::Event &event);
+// One line of Ollama's NDJSON: {"message":{"content":…},"done":bool}; a blank line is nothing.
+StreamItem readOllamaLine(const QByteArray &line);
+
+} // namespace holdfast::upstream
