@@ -94,6 +94,8 @@ QCoro::Task<Status> ServiceHost::start(const Settings &settings, bool serveHttp)
         HttpOptions options;
         options.token = settings.value(QStringLiteral("token"));
         options.maxBodyBytes = settings.integer(QStringLiteral("max-body-bytes"));
+        options.maxHeadBytes = settings.integer(QStringLiteral("max-header-bytes"));
+        options.maxHeaderCount = int(settings.integer(QStringLiteral("max-headers")));
         options.maxStreamsPerClient =
             int(settings.integer(QStringLiteral("max-streams-per-client")));
         options.corsOrigin = settings.value(QStringLiteral("cors-origin"));

@@ -11,6 +11,7 @@
 #include <QPointer>
 
 #include <chrono>
+#include <utility>
 
 namespace holdfast {
 
@@ -21,15 +22,65 @@ QByteArray compact(const QJsonObject &object)
 {
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
+
+// "id: N\nevent: chunk\ndata: {"seq":N,"text":"..."}\n\n", the JSON as QJsonDocument writes it
+// (keys sorted, UTF-8, control characters escaped), without building a document per chunk.
+QByteArray chunkEvent(int seq, const QString &text)
+{
+    const QByteArray utf8 = text.toUtf8();
+    const QByteArray number = QByteArray::number(seq);
+    QByteArray out;
+    out.reserve(utf8.size() + 2 * number.size() + 48);
+    out += "id: " + number + "\nevent: chunk\ndata: {\"seq\":" + number + ",\"text\":\"";
+    for (const char c : utf8) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                out += "\\u00";
+                out += "0123456789abcdef"[(c >> 4) & 0xf];
+                out += "0123456789abcdef"[c & 0xf];
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += "\"}\n\n";
+    return out;
+}
 } // namespace
 
 EventStream::EventStream(SessionService *service, QString sid, int tid, int from,
-                         HttpResponder responder, int keepAliveMs, QObject *parent)
+                         HttpResponder responder, int keepAliveMs, EventStreams *parent)
     : QObject(parent), m_service(service), m_sid(std::move(sid)), m_tid(tid), m_next(from),
-      m_responder(std::move(responder))
+      m_responder(std::move(responder)), m_streams(parent)
 {
     m_keepAlive.setInterval(keepAliveMs);
     connect(&m_keepAlive, &QTimer::timeout, this, [this] {
+        // The keep-alive is for quiet spells only. Restarting the timer on every chunk would
+        // cost a walk of the thread's timer list per chunk: a flag is enough.
+        if (std::exchange(m_wroteSinceTick, false))
+            return;
         m_responder.writeStream(": keep-alive\n\n");
         pump();
     });
@@ -50,18 +101,14 @@ void EventStream::start()
     }
     connect(connection, &HttpConnection::closed, this, &EventStream::stop);
     connect(connection, &QObject::destroyed, this, &EventStream::stop);
-    connect(m_service, &SessionService::chunkReady, this, &EventStream::onChunk);
-    connect(m_service, &SessionService::turnFinished, this, [this](const TurnRecord &turn) {
-        if (turn.id == m_tid && turn.session == m_sid)
-            pump();
-    });
+    m_streams->route(this);
     m_keepAlive.start();
     pump();
 }
 
-void EventStream::onChunk(const QString &sid, int tid, int seq, const QString &text)
+void EventStream::onChunk(int seq, const QString &text)
 {
-    if (tid != m_tid || sid != m_sid)
+    if (m_stopped)
         return;
     if (!m_pumping && !m_finishing && seq == m_next) {
         writeChunk(seq, text); // the common case: the next chunk, straight from the turn
@@ -70,14 +117,21 @@ void EventStream::onChunk(const QString &sid, int tid, int seq, const QString &t
     pump();
 }
 
+void EventStream::onTurnFinished(const TurnRecord &turn)
+{
+    // Every chunk of the turn was announced before this: once the client has them all, the
+    // terminal event needs no trip to the store.
+    m_ended = turn;
+    pump();
+}
+
 void EventStream::writeChunk(int seq, const QString &text)
 {
     if (seq < m_next)
         return;
     m_next = seq + 1;
-    m_responder.writeStream("id: " + QByteArray::number(seq) + "\nevent: chunk\ndata: " +
-                            compact(json::toJson(Chunk{seq, text})) + "\n\n");
-    m_keepAlive.start(); // the keep-alive is for quiet spells only
+    m_responder.writeStream(chunkEvent(seq, text));
+    m_wroteSinceTick = true;
 }
 
 QCoro::Task<> EventStream::pump()
@@ -94,6 +148,11 @@ QCoro::Task<> EventStream::pump()
     do {
         m_dirty = false;
         while (true) {
+            if (m_ended && m_next >= m_ended->chunks) {
+                m_pumping = false;
+                co_await finish(m_ended);
+                co_return;
+            }
             const auto page = co_await service->chunks(m_sid, m_tid, m_next, 0);
             if (!self || m_stopped)
                 co_return;
@@ -107,7 +166,7 @@ QCoro::Task<> EventStream::pump()
                 writeChunk(chunk.seq, chunk.text);
             if (page->done) {
                 m_pumping = false;
-                co_await finish();
+                co_await finish(m_ended);
                 co_return;
             }
             if (page->chunks.isEmpty())
@@ -120,13 +179,18 @@ QCoro::Task<> EventStream::pump()
         m_poll.start(kSharedStorePollMs);
 }
 
-QCoro::Task<> EventStream::finish()
+QCoro::Task<> EventStream::finish(std::optional<TurnRecord> ended)
 {
     m_finishing = true;
     QPointer<EventStream> self(this);
-    const auto turn = co_await m_service->turn(m_sid, m_tid);
+    std::optional<Result<TurnRecord>> known;
+    if (ended)
+        known.emplace(*ended);
+    else
+        known.emplace(co_await m_service->turn(m_sid, m_tid));
     if (!self || m_stopped)
         co_return;
+    const Result<TurnRecord> &turn = *known;
     QByteArray event;
     if (!turn) {
         stop();
@@ -160,7 +224,7 @@ void EventStream::stop()
     m_stopped = true;
     m_keepAlive.stop();
     m_poll.stop();
-    disconnect(m_service, nullptr, this, nullptr);
+    m_streams->unroute(this);
     m_responder.endStream(); // no-op when already ended or the client left
     Q_EMIT ended();
     deleteLater();
@@ -169,7 +233,47 @@ void EventStream::stop()
 EventStreams::EventStreams(SessionService *service, int keepAliveMs, int maxPerClient,
                            QObject *parent)
     : QObject(parent), m_service(service), m_keepAliveMs(keepAliveMs), m_maxPerClient(maxPerClient)
-{}
+{
+    connect(service, &SessionService::chunkReady, this,
+            [this](const QString &sid, int tid, int seq, const QString &text) {
+                const auto it = m_byTurn.constFind(TurnKey(sid, tid));
+                if (it == m_byTurn.cend())
+                    return;
+                const QList<EventStream *> streams = *it; // a stream may leave while we deliver
+                for (EventStream *stream : streams)
+                    stream->onChunk(seq, text);
+            });
+    connect(service, &SessionService::turnFinished, this, [this](const TurnRecord &turn) {
+        const auto it = m_byTurn.constFind(TurnKey(turn.session, turn.id));
+        if (it == m_byTurn.cend())
+            return;
+        const QList<EventStream *> streams = *it;
+        for (EventStream *stream : streams)
+            stream->onTurnFinished(turn);
+    });
+}
+
+EventStreams::~EventStreams()
+{
+    // The streams go first, while the routing table they leave from still exists.
+    qDeleteAll(findChildren<EventStream *>(Qt::FindDirectChildrenOnly));
+}
+
+void EventStreams::route(EventStream *stream)
+{
+    m_byTurn[TurnKey(stream->session(), stream->turnId())].append(stream);
+}
+
+void EventStreams::unroute(EventStream *stream)
+{
+    const TurnKey key(stream->session(), stream->turnId());
+    auto it = m_byTurn.find(key);
+    if (it == m_byTurn.end())
+        return;
+    it->removeOne(stream);
+    if (it->isEmpty())
+        m_byTurn.erase(it);
+}
 
 void EventStreams::open(const QString &sid, int tid, int from, HttpResponder responder)
 {

@@ -38,6 +38,7 @@ public:
     struct Limits
     {
         qint64 maxHeadBytes = 64 * 1024;
+        int maxHeaderCount = 100;
         qint64 maxBodyBytes = 1048576;
         int idleTimeoutMs = 120000; // no request on a kept-alive connection for this long: close
         bool logRequests = true;
@@ -82,6 +83,7 @@ private:
     QByteArray headBytes(int status, const QByteArray &contentType, const HttpHeaders &headers,
                          qint64 contentLength, bool close) const;
     void finishExchange(int status, bool close);
+    void send(const QByteArray &bytes);
 
     // Answers a request that could not be parsed, then closes.
     void failAndClose(const Error &error);

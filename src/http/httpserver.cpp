@@ -11,6 +11,7 @@
 #include "http/turnscontroller.h"
 
 #include <QCoroTimer>
+#include <QCryptographicHash>
 #include <QElapsedTimer>
 #include <QJsonObject>
 #include <QPointer>
@@ -22,11 +23,12 @@
 namespace holdfast {
 
 namespace {
-// Compares without an early exit, so that timing does not tell how much of a token was right.
-bool sameToken(const QByteArray &a, const QByteArray &b)
+// Compares SHA-256 digests without an early exit, so that timing tells neither how much of a
+// token was right nor how long the token is.
+bool sameToken(const QByteArray &given, const QByteArray &expected)
 {
-    if (a.size() != b.size())
-        return false;
+    const QByteArray a = QCryptographicHash::hash(given, QCryptographicHash::Sha256);
+    const QByteArray b = QCryptographicHash::hash(expected, QCryptographicHash::Sha256);
     unsigned char diff = 0;
     for (qsizetype i = 0; i < a.size(); ++i)
         diff |= static_cast<unsigned char>(a[i] ^ b[i]);
@@ -147,6 +149,8 @@ void HttpServer::Private::accept()
 {
     HttpConnection::Limits limits;
     limits.maxBodyBytes = options.maxBodyBytes;
+    limits.maxHeadBytes = options.maxHeadBytes;
+    limits.maxHeaderCount = options.maxHeaderCount;
     limits.idleTimeoutMs = options.idleTimeoutMs;
     limits.logRequests = options.logRequests;
     HttpHeaders defaults;

@@ -16,6 +16,8 @@ struct HttpOptions
 {
     QString token;                  // empty: no auth
     qint64 maxBodyBytes = 1048576;  // 413 above this
+    qint64 maxHeadBytes = 65536;    // request line and headers; 400 above this
+    int maxHeaderCount = 100;       // header fields of one request; 400 above this
     int maxStreamsPerClient = 2000; // open event streams per client address (429 above)
     QString corsOrigin;             // empty: no CORS headers
     bool logRequests = true;        // one line per request on holdfast.http

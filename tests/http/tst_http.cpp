@@ -138,6 +138,7 @@ private Q_SLOTS:
     void sseAfterEndReplaysAll();
     void sseDisconnectKeepsGenerating();
     void sseKeepAlive();
+    void sseChunkEscaping();
     void sseErrorEvent();
     void sseErrors();
     void sseTooManyStreams();
@@ -730,6 +731,28 @@ void TestHttp::sseKeepAlive()
     QVERIFY(reader.waitForEnd());
     QCOMPARE(reader.chunkEvents().size(), 2);
     QCOMPARE(reader.lastEvent().event, QByteArray("done"));
+}
+
+void TestHttp::sseChunkEscaping()
+{
+    // Chunk events are written without QJsonDocument: every character must survive the trip.
+    Server srv;
+    const QList<QString> chunks = {
+        QStringLiteral("say \"hi\" \\ back"), QStringLiteral("line\nbreak\r\ttab"),
+        QString::fromUtf8("ctl \x01\x1f\b\f end"),
+        QString::fromUtf8("\xc3\xa9t\xc3\xa9 \xf0\x9f\x8c\x8a \xe2\x80\xa8 /")};
+    srv.scripted->script.chunks = chunks;
+    const QString sid = srv.createSession(QStringLiteral("escapes"));
+    QCOMPARE(srv.startTurn(sid, QStringLiteral("hm"), QStringLiteral("scripted")), 1);
+    SseReader reader(srv.port, turnPath(sid, 1, "/events"));
+    QVERIFY(reader.waitForEnd());
+    const auto events = reader.chunkEvents();
+    QCOMPARE(events.size(), chunks.size());
+    for (int i = 0; i < chunks.size(); ++i) {
+        QVERIFY2(!events[i].data.contains('\n'), events[i].data.constData());
+        QCOMPARE(events[i].json().value(QStringLiteral("seq")).toInt(), i);
+        QCOMPARE(events[i].json().value(QStringLiteral("text")).toString(), chunks[i]);
+    }
 }
 
 void TestHttp::sseErrorEvent()
