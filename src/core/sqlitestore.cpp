@@ -428,7 +428,9 @@ void bindMessage(QSqlQuery &q, const QString &sid, const Message &m)
     q.addBindValue(sid);
     q.addBindValue(m.index);
     q.addBindValue(m.role);
-    q.addBindValue(m.content);
+    // An answer without a chunk (cancelled or crashed before the first) has a null QString,
+    // which binds as NULL and breaks `content NOT NULL`: store it as the empty text it is.
+    q.addBindValue(m.content.isNull() ? QStringLiteral("") : m.content);
     q.addBindValue(m.turn);
     q.addBindValue(messageStateName(m.state));
     q.addBindValue(toIso(m.createdAt));

@@ -2,6 +2,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -156,6 +157,8 @@ private:
         const bool chat = r.method == "POST";
         if (chat && !m_server->queue.isEmpty())
             s = m_server->queue.takeFirst();
+        else if (chat && m_server->chooser)
+            s = m_server->chooser(r);
         if (s.silent)
             return;
         if (s.status != 200) {
@@ -334,6 +337,67 @@ QList<FakeModelServer::Received> FakeModelServer::chatRequests() const
             out.append(r);
     }
     return out;
+}
+
+void FakeModelServer::setChaos(quint32 seed)
+{
+    auto rng = std::make_shared<QRandomGenerator>(seed);
+    chooser = [this, rng](const Received &) {
+        Script s;
+        const int pieces = 1 + int(rng->bounded(12));
+        for (int i = 0; i < pieces; ++i)
+            s.chunks.append(QStringLiteral("w%1 ").arg(i));
+        s.delayMs = int(rng->bounded(30));
+        s.splitBytes = rng->bounded(2) ? 1 + int(rng->bounded(64)) : 0;
+        QString kind;
+        switch (rng->bounded(7)) {
+        case 0:
+            kind = QStringLiteral("good");
+            break;
+        case 1: // a stall mid-answer
+            kind = QStringLiteral("stall");
+            s.ending = Ending::Hang;
+            s.endMarker = false;
+            break;
+        case 2:
+            kind = QStringLiteral("silent");
+            s.silent = true;
+            break;
+        case 3:
+            kind = QStringLiteral("drop");
+            s.ending = Ending::Drop;
+            s.endMarker = false;
+            break;
+        case 4:
+            kind = QStringLiteral("status");
+            s.status = rng->bounded(2) ? 500 : 429;
+            s.errorBody = rng->bounded(2) ? QByteArray("{\"error\":{\"message\":\"overloaded\"}}")
+                                          : QByteArray("<html>\x01\xff garbage");
+            break;
+        case 5: { // garbage lines, maybe with the end marker after them
+            kind = QStringLiteral("garbage");
+            const QList<QByteArray> junk{"data: {not json",
+                                         "data: {\"choices\":[{\"delta\":{\"content\":42}}]}",
+                                         "data: \xff\xfe\x00\x01",
+                                         "event: ???",
+                                         "data: []",
+                                         "data: {\"choices\":null}",
+                                         QByteArray(int(1 + rng->bounded(3000)), 'Z')};
+            for (int i = 0, n = 1 + int(rng->bounded(4)); i < n; ++i)
+                s.rawLines.append(junk.at(int(rng->bounded(quint32(junk.size())))));
+            s.endMarker = rng->bounded(2);
+            break;
+        }
+        default: // garbage framing: no chunked encoding and a close in the middle
+            kind = QStringLiteral("unframed-drop");
+            s.chunkedEncoding = false;
+            s.ending = Ending::Drop;
+            s.endMarker = false;
+            break;
+        }
+        ++chaosCounts[kind];
+        return s;
+    };
 }
 
 void FakeModelServer::onNewConnection()

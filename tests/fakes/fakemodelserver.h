@@ -7,6 +7,8 @@
 #include <QStringList>
 #include <QTcpServer>
 
+#include <functional>
+
 namespace holdfast::test {
 
 // A model server on a real socket that speaks OpenAI's chat-completions Server-Sent Events and
@@ -60,7 +62,13 @@ public:
     QString openAiBaseUrl() const; // http://127.0.0.1:PORT/v1
     QString ollamaBaseUrl() const; // http://127.0.0.1:PORT
 
-    Script script;       // how chat requests are answered, unless `queue` holds a script
+    Script script; // how chat requests are answered, unless `queue` holds a script
+    // When set (and `queue` is empty), picks the script of each chat request instead.
+    std::function<Script(const Received &)> chooser;
+    // Chaos: from now on each chat request gets, at random (seeded), a good answer, a stall, a
+    // dropped connection, an error status or garbage; `chaosCounts` says how many of each.
+    void setChaos(quint32 seed);
+    QHash<QString, int> chaosCounts;
     QList<Script> queue; // for the next chat requests, in order
     QStringList models{QStringLiteral("fake-model"), QStringLiteral("other-model")};
     QList<Received> requests; // every request, in arrival order

@@ -1,0 +1,64 @@
+#pragma once
+
+#include "fakes/testutil.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+
+#include <csignal>
+
+namespace holdfast::test {
+
+// The real `holdfast --headless` binary (HOLDFAST_BINARY, set by ctest) in a private home,
+// killed by PID when it goes out of scope.
+class HoldfastProcess
+{
+public:
+    HoldfastProcess(const QString &home, const QStringList &arguments)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("HOLDFAST_TOKEN"));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/config"));
+        env.insert(QStringLiteral("XDG_DATA_HOME"), home + QStringLiteral("/data"));
+        env.insert(QStringLiteral("HOME"), home);
+        m_process.setProcessEnvironment(env);
+        m_process.setProgram(QString::fromLocal8Bit(qgetenv("HOLDFAST_BINARY")));
+        m_process.setArguments(QStringList{QStringLiteral("--headless")} + arguments);
+        m_process.start();
+    }
+    ~HoldfastProcess()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+    HoldfastProcess(const HoldfastProcess &) = delete;
+    HoldfastProcess &operator=(const HoldfastProcess &) = delete;
+
+    // The port of the first stdout line, `listening on http://127.0.0.1:PORT`; 0 if none came.
+    quint16 waitForPort(int timeoutMs = 20000)
+    {
+        spinUntil(
+            [&] { return m_process.canReadLine() || m_process.state() == QProcess::NotRunning; },
+            timeoutMs);
+        const QString line = QString::fromLocal8Bit(m_process.readLine()).trimmed();
+        static const QRegularExpression re(
+            QStringLiteral("^listening on http://127\\.0\\.0\\.1:(\\d+)$"));
+        const auto match = re.match(line);
+        if (!match.hasMatch())
+            qWarning() << "unexpected first line:" << line << m_process.readAllStandardError();
+        return match.hasMatch() ? quint16(match.captured(1).toUInt()) : 0;
+    }
+    void signal(int sig) { ::kill(pid_t(m_process.processId()), sig); }
+    bool waitForExit(int timeoutMs = 20000)
+    {
+        return spinUntil([&] { return m_process.state() == QProcess::NotRunning; }, timeoutMs);
+    }
+    QProcess &process() { return m_process; }
+
+private:
+    QProcess m_process;
+};
+
+} // namespace holdfast::test
