@@ -10,7 +10,12 @@ packages=(
     libhiredis-dev redis-server
     fonts-dejavu-core xvfb xauth
     desktop-file-utils appstream man-db dpkg-dev file
+    clang libclang-rt-14-dev # scripts/fuzz.sh: libFuzzer (only recommended by clang, so named here)
 )
+# `scripts/deps.sh --bench`: also the benchmark peer's (tests/bench/run; not needed by CI).
+if [ "${1:-}" = "--bench" ]; then
+    packages+=(python3-fastapi python3-uvicorn python3-httpx)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,36 @@
+// The Ollama provider's stream: bytes -> upstream::LineSplitter -> readOllamaLine.
+// Checks: no crash; the lines do not depend on where the bytes were cut; no line holds a line
+// terminator; a fault carries neither text nor an end marker.
+#include "core/sseparser.h"
+#include "core/wireformat.h"
+#include "fuzzsupport.h"
+
+using namespace holdfast;
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***)
+{
+    fuzz::initQt();
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    upstream::LineSplitter cut;
+    QList<QByteArray> lines;
+    for (QByteArrayView piece : fuzz::pieces(data, size))
+        lines += cut.feed(piece);
+    lines += cut.finish();
+
+    upstream::LineSplitter whole;
+    QList<QByteArray> once = whole.feed(fuzz::payload(data, size));
+    once += whole.finish();
+    FUZZ_CHECK(lines == once);
+
+    for (const QByteArray &line : std::as_const(lines)) {
+        FUZZ_CHECK(!line.contains('\n') && !line.contains('\r'));
+        const upstream::StreamItem item = upstream::readOllamaLine(line);
+        if (item.fault != upstream::StreamItem::Fault::None)
+            FUZZ_CHECK(!item.hasText && !item.end);
+    }
+    return 0;
+}
