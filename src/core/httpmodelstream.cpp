@@ -14,6 +14,10 @@ namespace holdfast {
 namespace {
 
 constexpr qsizetype kMaxErrorBody = 64 * 1024;
+// QNetworkAccessManager's own bound on connections to one host (Qt 6.4: six).
+constexpr int kConnectionsPerManager = 6;
+// Sends of one request whose connection closed before it went out.
+constexpr int kSendAttempts = 3;
 
 QString where(const UpstreamConfig &config)
 {
@@ -127,7 +131,7 @@ Error statusError(const UpstreamConfig &config, int status, const QByteArray &bo
 }
 
 QCoro::Task<std::optional<Error>> exchange(QNetworkReply *replyPtr, UpstreamConfig config,
-                                           BodySink sink, QPointer<QObject> guard)
+                                           BodySink sink, QPointer<QObject> guard, bool *unsent)
 {
     QPointer<QNetworkReply> reply(replyPtr);
 
@@ -222,6 +226,9 @@ QCoro::Task<std::optional<Error>> exchange(QNetworkReply *replyPtr, UpstreamConf
     if (error == QNetworkReply::OperationCanceledError)
         co_return makeError(ErrorCode::Unavailable,
                             QStringLiteral("the request to the model server was cancelled"));
+    if (unsent)
+        *unsent = status == 0 && received == 0 && !progress->connected &&
+                  error == QNetworkReply::RemoteHostClosedError;
     if (status == 0 && isUnreachable(error)) {
         co_return makeError(ErrorCode::Unavailable,
                             QStringLiteral("cannot reach the model server %1: %2")
@@ -237,8 +244,8 @@ QCoro::Task<std::optional<Error>> exchange(QNetworkReply *replyPtr, UpstreamConf
                             .arg(where(config), reply->errorString()));
 }
 
-QCoro::Task<Result<QJsonDocument>> getJson(QPointer<QNetworkAccessManager> manager,
-                                           UpstreamConfig config, QString path)
+QCoro::Task<Result<QJsonDocument>> getJson(QPointer<NetworkPool> manager, UpstreamConfig config,
+                                           QString path)
 {
     if (!manager)
         co_return makeError(ErrorCode::Unavailable, QStringLiteral("the provider is gone"));
@@ -272,6 +279,51 @@ QCoro::Task<Result<QJsonDocument>> getJson(QPointer<QNetworkAccessManager> manag
 
 } // namespace upstream
 
+NetworkPool::NetworkPool(QObject *parent) : QObject(parent) {}
+
+NetworkPool::~NetworkPool() = default; // the managers are children, and their replies theirs
+
+NetworkPool::Slot &NetworkPool::pick()
+{
+    for (Slot &slot : m_managers) {
+        if (slot.active < kConnectionsPerManager)
+            return slot;
+    }
+    m_managers.push_back({new QNetworkAccessManager(this), 0});
+    return m_managers.back();
+}
+
+QNetworkReply *NetworkPool::track(Slot &slot, QNetworkReply *reply)
+{
+    ++slot.active;
+    QNetworkAccessManager *manager = slot.manager;
+    // A reply is done with its connection once finished (or gone, if aborted before).
+    auto released = std::make_shared<bool>(false);
+    const auto release = [this, manager, released] {
+        if (std::exchange(*released, true))
+            return;
+        for (Slot &s : m_managers) {
+            if (s.manager == manager)
+                --s.active;
+        }
+    };
+    connect(reply, &QNetworkReply::finished, this, release);
+    connect(reply, &QObject::destroyed, this, release);
+    return reply;
+}
+
+QNetworkReply *NetworkPool::post(const QNetworkRequest &request, const QByteArray &body)
+{
+    Slot &slot = pick();
+    return track(slot, slot.manager->post(request, body));
+}
+
+QNetworkReply *NetworkPool::get(const QNetworkRequest &request)
+{
+    Slot &slot = pick();
+    return track(slot, slot.manager->get(request));
+}
+
 HttpModelStream::HttpModelStream(UpstreamConfig config) : m_config(std::move(config)) {}
 
 HttpModelStream::~HttpModelStream()
@@ -279,30 +331,41 @@ HttpModelStream::~HttpModelStream()
     stopUpstream();
 }
 
-void HttpModelStream::begin(QNetworkAccessManager *manager, const QNetworkRequest &request,
+void HttpModelStream::begin(NetworkPool *network, const QNetworkRequest &request,
                             const QByteArray &body)
 {
-    run(manager, request, body); // runs until its first suspension, then on its own
+    run(network, request, body); // runs until its first suspension, then on its own
 }
 
-QCoro::Task<> HttpModelStream::run(QPointer<QNetworkAccessManager> manager, QNetworkRequest request,
+QCoro::Task<> HttpModelStream::run(QPointer<NetworkPool> network, QNetworkRequest request,
                                    QByteArray body)
 {
     QPointer<HttpModelStream> self(this);
-    if (!manager) {
-        fail(makeError(ErrorCode::Unavailable, QStringLiteral("the provider is gone")));
-        co_return;
+    std::optional<Error> error;
+    // A connection the server closed as the request went out (a keep-alive connection it had
+    // just dropped) is no answer: nothing reached the server, so the request goes again.
+    for (int attempt = 1;; ++attempt) {
+        if (!network) {
+            fail(makeError(ErrorCode::Unavailable, QStringLiteral("the provider is gone")));
+            co_return;
+        }
+        m_reply = network->post(request, body);
+        bool unsent = false;
+        error = co_await upstream::exchange(
+            m_reply, m_config,
+            [this](QByteArrayView bytes) {
+                consume(bytes);
+                return ended() ? upstream::Flow::Stop : upstream::Flow::More;
+            },
+            self.data(), &unsent);
+        if (!self)
+            co_return;
+        if (!error || !unsent || ended() || attempt == kSendAttempts)
+            break;
+        qCDebug(lcProvider).noquote()
+            << m_config.name << "connection closed before the request went out; sending again";
+        stopUpstream();
     }
-    m_reply = manager->post(request, body);
-    const std::optional<Error> error = co_await upstream::exchange(
-        m_reply, m_config,
-        [this](QByteArrayView bytes) {
-            consume(bytes);
-            return ended() ? upstream::Flow::Stop : upstream::Flow::More;
-        },
-        self.data());
-    if (!self)
-        co_return;
     if (!ended()) {
         if (error) {
             fail(*error);

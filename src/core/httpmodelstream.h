@@ -8,6 +8,7 @@
 #include <QUrl>
 
 #include <functional>
+#include <vector>
 
 class QNetworkAccessManager;
 class QNetworkReply;
@@ -25,6 +26,35 @@ struct UpstreamConfig
     int connectTimeoutMs = 10000;
     int idleTimeoutMs = 60000;
     qint64 maxResponseBytes = 16 * 1024 * 1024;
+};
+
+// The HTTP connections of one provider. QNetworkAccessManager opens at most six connections to a
+// host and queues every request beyond them: with a seventh answer streaming at once, the seventh
+// would wait for one of the six to end (and run into the connect timeout). The pool hands each
+// request to a manager with a free connection, adding managers as needed; each one keeps its
+// connections alive between requests.
+class NetworkPool final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(NetworkPool)
+public:
+    explicit NetworkPool(QObject *parent = nullptr);
+    ~NetworkPool() override;
+
+    QNetworkReply *post(const QNetworkRequest &request, const QByteArray &body);
+    QNetworkReply *get(const QNetworkRequest &request);
+    int managerCount() const { return int(m_managers.size()); }
+
+private:
+    struct Slot
+    {
+        QNetworkAccessManager *manager;
+        int active;
+    };
+    Slot &pick();
+    QNetworkReply *track(Slot &slot, QNetworkReply *reply);
+
+    std::vector<Slot> m_managers;
 };
 
 // What the OpenAI and Ollama providers share: one HTTP exchange with a model server, with the
@@ -49,13 +79,16 @@ using BodySink = std::function<Flow(QByteArrayView bytes)>;
 // Reads `reply` to its end, handing each piece of a successful body to `sink` as it arrives,
 // under the connect and idle timeouts and the size cap. Returns nullopt when the body ended (or
 // the sink said Stop), else the fault; on a timeout or the cap it aborts the reply. Returns at
-// once, doing nothing more, when `guard` has died meanwhile.
+// once, doing nothing more, when `guard` has died meanwhile. `unsent` (optional) is set when the
+// connection closed before the request had gone out: nothing reached the server, so the caller
+// may send it again.
 QCoro::Task<std::optional<Error>> exchange(QNetworkReply *reply, UpstreamConfig config,
-                                           BodySink sink, QPointer<QObject> guard);
+                                           BodySink sink, QPointer<QObject> guard,
+                                           bool *unsent = nullptr);
 
 // GET {base-url}/path as JSON (model lists).
-QCoro::Task<Result<QJsonDocument>> getJson(QPointer<QNetworkAccessManager> manager,
-                                           UpstreamConfig config, QString path);
+QCoro::Task<Result<QJsonDocument>> getJson(QPointer<NetworkPool> network, UpstreamConfig config,
+                                           QString path);
 
 } // namespace upstream
 
@@ -72,8 +105,7 @@ protected:
     explicit HttpModelStream(UpstreamConfig config);
 
     // Sends the request; subclasses call it last in their constructor.
-    void begin(QNetworkAccessManager *manager, const QNetworkRequest &request,
-               const QByteArray &body);
+    void begin(NetworkPool *network, const QNetworkRequest &request, const QByteArray &body);
     // Bytes of a successful answer, as they arrive, cut anywhere.
     virtual void consume(QByteArrayView bytes) = 0;
     // The body has ended: flush what is buffered. A stream that has not ended after this lacked
@@ -88,8 +120,7 @@ protected:
     void apply(const upstream::StreamItem &item, const QByteArray &raw);
 
 private:
-    QCoro::Task<> run(QPointer<QNetworkAccessManager> manager, QNetworkRequest request,
-                      QByteArray body);
+    QCoro::Task<> run(QPointer<NetworkPool> network, QNetworkRequest request, QByteArray body);
     void stopUpstream();
 
     UpstreamConfig m_config;

@@ -5,7 +5,6 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
 
 namespace holdfast {
 
@@ -14,8 +13,7 @@ namespace {
 class OllamaStream final : public HttpModelStream
 {
 public:
-    OllamaStream(UpstreamConfig config, QNetworkAccessManager *network,
-                 const ProviderRequest &request)
+    OllamaStream(UpstreamConfig config, NetworkPool *network, const ProviderRequest &request)
         : HttpModelStream(std::move(config))
     {
         begin(network,
@@ -46,7 +44,7 @@ private:
 } // namespace
 
 OllamaProvider::OllamaProvider(UpstreamConfig config, QObject *parent)
-    : Provider(parent), m_config(std::move(config)), m_network(new QNetworkAccessManager(this))
+    : Provider(parent), m_config(std::move(config)), m_network(new NetworkPool(this))
 {}
 
 OllamaProvider::~OllamaProvider() = default;

@@ -2,8 +2,6 @@
 
 #include "core/httpmodelstream.h"
 
-class QNetworkAccessManager;
-
 namespace holdfast {
 
 // Ollama's own API: POST {base-url}/api/chat, streamed as newline-delimited JSON that ends with
@@ -27,7 +25,7 @@ public:
 
 private:
     UpstreamConfig m_config;
-    QNetworkAccessManager *m_network;
+    NetworkPool *m_network;
 };
 
 } // namespace holdfast

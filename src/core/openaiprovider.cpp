@@ -5,7 +5,6 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
 
 namespace holdfast {
 
@@ -14,8 +13,7 @@ namespace {
 class OpenAiStream final : public HttpModelStream
 {
 public:
-    OpenAiStream(UpstreamConfig config, QNetworkAccessManager *network,
-                 const ProviderRequest &request)
+    OpenAiStream(UpstreamConfig config, NetworkPool *network, const ProviderRequest &request)
         : HttpModelStream(std::move(config))
     {
         begin(network,
@@ -49,7 +47,7 @@ private:
 } // namespace
 
 OpenAiProvider::OpenAiProvider(UpstreamConfig config, QObject *parent)
-    : Provider(parent), m_config(std::move(config)), m_network(new QNetworkAccessManager(this))
+    : Provider(parent), m_config(std::move(config)), m_network(new NetworkPool(this))
 {}
 
 OpenAiProvider::~OpenAiProvider() = default;

@@ -2,8 +2,6 @@
 
 #include "core/httpmodelstream.h"
 
-class QNetworkAccessManager;
-
 namespace holdfast {
 
 // Any OpenAI-compatible server (OpenAI, llama.cpp's server, vLLM, LM Studio, Ollama's /v1):
@@ -28,7 +26,7 @@ public:
 
 private:
     UpstreamConfig m_config;
-    QNetworkAccessManager *m_network;
+    NetworkPool *m_network;
 };
 
 } // namespace holdfast

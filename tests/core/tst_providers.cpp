@@ -553,6 +553,45 @@ private Q_SLOTS:
         QCOMPARE(messages.at(1).content, QStringLiteral("part one"));
     }
 
+    void manyAnswersAtOnce_data() { addKinds(); }
+
+    // Ten answers streaming from one model server at once: every request goes out at once, none
+    // waits behind QNetworkAccessManager's six connections per host.
+    void manyAnswersAtOnce()
+    {
+        QFETCH(QString, kind);
+        constexpr int kTurns = 10;
+        Fixture f(kind, {}, [](UpstreamConfig &c) {
+            c.connectTimeoutMs = 60000;
+            c.idleTimeoutMs = 60000;
+        });
+        f.server.script.chunks = {QStringLiteral("still "), QStringLiteral("going")};
+        f.server.script.endMarker = false;
+        f.server.script.ending = FakeModelServer::Ending::Hang;
+        int chunks = 0;
+        QObject::connect(f.service.get(), &SessionService::chunkReady,
+                         [&](const QString &, int, int, const QString &) { ++chunks; });
+        QList<QPair<QString, int>> turns;
+        for (int i = 0; i < kTurns; ++i) {
+            const QString sid = f.create();
+            const TurnRecord t = f.start(sid, QStringLiteral("go %1").arg(i));
+            QVERIFY(t.id);
+            turns.append({sid, t.id});
+        }
+        QVERIFY2(spinUntil([&] { return f.server.chatRequests().size() == kTurns; }, 10000),
+                 qPrintable(QStringLiteral("%1 of %2 requests reached the model server")
+                                .arg(f.server.chatRequests().size())
+                                .arg(kTurns)));
+        QVERIFY(spinUntil([&] { return chunks == 2 * kTurns; }));
+        for (const auto &[sid, tid] : std::as_const(turns)) {
+            const auto cancelled = await(f.service->cancelTurn(sid, tid));
+            QVERIFY(cancelled && cancelled->ok());
+            const TurnRecord ended = f.finish(sid, tid);
+            QCOMPARE(ended.state, TurnRecord::State::Cancelled);
+            QCOMPARE(f.stored(sid).value(1).content, QStringLiteral("still going"));
+        }
+    }
+
     void shutdownInterruptsUpstream_data() { addKinds(); }
 
     // Stopping the service mid-answer: the upstream request is aborted, the turn ends

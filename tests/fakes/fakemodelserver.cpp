@@ -347,8 +347,10 @@ void FakeModelServer::setChaos(quint32 seed)
         const int pieces = 1 + int(rng->bounded(12));
         for (int i = 0; i < pieces; ++i)
             s.chunks.append(QStringLiteral("w%1 ").arg(i));
-        s.delayMs = int(rng->bounded(30));
         s.splitBytes = rng->bounded(2) ? 1 + int(rng->bounded(64)) : 0;
+        // A piece every few ms when the answer is cut small, so that a good answer takes a
+        // second or two, not half a minute of single bytes.
+        s.delayMs = int(rng->bounded(s.splitBytes > 0 ? 4 : 30));
         QString kind;
         switch (rng->bounded(7)) {
         case 0:
