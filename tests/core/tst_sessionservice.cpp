@@ -178,7 +178,7 @@ private Q_SLOTS:
         config.maxLoadedSessions = 3;
         QString text;
         {
-            Fixture f(sqliteStore(path), config, 20, 8);
+            Fixture f(sqliteStore(path), config, 100, 20); // two seconds of answer
             const QString sid = f.create(QStringLiteral("busy"));
             QStringList others;
             for (int i = 0; i < 40; ++i)
@@ -190,13 +190,20 @@ private Q_SLOTS:
                              });
             const TurnRecord t = f.startTurn(sid, QStringLiteral("hello"));
             QCOMPARE(t.id, 1);
-            // Load every other session while the answer streams: far past the bound.
+            // Load every other session while the answer streams: far past the bound. (On a slow
+            // machine, under valgrind say, the answer may end first: only loads made while it
+            // streamed count, and there must be some.)
+            int whileStreaming = 0;
             for (const QString &o : std::as_const(others)) {
+                const bool streaming = f.service->liveTurn(sid, 1) != nullptr;
                 QVERIFY(await(f.service->session(o))->ok());
-                QVERIFY(f.service->isLoaded(sid));
+                if (streaming && f.service->liveTurn(sid, 1)) {
+                    ++whileStreaming;
+                    QVERIFY(f.service->isLoaded(sid));
+                }
                 QVERIFY(f.service->loadedSessionCount() <= config.maxLoadedSessions + 2);
             }
-            QVERIFY(f.service->liveTurn(sid, 1));
+            QVERIFY(whileStreaming > 0);
             QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
             // Idle now: more pressure unloads it.
             for (const QString &o : std::as_const(others))
