@@ -2,6 +2,7 @@
 
 #include "app/servicehost.h"
 #include "app/settings.h"
+#include "app/settingsvalues.h"
 #include "app/signalwatcher.h"
 #include "client/localclient.h"
 #include "client/remoteclient.h"
@@ -14,7 +15,6 @@
 #include <QApplication>
 #include <QEventLoop>
 #include <QPointer>
-#include <QSettings>
 #include <QTimer>
 #include <QUrl>
 
@@ -25,41 +25,14 @@ namespace holdfast {
 
 namespace {
 
-SettingsDialog::Values dialogValues(const Settings &settings)
+// Built with QtKeychain is not enough: the session may have no keychain service to answer.
+QCoro::Task<> probeKeychain(QPointer<MainWindow> window)
 {
-    SettingsDialog::Values v;
-    v.provider = settings.value(QStringLiteral("provider"));
-    v.baseUrl = settings.value(QStringLiteral("base-url"));
-    v.model = settings.value(QStringLiteral("model"));
-    v.apiKey = settings.value(QStringLiteral("api-key"));
-    v.store = settings.value(QStringLiteral("store"));
-    if (v.store.isEmpty())
-        v.store = Settings::defaultStore();
-    const QString listen = settings.value(QStringLiteral("listen"));
-    v.serve = !listen.isEmpty();
-    if (v.serve) {
-        v.port = listen.section(u':', -1).toInt();
-        const QString host = listen.section(u':', 0, -2);
-        v.allNetworks = host == QLatin1String("0.0.0.0") || host == QLatin1String("*");
-    }
-    v.token = settings.value(QStringLiteral("token"));
-    return v;
-}
-
-// Secrets saved by the settings dialog, unless a flag or the environment already gave them.
-QCoro::Task<> readSecrets(Settings *settings)
-{
-    QSettings window(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
-                     QStringLiteral("window"));
-    if (!secrets::available() || !window.value(QStringLiteral("useKeychain")).toBool())
-        co_return;
-    for (const QString &name : {QStringLiteral("api-key"), QStringLiteral("token")}) {
-        if (settings->isSet(name))
-            continue;
-        const QString secret = co_await secrets::read(name);
-        if (!secret.isEmpty())
-            settings->set(name, secret, QStringLiteral("keychain"));
-    }
+    const bool reachable = secrets::available() && co_await secrets::reachable();
+    if (!reachable)
+        qCInfo(lcGui) << "no keychain: API keys come from the settings file or the environment";
+    if (window)
+        window->setKeychainAvailable(reachable);
 }
 
 QCoro::Task<> startLocal(ServiceHost *host, Settings *settings, QPointer<MainWindow> window)
@@ -115,6 +88,7 @@ int runGui(int &argc, char **argv, const Settings &initial)
     {
         MainWindow window;
         window.setSettingsValues(dialogValues(settings), settings.configFile());
+        probeKeychain(QPointer<MainWindow>(&window));
         window.show();
         // SIGTERM or SIGINT close the window like the user would; the service then shuts down.
         auto *signals_ = new SignalWatcher(&window);

@@ -323,6 +323,17 @@ void Settings::set(const QString &name, const QString &value, const QString &sou
     m_sources.insert(name, source);
 }
 
+bool Settings::setProviderValue(const QString &provider, const QString &key, const QString &value)
+{
+    for (ProviderEntry &entry : m_providers) {
+        if (entry.name == provider) {
+            entry.values.insert(key, value);
+            return true;
+        }
+    }
+    return false;
+}
+
 QString Settings::value(const QString &name) const
 {
     if (m_values.contains(name))

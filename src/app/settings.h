@@ -50,6 +50,9 @@ public:
         QHash<QString, QString> values;
     };
     QList<ProviderEntry> providerEntries() const { return m_providers; }
+    // Sets one key of a provider group (the window puts keychain API keys there); false when
+    // no such group exists.
+    bool setProviderValue(const QString &provider, const QString &key, const QString &value);
 
     QString printConfig() const; // one line per setting: name = value (source); secrets masked
     static QString helpText();

@@ -94,6 +94,13 @@ void drawGlyph(QPainter *p, Name name, const QColor &color)
         p->drawLine(QPointF(8, 9.5), QPointF(16, 9.5));
         p->drawLine(QPointF(8, 14.5), QPointF(13, 14.5));
         break;
+    case Name::Add:
+        p->drawLine(QPointF(12, 5), QPointF(12, 19));
+        p->drawLine(QPointF(5, 12), QPointF(19, 12));
+        break;
+    case Name::Remove:
+        p->drawLine(QPointF(5, 12), QPointF(19, 12));
+        break;
     case Name::App:
         break;
     }

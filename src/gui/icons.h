@@ -18,6 +18,8 @@ enum class Name {
     Copy,
     Export,
     System,
+    Add,
+    Remove,
     App
 };
 QIcon icon(Name name);

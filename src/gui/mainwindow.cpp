@@ -336,6 +336,11 @@ void MainWindow::openSettings()
         saveSettings(dialog.values());
 }
 
+void MainWindow::setKeychainAvailable(bool available)
+{
+    m_settings.keychain = available;
+}
+
 QCoro::Task<> MainWindow::saveSettings(SettingsDialog::Values values)
 {
     QPointer<MainWindow> self(this);
@@ -349,7 +354,9 @@ QCoro::Task<> MainWindow::saveSettings(SettingsDialog::Values values)
         m_pane->showError(error);
         co_return;
     }
-    if (!values.apiKey.isEmpty() || !values.token.isEmpty())
+    const bool anyKey = std::any_of(values.providers.cbegin(), values.providers.cend(),
+                                    [](const auto &p) { return !p.apiKey.isEmpty(); });
+    if (values.keychain && (anyKey || !values.apiKey.isEmpty() || !values.token.isEmpty()))
         windowSettings().setValue(QStringLiteral("useKeychain"), true); // read at the next start
     statusBar()->showMessage(tr("Settings saved"), 4000);
 }

@@ -32,6 +32,7 @@ public:
     // Shown in the status bar: where sessions live, and the URL the API is served on.
     void setServiceInfo(const QString &info);
     void setSettingsValues(const SettingsDialog::Values &values, const QString &configFile);
+    void setKeychainAvailable(bool available); // the settings dialog keeps keys there or not
     void showStartupError(const QString &message);
 
     SessionSidebar *sidebar() const { return m_sidebar; }

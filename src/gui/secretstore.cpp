@@ -61,4 +61,18 @@ QCoro::Task<bool> write(QString key, QString value)
 #endif
 }
 
+QCoro::Task<bool> reachable()
+{
+#ifdef HOLDFAST_WITH_KEYCHAIN
+    auto *job = new QKeychain::ReadPasswordJob(kService);
+    job->setKey(QStringLiteral("holdfast-probe"));
+    job->setAutoDelete(true);
+    job->start();
+    co_await qCoro(job, &QKeychain::Job::finished);
+    co_return job->error() == QKeychain::NoError || job->error() == QKeychain::EntryNotFound;
+#else
+    co_return false;
+#endif
+}
+
 } // namespace holdfast::secrets

@@ -1,44 +1,107 @@
 #include "gui/settingsdialog.h"
 
-#include "gui/secretstore.h"
+#include "gui/icons.h"
+#include "gui/settingswriter.h"
 #include "ui_settingsdialog.h"
 
-#include <QCoroFuture>
 #include <QFileDialog>
+#include <QKeyEvent>
 #include <QRandomGenerator>
-#include <QSettings>
-#include <QtConcurrent/QtConcurrentRun>
+#include <QRegularExpression>
+#include <QStandardItemModel>
+#include <QStyle>
+#include <QUrl>
 
 namespace holdfast {
 
+namespace {
+
+const QString kDemo = QStringLiteral("demo");
+const QString kOpenAi = QStringLiteral("openai");
+const QString kOllama = QStringLiteral("ollama");
+
+QString defaultBaseUrl(const QString &kind)
+{
+    return kind == kOpenAi ? QStringLiteral("https://api.openai.com/v1")
+                           : QStringLiteral("http://127.0.0.1:11434");
+}
+
+const SettingsDialog::Provider *findProvider(const QList<SettingsDialog::Provider> &list,
+                                             const QString &name)
+{
+    for (const auto &p : list) {
+        if (p.name == name)
+            return &p;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+QString SettingsDialog::keychainKey(const QString &provider)
+{
+    return QStringLiteral("provider.%1.api-key").arg(provider);
+}
+
 SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget *parent)
     : QDialog(parent), m_ui(std::make_unique<Ui::SettingsDialog>()),
-      m_configFile(std::move(configFile))
+      m_configFile(std::move(configFile)), m_initial(values)
 {
     m_ui->setupUi(this);
-    m_ui->kind->addItems(
-        {QStringLiteral("demo"), QStringLiteral("openai"), QStringLiteral("ollama")});
-    m_ui->kind->setCurrentText(values.provider);
-    m_ui->baseUrl->setText(values.baseUrl);
-    m_ui->model->setText(values.model);
-    m_ui->apiKey->setText(values.apiKey);
+    m_ui->errorBox->hide();
+    const int iconSize = style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, this);
+    m_ui->errorIcon->setPixmap(
+        style()->standardIcon(QStyle::SP_MessageBoxWarning, nullptr, this).pixmap(iconSize));
+    m_ui->errorBox->setStyleSheet(
+        QStringLiteral("#errorBox { border: 1px solid palette(highlight); border-radius: 6px; "
+                       "background: palette(alternate-base); }"));
+    m_ui->kind->addItems({kDemo, kOpenAi, kOllama});
+    // "demo" is only ever shown for the built-in entry; nobody can pick it for another one.
+    if (auto *model = qobject_cast<QStandardItemModel *>(m_ui->kind->model()))
+        model->item(0)->setEnabled(false);
+    m_ui->addProvider->setIcon(icons::icon(icons::Name::Add));
+    m_ui->removeProvider->setIcon(icons::icon(icons::Name::Remove));
+
+    // The global keys (--provider and friends) show as one more entry, "default".
+    // (Not when a group has its name: providersetup merges the global keys into that group.)
+    if (values.provider != kDemo && !findProvider(values.providers, defaultEntryName()) &&
+        !findProvider(values.providers, values.provider)) {
+        Provider global;
+        global.name = defaultEntryName();
+        global.kind = values.provider;
+        global.baseUrl = values.baseUrl;
+        global.model = values.model;
+        global.apiKey = values.apiKey;
+        global.isDefault = true;
+        m_providers.append(global);
+    }
+    m_providers.append(values.providers);
+    m_ui->providerList->addItem(tr("demo (built in)"));
+    for (const Provider &p : std::as_const(m_providers))
+        m_ui->providerList->addItem(p.name);
+
+    const auto edited = [this] { storeProvider(); };
+    connect(m_ui->name, &QLineEdit::textEdited, this, edited);
+    connect(m_ui->baseUrl, &QLineEdit::textEdited, this, edited);
+    connect(m_ui->model, &QLineEdit::textEdited, this, edited);
+    connect(m_ui->apiKey, &QLineEdit::textEdited, this, edited);
+    connect(m_ui->kind, &QComboBox::currentTextChanged, this, [this](const QString &kind) {
+        m_ui->baseUrl->setPlaceholderText(kind == kDemo ? QString() : defaultBaseUrl(kind));
+        storeProvider();
+    });
+    connect(m_ui->providerList, &QListWidget::currentRowChanged, this,
+            &SettingsDialog::showProvider);
+    connect(m_ui->addProvider, &QToolButton::clicked, this, &SettingsDialog::addProvider);
+    connect(m_ui->removeProvider, &QToolButton::clicked, this, &SettingsDialog::removeProvider);
+    m_ui->providerList->installEventFilter(this); // Ins adds, Del removes
+    m_ui->providerList->setCurrentRow(m_providers.isEmpty() ? 0 : 1);
+
     m_ui->store->setText(values.store);
     m_ui->serverGroup->setChecked(values.serve);
     m_ui->port->setValue(values.port);
     m_ui->allNetworks->setChecked(values.allNetworks);
     m_ui->token->setText(values.token);
     m_ui->fontSize->setValue(values.fontSize);
-    if (!secrets::available()) {
-        m_ui->apiKey->setEnabled(false);
-        m_ui->apiKey->setPlaceholderText(tr("no keychain in this build: use HOLDFAST_API_KEY"));
-    }
-    const auto updateKind = [this] {
-        const bool remote = m_ui->kind->currentText() != QLatin1String("demo");
-        m_ui->baseUrl->setEnabled(remote);
-        m_ui->apiKey->setEnabled(remote && secrets::available());
-    };
-    connect(m_ui->kind, &QComboBox::currentTextChanged, this, updateKind);
-    updateKind();
     connect(m_ui->browseStore, &QToolButton::clicked, this, &SettingsDialog::browseStore);
     connect(m_ui->generateToken, &QPushButton::clicked, this, [this] {
         QByteArray bytes(24, Qt::Uninitialized);
@@ -52,6 +115,100 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
 
 SettingsDialog::~SettingsDialog() = default;
 
+bool SettingsDialog::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_ui->providerList && event->type() == QEvent::KeyPress) {
+        const int key = static_cast<QKeyEvent *>(event)->key();
+        if (key == Qt::Key_Insert) {
+            addProvider();
+            return true;
+        }
+        if (key == Qt::Key_Delete) {
+            removeProvider();
+            return true;
+        }
+    }
+    return QDialog::eventFilter(watched, event);
+}
+
+void SettingsDialog::showProvider(int row)
+{
+    m_loading = true;
+    m_current = row - 1;
+    const bool builtIn = m_current < 0 || m_current >= m_providers.size();
+    Provider p;
+    if (builtIn)
+        p.name = p.kind = kDemo;
+    else
+        p = m_providers.at(m_current);
+    m_ui->name->setText(p.name);
+    m_ui->kind->setCurrentText(p.kind);
+    m_ui->baseUrl->setText(p.baseUrl);
+    m_ui->baseUrl->setPlaceholderText(builtIn ? QString() : defaultBaseUrl(p.kind));
+    m_ui->model->setText(p.model);
+    m_ui->apiKey->setText(p.apiKey);
+    m_ui->name->setReadOnly(builtIn || p.isDefault);
+    m_ui->name->setEnabled(!builtIn);
+    m_ui->kind->setEnabled(!builtIn);
+    m_ui->baseUrl->setEnabled(!builtIn);
+    m_ui->model->setEnabled(!builtIn);
+    m_ui->apiKey->setEnabled(!builtIn && m_initial.keychain);
+    m_ui->removeProvider->setEnabled(!builtIn);
+    if (builtIn) {
+        m_ui->apiKey->setPlaceholderText(QString());
+        m_ui->providerNote->setText(
+            tr("The offline demo model is built in and always there; it cannot be changed."));
+    } else {
+        m_ui->apiKey->setPlaceholderText(m_initial.keychain
+                                             ? tr("kept in the system keychain")
+                                             : tr("no keychain: use the settings file"));
+        QString note = p.isDefault ? tr("The provider of --provider, --base-url and --model "
+                                        "(the global keys of the settings file). ")
+                                   : QString();
+        note += m_initial.keychain
+                    ? tr("The API key goes to the system keychain, never to the settings file.")
+                    : tr("No keychain here: put api-key = KEY in this provider's group of the "
+                         "settings file, or use HOLDFAST_API_KEY.");
+        m_ui->providerNote->setText(note);
+    }
+    m_loading = false;
+}
+
+void SettingsDialog::storeProvider()
+{
+    if (m_loading || m_current < 0 || m_current >= m_providers.size())
+        return;
+    Provider &p = m_providers[m_current];
+    if (!p.isDefault)
+        p.name = m_ui->name->text().trimmed();
+    p.kind = m_ui->kind->currentText();
+    p.baseUrl = m_ui->baseUrl->text().trimmed();
+    p.model = m_ui->model->text().trimmed();
+    p.apiKey = m_ui->apiKey->text();
+    if (QListWidgetItem *item = m_ui->providerList->item(m_current + 1))
+        item->setText(p.name.isEmpty() ? tr("(no name)") : p.name);
+}
+
+void SettingsDialog::addProvider()
+{
+    m_providers.append(Provider{});
+    m_ui->providerList->addItem(tr("(no name)"));
+    m_ui->providerList->setCurrentRow(int(m_providers.size()));
+    m_ui->name->setFocus();
+}
+
+void SettingsDialog::removeProvider()
+{
+    if (m_current < 0 || m_current >= m_providers.size())
+        return;
+    const int row = m_current + 1;
+    m_providers.removeAt(m_current);
+    m_current = -1; // the row about to go must not be written back
+    delete m_ui->providerList->takeItem(row);
+    m_ui->providerList->setCurrentRow(std::min(row, int(m_providers.size())));
+    m_ui->providerList->setFocus();
+}
+
 void SettingsDialog::browseStore()
 {
     const QString file = QFileDialog::getSaveFileName(
@@ -63,11 +220,29 @@ void SettingsDialog::browseStore()
 
 SettingsDialog::Values SettingsDialog::values() const
 {
-    Values v;
-    v.provider = m_ui->kind->currentText();
-    v.baseUrl = m_ui->baseUrl->text().trimmed();
-    v.model = m_ui->model->text().trimmed();
-    v.apiKey = m_ui->apiKey->text();
+    Values v = m_initial;
+    v.providers.clear();
+    bool defaultShown = false;
+    for (const Provider &p : m_providers) {
+        if (!p.isDefault) {
+            v.providers.append(p);
+            continue;
+        }
+        defaultShown = true;
+        v.provider = p.kind;
+        v.baseUrl = p.baseUrl;
+        v.model = p.model;
+        v.apiKey = p.apiKey;
+    }
+    if (!defaultShown && m_initial.provider != kDemo &&
+        !findProvider(m_initial.providers, defaultEntryName()) &&
+        !findProvider(m_initial.providers, m_initial.provider)) {
+        // The "default" entry was removed: back to the demo model.
+        v.provider = kDemo;
+        v.baseUrl.clear();
+        v.model.clear();
+        v.apiKey.clear();
+    }
     v.store = m_ui->store->text().trimmed();
     v.serve = m_ui->serverGroup->isChecked();
     v.port = m_ui->port->value();
@@ -77,35 +252,100 @@ SettingsDialog::Values SettingsDialog::values() const
     return v;
 }
 
-QCoro::Task<QString> SettingsDialog::save(Values v, Values before, QString configFile)
+QString SettingsDialog::errorText() const
 {
+    return m_ui->errorBox->isHidden() ? QString() : m_ui->errorLabel->text();
+}
+
+QString SettingsDialog::validate(const Values &v, int *badProvider)
+{
+    static const QRegularExpression validName(QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
+    const QStringList taken{kDemo};
+    const auto checkUrl = [](const QString &text) {
+        if (text.isEmpty())
+            return true; // the kind's default
+        const QUrl url(text, QUrl::StrictMode);
+        return url.isValid() && !url.host().isEmpty() &&
+               (url.scheme() == QLatin1String("http") || url.scheme() == QLatin1String("https"));
+    };
+    const auto fail = [badProvider](int index, const QString &message) {
+        if (badProvider)
+            *badProvider = index;
+        return message;
+    };
+    if (v.provider != kDemo && !checkUrl(v.baseUrl))
+        return fail(-2, tr("Provider “default”: the base URL must be an http:// or https:// URL."));
+    QStringList seen;
+    for (int i = 0; i < v.providers.size(); ++i) {
+        const Provider &p = v.providers.at(i);
+        if (p.name.isEmpty())
+            return fail(i, tr("Every provider needs a name."));
+        if (!validName.match(p.name).hasMatch()) {
+            return fail(
+                i, tr("Provider “%1”: a name has only letters, digits, '-' and '_'.").arg(p.name));
+        }
+        if (taken.contains(p.name) || seen.contains(p.name))
+            return fail(i, tr("There is already a provider named “%1”.").arg(p.name));
+        seen << p.name;
+        if (p.kind != kOpenAi && p.kind != kOllama)
+            return fail(i, tr("Provider “%1”: the kind is openai or ollama.").arg(p.name));
+        if (!checkUrl(p.baseUrl)) {
+            return fail(
+                i,
+                tr("Provider “%1”: the base URL must be an http:// or https:// URL.").arg(p.name));
+        }
+        if (p.model.isEmpty() && p.extra.value(QStringLiteral("models")).trimmed().isEmpty())
+            return fail(i, tr("Provider “%1”: a default model is needed.").arg(p.name));
+    }
     if (v.allNetworks && v.serve && v.token.isEmpty())
-        co_return tr("Serving other computers needs a token.");
-    co_await QtConcurrent::run([v, configFile] {
-        QSettings file(configFile, QSettings::IniFormat);
-        const auto put = [&file](const QString &key, const QString &value) {
-            if (value.isEmpty())
-                file.remove(key);
-            else
-                file.setValue(key, value);
-        };
-        put(QStringLiteral("provider"), v.provider);
-        put(QStringLiteral("base-url"), v.baseUrl);
-        put(QStringLiteral("model"), v.model);
-        put(QStringLiteral("store"), v.store);
-        put(QStringLiteral("listen"),
-            v.serve
-                ? QStringLiteral("%1:%2")
-                      .arg(v.allNetworks ? QStringLiteral("0.0.0.0") : QStringLiteral("127.0.0.1"))
-                      .arg(v.port)
-                : QString());
-        file.sync();
-    });
-    if (v.apiKey != before.apiKey && !co_await secrets::write(QStringLiteral("api-key"), v.apiKey))
-        co_return tr("The API key could not be stored in the keychain.");
-    if (v.token != before.token && !co_await secrets::write(QStringLiteral("token"), v.token))
-        co_return tr("The token could not be stored in the keychain.");
-    co_return QString();
+        return fail(-1, tr("Serving other computers needs a token."));
+    return QString();
+}
+
+void SettingsDialog::showError(const QString &message)
+{
+    m_ui->errorLabel->setText(message);
+    m_ui->errorBox->setVisible(!message.isEmpty());
+}
+
+void SettingsDialog::accept()
+{
+    storeProvider();
+    const Values v = values();
+    int bad = -1;
+    QString error = validate(v, &bad);
+    // The "default" entry is registered under its kind's name: no group can take that one.
+    const auto shown = std::find_if(m_providers.cbegin(), m_providers.cend(),
+                                    [](const Provider &p) { return p.isDefault; });
+    for (int i = 0; error.isEmpty() && shown != m_providers.cend() && i < v.providers.size(); ++i) {
+        const QString &name = v.providers.at(i).name;
+        if (name == defaultEntryName() || name == shown->kind) {
+            error = tr("There is already a provider named “%1”.").arg(name);
+            bad = i;
+        }
+    }
+    if (error.isEmpty()) {
+        showError(QString());
+        QDialog::accept();
+        return;
+    }
+    showError(error);
+    // Show the provider at fault: v.providers is m_providers without the "default" entry.
+    for (int i = 0, group = 0; bad != -1 && i < m_providers.size(); ++i) {
+        const bool isDefault = m_providers.at(i).isDefault;
+        if (bad == -2 ? isDefault : (!isDefault && group == bad)) {
+            m_ui->providerList->setCurrentRow(i + 1);
+            m_ui->name->setFocus();
+            break;
+        }
+        if (!isDefault)
+            ++group;
+    }
+}
+
+QCoro::Task<QString> SettingsDialog::save(Values values, Values before, QString configFile)
+{
+    return writeSettings(std::move(values), std::move(before), std::move(configFile));
 }
 
 } // namespace holdfast

@@ -2,6 +2,7 @@
 
 #include <QCoroTask>
 #include <QDialog>
+#include <QHash>
 
 #include <memory>
 
@@ -18,32 +19,71 @@ class SettingsDialog final : public QDialog
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(SettingsDialog)
 public:
-    struct Values
+    // One upstream provider: a `[provider.NAME]` group of the settings file, or the global
+    // provider/base-url/model/api-key keys of the flags, shown as the entry "default".
+    struct Provider
     {
-        QString provider = QStringLiteral("demo");
+        QString name;
+        QString kind = QStringLiteral("openai");
         QString baseUrl;
         QString model;
         QString apiKey;
+        QHash<QString, QString> extra; // keys the dialog does not edit (models, timeouts, ...)
+        bool keyInFile = false;        // the settings file has this group's api-key
+        bool isDefault = false;
+    };
+
+    struct Values
+    {
+        QString provider = QStringLiteral("demo"); // the global keys
+        QString baseUrl;
+        QString model;
+        QString apiKey;
+        QList<Provider> providers;
         QString store;
         bool serve = false;
         int port = 8080;
         bool allNetworks = false;
         QString token;
         int fontSize = 11;
+        bool keychain = false; // keys go to the keychain (built in and answering)
     };
+
+    static QString defaultEntryName() { return QStringLiteral("default"); }
+    // The keychain entry of a provider group's API key.
+    static QString keychainKey(const QString &provider);
 
     SettingsDialog(const Values &values, QString configFile, QWidget *parent = nullptr);
     ~SettingsDialog() override;
 
     Values values() const;
-    // Writes the settings file (off the GUI thread) and the secrets; false with a message.
+    QString errorText() const; // what the last refused Save said, "" when none
+
+    // "" when the values can be saved, else what is wrong (names, URLs, models, the token).
+    static QString validate(const Values &values, int *badProvider = nullptr);
+    // Writes the settings file (off the GUI thread) and the secrets; "" or a message.
     static QCoro::Task<QString> save(Values values, Values before, QString configFile);
+
+public slots:
+    void accept() override; // refuses (and says why) while the values are not valid
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void browseStore();
+    void addProvider();
+    void removeProvider();
+    void showProvider(int row);
+    void storeProvider();
+    void showError(const QString &message);
 
     std::unique_ptr<Ui::SettingsDialog> m_ui;
     QString m_configFile;
+    Values m_initial;
+    QList<Provider> m_providers; // the list's rows after "demo"
+    int m_current = -1;          // index into m_providers shown in the form
+    bool m_loading = false;
 };
 
 } // namespace holdfast

@@ -1,0 +1,610 @@
+// The settings dialog's providers through its real widgets: add, edit, remove, validation that
+// keeps the dialog open, the file written as the [provider.NAME] groups Settings reads back, API
+// keys kept out of that file, and keychain keys put back into the groups at start.
+#include "app/providersetup.h"
+#include "app/settings.h"
+#include "app/settingsvalues.h"
+#include "core/providerregistry.h"
+#include "fakes/testutil.h"
+#include "gui/secretstore.h"
+#include "gui/settingsdialog.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QProcess>
+#include <QPushButton>
+#include <QScopeGuard>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QToolButton>
+
+using namespace holdfast;
+using holdfast::test::await;
+using holdfast::test::spinUntil;
+
+namespace {
+
+Settings load(const QString &file, QStringList flags = {})
+{
+    Settings s;
+    QString error;
+    flags.prepend(QStringLiteral("--config=") + file);
+    flags.prepend(QStringLiteral("holdfast"));
+    if (!s.load(flags, QProcessEnvironment(), &error))
+        qWarning("settings: %s", qPrintable(error));
+    return s;
+}
+
+// A coroutine's string, once it has finished.
+QString result(QCoro::Task<QString> task)
+{
+    return await(std::move(task)).value_or(QStringLiteral("(timed out)"));
+}
+
+QString fileText(const QString &file)
+{
+    QFile f(file);
+    return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+}
+
+Settings::ProviderEntry entry(const Settings &s, const QString &name)
+{
+    for (const auto &e : s.providerEntries()) {
+        if (e.name == name)
+            return e;
+    }
+    return {};
+}
+
+// The dialog driven as a user would: clicks and typing.
+struct Driver
+{
+    SettingsDialog *dialog;
+
+    template <typename T> T *child(const char *name) const
+    {
+        auto *w = dialog->findChild<T *>(QString::fromLatin1(name));
+        if (!w)
+            qFatal("no widget %s", name);
+        return w;
+    }
+    QListWidget *list() const { return child<QListWidget>("providerList"); }
+    void type(const char *field, const QString &text) const
+    {
+        auto *edit = child<QLineEdit>(field);
+        edit->selectAll();
+        QTest::keyClick(edit, Qt::Key_Backspace);
+        if (!text.isEmpty())
+            QTest::keyClicks(edit, text);
+    }
+    void add(const QString &name, const QString &kind, const QString &url, const QString &model,
+             const QString &key = {}) const
+    {
+        QTest::mouseClick(child<QToolButton>("addProvider"), Qt::LeftButton);
+        type("name", name);
+        child<QComboBox>("kind")->setCurrentText(kind);
+        type("baseUrl", url);
+        type("model", model);
+        if (child<QLineEdit>("apiKey")->isEnabled())
+            type("apiKey", key);
+    }
+    bool select(const QString &name) const
+    {
+        const auto items = list()->findItems(name, Qt::MatchExactly);
+        if (items.isEmpty())
+            return false;
+        list()->setCurrentItem(items.first());
+        return true;
+    }
+    void clickSave() const
+    {
+        child<QDialogButtonBox>("buttons")->button(QDialogButtonBox::Save)->click();
+    }
+};
+
+} // namespace
+
+class TestSettingsDialog : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void addTwoThenRemoveOne();
+    void invalidValuesKeepTheDialogOpen_data();
+    void invalidValuesKeepTheDialogOpen();
+    void demoIsBuiltInAndReadOnly();
+    void defaultEntryIsTheGlobalKeys();
+    void groupOfTheGlobalProvider();
+    void apiKeyNeverInTheFile();
+    void noKeychainKeepsKeysInTheFile();
+    void screenshot_data();
+    void screenshot();
+
+private:
+    bool keychainWorks();
+
+    QTemporaryDir m_dir;
+    QProcess m_bus;
+    QProcess m_keyring;
+    int m_keychain = -1; // unknown, 0 no, 1 yes
+};
+
+// A private session bus with gnome-keyring's secret service on it, when both are installed, so
+// the keychain path runs against a real keychain; without them the dialog's no-keychain path
+// (keys refused by QtKeychain) is what gets tested.
+void TestSettingsDialog::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_dir.isValid());
+    // Never the developer's own keychain: no session bus unless the private one starts.
+    qputenv("DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=" + QFile::encodeName(m_dir.filePath(QStringLiteral("no-bus"))));
+    const QString dbus = QStandardPaths::findExecutable(QStringLiteral("dbus-daemon"));
+    const QString keyring = QStandardPaths::findExecutable(QStringLiteral("gnome-keyring-daemon"));
+    if (dbus.isEmpty() || keyring.isEmpty() || !secrets::available())
+        return;
+    m_bus.start(dbus, {QStringLiteral("--session"), QStringLiteral("--nofork"),
+                       QStringLiteral("--print-address=1")});
+    if (!m_bus.waitForStarted() || !spinUntil([&] { return m_bus.canReadLine(); }, 5000))
+        return;
+    const QByteArray address = m_bus.readLine().trimmed();
+    qputenv("DBUS_SESSION_BUS_ADDRESS", address);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), QString::fromLatin1(address));
+    env.insert(QStringLiteral("HOME"), m_dir.path());
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.path() + QStringLiteral("/data"));
+    env.insert(QStringLiteral("XDG_RUNTIME_DIR"), m_dir.path());
+    m_keyring.setProcessEnvironment(env);
+    m_keyring.start(keyring, {QStringLiteral("--foreground"), QStringLiteral("--unlock"),
+                              QStringLiteral("--components=secrets")});
+    if (!m_keyring.waitForStarted())
+        return;
+    m_keyring.write("test-password");
+    m_keyring.closeWriteChannel();
+}
+
+void TestSettingsDialog::cleanupTestCase()
+{
+    for (QProcess *p : {&m_keyring, &m_bus}) {
+        if (p->state() != QProcess::NotRunning) {
+            p->terminate();
+            if (!p->waitForFinished(3000))
+                p->kill();
+            p->waitForFinished(3000);
+        }
+    }
+}
+
+// Whether a keychain service answers here (secrets::reachable(), asked once).
+bool TestSettingsDialog::keychainWorks()
+{
+    if (m_keychain < 0) {
+        bool reachable = false;
+        // The secret service may take a moment to claim its name on the bus.
+        for (int attempt = 0; attempt < 10 && !reachable; ++attempt) {
+            reachable = await(secrets::reachable()).value_or(false);
+            if (reachable || m_keyring.state() != QProcess::Running)
+                break;
+            QTest::qWait(200);
+        }
+        m_keychain = reachable ? 1 : 0;
+        qInfo("keychain: %s", reachable ? "gnome-keyring on a private session bus"
+                                        : "none at run time (QtKeychain refuses to store keys)");
+    }
+    return m_keychain == 1;
+}
+
+void TestSettingsDialog::addTwoThenRemoveOne()
+{
+    const QString file = m_dir.filePath(QStringLiteral("two.conf"));
+    QVERIFY(QFile(file).open(QIODevice::WriteOnly));
+    const SettingsDialog::Values before = dialogValues(load(file));
+    {
+        SettingsDialog dialog(before, file);
+        dialog.show();
+        Driver d{&dialog};
+        d.add(QStringLiteral("lab"), QStringLiteral("openai"),
+              QStringLiteral("http://10.0.0.7:8000/v1"), QStringLiteral("qwen2.5"));
+        d.add(QStringLiteral("home"), QStringLiteral("ollama"),
+              QStringLiteral("http://127.0.0.1:11434"), QStringLiteral("llama3.2"));
+        QCOMPARE(d.list()->count(), 3); // demo, lab, home
+        QCOMPARE(d.list()->item(1)->text(), QStringLiteral("lab"));
+        d.clickSave();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(result(SettingsDialog::save(dialog.values(), before, file)), QString());
+    }
+    const QString text = fileText(file);
+    QVERIFY2(text.contains(QLatin1String("[provider.lab]")), qPrintable(text));
+    QVERIFY2(text.contains(QLatin1String("[provider.home]")), qPrintable(text));
+    Settings read = load(file);
+    QCOMPARE(read.providerEntries().size(), 2);
+    const auto lab = entry(read, QStringLiteral("lab"));
+    QCOMPARE(lab.values.value(QStringLiteral("kind")), QStringLiteral("openai"));
+    QCOMPARE(lab.values.value(QStringLiteral("base-url")),
+             QStringLiteral("http://10.0.0.7:8000/v1"));
+    QCOMPARE(lab.values.value(QStringLiteral("model")), QStringLiteral("qwen2.5"));
+    const auto home = entry(read, QStringLiteral("home"));
+    QCOMPARE(home.values.value(QStringLiteral("kind")), QStringLiteral("ollama"));
+    QCOMPARE(home.values.value(QStringLiteral("base-url")),
+             QStringLiteral("http://127.0.0.1:11434"));
+    QCOMPARE(home.values.value(QStringLiteral("model")), QStringLiteral("llama3.2"));
+    // The service builds its providers from what was written.
+    ProviderRegistry registry;
+    const Status made = setupProviders(read, &registry);
+    QVERIFY2(made, made ? "" : qPrintable(made.error().message));
+    QVERIFY(registry.provider(QStringLiteral("lab")));
+    QVERIFY(registry.provider(QStringLiteral("home")));
+
+    // Remove "lab" from the keyboard: select it, Del on the list.
+    const SettingsDialog::Values second = dialogValues(read);
+    {
+        SettingsDialog dialog(second, file);
+        dialog.show();
+        Driver d{&dialog};
+        QVERIFY(d.select(QStringLiteral("lab")));
+        d.list()->setFocus();
+        QTest::keyClick(d.list(), Qt::Key_Delete);
+        QCOMPARE(d.list()->count(), 2);
+        QVERIFY(d.list()->findItems(QStringLiteral("lab"), Qt::MatchExactly).isEmpty());
+        d.clickSave();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(result(SettingsDialog::save(dialog.values(), second, file)), QString());
+    }
+    QVERIFY(!fileText(file).contains(QLatin1String("provider.lab")));
+    read = load(file);
+    QCOMPARE(read.providerEntries().size(), 1);
+    QCOMPARE(read.providerEntries().first().name, QStringLiteral("home"));
+    QCOMPARE(entry(read, QStringLiteral("home")).values.value(QStringLiteral("model")),
+             QStringLiteral("llama3.2"));
+    // Where readSecrets puts a keychain key: the named group only.
+    QVERIFY(read.setProviderValue(QStringLiteral("home"), QStringLiteral("api-key"),
+                                  QStringLiteral("k")));
+    QVERIFY(!read.setProviderValue(QStringLiteral("lab"), QStringLiteral("api-key"),
+                                   QStringLiteral("k")));
+    QCOMPARE(entry(read, QStringLiteral("home")).values.value(QStringLiteral("api-key")),
+             QStringLiteral("k"));
+    QCOMPARE(read.providerEntries().size(), 1);
+}
+
+void TestSettingsDialog::invalidValuesKeepTheDialogOpen_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("message");
+    const QString url = QStringLiteral("http://127.0.0.1:11434");
+    const QString model = QStringLiteral("llama3.2");
+    QTest::addRow("empty name") << QString() << url << model << QStringLiteral("needs a name");
+    QTest::addRow("space") << QStringLiteral("my lab") << url << model << QStringLiteral("letters");
+    QTest::addRow("dot") << QStringLiteral("a.b") << url << model << QStringLiteral("letters");
+    QTest::addRow("slash") << QStringLiteral("a/b") << url << model << QStringLiteral("letters");
+    QTest::addRow("demo") << QStringLiteral("demo") << url << model << QStringLiteral("already");
+    QTest::addRow("duplicate") << QStringLiteral("home") << url << model
+                               << QStringLiteral("already");
+    QTest::addRow("ftp") << QStringLiteral("lab") << QStringLiteral("ftp://10.0.0.7/v1") << model
+                         << QStringLiteral("URL");
+    QTest::addRow("no scheme") << QStringLiteral("lab") << QStringLiteral("localhost:8080") << model
+                               << QStringLiteral("URL");
+    QTest::addRow("no host") << QStringLiteral("lab") << QStringLiteral("http://") << model
+                             << QStringLiteral("URL");
+    QTest::addRow("spaces in url")
+        << QStringLiteral("lab") << QStringLiteral("http://a b/") << model << QStringLiteral("URL");
+    QTest::addRow("no model") << QStringLiteral("lab") << url << QString()
+                              << QStringLiteral("model");
+}
+
+void TestSettingsDialog::invalidValuesKeepTheDialogOpen()
+{
+    QFETCH(QString, name);
+    QFETCH(QString, url);
+    QFETCH(QString, model);
+    QFETCH(QString, message);
+    SettingsDialog::Values values;
+    SettingsDialog::Provider home;
+    home.name = QStringLiteral("home");
+    home.kind = QStringLiteral("ollama");
+    home.model = QStringLiteral("llama3.2");
+    values.providers = {home};
+    SettingsDialog dialog(values, m_dir.filePath(QStringLiteral("never.conf")));
+    dialog.show();
+    Driver d{&dialog};
+    d.add(name, QStringLiteral("openai"), url, model);
+    d.clickSave();
+    QVERIFY(dialog.isVisible());
+    QCOMPARE(dialog.result(), int(QDialog::Rejected));
+    QVERIFY2(dialog.errorText().contains(message), qPrintable(dialog.errorText()));
+    QVERIFY(d.child<QLabel>("errorLabel")->isVisible());
+    QVERIFY(!SettingsDialog::validate(dialog.values()).isEmpty());
+    // The entry at fault is the one shown, and fixing it lets the dialog close.
+    QCOMPARE(d.list()->currentRow(), 2);
+    d.type("name", QStringLiteral("lab"));
+    d.type("baseUrl", QStringLiteral("http://10.0.0.7:8000/v1"));
+    d.type("model", QStringLiteral("qwen2.5"));
+    d.clickSave();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QVERIFY(!dialog.isVisible());
+    QCOMPARE(dialog.errorText(), QString());
+    QVERIFY(!QFile::exists(m_dir.filePath(QStringLiteral("never.conf"))));
+}
+
+void TestSettingsDialog::demoIsBuiltInAndReadOnly()
+{
+    SettingsDialog dialog(SettingsDialog::Values{}, m_dir.filePath(QStringLiteral("x.conf")));
+    dialog.show();
+    dialog.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&dialog));
+    Driver d{&dialog};
+    QCOMPARE(d.list()->count(), 1);
+    QCOMPARE(d.list()->currentRow(), 0);
+    QVERIFY(!d.child<QToolButton>("removeProvider")->isEnabled());
+    QVERIFY(!d.child<QLineEdit>("name")->isEnabled());
+    QVERIFY(!d.child<QLineEdit>("baseUrl")->isEnabled());
+    QCOMPARE(d.child<QComboBox>("kind")->currentText(), QStringLiteral("demo"));
+    QTest::keyClick(d.list(), Qt::Key_Delete);
+    QCOMPARE(d.list()->count(), 1);
+    // Icon-only buttons say what they do.
+    QVERIFY(!d.child<QToolButton>("addProvider")->toolTip().isEmpty());
+    QVERIFY(!d.child<QToolButton>("removeProvider")->toolTip().isEmpty());
+    QVERIFY(!d.child<QToolButton>("addProvider")->icon().isNull());
+    // Ins on the list adds one, named by typing.
+    d.list()->setFocus();
+    QTest::keyClick(d.list(), Qt::Key_Insert);
+    QCOMPARE(d.list()->count(), 2);
+    QVERIFY(d.child<QLineEdit>("name")->hasFocus());
+}
+
+void TestSettingsDialog::defaultEntryIsTheGlobalKeys()
+{
+    const QString file = m_dir.filePath(QStringLiteral("global.conf"));
+    QVERIFY(QFile(file).open(QIODevice::WriteOnly));
+    const SettingsDialog::Values before =
+        dialogValues(load(file, {QStringLiteral("--provider=openai"),
+                                 QStringLiteral("--base-url=http://127.0.0.1:8081/v1"),
+                                 QStringLiteral("--model=qwen2.5")}));
+    {
+        SettingsDialog dialog(before, file);
+        dialog.show();
+        Driver d{&dialog};
+        QCOMPARE(d.list()->count(), 2);
+        QCOMPARE(d.list()->item(1)->text(), SettingsDialog::defaultEntryName());
+        QCOMPARE(d.list()->currentRow(), 1);
+        QVERIFY(d.child<QLineEdit>("name")->isReadOnly());
+        QCOMPARE(d.child<QLineEdit>("baseUrl")->text(), QStringLiteral("http://127.0.0.1:8081/v1"));
+        d.type("model", QStringLiteral("qwen3"));
+        // A group cannot take the name the global provider is registered under.
+        d.add(QStringLiteral("openai"), QStringLiteral("openai"), QString(),
+              QStringLiteral("gpt-4o"));
+        d.clickSave();
+        QVERIFY(dialog.isVisible());
+        QVERIFY(dialog.errorText().contains(QLatin1String("already")));
+        d.type("name", QStringLiteral("cloud"));
+        d.clickSave();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(result(SettingsDialog::save(dialog.values(), before, file)), QString());
+    }
+    Settings read = load(file);
+    QCOMPARE(read.value(QStringLiteral("provider")), QStringLiteral("openai"));
+    QCOMPARE(read.value(QStringLiteral("base-url")), QStringLiteral("http://127.0.0.1:8081/v1"));
+    QCOMPARE(read.value(QStringLiteral("model")), QStringLiteral("qwen3"));
+    QCOMPARE(entry(read, QStringLiteral("cloud")).values.value(QStringLiteral("model")),
+             QStringLiteral("gpt-4o"));
+    QVERIFY(!entry(read, QStringLiteral("cloud")).values.contains(QStringLiteral("base-url")));
+    ProviderRegistry registry;
+    QVERIFY(setupProviders(read, &registry));
+    QVERIFY(registry.provider(QStringLiteral("openai")));
+    QVERIFY(registry.provider(QStringLiteral("cloud")));
+
+    // Removing "default" goes back to the demo model.
+    const SettingsDialog::Values second = dialogValues(read);
+    {
+        SettingsDialog dialog(second, file);
+        dialog.show();
+        Driver d{&dialog};
+        QVERIFY(d.select(SettingsDialog::defaultEntryName()));
+        QTest::mouseClick(d.child<QToolButton>("removeProvider"), Qt::LeftButton);
+        d.clickSave();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(result(SettingsDialog::save(dialog.values(), second, file)), QString());
+    }
+    read = load(file);
+    QVERIFY(!read.isSet(QStringLiteral("provider")));
+    QVERIFY(!read.isSet(QStringLiteral("base-url")));
+    QVERIFY(!read.isSet(QStringLiteral("model")));
+    QCOMPARE(read.providerEntries().size(), 1);
+}
+
+// `provider = openai` with an [provider.openai] group: one provider (the global keys merge into
+// the group at start), shown once, and both kept on save.
+void TestSettingsDialog::groupOfTheGlobalProvider()
+{
+    const QString file = m_dir.filePath(QStringLiteral("merged.conf"));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("provider = openai\n[provider.openai]\nbase-url = http://10.0.0.9:8000/v1\n"
+                "model = qwen2.5\n");
+    }
+    const SettingsDialog::Values before = dialogValues(load(file));
+    SettingsDialog dialog(before, file);
+    dialog.show();
+    Driver d{&dialog};
+    QCOMPARE(d.list()->count(), 2);
+    QCOMPARE(d.list()->item(1)->text(), QStringLiteral("openai"));
+    d.clickSave();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QCOMPARE(result(SettingsDialog::save(dialog.values(), before, file)), QString());
+    const Settings read = load(file);
+    QCOMPARE(read.value(QStringLiteral("provider")), QStringLiteral("openai"));
+    QCOMPARE(entry(read, QStringLiteral("openai")).values.value(QStringLiteral("base-url")),
+             QStringLiteral("http://10.0.0.9:8000/v1"));
+    ProviderRegistry registry;
+    QVERIFY(setupProviders(read, &registry));
+    QVERIFY(registry.provider(QStringLiteral("openai")));
+}
+
+// With a keychain, a typed key goes there and a key found in the file moves there; the file
+// never holds one. Without one (QtKeychain refuses), the save says so, a typed key is dropped,
+// and a key the user wrote in the file stays where it was.
+void TestSettingsDialog::apiKeyNeverInTheFile()
+{
+    const QString file = m_dir.filePath(QStringLiteral("keys.conf"));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("[provider.mine]\nkind = ollama\nmodel = llama3.2\napi-key = sk-file-typed\n");
+    }
+    const QString typed = QStringLiteral("sk-lab-9f8e7d6c5b4a");
+    const SettingsDialog::Values before = dialogValues(load(file));
+    QCOMPARE(before.providers.size(), 1);
+    QVERIFY(before.providers.first().keyInFile);
+    QString error;
+    {
+        SettingsDialog dialog(before, file);
+        dialog.show();
+        Driver d{&dialog};
+        QVERIFY(d.child<QLineEdit>("apiKey")->echoMode() == QLineEdit::Password);
+        d.add(QStringLiteral("lab"), QStringLiteral("openai"),
+              QStringLiteral("http://10.0.0.7:8000/v1"), QStringLiteral("qwen2.5"), typed);
+        d.clickSave();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(dialog.values().providers.last().apiKey, secrets::available() ? typed : QString());
+        error = result(SettingsDialog::save(dialog.values(), before, file));
+    }
+    const QString text = fileText(file);
+    QVERIFY2(!text.contains(typed), qPrintable(text));
+    QVERIFY(text.contains(QLatin1String("[provider.lab]")));
+    if (!before.keychain) {
+        qInfo("path tested: no QtKeychain in this build (key field disabled, file key kept)");
+        QCOMPARE(error, QString());
+        QVERIFY(text.contains(QLatin1String("sk-file-typed")));
+        return;
+    }
+    if (!keychainWorks()) {
+        qInfo("path tested: QtKeychain built in, no keychain service at run time");
+        QVERIFY2(error.contains(QLatin1String("lab")) && error.contains(QLatin1String("mine")),
+                 qPrintable(error));
+        QVERIFY(text.contains(QLatin1String("sk-file-typed")));
+        return;
+    }
+    qInfo("path tested: a real keychain (gnome-keyring)");
+    QCOMPARE(error, QString());
+    QVERIFY2(!text.contains(QLatin1String("sk-file-typed")), qPrintable(text));
+    QCOMPARE(result(secrets::read(SettingsDialog::keychainKey(QStringLiteral("lab")))), typed);
+    // At start, the keys go back into their groups (once the window has used the keychain).
+    QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
+              QStringLiteral("window"))
+        .setValue(QStringLiteral("useKeychain"), true);
+    Settings read = load(file);
+    QVERIFY(!entry(read, QStringLiteral("lab")).values.contains(QStringLiteral("api-key")));
+    QVERIFY(test::awaitVoid(readSecrets(&read)));
+    QCOMPARE(entry(read, QStringLiteral("lab")).values.value(QStringLiteral("api-key")), typed);
+    QCOMPARE(entry(read, QStringLiteral("mine")).values.value(QStringLiteral("api-key")),
+             QStringLiteral("sk-file-typed"));
+    // Removing a provider removes its key from the keychain.
+    const SettingsDialog::Values second = dialogValues(load(file));
+    SettingsDialog::Values after = second;
+    after.providers.removeIf([](const auto &p) { return p.name == QLatin1String("lab"); });
+    QCOMPARE(result(SettingsDialog::save(after, second, file)), QString());
+    QCOMPARE(result(secrets::read(SettingsDialog::keychainKey(QStringLiteral("lab")))), QString());
+}
+
+// No keychain answering (told by secrets::reachable() at start): the key field is off and says
+// where keys go instead; a key the user wrote in the file stays there; nothing is stored.
+void TestSettingsDialog::noKeychainKeepsKeysInTheFile()
+{
+    const QString file = m_dir.filePath(QStringLiteral("nokeychain.conf"));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("[provider.mine]\nkind = ollama\nmodel = llama3.2\napi-key = sk-by-hand\n");
+    }
+    SettingsDialog::Values before = dialogValues(load(file));
+    before.keychain = false;
+    SettingsDialog dialog(before, file);
+    dialog.show();
+    Driver d{&dialog};
+    QVERIFY(d.select(QStringLiteral("mine")));
+    QVERIFY(!d.child<QLineEdit>("apiKey")->isEnabled());
+    QVERIFY(d.child<QLabel>("providerNote")->text().contains(QLatin1String("No keychain")));
+    d.add(QStringLiteral("lab"), QStringLiteral("openai"),
+          QStringLiteral("http://10.0.0.7:8000/v1"), QStringLiteral("qwen2.5"),
+          QStringLiteral("never-typed"));
+    d.clickSave();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QCOMPARE(dialog.values().providers.last().apiKey, QString());
+    QCOMPARE(result(SettingsDialog::save(dialog.values(), before, file)), QString());
+    const Settings read = load(file);
+    QCOMPARE(entry(read, QStringLiteral("mine")).values.value(QStringLiteral("api-key")),
+             QStringLiteral("sk-by-hand"));
+    QVERIFY(!entry(read, QStringLiteral("lab")).values.contains(QStringLiteral("api-key")));
+    QCOMPARE(entry(read, QStringLiteral("lab")).values.value(QStringLiteral("model")),
+             QStringLiteral("qwen2.5"));
+}
+
+void TestSettingsDialog::screenshot_data()
+{
+    QTest::addColumn<bool>("dark");
+    QTest::addRow("light") << false;
+    QTest::addRow("dark") << true;
+}
+
+void TestSettingsDialog::screenshot()
+{
+    QFETCH(bool, dark);
+    const QPalette original = QApplication::palette();
+    if (dark) {
+        QPalette p;
+        p.setColor(QPalette::Window, QColor(0x1f, 0x23, 0x28));
+        p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Base, QColor(0x16, 0x19, 0x1d));
+        p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Button, QColor(0x2a, 0x2f, 0x35));
+        p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Highlight, QColor(0x3d, 0x8b, 0xfd));
+        p.setColor(QPalette::HighlightedText, Qt::white);
+        p.setColor(QPalette::AlternateBase, QColor(0x22, 0x26, 0x2b));
+        p.setColor(QPalette::Mid, QColor(0x44, 0x4a, 0x52));
+        p.setColor(QPalette::Midlight, QColor(0x33, 0x38, 0x3e));
+        p.setColor(QPalette::PlaceholderText, QColor(0x8a, 0x90, 0x98));
+        for (const auto role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
+            p.setColor(QPalette::Disabled, role, QColor(0x6a, 0x70, 0x78));
+        QApplication::setPalette(p);
+    }
+    const auto restore = qScopeGuard([&] { QApplication::setPalette(original); });
+    SettingsDialog::Values values;
+    values.provider = QStringLiteral("openai");
+    values.baseUrl = QStringLiteral("http://127.0.0.1:8081/v1");
+    values.model = QStringLiteral("qwen2.5");
+    SettingsDialog::Provider lab;
+    lab.name = QStringLiteral("lab");
+    lab.baseUrl = QStringLiteral("http://10.0.0.7:8000/v1");
+    lab.model = QStringLiteral("qwen2.5-coder");
+    lab.apiKey = QStringLiteral("sk-123456");
+    values.providers = {lab};
+    values.store = QStringLiteral("sqlite:/home/me/.local/share/holdfast/holdfast.db");
+    values.keychain = true;
+    SettingsDialog dialog(values, m_dir.filePath(QStringLiteral("shot.conf")));
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    Driver d{&dialog};
+    d.add(QStringLiteral("home"), QStringLiteral("ollama"), QStringLiteral("not a url"),
+          QStringLiteral("llama3.2"));
+    d.clickSave(); // refused: the message shows
+    QVERIFY(dialog.isVisible());
+    QTest::qWait(50);
+    const QString path = QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR "/settingsdialog%1.png")
+                             .arg(dark ? QStringLiteral("-dark") : QString());
+    QVERIFY(dialog.grab().save(path));
+    qInfo("screenshot: %s", qPrintable(path));
+}
+
+QTEST_MAIN(TestSettingsDialog)
+#include "tst_settingsdialog.moc"
