@@ -2,6 +2,9 @@
 
 #include <QJsonArray>
 
+#include <cstdio>
+#include <utility>
+
 namespace holdfast::json {
 
 namespace {
@@ -56,6 +59,160 @@ QJsonObject toJson(const SessionSnapshot &snapshot)
         history.append(toJson(m));
     object.insert(QStringLiteral("history"), history);
     return object;
+}
+
+namespace {
+// The compact writer below produces what QJsonDocument(...).toJson(Compact) produces: keys in
+// sorted order, no spaces, integers as integers, UTF-8, and the same escapes (", \, \b, \f, \n,
+// \r, \t, other control characters as \u00xx, a lone surrogate as \uxxxx).
+constexpr char kHex[] = "0123456789abcdef";
+
+void writeString(QByteArray &out, QStringView text)
+{
+    out += '"';
+    const qsizetype size = text.size();
+    for (qsizetype i = 0; i < size; ++i) {
+        const char16_t u = text[i].unicode();
+        if (u >= 0x20 && u < 0x80 && u != '"' && u != '\\') {
+            out += char(u);
+            continue;
+        }
+        if (u < 0x80) {
+            out += '\\';
+            switch (u) {
+            case '"':
+                out += '"';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            case '\b':
+                out += 'b';
+                break;
+            case '\f':
+                out += 'f';
+                break;
+            case '\n':
+                out += 'n';
+                break;
+            case '\r':
+                out += 'r';
+                break;
+            case '\t':
+                out += 't';
+                break;
+            default:
+                out += "u00";
+                out += kHex[(u >> 4) & 0xf];
+                out += kHex[u & 0xf];
+            }
+            continue;
+        }
+        char32_t code = u;
+        if (QChar::isHighSurrogate(u) && i + 1 < size &&
+            QChar::isLowSurrogate(text[i + 1].unicode())) {
+            code = QChar::surrogateToUcs4(u, text[++i].unicode());
+        } else if (QChar::isSurrogate(u)) {
+            out += "\\u";
+            for (int shift = 12; shift >= 0; shift -= 4)
+                out += kHex[(u >> shift) & 0xf];
+            continue;
+        }
+        if (code < 0x800) {
+            out += char(0xc0 | (code >> 6));
+        } else if (code < 0x10000) {
+            out += char(0xe0 | (code >> 12));
+            out += char(0x80 | ((code >> 6) & 0x3f));
+        } else {
+            out += char(0xf0 | (code >> 18));
+            out += char(0x80 | ((code >> 12) & 0x3f));
+            out += char(0x80 | ((code >> 6) & 0x3f));
+        }
+        out += char(0x80 | (code & 0x3f));
+    }
+    out += '"';
+}
+
+void writeNullable(QByteArray &out, const QString &text)
+{
+    if (text.isNull())
+        out += "null";
+    else
+        writeString(out, text);
+}
+
+// toIso()'s "yyyy-MM-ddTHH:mm:ss.zzzZ" without QDateTime::toString (a tenth of a snapshot's cost).
+void writeTime(QByteArray &out, const QDateTime &time)
+{
+    if (!time.isValid()) {
+        writeString(out, QString());
+        return;
+    }
+    const QDateTime utc = time.toUTC();
+    const QDate d = utc.date();
+    const QTime t = utc.time();
+    if (d.year() < 1000 || d.year() > 9999) {
+        writeString(out, toIso(time));
+        return;
+    }
+    char buf[32];
+    const int n =
+        std::snprintf(buf, sizeof buf, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", d.year(),
+                      d.month(), d.day(), t.hour(), t.minute(), t.second(), t.msec());
+    out.append(buf, n);
+}
+
+void writeMessage(QByteArray &out, const Message &m)
+{
+    out += "{\"content\":";
+    writeString(out, m.content);
+    out += ",\"created_at\":";
+    writeTime(out, m.createdAt);
+    out += ",\"index\":";
+    out += QByteArray::number(m.index);
+    out += ",\"role\":";
+    writeString(out, m.role);
+    out += ",\"state\":";
+    writeString(out, messageStateName(m.state));
+    out += ",\"turn\":";
+    out += m.turn > 0 ? QByteArray::number(m.turn) : QByteArray("null");
+    out += '}';
+}
+} // namespace
+
+QByteArray toJsonBytes(const SessionSnapshot &snapshot)
+{
+    const SessionMeta &meta = snapshot.meta;
+    QByteArray out;
+    qsizetype estimate = 256;
+    for (const Message &m : snapshot.history)
+        estimate += m.content.size() * 3 / 2 + 128;
+    out.reserve(estimate);
+    out += "{\"active_turn\":";
+    out += meta.activeTurn > 0 ? QByteArray::number(meta.activeTurn) : QByteArray("null");
+    out += ",\"created_at\":";
+    writeTime(out, meta.createdAt);
+    out += ",\"history\":[";
+    bool first = true;
+    for (const Message &m : snapshot.history) {
+        if (!std::exchange(first, false))
+            out += ',';
+        writeMessage(out, m);
+    }
+    out += "],\"id\":";
+    writeString(out, meta.id);
+    out += ",\"model\":";
+    writeString(out, meta.model);
+    out += ",\"system\":";
+    writeNullable(out, meta.system);
+    out += ",\"title\":";
+    writeNullable(out, meta.title);
+    out += ",\"total\":";
+    out += QByteArray::number(meta.total);
+    out += ",\"updated_at\":";
+    writeTime(out, meta.updatedAt);
+    out += '}';
+    return out;
 }
 
 QJsonObject toJson(const TurnRecord &turn)

@@ -11,6 +11,9 @@ namespace holdfast::json {
 QJsonObject toJson(const Message &message);
 QJsonObject toJson(const SessionMeta &meta);         // without "history"
 QJsonObject toJson(const SessionSnapshot &snapshot); // with "history"
+// Byte for byte QJsonDocument(toJson(snapshot)).toJson(Compact), written directly: GET session
+// builds no QJsonObject per message (which was most of that request's cost, W3 bench).
+QByteArray toJsonBytes(const SessionSnapshot &snapshot);
 QJsonObject toJson(const TurnRecord &turn);
 QJsonObject toJson(const Chunk &chunk);
 QJsonObject errorBody(const Error &error); // {"error":{"code","message"}}

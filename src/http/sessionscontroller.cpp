@@ -109,7 +109,7 @@ QCoro::Task<> SessionsController::get(SessionService *service, HttpRequest reque
     const auto snapshot = co_await service->session(sid, int(*window));
     if (failed(snapshot, responder))
         co_return;
-    responder.sendJson(200, json::toJson(*snapshot));
+    responder.send(200, "application/json", json::toJsonBytes(*snapshot));
 }
 
 QCoro::Task<> SessionsController::patch(SessionService *service, HttpRequest request, QString sid,

@@ -16,6 +16,8 @@
 //   history   one client on an existing session: R loads (GET session, window 30), then N turns.
 //   sessions  C clients creating --sessions-per-client sessions of one turn each (W4 memory).
 //   idle      C clients each open one event stream and hold it (W4 idle streams).
+// Several servers (--url, repeated or comma-separated; workload R: instances sharing one Redis):
+// client i talks to server i mod n; --pid takes every server's PID and sums their CPU and RSS.
 // Output: a human-readable block, then one line "JSON {...}".
 
 #include <arpa/inet.h>
@@ -60,7 +62,7 @@ double selfCpuSeconds()
 }
 
 // utime + stime of a process, all threads, in seconds; -1 if unreadable.
-double procCpuSeconds(int pid)
+double procCpuSecondsOf(int pid)
 {
     if (pid <= 0)
         return -1;
@@ -82,7 +84,7 @@ double procCpuSeconds(int pid)
 }
 
 // VmRSS in MiB; -1 if unreadable.
-double procRssMb(int pid)
+double procRssMbOf(int pid)
 {
     if (pid <= 0)
         return -1;
@@ -93,6 +95,42 @@ double procRssMb(int pid)
             return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
     }
     return -1;
+}
+
+// Summed over several processes; -1 if any is unreadable.
+double procCpuSeconds(const std::vector<int> &pids)
+{
+    double sum = pids.empty() ? -1 : 0;
+    for (int pid : pids) {
+        const double v = procCpuSecondsOf(pid);
+        if (v < 0)
+            return -1;
+        sum += v;
+    }
+    return sum;
+}
+
+double procRssMb(const std::vector<int> &pids)
+{
+    double sum = pids.empty() ? -1 : 0;
+    for (int pid : pids) {
+        const double v = procRssMbOf(pid);
+        if (v < 0)
+            return -1;
+        sum += v;
+    }
+    return sum;
+}
+
+std::vector<std::string> splitList(const std::string &s)
+{
+    std::vector<std::string> out;
+    std::string item;
+    std::istringstream in(s);
+    while (std::getline(in, item, ','))
+        if (!item.empty())
+            out.push_back(item);
+    return out;
 }
 
 double percentile(std::vector<double> v, double q)
@@ -125,7 +163,8 @@ struct Options
     std::string target = "holdfast"; // or "peer"
     std::string host = "127.0.0.1";
     int port = 0;
-    int pid = 0;
+    std::vector<std::string> urls; // "http://HOST:PORT", one per server; default host:port
+    std::vector<int> pids;
     std::string mode = "turns";
     int clients = 10;
     int turns = 10;
@@ -133,6 +172,7 @@ struct Options
     double pollMs = 5;
     double idealMs = 0; // W2: the model's ideal time to the last chunk
     int gets = 50;
+    int window = 30; // history mode: GET session ?window=W (the peer always reads 30)
     int sessionsPerClient = 1;
     std::string session;      // history mode: an existing session
     std::string prefix = "b"; // session ids: PREFIX-c<client>-s<n>
@@ -174,6 +214,7 @@ private:
     void deliver(const char *data, size_t n);
     void fail(const std::string &why);
     void updateInterest();
+    const auto &server() const;
 
     Loop *m_loop;
     int m_id;
@@ -203,9 +244,17 @@ public:
     explicit Loop(const Options &o) : opts(o)
     {
         m_epoll = epoll_create1(EPOLL_CLOEXEC);
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(uint16_t(o.port));
-        inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr);
+        for (const std::string &url : o.urls) {
+            std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
+            rest = rest.substr(0, rest.find('/'));
+            const auto colon = rest.rfind(':');
+            Server server;
+            server.hostHeader = rest;
+            server.addr.sin_family = AF_INET;
+            server.addr.sin_port = htons(uint16_t(std::atoi(rest.c_str() + colon + 1)));
+            inet_pton(AF_INET, rest.substr(0, colon).c_str(), &server.addr.sin_addr);
+            servers.push_back(server);
+        }
     }
     ~Loop() { close(m_epoll); }
 
@@ -254,8 +303,13 @@ public:
         }
     }
 
+    struct Server
+    {
+        sockaddr_in addr{};
+        std::string hostHeader;
+    };
     const Options &opts;
-    sockaddr_in addr{};
+    std::vector<Server> servers; // client i talks to servers[i % size]
     bool timedOut = false;
 
 private:
@@ -275,6 +329,11 @@ private:
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;
 };
 
+const auto &Conn::server() const
+{
+    return m_loop->servers[size_t(m_id) % m_loop->servers.size()];
+}
+
 void Conn::open()
 {
     closeFd();
@@ -282,8 +341,8 @@ void Conn::open()
     const int one = 1;
     setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     m_connected = false;
-    const int r =
-        connect(m_fd, reinterpret_cast<const sockaddr *>(&m_loop->addr), sizeof m_loop->addr);
+    const sockaddr_in &addr = server().addr;
+    const int r = connect(m_fd, reinterpret_cast<const sockaddr *>(&addr), sizeof addr);
     if (r < 0 && errno != EINPROGRESS) {
         fail(std::string("connect: ") + std::strerror(errno));
         return;
@@ -312,7 +371,7 @@ void Conn::updateInterest()
 void Conn::request(const std::string &method, const std::string &path, const std::string &body,
                    BodyFn onBody, DoneFn onDone)
 {
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + m_loop->opts.host +
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + server().hostHeader +
                       "\r\nConnection: keep-alive\r\nAccept: */*\r\n";
     if (!body.empty() || method == "POST")
         req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
@@ -607,7 +666,9 @@ private:
     void doGet()
     {
         const double t0 = nowMs();
-        const std::string path = holdfast() ? "/v1/sessions/" + m_sid + "?window=30" : "/" + m_sid;
+        const std::string path =
+            holdfast() ? "/v1/sessions/" + m_sid + "?window=" + std::to_string(o.window)
+                       : "/" + m_sid;
         m_conn.request("GET", path, {}, nullptr, [this, t0](int status, std::string &body) {
             if (status != 200)
                 return fail("load session: HTTP " + std::to_string(status));
@@ -807,10 +868,12 @@ std::string num(double v, int decimals = 2)
 void usage()
 {
     std::fputs(
-        "usage: hfload --target holdfast|peer --port PORT [--host 127.0.0.1] [--pid SERVER_PID]\n"
+        "usage: hfload --target holdfast|peer (--port PORT [--host 127.0.0.1] | --url "
+        "http://HOST:PORT[,...]...)\n"
+        "              [--pid SERVER_PID[,...]]\n"
         "              [--mode turns|history|sessions|idle] [--clients C] [--turns N] [--chunks "
         "K]\n"
-        "              [--poll-ms 5] [--ideal-ms MS] [--gets R] [--session SID]\n"
+        "              [--poll-ms 5] [--ideal-ms MS] [--gets R] [--window 30] [--session SID]\n"
         "              [--sessions-per-client M] [--prefix P] [--hold-s S] [--timeout-s S] "
         "[--label L]\n",
         stderr);
@@ -836,8 +899,12 @@ int main(int argc, char **argv)
             o.host = next();
         else if (a == "--port")
             o.port = std::stoi(next());
+        else if (a == "--url")
+            for (const std::string &u : splitList(next()))
+                o.urls.push_back(u);
         else if (a == "--pid")
-            o.pid = std::stoi(next());
+            for (const std::string &p : splitList(next()))
+                o.pids.push_back(std::stoi(p));
         else if (a == "--mode")
             o.mode = next();
         else if (a == "--clients")
@@ -850,6 +917,8 @@ int main(int argc, char **argv)
             o.pollMs = std::stod(next());
         else if (a == "--ideal-ms")
             o.idealMs = std::stod(next());
+        else if (a == "--window")
+            o.window = std::stoi(next());
         else if (a == "--gets")
             o.gets = std::stoi(next());
         else if (a == "--session")
@@ -873,7 +942,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (o.port <= 0 || (o.target != "holdfast" && o.target != "peer")) {
+    if (o.urls.empty() && o.port > 0)
+        o.urls.push_back(o.host + ":" + std::to_string(o.port));
+    if (o.urls.empty() || (o.target != "holdfast" && o.target != "peer")) {
         usage();
         return 2;
     }
@@ -928,28 +999,28 @@ int main(int argc, char **argv)
         c->conn().onConnected = nullptr;
 
     // Phase 2: the workload, all clients at once.
-    const double rssStart = procRssMb(o.pid);
+    const double rssStart = procRssMb(o.pids);
     double rssPeak = rssStart;
     double rssAllOpen = NAN;
-    const double cpu0 = procCpuSeconds(o.pid), self0 = selfCpuSeconds(), t0 = nowMs();
+    const double cpu0 = procCpuSeconds(o.pids), self0 = selfCpuSeconds(), t0 = nowMs();
     double holdUntil = NAN;
     for (auto &c : clients)
         c->start();
     loop.run(t0 + o.timeoutSeconds * 1000, [&] {
-        rssPeak = std::max(rssPeak, procRssMb(o.pid));
+        rssPeak = std::max(rssPeak, procRssMb(o.pids));
         if (o.mode == "idle" && std::isnan(holdUntil) && stats.streamsOpen >= o.clients) {
             holdUntil = nowMs() + o.holdSeconds * 1000;
         }
         if (o.mode == "idle" && !std::isnan(holdUntil) && nowMs() >= holdUntil) {
-            rssAllOpen = procRssMb(o.pid);
+            rssAllOpen = procRssMb(o.pids);
             loop.stop();
         }
         if (o.mode == "idle" && finished == o.clients)
             loop.stop();
     });
     const double wall = (nowMs() - t0) / 1000;
-    const double cpu1 = procCpuSeconds(o.pid), self1 = selfCpuSeconds();
-    const double rssEnd = procRssMb(o.pid);
+    const double cpu1 = procCpuSeconds(o.pids), self1 = selfCpuSeconds();
+    const double rssEnd = procRssMb(o.pids);
     rssPeak = std::max(rssPeak, rssEnd);
     if (loop.timedOut)
         stats.error("timed out after " + num(o.timeoutSeconds, 0) + " s");
@@ -961,8 +1032,8 @@ int main(int argc, char **argv)
         late.push_back(v - o.idealMs);
 
     std::ostringstream h, j;
-    h << "hfload " << o.label << " target=" << o.target << " mode=" << o.mode << " C=" << o.clients
-      << " N=" << o.turns << " K=" << o.chunks << "\n";
+    h << "hfload " << o.label << " target=" << o.target << " servers=" << o.urls.size()
+      << " mode=" << o.mode << " C=" << o.clients << " N=" << o.turns << " K=" << o.chunks << "\n";
     h << "  wall " << num(wall, 2) << " s, turns " << stats.turnsDone << ", errors " << stats.errors
       << ", turns/s " << num(stats.turnsDone / wall, 1) << ", chunks/s "
       << num(stats.chunks / wall, 0) << "\n";
@@ -990,10 +1061,11 @@ int main(int argc, char **argv)
         h << "  error: " << e << "\n";
 
     j << "JSON {\"label\":\"" << o.label << "\",\"target\":\"" << o.target << "\",\"mode\":\""
-      << o.mode << "\",\"clients\":" << o.clients << ",\"turns_per_client\":" << o.turns
-      << ",\"chunks\":" << o.chunks << ",\"wall_s\":" << num(wall, 3)
-      << ",\"turns\":" << stats.turnsDone << ",\"sessions\":" << stats.sessionsDone
-      << ",\"errors\":" << stats.errors << ",\"turns_per_s\":" << num(stats.turnsDone / wall, 2)
+      << o.mode << "\",\"servers\":" << o.urls.size() << ",\"clients\":" << o.clients
+      << ",\"turns_per_client\":" << o.turns << ",\"chunks\":" << o.chunks
+      << ",\"wall_s\":" << num(wall, 3) << ",\"turns\":" << stats.turnsDone
+      << ",\"sessions\":" << stats.sessionsDone << ",\"errors\":" << stats.errors
+      << ",\"turns_per_s\":" << num(stats.turnsDone / wall, 2)
       << ",\"chunks_per_s\":" << num(stats.chunks / wall, 1)
       << ",\"first_p50_ms\":" << num(percentile(stats.firstChunk, .5), 3)
       << ",\"first_p99_ms\":" << num(percentile(stats.firstChunk, .99), 3)

@@ -1,0 +1,150 @@
+// json::toJsonBytes(SessionSnapshot) must write exactly what QJsonDocument writes for
+// json::toJson(snapshot): clients parse either, and GET session switched to the direct writer.
+
+#include "core/json.h"
+
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QTest>
+
+using namespace holdfast;
+
+namespace {
+
+QByteArray viaDocument(const SessionSnapshot &snapshot)
+{
+    return QJsonDocument(json::toJson(snapshot)).toJson(QJsonDocument::Compact);
+}
+
+Message message(qint64 index, const QString &role, const QString &content, int turn,
+                Message::State state, const QDateTime &createdAt)
+{
+    Message m;
+    m.index = index;
+    m.role = role;
+    m.content = content;
+    m.turn = turn;
+    m.state = state;
+    m.createdAt = createdAt;
+    return m;
+}
+
+SessionMeta meta(const QString &id)
+{
+    SessionMeta m;
+    m.id = id;
+    m.model = QStringLiteral("demo");
+    m.createdAt = QDateTime(QDate(2026, 1, 2), QTime(3, 4, 5, 6), Qt::UTC);
+    m.updatedAt = QDateTime(QDate(2026, 11, 25), QTime(23, 59, 59, 999), Qt::UTC);
+    m.total = 2;
+    return m;
+}
+
+} // namespace
+
+class TestJson : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void snapshotBytesMatchQJsonDocument_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::newRow("empty") << QString();
+        QTest::newRow("ascii") << QStringLiteral("Plan a day in Lisbon");
+        QTest::newRow("quotes and backslash") << QStringLiteral("say \"hi\" \\ back\\slash /");
+        QTest::newRow("named escapes") << QStringLiteral("a\bb\fc\nd\re\tf");
+        QTest::newRow("control characters") << (QString(QChar(0x01)) + QChar(0x1f) + QChar(0x00) +
+                                                QChar(0x7f) + QStringLiteral("x"));
+        QTest::newRow("two and three bytes") << QStringLiteral("café 12 € ✓ 日本語");
+        QTest::newRow("surrogate pair") << QString::fromUtf8("rope 🪢 and ⚓ 😀");
+        QTest::newRow("lone high surrogate")
+            << (QStringLiteral("a") + QChar(0xd83d) + QStringLiteral("b"));
+        QTest::newRow("lone low surrogate")
+            << (QStringLiteral("a") + QChar(0xde00) + QStringLiteral("b"));
+        QTest::newRow("high surrogate at the end") << (QStringLiteral("end") + QChar(0xd800));
+        QTest::newRow("two highs then a low")
+            << (QString(QChar(0xd83d)) + QChar(0xd83d) + QChar(0xde00));
+        QTest::newRow("markdown answer")
+            << QStringLiteral("You said: *x*\n\n- first, the `keel`\n- then\t\"tide\"");
+    }
+
+    void snapshotBytesMatchQJsonDocument()
+    {
+        QFETCH(QString, text);
+        SessionSnapshot s{meta(QStringLiteral("trip")), {}};
+        s.meta.title = text;
+        s.meta.system = text;
+        s.history.append(message(0, QStringLiteral("user"), text, 1, Message::State::Complete,
+                                 s.meta.createdAt));
+        s.history.append(message(1, QStringLiteral("assistant"), text + text, 1,
+                                 Message::State::Interrupted, s.meta.updatedAt));
+        const QByteArray expected = viaDocument(s);
+        QCOMPARE(json::toJsonBytes(s), expected);
+        // And it is JSON that reads back to the same snapshot.
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(json::toJsonBytes(s), &error);
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QCOMPARE(doc.object(), json::toJson(s));
+    }
+
+    void snapshotShapes()
+    {
+        // Null title and system, an active turn, no history.
+        SessionSnapshot s{meta(QStringLiteral("a-b_c.9")), {}};
+        s.meta.activeTurn = 7;
+        s.meta.total = 1234567890123LL;
+        QCOMPARE(json::toJsonBytes(s), viaDocument(s));
+        QVERIFY(json::toJsonBytes(s).contains("\"title\":null"));
+        QVERIFY(json::toJsonBytes(s).contains("\"history\":[]"));
+
+        // Empty (not null) title; messages without a turn, in error, with odd timestamps.
+        s.meta.title = QStringLiteral("");
+        s.meta.activeTurn = 0;
+        s.meta.updatedAt = QDateTime();                                            // invalid
+        s.meta.createdAt = QDateTime(QDate(999, 12, 31), QTime(1, 2, 3), Qt::UTC); // 3 digits
+        const QDateTime local(QDate(2026, 6, 1), QTime(12, 0), Qt::OffsetFromUTC, 2 * 3600);
+        s.history.append(message(40, QStringLiteral("user"), QStringLiteral("x"), 0,
+                                 Message::State::Error, local));
+        s.history.append(message(41, QStringLiteral("assistant"), QStringLiteral("y"), 21,
+                                 Message::State::Complete,
+                                 QDateTime(QDate(10000, 1, 1), QTime(0, 0), Qt::UTC)));
+        s.history.append(message(42, QStringLiteral("assistant"), QString(), 22,
+                                 Message::State::Complete, QDateTime()));
+        QCOMPARE(json::toJsonBytes(s), viaDocument(s));
+        QVERIFY(json::toJsonBytes(s).contains("\"created_at\":\"2026-06-01T10:00:00.000Z\""));
+    }
+
+    void randomTextMatchesQJsonDocument()
+    {
+        // Any UTF-16 at all, including every kind of broken surrogate: 2,000 seeded strings.
+        QRandomGenerator random(20261125);
+        SessionSnapshot s{meta(QStringLiteral("r")), {}};
+        for (int round = 0; round < 200; ++round) {
+            s.history.clear();
+            for (int i = 0; i < 10; ++i) {
+                QString text;
+                const int length = int(random.bounded(40));
+                for (int k = 0; k < length; ++k) {
+                    const quint32 pick = random.bounded(4);
+                    const char16_t u = pick == 0   ? char16_t(random.bounded(0x80))
+                                       : pick == 1 ? char16_t(0xd800 + random.bounded(0x800))
+                                                   : char16_t(random.bounded(0x10000));
+                    text += QChar(u);
+                }
+                s.history.append(message(i, QStringLiteral("user"), text, i + 1,
+                                         Message::State::Complete, s.meta.createdAt));
+            }
+            const QByteArray expected = viaDocument(s);
+            const QByteArray actual = json::toJsonBytes(s);
+            if (actual != expected)
+                QFAIL(qPrintable(QStringLiteral("round %1 differs:\n%2\n%3")
+                                     .arg(round)
+                                     .arg(QString::fromLatin1(actual.toHex()),
+                                          QString::fromLatin1(expected.toHex()))));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestJson)
+#include "tst_json.moc"
