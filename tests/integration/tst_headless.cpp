@@ -1,5 +1,6 @@
 // The real `holdfast --headless` binary, driven over HTTP: the port-0 announcement, durability
 // across SIGTERM and kill -9 on a SQLite file, and the refusal to serve a network without a token.
+#include "fakes/holdfastprocess.h"
 #include "fakes/testutil.h"
 #include "http/httptestclient.h"
 
@@ -19,61 +20,7 @@ using test::SseReader;
 
 namespace {
 
-// One holdfast process, stopped by PID when it goes out of scope.
-class Holdfast
-{
-public:
-    Holdfast(const QString &home, QStringList arguments, QProcessEnvironment extra = {})
-    {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.remove(QStringLiteral("HOLDFAST_TOKEN"));
-        // A private home: no settings file of the user's, no data of theirs.
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/config"));
-        env.insert(QStringLiteral("XDG_DATA_HOME"), home + QStringLiteral("/data"));
-        env.insert(QStringLiteral("HOME"), home);
-        for (const QString &key : extra.keys())
-            env.insert(key, extra.value(key));
-        m_process.setProcessEnvironment(env);
-        m_process.setProgram(QString::fromLocal8Bit(qgetenv("HOLDFAST_BINARY")));
-        m_process.setArguments(QStringList{QStringLiteral("--headless")} + arguments);
-        m_process.start();
-    }
-    ~Holdfast()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-
-    // The first stdout line, as `--listen HOST:0` promises it.
-    QString firstLine(int timeoutMs = 20000)
-    {
-        spinUntil(
-            [&] { return m_process.canReadLine() || m_process.state() == QProcess::NotRunning; },
-            timeoutMs);
-        return QString::fromLocal8Bit(m_process.readLine()).trimmed();
-    }
-    quint16 waitForPort()
-    {
-        const QString line = firstLine();
-        static const QRegularExpression re(
-            QStringLiteral("^listening on http://127\\.0\\.0\\.1:(\\d+)$"));
-        const auto match = re.match(line);
-        if (!match.hasMatch())
-            qWarning() << "unexpected first line:" << line << m_process.readAllStandardError();
-        return match.hasMatch() ? quint16(match.captured(1).toUInt()) : 0;
-    }
-    void signal(int sig) { ::kill(pid_t(m_process.processId()), sig); }
-    bool waitForExit(int timeoutMs = 20000)
-    {
-        return spinUntil([&] { return m_process.state() == QProcess::NotRunning; }, timeoutMs);
-    }
-    QProcess &process() { return m_process; }
-
-private:
-    QProcess m_process;
-};
+using Holdfast = test::HoldfastProcess;
 
 QStringList slowDemo(const QString &db)
 {

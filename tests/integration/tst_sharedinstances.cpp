@@ -1,6 +1,7 @@
 // Several `holdfast --headless` processes on one redis-server: any instance serves any request.
 // A turn started through A is followed, resumed and cancelled through B; a killed instance's turn
 // is saved as interrupted by a survivor; a Redis restart mid-turn is survived without a restart.
+#include "fakes/holdfastprocess.h"
 #include "fakes/redisserver.h"
 #include "fakes/testutil.h"
 #include "http/httptestclient.h"
@@ -26,50 +27,17 @@ class Instance
 {
 public:
     Instance(const QString &home, const QString &store, QStringList extra = {})
-    {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.remove(QStringLiteral("HOLDFAST_TOKEN"));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/config"));
-        env.insert(QStringLiteral("XDG_DATA_HOME"), home + QStringLiteral("/data"));
-        env.insert(QStringLiteral("HOME"), home);
-        m_process.setProcessEnvironment(env);
-        m_process.setProgram(QString::fromLocal8Bit(qgetenv("HOLDFAST_BINARY")));
-        m_process.setArguments(QStringList{QStringLiteral("--headless"), QStringLiteral("--listen"),
-                                           QStringLiteral("127.0.0.1:0"), QStringLiteral("--store"),
-                                           store} +
-                               extra);
-        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_process.start();
-    }
-    ~Instance()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-
-    // The port from the first stdout line, as `--listen HOST:0` promises it.
-    quint16 waitForPort()
-    {
-        spinUntil(
-            [&] { return m_process.canReadLine() || m_process.state() == QProcess::NotRunning; });
-        const QString line = QString::fromLocal8Bit(m_process.readLine()).trimmed();
-        static const QRegularExpression re(
-            QStringLiteral("^listening on http://127\\.0\\.0\\.1:(\\d+)$"));
-        const auto match = re.match(line);
-        if (!match.hasMatch())
-            qWarning() << "unexpected first line:" << line;
-        return match.hasMatch() ? quint16(match.captured(1).toUInt()) : 0;
-    }
-    void kill9()
-    {
-        ::kill(pid_t(m_process.processId()), SIGKILL);
-        m_process.waitForFinished(5000);
-    }
+        : m_process(home,
+                    QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                                QStringLiteral("--store"), store} +
+                        extra,
+                    {}, true)
+    {}
+    quint16 waitForPort() { return m_process.waitForPort(); }
+    void kill9() { m_process.kill9(); }
 
 private:
-    QProcess m_process;
+    test::HoldfastProcess m_process;
 };
 
 QStringList slowDemo()
