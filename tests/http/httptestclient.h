@@ -7,11 +7,14 @@
 #include "fakes/testutil.h"
 
 #include <QByteArray>
+#include <QFile>
 #include <QHash>
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTcpSocket>
 
+#include <functional>
 #include <memory>
 
 namespace holdfast::test {
@@ -87,6 +90,71 @@ inline qsizetype parseReply(const QByteArray &buffer, bool eof, HttpReply *reply
     }
     *reply = r;
     return pos;
+}
+
+// One request as raw bytes, `Connection: close`, a JSON body when given (POST always says its
+// length, so that a bodiless POST is not mistaken for one whose body is still coming).
+inline QByteArray rawRequest(const QByteArray &method, const QByteArray &target,
+                             const QByteArray &body = {})
+{
+    QByteArray r = method + ' ' + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    if (!body.isEmpty())
+        r += "Content-Type: application/json\r\n";
+    if (method == "POST")
+        r += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    return r + "\r\n" + body;
+}
+
+// One request on a fresh connection, for many at once on the event loop: `done` gets the reply,
+// or status 0 when the connection failed or closed first. Deletes itself afterwards.
+class AsyncExchange : public QObject
+{
+public:
+    AsyncExchange(quint16 port, QByteArray request, std::function<void(const HttpReply &)> done,
+                  QObject *parent)
+        : QObject(parent), m_done(std::move(done))
+    {
+        connect(&m_socket, &QTcpSocket::connected, this,
+                [this, request] { m_socket.write(request); });
+        connect(&m_socket, &QTcpSocket::readyRead, this, [this] { read(false); });
+        connect(&m_socket, &QTcpSocket::disconnected, this, [this] { read(true); });
+        connect(&m_socket, &QTcpSocket::errorOccurred, this, [this] { read(true); });
+        m_socket.connectToHost(QHostAddress::LocalHost, port);
+    }
+
+private:
+    void read(bool eof)
+    {
+        if (m_finished)
+            return;
+        m_buffer += m_socket.readAll();
+        HttpReply reply;
+        if (parseReply(m_buffer, eof, &reply) == 0 && !eof)
+            return;
+        m_finished = true;
+        m_socket.disconnect(this);
+        m_done(reply);
+        deleteLater();
+    }
+
+    QTcpSocket m_socket;
+    QByteArray m_buffer;
+    std::function<void(const HttpReply &)> m_done;
+    bool m_finished = false;
+};
+
+// A value of /proc/PID/status in kB ("VmRSS", "VmHWM"); pid 0 is this process; -1 if unknown.
+inline qint64 procStatusKb(qint64 pid, const QByteArray &key)
+{
+    QFile status(pid ? QStringLiteral("/proc/%1/status").arg(pid)
+                     : QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith(key + ':'))
+            return line.mid(key.size() + 1).trimmed().split(' ').first().toLongLong();
+    }
+    return -1;
 }
 
 // One connection; requests go one after the other on it (keep-alive).

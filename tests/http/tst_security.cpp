@@ -66,14 +66,7 @@ QByteArray headWithHeaders(int count, int valueBytes = 1)
 
 qint64 rssKb()
 {
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    }
-    return -1;
+    return test::procStatusKb(0, "VmRSS");
 }
 
 } // namespace

@@ -41,62 +41,11 @@ constexpr int kSessions = 50;
 
 qint64 rssKiB()
 {
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    }
-    return -1;
+    return test::procStatusKb(0, "VmRSS");
 }
 
-// One request on a fresh connection; `done` gets the reply (status 0: none came).
-class Exchange : public QObject
-{
-public:
-    Exchange(quint16 port, QByteArray request, std::function<void(const HttpReply &)> done,
-             QObject *parent)
-        : QObject(parent), m_done(std::move(done))
-    {
-        connect(&m_socket, &QTcpSocket::connected, this,
-                [this, request] { m_socket.write(request); });
-        connect(&m_socket, &QTcpSocket::readyRead, this, [this] { read(false); });
-        connect(&m_socket, &QTcpSocket::disconnected, this, [this] { read(true); });
-        connect(&m_socket, &QTcpSocket::errorOccurred, this, [this] { read(true); });
-        m_socket.connectToHost(QHostAddress::LocalHost, port);
-    }
-
-private:
-    void read(bool eof)
-    {
-        if (m_finished)
-            return;
-        m_buffer += m_socket.readAll();
-        HttpReply reply;
-        if (parseReply(m_buffer, eof, &reply) == 0 && !eof)
-            return;
-        m_finished = true;
-        m_socket.disconnect(this);
-        m_done(reply);
-        deleteLater();
-    }
-
-    QTcpSocket m_socket;
-    QByteArray m_buffer;
-    std::function<void(const HttpReply &)> m_done;
-    bool m_finished = false;
-};
-
-QByteArray request(const QByteArray &method, const QByteArray &target, const QByteArray &body = {})
-{
-    QByteArray r = method + ' ' + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-    if (!body.isEmpty())
-        r += "Content-Type: application/json\r\n";
-    if (method == "POST")
-        r += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
-    return r + "\r\n" + body;
-}
+using Exchange = test::AsyncExchange;
+using test::rawRequest;
 
 // Runs turns on one session back to back while `running`; follows each by SSE or by polling,
 // and now and then cancels one or drops its event stream and reconnects.
@@ -134,7 +83,7 @@ public:
                                                            QStringLiteral("chaos %1").arg(turns)}})
                                     .toJson(QJsonDocument::Compact);
         new Exchange(
-            m_port, request("POST", path("/turns"), body),
+            m_port, rawRequest("POST", path("/turns"), body),
             [this](const HttpReply &r) { posted(r); }, this);
     }
 
@@ -191,7 +140,7 @@ private:
         m_tid = r.json().value(QStringLiteral("id")).toInt();
         if (m_rng.bounded(10) == 0) {
             new Exchange(
-                m_port, request("POST", turnPath("/cancel")),
+                m_port, rawRequest("POST", turnPath("/cancel")),
                 [this](const HttpReply &c) {
                     if (c.status != 202)
                         problems << QStringLiteral("cancel answered %1").arg(c.status);
@@ -207,7 +156,8 @@ private:
     void poll(int from)
     {
         new Exchange(
-            m_port, request("GET", turnPath("/chunks?wait=1000&from=" + QByteArray::number(from))),
+            m_port,
+            rawRequest("GET", turnPath("/chunks?wait=1000&from=" + QByteArray::number(from))),
             [this](const HttpReply &r) {
                 if (r.status != 200) {
                     problems << QStringLiteral("/chunks answered %1").arg(r.status);

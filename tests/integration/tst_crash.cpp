@@ -43,53 +43,8 @@ constexpr int kDemoChunks = 30;
 constexpr int kDemoDelayMs = 20;
 constexpr int kMaxKillMs = 2000; // a turn takes ~650 ms: kills land before, during and between
 
-// One request on a fresh connection; `done` gets the reply, or status 0 when the connection
-// failed or closed first. Deletes itself afterwards.
-class Exchange : public QObject
-{
-public:
-    Exchange(quint16 port, QByteArray request, std::function<void(const HttpReply &)> done,
-             QObject *parent)
-        : QObject(parent), m_done(std::move(done))
-    {
-        connect(&m_socket, &QTcpSocket::connected, this,
-                [this, request] { m_socket.write(request); });
-        connect(&m_socket, &QTcpSocket::readyRead, this, [this] { read(false); });
-        connect(&m_socket, &QTcpSocket::disconnected, this, [this] { read(true); });
-        connect(&m_socket, &QTcpSocket::errorOccurred, this, [this] { read(true); });
-        m_socket.connectToHost(QHostAddress::LocalHost, port);
-    }
-
-private:
-    void read(bool eof)
-    {
-        if (m_finished)
-            return;
-        m_buffer += m_socket.readAll();
-        HttpReply reply;
-        if (parseReply(m_buffer, eof, &reply) == 0 && !eof)
-            return;
-        m_finished = true;
-        m_socket.disconnect(this);
-        m_done(reply);
-        deleteLater();
-    }
-
-    QTcpSocket m_socket;
-    QByteArray m_buffer;
-    std::function<void(const HttpReply &)> m_done;
-    bool m_finished = false;
-};
-
-QByteArray request(const QByteArray &method, const QByteArray &target, const QByteArray &body = {})
-{
-    QByteArray r = method + ' ' + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-    if (!body.isEmpty())
-        r +=
-            "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
-            "\r\n";
-    return r + "\r\n" + body;
-}
+using Exchange = test::AsyncExchange;
+using test::rawRequest;
 
 // What one client saw of one turn.
 struct SeenTurn
@@ -126,7 +81,7 @@ public:
         const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("prompt"), t.prompt}})
                                     .toJson(QJsonDocument::Compact);
         new Exchange(
-            m_port, request("POST", path("/turns"), body),
+            m_port, rawRequest("POST", path("/turns"), body),
             [this](const HttpReply &r) { posted(r); }, this);
     }
 
@@ -190,7 +145,8 @@ private:
     void poll(int from)
     {
         new Exchange(
-            m_port, request("GET", turnPath("/chunks?wait=2000&from=" + QByteArray::number(from))),
+            m_port,
+            rawRequest("GET", turnPath("/chunks?wait=2000&from=" + QByteArray::number(from))),
             [this](const HttpReply &r) { polled(r); }, this);
     }
 

@@ -47,14 +47,7 @@ struct Stats
 
 qint64 procValueKb(qint64 pid, const QByteArray &key)
 {
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith(key + ':'))
-            return line.mid(key.size() + 1).trimmed().split(' ').first().toLongLong();
-    }
-    return -1;
+    return test::procStatusKb(pid, key);
 }
 
 int fdCount(qint64 pid)
