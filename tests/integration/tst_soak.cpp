@@ -452,5 +452,16 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSoak)
+int main(int argc, char **argv)
+{
+    // QTest stops a test function after 5 minutes; a local soak of 10 runs longer than that.
+    if (!qEnvironmentVariableIsSet("QTEST_FUNCTION_TIMEOUT")) {
+        const int seconds = qEnvironmentVariableIntValue("HOLDFAST_SOAK_SECONDS");
+        qputenv("QTEST_FUNCTION_TIMEOUT", QByteArray::number((std::max(seconds, 20) + 300) * 1000));
+    }
+    QCoreApplication app(argc, argv);
+    TestSoak test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
 #include "tst_soak.moc"
