@@ -6,6 +6,7 @@
 #include "core/sessionservice.h"
 #include "fakes/redisserver.h"
 #include "fakes/scriptedprovider.h"
+#include "fakes/storedata.h"
 #include "fakes/testutil.h"
 
 #include <QTest>
@@ -17,54 +18,11 @@ using holdfast::test::spinUntil;
 
 namespace {
 
-SessionMeta meta(const QString &id, const QString &updated = QStringLiteral("2026-03-01T10:00:00Z"))
-{
-    SessionMeta m;
-    m.id = id;
-    m.model = QStringLiteral("demo");
-    m.createdAt = fromIso(QStringLiteral("2026-03-01T09:00:00Z"));
-    m.updatedAt = fromIso(updated);
-    return m;
-}
-
-Message message(qint64 index, const QString &role, const QString &content, int turn = 0)
-{
-    Message m;
-    m.index = index;
-    m.role = role;
-    m.content = content;
-    m.turn = turn;
-    m.createdAt = fromIso(QStringLiteral("2026-03-01T09:30:00.123Z"));
-    return m;
-}
-
-TurnRecord turnRecord(const QString &sid, int id, qint64 promptIndex)
-{
-    TurnRecord t;
-    t.id = id;
-    t.session = sid;
-    t.state = TurnRecord::State::Streaming;
-    t.promptIndex = promptIndex;
-    t.model = QStringLiteral("demo");
-    t.createdAt = fromIso(QStringLiteral("2026-03-01T09:30:00Z"));
-    return t;
-}
-
-template <typename T> T value(std::optional<Result<T>> r)
-{
-    if (!r)
-        qFatal("store call did not finish");
-    if (!r->ok())
-        qFatal("store call failed: %s", qPrintable(r->error().message));
-    return r->value();
-}
-
-bool ok(const std::optional<Status> &s)
-{
-    if (s && !s->ok())
-        qWarning() << "store error:" << s->error().message;
-    return s && s->ok();
-}
+using test::message;
+using test::meta;
+using test::ok;
+using test::turnRecord;
+using test::value;
 
 template <typename T> std::optional<ErrorCode> failure(const std::optional<Result<T>> &r)
 {
