@@ -11,6 +11,7 @@
 #include "gui/chatpane.h"
 #include "gui/chatview.h"
 #include "gui/composer.h"
+#include "gui/darkpalette.h"
 #include "gui/liveturns.h"
 #include "gui/mainwindow.h"
 #include "gui/sessionlistmodel.h"
@@ -335,22 +336,8 @@ void TestMainWindow::screenshot()
 {
     QFETCH(bool, dark);
     const QPalette original = QApplication::palette();
-    if (dark) {
-        QPalette p;
-        p.setColor(QPalette::Window, QColor(0x1f, 0x23, 0x28));
-        p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-        p.setColor(QPalette::Base, QColor(0x16, 0x19, 0x1d));
-        p.setColor(QPalette::AlternateBase, QColor(0x22, 0x26, 0x2b));
-        p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-        p.setColor(QPalette::Button, QColor(0x2a, 0x2f, 0x35));
-        p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-        p.setColor(QPalette::Highlight, QColor(0x3d, 0x8b, 0xfd));
-        p.setColor(QPalette::HighlightedText, Qt::white);
-        p.setColor(QPalette::Mid, QColor(0x44, 0x4a, 0x52));
-        p.setColor(QPalette::Midlight, QColor(0x33, 0x38, 0x3e));
-        p.setColor(QPalette::PlaceholderText, QColor(0x8a, 0x90, 0x98));
-        QApplication::setPalette(p);
-    }
+    if (dark)
+        QApplication::setPalette(test::darkPalette());
     const auto restore = qScopeGuard([&] { QApplication::setPalette(original); });
     Fixture f;
     f.scripted->script.delayMs = 1;
