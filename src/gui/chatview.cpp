@@ -19,6 +19,8 @@ namespace holdfast {
 
 namespace {
 constexpr int kFollowSlack = 24; // pixels from the bottom that still count as "at the bottom"
+constexpr int kPadding = 12;     // around a message's text
+constexpr int kGap = 4;          // between messages (each side)
 } // namespace
 
 ChatView::ChatView(QWidget *parent) : QTextBrowser(parent)
@@ -109,22 +111,58 @@ void ChatView::setHasNewer(bool hasNewer)
         m_follow = false;
 }
 
-QTextFrame *ChatView::insertFrame(QTextCursor &at, const Message &message)
+// Assistant messages have no bubble: their space is margins, so that a long one can go on in
+// further frames without a seam (continueAfter takes the margins away where two frames meet).
+QTextFrameFormat ChatView::messageFormat(bool user) const
 {
-    const bool user = message.role == QLatin1String("user");
     QTextFrameFormat format;
-    format.setPadding(12);
-    format.setTopMargin(4);
-    format.setBottomMargin(4);
     if (user) {
+        format.setPadding(kPadding);
+        format.setTopMargin(kGap);
+        format.setBottomMargin(kGap);
         format.setBackground(m_style.userBubble);
         format.setLeftMargin(48);
     } else {
-        format.setRightMargin(24);
+        format.setTopMargin(kGap + kPadding);
+        format.setBottomMargin(kGap + kPadding);
+        format.setLeftMargin(kPadding);
+        format.setRightMargin(24 + kPadding);
     }
-    QTextFrame *frame = at.insertFrame(format);
-    writeHeader(at, message, {});
+    return format;
+}
+
+QTextFrame *ChatView::insertFrame(QTextCursor &at, const Message &message, const QString &model)
+{
+    QTextFrame *frame = at.insertFrame(messageFormat(message.role == QLatin1String("user")));
+    writeHeader(at, message, model);
     return frame;
+}
+
+// The next frame of a long assistant message, right after `full`, the two joined without a gap.
+QTextFrame *ChatView::continueAfter(QTextFrame *full)
+{
+    QTextFrameFormat joined = full->frameFormat();
+    const qreal bottom = joined.bottomMargin();
+    joined.setBottomMargin(0);
+    full->setFrameFormat(joined);
+    QTextFrameFormat next = joined;
+    next.setTopMargin(0);
+    next.setBottomMargin(bottom);
+    QTextCursor at(document());
+    at.setPosition(full->lastPosition() + 1);
+    QTextFrame *frame = at.insertFrame(next);
+    // Two frames have an empty block of the parent between them: give it no height.
+    QTextCursor between(document());
+    between.setPosition(full->lastPosition() + 1);
+    QTextBlockFormat flat;
+    flat.setLineHeight(0, QTextBlockFormat::FixedHeight);
+    between.setBlockFormat(flat);
+    return frame;
+}
+
+QTextFrame *ChatView::lastFrameOf(const Entry &entry) const
+{
+    return entry.frame == m_streamFrame && m_stream ? m_stream->frame() : entry.last;
 }
 
 void ChatView::writeHeader(QTextCursor &at, const Message &message, const QString &model)
@@ -152,12 +190,17 @@ void ChatView::writeHeader(QTextCursor &at, const Message &message, const QStrin
     }
 }
 
-void ChatView::renderInto(QTextFrame *frame, const QString &markdown)
+// Renders a stored message into its frame; returns the last frame it took.
+QTextFrame *ChatView::renderInto(QTextFrame *frame, const Message &message)
 {
-    MarkdownStream stream(frame, &m_style, &m_codeBlocks);
-    stream.append(markdown);
+    MarkdownStream::ContinueFn next;
+    if (message.role != QLatin1String("user"))
+        next = [this](QTextFrame *full) { return continueAfter(full); };
+    MarkdownStream stream(frame, &m_style, &m_codeBlocks, std::move(next));
+    stream.append(message.content);
     stream.finish();
     m_finishedWork += stream.work();
+    return stream.frame();
 }
 
 void ChatView::appendMessage(const Message &message)
@@ -165,8 +208,8 @@ void ChatView::appendMessage(const Message &message)
     QTextCursor at(document()->rootFrame()->lastCursorPosition());
     const int codeFrom = int(m_codeBlocks.size());
     QTextFrame *frame = insertFrame(at, message);
-    renderInto(frame, message.content);
-    m_entries.push_back({frame, message, codeFrom, int(m_codeBlocks.size())});
+    QTextFrame *last = renderInto(frame, message);
+    m_entries.push_back({frame, last, message, codeFrom, int(m_codeBlocks.size())});
 }
 
 void ChatView::prependMessages(const QList<Message> &messages)
@@ -180,9 +223,9 @@ void ChatView::prependMessages(const QList<Message> &messages)
     for (const Message &message : messages) {
         const int codeFrom = int(m_codeBlocks.size());
         QTextFrame *frame = insertFrame(at, message);
-        renderInto(frame, message.content);
-        older.push_back({frame, message, codeFrom, int(m_codeBlocks.size())});
-        at.setPosition(frame->lastPosition() + 1);
+        QTextFrame *last = renderInto(frame, message);
+        older.push_back({frame, last, message, codeFrom, int(m_codeBlocks.size())});
+        at.setPosition(last->lastPosition() + 1);
     }
     m_entries.insert(m_entries.begin(), older.begin(), older.end());
     if (m_entries.size() > std::size_t(m_maxShown)) {
@@ -213,7 +256,7 @@ void ChatView::removeEntries(std::size_t from, std::size_t to)
         return;
     QTextCursor cut(document());
     cut.setPosition(m_entries[from].frame->firstPosition() - 1);
-    cut.setPosition(m_entries[to - 1].frame->lastPosition() + 1, QTextCursor::KeepAnchor);
+    cut.setPosition(lastFrameOf(m_entries[to - 1])->lastPosition() + 1, QTextCursor::KeepAnchor);
     for (std::size_t i = from; i < to; ++i) {
         Entry &entry = m_entries[i];
         if (entry.frame == m_streamFrame) { // the live answer comes back with the newest page
@@ -275,17 +318,13 @@ void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
     message.turn = turn;
     message.createdAt = QDateTime::currentDateTimeUtc();
     QTextCursor at(document()->rootFrame()->lastCursorPosition());
-    QTextFrameFormat format;
-    format.setPadding(12);
-    format.setTopMargin(4);
-    format.setBottomMargin(4);
-    format.setRightMargin(24);
-    m_streamFrame = at.insertFrame(format);
-    writeHeader(at, message, model);
+    m_streamFrame = insertFrame(at, message, model);
     m_answerTurn = turn;
     m_answerModel = model;
-    m_stream = std::make_unique<MarkdownStream>(m_streamFrame, &m_style, &m_codeBlocks);
-    m_entries.push_back({m_streamFrame, message, int(m_codeBlocks.size()), 0});
+    m_stream =
+        std::make_unique<MarkdownStream>(m_streamFrame, &m_style, &m_codeBlocks,
+                                         [this](QTextFrame *full) { return continueAfter(full); });
+    m_entries.push_back({m_streamFrame, m_streamFrame, message, int(m_codeBlocks.size()), 0});
     m_stream->append(text);
 }
 
@@ -302,6 +341,7 @@ void ChatView::finishAnswer(const TurnRecord &turn)
     m_stream->finish();
     m_finishedWork += m_stream->work();
     Entry &entry = m_entries.back();
+    entry.last = m_stream->frame();
     entry.codeTo = int(m_codeBlocks.size());
     entry.message.content = m_stream->source();
     entry.message.index = turn.responseIndex;
@@ -313,7 +353,7 @@ void ChatView::finishAnswer(const TurnRecord &turn)
     } else if (turn.state == S::Error) {
         entry.message.state = Message::State::Error;
         updateHeader(entry, tr("error"), m_style.error);
-        QTextCursor at(m_streamFrame->lastCursorPosition());
+        QTextCursor at(entry.last->lastCursorPosition());
         QTextBlockFormat block;
         block.setTopMargin(6);
         at.insertBlock(block);
@@ -352,15 +392,18 @@ qint64 ChatView::renderWork() const
 
 QString ChatView::messageTextAt(const QPoint &pos) const
 {
-    const QTextCursor at = cursorForPosition(pos);
-    for (QTextFrame *f = at.currentFrame(); f; f = f->parentFrame()) {
-        for (const Entry &e : m_entries) {
-            if (e.frame == f)
-                return e.frame == m_streamFrame && m_stream ? m_stream->source()
-                                                            : e.message.content;
-        }
-    }
-    return {};
+    // The messages are in document order: the last one that starts at or before the position.
+    const int at = cursorForPosition(pos).position();
+    const auto after =
+        std::upper_bound(m_entries.begin(), m_entries.end(), at, [](int p, const Entry &entry) {
+            return p < entry.frame->firstPosition();
+        });
+    if (after == m_entries.begin())
+        return {};
+    const Entry &e = *std::prev(after);
+    if (at > lastFrameOf(e)->lastPosition())
+        return {};
+    return e.frame == m_streamFrame && m_stream ? m_stream->source() : e.message.content;
 }
 
 QString ChatView::lastAnswerText() const

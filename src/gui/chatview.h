@@ -6,6 +6,7 @@
 #include <QPointer>
 #include <QTextBrowser>
 #include <QTextCursor>
+#include <QTextFormat>
 
 #include <algorithm>
 #include <memory>
@@ -83,14 +84,18 @@ protected:
 private:
     struct Entry
     {
-        QTextFrame *frame = nullptr;
+        QTextFrame *frame = nullptr; // its first frame: the header, and where it starts
+        QTextFrame *last = nullptr;  // a long message goes on in frames up to this one
         Message message;
         int codeFrom = 0; // the code blocks it rendered: m_codeBlocks[codeFrom, codeTo)
         int codeTo = 0;
     };
-    QTextFrame *insertFrame(QTextCursor &at, const Message &message);
+    QTextFrameFormat messageFormat(bool user) const;
+    QTextFrame *insertFrame(QTextCursor &at, const Message &message, const QString &model = {});
     void writeHeader(QTextCursor &at, const Message &message, const QString &model);
-    void renderInto(QTextFrame *frame, const QString &markdown);
+    QTextFrame *renderInto(QTextFrame *frame, const Message &message);
+    QTextFrame *continueAfter(QTextFrame *full);
+    QTextFrame *lastFrameOf(const Entry &entry) const;
     void updateHeader(const Entry &entry, const QString &note, const QColor &color);
     void onAnchor(const QUrl &url);
     void restyle();

@@ -38,8 +38,9 @@ bool isBlank(QStringView line)
 }
 } // namespace
 
-MarkdownStream::MarkdownStream(QTextFrame *frame, const ChatStyle *style, QStringList *codeBlocks)
-    : m_frame(frame), m_style(style), m_codeBlocks(codeBlocks)
+MarkdownStream::MarkdownStream(QTextFrame *frame, const ChatStyle *style, QStringList *codeBlocks,
+                               ContinueFn continueAfter)
+    : m_frame(frame), m_style(style), m_codeBlocks(codeBlocks), m_continue(std::move(continueAfter))
 {
     m_tailAnchor = QTextCursor(frame->document());
     m_tailAnchor.setKeepPositionOnInsert(true);
@@ -55,19 +56,26 @@ void MarkdownStream::append(const QString &text)
 {
     if (text.isEmpty())
         return;
+    // One edit block per chunk: the document is laid out once for all the edits it makes.
+    QTextCursor edit(m_frame->document());
+    edit.beginEditBlock();
     m_source += text;
     scan(false);
     if (!m_code)
         renderTail();
+    edit.endEditBlock();
 }
 
 void MarkdownStream::finish()
 {
+    QTextCursor edit(m_frame->document());
+    edit.beginEditBlock();
     scan(true);
     if (m_code)
         closeCode();
     if (m_tailStart < m_source.size())
         commit(m_source.size());
+    edit.endEditBlock();
 }
 
 // Takes every complete line since the last scan (and with `final` the unfinished one too).
@@ -128,6 +136,7 @@ void MarkdownStream::renderTail()
     const QString tail = m_source.mid(m_tailStart);
     if (tail.trimmed().isEmpty())
         return;
+    continueIfFull();
     m_tailAnchor.setPosition(m_frame->lastPosition());
     m_tailFresh = m_fresh;
     render(tail);
@@ -159,8 +168,10 @@ void MarkdownStream::commit(qsizetype end)
     if (!rendered) {
         clearTail();
         const QString text = m_source.mid(m_tailStart, end - m_tailStart);
-        if (!text.trimmed().isEmpty())
+        if (!text.trimmed().isEmpty()) {
+            continueIfFull();
             render(text);
+        }
     }
     m_tailRendered = -1;
     m_tailStart = end;
@@ -182,10 +193,37 @@ void MarkdownStream::render(const QString &markdown)
     }
 }
 
+// Moves on to a new frame once this one is full, before a paragraph (not before a code block or
+// while the frame ends in an unused block: either would leave an empty line behind).
+void MarkdownStream::continueIfFull()
+{
+    if (!m_continue || m_code || m_fresh || m_tailRendered >= 0)
+        return;
+    if (m_frame->lastPosition() - m_frame->firstPosition() < kFrameChars)
+        return;
+    const qreal above = endCursor().blockFormat().bottomMargin();
+    if (QTextFrame *next = m_continue(m_frame)) {
+        m_frame = next;
+        m_fresh = true; // a new frame holds one empty block
+        m_joinMargin = above;
+    }
+}
+
 void MarkdownStream::beginBlock(QTextCursor &out, const QTextBlockFormat &block,
                                 const QTextCharFormat &chars)
 {
     if (m_fresh) {
+        // Qt drops the margins of a frame's first and last blocks, which would collapse into
+        // one within a frame: where a message goes on in a new frame, that frame's top margin
+        // is the space the two blocks would have had.
+        if (m_joinMargin >= 0 && out.position() == m_frame->firstPosition()) {
+            QTextFrameFormat frame = m_frame->frameFormat();
+            const qreal gap = std::max(m_joinMargin, block.topMargin());
+            if (!qFuzzyCompare(frame.topMargin(), gap)) {
+                frame.setTopMargin(gap);
+                m_frame->setFrameFormat(frame);
+            }
+        }
         out.setBlockFormat(block);
         out.setBlockCharFormat(chars);
         m_fresh = false;

@@ -5,6 +5,8 @@
 #include <QTextCursor>
 #include <QTextFormat>
 
+#include <functional>
+
 class QTextBlock;
 class QTextFrame;
 class QTextList;
@@ -19,11 +21,20 @@ struct ChatStyle;
 // again; only the unfinished paragraph at the end is rendered anew for each chunk, so a chunk
 // costs time proportional to its own length plus that paragraph's (bounded), never to the
 // whole answer. Fenced code blocks are drawn here, line by line, in a framed monospace box.
+//
+// A long message goes on in a new frame every kFrameChars or so (at a paragraph boundary):
+// QTextDocumentLayout lays out and paints a nested frame by walking all of its blocks, so the
+// frame that grows must stay small for a chunk to cost the same at 1 MiB as at 1 KiB. The frames
+// of one message follow each other in the document; `continueAfter` makes the next one.
 class MarkdownStream
 {
 public:
-    // `codeBlocks` collects the text of each code block, for the view's "Copy" links.
-    MarkdownStream(QTextFrame *frame, const ChatStyle *style, QStringList *codeBlocks);
+    using ContinueFn = std::function<QTextFrame *(QTextFrame *full)>;
+
+    // `codeBlocks` collects the text of each code block, for the view's "Copy" links. Without
+    // `continueAfter` everything stays in `frame`.
+    MarkdownStream(QTextFrame *frame, const ChatStyle *style, QStringList *codeBlocks,
+                   ContinueFn continueAfter = {});
 
     void append(const QString &text);
     // The answer is complete: renders what is left as final.
@@ -32,8 +43,11 @@ public:
     const QString &source() const { return m_source; }
     // Characters handed to the renderer so far: the work done, for tests and benchmarks.
     qint64 work() const { return m_work; }
+    // The frame the message goes on in (its last one).
+    QTextFrame *frame() const { return m_frame; }
 
     static constexpr qsizetype kMaxTail = 2048;
+    static constexpr int kFrameChars = 4096;
 
 private:
     void scan(bool final);
@@ -42,6 +56,7 @@ private:
     void clearTail();
     void commit(qsizetype end);
     void render(const QString &markdown);
+    void continueIfFull();
 
     void openCode(const QString &info);
     void setCodeLine(const QString &text, bool complete);
@@ -56,13 +71,15 @@ private:
     QTextFrame *m_frame;
     const ChatStyle *m_style;
     QStringList *m_codeBlocks;
+    ContinueFn m_continue;
     QString m_source;
-    qsizetype m_scanned = 0;                 // start of the first line not scanned yet
-    qsizetype m_tailStart = 0;               // start of the text not rendered for good yet
-    qsizetype m_tailRendered = -1;           // end of the tail as last rendered (-1: not rendered)
-    QTextCursor m_tailAnchor;                // where the tail's rendering begins in the document
-    bool m_tailFresh = false;                // ... and whether it began in an unused block
-    bool m_fresh = false;                    // the frame ends in an unused empty block
+    qsizetype m_scanned = 0;       // start of the first line not scanned yet
+    qsizetype m_tailStart = 0;     // start of the text not rendered for good yet
+    qsizetype m_tailRendered = -1; // end of the tail as last rendered (-1: not rendered)
+    QTextCursor m_tailAnchor;      // where the tail's rendering begins in the document
+    bool m_tailFresh = false;      // ... and whether it began in an unused block
+    bool m_fresh = false;          // the frame ends in an unused empty block
+    qreal m_joinMargin = 0;        // bottom margin of the block above a continued frame's first one
     QHash<QTextList *, QTextList *> m_lists; // scratch list -> document list, per render
 
     QTextFrame *m_code = nullptr;

@@ -2,7 +2,10 @@
 #include "gui/chatview.h"
 #include "gui/markdownstream.h"
 
+#include <QAbstractTextDocumentLayout>
 #include <QApplication>
+#include <QPixmap>
+#include <QScrollBar>
 #include <QTest>
 #include <QTextBlock>
 #include <QTextFrame>
@@ -81,6 +84,7 @@ private Q_SLOTS:
     void streamedEqualsWhole_data();
     void streamedEqualsWhole();
     void streamingCostIsFlat();
+    void longAnswerGoesOnInSmallFrames();
     void closingFenceArrivingInPieces();
     void boundedWindowOfMessages();
 };
@@ -175,6 +179,88 @@ void TestChatView::streamingCostIsFlat()
     QVERIFY2(late <= early * 1.5 + kChunk, "the cost per chunk grew with the answer");
     QVERIFY2(worst <= 2 * MarkdownStream::kMaxTail + 4 * kChunk, "one chunk re-rendered too much");
     QVERIFY(view.toPlainText().contains(QLatin1String("Paragraph 1000 has some bold words")));
+}
+
+// Qt lays out and paints a nested frame by walking all its blocks, so a long answer goes on in a
+// new frame every few KiB: the frame each chunk lands in stays small, whatever the answer's length.
+// The frames join without a seam and still make one message.
+void TestChatView::longAnswerGoesOnInSmallFrames()
+{
+    QString answer;
+    for (int i = 0; answer.size() < 64 * 1024; ++i) {
+        answer +=
+            QStringLiteral("Paragraph %1 goes on for a while, long enough to wrap.\n\n").arg(i);
+        if (i % 9 == 0)
+            answer +=
+                QStringLiteral("```\ncode %1\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n").arg(i);
+    }
+    ChatView view;
+    view.resize(700, 500);
+    view.show(); // laid out, to measure
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.beginAnswer(1, QStringLiteral("demo"), QString());
+    int largest = 0;
+    for (qsizetype i = 0; i < answer.size(); i += 16) {
+        view.appendAnswer(answer.mid(i, 16));
+        const QList<QTextFrame *> frames = view.document()->rootFrame()->childFrames();
+        largest = std::max(largest, frames.last()->lastPosition() - frames.last()->firstPosition());
+    }
+    TurnRecord done;
+    done.id = 1;
+    done.state = TurnRecord::State::Done;
+    view.finishAnswer(done);
+    const QList<QTextFrame *> frames = view.document()->rootFrame()->childFrames();
+    qInfo("a %lld-char answer in %lld frames, the largest %d chars", qint64(answer.size()),
+          qint64(frames.size()), largest);
+    QVERIFY(frames.size() >= answer.size() / (2 * MarkdownStream::kFrameChars));
+    QVERIFY2(largest <= MarkdownStream::kFrameChars + 2 * MarkdownStream::kMaxTail,
+             "the frame an answer grows in must stay bounded");
+    QCOMPARE(view.messageCount(), 1);
+    QCOMPARE(view.lastAnswerText(), answer);
+
+    // The same answer stored and shown from history is split the same way and reads the same.
+    ChatView stored;
+    stored.resize(700, 500);
+    stored.appendMessage(assistant(answer));
+    QCOMPARE(stored.document()->rootFrame()->childFrames().size(), frames.size());
+    const auto body = [](const QString &text) { return text.section(u'\n', 2); };
+    QCOMPARE(body(view.toPlainText()), body(stored.toPlainText()));
+
+    // No seam: where one frame ends and the next begins, two paragraphs are as far apart as
+    // inside a frame.
+    QAbstractTextDocumentLayout *layout = view.document()->documentLayout();
+    const auto gap = [&](const QTextBlock &above, const QTextBlock &below) {
+        return layout->blockBoundingRect(below).top() - layout->blockBoundingRect(above).bottom();
+    };
+    QTextBlock inside = view.document()->findBlock(frames.at(1)->firstPosition());
+    while (inside.isValid() && !(inside.text().startsWith(QLatin1String("Paragraph")) &&
+                                 inside.next().text().startsWith(QLatin1String("Paragraph"))))
+        inside = inside.next();
+    QVERIFY(inside.isValid());
+    const QTextBlock end = view.document()->findBlock(frames.at(1)->lastPosition());
+    const QTextBlock start = view.document()->findBlock(frames.at(2)->firstPosition());
+    QVERIFY(end.text().startsWith(QLatin1String("Paragraph")));
+    QVERIFY(start.text().startsWith(QLatin1String("Paragraph")));
+    QVERIFY(layout->blockBoundingRect(end).height() > 0);
+    QCOMPARE(gap(end, start), gap(inside, inside.next()));
+    QCOMPARE(layout->blockBoundingRect(start).left(), layout->blockBoundingRect(inside).left());
+
+    // One message for the reader: its text anywhere in it, and it leaves the document whole.
+    view.verticalScrollBar()->setValue(view.verticalScrollBar()->maximum() / 2);
+    const QPoint middle(view.viewport()->width() / 2, view.viewport()->height() / 2);
+    QVERIFY(view.cursorForPosition(middle).position() > frames.at(2)->firstPosition());
+    QCOMPARE(view.messageTextAt(middle), answer);
+    // A picture of a place where two frames meet, to look at (build folder).
+    view.verticalScrollBar()->setValue(int(layout->blockBoundingRect(start).top()) - 200);
+    const QString picture =
+        QCoreApplication::applicationDirPath() + QStringLiteral("/chatview-seam.png");
+    QVERIFY(view.grab().save(picture));
+    qInfo("screenshot: %s", qPrintable(picture));
+    view.setMaxShown(1);
+    view.appendNewerMessages({assistant(QStringLiteral("next"))});
+    QCOMPARE(view.messageCount(), 1);
+    QCOMPARE(view.document()->rootFrame()->childFrames().size(), 1);
+    QVERIFY(!view.toPlainText().contains(QLatin1String("Paragraph")));
 }
 
 void TestChatView::closingFenceArrivingInPieces()
