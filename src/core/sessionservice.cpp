@@ -552,6 +552,8 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
     connect(turn, &Turn::chunkReady, this, [this, sid, tid = record.id](int seq, const QString &t) {
         Q_EMIT chunkReady(sid, tid, seq, t);
     });
+    connect(turn, &Turn::chunkBatchEnded, this,
+            [this, sid, tid = record.id] { Q_EMIT chunkBatchEnded(sid, tid); });
     connect(turn, &Turn::finished, this, [this, sid](const TurnRecord &r) {
         Q_EMIT turnFinished(r);
         if (Session *session = m_sessions.value(sid))

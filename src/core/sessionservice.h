@@ -102,6 +102,8 @@ Q_SIGNALS:
     void sessionDeleted(const QString &sid);
     void turnStarted(const holdfast::TurnRecord &turn);
     void chunkReady(const QString &sid, int tid, int seq, const QString &text);
+    // After the chunkReady signals of one batch of a turn's chunks (as it was stored).
+    void chunkBatchEnded(const QString &sid, int tid);
     void turnFinished(const holdfast::TurnRecord &turn);
 
 private:

@@ -77,6 +77,7 @@ QCoro::Task<> Turn::run()
             m_record.chunks = int(m_chunks.size());
             Q_EMIT chunkReady(chunk.seq, chunk.text);
         }
+        Q_EMIT chunkBatchEnded();
         m_waiters.fireAll();
     }
 

@@ -43,6 +43,9 @@ public:
 
 Q_SIGNALS:
     void chunkReady(int seq, const QString &text);
+    // After chunkReady for every chunk of one stored batch: listeners that write the chunks out
+    // can send them together.
+    void chunkBatchEnded();
     void finished(const holdfast::TurnRecord &record);
 
 private:

@@ -81,6 +81,7 @@ EventStream::EventStream(SessionService *service, QString sid, int tid, int from
         // cost a walk of the thread's timer list per chunk: a flag is enough.
         if (std::exchange(m_wroteSinceTick, false))
             return;
+        flush();
         m_responder.writeStream(": keep-alive\n\n");
         pump();
     });
@@ -112,7 +113,7 @@ void EventStream::onChunk(int seq, const QString &text)
         return;
     if (!m_pumping && !m_finishing && seq == m_next) {
         writeChunk(seq, text); // the common case: the next chunk, straight from the turn
-        return;
+        return;                // (written out at the end of its batch)
     }
     pump();
 }
@@ -130,8 +131,17 @@ void EventStream::writeChunk(int seq, const QString &text)
     if (seq < m_next)
         return;
     m_next = seq + 1;
-    m_responder.writeStream(chunkEvent(seq, text));
+    m_out += chunkEvent(seq, text);
     m_wroteSinceTick = true;
+}
+
+// One write (one send() when the socket takes it) for the chunk events gathered.
+void EventStream::flush()
+{
+    if (m_out.isEmpty())
+        return;
+    m_responder.writeStream(m_out);
+    m_out.clear();
 }
 
 QCoro::Task<> EventStream::pump()
@@ -164,6 +174,7 @@ QCoro::Task<> EventStream::pump()
             }
             for (const Chunk &chunk : page->chunks)
                 writeChunk(chunk.seq, chunk.text);
+            flush();
             if (page->done) {
                 m_pumping = false;
                 co_await finish(m_ended);
@@ -212,6 +223,7 @@ QCoro::Task<> EventStream::finish(std::optional<TurnRecord> ended)
                 {QStringLiteral("chunks"), full.value(QStringLiteral("chunks"))}}) +
             "\n\n";
     }
+    flush();
     m_responder.writeStream(event);
     m_responder.endStream();
     stop();
@@ -225,6 +237,7 @@ void EventStream::stop()
     m_keepAlive.stop();
     m_poll.stop();
     m_streams->unroute(this);
+    flush();                 // what was gathered is valid: the client resumes after it
     m_responder.endStream(); // no-op when already ended or the client left
     Q_EMIT ended();
     deleteLater();
@@ -243,6 +256,14 @@ EventStreams::EventStreams(SessionService *service, int keepAliveMs, int maxPerC
                 for (EventStream *stream : streams)
                     stream->onChunk(seq, text);
             });
+    connect(service, &SessionService::chunkBatchEnded, this, [this](const QString &sid, int tid) {
+        const auto it = m_byTurn.constFind(TurnKey(sid, tid));
+        if (it == m_byTurn.cend())
+            return;
+        const QList<EventStream *> streams = *it;
+        for (EventStream *stream : streams)
+            stream->onChunkBatchEnded();
+    });
     connect(service, &SessionService::turnFinished, this, [this](const TurnRecord &turn) {
         const auto it = m_byTurn.constFind(TurnKey(turn.session, turn.id));
         if (it == m_byTurn.cend())

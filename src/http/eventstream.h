@@ -32,6 +32,7 @@ public:
     int turnId() const { return m_tid; }
     // Called by EventStreams, which routes the service's signals to the streams of their turn.
     void onChunk(int seq, const QString &text);
+    void onChunkBatchEnded() { flush(); }
     void onTurnFinished(const TurnRecord &turn);
 
 Q_SIGNALS:
@@ -39,6 +40,7 @@ Q_SIGNALS:
 
 private:
     void writeChunk(int seq, const QString &text);
+    void flush();
     QCoro::Task<> pump();
     QCoro::Task<> finish(std::optional<TurnRecord> ended);
     void stop();
@@ -48,6 +50,7 @@ private:
     int m_tid;
     int m_next; // the seq the client needs next
     HttpResponder m_responder;
+    QByteArray m_out; // chunk events not written yet: a batch goes out in one write
     EventStreams *m_streams;
     std::optional<TurnRecord> m_ended; // the turn's final record, when it ended on this instance
     QTimer m_keepAlive;

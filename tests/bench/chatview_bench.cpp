@@ -7,7 +7,8 @@
 //    lay out and paint after each chunk, and prints the GUI-thread time per chunk around 64 KiB,
 //    256 KiB and 1 MiB: it must stay flat.
 //    Options: --quick (20 older pages instead of 200), --no-stream (part 2 only), --unbounded
-//    (part 2 with every loaded page kept in the document, to compare).
+//    (part 2 with every loaded page kept in the document, to compare), --code (part 1 only, the
+//    answer being one long code block).
 // 2. Opens a 100,000-message chat (memory store, in-process service), then scrolls to the top
 //    again and again (each time one older page loads) and page-steps through what is shown;
 //    prints the open time, the time per older page, the time per scroll step, and the RSS.
@@ -88,12 +89,25 @@ Stats statsOf(std::vector<qint64> ns)
     return s;
 }
 
-void streamBench()
+// One code block of `bytes` (lines of code, as a model writes a long file).
+QString codeOf(qsizetype bytes)
+{
+    QString answer = QStringLiteral("```cpp\n");
+    for (int i = 0; answer.size() < bytes; ++i)
+        answer +=
+            QStringLiteral("    total += compute(values[%1], offset * %1); // step %1\n").arg(i);
+    answer.truncate(bytes);
+    return answer;
+}
+
+void streamBench(bool code)
 {
     constexpr qsizetype kChunk = 16;
     constexpr qsizetype kTotal = 1024 * 1024;
     constexpr qsizetype kWindow = 2048; // chunks measured before each mark
-    const QString answer = answerOf(kTotal);
+    const QString answer = code ? codeOf(kTotal) : answerOf(kTotal);
+    if (code)
+        std::printf("the answer is one code block\n");
     ChatView view;
     view.resize(900, 700);
     view.show();
@@ -211,8 +225,12 @@ int main(int argc, char **argv)
     QApplication app(argc, argv);
     const QStringList args = app.arguments();
     const bool quick = args.contains(QStringLiteral("--quick"));
+    if (args.contains(QStringLiteral("--code"))) {
+        streamBench(true);
+        return 0;
+    }
     if (!args.contains(QStringLiteral("--no-stream")))
-        streamBench();
+        streamBench(false);
     longChatBench(100000, quick ? 20 : 200, args.contains(QStringLiteral("--unbounded")));
     return 0;
 }

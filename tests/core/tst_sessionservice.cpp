@@ -138,6 +138,20 @@ private Q_SLOTS:
             QObject::connect(
                 f.service.get(), &SessionService::chunkReady,
                 [&](const QString &, int, int, const QString &text) { chunks << text; });
+            // Every chunk is followed by the end of its batch, before the turn ends (the HTTP
+            // layer writes a batch out at its end); no batch is empty.
+            qsizetype batchStart = 0;
+            int batches = 0;
+            bool emptyBatch = false;
+            bool openBatchAtEnd = false;
+            QObject::connect(f.service.get(), &SessionService::chunkBatchEnded,
+                             [&](const QString &s, int tid) {
+                                 emptyBatch |= s != sid || tid != 1 || chunks.size() == batchStart;
+                                 batchStart = chunks.size();
+                                 ++batches;
+                             });
+            QObject::connect(f.service.get(), &SessionService::turnFinished,
+                             [&] { openBatchAtEnd = chunks.size() != batchStart; });
             {
                 // The caller's only handle is the TurnRecord value; it is dropped right away.
                 const TurnRecord t = f.startTurn(sid, QStringLiteral("Plan a trip to Lisbon"));
@@ -145,6 +159,9 @@ private Q_SLOTS:
             }
             QVERIFY(finished.wait(20000));
             QCOMPARE(finished.first().first().value<TurnRecord>().state, TurnRecord::State::Done);
+            QVERIFY(!emptyBatch);
+            QVERIFY(!openBatchAtEnd);
+            QVERIFY(batches >= 1 && batches <= chunks.size());
         }
         QVERIFY(chunks.size() > 1);
 
