@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace holdfast {
@@ -106,12 +107,17 @@ public:
 
     std::atomic<quint64> rows{0};
 
-    Status registerFunctions()
+    sqlite3 *handle() const
     {
         const QVariant handle = m_db.driver()->handle();
-        sqlite3 *db = nullptr;
         if (handle.isValid() && qstrcmp(handle.typeName(), "sqlite3*") == 0)
-            db = *static_cast<sqlite3 *const *>(handle.constData());
+            return *static_cast<sqlite3 *const *>(handle.constData());
+        return nullptr;
+    }
+
+    Status registerFunctions()
+    {
+        sqlite3 *db = handle();
         if (!db || sqlite3_create_function_v2(
                        db, "hf_contains", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                        &containsFolded, nullptr, nullptr, nullptr) != SQLITE_OK)
@@ -182,6 +188,14 @@ public:
     }
 
     bool isOpen() const { return m_db.isOpen(); }
+
+    // False after SQLite rolled a failed transaction back by itself (it may on a full disk or an
+    // I/O error): then no savepoint is left to roll back to.
+    bool inTransaction() const
+    {
+        sqlite3 *db = handle();
+        return db && !sqlite3_get_autocommit(db);
+    }
 
     // A cached prepared statement; bind values positionally and exec().
     QSqlQuery &query(const char *sql)
@@ -349,11 +363,10 @@ private:
     QHash<const char *, QSqlQuery> m_queries;
 };
 
-struct SqliteStore::PendingChunks
+struct SqliteStore::PendingWrite
 {
-    QString sid;
-    int tid = 0;
-    QList<Chunk> chunks;
+    WriteBody body;
+    bool chunkBatch = false;
     QPromise<std::optional<Status>> promise;
 };
 
@@ -491,6 +504,75 @@ template <typename T, typename Work> QFuture<std::optional<T>> SqliteStore::run(
     return future;
 }
 
+QFuture<std::optional<Status>> SqliteStore::write(WriteBody body, bool chunkBatch)
+{
+    auto pending = std::make_shared<PendingWrite>();
+    pending->body = std::move(body);
+    pending->chunkBatch = chunkBatch;
+    QFuture<std::optional<Status>> future = pending->promise.future();
+    pending->promise.start();
+    bool schedule = false;
+    {
+        QMutexLocker lock(&m_pendingMutex);
+        m_pending.append(std::move(pending));
+        schedule = !std::exchange(m_flushScheduled, true);
+    }
+    if (schedule)
+        m_pool.start([this] { flushWrites(); });
+    return future;
+}
+
+// Worker thread: writes everything queued so far, in order, in one transaction. Each write has
+// its own savepoint, so one that fails (a conflict, an unknown turn) fails alone with its own
+// error. When the transaction fails (the commit on a full disk), nothing of it was stored and
+// every write in it reports that error.
+void SqliteStore::flushWrites()
+{
+    QList<std::shared_ptr<PendingWrite>> writes;
+    {
+        QMutexLocker lock(&m_pendingMutex);
+        writes.swap(m_pending);
+        m_flushScheduled = false;
+    }
+    if (writes.isEmpty())
+        return;
+    Connection &c = *m_connection;
+    QList<std::optional<Status>> failures(writes.size());
+    const Status all = c.transaction([&]() -> Status {
+        for (qsizetype i = 0; i < writes.size(); ++i) {
+            if (Status s = c.exec(QStringLiteral("SAVEPOINT write")); !s)
+                return s;
+            const quint64 rowsBefore = c.rows.load();
+            Status s = writes.at(i)->body(c);
+            if (!s) {
+                if (!c.inTransaction())
+                    return s; // SQLite rolled back everything: every write failed
+                c.exec(QStringLiteral("ROLLBACK TO write"));
+                c.rows = rowsBefore;
+                failures[i] = std::move(s);
+            }
+            if (Status r = c.exec(QStringLiteral("RELEASE write")); !r)
+                return r;
+        }
+        return Ok{};
+    });
+    const auto chunkBatches = quint64(
+        std::count_if(writes.cbegin(), writes.cend(),
+                      [](const std::shared_ptr<PendingWrite> &w) { return w->chunkBatch; }));
+    m_writeTransactions += 1;
+    m_writes += quint64(writes.size());
+    m_chunkTransactions += chunkBatches > 0 ? 1 : 0;
+    m_chunkBatches += chunkBatches;
+    const quint64 rows = c.rows.exchange(0);
+    if (rows && all)
+        countRows(rows);
+    for (qsizetype i = 0; i < writes.size(); ++i) {
+        PendingWrite &w = *writes[i];
+        w.promise.addResult(all ? failures.at(i).value_or(Status(Ok{})) : all);
+        w.promise.finish();
+    }
+}
+
 QCoro::Task<Status> SqliteStore::open()
 {
     auto promise = std::make_shared<QPromise<std::optional<Status>>>();
@@ -508,19 +590,17 @@ QCoro::Task<Status> SqliteStore::open()
 
 QCoro::Task<Status> SqliteStore::createSession(SessionMeta meta)
 {
-    auto work = [meta](Connection &c) {
-        return c.transaction([&]() -> Status {
-            QSqlQuery &q = c.query("INSERT INTO sessions (" HF_META_COLUMNS
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            bindMeta(q, meta);
-            Status s = c.exec(q, QStringLiteral("creating session"));
-            if (!s && s.error().code == ErrorCode::Conflict)
-                return makeError(ErrorCode::Conflict,
-                                 QStringLiteral("session '%1' already exists").arg(meta.id));
-            return s;
-        });
+    auto work = [meta](Connection &c) -> Status {
+        QSqlQuery &q = c.query("INSERT INTO sessions (" HF_META_COLUMNS
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        bindMeta(q, meta);
+        Status s = c.exec(q, QStringLiteral("creating session"));
+        if (!s && s.error().code == ErrorCode::Conflict)
+            return makeError(ErrorCode::Conflict,
+                             QStringLiteral("session '%1' already exists").arg(meta.id));
+        return s;
     };
-    auto r = co_await run<Status>(std::move(work));
+    auto r = co_await write(std::move(work));
     co_return std::move(*r);
 }
 
@@ -544,29 +624,25 @@ QCoro::Task<Result<std::optional<SessionMeta>>> SqliteStore::loadSession(QString
 
 QCoro::Task<Status> SqliteStore::saveSessionMeta(SessionMeta meta)
 {
-    auto work = [meta](Connection &c) {
-        return c.transaction([&]() -> Status { return c.updateMeta(meta); });
-    };
-    auto r = co_await run<Status>(std::move(work));
+    auto work = [meta](Connection &c) -> Status { return c.updateMeta(meta); };
+    auto r = co_await write(std::move(work));
     co_return std::move(*r);
 }
 
 QCoro::Task<Status> SqliteStore::deleteSession(QString id)
 {
-    auto work = [id](Connection &c) {
-        return c.transaction([&]() -> Status {
-            for (const char *sql :
-                 {"DELETE FROM chunks WHERE session = ?", "DELETE FROM turns WHERE session = ?",
-                  "DELETE FROM messages WHERE session = ?", "DELETE FROM sessions WHERE id = ?"}) {
-                QSqlQuery &q = c.query(sql);
-                q.addBindValue(id);
-                if (Status s = c.exec(q, QStringLiteral("deleting session")); !s)
-                    return s;
-            }
-            return Ok{};
-        });
+    auto work = [id](Connection &c) -> Status {
+        for (const char *sql :
+             {"DELETE FROM chunks WHERE session = ?", "DELETE FROM turns WHERE session = ?",
+              "DELETE FROM messages WHERE session = ?", "DELETE FROM sessions WHERE id = ?"}) {
+            QSqlQuery &q = c.query(sql);
+            q.addBindValue(id);
+            if (Status s = c.exec(q, QStringLiteral("deleting session")); !s)
+                return s;
+        }
+        return Ok{};
     };
-    auto r = co_await run<Status>(std::move(work));
+    auto r = co_await write(std::move(work));
     co_return std::move(*r);
 }
 
@@ -639,22 +715,20 @@ QCoro::Task<Result<QList<Message>>> SqliteStore::loadMessages(QString id, qint64
 
 QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, Message prompt, TurnRecord turn)
 {
-    auto work = [meta, prompt, turn](Connection &c) {
-        return c.transaction([&]() -> Status {
-            QSqlQuery &m = c.query("INSERT INTO messages (session, idx, role, content, turn,"
-                                   " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-            bindMessage(m, meta.id, prompt);
-            if (Status s = c.exec(m, QStringLiteral("storing the prompt")); !s)
-                return s;
-            QSqlQuery &t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            bindTurn(t, turn);
-            if (Status s = c.exec(t, QStringLiteral("storing the turn")); !s)
-                return s;
-            return c.updateMeta(meta);
-        });
+    auto work = [meta, prompt, turn](Connection &c) -> Status {
+        QSqlQuery &m = c.query("INSERT INTO messages (session, idx, role, content, turn,"
+                               " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        bindMessage(m, meta.id, prompt);
+        if (Status s = c.exec(m, QStringLiteral("storing the prompt")); !s)
+            return s;
+        QSqlQuery &t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        bindTurn(t, turn);
+        if (Status s = c.exec(t, QStringLiteral("storing the turn")); !s)
+            return s;
+        return c.updateMeta(meta);
     };
-    auto r = co_await run<Status>(std::move(work));
+    auto r = co_await write(std::move(work));
     co_return std::move(*r);
 }
 
@@ -662,138 +736,81 @@ QCoro::Task<Status> SqliteStore::appendChunks(QString sid, int tid, QList<Chunk>
 {
     if (chunks.isEmpty())
         co_return Ok{};
-    auto pending = std::make_shared<PendingChunks>();
-    pending->sid = std::move(sid);
-    pending->tid = tid;
-    pending->chunks = std::move(chunks);
-    QFuture<std::optional<Status>> future = pending->promise.future();
-    pending->promise.start();
-    bool schedule = false;
-    {
-        QMutexLocker lock(&m_pendingMutex);
-        m_pending.append(pending);
-        schedule = !std::exchange(m_flushScheduled, true);
-    }
-    if (schedule)
-        m_pool.start([this] { flushChunks(); });
-    const std::optional<Status> result = co_await future;
-    co_return *result;
-}
-
-// Worker thread: writes every chunk batch queued so far in one transaction. Each batch has its
-// own savepoint, so one bad batch (an unknown turn) fails alone.
-void SqliteStore::flushChunks()
-{
-    QList<std::shared_ptr<PendingChunks>> batches;
-    {
-        QMutexLocker lock(&m_pendingMutex);
-        batches.swap(m_pending);
-        m_flushScheduled = false;
-    }
-    if (batches.isEmpty())
-        return;
-    Connection &c = *m_connection;
-    QList<std::optional<Status>> results(batches.size());
-    const Status all = c.transaction([&]() -> Status {
-        for (qsizetype i = 0; i < batches.size(); ++i) {
-            const PendingChunks &b = *batches.at(i);
-            if (Status s = c.exec(QStringLiteral("SAVEPOINT batch")); !s)
+    auto work = [sid, tid, chunks](Connection &c) -> Status {
+        // The chunks must continue the turn's stream exactly (no gap, no repeat) and the
+        // turn must still be running: checked and advanced by one conditional UPDATE.
+        QSqlQuery &upd = c.query("UPDATE turns SET chunks = ? WHERE session = ? AND id = ?"
+                                 " AND chunks = ? AND state IN ('queued', 'streaming')");
+        upd.addBindValue(chunks.constLast().seq + 1);
+        upd.addBindValue(sid);
+        upd.addBindValue(tid);
+        upd.addBindValue(chunks.constFirst().seq);
+        if (Status s = c.exec(upd, QStringLiteral("storing chunks")); !s)
+            return s;
+        if (upd.numRowsAffected() == 0) {
+            QSqlQuery &probe =
+                c.query("SELECT chunks, state FROM turns WHERE session = ? AND id = ?");
+            probe.addBindValue(sid);
+            probe.addBindValue(tid);
+            if (Status s = c.exec(probe, QStringLiteral("storing chunks")); !s)
                 return s;
-            Status s = [&]() -> Status {
-                // The chunks must continue the turn's stream exactly (no gap, no repeat) and the
-                // turn must still be running: checked and advanced by one conditional UPDATE.
-                QSqlQuery &upd = c.query("UPDATE turns SET chunks = ? WHERE session = ? AND id = ?"
-                                         " AND chunks = ? AND state IN ('queued', 'streaming')");
-                upd.addBindValue(b.chunks.constLast().seq + 1);
-                upd.addBindValue(b.sid);
-                upd.addBindValue(b.tid);
-                upd.addBindValue(b.chunks.constFirst().seq);
-                if (Status e = c.exec(upd, QStringLiteral("storing chunks")); !e)
-                    return e;
-                if (upd.numRowsAffected() == 0) {
-                    QSqlQuery &probe =
-                        c.query("SELECT chunks, state FROM turns WHERE session = ? AND id = ?");
-                    probe.addBindValue(b.sid);
-                    probe.addBindValue(b.tid);
-                    if (Status e = c.exec(probe, QStringLiteral("storing chunks")); !e)
-                        return e;
-                    if (!probe.next())
-                        return makeError(
-                            ErrorCode::NotFound,
-                            QStringLiteral("turn %1 of '%2' does not exist").arg(b.tid).arg(b.sid));
-                    const QString detail =
-                        QStringLiteral("chunk %1 does not follow the %2 stored chunks of turn %3 "
-                                       "of '%4' (state %5)")
-                            .arg(b.chunks.constFirst().seq)
-                            .arg(probe.value(0).toLongLong())
-                            .arg(b.tid)
-                            .arg(b.sid, probe.value(1).toString());
-                    probe.finish();
-                    return makeError(ErrorCode::Conflict, detail);
-                }
-                QSqlQuery &ins =
-                    c.query("INSERT INTO chunks (session, turn, seq, text) VALUES (?, ?, ?, ?)");
-                int expected = b.chunks.constFirst().seq;
-                for (const Chunk &chunk : b.chunks) {
-                    if (chunk.seq != expected++)
-                        return makeError(ErrorCode::Conflict,
-                                         QStringLiteral("chunks of turn %1 of '%2' are not "
-                                                        "consecutive")
-                                             .arg(b.tid)
-                                             .arg(b.sid));
-                    ins.addBindValue(b.sid);
-                    ins.addBindValue(b.tid);
-                    ins.addBindValue(chunk.seq);
-                    ins.addBindValue(chunk.text);
-                    if (Status e = c.exec(ins, QStringLiteral("storing chunks")); !e)
-                        return e;
-                }
-                return Ok{};
-            }();
-            if (!s) {
-                c.exec(QStringLiteral("ROLLBACK TO batch"));
-                results[i] = s;
-            }
-            if (Status r = c.exec(QStringLiteral("RELEASE batch")); !r)
-                return r;
+            if (!probe.next())
+                return makeError(
+                    ErrorCode::NotFound,
+                    QStringLiteral("turn %1 of '%2' does not exist").arg(tid).arg(sid));
+            const QString detail =
+                QStringLiteral("chunk %1 does not follow the %2 stored chunks of turn %3 "
+                               "of '%4' (state %5)")
+                    .arg(chunks.constFirst().seq)
+                    .arg(probe.value(0).toLongLong())
+                    .arg(tid)
+                    .arg(sid, probe.value(1).toString());
+            probe.finish();
+            return makeError(ErrorCode::Conflict, detail);
+        }
+        QSqlQuery &ins =
+            c.query("INSERT INTO chunks (session, turn, seq, text) VALUES (?, ?, ?, ?)");
+        int expected = chunks.constFirst().seq;
+        for (const Chunk &chunk : chunks) {
+            if (chunk.seq != expected++)
+                return makeError(ErrorCode::Conflict,
+                                 QStringLiteral("chunks of turn %1 of '%2' are not "
+                                                "consecutive")
+                                     .arg(tid)
+                                     .arg(sid));
+            ins.addBindValue(sid);
+            ins.addBindValue(tid);
+            ins.addBindValue(chunk.seq);
+            ins.addBindValue(chunk.text);
+            if (Status s = c.exec(ins, QStringLiteral("storing chunks")); !s)
+                return s;
         }
         return Ok{};
-    });
-    m_chunkTransactions += 1;
-    m_chunkBatches += quint64(batches.size());
-    const quint64 rows = c.rows.exchange(0);
-    if (rows && all)
-        countRows(rows);
-    for (qsizetype i = 0; i < batches.size(); ++i) {
-        PendingChunks &b = *batches[i];
-        b.promise.addResult(all ? (results.at(i) ? *results.at(i) : Status(Ok{})) : all);
-        b.promise.finish();
-    }
+    };
+    auto r = co_await write(std::move(work), true);
+    co_return std::move(*r);
 }
 
 QCoro::Task<Status> SqliteStore::finishTurn(SessionMeta meta, std::optional<Message> answer,
                                             TurnRecord turn)
 {
-    auto work = [meta, answer, turn](Connection &c) {
-        return c.transaction([&]() -> Status {
-            if (answer) {
-                // INSERT OR REPLACE: a retried save after an unknown outcome stays exactly-once.
-                QSqlQuery &m =
-                    c.query("INSERT OR REPLACE INTO messages (session, idx, role, content, turn,"
-                            " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-                bindMessage(m, meta.id, *answer);
-                if (Status s = c.exec(m, QStringLiteral("storing the answer")); !s)
-                    return s;
-            }
-            QSqlQuery &t = c.query("INSERT OR REPLACE INTO turns (" HF_TURN_COLUMNS
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            bindTurn(t, turn);
-            if (Status s = c.exec(t, QStringLiteral("storing the turn")); !s)
+    auto work = [meta, answer, turn](Connection &c) -> Status {
+        if (answer) {
+            // INSERT OR REPLACE: a retried save after an unknown outcome stays exactly-once.
+            QSqlQuery &m = c.query("INSERT OR REPLACE INTO messages (session, idx, role, content,"
+                                   " turn, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+            bindMessage(m, meta.id, *answer);
+            if (Status s = c.exec(m, QStringLiteral("storing the answer")); !s)
                 return s;
-            return c.updateMeta(meta);
-        });
+        }
+        QSqlQuery &t = c.query("INSERT OR REPLACE INTO turns (" HF_TURN_COLUMNS
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        bindTurn(t, turn);
+        if (Status s = c.exec(t, QStringLiteral("storing the turn")); !s)
+            return s;
+        return c.updateMeta(meta);
     };
-    auto r = co_await run<Status>(std::move(work));
+    auto r = co_await write(std::move(work));
     co_return std::move(*r);
 }
 

@@ -6,13 +6,15 @@
 #include <QMutex>
 #include <QThreadPool>
 
+#include <functional>
 #include <memory>
 
 namespace holdfast {
 
 // SQLite store (WAL, synchronous=NORMAL). Every statement runs on one worker thread that owns
-// the connection; callers co_await the results and never block. Chunk appends that arrive while
-// the worker is busy are written together in one transaction (group commit).
+// the connection; callers co_await the results and never block. Every write (sessions, turns,
+// chunks) joins one FIFO queue; what queued up while the worker was busy is written in one
+// transaction (group commit), each write in its own savepoint so that it fails alone.
 //
 // The schema carries its version in PRAGMA user_version: an older file is migrated forward in
 // one transaction, a file from a newer Holdfast is refused with a clear message.
@@ -46,17 +48,23 @@ public:
                                                  int limit) override;
     QCoro::Task<Result<QList<TurnRecord>>> unfinishedTurns() override;
 
-    // How many transactions wrote chunks, and how many chunk batches they carried (group commit).
+    // Group commit: how many transactions wrote, and how many writes they carried; the same
+    // for the transactions that stored chunks and the chunk batches among their writes.
+    quint64 writeTransactions() const { return m_writeTransactions.load(); }
+    quint64 writes() const { return m_writes.load(); }
     quint64 chunkTransactions() const { return m_chunkTransactions.load(); }
     quint64 chunkBatches() const { return m_chunkBatches.load(); }
 
 private:
     class Connection;
-    struct PendingChunks;
+    struct PendingWrite;
+    using WriteBody = std::function<Status(Connection &)>;
 
-    // Runs `work` on the worker thread with the open connection and returns its result.
+    // Reads: runs `work` on the worker thread with the open connection and returns its result.
     template <typename T, typename Work> QFuture<std::optional<T>> run(Work work);
-    void flushChunks();
+    // Writes: queues `body` (which must not open a transaction) for the next group commit.
+    QFuture<std::optional<Status>> write(WriteBody body, bool chunkBatch = false);
+    void flushWrites();
 
     QString m_path;
     QString m_connectionName;
@@ -64,8 +72,10 @@ private:
     std::unique_ptr<Connection> m_connection; // used on the worker thread only
 
     QMutex m_pendingMutex;
-    QList<std::shared_ptr<PendingChunks>> m_pending;
+    QList<std::shared_ptr<PendingWrite>> m_pending;
     bool m_flushScheduled = false;
+    std::atomic<quint64> m_writeTransactions{0};
+    std::atomic<quint64> m_writes{0};
     std::atomic<quint64> m_chunkTransactions{0};
     std::atomic<quint64> m_chunkBatches{0};
 };

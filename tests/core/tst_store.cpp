@@ -16,6 +16,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <functional>
+
 using namespace holdfast;
 using holdfast::test::await;
 
@@ -52,6 +54,26 @@ bool writeSqliteFile(const QString &path, const QString &sqlText)
     }
     QSqlDatabase::removeDatabase(QStringLiteral("fixture"));
     return okay;
+}
+
+// Holds SQLite's write lock from a second connection while `queue` runs, so that the writes it
+// starts pile up behind the store's first BEGIN IMMEDIATE (which waits out the lock).
+bool whileWriteLocked(const QString &path, const std::function<void()> &queue)
+{
+    bool locked = false;
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("locker"));
+        db.setDatabaseName(path);
+        QSqlQuery q(db);
+        locked = db.open() && q.exec(QStringLiteral("BEGIN IMMEDIATE"));
+        queue();
+        q.exec(QStringLiteral("ROLLBACK"));
+        q.finish();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("locker"));
+    return locked;
 }
 
 int userVersion(const QString &path)
@@ -449,6 +471,84 @@ private Q_SLOTS:
             QCOMPARE(value(await(store.loadTurn(QStringLiteral("g%1").arg(s), 1)))->chunks,
                      kBatches);
         }
+    }
+
+    // Every kind of write is group-committed: sessions and turns started together (W2's 1,000
+    // clients) share transactions, in the order they were asked for, and one that fails (an id
+    // that exists) fails alone with its own error while the others are stored.
+    void sqliteGroupsConcurrentWrites()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("groupall.db"));
+        SqliteStore store(path);
+        QVERIFY(ok(await(store.open())));
+        QVERIFY(ok(await(store.createSession(meta(QStringLiteral("w0"))))));
+        constexpr int kSessions = 200;
+        const quint64 rowsBefore = store.rowsWritten();
+        const quint64 txBefore = store.writeTransactions();
+        const quint64 writesBefore = store.writes();
+        QList<std::optional<Status>> created(kSessions + 2);
+        QVERIFY(whileWriteLocked(path, [&] {
+            for (int s = 1; s <= kSessions; ++s)
+                store.createSession(meta(QStringLiteral("w%1").arg(s))).then([&, s](Status st) {
+                    created[s] = st;
+                });
+            // Queued after its creation, in the same transaction: FIFO makes it find the session.
+            SessionMeta renamed = meta(QStringLiteral("w%1").arg(kSessions));
+            renamed.title = QStringLiteral("renamed");
+            store.saveSessionMeta(renamed).then([&](Status st) { created[kSessions + 1] = st; });
+            store.createSession(meta(QStringLiteral("w0"))).then([&](Status st) {
+                created[0] = st;
+            });
+        }));
+        QVERIFY(test::spinUntil([&] {
+            return std::all_of(created.cbegin(), created.cend(),
+                               [](const std::optional<Status> &st) { return st.has_value(); });
+        }));
+        QVERIFY(!created.at(0)->ok());
+        QCOMPARE(created.at(0)->error().code, ErrorCode::Conflict);
+        QVERIFY2(created.at(0)->error().message.contains(QLatin1String("already exists")),
+                 qPrintable(created.at(0)->error().message));
+        for (int s = 1; s <= kSessions + 1; ++s)
+            QVERIFY2(ok(created.at(s)), qPrintable(QString::number(s)));
+        const quint64 createTx = store.writeTransactions() - txBefore;
+        qInfo() << kSessions + 2 << "session writes in" << createTx << "transactions";
+        QCOMPARE(store.writes() - writesBefore, quint64(kSessions + 2));
+        QVERIFY(createTx <= 2); // the first may have started alone before the lock held it
+        QCOMPARE(value(await(store.loadSession(QStringLiteral("w%1").arg(kSessions))))->title,
+                 QStringLiteral("renamed"));
+
+        // Then every session starts a turn at once; one names a session that does not exist.
+        const quint64 turnTxBefore = store.writeTransactions();
+        QList<std::optional<Status>> begun(kSessions + 1);
+        QVERIFY(whileWriteLocked(path, [&] {
+            for (int s = 0; s <= kSessions; ++s) {
+                SessionMeta m = meta(QStringLiteral("w%1").arg(s == 0 ? kSessions + 1 : s));
+                m.total = 1;
+                m.lastTurn = 1;
+                m.activeTurn = 1;
+                store
+                    .beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go"), 1),
+                               turnRecord(m.id, 1, 0))
+                    .then([&, s](Status st) { begun[s] = st; });
+            }
+        }));
+        QVERIFY(test::spinUntil([&] {
+            return std::all_of(begun.cbegin(), begun.cend(),
+                               [](const std::optional<Status> &st) { return st.has_value(); });
+        }));
+        QVERIFY(!begun.at(0)->ok());
+        QCOMPARE(begun.at(0)->error().code, ErrorCode::NotFound);
+        for (int s = 1; s <= kSessions; ++s)
+            QVERIFY2(ok(begun.at(s)), qPrintable(QString::number(s)));
+        const quint64 turnTx = store.writeTransactions() - turnTxBefore;
+        qInfo() << kSessions + 1 << "turn starts in" << turnTx << "transactions";
+        QVERIFY(turnTx <= 2);
+        QCOMPARE(value(await(store.unfinishedTurns())).size(), kSessions);
+        QVERIFY(value(await(store.loadMessages(QStringLiteral("w%1").arg(kSessions + 1), 0, 10)))
+                    .isEmpty());
+        // Rows of the writes that failed were rolled back and are not counted: a session row per
+        // creation, one rename, and per turn its prompt, its turn and its session's metadata.
+        QCOMPARE(store.rowsWritten() - rowsBefore, quint64(kSessions + 1 + 3 * kSessions));
     }
 
     // One bad batch in a group fails alone; the others are stored.
