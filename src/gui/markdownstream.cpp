@@ -9,6 +9,8 @@
 #include <QTextList>
 #include <QTextTable>
 
+#include <utility>
+
 namespace holdfast {
 
 namespace {
@@ -353,22 +355,32 @@ void MarkdownStream::openCode(const QString &info)
     out.insertText(QObject::tr("Copy"), link);
     m_codeLineOpen = false;
     m_codeEmpty = true;
+    m_codePart = nullptr;
+    m_codeLines = 0;
     m_fresh = false;
 }
 
 void MarkdownStream::setCodeLine(const QString &text, bool complete)
 {
-    QTextCursor out = m_code->lastCursorPosition();
     QTextCharFormat chars;
     chars.setFont(m_style->mono);
     chars.setForeground(m_style->text);
+    if (!m_codeLineOpen && m_codeLines > 0 && m_codeLines % kCodePartLines == 0)
+        startCodePart();
+    QTextCursor out = (m_codePart ? m_codePart : m_code)->lastCursorPosition();
     if (m_codeLineOpen) {
         out.movePosition(QTextCursor::StartOfBlock, QTextCursor::KeepAnchor);
         out.removeSelectedText();
     } else {
         QTextBlockFormat block;
         block.setNonBreakableLines(true);
-        out.insertBlock(block, chars);
+        if (std::exchange(m_codePartFresh, false)) {
+            out.setBlockFormat(block);
+            out.setBlockCharFormat(chars);
+        } else {
+            out.insertBlock(block, chars);
+        }
+        ++m_codeLines;
     }
     out.insertText(text, chars);
     m_work += text.size();
@@ -382,16 +394,39 @@ void MarkdownStream::setCodeLine(const QString &text, bool complete)
     }
 }
 
+// A long code block goes on in a new part, a plain frame inside its box, every kCodePartLines
+// lines: Qt walks the frame a line lands in, and a part keeps that walk short. The empty block Qt
+// keeps after a frame gets no height, so the lines run on without a gap.
+void MarkdownStream::startCodePart()
+{
+    QTextCursor at(m_code->document());
+    at.setPosition(m_code->lastPosition());
+    m_codePart = at.insertFrame(QTextFrameFormat());
+    m_codePartFresh = true; // a new frame holds one empty block
+    QTextCursor after(m_code->document());
+    after.setPosition(m_codePart->lastPosition() + 1);
+    QTextBlockFormat flat;
+    flat.setLineHeight(0, QTextBlockFormat::FixedHeight);
+    after.setBlockFormat(flat);
+}
+
 void MarkdownStream::closeCode()
 {
     if (m_codeLineOpen) { // what looked like a code line was the closing fence arriving
-        QTextCursor out = m_code->lastCursorPosition();
+        QTextCursor out = (m_codePart ? m_codePart : m_code)->lastCursorPosition();
         out.movePosition(QTextCursor::StartOfBlock, QTextCursor::KeepAnchor);
-        out.movePosition(QTextCursor::PreviousCharacter, QTextCursor::KeepAnchor);
+        if (m_codePart && out.selectionStart() == m_codePart->firstPosition()) {
+            // That line was all of a new part: the part goes with it.
+            out.setPosition(m_codePart->firstPosition() - 1);
+            out.setPosition(m_codePart->lastPosition() + 1, QTextCursor::KeepAnchor);
+        } else {
+            out.movePosition(QTextCursor::PreviousCharacter, QTextCursor::KeepAnchor);
+        }
         out.removeSelectedText();
         m_codeLineOpen = false;
     }
     m_code = nullptr;
+    m_codePart = nullptr;
     m_fresh = true; // the block Qt keeps after a frame
 }
 

@@ -25,7 +25,8 @@ struct ChatStyle;
 // A long message goes on in a new frame every kFrameChars or so (at a paragraph boundary):
 // QTextDocumentLayout lays out and paints a nested frame by walking all of its blocks, so the
 // frame that grows must stay small for a chunk to cost the same at 1 MiB as at 1 KiB. The frames
-// of one message follow each other in the document; `continueAfter` makes the next one.
+// of one message follow each other in the document; `continueAfter` makes the next one. A long
+// code block goes on the same way, in parts of kCodePartLines lines inside its box.
 class MarkdownStream
 {
 public:
@@ -48,6 +49,7 @@ public:
 
     static constexpr qsizetype kMaxTail = 2048;
     static constexpr int kFrameChars = 4096;
+    static constexpr int kCodePartLines = 200;
 
 private:
     void scan(bool final);
@@ -61,6 +63,7 @@ private:
     void openCode(const QString &info);
     void setCodeLine(const QString &text, bool complete);
     void closeCode();
+    void startCodePart();
 
     QTextCursor endCursor() const;
     void beginBlock(QTextCursor &out, const QTextBlockFormat &block, const QTextCharFormat &chars);
@@ -87,6 +90,9 @@ private:
     int m_codeIndex = -1;
     bool m_codeLineOpen = false; // the code frame's last block holds an unfinished line
     bool m_codeEmpty = true;
+    QTextFrame *m_codePart = nullptr; // where the lines of a long code block go on
+    bool m_codePartFresh = false;     // ... and it holds only its empty first block
+    int m_codeLines = 0;
     qint64 m_work = 0;
 };
 

@@ -4,8 +4,10 @@
 
 #include <QAbstractTextDocumentLayout>
 #include <QApplication>
+#include <QClipboard>
 #include <QPixmap>
 #include <QScrollBar>
+#include <QSignalSpy>
 #include <QTest>
 #include <QTextBlock>
 #include <QTextFrame>
@@ -85,6 +87,7 @@ private Q_SLOTS:
     void streamedEqualsWhole();
     void streamingCostIsFlat();
     void longAnswerGoesOnInSmallFrames();
+    void longCodeBlockGoesOnInParts();
     void closingFenceArrivingInPieces();
     void boundedWindowOfMessages();
 };
@@ -261,6 +264,81 @@ void TestChatView::longAnswerGoesOnInSmallFrames()
     QCOMPARE(view.messageCount(), 1);
     QCOMPARE(view.document()->rootFrame()->childFrames().size(), 1);
     QVERIFY(!view.toPlainText().contains(QLatin1String("Paragraph")));
+}
+
+// A long code block goes on in parts (plain frames in its box), so the frame a line lands in stays
+// small too; the box is still one, its Copy text exact, and the lines run on without a gap.
+void TestChatView::longCodeBlockGoesOnInParts()
+{
+    constexpr int kLines = 2 * MarkdownStream::kCodePartLines;
+    QStringList lines;
+    for (int i = 0; i < kLines; ++i)
+        lines << QStringLiteral("    total += step(%1); // line %1").arg(i);
+    // The closing fence arrives in pieces right where a new part would begin.
+    const QStringList pieces = {QStringLiteral("Before.\n\n```cpp\n") + lines.join(u'\n') + u'\n',
+                                QStringLiteral("`"), QStringLiteral("`"),
+                                QStringLiteral("`\nAfter.")};
+    ChatView view;
+    view.resize(700, 500);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.beginAnswer(1, QStringLiteral("demo"), QString());
+    int largest = 0;
+    const auto walk = [&largest](QTextFrame *frame, const auto &self) -> void {
+        int blocks = 0;
+        for (auto it = frame->begin(); !it.atEnd(); ++it)
+            blocks += it.currentBlock().isValid() ? 1 : 0;
+        largest = std::max(largest, blocks);
+        for (QTextFrame *child : frame->childFrames())
+            self(child, self);
+    };
+    for (const QString &piece : pieces) {
+        for (qsizetype i = 0; i < piece.size(); i += 16) {
+            view.appendAnswer(piece.mid(i, 16));
+            walk(view.document()->rootFrame()->childFrames().last(), walk);
+        }
+    }
+    view.finishAnswer(TurnRecord{});
+    qInfo("a %d-line code block: at most %d blocks directly in any frame", kLines, largest);
+    QVERIFY2(largest <= MarkdownStream::kCodePartLines + 4, "a code line landed in a large frame");
+    const DocumentFacts f = inspect(view.document());
+    QCOMPARE(f.codeFrames, 1);
+    const QString text = view.toPlainText();
+    QVERIFY(text.contains(lines.first()) && text.contains(lines.last()));
+    QVERIFY(!text.contains(QLatin1String("``")));
+    QVERIFY(text.trimmed().endsWith(QLatin1String("After.")));
+
+    // Copy gives the code exactly.
+    QTextCursor link(view.document());
+    QString href;
+    for (QTextBlock b = view.document()->begin(); b.isValid() && href.isEmpty(); b = b.next()) {
+        for (auto it = b.begin(); !it.atEnd(); ++it) {
+            if (it.fragment().charFormat().anchorHref().startsWith(QLatin1String("hf-copy:")))
+                href = it.fragment().charFormat().anchorHref();
+        }
+    }
+    QVERIFY(!href.isEmpty());
+    QSignalSpy copied(&view, &ChatView::copied);
+    Q_EMIT view.anchorClicked(QUrl(href));
+    QCOMPARE(copied.size(), 1);
+    QCOMPARE(QApplication::clipboard()->text(), lines.join(u'\n'));
+
+    // No gap where one part ends and the next begins: the lines are as far apart as elsewhere.
+    QAbstractTextDocumentLayout *layout = view.document()->documentLayout();
+    const auto top = [&](const QString &line) {
+        const QTextCursor found = view.document()->find(line);
+        return layout->blockBoundingRect(found.block()).top();
+    };
+    const int seam = MarkdownStream::kCodePartLines;
+    const qreal step = top(lines.at(11)) - top(lines.at(10));
+    QVERIFY(step > 0);
+    QCOMPARE(top(lines.at(seam)) - top(lines.at(seam - 1)), step);
+    QCOMPARE(top(lines.at(seam + 1)) - top(lines.at(seam)), step);
+    view.verticalScrollBar()->setValue(int(top(lines.at(seam))) - 150);
+    const QString picture =
+        QCoreApplication::applicationDirPath() + QStringLiteral("/chatview-code-seam.png");
+    QVERIFY(view.grab().save(picture));
+    qInfo("screenshot: %s", qPrintable(picture));
 }
 
 void TestChatView::closingFenceArrivingInPieces()
