@@ -38,6 +38,8 @@ QCoro::Task<> probeKeychain(QPointer<MainWindow> window)
 QCoro::Task<> startLocal(ServiceHost *host, Settings *settings, QPointer<MainWindow> window)
 {
     co_await readSecrets(settings);
+    if (window)
+        window->mergeSecrets(dialogValues(*settings));
     const Status started = co_await host->start(*settings, false);
     if (!window)
         co_return;

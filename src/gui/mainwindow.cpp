@@ -210,6 +210,20 @@ void MainWindow::setSettingsValues(const SettingsDialog::Values &values, const Q
     m_configFile = configFile;
 }
 
+void MainWindow::mergeSecrets(const SettingsDialog::Values &values)
+{
+    if (m_settings.apiKey.isEmpty())
+        m_settings.apiKey = values.apiKey;
+    if (m_settings.token.isEmpty())
+        m_settings.token = values.token;
+    for (SettingsDialog::Provider &p : m_settings.providers) {
+        for (const SettingsDialog::Provider &read : values.providers) {
+            if (read.name == p.name && p.apiKey.isEmpty())
+                p.apiKey = read.apiKey;
+        }
+    }
+}
+
 void MainWindow::showStartupError(const QString &message)
 {
     m_serviceLabel->setText(tr("Service not running"));

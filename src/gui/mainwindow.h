@@ -33,6 +33,10 @@ public:
     void setServiceInfo(const QString &info);
     void setSettingsValues(const SettingsDialog::Values &values, const QString &configFile);
     void setKeychainAvailable(bool available); // the settings dialog keeps keys there or not
+    // The keys and token read from the keychain, which arrive after the window opened: they fill
+    // what is still empty, so the settings dialog shows them and a renamed provider keeps its key.
+    void mergeSecrets(const SettingsDialog::Values &values);
+    const SettingsDialog::Values &settingsValues() const { return m_settings; }
     void showStartupError(const QString &message);
 
     SessionSidebar *sidebar() const { return m_sidebar; }

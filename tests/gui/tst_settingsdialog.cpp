@@ -7,6 +7,7 @@
 #include "core/providerregistry.h"
 #include "fakes/testutil.h"
 #include "gui/darkpalette.h"
+#include "gui/mainwindow.h"
 #include "gui/secretstore.h"
 #include "gui/settingsdialog.h"
 
@@ -126,6 +127,7 @@ private slots:
     void groupOfTheGlobalProvider();
     void apiKeyNeverInTheFile();
     void noKeychainKeepsKeysInTheFile();
+    void keysReadAfterStartReachTheDialog();
     void screenshot_data();
     void screenshot();
 
@@ -509,12 +511,58 @@ void TestSettingsDialog::apiKeyNeverInTheFile()
     QCOMPARE(entry(read, QStringLiteral("lab")).values.value(QStringLiteral("api-key")), typed);
     QCOMPARE(entry(read, QStringLiteral("mine")).values.value(QStringLiteral("api-key")),
              QStringLiteral("sk-file-typed"));
+    // The window opens before the keychain answers; the keys it reads then reach the dialog's
+    // values, so renaming a provider moves its key instead of dropping it.
+    MainWindow window;
+    window.setSettingsValues(dialogValues(load(file)), file);
+    window.mergeSecrets(dialogValues(read));
+    const SettingsDialog::Values shown = window.settingsValues();
+    SettingsDialog::Values renamed = shown;
+    for (SettingsDialog::Provider &p : renamed.providers) {
+        if (p.name == QLatin1String("lab"))
+            p.name = QStringLiteral("lab2");
+    }
+    QCOMPARE(result(SettingsDialog::save(renamed, shown, file)), QString());
+    QCOMPARE(result(secrets::read(SettingsDialog::keychainKey(QStringLiteral("lab2")))), typed);
+    QCOMPARE(result(secrets::read(SettingsDialog::keychainKey(QStringLiteral("lab")))), QString());
+    QCOMPARE(result(SettingsDialog::save(shown, renamed, file)), QString()); // and back
+    QCOMPARE(result(secrets::read(SettingsDialog::keychainKey(QStringLiteral("lab")))), typed);
+
     // Removing a provider removes its key from the keychain.
     const SettingsDialog::Values second = dialogValues(load(file));
     SettingsDialog::Values after = second;
     after.providers.removeIf([](const auto &p) { return p.name == QLatin1String("lab"); });
     QCOMPARE(result(SettingsDialog::save(after, second, file)), QString());
     QCOMPARE(result(secrets::read(SettingsDialog::keychainKey(QStringLiteral("lab")))), QString());
+}
+
+// The window opens with the settings file's values; the keys read from the keychain come later
+// and fill only what is still empty (a key typed meanwhile stays).
+void TestSettingsDialog::keysReadAfterStartReachTheDialog()
+{
+    SettingsDialog::Values atStart;
+    atStart.provider = QStringLiteral("openai");
+    SettingsDialog::Provider a;
+    a.name = QStringLiteral("a");
+    a.kind = QStringLiteral("openai");
+    SettingsDialog::Provider b = a;
+    b.name = QStringLiteral("b");
+    b.apiKey = QStringLiteral("typed-meanwhile");
+    atStart.providers = {a, b};
+    SettingsDialog::Values read = atStart;
+    read.apiKey = QStringLiteral("global-key");
+    read.token = QStringLiteral("token-from-keychain");
+    read.providers[0].apiKey = QStringLiteral("key-a");
+    read.providers[1].apiKey = QStringLiteral("key-b");
+    MainWindow window;
+    window.setSettingsValues(atStart, m_dir.filePath(QStringLiteral("merge.conf")));
+    window.mergeSecrets(read);
+    const SettingsDialog::Values v = window.settingsValues();
+    QCOMPARE(v.apiKey, QStringLiteral("global-key"));
+    QCOMPARE(v.token, QStringLiteral("token-from-keychain"));
+    QCOMPARE(v.providers.size(), 2);
+    QCOMPARE(v.providers.at(0).apiKey, QStringLiteral("key-a"));
+    QCOMPARE(v.providers.at(1).apiKey, QStringLiteral("typed-meanwhile"));
 }
 
 // No keychain answering (told by secrets::reachable() at start): the key field is off and says
