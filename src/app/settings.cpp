@@ -357,33 +357,62 @@ QString Settings::source(const QString &name) const
     return m_sources.value(name, QStringLiteral("default"));
 }
 
+namespace {
+// A value as --print-config shows it: secrets masked, the password of a URL masked, and control
+// characters escaped, so that a value (a quoted one can hold line breaks) stays on its own line
+// and cannot pass for other settings or carry a secret out unmasked.
+QString shownValue(bool secret, const QString &value)
+{
+    if (secret && !value.isEmpty())
+        return QStringLiteral("********");
+    QString v = value;
+    if (v.contains(QLatin1String("://"))) {
+        // redis://user:PASSWORD@host, http://user:PASSWORD@host: keep all but the password.
+        QUrl url(v);
+        if (url.isValid() && !url.password().isEmpty()) {
+            url.setPassword(QStringLiteral("********"));
+            v = url.toString();
+        }
+    }
+    QString out;
+    out.reserve(v.size());
+    for (const QChar c : std::as_const(v)) {
+        if (c == u'\\')
+            out += QStringLiteral("\\\\");
+        else if (c == u'\n')
+            out += QStringLiteral("\\n");
+        else if (c == u'\r')
+            out += QStringLiteral("\\r");
+        else if (c == u'\t')
+            out += QStringLiteral("\\t");
+        else if (c.unicode() < 0x20 || c.unicode() == 0x7f ||
+                 c.category() == QChar::Separator_Line ||
+                 c.category() == QChar::Separator_Paragraph)
+            out += QStringLiteral("\\u%1").arg(c.unicode(), 4, 16, QLatin1Char('0'));
+        else
+            out += c;
+    }
+    return out;
+}
+} // namespace
+
 QString Settings::printConfig() const
 {
     QString out;
     QTextStream s(&out);
-    s << "# settings file: " << m_configFile
+    s << "# settings file: " << shownValue(false, m_configFile)
       << (QFileInfo::exists(m_configFile) ? "" : " (not present)") << "\n";
     for (const Option &o : options()) {
-        QString v = value(o.name);
-        if (isSecret(o.name) && !v.isEmpty())
-            v = QStringLiteral("********");
-        else if (v.contains(QLatin1String("://"))) {
-            // redis://user:PASSWORD@host, http://user:PASSWORD@host: keep all but the password.
-            QUrl url(v);
-            if (url.isValid() && !url.password().isEmpty()) {
-                url.setPassword(QStringLiteral("********"));
-                v = url.toString();
-            }
-        }
-        s << o.name << " = " << v << "    # " << source(o.name) << "\n";
+        s << o.name << " = " << shownValue(isSecret(o.name), value(o.name)) << "    # "
+          << shownValue(false, source(o.name)) << "\n";
     }
     for (const ProviderEntry &p : m_providers) {
-        s << "[provider." << p.name << "]";
+        s << "[provider." << shownValue(false, p.name) << "]";
         for (auto it = p.values.cbegin(); it != p.values.cend(); ++it) {
-            s << " " << it.key() << "="
-              << (it.key() == QLatin1String("api-key") ? QStringLiteral("********") : it.value());
+            s << " " << shownValue(false, it.key()) << "="
+              << shownValue(it.key() == QLatin1String("api-key"), it.value());
         }
-        s << "    # file " << m_configFile << "\n";
+        s << "    # file " << shownValue(false, m_configFile) << "\n";
     }
     return out;
 }
