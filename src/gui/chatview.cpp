@@ -151,12 +151,7 @@ QTextFrame *ChatView::continueAfter(QTextFrame *full)
     QTextCursor at(document());
     at.setPosition(full->lastPosition() + 1);
     QTextFrame *frame = at.insertFrame(next);
-    // Two frames have an empty block of the parent between them: give it no height.
-    QTextCursor between(document());
-    between.setPosition(full->lastPosition() + 1);
-    QTextBlockFormat flat;
-    flat.setLineHeight(0, QTextBlockFormat::FixedHeight);
-    between.setBlockFormat(flat);
+    MarkdownStream::flattenBlock(document(), full->lastPosition() + 1);
     return frame;
 }
 

@@ -403,11 +403,16 @@ void MarkdownStream::startCodePart()
     at.setPosition(m_code->lastPosition());
     m_codePart = at.insertFrame(QTextFrameFormat());
     m_codePartFresh = true; // a new frame holds one empty block
-    QTextCursor after(m_code->document());
-    after.setPosition(m_codePart->lastPosition() + 1);
+    flattenBlock(m_code->document(), m_codePart->lastPosition() + 1);
+}
+
+void MarkdownStream::flattenBlock(QTextDocument *document, int position)
+{
+    QTextCursor at(document);
+    at.setPosition(position);
     QTextBlockFormat flat;
     flat.setLineHeight(0, QTextBlockFormat::FixedHeight);
-    after.setBlockFormat(flat);
+    at.setBlockFormat(flat);
 }
 
 void MarkdownStream::closeCode()

@@ -8,6 +8,7 @@
 #include <functional>
 
 class QTextBlock;
+class QTextDocument;
 class QTextFrame;
 class QTextList;
 class QTextTable;
@@ -46,6 +47,10 @@ public:
     qint64 work() const { return m_work; }
     // The frame the message goes on in (its last one).
     QTextFrame *frame() const { return m_frame; }
+
+    // Qt keeps an empty block after a frame: between two frames of one message (or one code block)
+    // it must take no room. Gives the block at `position` no height.
+    static void flattenBlock(QTextDocument *document, int position);
 
     static constexpr qsizetype kMaxTail = 2048;
     static constexpr int kFrameChars = 4096;
