@@ -1,6 +1,5 @@
 #include "core/demoprovider.h"
 
-#include <QCryptographicHash>
 #include <QTimer>
 
 namespace holdfast {
@@ -68,28 +67,54 @@ std::unique_ptr<ProviderStream> DemoProvider::start(const ProviderRequest &reque
     return std::make_unique<DemoStream>(split(text, m_options.chunks), m_options.delayMs);
 }
 
+namespace {
+
+// FNV-1a over UTF-16 code units: the demo needs a stable, cheap fingerprint of the conversation,
+// not a cryptographic one (the model reads its whole context on every turn).
+constexpr quint64 kFnvOffset = 14695981039346656037ULL;
+constexpr quint64 kFnvPrime = 1099511628211ULL;
+
+quint64 fnv1a(quint64 h, QStringView text)
+{
+    for (const QChar c : text) {
+        h = (h ^ (c.unicode() & 0xff)) * kFnvPrime;
+        h = (h ^ (c.unicode() >> 8)) * kFnvPrime;
+    }
+    return h;
+}
+
+// The i-th value drawn from `seed` (splitmix64).
+quint64 draw(quint64 seed, int i)
+{
+    quint64 z = seed + quint64(i + 1) * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+} // namespace
+
 QString DemoProvider::answerFor(const QList<ChatMessage> &messages)
 {
     // Only the conversation counts (not the system prompt), so a first turn and a stateless
     // completion with the same prompt give the same text.
-    QCryptographicHash hash(QCryptographicHash::Sha256);
+    quint64 fingerprint = kFnvOffset;
     QString prompt;
     int turns = 0;
     for (const ChatMessage &m : messages) {
         if (m.role == QLatin1String("system"))
             continue;
-        hash.addData(m.role.toUtf8());
-        hash.addData(QByteArrayView("\x1f", 1));
-        hash.addData(m.content.toUtf8());
-        hash.addData(QByteArrayView("\x1e", 1));
+        fingerprint = fnv1a(fingerprint, m.role);
+        fingerprint = fnv1a(fingerprint, u"\x1f");
+        fingerprint = fnv1a(fingerprint, m.content);
+        fingerprint = fnv1a(fingerprint, u"\x1e");
         if (m.role == QLatin1String("user")) {
             prompt = m.content;
             ++turns;
         }
     }
-    const QByteArray digest = hash.result();
     auto word = [&](int i) {
-        return QString::fromLatin1(kWords[quint8(digest.at(i % digest.size())) % kWordCount]);
+        return QString::fromLatin1(kWords[draw(fingerprint, i) % kWordCount]);
     };
 
     QString quoted = prompt.simplified();

@@ -2,13 +2,31 @@
 
 #include "core/turn.h"
 
+#include <algorithm>
+
 namespace holdfast {
 
-Session::Session(SessionMeta meta, QList<Message> window, int cacheLimit, QObject *parent)
-    : QObject(parent), m_meta(std::move(meta)), m_history(std::move(window)),
-      m_cacheLimit(cacheLimit)
+namespace {
+
+qint64 textBytes(const Message &message)
 {
-    trimCache();
+    return qint64(message.content.size()) * qint64(sizeof(QChar));
+}
+
+qint64 textBytes(const QList<Message> &messages)
+{
+    qint64 bytes = 0;
+    for (const Message &m : messages)
+        bytes += textBytes(m);
+    return bytes;
+}
+
+} // namespace
+
+Session::Session(SessionMeta meta, QList<Message> window, CacheLimits limits, QObject *parent)
+    : QObject(parent), m_meta(std::move(meta)), m_limits(limits)
+{
+    replaceCache(std::move(window));
 }
 
 Session::~Session()
@@ -24,15 +42,25 @@ bool Session::cacheCovers(qint64 count) const
 void Session::replaceCache(QList<Message> window)
 {
     m_history = std::move(window);
+    m_historyBytes = textBytes(m_history);
     trimCache();
+}
+
+void Session::keepContext(QList<Message> context)
+{
+    m_keepContext = true;
+    replaceCache(std::move(context));
 }
 
 void Session::appendMessage(const Message &message)
 {
     // Only keep the cache contiguous with the end of the session.
-    if (!m_history.isEmpty() && m_history.last().index + 1 != message.index)
+    if (!m_history.isEmpty() && m_history.last().index + 1 != message.index) {
         m_history.clear();
+        m_historyBytes = 0;
+    }
     m_history.append(message);
+    m_historyBytes += textBytes(message);
     if (!m_turn)
         trimCache();
 }
@@ -63,8 +91,19 @@ void Session::unpin()
 
 void Session::trimCache()
 {
-    if (m_history.size() > m_cacheLimit)
-        m_history.remove(0, m_history.size() - m_cacheLimit);
+    const int limit =
+        m_keepContext ? std::max(m_limits.messages, m_limits.contextMessages) : m_limits.messages;
+    qsizetype drop = std::max<qsizetype>(0, m_history.size() - limit);
+    qint64 bytes = m_historyBytes;
+    for (qsizetype i = 0; i < drop; ++i)
+        bytes -= textBytes(m_history.at(i));
+    // Beyond the plain window, the context is kept only while its text fits the budget.
+    while (m_history.size() - drop > m_limits.messages && bytes > m_limits.contextBytes)
+        bytes -= textBytes(m_history.at(drop++));
+    if (drop > 0) {
+        m_history.remove(0, drop);
+        m_historyBytes = bytes;
+    }
 }
 
 } // namespace holdfast

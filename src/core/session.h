@@ -12,6 +12,9 @@ class SessionService;
 class Turn;
 
 // A loaded session: its metadata and a window of its newest messages. Owned by SessionService.
+// The window is the newest `cacheLimit` messages; once a turn has read the model's context from
+// the store, it grows to the context (at most `contextLimit` messages and `contextBytes` of text,
+// never fewer than `cacheLimit`), so the next turns of a long chat do not read it again.
 // While it has a Turn child, or is pinned by an operation in flight (a save, a load), it is
 // never unloaded: that is how an answer always reaches the store.
 class Session final : public QObject
@@ -19,7 +22,14 @@ class Session final : public QObject
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(Session)
 public:
-    Session(SessionMeta meta, QList<Message> window, int cacheLimit, QObject *parent);
+    struct CacheLimits
+    {
+        int messages = 30;        // kept from the start
+        int contextMessages = 30; // kept once the context was read
+        qint64 contextBytes = 0;  // bound on the text once more than `messages` are kept (UTF-16)
+    };
+
+    Session(SessionMeta meta, QList<Message> window, CacheLimits limits, QObject *parent);
     ~Session() override;
 
     const QString &id() const { return m_meta.id; }
@@ -31,6 +41,9 @@ public:
     // True when the cache holds the newest `count` messages (or every message there is).
     bool cacheCovers(qint64 count) const;
     void replaceCache(QList<Message> window);
+    // The model's context, just read from the store: kept as the cache from now on (as much of
+    // it as the context limits allow).
+    void keepContext(QList<Message> context);
     void appendMessage(const Message &message);
 
     // Messages handed to the store whose save has not completed yet (the gist's `uncached`).
@@ -63,7 +76,9 @@ private:
 
     SessionMeta m_meta;
     QList<Message> m_history;
-    int m_cacheLimit;
+    qint64 m_historyBytes = 0; // text in m_history, UTF-16 bytes
+    CacheLimits m_limits;
+    bool m_keepContext = false;
     int m_uncached = 0;
     int m_pins = 0;
     bool m_starting = false;

@@ -282,7 +282,9 @@ QCoro::Task<Result<Session *>> SessionService::acquire(QString sid)
         touch(s);
         co_return s;
     }
-    auto *s = new Session(**meta, *window, m_config.cacheMessages, this);
+    auto *s = new Session(
+        **meta, *window,
+        {m_config.cacheMessages, m_config.contextMessages, m_config.contextCacheBytes}, this);
     m_sessions.insert(sid, s);
     m_lru.push_front(s);
     s->lruPosition = m_lru.begin();
@@ -453,6 +455,9 @@ QCoro::Task<Result<QList<ChatMessage>>> SessionService::context(Session *session
         if (!loaded)
             co_return loaded.error();
         history = *loaded;
+        // The caller holds the session (a turn is starting): nothing was added meanwhile.
+        if (session->meta().total == meta.total)
+            session->keepContext(history);
     }
     history = history.mid(std::max<qsizetype>(0, history.size() - wanted));
     QList<ChatMessage> messages;

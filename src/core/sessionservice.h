@@ -23,6 +23,10 @@ struct ServiceConfig
     int maxLoadedSessions = 256; // idle sessions past this bound are unloaded, least recent first
     int cacheMessages = 30;      // newest messages kept in memory per loaded session
     int contextMessages = 200;   // newest messages of the history sent to the model
+    // Once a session's context was read from the store, its cache keeps the context (up to
+    // contextMessages) while its text stays under this many bytes, so that the next turns of a
+    // long chat do not read it again.
+    qint64 contextCacheBytes = 256 * 1024;
     qint64 maxPromptBytes = 262144;
     int shutdownTimeoutMs = 5000;
     int sweepIntervalMs = 2000; // shared stores: how often to look for turns of crashed instances

@@ -2,21 +2,17 @@
 
 #include "core/logging.h"
 
-#include <QCoroFuture>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QHash>
-#include <QPromise>
-#include <QSqlDatabase>
-#include <QSqlDriver>
-#include <QSqlError>
-#include <QSqlQuery>
+#include <QStringEncoder>
 
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
+#include <unordered_map>
+#include <vector>
 
 namespace holdfast {
 
@@ -65,36 +61,251 @@ const char *const kMigrations[] = {
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
-QVariant nullable(const QString &text)
+// Writes toIso(time) as its 24 ASCII characters ("2024-05-01T12:34:56.789Z") without
+// QDateTime::toString, which costs more than the statement it goes into. False for an invalid
+// time and for the years before 1 and after 9999, which toIso writes in other widths.
+bool formatIso(const QDateTime &time, char *out)
 {
-    return text.isNull() ? QVariant() : QVariant(text);
+    if (!time.isValid())
+        return false;
+    constexpr qint64 kDayMs = 86400000;
+    const qint64 ms = time.toMSecsSinceEpoch();
+    qint64 days = ms / kDayMs;
+    qint64 msOfDay = ms % kDayMs;
+    if (msOfDay < 0) {
+        msOfDay += kDayMs;
+        --days;
+    }
+    // The proleptic Gregorian date of a day count (H. Hinnant's civil_from_days), as QDate.
+    days += 719468;
+    const qint64 era = (days >= 0 ? days : days - 146096) / 146097;
+    const qint64 dayOfEra = days - era * 146097;
+    const qint64 yearOfEra =
+        (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365;
+    const qint64 dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+    const qint64 mp = (5 * dayOfYear + 2) / 153;
+    const qint64 day = dayOfYear - (153 * mp + 2) / 5 + 1;
+    const qint64 month = mp < 10 ? mp + 3 : mp - 9;
+    const qint64 year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+    if (year < 1 || year > 9999)
+        return false;
+    const auto put = [out](int at, qint64 value, int width) {
+        for (int i = at + width - 1; i >= at; --i) {
+            out[i] = char('0' + value % 10);
+            value /= 10;
+        }
+    };
+    put(0, year, 4);
+    out[4] = '-';
+    put(5, month, 2);
+    out[7] = '-';
+    put(8, day, 2);
+    out[10] = 'T';
+    put(11, msOfDay / 3600000, 2);
+    out[13] = ':';
+    put(14, msOfDay / 60000 % 60, 2);
+    out[16] = ':';
+    put(17, msOfDay / 1000 % 60, 2);
+    out[19] = '.';
+    put(20, msOfDay % 1000, 3);
+    out[23] = 'Z';
+    return true;
 }
-
-QVariant isoOrNull(const QDateTime &time)
-{
-    return time.isValid() ? QVariant(toIso(time)) : QVariant();
-}
+constexpr int kIsoLength = 24;
 
 // SQLite's primary result codes that mean "the disk or the file", not "a bug".
-Error sqlError(const QSqlError &error, const QString &what)
+Error sqlError(int rc, QString text, const QString &what)
 {
-    const int code = error.nativeErrorCode().toInt() & 0xff;
-    QString text = error.databaseText();
+    const int code = rc & 0xff;
     if (text.isEmpty())
-        text = error.text();
+        text = QString::fromUtf8(sqlite3_errstr(rc));
     switch (code) {
-    case 13: // SQLITE_FULL
+    case SQLITE_FULL:
         return makeError(ErrorCode::Unavailable, QStringLiteral("%1: the disk is full").arg(what));
-    case 5: // SQLITE_BUSY
-    case 6: // SQLITE_LOCKED
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
         return makeError(ErrorCode::Unavailable,
                          QStringLiteral("%1: the database is busy (%2)").arg(what, text));
-    case 19: // SQLITE_CONSTRAINT
+    case SQLITE_CONSTRAINT:
         return makeError(ErrorCode::Conflict, QStringLiteral("%1: %2").arg(what, text));
     default:
         return makeError(ErrorCode::Unavailable, QStringLiteral("%1: %2").arg(what, text));
     }
 }
+
+QString errorText(sqlite3 *db)
+{
+    return db ? QString::fromUtf8(sqlite3_errmsg(db)) : QString();
+}
+
+// A statement prepared once for the connection's life, with the UTF-8 of the texts bound to it
+// (bound without a copy: they must live until the statement is reset).
+struct Statement
+{
+    Q_DISABLE_COPY_MOVE(Statement)
+    Statement() = default;
+    ~Statement() { sqlite3_finalize(stmt); }
+
+    sqlite3_stmt *stmt = nullptr;
+    std::vector<QByteArray> texts;
+};
+
+// One use of a cached statement: bind values in order, exec(), then read the rows with next()
+// and the column getters. Going out of scope resets the statement and clears its bindings (which
+// also ends a read's snapshot).
+class Query
+{
+public:
+    Q_DISABLE_COPY_MOVE(Query)
+    Query(sqlite3 *db, Statement *statement, const char *sql, std::atomic<quint64> *rows)
+        : m_db(db), m_statement(statement), m_stmt(statement ? statement->stmt : nullptr),
+          m_sql(sql), m_rows(rows)
+    {}
+    // A statement that did not prepare: exec() reports why.
+    Query(int rc, QString text, const char *sql)
+        : m_sql(sql), m_prepareRc(rc), m_prepareText(std::move(text))
+    {}
+    ~Query()
+    {
+        if (m_stmt) {
+            sqlite3_reset(m_stmt);
+            sqlite3_clear_bindings(m_stmt);
+        }
+    }
+
+    void add(qint64 value)
+    {
+        if (m_stmt)
+            sqlite3_bind_int64(m_stmt, ++m_bound, value);
+    }
+    // A null QString binds NULL (as Qt SQL did); an empty one binds ''.
+    void add(const QString &text)
+    {
+        if (!m_stmt)
+            return;
+        if (text.isNull()) {
+            addNull();
+            return;
+        }
+        QByteArray &utf8 = buffer();
+        utf8.resize(text.size() * 3);
+        QStringEncoder encoder(QStringEncoder::Utf8, QStringEncoder::Flag::Stateless);
+        const char *end = encoder.appendToBuffer(utf8.data(), text);
+        bindText(utf8.constData(), int(end - utf8.constData()));
+    }
+    // toIso(time): NULL for an invalid time.
+    void addIso(const QDateTime &time)
+    {
+        if (!m_stmt)
+            return;
+        if (!time.isValid()) {
+            addNull();
+            return;
+        }
+        QByteArray &text = buffer();
+        text.resize(kIsoLength);
+        if (formatIso(time, text.data()))
+            bindText(text.constData(), kIsoLength);
+        else
+            add(toIso(time));
+    }
+    void addNull()
+    {
+        if (m_stmt)
+            sqlite3_bind_null(m_stmt, ++m_bound);
+    }
+
+    // Runs the statement up to its first row; `what` names the work in the error (null: the
+    // statement's first three words). A statement without rows (a write) is reset at once, so
+    // that the same Query can bind and exec() again.
+    Status exec(const QString &what = {})
+    {
+        if (!m_stmt)
+            return sqlError(m_prepareRc, m_prepareText, describe(what));
+        m_bound = 0;
+        m_changes = 0;
+        m_pendingRow = false;
+        m_done = false;
+        const int rc = sqlite3_step(m_stmt);
+        if (rc == SQLITE_ROW) {
+            m_pendingRow = true;
+            return Ok{};
+        }
+        m_done = true;
+        if (rc != SQLITE_DONE) {
+            const Error error = sqlError(rc, errorText(m_db), describe(what));
+            sqlite3_reset(m_stmt);
+            return error;
+        }
+        // sqlite3_changes() is stale after a SELECT: count writes only.
+        if (sqlite3_column_count(m_stmt) == 0) {
+            m_changes = sqlite3_changes(m_db);
+            if (m_changes > 0 && m_rows)
+                *m_rows += quint64(m_changes);
+        }
+        sqlite3_reset(m_stmt);
+        return Ok{};
+    }
+
+    // The rows a write changed.
+    int changes() const { return m_changes; }
+
+    // Moves to the next row (the first after exec()); false at the end and on an error.
+    bool next()
+    {
+        if (std::exchange(m_pendingRow, false))
+            return true;
+        if (!m_stmt || m_done)
+            return false;
+        if (sqlite3_step(m_stmt) == SQLITE_ROW)
+            return true;
+        m_done = true;
+        return false;
+    }
+
+    bool isNull(int column) const { return sqlite3_column_type(m_stmt, column) == SQLITE_NULL; }
+    qint64 integer(int column) const { return sqlite3_column_int64(m_stmt, column); }
+    // A NULL column reads as a null QString, '' as an empty one.
+    QString text(int column) const
+    {
+        const auto *data = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, column));
+        if (!data)
+            return {};
+        const int bytes = sqlite3_column_bytes(m_stmt, column);
+        if (bytes == 0)
+            return QString(QLatin1StringView(""));
+        return QString::fromUtf8(data, bytes);
+    }
+
+private:
+    QByteArray &buffer()
+    {
+        const auto index = std::size_t(m_bound);
+        if (m_statement->texts.size() <= index)
+            m_statement->texts.resize(index + 1);
+        return m_statement->texts[index];
+    }
+    void bindText(const char *data, int bytes)
+    {
+        sqlite3_bind_text(m_stmt, ++m_bound, data, bytes, SQLITE_STATIC);
+    }
+    QString describe(const QString &what) const
+    {
+        return what.isNull() ? QString::fromUtf8(m_sql).section(QLatin1Char(' '), 0, 2) : what;
+    }
+
+    sqlite3 *m_db = nullptr;
+    Statement *m_statement = nullptr;
+    sqlite3_stmt *m_stmt = nullptr;
+    const char *m_sql = nullptr;
+    std::atomic<quint64> *m_rows = nullptr;
+    int m_prepareRc = SQLITE_OK;
+    QString m_prepareText;
+    int m_bound = 0;
+    int m_changes = 0;
+    bool m_pendingRow = false;
+    bool m_done = false;
+};
 
 } // namespace
 
@@ -102,25 +313,16 @@ Error sqlError(const QSqlError &error, const QString &what)
 class SqliteStore::Connection
 {
 public:
-    Connection(QString path, QString name) : m_path(std::move(path)), m_name(std::move(name)) {}
+    explicit Connection(QString path) : m_path(std::move(path)) {}
     ~Connection() { close(); }
 
     std::atomic<quint64> rows{0};
 
-    sqlite3 *handle() const
-    {
-        const QVariant handle = m_db.driver()->handle();
-        if (handle.isValid() && qstrcmp(handle.typeName(), "sqlite3*") == 0)
-            return *static_cast<sqlite3 *const *>(handle.constData());
-        return nullptr;
-    }
-
     Status registerFunctions()
     {
-        sqlite3 *db = handle();
-        if (!db || sqlite3_create_function_v2(
-                       db, "hf_contains", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                       &containsFolded, nullptr, nullptr, nullptr) != SQLITE_OK)
+        if (sqlite3_create_function_v2(m_db, "hf_contains", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                       nullptr, &containsFolded, nullptr, nullptr,
+                                       nullptr) != SQLITE_OK)
             return makeError(
                 ErrorCode::Internal,
                 QStringLiteral("cannot register the search function on %1").arg(m_path));
@@ -129,25 +331,31 @@ public:
 
     Status open()
     {
-        if (m_db.isOpen())
+        if (m_db)
             return Ok{};
         if (Status s = prepareFile(); !s)
             return s;
-        m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
-        m_db.setDatabaseName(m_path);
-        m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
-        if (!m_db.open())
-            return fail(sqlError(m_db.lastError(), QStringLiteral("cannot open %1").arg(m_path)));
+        // As Qt's QSQLITE driver opened it: read-write, private cache, 5 s busy timeout. The
+        // connection never leaves the worker thread, so it needs no mutex.
+        const int rc = sqlite3_open_v2(m_path.toUtf8().constData(), &m_db,
+                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                           SQLITE_OPEN_PRIVATECACHE | SQLITE_OPEN_NOMUTEX,
+                                       nullptr);
+        if (rc != SQLITE_OK) {
+            const QString text = errorText(m_db);
+            return fail(sqlError(rc, text, QStringLiteral("cannot open %1").arg(m_path)));
+        }
+        sqlite3_busy_timeout(m_db, 5000);
         if (Status s = registerFunctions(); !s)
             return fail(s.error());
 
         // Reading the header first tells a foreign or damaged file apart before we write.
-        auto version = pragma(QStringLiteral("user_version"));
+        auto version = pragma("user_version");
         if (!version)
             return fail(makeError(ErrorCode::Unavailable,
                                   QStringLiteral("%1 is not a Holdfast database (%2)")
                                       .arg(m_path, version.error().message)));
-        auto appId = pragma(QStringLiteral("application_id"));
+        auto appId = pragma("application_id");
         auto tables = scalar(QStringLiteral("SELECT count(*) FROM sqlite_master"));
         if (!appId || !tables)
             return fail(appId ? tables.error() : appId.error());
@@ -179,78 +387,61 @@ public:
 
     void close()
     {
-        if (!m_db.isValid())
+        if (!m_db)
             return;
-        m_queries.clear();
-        m_db.close();
-        m_db = QSqlDatabase();
-        QSqlDatabase::removeDatabase(m_name);
+        m_statements.clear();
+        sqlite3_close_v2(m_db);
+        m_db = nullptr;
     }
 
-    bool isOpen() const { return m_db.isOpen(); }
+    bool isOpen() const { return m_db != nullptr; }
 
     // False after SQLite rolled a failed transaction back by itself (it may on a full disk or an
     // I/O error): then no savepoint is left to roll back to.
-    bool inTransaction() const
+    bool inTransaction() const { return m_db && !sqlite3_get_autocommit(m_db); }
+
+    // A cached prepared statement (keyed by the address of its literal SQL).
+    Query query(const char *sql) { return query(sql, &rows); }
+
+    // Runs one statement that takes no value (BEGIN, SAVEPOINT, ...), prepared once.
+    Status command(const char *sql)
     {
-        sqlite3 *db = handle();
-        return db && !sqlite3_get_autocommit(db);
+        Query q = query(sql, nullptr);
+        return q.exec();
     }
 
-    // A cached prepared statement; bind values positionally and exec().
-    QSqlQuery &query(const char *sql)
-    {
-        auto it = m_queries.find(sql);
-        if (it == m_queries.end()) {
-            QSqlQuery q(m_db);
-            q.setForwardOnly(true);
-            q.prepare(QString::fromUtf8(sql));
-            it = m_queries.insert(sql, q);
-        }
-        return *it;
-    }
-
-    Status exec(QSqlQuery &q, const QString &what)
-    {
-        const bool ok = q.exec();
-        if (!ok) {
-            const Error e = sqlError(q.lastError(), what);
-            q.finish();
-            return e;
-        }
-        // sqlite3_changes() is stale after a SELECT: count writes only.
-        const int affected = q.isSelect() ? 0 : q.numRowsAffected();
-        if (affected > 0)
-            rows += quint64(affected);
-        return Ok{};
-    }
-
+    // Runs one statement once (opening, migrations).
     Status exec(const QString &sql)
     {
-        QSqlQuery q(m_db);
-        if (!q.exec(sql))
-            return sqlError(q.lastError(), sql.section(QLatin1Char(' '), 0, 2));
+        sqlite3_stmt *stmt = nullptr;
+        const QByteArray utf8 = sql.toUtf8();
+        int rc = sqlite3_prepare_v2(m_db, utf8.constData(), int(utf8.size()), &stmt, nullptr);
+        if (rc == SQLITE_OK) {
+            do {
+                rc = sqlite3_step(stmt);
+            } while (rc == SQLITE_ROW);
+        }
+        const QString text = rc == SQLITE_DONE ? QString() : errorText(m_db);
+        sqlite3_finalize(stmt);
+        if (rc != SQLITE_DONE)
+            return sqlError(rc, text, sql.section(QLatin1Char(' '), 0, 2));
         return Ok{};
     }
 
-    Status begin() { return exec(QStringLiteral("BEGIN IMMEDIATE")); }
+    Status begin() { return command("BEGIN IMMEDIATE"); }
     Status commit()
     {
-        Status s = exec(QStringLiteral("COMMIT"));
+        Status s = command("COMMIT");
         if (!s)
             rollback();
         return s;
     }
-    void rollback()
-    {
-        QSqlQuery q(m_db);
-        q.exec(QStringLiteral("ROLLBACK"));
-    }
+    void rollback() { command("ROLLBACK"); }
 
     // Runs `body` in one write transaction; any failure rolls everything back.
     template <typename Body> Status transaction(Body body)
     {
-        if (!m_db.isOpen())
+        if (!m_db)
             return notOpen();
         if (Status s = begin(); !s)
             return s;
@@ -265,19 +456,19 @@ public:
     // Saves a session's metadata (never its messages: saves are incremental).
     Status updateMeta(const SessionMeta &meta)
     {
-        QSqlQuery &u = query("UPDATE sessions SET title = ?, system = ?, model = ?, updated_at = ?,"
-                             " total = ?, active_turn = ?, last_turn = ? WHERE id = ?");
-        u.addBindValue(meta.title.isNull() ? QVariant() : QVariant(meta.title));
-        u.addBindValue(meta.system.isNull() ? QVariant() : QVariant(meta.system));
-        u.addBindValue(meta.model);
-        u.addBindValue(toIso(meta.updatedAt));
-        u.addBindValue(meta.total);
-        u.addBindValue(meta.activeTurn);
-        u.addBindValue(meta.lastTurn);
-        u.addBindValue(meta.id);
-        if (Status s = exec(u, QStringLiteral("saving session")); !s)
+        Query u = query("UPDATE sessions SET title = ?, system = ?, model = ?, updated_at = ?,"
+                        " total = ?, active_turn = ?, last_turn = ? WHERE id = ?");
+        u.add(meta.title);
+        u.add(meta.system);
+        u.add(meta.model);
+        u.addIso(meta.updatedAt);
+        u.add(meta.total);
+        u.add(meta.activeTurn);
+        u.add(meta.lastTurn);
+        u.add(meta.id);
+        if (Status s = u.exec(QStringLiteral("saving session")); !s)
             return s;
-        if (u.numRowsAffected() == 0)
+        if (u.changes() == 0)
             return makeError(ErrorCode::NotFound,
                              QStringLiteral("session '%1' does not exist").arg(meta.id));
         return Ok{};
@@ -289,6 +480,21 @@ public:
     }
 
 private:
+    // `counter` adds up the rows the statement's writes change (null: not counted).
+    Query query(const char *sql, std::atomic<quint64> *counter)
+    {
+        auto it = m_statements.find(sql);
+        if (it == m_statements.end()) {
+            auto statement = std::make_unique<Statement>();
+            const int rc = sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                              &statement->stmt, nullptr);
+            if (rc != SQLITE_OK)
+                return Query(rc, errorText(m_db), sql);
+            it = m_statements.emplace(sql, std::move(statement)).first;
+        }
+        return Query(m_db, it->second.get(), sql, counter);
+    }
+
     Status fail(Error error)
     {
         close();
@@ -322,15 +528,25 @@ private:
 
     Result<qint64> scalar(const QString &sql)
     {
-        QSqlQuery q(m_db);
-        if (!q.exec(sql))
-            return sqlError(q.lastError(), sql);
-        if (!q.next())
+        sqlite3_stmt *stmt = nullptr;
+        const QByteArray utf8 = sql.toUtf8();
+        int rc = sqlite3_prepare_v2(m_db, utf8.constData(), int(utf8.size()), &stmt, nullptr);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(stmt);
+        const qint64 value = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+        const QString text = rc == SQLITE_ROW || rc == SQLITE_DONE ? QString() : errorText(m_db);
+        sqlite3_finalize(stmt);
+        if (rc == SQLITE_DONE)
             return makeError(ErrorCode::Internal, QStringLiteral("%1 returned nothing").arg(sql));
-        return q.value(0).toLongLong();
+        if (rc != SQLITE_ROW)
+            return sqlError(rc, text, sql);
+        return value;
     }
 
-    Result<qint64> pragma(const QString &name) { return scalar(QStringLiteral("PRAGMA ") + name); }
+    Result<qint64> pragma(const char *name)
+    {
+        return scalar(QStringLiteral("PRAGMA ") + QLatin1StringView(name));
+    }
 
     Status migrate(int from)
     {
@@ -358,64 +574,71 @@ private:
     }
 
     QString m_path;
-    QString m_name;
-    QSqlDatabase m_db;
-    QHash<const char *, QSqlQuery> m_queries;
+    sqlite3 *m_db = nullptr;
+    std::unordered_map<const char *, std::unique_ptr<Statement>> m_statements;
 };
 
 struct SqliteStore::PendingWrite
 {
     WriteBody body;
     bool chunkBatch = false;
-    QPromise<std::optional<Status>> promise;
+    Handoff::Result<std::optional<Status>> result;
 };
+
+QString SqliteStore::timestamp(const QDateTime &time)
+{
+    char text[kIsoLength];
+    if (formatIso(time, text))
+        return QString::fromLatin1(text, kIsoLength);
+    return toIso(time);
+}
 
 namespace {
 
-SessionMeta readMeta(const QSqlQuery &q)
+SessionMeta readMeta(const Query &q)
 {
     SessionMeta m;
-    m.id = q.value(0).toString();
-    m.title = q.value(1).toString();
-    m.system = q.value(2).toString();
-    m.model = q.value(3).toString();
-    m.createdAt = fromIso(q.value(4).toString());
-    m.updatedAt = fromIso(q.value(5).toString());
-    m.total = q.value(6).toLongLong();
-    m.activeTurn = q.value(7).toInt();
-    m.lastTurn = q.value(8).toInt();
+    m.id = q.text(0);
+    m.title = q.text(1);
+    m.system = q.text(2);
+    m.model = q.text(3);
+    m.createdAt = fromIso(q.text(4));
+    m.updatedAt = fromIso(q.text(5));
+    m.total = q.integer(6);
+    m.activeTurn = int(q.integer(7));
+    m.lastTurn = int(q.integer(8));
     return m;
 }
 
 #define HF_META_COLUMNS                                                                            \
     "id, title, system, model, created_at, updated_at, total, active_turn, last_turn"
 
-Message readMessage(const QSqlQuery &q)
+Message readMessage(const Query &q)
 {
     Message m;
-    m.index = q.value(0).toLongLong();
-    m.role = q.value(1).toString();
-    m.content = q.value(2).toString();
-    m.turn = q.value(3).toInt();
-    m.state = messageStateFromName(q.value(4).toString()).value_or(Message::State::Complete);
-    m.createdAt = fromIso(q.value(5).toString());
+    m.index = q.integer(0);
+    m.role = q.text(1);
+    m.content = q.text(2);
+    m.turn = int(q.integer(3));
+    m.state = messageStateFromName(q.text(4)).value_or(Message::State::Complete);
+    m.createdAt = fromIso(q.text(5));
     return m;
 }
 
-TurnRecord readTurn(const QSqlQuery &q)
+TurnRecord readTurn(const Query &q)
 {
     TurnRecord t;
-    t.session = q.value(0).toString();
-    t.id = q.value(1).toInt();
-    t.state = turnStateFromName(q.value(2).toString()).value_or(TurnRecord::State::Error);
-    t.promptIndex = q.value(3).toLongLong();
-    t.responseIndex = q.value(4).isNull() ? -1 : q.value(4).toLongLong();
-    t.chunks = q.value(5).toInt();
-    t.model = q.value(6).toString();
-    t.createdAt = fromIso(q.value(7).toString());
-    t.finishedAt = q.value(8).isNull() ? QDateTime() : fromIso(q.value(8).toString());
-    t.errorCode = q.value(9).toString();
-    t.errorMessage = q.value(10).toString();
+    t.session = q.text(0);
+    t.id = int(q.integer(1));
+    t.state = turnStateFromName(q.text(2)).value_or(TurnRecord::State::Error);
+    t.promptIndex = q.integer(3);
+    t.responseIndex = q.isNull(4) ? -1 : q.integer(4);
+    t.chunks = int(q.integer(5));
+    t.model = q.text(6);
+    t.createdAt = fromIso(q.text(7));
+    t.finishedAt = q.isNull(8) ? QDateTime() : fromIso(q.text(8));
+    t.errorCode = q.text(9);
+    t.errorMessage = q.text(10);
     return t;
 }
 
@@ -423,59 +646,66 @@ TurnRecord readTurn(const QSqlQuery &q)
     "session, id, state, prompt_index, response_index, chunks, model, created_at, finished_at, "   \
     "error_code, error_message"
 
-void bindMeta(QSqlQuery &q, const SessionMeta &m)
+void bindMeta(Query &q, const SessionMeta &m)
 {
-    q.addBindValue(m.id);
-    q.addBindValue(nullable(m.title));
-    q.addBindValue(nullable(m.system));
-    q.addBindValue(m.model);
-    q.addBindValue(toIso(m.createdAt));
-    q.addBindValue(toIso(m.updatedAt));
-    q.addBindValue(m.total);
-    q.addBindValue(m.activeTurn);
-    q.addBindValue(m.lastTurn);
+    q.add(m.id);
+    q.add(m.title);
+    q.add(m.system);
+    q.add(m.model);
+    q.addIso(m.createdAt);
+    q.addIso(m.updatedAt);
+    q.add(m.total);
+    q.add(m.activeTurn);
+    q.add(m.lastTurn);
 }
 
-void bindMessage(QSqlQuery &q, const QString &sid, const Message &m)
+void bindMessage(Query &q, const QString &sid, const Message &m)
 {
-    q.addBindValue(sid);
-    q.addBindValue(m.index);
-    q.addBindValue(m.role);
+    q.add(sid);
+    q.add(m.index);
+    q.add(m.role);
     // An answer without a chunk (cancelled or crashed before the first) has a null QString,
     // which binds as NULL and breaks `content NOT NULL`: store it as the empty text it is.
-    q.addBindValue(m.content.isNull() ? QStringLiteral("") : m.content);
-    q.addBindValue(m.turn);
-    q.addBindValue(messageStateName(m.state));
-    q.addBindValue(toIso(m.createdAt));
+    q.add(m.content.isNull() ? QStringLiteral("") : m.content);
+    q.add(m.turn);
+    q.add(messageStateName(m.state));
+    q.addIso(m.createdAt);
 }
 
-void bindTurn(QSqlQuery &q, const TurnRecord &t)
+void bindTurn(Query &q, const TurnRecord &t)
 {
-    q.addBindValue(t.session);
-    q.addBindValue(t.id);
-    q.addBindValue(turnStateName(t.state));
-    q.addBindValue(t.promptIndex);
-    q.addBindValue(t.responseIndex < 0 ? QVariant() : QVariant(t.responseIndex));
-    q.addBindValue(t.chunks);
-    q.addBindValue(t.model);
-    q.addBindValue(toIso(t.createdAt));
-    q.addBindValue(isoOrNull(t.finishedAt));
-    q.addBindValue(t.errorCode.isEmpty() ? QVariant() : QVariant(t.errorCode));
-    q.addBindValue(t.errorMessage.isEmpty() ? QVariant() : QVariant(t.errorMessage));
+    q.add(t.session);
+    q.add(t.id);
+    q.add(turnStateName(t.state));
+    q.add(t.promptIndex);
+    if (t.responseIndex < 0)
+        q.addNull();
+    else
+        q.add(t.responseIndex);
+    q.add(t.chunks);
+    q.add(t.model);
+    q.addIso(t.createdAt);
+    q.addIso(t.finishedAt);
+    if (t.errorCode.isEmpty())
+        q.addNull();
+    else
+        q.add(t.errorCode);
+    if (t.errorMessage.isEmpty())
+        q.addNull();
+    else
+        q.add(t.errorMessage);
 }
 
 } // namespace
 
-SqliteStore::SqliteStore(QString path, QObject *parent)
-    : Store(parent), m_path(std::move(path)),
-      m_connectionName(QStringLiteral("holdfast-sqlite-%1").arg(quintptr(this), 0, 16))
+SqliteStore::SqliteStore(QString path, QObject *parent) : Store(parent), m_path(std::move(path))
 {
     // One thread owns the connection for the store's whole life: SQLite connections must not
     // move between threads, and one writer is what SQLite wants anyway.
     m_pool.setMaxThreadCount(1);
     m_pool.setExpiryTimeout(-1);
     m_pool.setObjectName(QStringLiteral("holdfast-sqlite"));
-    m_connection = std::make_unique<Connection>(m_path, m_connectionName);
+    m_connection = std::make_unique<Connection>(m_path);
 }
 
 SqliteStore::~SqliteStore()
@@ -484,12 +714,10 @@ SqliteStore::~SqliteStore()
     m_pool.waitForDone();
 }
 
-template <typename T, typename Work> QFuture<std::optional<T>> SqliteStore::run(Work work)
+template <typename T, typename Work> Handoff::Result<std::optional<T>> SqliteStore::run(Work work)
 {
-    auto promise = std::make_shared<QPromise<std::optional<T>>>();
-    QFuture<std::optional<T>> future = promise->future();
-    promise->start();
-    m_pool.start([this, promise, work = std::move(work)]() mutable {
+    const auto done = m_handoff.expect<std::optional<T>>();
+    m_pool.start([this, done, work = std::move(work)]() mutable {
         std::optional<T> result;
         if (m_connection->isOpen())
             result.emplace(work(*m_connection));
@@ -498,19 +726,16 @@ template <typename T, typename Work> QFuture<std::optional<T>> SqliteStore::run(
         const quint64 rows = m_connection->rows.exchange(0);
         if (rows)
             countRows(rows);
-        promise->addResult(std::move(result));
-        promise->finish();
+        done.complete(std::move(result));
     });
-    return future;
+    return done;
 }
 
-QFuture<std::optional<Status>> SqliteStore::write(WriteBody body, bool chunkBatch)
+Handoff::Result<std::optional<Status>> SqliteStore::write(WriteBody body, bool chunkBatch)
 {
-    auto pending = std::make_shared<PendingWrite>();
-    pending->body = std::move(body);
-    pending->chunkBatch = chunkBatch;
-    QFuture<std::optional<Status>> future = pending->promise.future();
-    pending->promise.start();
+    auto pending = std::make_shared<PendingWrite>(
+        PendingWrite{std::move(body), chunkBatch, m_handoff.expect<std::optional<Status>>()});
+    const auto done = pending->result;
     bool schedule = false;
     {
         QMutexLocker lock(&m_pendingMutex);
@@ -519,7 +744,7 @@ QFuture<std::optional<Status>> SqliteStore::write(WriteBody body, bool chunkBatc
     }
     if (schedule)
         m_pool.start([this] { flushWrites(); });
-    return future;
+    return done;
 }
 
 // Worker thread: writes everything queued so far, in order, in one transaction. Each write has
@@ -540,18 +765,18 @@ void SqliteStore::flushWrites()
     QList<std::optional<Status>> failures(writes.size());
     const Status all = c.transaction([&]() -> Status {
         for (qsizetype i = 0; i < writes.size(); ++i) {
-            if (Status s = c.exec(QStringLiteral("SAVEPOINT write")); !s)
+            if (Status s = c.command("SAVEPOINT write"); !s)
                 return s;
             const quint64 rowsBefore = c.rows.load();
             Status s = writes.at(i)->body(c);
             if (!s) {
                 if (!c.inTransaction())
                     return s; // SQLite rolled back everything: every write failed
-                c.exec(QStringLiteral("ROLLBACK TO write"));
+                c.command("ROLLBACK TO write");
                 c.rows = rowsBefore;
                 failures[i] = std::move(s);
             }
-            if (Status r = c.exec(QStringLiteral("RELEASE write")); !r)
+            if (Status r = c.command("RELEASE write"); !r)
                 return r;
         }
         return Ok{};
@@ -566,23 +791,16 @@ void SqliteStore::flushWrites()
     const quint64 rows = c.rows.exchange(0);
     if (rows && all)
         countRows(rows);
-    for (qsizetype i = 0; i < writes.size(); ++i) {
-        PendingWrite &w = *writes[i];
-        w.promise.addResult(all ? failures.at(i).value_or(Status(Ok{})) : all);
-        w.promise.finish();
-    }
+    // Every caller of this batch is resumed by one wake-up of its thread.
+    for (qsizetype i = 0; i < writes.size(); ++i)
+        writes.at(i)->result.complete(all ? failures.at(i).value_or(Status(Ok{})) : all);
 }
 
 QCoro::Task<Status> SqliteStore::open()
 {
-    auto promise = std::make_shared<QPromise<std::optional<Status>>>();
-    QFuture<std::optional<Status>> future = promise->future();
-    promise->start();
-    m_pool.start([this, promise] {
-        promise->addResult(std::optional<Status>(m_connection->open()));
-        promise->finish();
-    });
-    const std::optional<Status> result = co_await future;
+    auto opened = m_handoff.expect<std::optional<Status>>();
+    m_pool.start([this, opened] { opened.complete(std::optional<Status>(m_connection->open())); });
+    const std::optional<Status> result = co_await opened;
     if (*result)
         qCInfo(lcStore) << "opened" << describe() << "schema version" << kSchemaVersion;
     co_return *result;
@@ -591,10 +809,10 @@ QCoro::Task<Status> SqliteStore::open()
 QCoro::Task<Status> SqliteStore::createSession(SessionMeta meta)
 {
     auto work = [meta](Connection &c) -> Status {
-        QSqlQuery &q = c.query("INSERT INTO sessions (" HF_META_COLUMNS
-                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        Query q = c.query("INSERT INTO sessions (" HF_META_COLUMNS
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         bindMeta(q, meta);
-        Status s = c.exec(q, QStringLiteral("creating session"));
+        Status s = q.exec(QStringLiteral("creating session"));
         if (!s && s.error().code == ErrorCode::Conflict)
             return makeError(ErrorCode::Conflict,
                              QStringLiteral("session '%1' already exists").arg(meta.id));
@@ -608,14 +826,13 @@ QCoro::Task<Result<std::optional<SessionMeta>>> SqliteStore::loadSession(QString
 {
     using R = Result<std::optional<SessionMeta>>;
     auto work = [id](Connection &c) -> R {
-        QSqlQuery &q = c.query("SELECT " HF_META_COLUMNS " FROM sessions WHERE id = ?");
-        q.addBindValue(id);
-        if (Status s = c.exec(q, QStringLiteral("loading session")); !s)
+        Query q = c.query("SELECT " HF_META_COLUMNS " FROM sessions WHERE id = ?");
+        q.add(id);
+        if (Status s = q.exec(QStringLiteral("loading session")); !s)
             return s.error();
         std::optional<SessionMeta> meta;
         if (q.next())
             meta = readMeta(q);
-        q.finish();
         return meta;
     };
     auto r = co_await run<R>(std::move(work));
@@ -635,9 +852,9 @@ QCoro::Task<Status> SqliteStore::deleteSession(QString id)
         for (const char *sql :
              {"DELETE FROM chunks WHERE session = ?", "DELETE FROM turns WHERE session = ?",
               "DELETE FROM messages WHERE session = ?", "DELETE FROM sessions WHERE id = ?"}) {
-            QSqlQuery &q = c.query(sql);
-            q.addBindValue(id);
-            if (Status s = c.exec(q, QStringLiteral("deleting session")); !s)
+            Query q = c.query(sql);
+            q.add(id);
+            if (Status s = q.exec(QStringLiteral("deleting session")); !s)
                 return s;
         }
         return Ok{};
@@ -653,39 +870,38 @@ QCoro::Task<Result<SessionPage>> SqliteStore::listSessions(QString query, int li
         SessionPage page;
         const bool filtered = !query.isEmpty();
         const QString pattern = query;
-        QSqlQuery &count =
-            filtered ? c.query("SELECT count(*) FROM sessions s WHERE hf_contains(s.title, ?)"
-                               " OR EXISTS (SELECT 1 FROM messages m WHERE m.session = s.id AND"
-                               " hf_contains(m.content, ?))")
-                     : c.query("SELECT count(*) FROM sessions");
-        if (filtered) {
-            count.addBindValue(pattern);
-            count.addBindValue(pattern);
+        {
+            Query count =
+                c.query(filtered ? "SELECT count(*) FROM sessions s WHERE hf_contains(s.title, ?)"
+                                   " OR EXISTS (SELECT 1 FROM messages m WHERE m.session = s.id AND"
+                                   " hf_contains(m.content, ?))"
+                                 : "SELECT count(*) FROM sessions");
+            if (filtered) {
+                count.add(pattern);
+                count.add(pattern);
+            }
+            if (Status s = count.exec(QStringLiteral("listing sessions")); !s)
+                return s.error();
+            if (count.next())
+                page.total = count.integer(0);
         }
-        if (Status s = c.exec(count, QStringLiteral("listing sessions")); !s)
-            return s.error();
-        if (count.next())
-            page.total = count.value(0).toLongLong();
-        count.finish();
 
-        QSqlQuery &q = filtered
-                           ? c.query("SELECT " HF_META_COLUMNS " FROM sessions s WHERE"
+        Query q = c.query(filtered ? "SELECT " HF_META_COLUMNS " FROM sessions s WHERE"
                                      " hf_contains(s.title, ?) OR EXISTS (SELECT 1 FROM messages m"
                                      " WHERE m.session = s.id AND hf_contains(m.content, ?))"
-                                     " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?")
-                           : c.query("SELECT " HF_META_COLUMNS " FROM sessions"
+                                     " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
+                                   : "SELECT " HF_META_COLUMNS " FROM sessions"
                                      " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?");
         if (filtered) {
-            q.addBindValue(pattern);
-            q.addBindValue(pattern);
+            q.add(pattern);
+            q.add(pattern);
         }
-        q.addBindValue(limit);
-        q.addBindValue(offset);
-        if (Status s = c.exec(q, QStringLiteral("listing sessions")); !s)
+        q.add(limit);
+        q.add(offset);
+        if (Status s = q.exec(QStringLiteral("listing sessions")); !s)
             return s.error();
         while (q.next())
             page.sessions.append(readMeta(q));
-        q.finish();
         return page;
     };
     auto r = co_await run<R>(std::move(work));
@@ -696,17 +912,16 @@ QCoro::Task<Result<QList<Message>>> SqliteStore::loadMessages(QString id, qint64
 {
     using R = Result<QList<Message>>;
     auto work = [id, from, to](Connection &c) -> R {
-        QSqlQuery &q = c.query("SELECT idx, role, content, turn, state, created_at FROM messages"
-                               " WHERE session = ? AND idx >= ? AND idx < ? ORDER BY idx");
-        q.addBindValue(id);
-        q.addBindValue(from);
-        q.addBindValue(to);
-        if (Status s = c.exec(q, QStringLiteral("loading messages")); !s)
+        Query q = c.query("SELECT idx, role, content, turn, state, created_at FROM messages"
+                          " WHERE session = ? AND idx >= ? AND idx < ? ORDER BY idx");
+        q.add(id);
+        q.add(from);
+        q.add(to);
+        if (Status s = q.exec(QStringLiteral("loading messages")); !s)
             return s.error();
         QList<Message> messages;
         while (q.next())
             messages.append(readMessage(q));
-        q.finish();
         return messages;
     };
     auto r = co_await run<R>(std::move(work));
@@ -716,15 +931,15 @@ QCoro::Task<Result<QList<Message>>> SqliteStore::loadMessages(QString id, qint64
 QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, Message prompt, TurnRecord turn)
 {
     auto work = [meta, prompt, turn](Connection &c) -> Status {
-        QSqlQuery &m = c.query("INSERT INTO messages (session, idx, role, content, turn,"
-                               " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        Query m = c.query("INSERT INTO messages (session, idx, role, content, turn,"
+                          " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
         bindMessage(m, meta.id, prompt);
-        if (Status s = c.exec(m, QStringLiteral("storing the prompt")); !s)
+        if (Status s = m.exec(QStringLiteral("storing the prompt")); !s)
             return s;
-        QSqlQuery &t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS
-                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        Query t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         bindTurn(t, turn);
-        if (Status s = c.exec(t, QStringLiteral("storing the turn")); !s)
+        if (Status s = t.exec(QStringLiteral("storing the turn")); !s)
             return s;
         return c.updateMeta(meta);
     };
@@ -739,20 +954,19 @@ QCoro::Task<Status> SqliteStore::appendChunks(QString sid, int tid, QList<Chunk>
     auto work = [sid, tid, chunks](Connection &c) -> Status {
         // The chunks must continue the turn's stream exactly (no gap, no repeat) and the
         // turn must still be running: checked and advanced by one conditional UPDATE.
-        QSqlQuery &upd = c.query("UPDATE turns SET chunks = ? WHERE session = ? AND id = ?"
-                                 " AND chunks = ? AND state IN ('queued', 'streaming')");
-        upd.addBindValue(chunks.constLast().seq + 1);
-        upd.addBindValue(sid);
-        upd.addBindValue(tid);
-        upd.addBindValue(chunks.constFirst().seq);
-        if (Status s = c.exec(upd, QStringLiteral("storing chunks")); !s)
+        Query upd = c.query("UPDATE turns SET chunks = ? WHERE session = ? AND id = ?"
+                            " AND chunks = ? AND state IN ('queued', 'streaming')");
+        upd.add(chunks.constLast().seq + 1);
+        upd.add(sid);
+        upd.add(tid);
+        upd.add(chunks.constFirst().seq);
+        if (Status s = upd.exec(QStringLiteral("storing chunks")); !s)
             return s;
-        if (upd.numRowsAffected() == 0) {
-            QSqlQuery &probe =
-                c.query("SELECT chunks, state FROM turns WHERE session = ? AND id = ?");
-            probe.addBindValue(sid);
-            probe.addBindValue(tid);
-            if (Status s = c.exec(probe, QStringLiteral("storing chunks")); !s)
+        if (upd.changes() == 0) {
+            Query probe = c.query("SELECT chunks, state FROM turns WHERE session = ? AND id = ?");
+            probe.add(sid);
+            probe.add(tid);
+            if (Status s = probe.exec(QStringLiteral("storing chunks")); !s)
                 return s;
             if (!probe.next())
                 return makeError(
@@ -762,14 +976,12 @@ QCoro::Task<Status> SqliteStore::appendChunks(QString sid, int tid, QList<Chunk>
                 QStringLiteral("chunk %1 does not follow the %2 stored chunks of turn %3 "
                                "of '%4' (state %5)")
                     .arg(chunks.constFirst().seq)
-                    .arg(probe.value(0).toLongLong())
+                    .arg(probe.integer(0))
                     .arg(tid)
-                    .arg(sid, probe.value(1).toString());
-            probe.finish();
+                    .arg(sid, probe.text(1));
             return makeError(ErrorCode::Conflict, detail);
         }
-        QSqlQuery &ins =
-            c.query("INSERT INTO chunks (session, turn, seq, text) VALUES (?, ?, ?, ?)");
+        Query ins = c.query("INSERT INTO chunks (session, turn, seq, text) VALUES (?, ?, ?, ?)");
         int expected = chunks.constFirst().seq;
         for (const Chunk &chunk : chunks) {
             if (chunk.seq != expected++)
@@ -778,11 +990,11 @@ QCoro::Task<Status> SqliteStore::appendChunks(QString sid, int tid, QList<Chunk>
                                                 "consecutive")
                                      .arg(tid)
                                      .arg(sid));
-            ins.addBindValue(sid);
-            ins.addBindValue(tid);
-            ins.addBindValue(chunk.seq);
-            ins.addBindValue(chunk.text);
-            if (Status s = c.exec(ins, QStringLiteral("storing chunks")); !s)
+            ins.add(sid);
+            ins.add(tid);
+            ins.add(chunk.seq);
+            ins.add(chunk.text);
+            if (Status s = ins.exec(QStringLiteral("storing chunks")); !s)
                 return s;
         }
         return Ok{};
@@ -797,16 +1009,16 @@ QCoro::Task<Status> SqliteStore::finishTurn(SessionMeta meta, std::optional<Mess
     auto work = [meta, answer, turn](Connection &c) -> Status {
         if (answer) {
             // INSERT OR REPLACE: a retried save after an unknown outcome stays exactly-once.
-            QSqlQuery &m = c.query("INSERT OR REPLACE INTO messages (session, idx, role, content,"
-                                   " turn, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+            Query m = c.query("INSERT OR REPLACE INTO messages (session, idx, role, content,"
+                              " turn, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
             bindMessage(m, meta.id, *answer);
-            if (Status s = c.exec(m, QStringLiteral("storing the answer")); !s)
+            if (Status s = m.exec(QStringLiteral("storing the answer")); !s)
                 return s;
         }
-        QSqlQuery &t = c.query("INSERT OR REPLACE INTO turns (" HF_TURN_COLUMNS
-                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        Query t = c.query("INSERT OR REPLACE INTO turns (" HF_TURN_COLUMNS
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         bindTurn(t, turn);
-        if (Status s = c.exec(t, QStringLiteral("storing the turn")); !s)
+        if (Status s = t.exec(QStringLiteral("storing the turn")); !s)
             return s;
         return c.updateMeta(meta);
     };
@@ -818,16 +1030,14 @@ QCoro::Task<Result<std::optional<TurnRecord>>> SqliteStore::loadTurn(QString sid
 {
     using R = Result<std::optional<TurnRecord>>;
     auto work = [sid, tid](Connection &c) -> R {
-        QSqlQuery &q =
-            c.query("SELECT " HF_TURN_COLUMNS " FROM turns WHERE session = ? AND id = ?");
-        q.addBindValue(sid);
-        q.addBindValue(tid);
-        if (Status s = c.exec(q, QStringLiteral("loading turn")); !s)
+        Query q = c.query("SELECT " HF_TURN_COLUMNS " FROM turns WHERE session = ? AND id = ?");
+        q.add(sid);
+        q.add(tid);
+        if (Status s = q.exec(QStringLiteral("loading turn")); !s)
             return s.error();
         std::optional<TurnRecord> turn;
         if (q.next())
             turn = readTurn(q);
-        q.finish();
         return turn;
     };
     auto r = co_await run<R>(std::move(work));
@@ -838,18 +1048,17 @@ QCoro::Task<Result<QList<Chunk>>> SqliteStore::loadChunks(QString sid, int tid, 
 {
     using R = Result<QList<Chunk>>;
     auto work = [sid, tid, from, limit](Connection &c) -> R {
-        QSqlQuery &q = c.query("SELECT seq, text FROM chunks WHERE session = ? AND turn = ?"
-                               " AND seq >= ? ORDER BY seq LIMIT ?");
-        q.addBindValue(sid);
-        q.addBindValue(tid);
-        q.addBindValue(from);
-        q.addBindValue(limit);
-        if (Status s = c.exec(q, QStringLiteral("loading chunks")); !s)
+        Query q = c.query("SELECT seq, text FROM chunks WHERE session = ? AND turn = ?"
+                          " AND seq >= ? ORDER BY seq LIMIT ?");
+        q.add(sid);
+        q.add(tid);
+        q.add(from);
+        q.add(limit);
+        if (Status s = q.exec(QStringLiteral("loading chunks")); !s)
             return s.error();
         QList<Chunk> chunks;
         while (q.next())
-            chunks.append(Chunk{q.value(0).toInt(), q.value(1).toString()});
-        q.finish();
+            chunks.append(Chunk{int(q.integer(0)), q.text(1)});
         return chunks;
     };
     auto r = co_await run<R>(std::move(work));
@@ -860,14 +1069,13 @@ QCoro::Task<Result<QList<TurnRecord>>> SqliteStore::unfinishedTurns()
 {
     using R = Result<QList<TurnRecord>>;
     auto work = [](Connection &c) -> R {
-        QSqlQuery &q = c.query("SELECT " HF_TURN_COLUMNS " FROM turns"
-                               " WHERE state IN ('queued', 'streaming') ORDER BY session, id");
-        if (Status s = c.exec(q, QStringLiteral("finding unfinished turns")); !s)
+        Query q = c.query("SELECT " HF_TURN_COLUMNS " FROM turns"
+                          " WHERE state IN ('queued', 'streaming') ORDER BY session, id");
+        if (Status s = q.exec(QStringLiteral("finding unfinished turns")); !s)
             return s.error();
         QList<TurnRecord> turns;
         while (q.next())
             turns.append(readTurn(q));
-        q.finish();
         return turns;
     };
     auto r = co_await run<R>(std::move(work));

@@ -1,8 +1,8 @@
 #pragma once
 
+#include "core/handoff.h"
 #include "core/store.h"
 
-#include <QFuture>
 #include <QMutex>
 #include <QThreadPool>
 
@@ -28,6 +28,9 @@ public:
 
     // Version 1 was the first release; version 2 added the indexes for listing and recovery.
     static constexpr int kSchemaVersion = 2;
+
+    // The text stored for a time: exactly toIso(time), without QDateTime::toString's cost.
+    static QString timestamp(const QDateTime &time);
 
     QCoro::Task<Status> open() override;
     QString describe() const override { return QStringLiteral("sqlite:") + m_path; }
@@ -61,13 +64,14 @@ private:
     using WriteBody = std::function<Status(Connection &)>;
 
     // Reads: runs `work` on the worker thread with the open connection and returns its result.
-    template <typename T, typename Work> QFuture<std::optional<T>> run(Work work);
+    template <typename T, typename Work> Handoff::Result<std::optional<T>> run(Work work);
     // Writes: queues `body` (which must not open a transaction) for the next group commit.
-    QFuture<std::optional<Status>> write(WriteBody body, bool chunkBatch = false);
+    Handoff::Result<std::optional<Status>> write(WriteBody body, bool chunkBatch = false);
     void flushWrites();
 
     QString m_path;
-    QString m_connectionName;
+    // Results come back to the caller's thread through this: one wake-up per finished batch.
+    Handoff m_handoff;
     QThreadPool m_pool;
     std::unique_ptr<Connection> m_connection; // used on the worker thread only
 

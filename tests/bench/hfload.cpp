@@ -1042,6 +1042,9 @@ int main(int argc, char **argv)
       << num(percentile(stats.lastChunk, .5)) << " p99 " << num(percentile(stats.lastChunk, .99))
       << "; saved ms p50 " << num(percentile(stats.saved, .5)) << " p99 "
       << num(percentile(stats.saved, .99)) << "\n";
+    if (o.mode != "history")
+        h << "  start turn (POST answered) ms p50 " << num(percentile(stats.post, .5)) << " p99 "
+          << num(percentile(stats.post, .99)) << "\n";
     if (o.idealMs > 0)
         h << "  lateness ms (last chunk - " << num(o.idealMs, 0) << ") p50 "
           << num(percentile(late, .5)) << " p99 " << num(percentile(late, .99)) << "\n";

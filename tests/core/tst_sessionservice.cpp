@@ -5,6 +5,7 @@
 #include "core/session.h"
 #include "core/sessionservice.h"
 #include "core/sqlitestore.h"
+#include "fakes/faultystore.h"
 #include "fakes/scriptedprovider.h"
 #include "fakes/testutil.h"
 
@@ -440,6 +441,63 @@ private Q_SLOTS:
         QCOMPARE(seen,
                  (QStringList{QStringLiteral("system:You are terse."), QStringLiteral("user:Q1"),
                               QStringLiteral("assistant:A1"), QStringLiteral("user:Q2")}));
+    }
+
+    // A chat longer than the cache: the first turn reads the model's context from the store,
+    // the next ones find it in memory, and every request carries the right history.
+    void longChatContextIsReadOnce_data()
+    {
+        QTest::addColumn<qint64>("budget");
+        QTest::addColumn<bool>("keptInMemory");
+        QTest::newRow("context fits the budget") << qint64(1 << 20) << true;
+        QTest::newRow("context over the budget") << qint64(16) << false;
+    }
+    void longChatContextIsReadOnce()
+    {
+        QFETCH(qint64, budget);
+        QFETCH(bool, keptInMemory);
+        QTemporaryDir dir;
+        auto faulty =
+            std::make_unique<test::FaultyStore>(sqliteStore(dir.filePath(QStringLiteral("h.db"))));
+        test::FaultyStore *counting = faulty.get();
+        ServiceConfig config;
+        config.cacheMessages = 4;
+        config.contextMessages = 12;
+        config.contextCacheBytes = budget;
+        Fixture f(std::move(faulty), config);
+        CreateSessionParams p;
+        p.id = QStringLiteral("long");
+        p.model = QStringLiteral("scripted");
+        QVERIFY(await(f.service->createSession(p))->ok());
+        seedMessages(f.store.get(), p.id, 20); // through the store: the service reads them
+
+        int loads = -counting->messageLoads(); // the service's reads, not this test's
+        for (int i = 0; i < 5; ++i) {
+            f.scripted->script.chunks = {QStringLiteral("A%1").arg(i)};
+            const TurnRecord t = f.startTurn(p.id, QStringLiteral("Q%1").arg(i));
+            QVERIFY(t.id > 0);
+            QCOMPARE(f.finish(p.id, t.id).state, TurnRecord::State::Done);
+
+            // What the model got is the newest 12 stored messages before the prompt, then it.
+            loads += counting->messageLoads();
+            const QList<Message> stored = f.stored(p.id);
+            loads -= counting->messageLoads();
+            QCOMPARE(stored.size(), 20 + 2 * (i + 1));
+            QStringList expected;
+            for (qsizetype m = stored.size() - 2 - 12; m < stored.size() - 2; ++m)
+                expected << stored.at(m).role + QLatin1Char(':') + stored.at(m).content;
+            expected << QStringLiteral("user:Q%1").arg(i);
+            QStringList sent;
+            for (const ChatMessage &m : f.scripted->requests.last().messages)
+                sent << m.role + QLatin1Char(':') + m.content;
+            QCOMPARE(sent, expected);
+        }
+        // Loading the session reads its window once; then the context once if it is kept.
+        loads += counting->messageLoads();
+        if (keptInMemory)
+            QCOMPARE(loads, 2);
+        else
+            QCOMPARE(loads, 1 + 5);
     }
 
     void badInputIsRefusedAndNothingStored_data()

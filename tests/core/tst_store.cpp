@@ -2,6 +2,7 @@
 // redis-server) by one data-driven suite, plus what only SQLite has: a file that survives
 // restarts, schema versions, private permissions and group commit. What only Redis has (leases,
 // several instances, a lost Redis) is in tst_redisstore.
+#include "core/handoff.h"
 #include "core/memorystore.h"
 #include "core/redisstore.h"
 #include "core/sqlitestore.h"
@@ -10,11 +11,14 @@
 #include "fakes/testutil.h"
 
 #include <QFile>
+#include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
+#include <QTimeZone>
 
 #include <functional>
 
@@ -575,6 +579,116 @@ private Q_SLOTS:
         QCOMPARE(bad->error().code, ErrorCode::NotFound);
         QCOMPARE(value(await(store.loadChunks(m.id, 1, 0, 10))).size(), 2);
         QVERIFY(value(await(store.loadChunks(m.id, 7, 0, 10))).isEmpty());
+    }
+
+    // The store writes its timestamps without QDateTime::toString: the text must be exactly
+    // toIso()'s, for every date (leap days, month and year ends, before 1970, local times) and
+    // for the years the fast path leaves to toIso (before 1, after 9999).
+    void sqliteTimestampsAreToIso()
+    {
+        QList<QDateTime> times = {
+            QDateTime(),
+            QDateTime::fromMSecsSinceEpoch(0, Qt::UTC),
+            QDateTime::fromMSecsSinceEpoch(-1, Qt::UTC),
+            QDateTime(QDate(2024, 2, 29), QTime(23, 59, 59, 999), Qt::UTC),
+            QDateTime(QDate(2000, 3, 1), QTime(0, 0), Qt::UTC),
+            QDateTime(QDate(1900, 2, 28), QTime(12, 0, 0, 5), Qt::UTC),
+            QDateTime(QDate(1, 1, 1), QTime(0, 0), Qt::UTC),
+            QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), Qt::UTC),
+            QDateTime(QDate(-1, 12, 31), QTime(23, 59, 59, 999), Qt::UTC),
+            QDateTime(QDate(10000, 1, 1), QTime(0, 0), Qt::UTC),
+            QDateTime(QDate(2026, 11, 25), QTime(15, 30, 27, 123), QTimeZone(-5 * 3600)),
+            QDateTime(QDate(2026, 3, 29), QTime(2, 30), Qt::LocalTime),
+            QDateTime::currentDateTime(),
+            QDateTime::currentDateTimeUtc(),
+        };
+        // Every day from 1900 to 2200 at a varying time, and random instants over years 1..9999.
+        constexpr qint64 kDayMs = 86400000;
+        const qint64 from = QDateTime(QDate(1900, 1, 1), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
+        for (qint64 day = 0; day < 300 * 366; ++day)
+            times.append(QDateTime::fromMSecsSinceEpoch(from + day * kDayMs + (day * 7919) % kDayMs,
+                                                        Qt::UTC));
+        const qint64 first = QDateTime(QDate(1, 1, 1), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
+        const qint64 last =
+            QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), Qt::UTC).toMSecsSinceEpoch();
+        QRandomGenerator random(7);
+        for (int i = 0; i < 50000; ++i)
+            times.append(QDateTime::fromMSecsSinceEpoch(
+                first + qint64(random.bounded(double(last - first))), Qt::UTC));
+        for (const QDateTime &time : std::as_const(times)) {
+            const QString expected = toIso(time);
+            const QString actual = SqliteStore::timestamp(time);
+            if (actual != expected || actual.isNull() != expected.isNull())
+                QFAIL(qPrintable(QStringLiteral("%1: %2, toIso %3")
+                                     .arg(time.toMSecsSinceEpoch())
+                                     .arg(actual, expected)));
+        }
+    }
+
+    // Texts go to SQLite as UTF-8 and come back as they were: NULL stays a null QString, ''
+    // an empty (not null) one, and text beyond the BMP survives.
+    void sqliteTextsRoundTrip()
+    {
+        SqliteStore store(m_dir.filePath(QStringLiteral("texts.db")));
+        QVERIFY(ok(await(store.open())));
+        SessionMeta empty = meta(QStringLiteral("empty"));
+        empty.title = QStringLiteral("");
+        empty.system = QString();
+        SessionMeta rich = meta(QStringLiteral("rich"));
+        rich.title = QStringLiteral("Ärger \U0001F600 漢字 \u00e9");
+        rich.system = QStringLiteral("line\nbreak\ttab '\"quotes\"");
+        QVERIFY(ok(await(store.createSession(empty))));
+        QVERIFY(ok(await(store.createSession(rich))));
+        const auto e = value(await(store.loadSession(empty.id)));
+        QVERIFY(e);
+        QVERIFY(!e->title.isNull());
+        QVERIFY(e->title.isEmpty());
+        QVERIFY(e->system.isNull());
+        const auto r = value(await(store.loadSession(rich.id)));
+        QVERIFY(r);
+        QCOMPARE(r->title, rich.title);
+        QCOMPARE(r->system, rich.system);
+        QCOMPARE(r->createdAt, rich.createdAt);
+        QCOMPARE(value(await(store.listSessions(QStringLiteral("ärger"), 10, 0))).total, 1);
+    }
+
+    // Results made on a worker thread reach the coroutines waiting for them on this one: all
+    // that were completed before this thread looked again are resumed together, in order, by
+    // one wake-up; a coroutine that awaits before its result exists is resumed when it comes.
+    void handoffResumesABatchWithOneWakeup()
+    {
+        Handoff handoff;
+        constexpr int kCount = 200;
+        QList<Handoff::Result<QString>> results;
+        for (int i = 0; i < kCount; ++i)
+            results.append(handoff.expect<QString>());
+        QList<QString> seen;
+        const auto consume = [&seen](Handoff::Result<QString> r) -> QCoro::Task<> {
+            seen.append(co_await r);
+        };
+        for (const auto &r : std::as_const(results))
+            consume(r); // each suspends: nothing is there yet
+        QVERIFY(seen.isEmpty());
+
+        std::unique_ptr<QThread> worker(QThread::create([&results] {
+            for (int i = 0; i < kCount; ++i)
+                results.at(i).complete(QStringLiteral("r%1").arg(i));
+        }));
+        worker->start();
+        QVERIFY(worker->wait(10000)); // every result is queued before this thread looks
+        QVERIFY(seen.isEmpty());
+        QTRY_COMPARE(seen.size(), kCount);
+        QCOMPARE(handoff.wakeups(), quint64(1));
+        for (int i = 0; i < kCount; ++i)
+            QCOMPARE(seen.at(i), QStringLiteral("r%1").arg(i));
+
+        // Awaited after it came: no suspension, the same value.
+        auto late = handoff.expect<QString>();
+        late.complete(QStringLiteral("late"));
+        QTRY_COMPARE(handoff.wakeups(), quint64(2));
+        const auto got = await(
+            [](Handoff::Result<QString> r) -> QCoro::Task<QString> { co_return co_await r; }(late));
+        QCOMPARE(got.value_or(QString()), QStringLiteral("late"));
     }
 };
 

@@ -72,6 +72,7 @@ QCoro::Task<Result<SessionPage>> FaultyStore::listSessions(QString query, int li
 
 QCoro::Task<Result<QList<Message>>> FaultyStore::loadMessages(QString id, qint64 from, qint64 to)
 {
+    ++m_messageLoads;
     co_return co_await m_inner->loadMessages(std::move(id), from, to);
 }
 

@@ -8,7 +8,7 @@ namespace holdfast::test {
 
 // A Store that passes every call to a real store, except that writes fail on command as a full
 // disk or a read-only file would make them fail (ErrorCode::Unavailable, with SQLite's wording).
-// Reads always go through. For tests only.
+// Reads always go through (and message reads are counted). For tests only.
 class FaultyStore final : public Store
 {
     Q_OBJECT
@@ -22,6 +22,7 @@ public:
     void setFault(Fault fault) { m_fault = fault; }
     Fault fault() const { return m_fault; }
     int failedWrites() const { return m_failedWrites; }
+    int messageLoads() const { return m_messageLoads; }
     Store *inner() const { return m_inner.get(); }
 
     QCoro::Task<Status> open() override;
@@ -48,6 +49,7 @@ private:
     std::unique_ptr<Store> m_inner;
     Fault m_fault = Fault::None;
     int m_failedWrites = 0;
+    int m_messageLoads = 0;
 };
 
 } // namespace holdfast::test

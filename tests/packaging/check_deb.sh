@@ -32,7 +32,7 @@ done
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 printf '%s' "$depends" | grep -q -- '-dev' && fail "Depends names a -dev package"
-printf '%s' "$depends" | grep -q 'libqt6sql6-sqlite' || fail "Depends lacks libqt6sql6-sqlite (the SQLite plugin)"
+printf '%s' "$depends" | grep -q 'libsqlite3-0' || fail "Depends lacks libsqlite3-0 (the SQLite store)"
 # Every library the binary links must come from a package the .deb depends on.
 dpkg-deb -x "$deb" "$work/root"
 bin="$work/root/usr/bin/holdfast"
