@@ -69,18 +69,20 @@ std::unique_ptr<ProviderStream> DemoProvider::start(const ProviderRequest &reque
 
 namespace {
 
-// FNV-1a over UTF-16 code units: the demo needs a stable, cheap fingerprint of the conversation,
-// not a cryptographic one (the model reads its whole context on every turn).
+// FNV-1a over UTF-16 code units: a stable, cheap fingerprint, not a cryptographic one.
 constexpr quint64 kFnvOffset = 14695981039346656037ULL;
 constexpr quint64 kFnvPrime = 1099511628211ULL;
 
 quint64 fnv1a(quint64 h, QStringView text)
 {
-    for (const QChar c : text) {
-        h = (h ^ (c.unicode() & 0xff)) * kFnvPrime;
-        h = (h ^ (c.unicode() >> 8)) * kFnvPrime;
-    }
+    for (const QChar c : text)
+        h = (h ^ c.unicode()) * kFnvPrime;
     return h;
+}
+
+quint64 fnv1a(quint64 h, quint64 value)
+{
+    return (h ^ value) * kFnvPrime;
 }
 
 // The i-th value drawn from `seed` (splitmix64).
@@ -97,22 +99,22 @@ quint64 draw(quint64 seed, int i)
 QString DemoProvider::answerFor(const QList<ChatMessage> &messages)
 {
     // Only the conversation counts (not the system prompt), so a first turn and a stateless
-    // completion with the same prompt give the same text.
-    quint64 fingerprint = kFnvOffset;
+    // completion with the same prompt give the same text. The answer depends on the prompt and
+    // on the shape of the conversation before it (how many messages, how long), which a model
+    // reading its whole context would see change; the text of older messages is not read again.
     QString prompt;
     int turns = 0;
+    quint64 shape = kFnvOffset;
     for (const ChatMessage &m : messages) {
         if (m.role == QLatin1String("system"))
             continue;
-        fingerprint = fnv1a(fingerprint, m.role);
-        fingerprint = fnv1a(fingerprint, u"\x1f");
-        fingerprint = fnv1a(fingerprint, m.content);
-        fingerprint = fnv1a(fingerprint, u"\x1e");
+        shape = fnv1a(shape, quint64(m.content.size()));
         if (m.role == QLatin1String("user")) {
             prompt = m.content;
             ++turns;
         }
     }
+    const quint64 fingerprint = fnv1a(fnv1a(shape, quint64(turns)), prompt);
     auto word = [&](int i) {
         return QString::fromLatin1(kWords[draw(fingerprint, i) % kWordCount]);
     };

@@ -2,19 +2,16 @@
 
 #include "core/waiter.h"
 
-#include <QCoroSignal>
-
 namespace holdfast {
 
 QCoro::Task<QStringList> ProviderStream::next()
 {
     while (m_queue.isEmpty() && !m_ended) {
-        // A Waiter per wait, fired at most once: QCoro 0.8's signal awaiter uses a queued
-        // connection, so awaiting a signal that is emitted twice in a row would resume a
-        // coroutine frame that has already moved on.
-        Waiter waiter;
-        m_waiter = &waiter;
-        co_await qCoro(&waiter, &Waiter::fired);
+        // A Wakeup per wait, fired at most once; its resumption is queued, so the producer
+        // (which may be inside push()) is never re-entered by the consumer.
+        const Wakeup wakeup;
+        m_wakeup = wakeup;
+        co_await wakeup;
     }
     QStringList chunks;
     chunks.swap(m_queue);
@@ -56,10 +53,16 @@ void ProviderStream::fail(Error error)
     notify();
 }
 
+ProviderStream::~ProviderStream()
+{
+    if (m_wakeup)
+        m_wakeup->disarm(); // the consumer, if it waits, must not come back into this stream
+}
+
 void ProviderStream::notify()
 {
-    if (Waiter *waiter = std::exchange(m_waiter, nullptr))
-        waiter->fire();
+    if (const auto wakeup = std::exchange(m_wakeup, std::nullopt))
+        wakeup->fire();
     Q_EMIT changed();
 }
 

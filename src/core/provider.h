@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/types.h"
+#include "core/waiter.h"
 
 #include <QCoroTask>
 #include <QObject>
@@ -12,8 +13,6 @@
 #include <optional>
 
 namespace holdfast {
-
-class Waiter;
 
 struct ChatMessage
 {
@@ -38,7 +37,7 @@ class ProviderStream : public QObject
     Q_DISABLE_COPY_MOVE(ProviderStream)
 public:
     explicit ProviderStream(QObject *parent = nullptr) : QObject(parent) {}
-    ~ProviderStream() override = default;
+    ~ProviderStream() override;
 
     // Waits for at least one chunk and returns every chunk available now;
     // an empty list means the stream has ended (see error()).
@@ -64,7 +63,7 @@ private:
     void notify();
 
     QStringList m_queue;
-    QPointer<Waiter> m_waiter;
+    std::optional<Wakeup> m_wakeup; // the consumer waiting in next(), if any
     bool m_ended = false;
     bool m_cancelled = false;
     std::optional<Error> m_error;

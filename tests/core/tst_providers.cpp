@@ -8,6 +8,7 @@
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "core/sseparser.h"
+#include "core/waiter.h"
 #include "fakes/fakemodelserver.h"
 #include "fakes/testutil.h"
 
@@ -201,6 +202,46 @@ private Q_SLOTS:
     void initTestCase() { qRegisterMetaType<TurnRecord>(); }
 
     // --- the parsers, without sockets -------------------------------------------------------
+
+    // Wake-ups fired together resume their coroutines together, later, from the event loop
+    // (never inside fire(), which a producer calls mid-work), in the order they were fired; one
+    // fired before its await does not suspend; one not fired stays suspended.
+    void wakeupsResumeFromTheLoopInOrder()
+    {
+        constexpr int kCount = 100;
+        QList<Wakeup> wakeups(kCount);
+        QList<int> resumed;
+        const auto wait = [&resumed](Wakeup w, int i) -> QCoro::Task<> {
+            co_await w;
+            resumed.append(i);
+        };
+        for (int i = 0; i < kCount; ++i)
+            wait(wakeups.at(i), i);
+        for (int i = kCount - 1; i >= 0; --i) {
+            if (i != 7)
+                wakeups.at(i).fire();
+        }
+        QVERIFY(resumed.isEmpty()); // not re-entered from fire()
+        QTRY_COMPARE(resumed.size(), kCount - 1);
+        QCoreApplication::processEvents();
+        QCOMPARE(resumed.size(), kCount - 1);
+        QVERIFY(!resumed.contains(7));
+        QCOMPARE(resumed.first(), kCount - 1); // fired first
+        QCOMPARE(resumed.last(), 0);
+
+        Wakeup early;
+        early.fire();
+        bool ran = false;
+        [](Wakeup w, bool *ran) -> QCoro::Task<> {
+            co_await w;
+            *ran = true;
+        }(early, &ran);
+        QVERIFY(ran); // no suspension
+
+        // The never-fired one is left suspended: fire it now so its frame ends.
+        wakeups.at(7).fire();
+        QTRY_COMPARE(resumed.size(), kCount);
+    }
 
     void sseParserSplitsAnywhere_data()
     {
