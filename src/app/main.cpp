@@ -2,6 +2,7 @@
 #include "app/servicehost.h"
 #include "app/settings.h"
 #include "app/signalwatcher.h"
+#include "core/epolldispatcher.h"
 #include "core/logging.h"
 
 #include <QCoreApplication>
@@ -123,6 +124,15 @@ int main(int argc, char **argv)
     }
 #endif
 
+    // The server's loop on epoll: a pass costs what is ready, not how many connections are open.
+    // HOLDFAST_EVENT_LOOP=qt keeps Qt's own dispatcher (for comparison, or if epoll misbehaves).
+    if (qEnvironmentVariable("HOLDFAST_EVENT_LOOP") != QLatin1String("qt")) {
+        auto *dispatcher = new EpollEventDispatcher;
+        if (dispatcher->isValid())
+            QCoreApplication::setEventDispatcher(dispatcher);
+        else
+            delete dispatcher;
+    }
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("holdfast"));
     QCoreApplication::setApplicationVersion(QStringLiteral(HOLDFAST_VERSION));

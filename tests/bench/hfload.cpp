@@ -177,6 +177,7 @@ struct Options
     std::string session;      // history mode: an existing session
     std::string prefix = "b"; // session ids: PREFIX-c<client>-s<n>
     double holdSeconds = 2;   // idle mode: how long to hold the streams once all are open
+    double rampMs = 0;        // client i starts at rampMs * i / C (0: all at once)
     double timeoutSeconds = 600;
     int connectBurst = 64; // connections being opened at once
     std::string label;
@@ -875,7 +876,8 @@ void usage()
         "K]\n"
         "              [--poll-ms 5] [--ideal-ms MS] [--gets R] [--window 30] [--session SID]\n"
         "              [--sessions-per-client M] [--prefix P] [--hold-s S] [--timeout-s S] "
-        "[--label L]\n",
+        "[--label L]\n"
+        "              [--ramp-ms R]   (client i starts R*i/C ms after the first; default 0)\n",
         stderr);
 }
 
@@ -929,6 +931,8 @@ int main(int argc, char **argv)
             o.prefix = next();
         else if (a == "--hold-s")
             o.holdSeconds = std::stod(next());
+        else if (a == "--ramp-ms")
+            o.rampMs = std::stod(next());
         else if (a == "--timeout-s")
             o.timeoutSeconds = std::stod(next());
         else if (a == "--label")
@@ -1004,8 +1008,13 @@ int main(int argc, char **argv)
     double rssAllOpen = NAN;
     const double cpu0 = procCpuSeconds(o.pids), self0 = selfCpuSeconds(), t0 = nowMs();
     double holdUntil = NAN;
-    for (auto &c : clients)
-        c->start();
+    for (size_t i = 0; i < clients.size(); ++i) {
+        Client *c = clients[i].get();
+        if (o.rampMs <= 0 || i == 0)
+            c->start();
+        else
+            loop.at(t0 + o.rampMs * double(i) / double(clients.size()), [c] { c->start(); });
+    }
     loop.run(t0 + o.timeoutSeconds * 1000, [&] {
         rssPeak = std::max(rssPeak, procRssMb(o.pids));
         if (o.mode == "idle" && std::isnan(holdUntil) && stats.streamsOpen >= o.clients) {

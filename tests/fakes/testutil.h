@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/epolldispatcher.h"
+
 #include <QCoreApplication>
 #include <QCoroTask>
 #include <QElapsedTimer>
@@ -48,3 +50,17 @@ inline bool spinUntil(const std::function<bool()> &condition, int timeoutMs = 20
 }
 
 } // namespace holdfast::test
+
+// Like QTEST_GUILESS_MAIN, but with HOLDFAST_TEST_EVENT_LOOP=epoll the suite runs on the headless
+// server's event loop (EpollEventDispatcher) instead of Qt's.
+#define HOLDFAST_TEST_MAIN(TestObject)                                                             \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        if (qEnvironmentVariable("HOLDFAST_TEST_EVENT_LOOP") == QLatin1String("epoll"))           \
+            QCoreApplication::setEventDispatcher(new holdfast::EpollEventDispatcher);             \
+        QCoreApplication app(argc, argv);                                                          \
+        app.setAttribute(Qt::AA_Use96Dpi, true);                                                   \
+        TestObject tc;                                                                             \
+        QTEST_SET_MAIN_SOURCE_PATH                                                                 \
+        return QTest::qExec(&tc, argc, argv);                                                      \
+    }

@@ -1201,5 +1201,5 @@ void TestHttp::shutdownEndsStreams()
              QStringLiteral("interrupted"));
 }
 
-QTEST_GUILESS_MAIN(TestHttp)
+HOLDFAST_TEST_MAIN(TestHttp)
 #include "tst_http.moc"

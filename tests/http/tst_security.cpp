@@ -375,5 +375,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSecurity)
+HOLDFAST_TEST_MAIN(TestSecurity)
 #include "tst_security.moc"
