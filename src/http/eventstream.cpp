@@ -223,9 +223,9 @@ QCoro::Task<> EventStream::finish(std::optional<TurnRecord> ended)
                 {QStringLiteral("chunks"), full.value(QStringLiteral("chunks"))}}) +
             "\n\n";
     }
-    flush();
-    m_responder.writeStream(event);
-    m_responder.endStream();
+    QByteArray last = std::exchange(m_out, {}); // the gathered chunks, the event, the end:
+    last += event;                              // one send()
+    m_responder.endStream(last);
     stop();
 }
 

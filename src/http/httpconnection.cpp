@@ -96,6 +96,7 @@ HttpConnection::~HttpConnection() = default;
 
 void HttpConnection::flush()
 {
+    sendCorked();
     if (m_socket->state() == QAbstractSocket::ConnectedState)
         m_socket->flush();
 }
@@ -442,9 +443,18 @@ bool HttpConnection::beginStream(quint64 exchange, int status, const QByteArray 
     HttpHeaders all = headers;
     if (m_streamChunked)
         all.emplaceBack("Transfer-Encoding", "chunked");
-    send(headBytes(status, contentType, all, -1, m_streamClose));
+    // The head waits for the stream's first bytes, if they come in this pass of the loop (an
+    // event stream's replay, usually): one send() for both. Otherwise it goes out on its own.
+    m_corkedHead = headBytes(status, contentType, all, -1, m_streamClose);
+    QMetaObject::invokeMethod(this, &HttpConnection::sendCorked, Qt::QueuedConnection);
     m_streaming = true;
     return true;
+}
+
+void HttpConnection::sendCorked()
+{
+    if (!m_corkedHead.isEmpty())
+        send({});
 }
 
 bool HttpConnection::writeStream(quint64 exchange, const QByteArray &data)
@@ -460,12 +470,21 @@ bool HttpConnection::writeStream(quint64 exchange, const QByteArray &data)
     return true;
 }
 
-void HttpConnection::endStream(quint64 exchange)
+void HttpConnection::endStream(quint64 exchange, const QByteArray &last)
 {
     if (!current(exchange) || !m_streaming)
         return;
-    if (m_streamChunked)
-        send("0\r\n\r\n");
+    // The last data and the end of the body in one send().
+    if (m_streamChunked) {
+        QByteArray bytes;
+        if (!last.isEmpty())
+            bytes = QByteArray::number(last.size(), 16) + "\r\n" + last + "\r\n";
+        send(bytes + "0\r\n\r\n");
+    } else if (!last.isEmpty()) {
+        send(last);
+    } else {
+        sendCorked();
+    }
     m_streaming = false;
     finishExchange(200, m_streamClose);
 }
@@ -474,8 +493,11 @@ void HttpConnection::endStream(quint64 exchange)
 // own path arms and then disarms a write notifier for every write, and the event dispatcher pays
 // for that in proportion to the number of open sockets: with a thousand event streams that was
 // most of the cost of a chunk. What the kernel does not take at once goes through Qt, in order.
-void HttpConnection::send(const QByteArray &bytes)
+void HttpConnection::send(const QByteArray &data)
 {
+    const QByteArray bytes = m_corkedHead.isEmpty() ? data : std::exchange(m_corkedHead, {}) + data;
+    if (bytes.isEmpty())
+        return;
 #ifdef Q_OS_UNIX
     const qintptr fd = m_socket->socketDescriptor();
     if (fd >= 0 && m_socket->bytesToWrite() == 0 &&
@@ -528,6 +550,7 @@ void HttpConnection::closeGracefully()
 {
     if (m_state == State::Closing || m_state == State::Closed)
         return;
+    sendCorked();
     m_state = State::Closing;
     m_buffer.clear();
     Q_EMIT closed();

@@ -79,7 +79,8 @@ private:
     bool beginStream(quint64 exchange, int status, const QByteArray &contentType,
                      const HttpHeaders &headers);
     bool writeStream(quint64 exchange, const QByteArray &data);
-    void endStream(quint64 exchange);
+    void endStream(quint64 exchange, const QByteArray &last);
+    void sendCorked();
     QByteArray headBytes(int status, const QByteArray &contentType, const HttpHeaders &headers,
                          qint64 contentLength, bool close) const;
     void finishExchange(int status, bool close);
@@ -96,7 +97,8 @@ private:
     HttpHeaders m_defaultHeaders;
     QHostAddress m_peer;
     State m_state = State::Head;
-    QByteArray m_buffer; // bytes read from the socket and not parsed yet
+    QByteArray m_buffer;     // bytes read from the socket and not parsed yet
+    QByteArray m_corkedHead; // a stream's head, waiting to go out with its first bytes
     HttpRequest m_request;
     quint64 m_exchange = 0;
     bool m_answered = false;

@@ -136,10 +136,10 @@ bool HttpResponder::writeStream(const QByteArray &data)
     return m_connection && m_connection->writeStream(m_exchange, data);
 }
 
-void HttpResponder::endStream()
+void HttpResponder::endStream(const QByteArray &last)
 {
     if (m_connection)
-        m_connection->endStream(m_exchange);
+        m_connection->endStream(m_exchange, last);
 }
 
 } // namespace holdfast

@@ -74,7 +74,8 @@ public:
     // the connection closes at the end instead). Each write reaches the socket at once.
     bool beginStream(int status, const QByteArray &contentType, const HttpHeaders &headers = {});
     bool writeStream(const QByteArray &data);
-    void endStream();
+    // Ends the body; `last`, if any, is written with the end in one send().
+    void endStream(const QByteArray &last = {});
 
 private:
     QPointer<HttpConnection> m_connection;

@@ -217,8 +217,7 @@ public:
             last.insert(QStringLiteral("usage"), usage());
             write(last);
         }
-        m_responder.writeStream("data: [DONE]\n\n");
-        m_responder.endStream();
+        m_responder.endStream("data: [DONE]\n\n");
     }
 
     // Before any text: the error's status and OpenAI's error body. After: a last event holding
@@ -229,10 +228,9 @@ public:
             m_responder.sendError(error, m_headers);
             return;
         }
-        m_responder.writeStream(
+        m_responder.endStream(
             "data: " + QJsonDocument(openAiErrorBody(error)).toJson(QJsonDocument::Compact) +
             "\n\n");
-        m_responder.endStream();
     }
 
 private:
