@@ -215,6 +215,45 @@ QByteArray toJsonBytes(const SessionSnapshot &snapshot)
     return out;
 }
 
+QByteArray toJsonBytes(const TurnRecord &turn)
+{
+    QByteArray out;
+    out.reserve(320 + turn.errorMessage.size() * 3 / 2);
+    out += "{\"chunks\":";
+    out += QByteArray::number(turn.chunks);
+    out += ",\"created_at\":";
+    writeTime(out, turn.createdAt);
+    out += ",\"error\":";
+    if (turn.errorCode.isEmpty()) {
+        out += "null";
+    } else {
+        out += "{\"code\":";
+        writeString(out, turn.errorCode);
+        out += ",\"message\":";
+        writeString(out, turn.errorMessage);
+        out += '}';
+    }
+    out += ",\"finished_at\":";
+    if (turn.finishedAt.isValid())
+        writeTime(out, turn.finishedAt);
+    else
+        out += "null";
+    out += ",\"id\":";
+    out += QByteArray::number(turn.id);
+    out += ",\"model\":";
+    writeString(out, turn.model);
+    out += ",\"prompt_index\":";
+    out += QByteArray::number(turn.promptIndex);
+    out += ",\"response_index\":";
+    out += turn.responseIndex >= 0 ? QByteArray::number(turn.responseIndex) : QByteArray("null");
+    out += ",\"session\":";
+    writeString(out, turn.session);
+    out += ",\"state\":";
+    writeString(out, turnStateName(turn.state));
+    out += '}';
+    return out;
+}
+
 QJsonObject toJson(const TurnRecord &turn)
 {
     QJsonValue error;

@@ -15,6 +15,8 @@ QJsonObject toJson(const SessionSnapshot &snapshot); // with "history"
 // builds no QJsonObject per message (which was most of that request's cost, W3 bench).
 QByteArray toJsonBytes(const SessionSnapshot &snapshot);
 QJsonObject toJson(const TurnRecord &turn);
+// Byte for byte QJsonDocument(toJson(turn)).toJson(Compact), written directly.
+QByteArray toJsonBytes(const TurnRecord &turn);
 QJsonObject toJson(const Chunk &chunk);
 QJsonObject errorBody(const Error &error); // {"error":{"code","message"}}
 

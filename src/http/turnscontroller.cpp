@@ -96,7 +96,8 @@ QCoro::Task<> TurnsController::start(SessionService *service, HttpRequest reques
     const auto turn = co_await service->startTurn(sid, *params);
     if (failed(turn, responder))
         co_return;
-    responder.sendJson(202, json::toJson(*turn), {{"Location", turnLocation(*turn)}});
+    responder.send(202, "application/json", json::toJsonBytes(*turn),
+                   {{"Location", turnLocation(*turn)}});
 }
 
 QCoro::Task<> TurnsController::get(SessionService *service, QString sid, QString tid,
@@ -108,7 +109,7 @@ QCoro::Task<> TurnsController::get(SessionService *service, QString sid, QString
     const auto turn = co_await service->turn(sid, *id);
     if (failed(turn, responder))
         co_return;
-    responder.sendJson(200, json::toJson(*turn));
+    responder.send(200, "application/json", json::toJsonBytes(*turn));
 }
 
 QCoro::Task<> TurnsController::chunks(SessionService *service, HttpRequest request, QString sid,
@@ -182,7 +183,7 @@ QCoro::Task<> TurnsController::cancel(SessionService *service, QString sid, QStr
     const auto turn = co_await service->cancelTurn(sid, *id);
     if (failed(turn, responder))
         co_return;
-    responder.sendJson(202, json::toJson(*turn));
+    responder.send(202, "application/json", json::toJsonBytes(*turn));
 }
 
 } // namespace holdfast

@@ -144,6 +144,45 @@ private slots:
                                           QString::fromLatin1(expected.toHex()))));
         }
     }
+
+    // The turn record as POST/GET/cancel of a turn send it: the same bytes as QJsonDocument's,
+    // for every state, with and without an error, a response, an end time; odd texts too.
+    void turnBytesMatchQJsonDocument()
+    {
+        QRandomGenerator random(20261125);
+        const QList<TurnRecord::State> states = {
+            TurnRecord::State::Streaming, TurnRecord::State::Done, TurnRecord::State::Cancelled,
+            TurnRecord::State::Interrupted, TurnRecord::State::Error};
+        int checked = 0;
+        for (const TurnRecord::State state : states) {
+            for (int variant = 0; variant < 8; ++variant) {
+                TurnRecord t;
+                t.id = 1 + variant * 1000;
+                t.session = variant == 3 ? QStringLiteral("s-\"quoted\"\\") : QStringLiteral("s1");
+                t.state = state;
+                t.promptIndex = variant * 2;
+                t.responseIndex = (variant & 1) ? variant * 2 + 1 : -1;
+                t.chunks = variant * 7;
+                t.model = variant == 5 ? QStringLiteral("ollama/llama3 \u00e9\U0001F600")
+                                       : QStringLiteral("demo");
+                t.createdAt = QDateTime(QDate(2026, 11, 25), QTime(16, 0, 1, variant), Qt::UTC);
+                if (variant & 2)
+                    t.finishedAt = t.createdAt.addMSecs(1234);
+                if (variant & 4) {
+                    t.errorCode = QStringLiteral("upstream");
+                    QString message = QStringLiteral("bad \"gateway\"\n\t");
+                    for (int k = 0; k < 20; ++k)
+                        message += QChar(char16_t(random.bounded(0x10000)));
+                    t.errorMessage = message;
+                }
+                const QByteArray expected =
+                    QJsonDocument(json::toJson(t)).toJson(QJsonDocument::Compact);
+                QCOMPARE(json::toJsonBytes(t), expected);
+                ++checked;
+            }
+        }
+        QCOMPARE(checked, 40);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestJson)
