@@ -56,8 +56,8 @@ inline bool spinUntil(const std::function<bool()> &condition, int timeoutMs = 20
 #define HOLDFAST_TEST_MAIN(TestObject)                                                             \
     int main(int argc, char **argv)                                                                \
     {                                                                                              \
-        if (qEnvironmentVariable("HOLDFAST_TEST_EVENT_LOOP") == QLatin1String("epoll"))           \
-            QCoreApplication::setEventDispatcher(new holdfast::EpollEventDispatcher);             \
+        if (qEnvironmentVariable("HOLDFAST_TEST_EVENT_LOOP") == QLatin1String("epoll"))            \
+            QCoreApplication::setEventDispatcher(new holdfast::EpollEventDispatcher);              \
         QCoreApplication app(argc, argv);                                                          \
         app.setAttribute(Qt::AA_Use96Dpi, true);                                                   \
         TestObject tc;                                                                             \
