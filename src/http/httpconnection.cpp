@@ -457,16 +457,21 @@ void HttpConnection::sendCorked()
         send({});
 }
 
+namespace {
+// One chunk of a chunked body: its size in hex, the data, CRLFs.
+QByteArray chunkFrame(const QByteArray &data)
+{
+    return QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n";
+}
+} // namespace
+
 bool HttpConnection::writeStream(quint64 exchange, const QByteArray &data)
 {
     if (!current(exchange) || !m_streaming)
         return false;
     if (data.isEmpty())
         return true; // an empty chunk would end the body
-    if (m_streamChunked)
-        send(QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n");
-    else
-        send(data);
+    send(m_streamChunked ? chunkFrame(data) : data);
     return true;
 }
 
@@ -476,10 +481,7 @@ void HttpConnection::endStream(quint64 exchange, const QByteArray &last)
         return;
     // The last data and the end of the body in one send().
     if (m_streamChunked) {
-        QByteArray bytes;
-        if (!last.isEmpty())
-            bytes = QByteArray::number(last.size(), 16) + "\r\n" + last + "\r\n";
-        send(bytes + "0\r\n\r\n");
+        send((last.isEmpty() ? QByteArray() : chunkFrame(last)) + "0\r\n\r\n");
     } else if (!last.isEmpty()) {
         send(last);
     } else {
