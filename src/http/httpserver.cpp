@@ -145,6 +145,11 @@ int HttpServer::connectionCount() const
     return int(d->connections().size());
 }
 
+QList<Router::RouteInfo> HttpServer::routes() const
+{
+    return d->router.routes();
+}
+
 void HttpServer::Private::accept()
 {
     HttpConnection::Limits limits;

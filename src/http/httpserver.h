@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "http/router.h"
 
 #include <QCoroTask>
 #include <QHostAddress>
@@ -49,6 +50,8 @@ public:
 
     int openStreamCount() const;
     int connectionCount() const;
+    // The routes the server answers (method and pattern), for checking the API documentation.
+    QList<Router::RouteInfo> routes() const;
 
 private:
     class Private;

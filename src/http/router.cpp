@@ -32,6 +32,14 @@ void Router::add(const QByteArray &method, const QString &pattern, Handler handl
     m_routes.append(std::move(route));
 }
 
+QList<Router::RouteInfo> Router::routes() const
+{
+    QList<RouteInfo> list;
+    for (const Route &route : m_routes)
+        list.append({route.method, QLatin1Char('/') + route.pattern.join(QLatin1Char('/'))});
+    return list;
+}
+
 Router::Match Router::match(const QByteArray &method, const QStringList &segments) const
 {
     Match result;

@@ -39,9 +39,18 @@ public:
         QString arg(const QString &name) const;
     };
 
+    // One route as it was added: a method and its pattern ("/v1/sessions/{sid}").
+    struct RouteInfo
+    {
+        QByteArray method;
+        QString pattern;
+    };
+
     void add(const QByteArray &method, const QString &pattern, Handler handler,
              ErrorFormat errorFormat = {});
     Match match(const QByteArray &method, const QStringList &segments) const;
+    // Every route, in the order added (tests check docs/openapi.yaml against it).
+    QList<RouteInfo> routes() const;
 
 private:
     QList<Route> m_routes;
