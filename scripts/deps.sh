@@ -11,7 +11,13 @@ packages=(
     fonts-dejavu-core xvfb xauth
     desktop-file-utils appstream man-db dpkg-dev file
     clang libclang-rt-14-dev # scripts/fuzz.sh: libFuzzer (only recommended by clang, so named here)
+    nodejs # tests/api: validates docs/openapi.yaml (an npm package)
 )
+# npm comes with Debian's nodejs as its own package; a nodejs from elsewhere (NodeSource) bundles
+# npm and conflicts with Debian's, so ask for the package only when there is no npm.
+if ! command -v npm >/dev/null; then
+    packages+=(npm)
+fi
 # `scripts/deps.sh --bench`: also the benchmark peer's (tests/bench/run; not needed by CI).
 if [ "${1:-}" = "--bench" ]; then
     packages+=(python3-fastapi python3-uvicorn python3-httpx)
