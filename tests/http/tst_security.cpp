@@ -492,7 +492,7 @@ private Q_SLOTS:
         const QHostAddress local(QHostAddress::LocalHost);
         for (const QByteArray target : {"/v1/sessions", "/healthz"}) {
             const HttpReply r = exchange(local, srv.port, "GET", target, fields);
-            QVERIFY2(r.status == status, qPrintable(QStringLiteral("%1 %2: %3 %4")
+            QVERIFY2(r.status == status, qPrintable(QStringLiteral("%1 %2: %3")
                                                         .arg(QString::fromLatin1(target))
                                                         .arg(r.status)
                                                         .arg(QString::fromUtf8(r.body))));
