@@ -21,11 +21,11 @@ struct HttpOptions
     int maxHeaderCount = 100;       // header fields of one request; 400 above this
     int maxStreamsPerClient = 2000; // open event streams per client address (429 above)
     QString corsOrigin;             // empty: no CORS headers, no Origin admitted; "*": any Origin
-    QStringList allowedHosts;   // Host names admitted without a token, besides the loopback ones
-    bool logRequests = true;    // one line per request on holdfast.http
-    int keepAliveMs = 10000;    // ": keep-alive" on a quiet event stream (API.md: <= 15 s)
-    int idleTimeoutMs = 120000; // an idle kept-alive connection is closed after this
-    int shutdownGraceMs = 5000; // bound on waiting for event streams to end at shutdown
+    QStringList allowedHosts;       // more Host names served without a token (--allowed-host)
+    bool logRequests = true;        // one line per request on holdfast.http
+    int keepAliveMs = 10000;        // ": keep-alive" on a quiet event stream (API.md: <= 15 s)
+    int idleTimeoutMs = 120000;     // an idle kept-alive connection is closed after this
+    int shutdownGraceMs = 5000;     // bound on waiting for event streams to end at shutdown
 };
 
 // shared/API.md over HTTP/1.1, thin over a SessionService. The routes live in the controllers
