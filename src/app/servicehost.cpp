@@ -99,6 +99,7 @@ QCoro::Task<Status> ServiceHost::start(const Settings &settings, bool serveHttp)
         options.maxStreamsPerClient =
             int(settings.integer(QStringLiteral("max-streams-per-client")));
         options.corsOrigin = settings.value(QStringLiteral("cors-origin"));
+        options.allowedHosts = settings.list(QStringLiteral("allowed-host"));
         m_http = new HttpServer(m_service, options);
         const Status listening = m_http->listen(address, port);
         if (!listening) {

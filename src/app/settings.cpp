@@ -2,6 +2,8 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QHostAddress>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTextStream>
@@ -13,6 +15,17 @@ namespace {
 bool isSecret(const QString &name)
 {
     return name == QLatin1String("token") || name == QLatin1String("api-key");
+}
+
+// "a, b,,c" -> {"a", "b", "c"}
+QStringList splitList(const QString &value)
+{
+    QStringList items;
+    for (const QString &item : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        if (!item.trimmed().isEmpty())
+            items.append(item.trimmed());
+    }
+    return items;
 }
 } // namespace
 
@@ -95,7 +108,14 @@ const QList<Settings::Option> &Settings::options()
          T::String,
          QStringLiteral("ORIGIN"),
          {},
-         QStringLiteral("Allow browser pages from ORIGIN to call the API.")},
+         QStringLiteral("Allow browser pages from ORIGIN to call the API ('*': any page; "
+                        "needs a token).")},
+        {QStringLiteral("allowed-host"),
+         T::List,
+         QStringLiteral("NAME"),
+         {},
+         QStringLiteral("Also serve requests whose Host is NAME when there is no token "
+                        "(repeatable).")},
         {QStringLiteral("log-level"), T::String, QStringLiteral("LEVEL"), QStringLiteral("info"),
          QStringLiteral("debug, info, warning or error.")},
     };
@@ -153,6 +173,21 @@ bool Settings::validate(const Option &option, const QString &value, const QStrin
             *error = QStringLiteral("%1: invalid value '%2' for %3: expected true or false")
                          .arg(where, value, option.name);
             return false;
+        }
+    } else if (option.name == QLatin1String("allowed-host")) {
+        // Names as the name part of a Host header carries them: no port, no scheme.
+        static const QRegularExpression hostName(
+            QStringLiteral("^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$"));
+        for (QString item : splitList(value)) {
+            if (item.startsWith(QLatin1Char('[')) && item.endsWith(QLatin1Char(']')))
+                item = item.mid(1, item.size() - 2);
+            if (!hostName.match(item).hasMatch() &&
+                QHostAddress(item).protocol() != QAbstractSocket::IPv6Protocol) {
+                *error = QStringLiteral("%1: invalid value '%2' for allowed-host: expected host "
+                                        "names without a port, such as holdfast.internal")
+                             .arg(where, item);
+                return false;
+            }
         }
     } else if (option.name == QLatin1String("log-level")) {
         if (!QStringList{QStringLiteral("debug"), QStringLiteral("info"), QStringLiteral("warning"),
@@ -283,6 +318,16 @@ bool Settings::load(const QStringList &arguments, const QProcessEnvironment &env
             }
             value = arguments.at(i);
         }
+        if (option->type == Type::List) {
+            // Repeated, a list option gathers its values; the flags still replace the list the
+            // environment or the file gave.
+            auto given = std::find_if(flags.begin(), flags.end(),
+                                      [&](const auto &f) { return f.first == arg; });
+            if (given != flags.end()) {
+                given->second += QLatin1Char(',') + value;
+                continue;
+            }
+        }
         flags.append({arg, value});
     }
 
@@ -352,6 +397,11 @@ bool Settings::flag(const QString &name) const
            v == QLatin1String("on");
 }
 
+QStringList Settings::list(const QString &name) const
+{
+    return splitList(value(name));
+}
+
 QString Settings::source(const QString &name) const
 {
     return m_sources.value(name, QStringLiteral("default"));
@@ -403,7 +453,9 @@ QString Settings::printConfig() const
     s << "# settings file: " << shownValue(false, m_configFile)
       << (QFileInfo::exists(m_configFile) ? "" : " (not present)") << "\n";
     for (const Option &o : options()) {
-        s << o.name << " = " << shownValue(isSecret(o.name), value(o.name)) << "    # "
+        const QString v =
+            o.type == Type::List ? list(o.name).join(QStringLiteral(", ")) : value(o.name);
+        s << o.name << " = " << shownValue(isSecret(o.name), v) << "    # "
           << shownValue(false, source(o.name)) << "\n";
     }
     for (const ProviderEntry &p : m_providers) {
@@ -444,7 +496,8 @@ QString Settings::helpText()
     s << QStringLiteral("  --help").leftJustified(32) << " Show this help and exit.\n\n";
     s << "Every option can also be set in the settings file (key = option name) or in the\n"
          "environment as HOLDFAST_<OPTION> (HOLDFAST_DEMO_DELAY_MS=0); flags win over the\n"
-         "environment, which wins over the file. The default store is "
+         "environment, which wins over the file. An option marked repeatable takes a\n"
+         "comma-separated list in the file and the environment. The default store is\n"
       << defaultStore() << ".\n\n"
       << "Exit status: 0 ok, 1 runtime error, 2 bad usage.\n";
     return out;

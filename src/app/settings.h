@@ -12,7 +12,8 @@ namespace holdfast {
 class Settings
 {
 public:
-    enum class Type { Flag, String, Int };
+    // List: repeatable on the command line, comma-separated in the environment and the file.
+    enum class Type { Flag, String, Int, List };
 
     struct Option
     {
@@ -36,6 +37,7 @@ public:
     QString value(const QString &name) const;
     qint64 integer(const QString &name) const { return value(name).toLongLong(); }
     bool flag(const QString &name) const;
+    QStringList list(const QString &name) const; // the items of a List option, trimmed
     bool isSet(const QString &name) const { return m_values.contains(name); }
     QString source(const QString &name) const;
     void set(const QString &name, const QString &value, const QString &source);

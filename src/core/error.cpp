@@ -12,9 +12,10 @@ struct CodeInfo
     int status;
 };
 
-constexpr std::array<CodeInfo, 13> kCodes{{
+constexpr std::array<CodeInfo, 14> kCodes{{
     {ErrorCode::BadRequest, "bad_request", 400},
     {ErrorCode::Unauthorized, "unauthorized", 401},
+    {ErrorCode::Forbidden, "forbidden", 403},
     {ErrorCode::NotFound, "not_found", 404},
     {ErrorCode::MethodNotAllowed, "method_not_allowed", 405},
     {ErrorCode::Conflict, "conflict", 409},

@@ -12,6 +12,7 @@ namespace holdfast {
 enum class ErrorCode {
     BadRequest,
     Unauthorized,
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     Conflict,

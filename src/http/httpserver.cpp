@@ -18,7 +18,9 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace holdfast {
 
@@ -34,6 +36,41 @@ bool sameToken(const QByteArray &given, const QByteArray &expected)
         diff |= static_cast<unsigned char>(a[i] ^ b[i]);
     return diff == 0;
 }
+
+// Splits a Host header value into its lower-case name ("[::1]" keeps its brackets) and its port
+// (-1 when it has none). False when the value is not NAME[:PORT].
+bool splitHost(const QByteArray &value, QByteArray *name, int *port)
+{
+    const QByteArray v = value.trimmed().toLower();
+    qsizetype nameEnd = v.size();
+    if (v.startsWith('['))
+        nameEnd = v.indexOf(']') + 1; // 0 when the bracket is not closed
+    else if (const qsizetype colon = v.indexOf(':'); colon >= 0)
+        nameEnd = colon;
+    if (nameEnd <= 0)
+        return false;
+    *name = v.left(nameEnd);
+    *port = -1;
+    const QByteArray rest = v.mid(nameEnd);
+    if (rest.isEmpty() || rest == ":")
+        return true; // no port, or an empty one (RFC 3986 allows "host:")
+    const QByteArray digits = rest.mid(1);
+    const auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
+    if (!rest.startsWith(':') || digits.size() > 5 ||
+        !std::all_of(digits.cbegin(), digits.cend(), isDigit))
+        return false;
+    *port = digits.toInt();
+    return true;
+}
+
+// A host name as the Host header would carry it: lower case, an IPv6 literal in brackets.
+QByteArray hostName(const QString &name)
+{
+    QString n = name.trimmed().toLower();
+    if (n.contains(QLatin1Char(':')) && !n.startsWith(QLatin1Char('[')))
+        n = QLatin1Char('[') + n + QLatin1Char(']');
+    return n.toUtf8();
+}
 } // namespace
 
 class HttpServer::Private final : public HttpHandler
@@ -48,6 +85,7 @@ public:
     QCoro::Task<bool> admit(HttpRequest head, HttpResponder responder) override;
     void handle(HttpRequest request, HttpResponder responder) override;
     bool authorized(const HttpRequest &request) const;
+    std::optional<Error> forbidden(const HttpRequest &request) const;
     void accept();
     QList<HttpConnection *> connections() const { return q->findChildren<HttpConnection *>(); }
 
@@ -57,6 +95,7 @@ public:
     QTcpServer tcp;
     Router router;
     EventStreams *streams;
+    QByteArrayList hostNames; // what a Host header may name without a token (set by listen())
     bool stopping = false;
 };
 
@@ -93,12 +132,23 @@ Status HttpServer::listen(const QHostAddress &address, quint16 port)
                                         "(or HOLDFAST_TOKEN), or listen on 127.0.0.1")
                              .arg(address.toString()));
     }
+    if (d->options.corsOrigin == QLatin1String("*") && d->options.token.isEmpty()) {
+        return makeError(ErrorCode::BadRequest,
+                         QStringLiteral("refusing --cors-origin '*' without a token: any web page "
+                                        "could read and write every session. Set --token (or "
+                                        "HOLDFAST_TOKEN), or name the one origin allowed"));
+    }
     if (!d->tcp.listen(address, port)) {
         return makeError(ErrorCode::Unavailable, QStringLiteral("cannot listen on %1:%2: %3")
                                                      .arg(address.toString())
                                                      .arg(port)
                                                      .arg(d->tcp.errorString()));
     }
+    // DNS rebinding: without a token, only requests that name this server by a name no other
+    // site can point here are served.
+    d->hostNames = {"localhost", "127.0.0.1", "[::1]", hostName(address.toString())};
+    for (const QString &name : std::as_const(d->options.allowedHosts))
+        d->hostNames.append(hostName(name));
     qCInfo(lcHttp).noquote() << "serving the API on" << address.toString() << "port"
                              << d->tcp.serverPort()
                              << (d->options.token.isEmpty() ? "" : "(token required)");
@@ -177,10 +227,53 @@ bool HttpServer::Private::authorized(const HttpRequest &request) const
     return sameToken(value.mid(7).trimmed(), options.token.toUtf8());
 }
 
+// API.md, "Browsers": the Host check defeats DNS rebinding (a token defeats it too), the Origin
+// check keeps other sites' pages out even of a server with a token.
+std::optional<Error> HttpServer::Private::forbidden(const HttpRequest &request) const
+{
+    if (options.token.isEmpty() && request.hasHeader("host")) {
+        const QByteArray value = request.header("host");
+        QByteArray name;
+        int port = -1;
+        if (!splitHost(value, &name, &port) || !hostNames.contains(name) ||
+            (port >= 0 && port != tcp.serverPort())) {
+            return makeError(ErrorCode::Forbidden,
+                             QStringLiteral("Host '%1' is not allowed: without a token this server "
+                                            "answers only to localhost, 127.0.0.1, [::1] or its "
+                                            "own address, on port %2; use --allowed-host NAME "
+                                            "or set a --token")
+                                 .arg(QString::fromLatin1(value.left(200)))
+                                 .arg(tcp.serverPort()));
+        }
+    }
+    if (request.hasHeader("origin") && options.corsOrigin != QLatin1String("*")) {
+        const QByteArray origin = request.header("origin");
+        if (options.corsOrigin.isEmpty() ||
+            QString::fromLatin1(origin).compare(options.corsOrigin, Qt::CaseInsensitive) != 0) {
+            return makeError(
+                ErrorCode::Forbidden,
+                QStringLiteral("Origin '%1' is not allowed: web pages may call this API only "
+                               "from the origin given with --cors-origin%2")
+                    .arg(QString::fromLatin1(origin.left(200)),
+                         options.corsOrigin.isEmpty()
+                             ? QStringLiteral(" (none is)")
+                             : QStringLiteral(" ('%1')").arg(options.corsOrigin)));
+        }
+    }
+    return std::nullopt;
+}
+
 QCoro::Task<bool> HttpServer::Private::admit(HttpRequest head, HttpResponder responder)
 {
-    // The checks run in API.md's order: 401, 404/405, (503), then 404 of a session or turn;
-    // 413 follows in the connection, 415/400/422 in the controllers.
+    // The checks run in API.md's order: 403, 401, 404/405, (503), then 404 of a session or
+    // turn; 413 follows in the connection, 415/400/422 in the controllers.
+    const Router::Match match = router.match(head.method, head.segments);
+    if (match.errorFormat)
+        responder.setErrorFormat(match.errorFormat);
+    if (const std::optional<Error> refused = forbidden(head)) {
+        responder.sendError(*refused);
+        co_return false;
+    }
     if (!options.corsOrigin.isEmpty() && head.method == "OPTIONS" &&
         head.hasHeader("access-control-request-method")) {
         responder.sendEmpty(204,
@@ -190,9 +283,6 @@ QCoro::Task<bool> HttpServer::Private::admit(HttpRequest head, HttpResponder res
                              {"Access-Control-Max-Age", "600"}});
         co_return false;
     }
-    const Router::Match match = router.match(head.method, head.segments);
-    if (match.errorFormat)
-        responder.setErrorFormat(match.errorFormat);
     const bool open = head.method == "GET" && head.path == "/healthz";
     if (!open && !authorized(head)) {
         responder.sendError(makeError(ErrorCode::Unauthorized,

@@ -6,6 +6,7 @@
 #include <QCoroTask>
 #include <QHostAddress>
 #include <QObject>
+#include <QStringList>
 
 #include <memory>
 
@@ -20,7 +21,8 @@ struct HttpOptions
     qint64 maxHeadBytes = 65536;    // request line and headers; 400 above this
     int maxHeaderCount = 100;       // header fields of one request; 400 above this
     int maxStreamsPerClient = 2000; // open event streams per client address (429 above)
-    QString corsOrigin;             // empty: no CORS headers
+    QString corsOrigin;             // empty: no CORS headers, no Origin admitted; "*": any Origin
+    QStringList allowedHosts;       // more Host names served without a token (--allowed-host)
     bool logRequests = true;        // one line per request on holdfast.http
     int keepAliveMs = 10000;        // ": keep-alive" on a quiet event stream (API.md: <= 15 s)
     int idleTimeoutMs = 120000;     // an idle kept-alive connection is closed after this
@@ -37,7 +39,8 @@ public:
     HttpServer(SessionService *service, HttpOptions options, QObject *parent = nullptr);
     ~HttpServer() override;
 
-    // Starts listening. Refuses a non-loopback address without a token.
+    // Starts listening. Refuses a non-loopback address, or --cors-origin '*', without a token
+    // (ErrorCode::BadRequest: a usage error).
     Status listen(const QHostAddress &address, quint16 port);
     quint16 serverPort() const;
 

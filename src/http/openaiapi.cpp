@@ -35,6 +35,8 @@ QString openAiType(ErrorCode code)
     switch (code) {
     case ErrorCode::Unauthorized:
         return QStringLiteral("authentication_error");
+    case ErrorCode::Forbidden:
+        return QStringLiteral("permission_error");
     case ErrorCode::NotFound:
         return QStringLiteral("not_found_error");
     case ErrorCode::Conflict:

@@ -116,6 +116,20 @@ private Q_SLOTS:
         QTest::newRow("flag: missing value")
             << QByteArray() << QStringList{QStringLiteral("--store")} << QString() << QString()
             << QStringList{QStringLiteral("--store"), QStringLiteral("needs a value")};
+        QTest::newRow("flag: allowed-host with a port")
+            << QByteArray() << QStringList{QStringLiteral("--allowed-host=holdfast.test:8080")}
+            << QString() << QString()
+            << QStringList{QStringLiteral("--allowed-host"), QStringLiteral("holdfast.test:8080"),
+                           QStringLiteral("without a port")};
+        QTest::newRow("environment: allowed-host URL")
+            << QByteArray() << QStringList() << QStringLiteral("HOLDFAST_ALLOWED_HOST")
+            << QStringLiteral("a.test, http://b.test")
+            << QStringList{QStringLiteral("HOLDFAST_ALLOWED_HOST"),
+                           QStringLiteral("'http://b.test'")};
+        QTest::newRow("file: allowed-host with a space")
+            << QByteArray("allowed-host = a.test, b c\n") << QStringList() << QString() << QString()
+            << QStringList{QStringLiteral("b.conf"), QStringLiteral("'allowed-host'"),
+                           QStringLiteral("'b c'")};
     }
 
     void badValues()
@@ -136,6 +150,81 @@ private Q_SLOTS:
                         env, &error));
         for (const QString &m : mentions)
             QVERIFY2(error.contains(m), qPrintable(error));
+    }
+
+    // A list option: repeatable flags gather, the environment and the file give comma-separated
+    // lists, and the highest source replaces the lower ones' list as for any option.
+    void listOption_data()
+    {
+        QTest::addColumn<QByteArray>("file");
+        QTest::addColumn<QString>("env"); // HOLDFAST_ALLOWED_HOST; null: not set
+        QTest::addColumn<QStringList>("flags");
+        QTest::addColumn<QStringList>("expected");
+        QTest::addColumn<QString>("source");
+
+        const QByteArray file = "allowed-host = a.test, B.test\n";
+        QTest::addRow("default") << QByteArray() << QString() << QStringList() << QStringList()
+                                 << QStringLiteral("default");
+        QTest::addRow("file") << file << QString() << QStringList()
+                              << QStringList{QStringLiteral("a.test"), QStringLiteral("B.test")}
+                              << QStringLiteral("file ");
+        QTest::addRow("file, one item")
+            << QByteArray("allowed-host = solo.test\n") << QString() << QStringList()
+            << QStringList{QStringLiteral("solo.test")} << QStringLiteral("file ");
+        QTest::addRow("environment beats file")
+            << file << QStringLiteral(" x.test,y.test ,, ") << QStringList()
+            << QStringList{QStringLiteral("x.test"), QStringLiteral("y.test")}
+            << QStringLiteral("environment HOLDFAST_ALLOWED_HOST");
+        QTest::addRow("repeated flags beat both")
+            << file << QStringLiteral("x.test")
+            << QStringList{QStringLiteral("--allowed-host"), QStringLiteral("f1.test"),
+                           QStringLiteral("--allowed-host=f2.test")}
+            << QStringList{QStringLiteral("f1.test"), QStringLiteral("f2.test")}
+            << QStringLiteral("flag --allowed-host");
+        QTest::addRow("a flag with commas")
+            << QByteArray() << QString()
+            << QStringList{QStringLiteral("--allowed-host"), QStringLiteral("c1.test,c2.test"),
+                           QStringLiteral("--allowed-host"), QStringLiteral("c3.test")}
+            << QStringList{QStringLiteral("c1.test"), QStringLiteral("c2.test"),
+                           QStringLiteral("c3.test")}
+            << QStringLiteral("flag --allowed-host");
+        QTest::addRow("addresses")
+            << QByteArray() << QStringLiteral("10.0.0.7, [fd00::7], fe80::1") << QStringList()
+            << QStringList{QStringLiteral("10.0.0.7"), QStringLiteral("[fd00::7]"),
+                           QStringLiteral("fe80::1")}
+            << QStringLiteral("environment HOLDFAST_ALLOWED_HOST");
+    }
+    void listOption()
+    {
+        QFETCH(QByteArray, file);
+        QFETCH(QString, env);
+        QFETCH(QStringList, flags);
+        QFETCH(QStringList, expected);
+        QFETCH(QString, source);
+        const QString path = writeConfig(QStringLiteral("l.conf"), file);
+        QProcessEnvironment environment = cleanEnvironment();
+        if (!env.isNull())
+            environment.insert(QStringLiteral("HOLDFAST_ALLOWED_HOST"), env);
+        Settings s;
+        QString error;
+        QVERIFY2(s.load(QStringList{QStringLiteral("holdfast"), QStringLiteral("--config"), path} +
+                            flags,
+                        environment, &error),
+                 qPrintable(error));
+        QCOMPARE(s.list(QStringLiteral("allowed-host")), expected);
+        QVERIFY2(s.source(QStringLiteral("allowed-host")).startsWith(source),
+                 qPrintable(s.source(QStringLiteral("allowed-host"))));
+        const QString line =
+            QStringLiteral("\nallowed-host = %1    # ").arg(expected.join(QStringLiteral(", ")));
+        QVERIFY2(s.printConfig().contains(line), qPrintable(s.printConfig()));
+    }
+
+    void listOptionInHelp()
+    {
+        const QString help = Settings::helpText();
+        QVERIFY2(help.contains(QRegularExpression(QStringLiteral("--allowed-host NAME +\\S"))),
+                 qPrintable(help));
+        QVERIFY(help.contains(QStringLiteral("repeatable")));
     }
 
     void unknownKeyIsReported()

@@ -15,10 +15,13 @@ namespace holdfast::test {
 class HoldfastProcess
 {
 public:
+    enum class Mode { Headless, Window }; // Window: no --headless (offscreen under ctest)
+
     // `extra` is added to the environment; stderr is forwarded to the test's own when
     // `forwardStderr`, else readable from process().
     HoldfastProcess(const QString &home, const QStringList &arguments,
-                    const QProcessEnvironment &extra = {}, bool forwardStderr = false)
+                    const QProcessEnvironment &extra = {}, bool forwardStderr = false,
+                    Mode mode = Mode::Headless)
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.remove(QStringLiteral("HOLDFAST_TOKEN"));
@@ -30,7 +33,9 @@ public:
             env.insert(key, extra.value(key));
         m_process.setProcessEnvironment(env);
         m_process.setProgram(QString::fromLocal8Bit(qgetenv("HOLDFAST_BINARY")));
-        m_process.setArguments(QStringList{QStringLiteral("--headless")} + arguments);
+        m_process.setArguments(mode == Mode::Headless
+                                   ? QStringList{QStringLiteral("--headless")} + arguments
+                                   : arguments);
         if (forwardStderr)
             m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         // A test that aborts (a failed Q_ASSERT, a sanitizer report) runs no destructor: the

@@ -74,8 +74,8 @@ int g_uses = 0;
 
 bool allowedStatus(int status)
 {
-    static const QList<int> allowed{100, 200, 201, 202, 204, 400, 401, 404,
-                                    405, 409, 413, 415, 422, 429, 503};
+    static const QList<int> allowed{100, 200, 201, 202, 204, 400, 401, 403,
+                                    404, 405, 409, 413, 415, 422, 429, 503};
     return allowed.contains(status);
 }
 

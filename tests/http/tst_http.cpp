@@ -865,7 +865,8 @@ void TestHttp::bodyLimit()
 
     // Only the head is sent: the 413 comes without the server waiting for the body.
     HttpTestClient c = srv.client();
-    c.sendRaw("POST /v1/sessions/s1/turns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    c.sendRaw("POST /v1/sessions/s1/turns HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+              "application/json\r\n"
               "Content-Length: 1001\r\n\r\n");
     HttpReply r = c.readReply();
     EXPECT_ERROR(r, 413, "payload_too_large");
@@ -874,7 +875,7 @@ void TestHttp::bodyLimit()
 
     // With Expect: 100-continue the refusal comes instead of the 100.
     HttpTestClient e = srv.client();
-    e.sendRaw("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    e.sendRaw("POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
               "Expect: 100-continue\r\nContent-Length: 50000000\r\n\r\n");
     EXPECT_ERROR(e.readReply(), 413, "payload_too_large");
 
@@ -896,7 +897,7 @@ void TestHttp::bodyLimitChunked()
     Server srv(setup);
     // Within the limit: decoded and handled; the connection stays usable.
     HttpTestClient c = srv.client();
-    c.sendRaw("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    c.sendRaw("POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
               "Transfer-Encoding: chunked\r\n\r\n"
               "5\r\n{\"id\"\r\n9;ext=1\r\n:\"chunky\"\r\n1\r\n}\r\n0\r\n\r\n");
     HttpReply r = c.readReply();
@@ -906,8 +907,9 @@ void TestHttp::bodyLimitChunked()
 
     // Over the limit: 413 once the decoded size passes it, then the connection closes.
     HttpTestClient big = srv.client();
-    big.sendRaw("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                "Transfer-Encoding: chunked\r\n\r\n");
+    big.sendRaw(
+        "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n");
     for (int i = 0; i < 3; ++i)
         big.sendRaw("190\r\n" + QByteArray(400, ' ') + "\r\n");
     r = big.readReply();
@@ -916,8 +918,9 @@ void TestHttp::bodyLimitChunked()
 
     // Malformed framing is a 400.
     HttpTestClient bad = srv.client();
-    bad.sendRaw("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                "Transfer-Encoding: chunked\r\n\r\nzz\r\n");
+    bad.sendRaw(
+        "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\nzz\r\n");
     EXPECT_ERROR(bad.readReply(), 400, "bad_request");
 }
 
@@ -1020,12 +1023,12 @@ void TestHttp::keepAliveAndPipelining()
     QCOMPARE(c.socket(), first); // same connection
     QVERIFY(!c.isClosed());
     // Two requests in one write: two answers, in order.
-    c.sendRaw("GET /v1/sessions/k HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/sessions/nope "
-              "HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.sendRaw("GET /v1/sessions/k HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /v1/sessions/nope "
+              "HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     QCOMPARE(c.readReply().status, 200);
     EXPECT_ERROR(c.readReply(), 404, "not_found");
     // Connection: close is honoured.
-    c.sendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    c.sendRaw("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     const HttpReply r = c.readReply();
     QCOMPARE(r.status, 200);
     QCOMPARE(r.headers.value("connection"), QByteArray("close"));
@@ -1123,7 +1126,7 @@ void TestHttp::fuzz()
         const QByteArray method = methods[rng.bounded(methods.size())];
         const QByteArray body = bodies[rng.bounded(bodies.size())];
         QByteArray request =
-            method + ' ' + path + " HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n";
+            method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
         const QByteArray type = types[rng.bounded(types.size())];
         if (!type.isEmpty())
             request += "Content-Type: " + type + "\r\n";

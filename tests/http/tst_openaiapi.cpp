@@ -451,7 +451,7 @@ private Q_SLOTS:
         const QByteArray body =
             QJsonDocument(request(QStringLiteral("x"), QStringLiteral("fake/fake-model"), true))
                 .toJson(QJsonDocument::Compact);
-        socket.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        socket.write("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                      "application/json\r\nContent-Length: " +
                      QByteArray::number(body.size()) + "\r\n\r\n" + body);
         QByteArray received;

@@ -1,6 +1,7 @@
 // Nobody let in (issue 9): the token check, session ids before they reach a store key, the
 // bounds on what one client may make the server hold (head, header count, body, prompt, open
-// event streams), that those bounds do not let memory grow, and CORS off unless configured.
+// event streams), that those bounds do not let memory grow, CORS off unless configured, and the
+// Host and Origin checks against DNS rebinding and other sites' pages.
 // Over real sockets against a real HttpServer on 127.0.0.1:0 (~3 s).
 #include "core/demoprovider.h"
 #include "core/providerregistry.h"
@@ -12,6 +13,7 @@
 
 #include <QFile>
 #include <QLoggingCategory>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace holdfast;
@@ -30,7 +32,8 @@ struct Server
     std::unique_ptr<HttpServer> http;
     quint16 port = 0;
 
-    explicit Server(HttpOptions options = {}, ServiceConfig config = {}, int demoDelayMs = 0)
+    explicit Server(HttpOptions options = {}, ServiceConfig config = {}, int demoDelayMs = 0,
+                    const QHostAddress &address = QHostAddress(QHostAddress::LocalHost))
     {
         store = std::move(*createStore(QStringLiteral("memory:")));
         registry.add(new DemoProvider({20, demoDelayMs}), {QStringLiteral("demo")});
@@ -39,7 +42,7 @@ struct Server
         QVERIFY(started && started->ok());
         options.logRequests = false;
         http = std::make_unique<HttpServer>(service.get(), options);
-        QVERIFY(http->listen(QHostAddress::LocalHost, 0).ok());
+        QVERIFY(http->listen(address, 0).ok());
         port = http->serverPort();
     }
     ~Server()
@@ -58,10 +61,47 @@ struct Server
 
 QByteArray headWithHeaders(int count, int valueBytes = 1)
 {
-    QByteArray request = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    QByteArray request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     for (int i = 1; i < count; ++i)
         request += "X-H" + QByteArray::number(i) + ": " + QByteArray(valueBytes, 'v') + "\r\n";
     return request + "\r\n";
+}
+
+// One request with exactly these header fields (no Host unless given), on a fresh connection
+// to ADDRESS:PORT.
+HttpReply exchange(const QHostAddress &address, quint16 port, const QByteArray &method,
+                   const QByteArray &target, const QList<QByteArray> &fields,
+                   const QByteArray &body = {})
+{
+    QTcpSocket socket;
+    socket.connectToHost(address, port);
+    if (!spinUntil([&] { return socket.state() == QAbstractSocket::ConnectedState; }, 5000))
+        return {};
+    QByteArray request = method + ' ' + target + " HTTP/1.1\r\nConnection: close\r\n";
+    for (const QByteArray &field : fields)
+        request += field + "\r\n";
+    if (!body.isEmpty())
+        request +=
+            "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
+            "\r\n";
+    socket.write(request + "\r\n" + body);
+    QByteArray buffer;
+    HttpReply reply;
+    spinUntil(
+        [&] {
+            buffer += socket.readAll();
+            const bool eof = socket.state() == QAbstractSocket::UnconnectedState;
+            return test::parseReply(buffer, eof, &reply) > 0 || eof;
+        },
+        20000);
+    return reply;
+}
+
+// "PORT" becomes the server's port, "OTHER" another one.
+QByteArray withPort(QByteArray value, quint16 port)
+{
+    return value.replace("PORT", QByteArray::number(port))
+        .replace("OTHER", QByteArray::number(port == 65535 ? 1 : port + 1));
 }
 
 qint64 rssKb()
@@ -333,18 +373,20 @@ private Q_SLOTS:
                  qPrintable(QStringLiteral("grew %1 kB").arg(after - before)));
     }
 
+    // Without --cors-origin no page may call the API: any Origin is 403, preflight included.
     void corsOffByDefault()
     {
         Server srv;
         HttpTestClient c = srv.client();
         HttpReply r = c.call("GET", "/v1/sessions", {}, {{"Origin", "https://evil.example"}});
-        QCOMPARE(r.status, 200);
+        QCOMPARE(r.status, 403);
         QVERIFY(!r.headers.contains("access-control-allow-origin"));
         r = c.call("OPTIONS", "/v1/sessions", {},
                    {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
-        QCOMPARE(r.status, 405);
+        QCOMPARE(r.status, 403);
         QVERIFY(!r.headers.contains("access-control-allow-origin"));
         QVERIFY(!r.headers.contains("access-control-allow-methods"));
+        QCOMPARE(c.get("/v1/sessions").status, 200); // no Origin: not a page
     }
 
     void corsWhenConfigured()
@@ -372,6 +414,293 @@ private Q_SLOTS:
         r = anonymous.call("GET", "/v1/sessions", {}, {{"Origin", "https://app.example"}});
         QCOMPARE(r.status, 401);
         QCOMPARE(r.headers.value("access-control-allow-origin"), QByteArray("https://app.example"));
+    }
+
+    // DNS rebinding (API.md, "Browsers"): without a token, a Host that names neither the
+    // listening address nor localhost, 127.0.0.1 or [::1], nor an --allowed-host, is 403, on
+    // every route.
+    void host_data()
+    {
+        QTest::addColumn<QByteArray>("host"); // "-": no Host field; PORT, OTHER: see withPort()
+        QTest::addColumn<QStringList>("allowed");
+        QTest::addColumn<bool>("token");
+        QTest::addColumn<int>("status");
+        const QStringList none;
+        const QStringList names{QStringLiteral("holdfast.internal"), QStringLiteral("fe80::1"),
+                                QStringLiteral("[fd00::7]"), QStringLiteral("10.0.0.7")};
+        QTest::addRow("evil.example") << QByteArray("evil.example") << none << false << 403;
+        QTest::addRow("evil.example:PORT")
+            << QByteArray("evil.example:PORT") << none << false << 403;
+        QTest::addRow("localhost:OTHER") << QByteArray("localhost:OTHER") << none << false << 403;
+        QTest::addRow("127.0.0.1:OTHER") << QByteArray("127.0.0.1:OTHER") << none << false << 403;
+        QTest::addRow("[::1]:OTHER") << QByteArray("[::1]:OTHER") << none << false << 403;
+        QTest::addRow("localhost:PORT") << QByteArray("localhost:PORT") << none << false << 200;
+        QTest::addRow("LOCALHOST:PORT") << QByteArray("LOCALHOST:PORT") << none << false << 200;
+        QTest::addRow("localhost") << QByteArray("localhost") << none << false << 200;
+        QTest::addRow("localhost:") << QByteArray("localhost:") << none << false << 200;
+        QTest::addRow("127.0.0.1:PORT") << QByteArray("127.0.0.1:PORT") << none << false << 200;
+        QTest::addRow("127.0.0.1") << QByteArray("127.0.0.1") << none << false << 200;
+        QTest::addRow("[::1]:PORT") << QByteArray("[::1]:PORT") << none << false << 200;
+        QTest::addRow("[::1]") << QByteArray("[::1]") << none << false << 200;
+        QTest::addRow("no Host (HTTP/1.0 style)") << QByteArray("-") << none << false << 200;
+        QTest::addRow("empty") << QByteArray("") << none << false << 403;
+        QTest::addRow("::1 unbracketed") << QByteArray("::1") << none << false << 403;
+        QTest::addRow("[::2]:PORT") << QByteArray("[::2]:PORT") << none << false << 403;
+        QTest::addRow("[::1 unclosed") << QByteArray("[::1") << none << false << 403;
+        QTest::addRow("localhost.") << QByteArray("localhost.:PORT") << none << false << 403;
+        QTest::addRow("127.0.0.1.evil.example")
+            << QByteArray("127.0.0.1.evil.example") << none << false << 403;
+        QTest::addRow("localhost.evil.example")
+            << QByteArray("localhost.evil.example:PORT") << none << false << 403;
+        QTest::addRow("port with letters") << QByteArray("localhost:PORTx") << none << false << 403;
+        QTest::addRow("userinfo") << QByteArray("localhost:PORT@evil.example") << none << false
+                                  << 403;
+        QTest::addRow("allowed name")
+            << QByteArray("holdfast.internal:PORT") << names << false << 200;
+        QTest::addRow("allowed name, other case")
+            << QByteArray("HoldFast.INTERNAL") << names << false << 200;
+        QTest::addRow("allowed name, wrong port")
+            << QByteArray("holdfast.internal:OTHER") << names << false << 403;
+        QTest::addRow("allowed IPv6, given bare")
+            << QByteArray("[FE80::1]:PORT") << names << false << 200;
+        QTest::addRow("allowed IPv6, given bracketed")
+            << QByteArray("[fd00::7]") << names << false << 200;
+        QTest::addRow("allowed IPv4") << QByteArray("10.0.0.7:PORT") << names << false << 200;
+        QTest::addRow("not among the allowed")
+            << QByteArray("other.internal:PORT") << names << false << 403;
+        QTest::addRow("token: evil.example:PORT")
+            << QByteArray("evil.example:PORT") << none << true << 200;
+        QTest::addRow("token: evil.example:OTHER")
+            << QByteArray("evil.example:OTHER") << none << true << 200;
+    }
+    void host()
+    {
+        QFETCH(QByteArray, host);
+        QFETCH(QStringList, allowed);
+        QFETCH(bool, token);
+        QFETCH(int, status);
+        HttpOptions options;
+        options.allowedHosts = allowed;
+        if (token)
+            options.token = QStringLiteral("t");
+        Server srv(options);
+        QList<QByteArray> fields;
+        if (host != "-")
+            fields.append("Host: " + withPort(host, srv.port));
+        if (token)
+            fields.append("Authorization: Bearer t");
+        const QHostAddress local(QHostAddress::LocalHost);
+        for (const QByteArray target : {"/v1/sessions", "/healthz"}) {
+            const HttpReply r = exchange(local, srv.port, "GET", target, fields);
+            QVERIFY2(r.status == status, qPrintable(QStringLiteral("%1 %2: %3")
+                                                        .arg(QString::fromLatin1(target))
+                                                        .arg(r.status)
+                                                        .arg(QString::fromUtf8(r.body))));
+            if (status == 403) {
+                QVERIFY(r.hasErrorShape());
+                QCOMPARE(r.errorCode(), QStringLiteral("forbidden"));
+                const QString message = r.error().value(QStringLiteral("message")).toString();
+                QVERIFY2(message.contains(QStringLiteral("--allowed-host")), qPrintable(message));
+            }
+        }
+        // Nothing is done for a refused request.
+        const HttpReply create =
+            exchange(local, srv.port, "POST", "/v1/sessions", fields, R"({"id":"made"})");
+        QCOMPARE(create.status, status == 200 ? 201 : 403);
+        QCOMPARE(srv.sessionCount(), status == 200 ? 1 : 0);
+    }
+
+    // "The listening address" is the one the server was given: 127.0.0.2 here.
+    void hostIsTheListeningAddress()
+    {
+        const QHostAddress address(QStringLiteral("127.0.0.2"));
+        Server srv({}, {}, 0, address);
+        QVERIFY(srv.port != 0);
+        auto status = [&](const QByteArray &host) {
+            return exchange(address, srv.port, "GET", "/v1/sessions",
+                            {"Host: " + withPort(host, srv.port)})
+                .status;
+        };
+        QCOMPARE(status("127.0.0.2:PORT"), 200);
+        QCOMPARE(status("127.0.0.2"), 200);
+        QCOMPARE(status("localhost:PORT"), 200);
+        QCOMPARE(status("127.0.0.3:PORT"), 403);
+        QCOMPARE(status("127.0.0.2:OTHER"), 403);
+    }
+
+    // A page of another site may not call the API, token or not; --cors-origin names the one
+    // that may, '*' lets every one through.
+    void origin_data()
+    {
+        QTest::addColumn<QByteArray>("origin"); // "-": no Origin field
+        QTest::addColumn<QString>("corsOrigin");
+        QTest::addColumn<bool>("token");
+        QTest::addColumn<int>("status");
+        const QString app = QStringLiteral("https://app.example");
+        const QString any = QStringLiteral("*");
+        for (const bool token : {false, true}) {
+            const char *t = token ? "token" : "no token";
+            QTest::addRow("%s: none", t) << QByteArray("-") << QString() << token << 200;
+            QTest::addRow("%s: none, CORS on", t) << QByteArray("-") << app << token << 200;
+            QTest::addRow("%s: evil, CORS off", t)
+                << QByteArray("https://evil.example") << QString() << token << 403;
+            QTest::addRow("%s: null, CORS off", t)
+                << QByteArray("null") << QString() << token << 403;
+            QTest::addRow("%s: the local server's own", t)
+                << QByteArray("http://127.0.0.1:8080") << QString() << token << 403;
+            QTest::addRow("%s: matching", t)
+                << QByteArray("https://app.example") << app << token << 200;
+            QTest::addRow("%s: matching, other case", t)
+                << QByteArray("HTTPS://App.Example") << app << token << 200;
+            QTest::addRow("%s: other port", t)
+                << QByteArray("https://app.example:8443") << app << token << 403;
+            QTest::addRow("%s: other scheme", t)
+                << QByteArray("http://app.example") << app << token << 403;
+            QTest::addRow("%s: evil, CORS on", t)
+                << QByteArray("https://evil.example") << app << token << 403;
+            QTest::addRow("%s: empty", t) << QByteArray("") << app << token << 403;
+        }
+        QTest::addRow("token: '*', evil")
+            << QByteArray("https://evil.example") << any << true << 200;
+        QTest::addRow("token: '*', null") << QByteArray("null") << any << true << 200;
+    }
+    void origin()
+    {
+        QFETCH(QByteArray, origin);
+        QFETCH(QString, corsOrigin);
+        QFETCH(bool, token);
+        QFETCH(int, status);
+        HttpOptions options;
+        options.corsOrigin = corsOrigin;
+        if (token)
+            options.token = QStringLiteral("t");
+        Server srv(options);
+        QList<QPair<QByteArray, QByteArray>> headers;
+        if (origin != "-")
+            headers.append({"Origin", origin});
+        HttpTestClient c = srv.client(token ? "t" : "");
+        for (const QByteArray target : {"/v1/sessions", "/healthz"}) {
+            const HttpReply r = c.call("GET", target, {}, headers);
+            QVERIFY2(r.status == status, qPrintable(QStringLiteral("%1 %2: %3")
+                                                        .arg(QString::fromLatin1(target))
+                                                        .arg(r.status)
+                                                        .arg(QString::fromUtf8(r.body))));
+            if (status == 403) {
+                QVERIFY(r.hasErrorShape());
+                QCOMPARE(r.errorCode(), QStringLiteral("forbidden"));
+                QVERIFY(r.error()
+                            .value(QStringLiteral("message"))
+                            .toString()
+                            .contains(QStringLiteral("--cors-origin")));
+            }
+        }
+        // The preflight is checked too.
+        if (!corsOrigin.isEmpty() && origin != "-") {
+            const HttpReply r = c.call("OPTIONS", "/v1/sessions", {},
+                                       headers + QList<QPair<QByteArray, QByteArray>>{
+                                                     {"Access-Control-Request-Method", "POST"}});
+            QCOMPARE(r.status, status == 200 ? 204 : 403);
+        }
+        const HttpReply create = c.call("POST", "/v1/sessions", R"({"id":"made"})", headers);
+        QCOMPARE(create.status, status == 200 ? 201 : 403);
+        QCOMPARE(srv.sessionCount(), status == 200 ? 1 : 0);
+    }
+
+    // 403 comes before 401, 404, 405 and 413, and the preflight's 204.
+    void forbiddenComesFirst_data()
+    {
+        QTest::addColumn<bool>("token");
+        QTest::addColumn<QString>("corsOrigin");
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("target");
+        QTest::addColumn<QList<QByteArray>>("fields");
+        const QByteArray evilHost = "Host: evil.example:PORT";
+        const QByteArray evilOrigin = "Origin: https://evil.example";
+        const QByteArray goodOrigin = "Origin: https://app.example";
+        const QString app = QStringLiteral("https://app.example");
+        QTest::addRow("Origin before 401")
+            << true << QString() << QByteArray("GET") << QByteArray("/v1/sessions")
+            << QList<QByteArray>{evilOrigin};
+        QTest::addRow("Origin before 401, CORS on")
+            << true << app << QByteArray("GET") << QByteArray("/v1/sessions")
+            << QList<QByteArray>{evilOrigin};
+        QTest::addRow("Host before 404") << false << QString() << QByteArray("GET")
+                                         << QByteArray("/nowhere") << QList<QByteArray>{evilHost};
+        QTest::addRow("Host before 404 of a session")
+            << false << QString() << QByteArray("GET") << QByteArray("/v1/sessions/missing")
+            << QList<QByteArray>{evilHost};
+        QTest::addRow("Host before 405") << false << QString() << QByteArray("DELETE")
+                                         << QByteArray("/healthz") << QList<QByteArray>{evilHost};
+        QTest::addRow("Origin before 405")
+            << true << QString() << QByteArray("PUT") << QByteArray("/v1/sessions")
+            << QList<QByteArray>{evilOrigin};
+        QTest::addRow("Host before 413")
+            << false << QString() << QByteArray("POST") << QByteArray("/v1/sessions")
+            << QList<QByteArray>{evilHost, "Content-Type: application/json",
+                                 "Content-Length: 99999999"};
+        QTest::addRow("Host before the preflight")
+            << false << app << QByteArray("OPTIONS") << QByteArray("/v1/sessions")
+            << QList<QByteArray>{evilHost, goodOrigin, "Access-Control-Request-Method: POST"};
+        QTest::addRow("Origin before the preflight")
+            << true << app << QByteArray("OPTIONS") << QByteArray("/v1/sessions")
+            << QList<QByteArray>{evilOrigin, "Access-Control-Request-Method: POST"};
+        QTest::addRow("Origin before the preflight, CORS off")
+            << false << QString() << QByteArray("OPTIONS") << QByteArray("/v1/sessions")
+            << QList<QByteArray>{"Host: localhost", evilOrigin,
+                                 "Access-Control-Request-Method: POST"};
+    }
+    void forbiddenComesFirst()
+    {
+        QFETCH(bool, token);
+        QFETCH(QString, corsOrigin);
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, target);
+        QFETCH(QList<QByteArray>, fields);
+        HttpOptions options;
+        options.corsOrigin = corsOrigin;
+        if (token)
+            options.token = QStringLiteral("t");
+        Server srv(options);
+        for (QByteArray &field : fields)
+            field = withPort(field, srv.port);
+        const HttpReply r =
+            exchange(QHostAddress(QHostAddress::LocalHost), srv.port, method, target, fields);
+        QVERIFY2(r.status == 403,
+                 qPrintable(QStringLiteral("%1: %2").arg(r.status).arg(QString::fromUtf8(r.body))));
+        QCOMPARE(r.errorCode(), QStringLiteral("forbidden"));
+    }
+
+    // On /v1/chat/completions the 403 carries OpenAI's error type too.
+    void forbiddenOnCompletions()
+    {
+        Server srv;
+        const HttpReply r =
+            exchange(QHostAddress(QHostAddress::LocalHost), srv.port, "POST",
+                     "/v1/chat/completions", {"Host: evil.example:" + QByteArray::number(srv.port)},
+                     R"({"model":"demo","messages":[{"role":"user","content":"hi"}]})");
+        QCOMPARE(r.status, 403);
+        QCOMPARE(r.errorCode(), QStringLiteral("forbidden"));
+        QCOMPARE(r.error().value(QStringLiteral("type")).toString(),
+                 QStringLiteral("permission_error"));
+    }
+
+    // '*' without a token would let every page read every session: listen() refuses it.
+    void anyOriginNeedsToken()
+    {
+        Server base; // a service to build the servers on
+        HttpOptions options;
+        options.logRequests = false;
+        options.corsOrigin = QStringLiteral("*");
+        HttpServer open(base.service.get(), options);
+        const Status refused = open.listen(QHostAddress::LocalHost, 0);
+        QVERIFY(!refused.ok());
+        QCOMPARE(refused.error().code, ErrorCode::BadRequest);
+        QVERIFY2(refused.error().message.contains(QStringLiteral("--cors-origin '*'")),
+                 qPrintable(refused.error().message));
+        QCOMPARE(open.serverPort(), quint16(0));
+        options.token = QStringLiteral("t");
+        HttpServer locked(base.service.get(), options);
+        QVERIFY(locked.listen(QHostAddress::LocalHost, 0).ok());
     }
 };
 

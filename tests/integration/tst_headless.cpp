@@ -1,5 +1,6 @@
 // The real `holdfast --headless` binary, driven over HTTP: the port-0 announcement, durability
-// across SIGTERM and kill -9 on a SQLite file, and the refusal to serve a network without a token.
+// across SIGTERM and kill -9 on a SQLite file, the refusal to serve a network (or any web page)
+// without a token, and the Host check with --allowed-host, in headless and window mode.
 #include "fakes/holdfastprocess.h"
 #include "fakes/testutil.h"
 #include "http/httptestclient.h"
@@ -53,6 +54,10 @@ private Q_SLOTS:
     void interruptedAcrossRestart();
     void refusesNetworkWithoutToken();
     void tokenFromEnvironment();
+    void anyOriginNeedsToken();
+    void allowedHost_data();
+    void allowedHost();
+    void windowListenHasTheSameRules();
 };
 
 void TestHeadless::announcesPortAndServes()
@@ -189,6 +194,122 @@ void TestHeadless::tokenFromEnvironment()
     hf.signal(SIGTERM);
     QVERIFY(hf.waitForExit());
     QCOMPARE(hf.process().exitCode(), 0);
+}
+
+// `--cors-origin '*'` without a token would let any web page use the service: a usage error.
+void TestHeadless::anyOriginNeedsToken()
+{
+    QTemporaryDir home;
+    Holdfast hf(home.path(), {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                              QStringLiteral("--store"), QStringLiteral("memory:"),
+                              QStringLiteral("--cors-origin"), QStringLiteral("*")});
+    QVERIFY(hf.waitForExit());
+    QCOMPARE(hf.process().exitStatus(), QProcess::NormalExit);
+    const QString out = QString::fromLocal8Bit(hf.process().readAllStandardOutput());
+    const QString err = QString::fromLocal8Bit(hf.process().readAllStandardError());
+    QVERIFY2(hf.process().exitCode() == 2, qPrintable(err));
+    QVERIFY2(!out.contains(QStringLiteral("listening on")), qPrintable(out));
+    QVERIFY2(err.contains(QStringLiteral("--cors-origin '*'")), qPrintable(err));
+    QVERIFY2(err.contains(QStringLiteral("--token")), qPrintable(err));
+
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HOLDFAST_TOKEN"), QStringLiteral("t"));
+    Holdfast locked(home.path(),
+                    {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                     QStringLiteral("--store"), QStringLiteral("memory:"),
+                     QStringLiteral("--cors-origin"), QStringLiteral("*")},
+                    env);
+    const quint16 port = locked.waitForPort();
+    QVERIFY(port != 0);
+    HttpTestClient c(port, "t");
+    QCOMPARE(c.call("GET", "/v1/sessions", {}, {{"Origin", "https://any.example"}}).status, 200);
+}
+
+void TestHeadless::allowedHost_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("environment"); // HOLDFAST_ALLOWED_HOST; null: not set
+    QTest::addRow("flags") << QStringList{QStringLiteral("--allowed-host"),
+                                          QStringLiteral("holdfast.test"),
+                                          QStringLiteral("--allowed-host=other.test")}
+                           << QString();
+    QTest::addRow("environment") << QStringList() << QStringLiteral("holdfast.test, other.test");
+}
+
+// Without a token only a Host naming the server, or a name given with --allowed-host, is served.
+void TestHeadless::allowedHost()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, environment);
+    QTemporaryDir home;
+    QProcessEnvironment env;
+    if (!environment.isNull())
+        env.insert(QStringLiteral("HOLDFAST_ALLOWED_HOST"), environment);
+    Holdfast hf(home.path(), quickServer(home.filePath(QStringLiteral("h.db"))) + arguments, env);
+    const quint16 port = hf.waitForPort();
+    QVERIFY(port != 0);
+    const QByteArray p = QByteArray::number(port);
+    const QList<QPair<QByteArray, int>> cases{{"holdfast.test:" + p, 200},
+                                              {"OTHER.test", 200},
+                                              {"localhost:" + p, 200},
+                                              {"evil.example:" + p, 403},
+                                              {"holdfast.test:1", 403}};
+    for (const auto &[host, status] : cases) {
+        HttpTestClient c(port);
+        c.sendRaw("GET /v1/sessions HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+        const HttpReply r = c.readReply();
+        QVERIFY2(r.status == status,
+                 qPrintable(QString::fromLatin1(host) + QStringLiteral(": %1 ").arg(r.status) +
+                            QString::fromUtf8(r.body)));
+        if (status == 403)
+            QCOMPARE(r.errorCode(), QStringLiteral("forbidden"));
+    }
+    hf.signal(SIGTERM);
+    QVERIFY(hf.waitForExit());
+    QCOMPARE(hf.process().exitCode(), 0);
+}
+
+// The window's --listen goes through the same ServiceHost and HttpServer: the same rules.
+void TestHeadless::windowListenHasTheSameRules()
+{
+    QTemporaryDir home;
+    Holdfast window(home.path(),
+                    {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                     QStringLiteral("--store"), QStringLiteral("memory:"),
+                     QStringLiteral("--allowed-host"), QStringLiteral("holdfast.test")},
+                    {}, false, Holdfast::Mode::Window);
+    const QString line = window.firstLine();
+    if (window.process().state() == QProcess::NotRunning &&
+        window.process().readAllStandardError().contains("built without the window"))
+        QSKIP("built without the window");
+    const QRegularExpression re(QStringLiteral("^listening on http://127\\.0\\.0\\.1:(\\d+)$"));
+    const auto match = re.match(line);
+    QVERIFY2(match.hasMatch(), qPrintable(line));
+    const QByteArray port = match.captured(1).toLatin1();
+    auto status = [&](const QByteArray &fields) {
+        HttpTestClient c(quint16(port.toUInt()));
+        c.sendRaw("GET /v1/sessions HTTP/1.1\r\n" + fields + "Connection: close\r\n\r\n");
+        return c.readReply().status;
+    };
+    QCOMPARE(status("Host: 127.0.0.1:" + port + "\r\n"), 200);
+    QCOMPARE(status("Host: holdfast.test:" + port + "\r\n"), 200);
+    QCOMPARE(status("Host: evil.example:" + port + "\r\n"), 403);
+    QCOMPARE(status("Host: localhost\r\nOrigin: https://evil.example\r\n"), 403);
+    window.signal(SIGTERM);
+    QVERIFY(window.waitForExit());
+
+    // '*' without a token: the window stays (it shows the error), the API is not served.
+    Holdfast refused(home.path(),
+                     {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                      QStringLiteral("--store"), QStringLiteral("memory:"),
+                      QStringLiteral("--cors-origin"), QStringLiteral("*")},
+                     {}, false, Holdfast::Mode::Window);
+    QByteArray err;
+    QVERIFY(spinUntil([&] {
+        err += refused.process().readAllStandardError();
+        return err.contains("--cors-origin '*'");
+    }));
+    QVERIFY(!refused.process().readAllStandardOutput().contains("listening on"));
 }
 
 QTEST_GUILESS_MAIN(TestHeadless)
