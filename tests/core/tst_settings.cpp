@@ -257,7 +257,8 @@ private Q_SLOTS:
         QVERIFY(p.waitForStarted());
         QVERIFY(p.waitForReadyRead(20000));
         const QString first = QString::fromLocal8Bit(p.readLine()).trimmed();
-        const QRegularExpression re(QStringLiteral("^listening on http://127.0.0.1:(\\d+)$"));
+        const QRegularExpression re(QRegularExpression::anchoredPattern(
+            QStringLiteral("listening on http://127\\.0\\.0\\.1:(\\d+)")));
         const auto m = re.match(first);
         QVERIFY2(m.hasMatch(), qPrintable(first));
         const quint16 port = quint16(m.captured(1).toUInt());
