@@ -170,7 +170,9 @@ private Q_SLOTS:
         const QString path = writeConfig(QStringLiteral("s.conf"),
                                          "model = \"m1\ntoken = fake\"\n"
                                          "[provider.lab]\nkind = openai\napi-key = filekey123\n"
-                                         "base-url = http://u:urlpw111@10.0.0.7:8000/v1\n");
+                                         "base-url = http://u:urlpw111@10.0.0.7:8000/v1\n"
+                                         "[provider.typo]\nkind = openai\n"
+                                         "base-url = http://u:urlpw222@[10.0.0.7:8000/v1\n");
         QProcessEnvironment env = cleanEnvironment();
         env.insert(QStringLiteral("HOLDFAST_TOKEN"), QStringLiteral("envtoken456"));
         Settings s;
@@ -183,7 +185,7 @@ private Q_SLOTS:
         QCOMPARE(s.value(QStringLiteral("token")), QStringLiteral("envtoken456"));
         const QString printed = s.printConfig();
         for (const char *secret :
-             {"filekey123", "envtoken456", "flagkey789", "redispw000", "urlpw111"})
+             {"filekey123", "envtoken456", "flagkey789", "redispw000", "urlpw111", "urlpw222"})
             QVERIFY2(!printed.contains(QLatin1String(secret)), secret);
         QCOMPARE(s.value(QStringLiteral("model")), QStringLiteral("m1\ntoken = fake"));
         QVERIFY2(printed.contains(QStringLiteral("model = m1\\ntoken = fake    # file")),
