@@ -43,7 +43,7 @@ public:
             what = what.substr(0, lastRead);
         message =
             QString::fromUtf8(what.data(), qsizetype(std::min<std::size_t>(what.size(), 160)));
-        offset = qint64(position);
+        offset = position > 0 ? qint64(position) - 1 : 0; // `position` counts the bytes read
         return false;
     }
 

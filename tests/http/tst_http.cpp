@@ -461,19 +461,19 @@ void TestHttp::strictJson_data()
     QTest::addColumn<QByteArray>("value");
     QTest::addColumn<QByteArray>("after");
     QTest::addColumn<bool>("valid");
-    auto row = [](const char *name, const QByteArray &value, const QByteArray &after, bool valid) {
-        QTest::addRow("%s", name) << value << after << valid;
-    };
+    QTest::addColumn<int>("at"); // where in `value` the message must place the error; -1: unchecked
+    auto row = [](const char *name, const QByteArray &value, const QByteArray &after, bool valid,
+                  int at = -1) { QTest::addRow("%s", name) << value << after << valid << at; };
     // Qt's parser takes the first five: API.md says invalid JSON is 400.
-    row("unknown escape", R"("\x")", "", false);
-    row("raw 0x01", "\"a\x01\"", "", false);
+    row("unknown escape", R"("\x")", "", false, 2);
+    row("raw 0x01", "\"a\x01\"", "", false, 2);
     row("raw tab", "\"a\tb\"", "", false);
     row("raw line feed", "\"a\nb\"", "", false);
     row("lone high surrogate", R"("\ud800")", "", false);
     row("lone low surrogate", R"("\udc00")", "", false);
     row("two high surrogates", R"("\ud800\ud800")", "", false);
-    row("short \\u", R"("\u12")", "", false);
-    row("invalid UTF-8", "\"\xff\xfe\"", "", false);
+    row("short \\u", R"("\u12")", "", false, 5);
+    row("invalid UTF-8", "\"\xff\xfe\"", "", false, 1);
     row("overlong UTF-8", "\"\xc0\xaf\"", "", false);
     row("raw NUL in string", QByteArray("\"a\0b\"", 5), "", false);
     row("trailing word", R"("a")", " x", false);
@@ -494,6 +494,7 @@ void TestHttp::strictJson()
     QFETCH(QByteArray, value);
     QFETCH(QByteArray, after);
     QFETCH(bool, valid);
+    QFETCH(int, at);
 
     Server srv;
     QCOMPARE(srv.createSession(QStringLiteral("s1")), QStringLiteral("s1"));
@@ -526,11 +527,12 @@ void TestHttp::strictJson()
         }
         QVERIFY2(r.status == 400, qPrintable(what));
         QCOMPARE(r.errorCode(), QStringLiteral("bad_request"));
-        QVERIFY2(r.error()
-                     .value(QStringLiteral("message"))
-                     .toString()
-                     .startsWith(QStringLiteral("the body is not valid JSON")),
+        const QString message = r.error().value(QStringLiteral("message")).toString();
+        QVERIFY2(message.startsWith(QStringLiteral("the body is not valid JSON")),
                  qPrintable(what));
+        if (at >= 0)
+            QVERIFY2(message.endsWith(QStringLiteral(" at offset %1").arg(t.before.size() + at)),
+                     qPrintable(what));
         if (t.path == "/v1/chat/completions") // OpenAI's shape there
             QCOMPARE(r.error().value(QStringLiteral("type")).toString(),
                      QStringLiteral("invalid_request_error"));
