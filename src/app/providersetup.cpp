@@ -70,7 +70,8 @@ Result<Made> makeProvider(const QString &name, const QHash<QString, QString> &va
         }
     }
 
-    static const QRegularExpression validName(QStringLiteral("^[A-Za-z0-9_.-]{1,64}$"));
+    static const QRegularExpression validName(
+        QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9_.-]{1,64}")));
     if (!validName.match(name).hasMatch() || name == QLatin1String("demo")) {
         return usage(QStringLiteral("%1: '%2' cannot name a provider (letters, digits, '_', '.', "
                                     "'-'; not 'demo')")

@@ -1,5 +1,7 @@
 #include "app/settings.h"
 
+#include "core/redact.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QHostAddress>
@@ -7,7 +9,6 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTextStream>
-#include <QUrl>
 
 namespace holdfast {
 
@@ -416,14 +417,10 @@ QString shownValue(bool secret, const QString &value)
     if (secret && !value.isEmpty())
         return QStringLiteral("********");
     QString v = value;
-    if (v.contains(QLatin1String("://"))) {
-        // redis://user:PASSWORD@host, http://user:PASSWORD@host: keep all but the password.
-        QUrl url(v);
-        if (url.isValid() && !url.password().isEmpty()) {
-            url.setPassword(QStringLiteral("********"));
-            v = url.toString();
-        }
-    }
+    // redis://user:PASSWORD@host, http://user:PASSWORD@host: keep all but the password, also
+    // in a URL that QUrl would refuse.
+    if (v.contains(QLatin1String("://")))
+        v = redactPassword(v);
     QString out;
     out.reserve(v.size());
     for (const QChar c : std::as_const(v)) {

@@ -1,4 +1,5 @@
 #include "core/memorystore.h"
+#include "core/redact.h"
 #include "core/redisstore.h"
 #include "core/sqlitestore.h"
 #include "core/store.h"
@@ -20,7 +21,7 @@ Result<std::unique_ptr<Store>> createStore(const QString &spec)
     return makeError(ErrorCode::BadRequest,
                      QStringLiteral("unknown store '%1': use memory:, sqlite:PATH or "
                                     "redis://HOST:PORT/DB")
-                         .arg(spec));
+                         .arg(redactPassword(spec)));
 }
 
 } // namespace holdfast

@@ -259,7 +259,8 @@ QString SettingsDialog::errorText() const
 
 QString SettingsDialog::validate(const Values &v, int *badProvider)
 {
-    static const QRegularExpression validName(QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
+    static const QRegularExpression validName(
+        QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9_-]{1,64}")));
     const QStringList taken{kDemo};
     const auto checkUrl = [](const QString &text) {
         if (text.isEmpty())

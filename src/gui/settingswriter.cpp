@@ -4,6 +4,9 @@
 #include "gui/secretstore.h"
 
 #include <QCoroFuture>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QSettings>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -24,6 +27,29 @@ const Provider *findProvider(const QList<Provider> &list, const QString &name)
             return &p;
     }
     return nullptr;
+}
+
+// The file may hold the Redis password and, without a keychain, API keys: only its owner may
+// read it. Made 0600 before QSettings writes, since QSaveFile gives the new file the old one's
+// mode (a new file would get the umask's); a folder made here is 0700.
+bool makePrivate(const QString &configFile)
+{
+    constexpr QFile::Permissions ownerOnly = QFile::ReadOwner | QFile::WriteOwner;
+    const QFileInfo info(configFile);
+    const QString folder = info.absolutePath();
+    if (!QFileInfo::exists(folder)) {
+        QDir parent = QFileInfo(folder).absoluteDir();
+        if (!parent.mkpath(QStringLiteral(".")) ||
+            !parent.mkdir(QFileInfo(folder).fileName(), ownerOnly | QFile::ExeOwner))
+            return false;
+    }
+    QFile file(configFile);
+    if (!file.exists() && !file.open(QIODevice::WriteOnly, ownerOnly))
+        return false;
+    file.close();
+    constexpr QFile::Permissions others = QFile::ReadGroup | QFile::WriteGroup | QFile::ExeGroup |
+                                          QFile::ReadOther | QFile::WriteOther | QFile::ExeOther;
+    return !(file.permissions() & others) || file.setPermissions(ownerOnly);
 }
 
 } // namespace
@@ -60,6 +86,8 @@ QCoro::Task<QString> writeSettings(Values v, Values before, QString configFile)
     }
     // Named before co_await: g++ 12 destroys a temporary lambda's captures twice there.
     const auto writeFile = [v, configFile, keepFileKey, removed] {
+        if (!makePrivate(configFile))
+            return false;
         QSettings file(configFile, QSettings::IniFormat);
         const auto put = [&file](const QString &key, const QString &value) {
             if (value.isEmpty())

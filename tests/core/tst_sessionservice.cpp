@@ -125,6 +125,37 @@ class TestSessionService : public QObject
 private Q_SLOTS:
     void initTestCase() { qRegisterMetaType<TurnRecord>(); }
 
+    // API.md's ^[A-Za-z0-9_-]{1,64}$, matched against the whole string: a line feed at the end
+    // must not pass (it would reach a Location header).
+    void validSessionId_data()
+    {
+        QTest::addColumn<QString>("id");
+        QTest::addColumn<bool>("valid");
+        QTest::addRow("letters") << QStringLiteral("abc") << true;
+        QTest::addRow("all kinds") << QStringLiteral("aZ09_-") << true;
+        QTest::addRow("one") << QStringLiteral("a") << true;
+        QTest::addRow("64") << QString(64, u'x') << true;
+        QTest::addRow("65") << QString(65, u'x') << false;
+        QTest::addRow("empty") << QString() << false;
+        QTest::addRow("trailing LF") << QStringLiteral("a\n") << false;
+        QTest::addRow("trailing CR") << QStringLiteral("a\r") << false;
+        QTest::addRow("trailing CRLF") << QStringLiteral("a\r\n") << false;
+        QTest::addRow("two LF") << QStringLiteral("a\n\n") << false;
+        QTest::addRow("leading LF") << QStringLiteral("\na") << false;
+        QTest::addRow("64 and LF") << QString(64, u'x') + u'\n' << false;
+        QTest::addRow("space") << QStringLiteral("a b") << false;
+        QTest::addRow("dot") << QStringLiteral("a.b") << false;
+        QTest::addRow("NUL") << QString(QStringLiteral("a") + QChar(0)) << false;
+        QTest::addRow("non-ASCII letter") << QStringLiteral("\u00e9") << false;
+        QTest::addRow("fullwidth digit") << QStringLiteral("\uff11") << false;
+    }
+    void validSessionId()
+    {
+        QFETCH(QString, id);
+        QFETCH(bool, valid);
+        QCOMPARE(SessionService::isValidSessionId(id), valid);
+    }
+
     // The gist's bug, in-process: the caller lets go at once; the answer is still saved.
     void gistScenarioSavesTheAnswer()
     {

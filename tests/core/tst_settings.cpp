@@ -259,7 +259,9 @@ private Q_SLOTS:
         const QString path = writeConfig(QStringLiteral("s.conf"),
                                          "model = \"m1\ntoken = fake\"\n"
                                          "[provider.lab]\nkind = openai\napi-key = filekey123\n"
-                                         "base-url = http://u:urlpw111@10.0.0.7:8000/v1\n");
+                                         "base-url = http://u:urlpw111@10.0.0.7:8000/v1\n"
+                                         "[provider.typo]\nkind = openai\n"
+                                         "base-url = http://u:urlpw222@[10.0.0.7:8000/v1\n");
         QProcessEnvironment env = cleanEnvironment();
         env.insert(QStringLiteral("HOLDFAST_TOKEN"), QStringLiteral("envtoken456"));
         Settings s;
@@ -272,7 +274,7 @@ private Q_SLOTS:
         QCOMPARE(s.value(QStringLiteral("token")), QStringLiteral("envtoken456"));
         const QString printed = s.printConfig();
         for (const char *secret :
-             {"filekey123", "envtoken456", "flagkey789", "redispw000", "urlpw111"})
+             {"filekey123", "envtoken456", "flagkey789", "redispw000", "urlpw111", "urlpw222"})
             QVERIFY2(!printed.contains(QLatin1String(secret)), secret);
         QCOMPARE(s.value(QStringLiteral("model")), QStringLiteral("m1\ntoken = fake"));
         QVERIFY2(printed.contains(QStringLiteral("model = m1\\ntoken = fake    # file")),
@@ -346,7 +348,8 @@ private Q_SLOTS:
         QVERIFY(p.waitForStarted());
         QVERIFY(p.waitForReadyRead(20000));
         const QString first = QString::fromLocal8Bit(p.readLine()).trimmed();
-        const QRegularExpression re(QStringLiteral("^listening on http://127.0.0.1:(\\d+)$"));
+        const QRegularExpression re(QRegularExpression::anchoredPattern(
+            QStringLiteral("listening on http://127\\.0\\.0\\.1:(\\d+)")));
         const auto m = re.match(first);
         QVERIFY2(m.hasMatch(), qPrintable(first));
         const quint16 port = quint16(m.captured(1).toUInt());

@@ -380,6 +380,47 @@ private Q_SLOTS:
         QCOMPARE(value(await(store.listSessions({}, 10, 0))).total, 2);
     }
 
+    // A store spec may carry the Redis password: no error message repeats it.
+    void badSpecsHidePasswords_data()
+    {
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<QString>("shown"); // what the message shows instead, "" to skip
+        QTest::newRow("unknown scheme") << "foo://:s3cret@x"
+                                        << "foo://:****@x";
+        QTest::newRow("rediss") << "rediss://app:s3cret@cache:6380/1"
+                                << "rediss://app:****@cache";
+        QTest::newRow("user only") << "foo://s3cret@cache"
+                                   << "foo://****@cache";
+        QTest::newRow("@ in password") << "foo://:s3cret@x@cache"
+                                       << "foo://:****@cache";
+        QTest::newRow("slash in password") << "foo://:s3/cret@cache"
+                                           << "foo://:****@cache";
+        QTest::newRow("one slash") << "redis:/:s3cret@cache"
+                                   << "redis:****@cache";
+        QTest::newRow("no slashes") << "redis:s3cret@cache"
+                                    << "redis:****@cache";
+        QTest::newRow("no scheme") << "s3cret@cache"
+                                   << "****@cache";
+        QTest::newRow("no password") << "foo://cache/s3cret"
+                                     << "foo://cache/s3cret";
+        QTest::newRow("bad redis url") << "redis://:s3cret@[cache"
+                                       << "";
+        QTest::newRow("bad redis db") << "redis://:s3cret@cache/x"
+                                      << "";
+    }
+    void badSpecsHidePasswords()
+    {
+        QFETCH(QString, spec);
+        QFETCH(QString, shown);
+        const auto created = createStore(spec);
+        QVERIFY(!created);
+        QCOMPARE(created.error().code, ErrorCode::BadRequest);
+        const QString message = created.error().message;
+        if (!spec.endsWith(QLatin1String("/s3cret")))
+            QVERIFY2(!message.contains(QLatin1String("s3cret")), qPrintable(message));
+        QVERIFY2(message.contains(shown), qPrintable(message));
+    }
+
     void sqliteRefusesBadFiles_data()
     {
         QTest::addColumn<QString>("sql");

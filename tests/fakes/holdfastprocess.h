@@ -65,8 +65,8 @@ public:
     quint16 waitForPort(int timeoutMs = 20000)
     {
         const QString line = firstLine(timeoutMs);
-        static const QRegularExpression re(
-            QStringLiteral("^listening on http://127\\.0\\.0\\.1:(\\d+)$"));
+        static const QRegularExpression re(QRegularExpression::anchoredPattern(
+            QStringLiteral("listening on http://127\\.0\\.0\\.1:(\\d+)")));
         const auto match = re.match(line);
         if (!match.hasMatch())
             qWarning() << "unexpected first line:" << line << m_process.readAllStandardError();

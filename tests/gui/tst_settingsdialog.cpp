@@ -14,6 +14,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -26,6 +27,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
+
+#include <sys/stat.h>
 
 using namespace holdfast;
 using holdfast::test::await;
@@ -127,6 +130,8 @@ private slots:
     void groupOfTheGlobalProvider();
     void apiKeyNeverInTheFile();
     void noKeychainKeepsKeysInTheFile();
+    void fileIsPrivate_data();
+    void fileIsPrivate();
     void keysReadAfterStartReachTheDialog();
     void screenshot_data();
     void screenshot();
@@ -538,6 +543,53 @@ void TestSettingsDialog::apiKeyNeverInTheFile()
 
 // The window opens with the settings file's values; the keys read from the keychain come later
 // and fill only what is still empty (a key typed meanwhile stays).
+void TestSettingsDialog::fileIsPrivate_data()
+{
+    QTest::addColumn<int>("before"); // the file's mode before the save; -1: no file, no folder
+    QTest::addRow("new file in a new folder") << -1;
+    QTest::addRow("file 0644") << 0644;
+    QTest::addRow("file 0666") << 0666;
+    QTest::addRow("file 0600") << 0600;
+}
+
+// The file may hold the Redis password (in `store`) and, without a keychain, API keys: it is
+// written 0600 whatever the umask, in a 0700 folder when the writer makes the folder.
+void TestSettingsDialog::fileIsPrivate()
+{
+    QFETCH(int, before);
+    const mode_t oldMask = ::umask(022); // the usual umask, which leaves files world-readable
+    const auto restore = qScopeGuard([oldMask] { ::umask(oldMask); });
+    const QString folder = m_dir.filePath(
+        QStringLiteral("private-%1/holdfast").arg(QString::fromLatin1(QTest::currentDataTag())));
+    const QString file = folder + QStringLiteral("/holdfast.conf");
+    if (before >= 0) {
+        QVERIFY(QDir().mkpath(folder));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("store = redis://:old-secret@127.0.0.1:6379\n");
+        f.close();
+        QCOMPARE(::chmod(QFile::encodeName(file).constData(), mode_t(before)), 0);
+    }
+    SettingsDialog::Values v = dialogValues(load(file));
+    v.keychain = false;
+    v.store = QStringLiteral("redis://:s3cret@127.0.0.1:6379");
+    QCOMPARE(result(SettingsDialog::save(v, v, file)), QString());
+    QVERIFY(fileText(file).contains(QLatin1String("s3cret")));
+    struct stat st
+    {};
+    QCOMPARE(::stat(QFile::encodeName(file).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 07777, mode_t(0600));
+    if (before < 0) {
+        QCOMPARE(::stat(QFile::encodeName(folder).constData(), &st), 0);
+        QCOMPARE(st.st_mode & 07777, mode_t(0700));
+    }
+    // A second save keeps it so (QSettings replaces the file with a new one).
+    v.model = QStringLiteral("other");
+    QCOMPARE(result(SettingsDialog::save(v, v, file)), QString());
+    QCOMPARE(::stat(QFile::encodeName(file).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 07777, mode_t(0600));
+}
+
 void TestSettingsDialog::keysReadAfterStartReachTheDialog()
 {
     SettingsDialog::Values atStart;

@@ -127,6 +127,8 @@ private Q_SLOTS:
     void messagesPaging();
     void badRequests_data();
     void badRequests();
+    void strictJson_data();
+    void strictJson();
     void promptLimit();
     void turnConflict();
     void gistScenarioLongPoll();
@@ -306,6 +308,21 @@ void TestHttp::badRequests_data()
     row("create invalid id", "POST", "/v1/sessions", "{\"id\":\"a b\"}", json, 400, "bad_request");
     row("create id too long", "POST", "/v1/sessions", "{\"id\":\"" + QByteArray(65, 'a') + "\"}",
         json, 400, "bad_request");
+    // An id must match as a whole: `$` in a pattern also matches before a final line feed.
+    row("create id LF", "POST", "/v1/sessions", "{\"id\":\"a\\n\"}", json, 400, "bad_request");
+    row("create id CR", "POST", "/v1/sessions", "{\"id\":\"a\\r\"}", json, 400, "bad_request");
+    row("create id LF LF", "POST", "/v1/sessions", "{\"id\":\"a\\n\\n\"}", json, 400,
+        "bad_request");
+    row("create id leading LF", "POST", "/v1/sessions", "{\"id\":\"\\na\"}", json, 400,
+        "bad_request");
+    row("get id LF", "GET", "/v1/sessions/s1%0A", "", none, 400, "bad_request");
+    row("get id CR", "GET", "/v1/sessions/s1%0D", "", none, 400, "bad_request");
+    row("patch id LF", "PATCH", "/v1/sessions/s1%0A", "{}", json, 400, "bad_request");
+    row("delete id LF", "DELETE", "/v1/sessions/s1%0A", "", none, 400, "bad_request");
+    row("turn id LF session", "POST", "/v1/sessions/s1%0A/turns", "{\"prompt\":\"a\"}", json, 400,
+        "bad_request");
+    row("get turn LF", "GET", "/v1/sessions/s1/turns/1%0A", "", none, 400, "bad_request");
+    row("chunks turn LF", "GET", "/v1/sessions/s1/turns/1%0A/chunks", "", none, 400, "bad_request");
     row("create duplicate", "POST", "/v1/sessions", "{\"id\":\"s1\"}", json, 409, "conflict");
     row("create unknown model", "POST", "/v1/sessions", "{\"model\":\"nope\"}", json, 422,
         "invalid");
@@ -436,6 +453,98 @@ void TestHttp::badRequests()
     const HttpReply after = c.get("/v1/sessions/s1");
     QCOMPARE(after.status, 200);
     QCOMPARE(after.json().value(QStringLiteral("total")).toInt(), 2);
+}
+
+void TestHttp::strictJson_data()
+{
+    // A string value as raw bytes (quotes included), and bytes after the closing brace.
+    QTest::addColumn<QByteArray>("value");
+    QTest::addColumn<QByteArray>("after");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<int>("at"); // where in `value` the message must place the error; -1: unchecked
+    auto row = [](const char *name, const QByteArray &value, const QByteArray &after, bool valid,
+                  int at = -1) { QTest::addRow("%s", name) << value << after << valid << at; };
+    // Qt's parser takes the first five: API.md says invalid JSON is 400.
+    row("unknown escape", R"("\x")", "", false, 2);
+    row("raw 0x01", "\"a\x01\"", "", false, 2);
+    row("raw tab", "\"a\tb\"", "", false);
+    row("raw line feed", "\"a\nb\"", "", false);
+    row("lone high surrogate", R"("\ud800")", "", false);
+    row("lone low surrogate", R"("\udc00")", "", false);
+    row("two high surrogates", R"("\ud800\ud800")", "", false);
+    row("short \\u", R"("\u12")", "", false, 5);
+    row("invalid UTF-8", "\"\xff\xfe\"", "", false, 1);
+    row("overlong UTF-8", "\"\xc0\xaf\"", "", false);
+    row("raw NUL in string", QByteArray("\"a\0b\"", 5), "", false);
+    row("trailing word", R"("a")", " x", false);
+    row("trailing object", R"("a")", "{}", false);
+    row("trailing NUL", R"("a")", QByteArray("\0x", 2), false);
+    // Valid JSON still passes. An escaped NUL is valid JSON (RFC 8259): fields take it as text.
+    row("escaped NUL", R"("a\u0000b")", "", true);
+    row("escaped slash", R"("a\/b")", "", true);
+    row("unicode escape", R"("caf\u00e9")", "", true);
+    row("surrogate pair", R"("\ud83d\ude00")", "", true);
+    row("all escapes", R"("\"\\\/\b\f\n\r\t")", "", true);
+    row("raw UTF-8", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", "", true);
+    row("whitespace after", R"("a")", " \r\n\t", true);
+}
+
+void TestHttp::strictJson()
+{
+    QFETCH(QByteArray, value);
+    QFETCH(QByteArray, after);
+    QFETCH(bool, valid);
+    QFETCH(int, at);
+
+    Server srv;
+    QCOMPARE(srv.createSession(QStringLiteral("s1")), QStringLiteral("s1"));
+    struct Target
+    {
+        QByteArray method;
+        QByteArray path;
+        QByteArray before; // the body up to the value
+        QByteArray close;  // after the value
+        int success;
+    };
+    const QList<Target> targets{
+        {"POST", "/v1/sessions", R"({"title":)", "}", 201},
+        {"PATCH", "/v1/sessions/s1", R"({"title":)", "}", 200},
+        {"POST", "/v1/sessions/s1/turns", R"({"prompt":)", "}", 202},
+        {"POST", "/v1/chat/completions", R"({"model":"demo","messages":[{"role":"user","content":)",
+         "}]}", 200},
+    };
+    auto c = srv.client();
+    for (const Target &t : targets) {
+        const QByteArray body = t.before + value + t.close + after;
+        const HttpReply r = c.call(t.method, t.path, body);
+        const QString what = QStringLiteral("%1 %2: %3 %4")
+                                 .arg(QString::fromLatin1(t.method), QString::fromLatin1(t.path))
+                                 .arg(r.status)
+                                 .arg(QString::fromUtf8(r.body.left(300)));
+        if (valid) {
+            QVERIFY2(r.status == t.success, qPrintable(what));
+            continue;
+        }
+        QVERIFY2(r.status == 400, qPrintable(what));
+        QCOMPARE(r.errorCode(), QStringLiteral("bad_request"));
+        const QString message = r.error().value(QStringLiteral("message")).toString();
+        QVERIFY2(message.startsWith(QStringLiteral("the body is not valid JSON")),
+                 qPrintable(what));
+        if (at >= 0)
+            QVERIFY2(message.endsWith(QStringLiteral(" at offset %1").arg(t.before.size() + at)),
+                     qPrintable(what));
+        if (t.path == "/v1/chat/completions") // OpenAI's shape there
+            QCOMPARE(r.error().value(QStringLiteral("type")).toString(),
+                     QStringLiteral("invalid_request_error"));
+        else
+            QVERIFY2(r.hasErrorShape(), qPrintable(what));
+    }
+    // Nothing invalid reached the session.
+    const HttpReply after1 = c.get("/v1/sessions/s1");
+    QCOMPARE(after1.status, 200);
+    const int total = after1.json().value(QStringLiteral("total")).toInt();
+    QVERIFY2(valid ? total >= 1 : total == 0, qPrintable(QString::number(total)));
+    QCOMPARE(after1.json().value(QStringLiteral("title")).isNull(), !valid);
 }
 
 void TestHttp::promptLimit()
