@@ -13,10 +13,12 @@
 #include <QCoroTimer>
 #include <QCryptographicHash>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QJsonObject>
 #include <QPointer>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 
 #include <chrono>
 
@@ -49,6 +51,7 @@ public:
     void handle(HttpRequest request, HttpResponder responder) override;
     bool authorized(const HttpRequest &request) const;
     void accept();
+    void onAcceptError(QAbstractSocket::SocketError error);
     QList<HttpConnection *> connections() const { return q->findChildren<HttpConnection *>(); }
 
     HttpServer *q;
@@ -58,6 +61,11 @@ public:
     Router router;
     EventStreams *streams;
     bool stopping = false;
+    int connectionTotal = 0; // connections counted against the caps, until they are destroyed
+    QHash<QHostAddress, int> perClient;
+    QTimer resumeTimer;           // accepting again after the process ran out of file descriptors
+    QElapsedTimer lastCapWarning; // the two warnings are logged at most every 10 s
+    QElapsedTimer lastAcceptWarning;
 };
 
 HttpServer::HttpServer(SessionService *service, HttpOptions options, QObject *parent)
@@ -71,6 +79,13 @@ HttpServer::HttpServer(SessionService *service, HttpOptions options, QObject *pa
     TurnsController::registerRoutes(d->router, service, d->streams);
     registerOpenAiRoutes(d->router, service, d->options, this);
     connect(&d->tcp, &QTcpServer::newConnection, this, [this] { d->accept(); });
+    connect(&d->tcp, &QTcpServer::acceptError, this,
+            [this](QAbstractSocket::SocketError error) { d->onAcceptError(error); });
+    // QTcpServer pauses accepting when accept() fails (EMFILE): resume soon, but not in a loop
+    // that spins while the descriptors are still gone.
+    d->resumeTimer.setSingleShot(true);
+    d->resumeTimer.setInterval(150);
+    connect(&d->resumeTimer, &QTimer::timeout, this, [this] { d->tcp.resumeAccepting(); });
 }
 
 HttpServer::~HttpServer()
@@ -152,14 +167,60 @@ void HttpServer::Private::accept()
     limits.maxHeadBytes = options.maxHeadBytes;
     limits.maxHeaderCount = options.maxHeaderCount;
     limits.idleTimeoutMs = options.idleTimeoutMs;
+    limits.headTimeoutMs = options.headTimeoutMs;
+    limits.bodyTimeoutMs = options.bodyTimeoutMs;
+    limits.maxBufferedBytes = options.maxBufferedBytes;
     limits.logRequests = options.logRequests;
     HttpHeaders defaults;
     if (!options.corsOrigin.isEmpty()) {
         defaults.emplaceBack("Access-Control-Allow-Origin", options.corsOrigin.toUtf8());
         defaults.emplaceBack("Vary", "Origin");
     }
-    while (QTcpSocket *socket = tcp.nextPendingConnection())
-        new HttpConnection(socket, this, limits, defaults, q);
+    while (QTcpSocket *socket = tcp.nextPendingConnection()) {
+        // Dead peers (a laptop that went away) are found by TCP and their sockets freed.
+        socket->setSocketOption(QAbstractSocket::KeepAliveOption, 1);
+        const QHostAddress peer = socket->peerAddress();
+        auto *connection = new HttpConnection(socket, this, limits, defaults, q);
+        const bool full = connectionTotal >= options.maxConnections;
+        if (full || perClient.value(peer) >= options.maxConnectionsPerClient) {
+            // Answered at once without reading: a flood of slow sockets costs its own address
+            // (or, past the global cap, new clients) a 503, never the service.
+            if (!lastCapWarning.isValid() || lastCapWarning.elapsed() > 10000) {
+                lastCapWarning.start();
+                qCWarning(lcHttp).noquote()
+                    << (full ? QStringLiteral("%1 connections open (--max-connections)")
+                                   .arg(connectionTotal)
+                             : QStringLiteral("%1 connections open from %2 "
+                                              "(--max-connections-per-client)")
+                                   .arg(perClient.value(peer))
+                                   .arg(peer.toString()))
+                    << ": refusing new ones with 503";
+            }
+            connection->refuse(makeError(
+                ErrorCode::Unavailable,
+                full ? QStringLiteral("the server has too many open connections; try again later")
+                     : QStringLiteral("this client has %1 open connections; close some first")
+                           .arg(options.maxConnectionsPerClient)));
+            continue;
+        }
+        ++connectionTotal;
+        ++perClient[peer];
+        QObject::connect(connection, &QObject::destroyed, q, [this, peer] {
+            --connectionTotal;
+            if (--perClient[peer] <= 0)
+                perClient.remove(peer);
+        });
+    }
+}
+
+void HttpServer::Private::onAcceptError(QAbstractSocket::SocketError error)
+{
+    if (!lastAcceptWarning.isValid() || lastAcceptWarning.elapsed() > 10000) {
+        lastAcceptWarning.start();
+        qCWarning(lcHttp).noquote() << "cannot accept connections:" << tcp.errorString() << "("
+                                    << error << "); retrying (raise the open files limit?)";
+    }
+    resumeTimer.start();
 }
 
 bool HttpServer::Private::authorized(const HttpRequest &request) const
