@@ -23,7 +23,7 @@
 
 #include <chrono>
 
-#ifdef Q_OS_UNIX
+#ifdef Q_OS_LINUX
 #include <cerrno>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -130,7 +130,7 @@ Status HttpServer::listen(const QHostAddress &address, quint16 port)
                                                      .arg(port)
                                                      .arg(d->tcp.errorString()));
     }
-#ifdef Q_OS_UNIX
+#ifdef Q_OS_LINUX
     // Qt 6.4 takes EMFILE from accept() for a temporary error (the engine keeps the code of the
     // last EAGAIN): it retries on every pass of the loop, spinning, and never emits acceptError.
     // So the server accepts on the listening socket itself.
@@ -192,7 +192,7 @@ void HttpServer::Private::accept()
 
 void HttpServer::Private::acceptReady()
 {
-#ifdef Q_OS_UNIX
+#ifdef Q_OS_LINUX
     for (int i = 0; i < 64; ++i) { // then the loop's other work gets a turn
         const int fd =
             ::accept4(int(tcp.socketDescriptor()), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -205,7 +205,7 @@ void HttpServer::Private::acceptReady()
             }
             return;
         }
-        auto *socket = new QTcpSocket;
+        auto *socket = new QTcpSocket(q); // HttpConnection takes it over
         if (!socket->setSocketDescriptor(fd)) {
             ::close(fd);
             delete socket;
