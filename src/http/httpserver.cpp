@@ -135,7 +135,7 @@ Status HttpServer::listen(const QHostAddress &address, quint16 port)
     // last EAGAIN): it retries on every pass of the loop, spinning, and never emits acceptError.
     // So the server accepts on the listening socket itself.
     d->tcp.pauseAccepting();
-    d->acceptNotifier = new QSocketNotifier(d->tcp.socketDescriptor(), QSocketNotifier::Read);
+    d->acceptNotifier = new QSocketNotifier(d->tcp.socketDescriptor(), QSocketNotifier::Read, this);
     connect(d->acceptNotifier, &QSocketNotifier::activated, this, [this] { d->acceptReady(); });
 #endif
     qCInfo(lcHttp).noquote() << "serving the API on" << address.toString() << "port"
@@ -200,8 +200,9 @@ void HttpServer::Private::acceptReady()
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                const QString reason = qt_error_string(errno);
                 acceptNotifier->setEnabled(false);
-                acceptFailed(qt_error_string(errno));
+                acceptFailed(reason);
             }
             return;
         }

@@ -3,7 +3,7 @@
 // event streams), that those bounds do not let memory grow, and CORS off unless configured.
 // Connection exhaustion: the head deadline, the body timeout, the connection caps, TCP
 // keep-alive, and the bound on what a client that does not read makes the server queue.
-// Over real sockets against a real HttpServer on 127.0.0.1:0 (~10 s).
+// Over real sockets against a real HttpServer on 127.0.0.1:0 (~20 s).
 #include "core/demoprovider.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"

@@ -1,6 +1,6 @@
 // The real `holdfast --headless` binary against connection exhaustion: the open files limit
 // raised at start, accepting resumed after the process ran out of descriptors (EMFILE), and a
-// flood of slow sockets from one address that leaves another address served (~10 s).
+// flood of slow sockets from one address that leaves another address served (~3 s).
 #include "fakes/holdfastprocess.h"
 #include "fakes/testutil.h"
 #include "http/httptestclient.h"
