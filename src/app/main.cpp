@@ -11,6 +11,7 @@
 
 #include <cstdio>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #ifdef HOLDFAST_WITH_GUI
@@ -73,6 +74,19 @@ QCoro::Task<> runHeadless(ServiceHost *host, const Settings *settings, int *exit
     });
 }
 
+// Every HTTP connection is a descriptor, and the usual soft limit (1024) is far below what the
+// connection caps allow; the hard limit is ours to take (Qt polls, it never uses select()).
+void raiseOpenFilesLimit()
+{
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+        return;
+    const rlim_t soft = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+        qCWarning(lcCore) << "cannot raise the open files limit from" << soft;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -113,6 +127,7 @@ int main(int argc, char **argv)
     for (const QString &warning : settings.warnings())
         printLine(stderr, QStringLiteral("holdfast: warning: %1").arg(warning));
     applyLogLevel(settings.value(QStringLiteral("log-level")));
+    raiseOpenFilesLimit();
 
 #ifdef HOLDFAST_WITH_GUI
     if (!settings.flag(QStringLiteral("headless")))

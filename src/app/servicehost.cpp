@@ -98,6 +98,12 @@ QCoro::Task<Status> ServiceHost::start(const Settings &settings, bool serveHttp)
         options.maxHeaderCount = int(settings.integer(QStringLiteral("max-headers")));
         options.maxStreamsPerClient =
             int(settings.integer(QStringLiteral("max-streams-per-client")));
+        options.maxConnections = int(settings.integer(QStringLiteral("max-connections")));
+        options.maxConnectionsPerClient =
+            int(settings.integer(QStringLiteral("max-connections-per-client")));
+        options.headTimeoutMs = int(settings.integer(QStringLiteral("head-timeout-ms")));
+        options.bodyTimeoutMs = int(settings.integer(QStringLiteral("body-timeout-ms")));
+        options.maxBufferedBytes = settings.integer(QStringLiteral("max-buffered-bytes"));
         options.corsOrigin = settings.value(QStringLiteral("cors-origin"));
         options.allowedHosts = settings.list(QStringLiteral("allowed-host"));
         m_http = new HttpServer(m_service, options);

@@ -17,6 +17,7 @@ namespace holdfast {
 
 namespace {
 constexpr int kSharedStorePollMs = 250;
+constexpr qsizetype kReplayWriteBytes = 64 * 1024;
 
 QByteArray compact(const QJsonObject &object)
 {
@@ -87,7 +88,8 @@ EventStream::EventStream(SessionService *service, QString sid, int tid, int from
         if (std::exchange(m_wroteSinceTick, false))
             return;
         flush();
-        m_responder.writeStream(": keep-alive\n\n");
+        if (!backedUp()) // a backed-up socket is not quiet, and must not grow
+            m_responder.writeStream(": keep-alive\n\n");
         pump();
     });
     m_poll.setSingleShot(true);
@@ -107,6 +109,7 @@ void EventStream::start()
     }
     connect(connection, &HttpConnection::closed, this, &EventStream::stop);
     connect(connection, &QObject::destroyed, this, &EventStream::stop);
+    connect(connection, &HttpConnection::drained, this, [this] { pump(); });
     m_streams->route(this);
     m_keepAlive.start();
     pump();
@@ -116,7 +119,7 @@ void EventStream::onChunk(int seq, const QString &text)
 {
     if (m_stopped)
         return;
-    if (!m_pumping && !m_finishing && seq == m_next) {
+    if (!m_pumping && !m_finishing && seq == m_next && !backedUp()) {
         writeChunk(seq, text); // the common case: the next chunk, straight from the turn
         return;                // (written out at the end of its batch)
     }
@@ -140,6 +143,14 @@ void EventStream::writeChunk(int seq, const QString &text)
     m_wroteSinceTick = true;
 }
 
+// A client that does not read: chunks stop here (they are in the store) and the stream goes on
+// from m_next when the connection has drained, so the server holds a bounded amount per client.
+bool EventStream::backedUp() const
+{
+    HttpConnection *connection = m_responder.connection();
+    return connection && connection->backedUp();
+}
+
 // One write (one send() when the socket takes it) for the chunk events gathered.
 void EventStream::flush()
 {
@@ -157,6 +168,8 @@ QCoro::Task<> EventStream::pump()
         m_dirty = true;
         co_return;
     }
+    if (backedUp())
+        co_return; // drained() pumps again
     m_pumping = true;
     QPointer<EventStream> self(this);
     SessionService *service = m_service;
@@ -177,9 +190,21 @@ QCoro::Task<> EventStream::pump()
                 stop(); // the client reconnects with Last-Event-ID and resumes
                 co_return;
             }
-            for (const Chunk &chunk : page->chunks)
+            for (const Chunk &chunk : page->chunks) {
                 writeChunk(chunk.seq, chunk.text);
+                // A page may be large: written in parts, so that a slow client's queue stops
+                // near the bound rather than a page past it.
+                if (m_out.size() >= kReplayWriteBytes) {
+                    flush();
+                    if (backedUp())
+                        break;
+                }
+            }
             flush();
+            if (backedUp()) {
+                m_pumping = false;
+                co_return;
+            }
             if (page->done) {
                 m_pumping = false;
                 co_await finish(m_ended);

@@ -41,6 +41,7 @@ Q_SIGNALS:
 private:
     void writeChunk(int seq, const QString &text);
     void flush();
+    bool backedUp() const;
     QCoro::Task<> pump();
     QCoro::Task<> finish(std::optional<TurnRecord> ended);
     void stop();

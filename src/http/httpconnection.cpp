@@ -72,6 +72,7 @@ HttpConnection::HttpConnection(QTcpSocket *socket, HttpHandler *handler, Limits 
     m_socket->setReadBufferSize(kSocketReadBuffer);
     connect(m_socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &HttpConnection::onDisconnected);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &HttpConnection::onBytesWritten);
     connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
         if (e != QAbstractSocket::RemoteHostClosedError)
             qCDebug(lcHttp) << "socket error from" << m_peer << m_socket->errorString();
@@ -80,14 +81,18 @@ HttpConnection::HttpConnection(QTcpSocket *socket, HttpHandler *handler, Limits 
     });
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, [this] {
-        if (m_state == State::Head)
-            closeGracefully(); // idle keep-alive connection or a head that never completes
-        else if (m_state == State::Closing) {
+        // An idle kept-alive connection, a head past its deadline or a stalled body: closed
+        // without an answer, as nginx does (API.md has no 408; nothing was malformed).
+        if (m_state == State::Head || m_state == State::Body) {
+            if (m_headStarted || m_state == State::Body)
+                qCDebug(lcHttp) << "request from" << m_peer << "too slow: closing";
+            closeGracefully();
+        } else if (m_state == State::Closing) {
             m_socket->abort();
             onDisconnected();
         }
     });
-    m_timer.start(m_limits.idleTimeoutMs);
+    armHeadTimer();
     if (m_socket->bytesAvailable() > 0)
         QMetaObject::invokeMethod(this, &HttpConnection::process, Qt::QueuedConnection);
 }
@@ -108,8 +113,11 @@ void HttpConnection::onReadyRead()
             m_socket->readAll(); // lingering: drop what the client still sends
         return;
     }
-    if (m_state == State::Head)
-        m_timer.start(m_limits.idleTimeoutMs);
+    // A head must be whole within its deadline however it trickles; a body must not stall.
+    if (m_state == State::Head && !m_headStarted)
+        armHeadTimer();
+    else if (m_state == State::Body)
+        m_timer.start(m_limits.bodyTimeoutMs);
     // While a request is admitted or handled, later bytes stay in the socket's bounded buffer.
     if (m_state == State::Head || m_state == State::Body)
         process();
@@ -117,6 +125,13 @@ void HttpConnection::onReadyRead()
 
 void HttpConnection::process()
 {
+    if (m_state == State::Head && backedUp()) {
+        // The client does not read its answers: read no more requests until it does (resumed
+        // by onBytesWritten). Meanwhile only the idle timeout applies.
+        m_headStarted = false;
+        m_timer.start(m_limits.idleTimeoutMs);
+        return;
+    }
     while (m_state == State::Head || m_state == State::Body) {
         m_buffer += m_socket->readAll();
         if (m_state == State::Head) {
@@ -376,12 +391,14 @@ QCoro::Task<> HttpConnection::admit(quint64 exchange)
     m_state = State::Body;
     m_chunkState = ChunkState::Size;
     m_chunkLeft = 0;
+    m_timer.start(m_limits.bodyTimeoutMs);
     process();
 }
 
 void HttpConnection::dispatch()
 {
     m_state = State::Handling;
+    m_timer.stop();
     HttpRequest request = m_request;
     m_request.body.clear();
     m_handler->handle(std::move(request), HttpResponder(this, m_exchange));
@@ -531,8 +548,42 @@ void HttpConnection::finishExchange(int status, bool close)
     }
     m_state = State::Head;
     m_request = HttpRequest{};
-    m_timer.start(m_limits.idleTimeoutMs);
+    armHeadTimer();
     QMetaObject::invokeMethod(this, &HttpConnection::process, Qt::QueuedConnection);
+}
+
+bool HttpConnection::backedUp()
+{
+    if (m_socket->bytesToWrite() + m_corkedHead.size() <= m_limits.maxBufferedBytes)
+        return false;
+    m_backedUp = true;
+    return true;
+}
+
+void HttpConnection::onBytesWritten()
+{
+    // Half the bound, so that a writer held back resumes with room for more than one write.
+    if (!m_backedUp ||
+        m_socket->bytesToWrite() + m_corkedHead.size() > m_limits.maxBufferedBytes / 2)
+        return;
+    m_backedUp = false;
+    Q_EMIT drained();
+    if (m_state == State::Head) {
+        armHeadTimer();
+        QMetaObject::invokeMethod(this, &HttpConnection::process, Qt::QueuedConnection);
+    }
+}
+
+void HttpConnection::armHeadTimer()
+{
+    // The idle timeout until the next head's first byte, then the head's deadline.
+    m_headStarted = !m_buffer.isEmpty() || m_socket->bytesAvailable() > 0;
+    m_timer.start(m_headStarted ? m_limits.headTimeoutMs : m_limits.idleTimeoutMs);
+}
+
+void HttpConnection::refuse(const Error &error)
+{
+    failAndClose(error);
 }
 
 void HttpConnection::failAndClose(const Error &error)

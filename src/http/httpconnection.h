@@ -41,6 +41,9 @@ public:
         int maxHeaderCount = 100;
         qint64 maxBodyBytes = 1048576;
         int idleTimeoutMs = 120000; // no request on a kept-alive connection for this long: close
+        int headTimeoutMs = 10000;  // a request head not complete this long after its first byte
+        int bodyTimeoutMs = 30000;  // no byte of a request body for this long: close
+        qint64 maxBufferedBytes = 4 * 1024 * 1024; // output queued per connection (see backedUp)
         bool logRequests = true;
     };
 
@@ -51,12 +54,19 @@ public:
     QTcpSocket *socket() const { return m_socket; }
     QHostAddress peer() const { return m_peer; }
     bool streaming() const { return m_streaming; }
+    // True when more than maxBufferedBytes wait to go out: a writer should hold back until
+    // drained(). While backed up, the next request of a kept-alive connection is not read.
+    bool backedUp();
+    // Answers `error` (a 503 over a connection cap, say) without reading a request, and closes.
+    void refuse(const Error &error);
     // Writes what is buffered to the kernel now (used before the process exits).
     void flush();
 
 Q_SIGNALS:
     // The client went away (or the connection was closed): everything tied to it should stop.
     void closed();
+    // The output queue fell back below half the bound after backedUp() returned true.
+    void drained();
 
 private:
     friend class HttpResponder;
@@ -90,6 +100,8 @@ private:
     void failAndClose(const Error &error);
     void closeGracefully();
     void onDisconnected();
+    void onBytesWritten();
+    void armHeadTimer();
 
     QTcpSocket *m_socket;
     HttpHandler *m_handler;
@@ -105,10 +117,12 @@ private:
     bool m_streaming = false;
     bool m_streamChunked = false;
     bool m_streamClose = false;
+    bool m_headStarted = false; // a byte of the next head arrived: its deadline runs
+    bool m_backedUp = false;
     ErrorFormat m_errorFormat;
     ChunkState m_chunkState = ChunkState::Size;
     qint64 m_chunkLeft = 0;
-    QTimer m_timer; // idle timeout; in Closing, the linger bound
+    QTimer m_timer; // idle, head deadline or body timeout; in Closing, the linger bound
     QElapsedTimer m_clock;
 };
 

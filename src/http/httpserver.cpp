@@ -13,14 +13,23 @@
 #include <QCoroTimer>
 #include <QCryptographicHash>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QJsonObject>
 #include <QPointer>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 
 #include <algorithm>
 #include <chrono>
 #include <optional>
+
+#ifdef Q_OS_LINUX
+#include <cerrno>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
 
 namespace holdfast {
 
@@ -87,6 +96,9 @@ public:
     bool authorized(const HttpRequest &request) const;
     std::optional<Error> forbidden(const HttpRequest &request) const;
     void accept();
+    void acceptReady();
+    void adopt(QTcpSocket *socket);
+    void acceptFailed(const QString &reason);
     QList<HttpConnection *> connections() const { return q->findChildren<HttpConnection *>(); }
 
     HttpServer *q;
@@ -97,6 +109,12 @@ public:
     EventStreams *streams;
     QByteArrayList hostNames; // what a Host header may name without a token (set by listen())
     bool stopping = false;
+    int connectionTotal = 0; // connections counted against the caps, until they are destroyed
+    QHash<QHostAddress, int> perClient;
+    QSocketNotifier *acceptNotifier = nullptr;
+    QTimer resumeTimer;           // accepting again after the process ran out of file descriptors
+    QElapsedTimer lastCapWarning; // the two warnings are logged at most every 10 s
+    QElapsedTimer lastAcceptWarning;
 };
 
 HttpServer::HttpServer(SessionService *service, HttpOptions options, QObject *parent)
@@ -110,10 +128,23 @@ HttpServer::HttpServer(SessionService *service, HttpOptions options, QObject *pa
     TurnsController::registerRoutes(d->router, service, d->streams);
     registerOpenAiRoutes(d->router, service, d->options, this);
     connect(&d->tcp, &QTcpServer::newConnection, this, [this] { d->accept(); });
+    connect(&d->tcp, &QTcpServer::acceptError, this,
+            [this] { d->acceptFailed(d->tcp.errorString()); });
+    // After accept() failed (EMFILE): try again soon, but not in a loop that spins while the
+    // descriptors are still gone.
+    d->resumeTimer.setSingleShot(true);
+    d->resumeTimer.setInterval(150);
+    connect(&d->resumeTimer, &QTimer::timeout, this, [this] {
+        if (d->acceptNotifier)
+            d->acceptNotifier->setEnabled(true);
+        else
+            d->tcp.resumeAccepting();
+    });
 }
 
 HttpServer::~HttpServer()
 {
+    delete d->acceptNotifier; // before its descriptor closes
     d->tcp.close();
     // Connections and streams go before the router and handler they call into.
     const QList<HttpConnection *> connections = d->connections();
@@ -149,6 +180,14 @@ Status HttpServer::listen(const QHostAddress &address, quint16 port)
     d->hostNames = {"localhost", "127.0.0.1", "[::1]", hostName(address.toString())};
     for (const QString &name : std::as_const(d->options.allowedHosts))
         d->hostNames.append(hostName(name));
+#ifdef Q_OS_LINUX
+    // Qt 6.4 takes EMFILE from accept() for a temporary error (the engine keeps the code of the
+    // last EAGAIN): it retries on every pass of the loop, spinning, and never emits acceptError.
+    // So the server accepts on the listening socket itself.
+    d->tcp.pauseAccepting();
+    d->acceptNotifier = new QSocketNotifier(d->tcp.socketDescriptor(), QSocketNotifier::Read, this);
+    connect(d->acceptNotifier, &QSocketNotifier::activated, this, [this] { d->acceptReady(); });
+#endif
     qCInfo(lcHttp).noquote() << "serving the API on" << address.toString() << "port"
                              << d->tcp.serverPort()
                              << (d->options.token.isEmpty() ? "" : "(token required)");
@@ -202,19 +241,96 @@ QList<Router::RouteInfo> HttpServer::routes() const
 
 void HttpServer::Private::accept()
 {
+    while (QTcpSocket *socket = tcp.nextPendingConnection())
+        adopt(socket);
+}
+
+void HttpServer::Private::acceptReady()
+{
+#ifdef Q_OS_LINUX
+    for (int i = 0; i < 64; ++i) { // then the loop's other work gets a turn
+        const int fd =
+            ::accept4(int(tcp.socketDescriptor()), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                const QString reason = qt_error_string(errno);
+                acceptNotifier->setEnabled(false);
+                acceptFailed(reason);
+            }
+            return;
+        }
+        auto *socket = new QTcpSocket(q); // HttpConnection takes it over
+        if (!socket->setSocketDescriptor(fd)) {
+            ::close(fd);
+            delete socket;
+            continue;
+        }
+        adopt(socket);
+    }
+#endif
+}
+
+void HttpServer::Private::adopt(QTcpSocket *socket)
+{
     HttpConnection::Limits limits;
     limits.maxBodyBytes = options.maxBodyBytes;
     limits.maxHeadBytes = options.maxHeadBytes;
     limits.maxHeaderCount = options.maxHeaderCount;
     limits.idleTimeoutMs = options.idleTimeoutMs;
+    limits.headTimeoutMs = options.headTimeoutMs;
+    limits.bodyTimeoutMs = options.bodyTimeoutMs;
+    limits.maxBufferedBytes = options.maxBufferedBytes;
     limits.logRequests = options.logRequests;
     HttpHeaders defaults;
     if (!options.corsOrigin.isEmpty()) {
         defaults.emplaceBack("Access-Control-Allow-Origin", options.corsOrigin.toUtf8());
         defaults.emplaceBack("Vary", "Origin");
     }
-    while (QTcpSocket *socket = tcp.nextPendingConnection())
-        new HttpConnection(socket, this, limits, defaults, q);
+    // Dead peers (a laptop that went away) are found by TCP and their sockets freed.
+    socket->setSocketOption(QAbstractSocket::KeepAliveOption, 1);
+    const QHostAddress peer = socket->peerAddress();
+    auto *connection = new HttpConnection(socket, this, limits, defaults, q);
+    const bool full = connectionTotal >= options.maxConnections;
+    if (full || perClient.value(peer) >= options.maxConnectionsPerClient) {
+        // Answered at once without reading: a flood of slow sockets costs its own address
+        // (or, past the global cap, new clients) a 503, never the service.
+        if (!lastCapWarning.isValid() || lastCapWarning.elapsed() > 10000) {
+            lastCapWarning.start();
+            qCWarning(lcHttp).noquote()
+                << (full ? QStringLiteral("%1 connections open (--max-connections)")
+                               .arg(connectionTotal)
+                         : QStringLiteral("%1 connections open from %2 "
+                                          "(--max-connections-per-client)")
+                               .arg(perClient.value(peer))
+                               .arg(peer.toString()))
+                << ": refusing new ones with 503";
+        }
+        connection->refuse(makeError(
+            ErrorCode::Unavailable,
+            full ? QStringLiteral("the server has too many open connections; try again later")
+                 : QStringLiteral("this client has %1 open connections; close some first")
+                       .arg(options.maxConnectionsPerClient)));
+        return;
+    }
+    ++connectionTotal;
+    ++perClient[peer];
+    QObject::connect(connection, &QObject::destroyed, q, [this, peer] {
+        --connectionTotal;
+        if (--perClient[peer] <= 0)
+            perClient.remove(peer);
+    });
+}
+
+void HttpServer::Private::acceptFailed(const QString &reason)
+{
+    if (!lastAcceptWarning.isValid() || lastAcceptWarning.elapsed() > 10000) {
+        lastAcceptWarning.start();
+        qCWarning(lcHttp).noquote()
+            << "cannot accept connections:" << reason << "(open files limit?); retrying";
+    }
+    resumeTimer.start();
 }
 
 bool HttpServer::Private::authorized(const HttpRequest &request) const

@@ -26,7 +26,12 @@ struct HttpOptions
     bool logRequests = true;        // one line per request on holdfast.http
     int keepAliveMs = 10000;        // ": keep-alive" on a quiet event stream (API.md: <= 15 s)
     int idleTimeoutMs = 120000;     // an idle kept-alive connection is closed after this
-    int shutdownGraceMs = 5000;     // bound on waiting for event streams to end at shutdown
+    int headTimeoutMs = 10000;      // a request head must be whole this long after its first byte
+    int bodyTimeoutMs = 30000;      // a request body that sends no byte for this long is dropped
+    int maxConnections = 16384;     // open connections in all (503 and close above)
+    int maxConnectionsPerClient = 4096;        // open connections per client address (503)
+    qint64 maxBufferedBytes = 4 * 1024 * 1024; // answer bytes queued per connection
+    int shutdownGraceMs = 5000; // bound on waiting for event streams to end at shutdown
 };
 
 // shared/API.md over HTTP/1.1, thin over a SessionService. The routes live in the controllers

@@ -2,19 +2,27 @@
 // bounds on what one client may make the server hold (head, header count, body, prompt, open
 // event streams), that those bounds do not let memory grow, CORS off unless configured, and the
 // Host and Origin checks against DNS rebinding and other sites' pages.
-// Over real sockets against a real HttpServer on 127.0.0.1:0 (~3 s).
+// Connection exhaustion: the head deadline, the body timeout, the connection caps, TCP
+// keep-alive, and the bound on what a client that does not read makes the server queue.
+// Over real sockets against a real HttpServer on 127.0.0.1:0 (~20 s).
 #include "core/demoprovider.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "core/store.h"
+#include "fakes/scriptedprovider.h"
 #include "fakes/testutil.h"
+#include "http/httpconnection.h"
 #include "http/httpserver.h"
 #include "httptestclient.h"
 
 #include <QFile>
+#include <QJsonArray>
 #include <QLoggingCategory>
+#include <QSet>
 #include <QTcpSocket>
 #include <QTest>
+
+#include <sys/socket.h>
 
 using namespace holdfast;
 using test::HttpReply;
@@ -28,6 +36,7 @@ struct Server
 {
     std::unique_ptr<Store> store;
     ProviderRegistry registry;
+    test::ScriptedProvider *scripted = nullptr;
     std::unique_ptr<SessionService> service;
     std::unique_ptr<HttpServer> http;
     quint16 port = 0;
@@ -37,6 +46,8 @@ struct Server
     {
         store = std::move(*createStore(QStringLiteral("memory:")));
         registry.add(new DemoProvider({20, demoDelayMs}), {QStringLiteral("demo")});
+        scripted = new test::ScriptedProvider();
+        registry.add(scripted, {QStringLiteral("scripted")});
         service = std::make_unique<SessionService>(store.get(), &registry, config);
         const auto started = test::await(service->start());
         QVERIFY(started && started->ok());
@@ -108,6 +119,51 @@ qint64 rssKb()
 {
     return test::procStatusKb(0, "VmRSS");
 }
+
+// A connection from `local` (any address of 127/8 reaches a server on 127.0.0.1), or from
+// 127.0.0.1 when `local` is null.
+std::unique_ptr<QTcpSocket> connectFrom(quint16 port, const QHostAddress &local = {})
+{
+    auto socket = std::make_unique<QTcpSocket>();
+    if (!local.isNull() && !socket->bind(local, 0))
+        return socket;
+    socket->connectToHost(QHostAddress::LocalHost, port);
+    // Not "until connected": a refused connection may be answered and closed in one pass.
+    spinUntil(
+        [&] {
+            return socket->state() != QAbstractSocket::HostLookupState &&
+                   socket->state() != QAbstractSocket::ConnectingState;
+        },
+        5000);
+    return socket;
+}
+
+// Waits for one answer on `socket`; status 0 when none came.
+HttpReply readReplyFrom(QTcpSocket *socket, int timeoutMs)
+{
+    HttpReply reply;
+    QByteArray buffer;
+    spinUntil(
+        [&] {
+            buffer += socket->readAll();
+            const bool eof = socket->state() == QAbstractSocket::UnconnectedState;
+            return test::parseReply(buffer, eof, &reply) > 0 || eof;
+        },
+        timeoutMs);
+    return reply;
+}
+
+bool waitForClose(QTcpSocket *socket, int timeoutMs = 5000)
+{
+    return spinUntil(
+        [&] {
+            socket->readAll();
+            return socket->state() == QAbstractSocket::UnconnectedState;
+        },
+        timeoutMs);
+}
+
+const QByteArray kHealth = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 
 } // namespace
 
@@ -371,6 +427,234 @@ private Q_SLOTS:
         qInfo("RSS %lld kB before, %lld kB after 40 oversized bodies and heads", before, after);
         QVERIFY2(after - before < 16 * 1024,
                  qPrintable(QStringLiteral("grew %1 kB").arg(after - before)));
+    }
+
+    // A head must be whole within its deadline from its first byte, however it trickles (each
+    // byte used to restart the 120 s idle timeout, so a byte every 119 s held the socket for
+    // ever). Past it the connection closes without an answer, as nginx does: the request was
+    // never complete, so there is nothing to answer, and API.md has no 408.
+    void headDeadline()
+    {
+        HttpOptions options;
+        options.headTimeoutMs = 600;
+        Server srv(options);
+        const QByteArray head = headWithHeaders(4, 8); // 86 bytes: 8.6 s at a byte per 100 ms
+        auto socket = connectFrom(srv.port);
+        qsizetype sent = 0;
+        while (sent < head.size() && socket->state() == QAbstractSocket::ConnectedState) {
+            socket->write(head.mid(sent++, 1));
+            socket->flush();
+            spinUntil([&] { return socket->state() != QAbstractSocket::ConnectedState; }, 100);
+        }
+        QVERIFY2(sent < head.size(), "the whole trickled head was read");
+        QCOMPARE(readReplyFrom(socket.get(), 5000).status, 0); // closed, with no answer
+        QVERIFY(waitForClose(socket.get()));
+        // A head sent at once, and then a second one on the same connection, are served.
+        HttpTestClient c = srv.client();
+        QCOMPARE(c.get("/healthz").status, 200);
+        QTest::qWait(800); // longer than the deadline: an idle connection is not a slow head
+        QCOMPARE(c.get("/healthz").status, 200);
+    }
+
+    // A body that stops (Content-Length: 10, one byte, then silence) is dropped after the body
+    // timeout; one that trickles within it is read whole.
+    void bodyTimeout()
+    {
+        HttpOptions options;
+        options.bodyTimeoutMs = 400;
+        Server srv(options);
+        const QByteArray head = "POST /v1/sessions HTTP/1.1\r\nContent-Type: application/json\r\n"
+                                "Content-Length: 10\r\n\r\n";
+        HttpTestClient slow = srv.client();
+        slow.sendRaw(head);
+        for (const char byte : QByteArray("{\"id\":\"a\"}")) {
+            QTest::qWait(100);
+            slow.socket()->write(&byte, 1);
+            slow.socket()->flush();
+        }
+        QCOMPARE(slow.readReply().status, 201);
+
+        HttpTestClient stalled = srv.client();
+        stalled.sendRaw(head + "{");
+        QVERIFY(stalled.waitForClose(5000));
+        QCOMPARE(srv.sessionCount(), 1);
+    }
+
+    // Connections over a cap are answered 503 at once and closed; the per-address cap leaves
+    // other addresses served, promptly.
+    void connectionCaps_data()
+    {
+        QTest::addColumn<int>("global");
+        QTest::addColumn<int>("perClient");
+        QTest::addColumn<bool>("otherServed");
+        QTest::addRow("per client") << 100 << 4 << true;
+        QTest::addRow("global") << 4 << 100 << false;
+    }
+    void connectionCaps()
+    {
+        QFETCH(int, global);
+        QFETCH(int, perClient);
+        QFETCH(bool, otherServed);
+        HttpOptions options;
+        options.maxConnections = global;
+        options.maxConnectionsPerClient = perClient;
+        Server srv(options);
+        std::vector<std::unique_ptr<QTcpSocket>> idle; // connected, silent
+        for (int i = 0; i < 4; ++i) {
+            idle.push_back(connectFrom(srv.port));
+            QCOMPARE(idle.back()->state(), QAbstractSocket::ConnectedState);
+        }
+        QVERIFY(spinUntil([&] { return srv.http->connectionCount() == 4; }));
+
+        auto over = connectFrom(srv.port); // answered before it sends anything
+        HttpReply r = readReplyFrom(over.get(), 5000);
+        QCOMPARE(r.status, 503);
+        QCOMPARE(r.errorCode(), QStringLiteral("unavailable"));
+        QCOMPARE(r.headers.value("connection"), QByteArray("close"));
+        QVERIFY(waitForClose(over.get()));
+
+        QElapsedTimer clock;
+        clock.start();
+        auto other = connectFrom(srv.port, QHostAddress(QStringLiteral("127.0.0.2")));
+        other->write(kHealth);
+        r = readReplyFrom(other.get(), 5000);
+        QCOMPARE(r.status, otherServed ? 200 : 503);
+        if (otherServed)
+            QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+        other->abort();
+
+        // A slot freed: 127.0.0.1 is served again.
+        idle.front()->abort();
+        idle.erase(idle.begin());
+        QVERIFY(spinUntil([&] { return srv.http->connectionCount() == 3; }));
+        auto again = connectFrom(srv.port);
+        again->write(kHealth);
+        QCOMPARE(readReplyFrom(again.get(), 5000).status, 200);
+    }
+
+    void keepAliveOnAcceptedSockets()
+    {
+        Server srv;
+        HttpTestClient c = srv.client();
+        QCOMPARE(c.get("/healthz").status, 200);
+        const QList<HttpConnection *> connections = srv.http->findChildren<HttpConnection *>();
+        QCOMPARE(connections.size(), 1);
+        int on = 0;
+        socklen_t length = sizeof on;
+        QCOMPARE(getsockopt(int(connections.first()->socket()->socketDescriptor()), SOL_SOCKET,
+                            SO_KEEPALIVE, &on, &length),
+                 0);
+        QVERIFY(on != 0);
+    }
+
+    // Clients that never read (event streams live and replayed, and /chunks readers that
+    // pipeline requests) make the server queue a bounded amount each, not the whole answer;
+    // once they read, they get every chunk in order.
+    void slowReadersHoldBoundedOutput()
+    {
+        HttpOptions options;
+        options.maxBufferedBytes = 256 * 1024;
+        Server srv(options);
+        constexpr int kChunks = 2000; // of 4 KiB: 8 MiB per stream, 4 MiB per /chunks answer
+        QStringList chunks;
+        for (int i = 0; i < kChunks; ++i)
+            chunks.append(QString(4096, QChar(u'a' + i % 26)));
+        srv.scripted->script = {chunks, 1, {}};
+        HttpTestClient c = srv.client();
+        QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("s")},
+                                         {QStringLiteral("model"), QStringLiteral("scripted")}})
+                     .status,
+                 201);
+        const QByteArray events = "GET /v1/sessions/s/turns/1/events HTTP/1.1\r\nHost: x\r\n\r\n";
+        auto openNonReading = [&](const QByteArray &request) {
+            auto socket = connectFrom(srv.port);
+            socket->setReadBufferSize(4096); // Qt stops reading the socket past this
+            socket->write(request);
+            return socket;
+        };
+        QCOMPARE(c.post("/v1/sessions/s/turns", {{QStringLiteral("prompt"), QStringLiteral("x")}})
+                     .status,
+                 202);
+        std::vector<std::unique_ptr<QTcpSocket>> streams;
+        for (int i = 0; i < 4; ++i) // live: open while the turn is generated
+            streams.push_back(openNonReading(events));
+        QVERIFY(spinUntil([&] { return srv.http->openStreamCount() == 4; }));
+        QVERIFY(srv.service->liveTurn(QStringLiteral("s"), 1));
+        QVERIFY(test::await(srv.service->waitForTurn(QStringLiteral("s"), 1, 60000)));
+
+        const qint64 before = rssKb();
+        for (int i = 0; i < 4; ++i) // replayed from the store
+            streams.push_back(openNonReading(events));
+        constexpr int kPipelined = 12;
+        const QByteArray page =
+            "GET /v1/sessions/s/turns/1/chunks?from=0 HTTP/1.1\r\nHost: x\r\n\r\n";
+        std::vector<std::unique_ptr<QTcpSocket>> readers;
+        for (int i = 0; i < 2; ++i) {
+            readers.push_back(openNonReading(
+                page.repeated(kPipelined - 1) +
+                "GET /v1/sessions/s/turns/1/chunks?from=0 HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        }
+        QTest::qWait(2000);        // the server writes what the sockets take, and holds the rest
+        QSet<quint16> streamPorts; // the server's connections, told apart by the client's port
+        for (const auto &socket : streams)
+            streamPorts.insert(socket->localPort());
+        qint64 total = 0;
+        for (HttpConnection *connection : srv.http->findChildren<HttpConnection *>()) {
+            const qint64 queued = connection->socket()->bytesToWrite();
+            total += queued;
+            // A stream stops near the bound; a plain answer is written whole, one at a time.
+            const bool stream = streamPorts.contains(connection->socket()->peerPort());
+            const qint64 bound = options.maxBufferedBytes + (stream ? 256 * 1024 : 6 * 1024 * 1024);
+            QVERIFY2(queued <= bound, qPrintable(QStringLiteral("%1 bytes queued").arg(queued)));
+        }
+        const qint64 after = rssKb();
+        qInfo("%lld bytes queued; RSS %lld kB before, %lld kB after", total, before, after);
+        QVERIFY2(after - before < 64 * 1024,
+                 qPrintable(QStringLiteral("grew %1 kB").arg(after - before)));
+
+        for (const auto &socket : streams) {
+            socket->setReadBufferSize(0);
+            QByteArray buffer;
+            QVERIFY(spinUntil(
+                [&] {
+                    buffer += socket->readAll();
+                    return buffer.endsWith("\r\n0\r\n\r\n");
+                },
+                30000));
+            HttpReply reply;
+            QVERIFY(test::parseReply(buffer, false, &reply) > 0);
+            QCOMPARE(reply.status, 200);
+            QList<int> seqs;
+            QByteArray last;
+            for (const QByteArray &event : reply.body.split('\n')) {
+                if (event.startsWith("id: "))
+                    seqs.append(event.mid(4).toInt());
+                if (event.startsWith("event: "))
+                    last = event;
+            }
+            QCOMPARE(seqs.size(), kChunks);
+            for (int i = 0; i < kChunks; ++i)
+                QCOMPARE(seqs[i], i);
+            QCOMPARE(last, QByteArray("event: done"));
+        }
+        for (const auto &socket : readers) {
+            socket->setReadBufferSize(0);
+            QByteArray buffer;
+            QVERIFY(spinUntil(
+                [&] {
+                    buffer += socket->readAll();
+                    return socket->state() == QAbstractSocket::UnconnectedState;
+                },
+                30000));
+            for (int i = 0; i < kPipelined; ++i) {
+                HttpReply reply;
+                const qsizetype used = test::parseReply(buffer, true, &reply);
+                QVERIFY(used > 0);
+                buffer.remove(0, used);
+                QCOMPARE(reply.status, 200);
+                QCOMPARE(reply.json().value(QStringLiteral("chunks")).toArray().size(), 1000);
+            }
+        }
     }
 
     // Without --cors-origin no page may call the API: any Origin is 403, preflight included.
