@@ -94,6 +94,7 @@ ChatPane::ChatPane(QWidget *parent)
             send(prompt);
     });
     connect(m_view, &ChatView::copied, this, &ChatPane::statusMessage);
+    connect(m_view, &ChatView::linkHovered, this, &ChatPane::statusMessage);
     showEmpty();
 }
 

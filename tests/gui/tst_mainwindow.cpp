@@ -12,6 +12,7 @@
 #include "gui/chatview.h"
 #include "gui/composer.h"
 #include "gui/darkpalette.h"
+#include "gui/fifowatch.h"
 #include "gui/liveturns.h"
 #include "gui/mainwindow.h"
 #include "gui/sessionlistmodel.h"
@@ -26,6 +27,7 @@
 #include <QProcess>
 #include <QScopeGuard>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -108,6 +110,7 @@ private Q_SLOTS:
     void searchFilters();
     void renameAndDelete();
     void failedTurnOffersRetry();
+    void untrustedTextInTheWindow();
     void screenshot_data();
     void screenshot();
     void remoteWindow();
@@ -323,6 +326,43 @@ void TestMainWindow::failedTurnOffersRetry()
     QVERIFY(spinUntil([&] { return finished.count() == 2; }));
     QCOMPARE(finished.last().first().value<TurnRecord>().state, TurnRecord::State::Done);
     QCOMPARE(f.stored(f.pane()->sessionId()).size(), 4);
+}
+
+// The prompt that froze the window (`look ![x](FIFO) here`), and an answer that writes the
+// view's own Retry link and a web link: the FIFO is never opened, the fake Retry does nothing, and
+// the status bar shows where the web link goes while the mouse is on it.
+void TestMainWindow::untrustedTextInTheWindow()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("fifo"));
+    test::FifoWatch fifo(path);
+    QVERIFY(fifo.made());
+    Fixture f;
+    const QString target = QStringLiteral("https://example.com/docs");
+    f.scripted->script.chunks = {QStringLiteral("See ![x](%1) and [retry](hf-retry:1) ").arg(path),
+                                 QStringLiteral("or [the docs](%1).").arg(target)};
+    f.pane()->modelPicker()->setCurrentText(QStringLiteral("scripted"));
+    QSignalSpy finished(f.client, &SessionClient::turnFinished);
+    f.type(QStringLiteral("look ![x](%1) here").arg(path));
+    QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+    QVERIFY(!f.window->grab().isNull()); // laid out and painted
+    QCOMPARE(fifo.stop(), 0);
+    QVERIFY(f.view()->toPlainText().contains(QLatin1String("look x here")));
+
+    QTextCursor at =
+        f.view()->document()->find(QStringLiteral("retry"), 0, QTextDocument::FindCaseSensitively);
+    QVERIFY(!at.isNull());
+    at.setPosition(at.selectionStart() + 2);
+    QSignalSpy retries(f.view(), &ChatView::retryRequested); // emitted from the click, if at all
+    QTest::mouseClick(f.view()->viewport(), Qt::LeftButton, {}, f.view()->cursorRect(at).center());
+    QCOMPARE(retries.count(), 0);
+
+    at = f.view()->document()->find(QStringLiteral("the docs"));
+    QVERIFY(!at.isNull());
+    at.setPosition(at.selectionStart() + 2);
+    QTest::mouseMove(f.view()->viewport(), f.view()->cursorRect(at).center());
+    QTRY_COMPARE(f.window->statusBar()->currentMessage(), target);
 }
 
 void TestMainWindow::screenshot_data()
