@@ -31,6 +31,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QToolButton>
+#include <QToolTip>
 
 using namespace holdfast;
 using holdfast::test::await;
@@ -111,6 +113,7 @@ private Q_SLOTS:
     void renameAndDelete();
     void failedTurnOffersRetry();
     void untrustedTextInTheWindow();
+    void toolTipsShowMarkupAsText();
     void screenshot_data();
     void screenshot();
     void remoteWindow();
@@ -363,6 +366,50 @@ void TestMainWindow::untrustedTextInTheWindow()
     at.setPosition(at.selectionStart() + 2);
     QTest::mouseMove(f.view()->viewport(), f.view()->cursorRect(at).center());
     QTRY_COMPARE(f.window->statusBar()->currentMessage(), target);
+}
+
+// A tooltip is rich text when it looks like HTML, and a rich tooltip loads its images: a title or
+// system prompt `<img src=FIFO>` blocked the window on hover. Both tooltips are shown here as the
+// mouse would show them.
+void TestMainWindow::toolTipsShowMarkupAsText()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("fifo"));
+    test::FifoWatch fifo(path);
+    QVERIFY(fifo.made());
+    Fixture f;
+    const QString markup = QStringLiteral("<img src=\"%1\"> <b>x</b>").arg(path);
+    CreateSessionParams params;
+    params.title = markup;
+    params.system = markup;
+    const auto created = await(f.service->createSession(params));
+    QVERIFY(created && created->ok());
+    const QString sid = created->value().meta.id;
+    QVERIFY(spinUntil([&] { return f.list()->rowOf(sid) >= 0; }));
+    const QModelIndex row = f.list()->index(f.list()->rowOf(sid));
+    f.window->sidebar()->list()->setCurrentIndex(row);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == sid; }));
+    QString systemTip;
+    for (const QToolButton *button : f.pane()->findChildren<QToolButton *>()) {
+        QTextDocument tip;
+        tip.setHtml(button->toolTip());
+        if (tip.toPlainText().contains(QLatin1String("System prompt")))
+            systemTip = button->toolTip();
+    }
+    QVERIFY(!systemTip.isEmpty());
+    QStringList read; // what each tooltip reads
+    for (const QString &tip : {f.list()->data(row, Qt::ToolTipRole).toString(), systemTip}) {
+        QToolTip::showText(f.window->mapToGlobal(QPoint(100, 100)), tip, f.window.get());
+        QVERIFY(QToolTip::isVisible());
+        QTextDocument shown;
+        shown.setHtml(tip);
+        read << shown.toPlainText();
+        QToolTip::hideText();
+    }
+    QCOMPARE(fifo.stop(), 0);
+    for (const QString &text : read)
+        QVERIFY2(text.contains(markup), qPrintable(text)); // the markup shows as text
 }
 
 void TestMainWindow::screenshot_data()
