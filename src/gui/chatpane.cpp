@@ -47,6 +47,7 @@ ChatPane::ChatPane(QWidget *parent)
 
     m_error->setObjectName(QStringLiteral("errorBanner"));
     m_error->setWordWrap(true);
+    m_error->setTextFormat(Qt::PlainText); // it quotes errors from elsewhere
     m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_error->hide();
 

@@ -21,6 +21,7 @@
 #include <QAbstractButton>
 #include <QApplication>
 #include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListView>
 #include <QMessageBox>
@@ -113,7 +114,7 @@ private Q_SLOTS:
     void renameAndDelete();
     void failedTurnOffersRetry();
     void untrustedTextInTheWindow();
-    void toolTipsShowMarkupAsText();
+    void markupOutsideTheViewShowsAsText();
     void screenshot_data();
     void screenshot();
     void remoteWindow();
@@ -368,10 +369,10 @@ void TestMainWindow::untrustedTextInTheWindow()
     QTRY_COMPARE(f.window->statusBar()->currentMessage(), target);
 }
 
-// A tooltip is rich text when it looks like HTML, and a rich tooltip loads its images: a title or
-// system prompt `<img src=FIFO>` blocked the window on hover. Both tooltips are shown here as the
-// mouse would show them.
-void TestMainWindow::toolTipsShowMarkupAsText()
+// A label, tooltip or message box shows rich text when its text looks like HTML, and loads its
+// images: a title or system prompt `<img src=FIFO>` blocked the window on hover, and in the
+// question before the chat is deleted. The tooltips are shown here as the mouse would show them.
+void TestMainWindow::markupOutsideTheViewShowsAsText()
 {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
@@ -407,9 +408,27 @@ void TestMainWindow::toolTipsShowMarkupAsText()
         read << shown.toPlainText();
         QToolTip::hideText();
     }
+    // Del asks about the chat by its title.
+    QString asked;
+    Qt::TextFormat askedFormat = Qt::AutoText;
+    QTimer::singleShot(50, [&] {
+        if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget())) {
+            asked = box->text();
+            askedFormat = box->textFormat();
+            box->button(QMessageBox::Cancel)->click();
+        }
+    });
+    f.window->sidebar()->list()->setFocus();
+    QTest::keyClick(f.window->sidebar()->list(), Qt::Key_Delete);
+    QVERIFY(spinUntil([&] { return !asked.isEmpty(); }));
     QCOMPARE(fifo.stop(), 0);
     for (const QString &text : read)
         QVERIFY2(text.contains(markup), qPrintable(text)); // the markup shows as text
+    QVERIFY(asked.contains(markup));
+    QCOMPARE(askedFormat, Qt::PlainText);
+    const auto *errors = f.pane()->findChild<QLabel *>(QStringLiteral("errorBanner"));
+    QVERIFY(errors);
+    QCOMPARE(errors->textFormat(), Qt::PlainText);
 }
 
 void TestMainWindow::screenshot_data()
