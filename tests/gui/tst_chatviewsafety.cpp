@@ -82,7 +82,7 @@ QTextCharFormat formatOf(ChatView &view, const QString &text)
     return at.charFormat();
 }
 
-// Clicks the second character of `text` with the mouse, as a reader would.
+// Clicks `text` with the mouse (just after its first character), as a reader would.
 bool clickOn(ChatView &view, const QString &text)
 {
     QTextCursor at = view.document()->find(text, 0, QTextDocument::FindCaseSensitively);
