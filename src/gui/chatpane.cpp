@@ -11,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
+#include <QTextDocument>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -46,6 +47,7 @@ ChatPane::ChatPane(QWidget *parent)
 
     m_error->setObjectName(QStringLiteral("errorBanner"));
     m_error->setWordWrap(true);
+    m_error->setTextFormat(Qt::PlainText); // it quotes errors from elsewhere
     m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_error->hide();
 
@@ -94,6 +96,7 @@ ChatPane::ChatPane(QWidget *parent)
             send(prompt);
     });
     connect(m_view, &ChatView::copied, this, &ChatPane::statusMessage);
+    connect(m_view, &ChatView::linkHovered, this, &ChatPane::statusMessage);
     showEmpty();
 }
 
@@ -354,9 +357,11 @@ void ChatPane::updateHeader()
 {
     m_title->setText(m_meta.id.isEmpty() ? tr("New chat") : SessionListModel::displayTitle(m_meta));
     m_system->setEnabled(!m_meta.id.isEmpty());
-    m_system->setToolTip(m_meta.system.isEmpty()
-                             ? tr("Set a system prompt for this chat")
-                             : tr("System prompt: %1").arg(m_meta.system.left(200)));
+    // As escaped rich text: a tooltip that looks like HTML is rendered, and loads its images.
+    m_system->setToolTip(
+        m_meta.system.isEmpty()
+            ? tr("Set a system prompt for this chat")
+            : Qt::convertFromPlainText(tr("System prompt: %1").arg(m_meta.system.left(200))));
     if (!m_meta.model.isEmpty()) {
         if (m_model->findText(m_meta.model) < 0)
             m_model->addItem(m_meta.model);

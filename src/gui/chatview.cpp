@@ -1,17 +1,21 @@
 #include "gui/chatview.h"
 
 #include "gui/markdownstream.h"
+#include "gui/sealeddocument.h"
 
+#include <QAbstractButton>
 #include <QAbstractTextDocumentLayout>
 #include <QApplication>
 #include <QClipboard>
 #include <QContextMenuEvent>
 #include <QDesktopServices>
 #include <QMenu>
+#include <QMessageBox>
 #include <QScrollBar>
 #include <QTextBlock>
 #include <QTextFrame>
 #include <QTimer>
+#include <QUuid>
 
 #include <iterator>
 
@@ -23,8 +27,10 @@ constexpr int kPadding = 12;     // around a message's text
 constexpr int kGap = 4;          // between messages (each side)
 } // namespace
 
-ChatView::ChatView(QWidget *parent) : QTextBrowser(parent)
+ChatView::ChatView(QWidget *parent)
+    : QTextBrowser(parent), m_linkKey(QUuid::createUuid().toString(QUuid::Id128))
 {
+    setDocument(new SealedDocument(this));
     setOpenLinks(false);
     setFrameShape(QFrame::NoFrame);
     setUndoRedoEnabled(false);
@@ -33,6 +39,10 @@ ChatView::ChatView(QWidget *parent) : QTextBrowser(parent)
     setTextInteractionFlags(Qt::TextBrowserInteraction);
     restyle();
     connect(this, &QTextBrowser::anchorClicked, this, &ChatView::onAnchor);
+    connect(this, &QTextBrowser::highlighted, this, [this](const QUrl &url) {
+        Q_EMIT linkHovered(MarkdownStream::isExternalLink(url) ? MarkdownStream::linkTarget(url)
+                                                               : QString());
+    });
     QScrollBar *bar = verticalScrollBar();
     connect(bar, &QScrollBar::valueChanged, this, [this, bar](int value) {
         if (!m_holding)
@@ -191,7 +201,7 @@ QTextFrame *ChatView::renderInto(QTextFrame *frame, const Message &message)
     MarkdownStream::ContinueFn next;
     if (message.role != QLatin1String("user"))
         next = [this](QTextFrame *full) { return continueAfter(full); };
-    MarkdownStream stream(frame, &m_style, &m_codeBlocks, std::move(next));
+    MarkdownStream stream(frame, &m_style, &m_codeBlocks, m_linkKey, std::move(next));
     stream.append(message.content);
     stream.finish();
     m_finishedWork += stream.work();
@@ -317,7 +327,7 @@ void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
     m_answerTurn = turn;
     m_answerModel = model;
     m_stream =
-        std::make_unique<MarkdownStream>(m_streamFrame, &m_style, &m_codeBlocks,
+        std::make_unique<MarkdownStream>(m_streamFrame, &m_style, &m_codeBlocks, m_linkKey,
                                          [this](QTextFrame *full) { return continueAfter(full); });
     m_entries.push_back({m_streamFrame, m_streamFrame, message, int(m_codeBlocks.size()), 0});
     m_stream->append(text);
@@ -361,7 +371,7 @@ void ChatView::finishAnswer(const TurnRecord &turn)
             error);
         QTextCharFormat link;
         link.setAnchor(true);
-        link.setAnchorHref(QStringLiteral("hf-retry:%1").arg(turn.id));
+        link.setAnchorHref(QStringLiteral("hf-retry:%1?%2").arg(turn.id).arg(m_linkKey));
         link.setForeground(m_style.accent);
         link.setFontUnderline(true);
         at.insertText(tr("Retry"), link);
@@ -420,19 +430,51 @@ QString ChatView::promptOfTurn(int turn) const
     return {};
 }
 
+QVariant ChatView::loadResource(int, const QUrl &)
+{
+    return {};
+}
+
 void ChatView::onAnchor(const QUrl &url)
 {
+    const bool own = url.query() == m_linkKey; // a message may write "hf-retry:1" too
     if (url.scheme() == QLatin1String("hf-copy")) {
         const int i = url.path().toInt();
-        if (i >= 0 && i < m_codeBlocks.size()) {
+        if (own && i >= 0 && i < m_codeBlocks.size()) {
             QApplication::clipboard()->setText(m_codeBlocks.at(i));
             Q_EMIT copied(tr("Code copied to the clipboard"));
         }
     } else if (url.scheme() == QLatin1String("hf-retry")) {
-        Q_EMIT retryRequested(url.path().toInt());
-    } else if (url.scheme() == QLatin1String("http") || url.scheme() == QLatin1String("https")) {
-        QDesktopServices::openUrl(url);
+        if (own)
+            Q_EMIT retryRequested(url.path().toInt());
+    } else if (MarkdownStream::isExternalLink(url)) {
+        askToOpen(url);
     }
+}
+
+// The question shows the whole target (cut after kShownChars, which still shows the host), in
+// lines short enough for the box; it is window-modal, so the window's event loop goes on.
+void ChatView::askToOpen(const QUrl &url)
+{
+    constexpr qsizetype kShownChars = 1000;
+    constexpr qsizetype kLineChars = 80;
+    const QString target = MarkdownStream::linkTarget(url);
+    QStringList lines;
+    for (qsizetype i = 0; i < std::min(target.size(), kShownChars); i += kLineChars)
+        lines << target.mid(i, std::min(kLineChars, kShownChars - i));
+    if (target.size() > kShownChars)
+        lines << tr("… (%n more characters)", nullptr, int(target.size() - kShownChars));
+    auto *box = new QMessageBox(QMessageBox::Question, tr("Open Link"),
+                                tr("Open this link?") + QStringLiteral("\n\n") + lines.join(u'\n'),
+                                QMessageBox::Open | QMessageBox::Cancel, this);
+    box->setTextFormat(Qt::PlainText);
+    box->setDefaultButton(QMessageBox::Cancel);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::buttonClicked, this, [box, url](QAbstractButton *button) {
+        if (box->standardButton(button) == QMessageBox::Open)
+            QDesktopServices::openUrl(url);
+    });
+    box->open();
 }
 
 void ChatView::contextMenuEvent(QContextMenuEvent *event)

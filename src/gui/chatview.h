@@ -25,6 +25,10 @@ class MarkdownStream;
 // pushes the farthest messages on the other side out of the document. The answer being
 // generated grows through a MarkdownStream, and the view follows the bottom unless the reader
 // has scrolled up.
+//
+// Messages are not trusted: the view loads no resource a message names (its document is sealed),
+// acts on its own Retry and Copy links only (their hrefs carry a key no message can know), and
+// asks before a web link leaves the application, the full target shown.
 class ChatView final : public QTextBrowser
 {
     Q_OBJECT
@@ -71,11 +75,16 @@ public:
     void setFontPointSize(qreal points);
     bool followsBottom() const { return m_follow; }
 
+    // Nothing but what the view added to its document itself (it adds none today).
+    QVariant loadResource(int type, const QUrl &name) override;
+
 Q_SIGNALS:
     void olderWanted();
     void newerWanted();
     void retryRequested(int turn);
     void copied(const QString &what);
+    // The target of the web link under the mouse, or "" when it left the link.
+    void linkHovered(const QString &target);
 
 protected:
     void contextMenuEvent(QContextMenuEvent *event) override;
@@ -98,6 +107,7 @@ private:
     QTextFrame *lastFrameOf(const Entry &entry) const;
     void updateHeader(const Entry &entry, const QString &note, const QColor &color);
     void onAnchor(const QUrl &url);
+    void askToOpen(const QUrl &url);
     void restyle();
     void removeEntries(std::size_t from, std::size_t to);
     void holdPlace();
@@ -105,6 +115,7 @@ private:
     int topOf(QTextFrame *frame) const;
 
     ChatStyle m_style;
+    const QString m_linkKey;      // the query of the view's own links
     std::vector<Entry> m_entries; // oldest first
     std::unique_ptr<MarkdownStream> m_stream;
     QTextFrame *m_streamFrame = nullptr;

@@ -59,6 +59,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     m_banner->setObjectName(QStringLiteral("connectionBanner"));
     m_banner->setWordWrap(true);
+    m_banner->setTextFormat(Qt::PlainText); // it quotes errors from elsewhere
     m_banner->hide();
     m_splitter->addWidget(m_sidebar);
     m_splitter->addWidget(m_pane);
@@ -280,11 +281,12 @@ void MainWindow::deleteCurrentChat()
     const int row = m_sidebar->model()->rowOf(sid);
     const QString title =
         row >= 0 ? SessionListModel::displayTitle(m_sidebar->model()->at(row)) : sid;
-    const auto answer = QMessageBox::question(
-        this, tr("Delete Chat"),
-        tr("Delete “%1” and all its messages? This cannot be undone.").arg(title),
-        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
-    if (answer == QMessageBox::Yes)
+    QMessageBox box(QMessageBox::Question, tr("Delete Chat"),
+                    tr("Delete “%1” and all its messages? This cannot be undone.").arg(title),
+                    QMessageBox::Yes | QMessageBox::Cancel, this);
+    box.setTextFormat(Qt::PlainText); // a title that looks like HTML would load its images
+    box.setDefaultButton(QMessageBox::Cancel);
+    if (box.exec() == QMessageBox::Yes)
         deleteTask(sid);
 }
 

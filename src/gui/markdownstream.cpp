@@ -1,6 +1,7 @@
 #include "gui/markdownstream.h"
 
 #include "gui/chatstyle.h"
+#include "gui/sealeddocument.h"
 
 #include <QRegularExpression>
 #include <QTextBlock>
@@ -8,6 +9,7 @@
 #include <QTextFrame>
 #include <QTextList>
 #include <QTextTable>
+#include <QUrl>
 
 #include <utility>
 
@@ -41,8 +43,9 @@ bool isBlank(QStringView line)
 } // namespace
 
 MarkdownStream::MarkdownStream(QTextFrame *frame, const ChatStyle *style, QStringList *codeBlocks,
-                               ContinueFn continueAfter)
-    : m_frame(frame), m_style(style), m_codeBlocks(codeBlocks), m_continue(std::move(continueAfter))
+                               const QString &linkKey, ContinueFn continueAfter)
+    : m_frame(frame), m_style(style), m_codeBlocks(codeBlocks), m_linkKey(linkKey),
+      m_continue(std::move(continueAfter))
 {
     m_tailAnchor = QTextCursor(frame->document());
     m_tailAnchor.setKeepPositionOnInsert(true);
@@ -182,8 +185,10 @@ void MarkdownStream::commit(qsizetype end)
 void MarkdownStream::render(const QString &markdown)
 {
     m_work += markdown.size();
-    QTextDocument scratch;
-    scratch.setMarkdown(markdown, QTextDocument::MarkdownDialectGitHub);
+    SealedDocument scratch;
+    scratch.setMarkdown(markdown, QTextDocument::MarkdownFeatures(
+                                      QTextDocument::MarkdownDialectGitHub |
+                                      QTextDocument::MarkdownNoHTML)); // HTML shows as text
     m_lists.clear();
     QTextCursor out = endCursor();
     QTextFrame *root = scratch.rootFrame();
@@ -242,11 +247,63 @@ QTextCharFormat MarkdownStream::styled(QTextCharFormat format) const
         format.setFontFixedPitch(true);
         format.setBackground(m_style->codeBackground);
     }
-    if (format.isAnchor()) {
-        format.setForeground(m_style->accent);
-        format.setFontUnderline(true);
+    // Qt's layout reports the href under the mouse as a link whether or not isAnchor() is set.
+    if (format.isAnchor() || format.hasProperty(QTextFormat::AnchorHref)) {
+        const QUrl url(format.anchorHref());
+        if (isExternalLink(url)) {
+            format.setForeground(m_style->accent);
+            format.setFontUnderline(true);
+            format.setToolTip(linkTarget(url));
+        } else { // a file, a script, the view's own links: shown as text, never followed
+            format.setAnchor(false);
+            format.clearProperty(QTextFormat::AnchorHref);
+            format.clearForeground();
+            format.setToolTip(QObject::tr("Link not opened: %1").arg(linkTarget(url)));
+        }
     }
     return format;
+}
+
+// The text a fragment of the rendered Markdown shows. An image is its alt text (a link to it when
+// it is on the web): the view loads nothing a message names.
+QString MarkdownStream::shownText(const QTextFragment &fragment, QTextCharFormat *format) const
+{
+    if (!format->isImageFormat())
+        return fragment.text();
+    const QString source = format->stringProperty(QTextFormat::ImageName);
+    QString alt = format->stringProperty(QTextFormat::ImageAltText);
+    if (alt.isEmpty())
+        alt = source;
+    for (const int property :
+         {int(QTextFormat::ObjectType), int(QTextFormat::ImageName), int(QTextFormat::ImageTitle),
+          int(QTextFormat::ImageAltText), int(QTextFormat::ImageWidth),
+          int(QTextFormat::ImageHeight), int(QTextFormat::ImageQuality)})
+        format->clearProperty(property);
+    format->setFontItalic(true);
+    if (!format->isAnchor()) {
+        if (isExternalLink(QUrl(source))) {
+            format->setAnchor(true);
+            format->setAnchorHref(source);
+        } else {
+            format->setForeground(m_style->muted);
+            format->setToolTip(QObject::tr("Image not shown: %1").arg(linkTarget(QUrl(source))));
+        }
+    }
+    // Qt's importer gives each piece of an alt text its own image; equal images next to each
+    // other make one fragment, one character each.
+    return fragment.length() == 1 ? alt : alt.repeated(fragment.length());
+}
+
+bool MarkdownStream::isExternalLink(const QUrl &url)
+{
+    const QString scheme = url.scheme();
+    return url.isValid() && (scheme == QLatin1String("http") || scheme == QLatin1String("https") ||
+                             scheme == QLatin1String("mailto"));
+}
+
+QString MarkdownStream::linkTarget(const QUrl &url)
+{
+    return url.toString(QUrl::FullyEncoded);
 }
 
 void MarkdownStream::copyBlock(QTextCursor &out, const QTextBlock &block)
@@ -273,10 +330,12 @@ void MarkdownStream::copyBlock(QTextCursor &out, const QTextBlock &block)
     const bool quote = format.intProperty(QTextFormat::BlockQuoteLevel) > 0;
     for (auto it = block.begin(); !it.atEnd(); ++it) {
         const QTextFragment fragment = it.fragment();
-        QTextCharFormat chars = styled(fragment.charFormat());
-        if (quote)
+        QTextCharFormat chars = fragment.charFormat();
+        const QString text = shownText(fragment, &chars);
+        chars = styled(chars);
+        if (quote && !chars.isAnchor())
             chars.setForeground(m_style->muted);
-        out.insertText(fragment.text(), chars);
+        out.insertText(text, chars);
         m_work += fragment.length();
     }
 }
@@ -315,10 +374,12 @@ void MarkdownStream::copyTable(QTextCursor &out, QTextTable *table)
                     cc.setBlockFormat(block.blockFormat());
                 first = false;
                 for (auto f = block.begin(); !f.atEnd(); ++f) {
-                    QTextCharFormat chars = styled(f.fragment().charFormat());
+                    QTextCharFormat chars = f.fragment().charFormat();
+                    const QString text = shownText(f.fragment(), &chars);
+                    chars = styled(chars);
                     if (r == 0)
                         chars.setFontWeight(QFont::DemiBold);
-                    cc.insertText(f.fragment().text(), chars);
+                    cc.insertText(text, chars);
                     m_work += f.fragment().length();
                 }
             }
@@ -350,7 +411,7 @@ void MarkdownStream::openCode(const QString &info)
     out.insertText(QStringLiteral("    "), label);
     QTextCharFormat link = label;
     link.setAnchor(true);
-    link.setAnchorHref(QStringLiteral("hf-copy:%1").arg(m_codeIndex));
+    link.setAnchorHref(QStringLiteral("hf-copy:%1?%2").arg(m_codeIndex).arg(m_linkKey));
     link.setForeground(m_style->accent);
     out.insertText(QObject::tr("Copy"), link);
     m_codeLineOpen = false;

@@ -9,9 +9,11 @@
 
 class QTextBlock;
 class QTextDocument;
+class QTextFragment;
 class QTextFrame;
 class QTextList;
 class QTextTable;
+class QUrl;
 
 namespace holdfast {
 
@@ -28,15 +30,19 @@ struct ChatStyle;
 // frame that grows must stay small for a chunk to cost the same at 1 MiB as at 1 KiB. The frames
 // of one message follow each other in the document; `continueAfter` makes the next one. A long
 // code block goes on the same way, in parts of kCodePartLines lines inside its box.
+//
+// The text is not trusted (a model wrote it, or it was pasted): raw HTML shows as text, an image
+// shows as its alt text and is never loaded, and a link stays a link only when it goes to the web
+// or to mail (the view asks before it opens one); the view's own links carry its `linkKey`.
 class MarkdownStream
 {
 public:
     using ContinueFn = std::function<QTextFrame *(QTextFrame *full)>;
 
-    // `codeBlocks` collects the text of each code block, for the view's "Copy" links. Without
-    // `continueAfter` everything stays in `frame`.
+    // `codeBlocks` collects the text of each code block, for the view's "Copy" links (whose
+    // query is `linkKey`). Without `continueAfter` everything stays in `frame`.
     MarkdownStream(QTextFrame *frame, const ChatStyle *style, QStringList *codeBlocks,
-                   ContinueFn continueAfter = {});
+                   const QString &linkKey, ContinueFn continueAfter = {});
 
     void append(const QString &text);
     // The answer is complete: renders what is left as final.
@@ -51,6 +57,12 @@ public:
     // Qt keeps an empty block after a frame: between two frames of one message (or one code block)
     // it must take no room. Gives the block at `position` no height.
     static void flattenBlock(QTextDocument *document, int position);
+
+    // A link in a message is followed only to these schemes: http, https, mailto.
+    static bool isExternalLink(const QUrl &url);
+    // How a link's target is shown to the reader: all ASCII, so that no look-alike letters or
+    // direction marks hide where it goes.
+    static QString linkTarget(const QUrl &url);
 
     static constexpr qsizetype kMaxTail = 2048;
     static constexpr int kFrameChars = 4096;
@@ -75,10 +87,12 @@ private:
     void copyBlock(QTextCursor &out, const QTextBlock &block);
     void copyTable(QTextCursor &out, QTextTable *table);
     QTextCharFormat styled(QTextCharFormat format) const;
+    QString shownText(const QTextFragment &fragment, QTextCharFormat *format) const;
 
     QTextFrame *m_frame;
     const ChatStyle *m_style;
     QStringList *m_codeBlocks;
+    QString m_linkKey;
     ContinueFn m_continue;
     QString m_source;
     qsizetype m_scanned = 0;       // start of the first line not scanned yet

@@ -1,5 +1,8 @@
 #include "gui/sessionlistmodel.h"
 
+#include <QLocale>
+#include <QTextDocument>
+
 namespace holdfast {
 
 namespace {
@@ -31,11 +34,12 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
         return displayTitle(meta);
     case Qt::EditRole:
         return meta.title;
-    case Qt::ToolTipRole:
-        return tr("%1\n%2 messages, last change %3")
-            .arg(displayTitle(meta))
-            .arg(meta.total)
-            .arg(QLocale().toString(meta.updatedAt.toLocalTime(), QLocale::ShortFormat));
+    case Qt::ToolTipRole: // escaped rich text: a tooltip that looks like HTML loads its images
+        return Qt::convertFromPlainText(
+            tr("%1\n%2 messages, last change %3")
+                .arg(displayTitle(meta))
+                .arg(meta.total)
+                .arg(QLocale().toString(meta.updatedAt.toLocalTime(), QLocale::ShortFormat)));
     case IdRole:
         return meta.id;
     case UpdatedRole:

@@ -12,6 +12,7 @@
 #include "gui/chatview.h"
 #include "gui/composer.h"
 #include "gui/darkpalette.h"
+#include "gui/fifowatch.h"
 #include "gui/liveturns.h"
 #include "gui/mainwindow.h"
 #include "gui/sessionlistmodel.h"
@@ -20,15 +21,19 @@
 #include <QAbstractButton>
 #include <QApplication>
 #include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListView>
 #include <QMessageBox>
 #include <QProcess>
 #include <QScopeGuard>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QToolButton>
+#include <QToolTip>
 
 using namespace holdfast;
 using holdfast::test::await;
@@ -108,6 +113,8 @@ private Q_SLOTS:
     void searchFilters();
     void renameAndDelete();
     void failedTurnOffersRetry();
+    void untrustedTextInTheWindow();
+    void markupOutsideTheViewShowsAsText();
     void screenshot_data();
     void screenshot();
     void remoteWindow();
@@ -323,6 +330,105 @@ void TestMainWindow::failedTurnOffersRetry()
     QVERIFY(spinUntil([&] { return finished.count() == 2; }));
     QCOMPARE(finished.last().first().value<TurnRecord>().state, TurnRecord::State::Done);
     QCOMPARE(f.stored(f.pane()->sessionId()).size(), 4);
+}
+
+// The prompt that froze the window (`look ![x](FIFO) here`), and an answer that writes the
+// view's own Retry link and a web link: the FIFO is never opened, the fake Retry does nothing, and
+// the status bar shows where the web link goes while the mouse is on it.
+void TestMainWindow::untrustedTextInTheWindow()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("fifo"));
+    test::FifoWatch fifo(path);
+    QVERIFY(fifo.made());
+    Fixture f;
+    const QString target = QStringLiteral("https://example.com/docs");
+    f.scripted->script.chunks = {QStringLiteral("See ![x](%1) and [retry](hf-retry:1) ").arg(path),
+                                 QStringLiteral("or [the docs](%1).").arg(target)};
+    f.pane()->modelPicker()->setCurrentText(QStringLiteral("scripted"));
+    QSignalSpy finished(f.client, &SessionClient::turnFinished);
+    f.type(QStringLiteral("look ![x](%1) here").arg(path));
+    QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+    QVERIFY(!f.window->grab().isNull()); // laid out and painted
+    QCOMPARE(fifo.stop(), 0);
+    QVERIFY(f.view()->toPlainText().contains(QLatin1String("look x here")));
+
+    QTextCursor at =
+        f.view()->document()->find(QStringLiteral("retry"), 0, QTextDocument::FindCaseSensitively);
+    QVERIFY(!at.isNull());
+    at.setPosition(at.selectionStart() + 2);
+    QSignalSpy retries(f.view(), &ChatView::retryRequested); // emitted from the click, if at all
+    QTest::mouseClick(f.view()->viewport(), Qt::LeftButton, {}, f.view()->cursorRect(at).center());
+    QCOMPARE(retries.count(), 0);
+
+    at = f.view()->document()->find(QStringLiteral("the docs"));
+    QVERIFY(!at.isNull());
+    at.setPosition(at.selectionStart() + 2);
+    QTest::mouseMove(f.view()->viewport(), f.view()->cursorRect(at).center());
+    QTRY_COMPARE(f.window->statusBar()->currentMessage(), target);
+}
+
+// A label, tooltip or message box shows rich text when its text looks like HTML, and loads its
+// images: a title or system prompt `<img src=FIFO>` blocked the window on hover, and in the
+// question before the chat is deleted. The tooltips are shown here as the mouse would show them.
+void TestMainWindow::markupOutsideTheViewShowsAsText()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("fifo"));
+    test::FifoWatch fifo(path);
+    QVERIFY(fifo.made());
+    Fixture f;
+    const QString markup = QStringLiteral("<img src=\"%1\"> <b>x</b>").arg(path);
+    CreateSessionParams params;
+    params.title = markup;
+    params.system = markup;
+    const auto created = await(f.service->createSession(params));
+    QVERIFY(created && created->ok());
+    const QString sid = created->value().meta.id;
+    QVERIFY(spinUntil([&] { return f.list()->rowOf(sid) >= 0; }));
+    const QModelIndex row = f.list()->index(f.list()->rowOf(sid));
+    f.window->sidebar()->list()->setCurrentIndex(row);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == sid; }));
+    QString systemTip;
+    for (const QToolButton *button : f.pane()->findChildren<QToolButton *>()) {
+        QTextDocument tip;
+        tip.setHtml(button->toolTip());
+        if (tip.toPlainText().contains(QLatin1String("System prompt")))
+            systemTip = button->toolTip();
+    }
+    QVERIFY(!systemTip.isEmpty());
+    QStringList read; // what each tooltip reads
+    for (const QString &tip : {f.list()->data(row, Qt::ToolTipRole).toString(), systemTip}) {
+        QToolTip::showText(f.window->mapToGlobal(QPoint(100, 100)), tip, f.window.get());
+        QVERIFY(QToolTip::isVisible());
+        QTextDocument shown;
+        shown.setHtml(tip);
+        read << shown.toPlainText();
+        QToolTip::hideText();
+    }
+    // Del asks about the chat by its title.
+    QString asked;
+    Qt::TextFormat askedFormat = Qt::AutoText;
+    QTimer::singleShot(50, [&] {
+        if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget())) {
+            asked = box->text();
+            askedFormat = box->textFormat();
+            box->button(QMessageBox::Cancel)->click();
+        }
+    });
+    f.window->sidebar()->list()->setFocus();
+    QTest::keyClick(f.window->sidebar()->list(), Qt::Key_Delete);
+    QVERIFY(spinUntil([&] { return !asked.isEmpty(); }));
+    QCOMPARE(fifo.stop(), 0);
+    for (const QString &text : read)
+        QVERIFY2(text.contains(markup), qPrintable(text)); // the markup shows as text
+    QVERIFY(asked.contains(markup));
+    QCOMPARE(askedFormat, Qt::PlainText);
+    const auto *errors = f.pane()->findChild<QLabel *>(QStringLiteral("errorBanner"));
+    QVERIFY(errors);
+    QCOMPARE(errors->textFormat(), Qt::PlainText);
 }
 
 void TestMainWindow::screenshot_data()
