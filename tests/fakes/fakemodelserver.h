@@ -25,6 +25,13 @@ public:
         Drop,   // close the connection in the middle of the body
         Hang,   // stay silent with the connection open
     };
+    // What happens to the connection once a request has been read, instead of an answer.
+    enum class Cut {
+        None,
+        Close,            // close it (FIN) without answering
+        Reset,            // reset it (RST) without answering
+        HeadersThenClose, // send a 200 status line and headers, then close
+    };
 
     struct Script
     {
@@ -40,6 +47,9 @@ public:
         qint64 padBytes = 0;         // one more chunk of this many bytes, before the end (oversize)
         bool chunkedEncoding = true; // false: no framing, "Connection: close"
         QString model = QStringLiteral("fake-model");
+        Cut cut = Cut::None;
+        int cutAfterMs = 0;  // how long to stay silent before the cut
+        QByteArray location; // the Location header of an answer with a 3xx status
     };
 
     struct Received
@@ -71,9 +81,13 @@ public:
     QHash<QString, int> chaosCounts;
     QList<Script> queue; // for the next chat requests, in order
     QStringList models{QStringLiteral("fake-model"), QStringLiteral("other-model")};
+    // >= 0: a kept-alive connection with no request is closed this long after its last answer.
+    int idleCloseMs = -1;
     QList<Received> requests; // every request, in arrival order
     QList<Received> chatRequests() const;
     int openConnections() const { return m_connections; }
+    // Closes, at once, every connection that waits for its next request.
+    void closeIdleConnections();
 
     // The body of a streamed answer in each wire format, as a list of events / lines.
     static QList<QByteArray> openAiEvents(const Script &script);
