@@ -21,7 +21,7 @@ QString where(const UpstreamConfig &config)
 }
 
 // Sleeps until `reply` changes or `ms` have passed.
-QCoro::Task<> changeOrTimeout(HttpReply *reply, qint64 ms)
+QCoro::Task<> changeOrTimeout(UpstreamReply *reply, qint64 ms)
 {
     const Wakeup wake = reply->nextChange();
     QTimer timer;
@@ -45,9 +45,9 @@ QUrl endpoint(const QUrl &base, const QString &path)
     return url;
 }
 
-HttpRequest request(const UpstreamConfig &config, const QString &path, const QByteArray &accept)
+UpstreamRequest request(const UpstreamConfig &config, const QString &path, const QByteArray &accept)
 {
-    HttpRequest r;
+    UpstreamRequest r;
     r.url = endpoint(config.baseUrl, path);
     r.headers = {{"Content-Type", "application/json"},
                  {"Accept", accept},
@@ -132,10 +132,10 @@ Error statusError(const UpstreamConfig &config, int status, const QByteArray &bo
                          .arg(detail));
 }
 
-QCoro::Task<std::optional<Error>> exchange(HttpReply *replyPtr, UpstreamConfig config,
+QCoro::Task<std::optional<Error>> exchange(UpstreamReply *replyPtr, UpstreamConfig config,
                                            BodySink sink, QPointer<QObject> guard)
 {
-    QPointer<HttpReply> reply(replyPtr);
+    QPointer<UpstreamReply> reply(replyPtr);
 
     // The connect timeout runs until the request has gone out (or anything came back); from
     // then on the idle timeout runs between pieces of the answer.
@@ -223,24 +223,24 @@ QCoro::Task<std::optional<Error>> exchange(HttpReply *replyPtr, UpstreamConfig c
 
     const int status = reply->status();
     switch (reply->fault()) {
-    case HttpReply::Fault::None:
+    case UpstreamReply::Fault::None:
         if (status >= 300)
             co_return statusError(config, status, errorBody);
         co_return std::nullopt;
-    case HttpReply::Fault::Aborted:
+    case UpstreamReply::Fault::Aborted:
         co_return makeError(ErrorCode::Unavailable,
                             QStringLiteral("the request to the model server was cancelled"));
-    case HttpReply::Fault::Unreachable:
+    case UpstreamReply::Fault::Unreachable:
         co_return makeError(ErrorCode::Unavailable,
                             QStringLiteral("cannot reach the model server %1: %2")
                                 .arg(where(config), reply->errorString()));
-    case HttpReply::Fault::NoAnswer:
+    case UpstreamReply::Fault::NoAnswer:
         // The request went out: it may have reached the server, so it is not sent again.
         co_return makeError(ErrorCode::Unavailable,
                             QStringLiteral("the model server %1 closed the connection without "
                                            "answering (%2); the request is not sent again")
                                 .arg(where(config), reply->errorString()));
-    case HttpReply::Fault::BrokenAnswer:
+    case UpstreamReply::Fault::BrokenAnswer:
         if (status >= 300)
             co_return statusError(config, status, errorBody);
         co_return makeError(ErrorCode::UpstreamError,
@@ -250,13 +250,14 @@ QCoro::Task<std::optional<Error>> exchange(HttpReply *replyPtr, UpstreamConfig c
     co_return std::nullopt;
 }
 
-QCoro::Task<Result<QJsonDocument>> getJson(QPointer<HttpClient> manager, UpstreamConfig config,
+QCoro::Task<Result<QJsonDocument>> getJson(QPointer<UpstreamClient> manager, UpstreamConfig config,
                                            QString path)
 {
     if (!manager)
         co_return makeError(ErrorCode::Unavailable, QStringLiteral("the provider is gone"));
-    HttpReply *reply = manager->send(request(config, path, QByteArrayLiteral("application/json")));
-    QPointer<HttpReply> guard(reply);
+    UpstreamReply *reply =
+        manager->send(request(config, path, QByteArrayLiteral("application/json")));
+    QPointer<UpstreamReply> guard(reply);
     QByteArray body;
     const std::optional<Error> error = co_await exchange(
         reply, config,
@@ -291,14 +292,15 @@ HttpModelStream::~HttpModelStream()
     stopUpstream();
 }
 
-void HttpModelStream::begin(HttpClient *network, HttpRequest request, const QByteArray &body)
+void HttpModelStream::begin(UpstreamClient *network, UpstreamRequest request,
+                            const QByteArray &body)
 {
     request.method = QByteArrayLiteral("POST");
     request.body = body;
     run(network, std::move(request)); // runs until its first suspension, then on its own
 }
 
-QCoro::Task<> HttpModelStream::run(QPointer<HttpClient> network, HttpRequest request)
+QCoro::Task<> HttpModelStream::run(QPointer<UpstreamClient> network, UpstreamRequest request)
 {
     QPointer<HttpModelStream> self(this);
     if (!network) {
@@ -342,7 +344,7 @@ void HttpModelStream::abort()
 
 void HttpModelStream::stopUpstream()
 {
-    HttpReply *reply = m_reply.data();
+    UpstreamReply *reply = m_reply.data();
     m_reply = nullptr;
     if (!reply)
         return;

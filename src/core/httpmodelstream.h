@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/httpclient.h"
 #include "core/provider.h"
+#include "core/upstreamclient.h"
 
 #include <QJsonDocument>
 #include <QPointer>
@@ -32,7 +32,8 @@ struct StreamItem; // core/wireformat.h
 
 // `base` + "/" + `path`, with exactly one slash between them.
 QUrl endpoint(const QUrl &base, const QString &path);
-HttpRequest request(const UpstreamConfig &config, const QString &path, const QByteArray &accept);
+UpstreamRequest request(const UpstreamConfig &config, const QString &path,
+                        const QByteArray &accept);
 // Text from a model server made fit for an error message: control characters and terminal
 // escapes gone, white space collapsed, at most `max` characters.
 QString excerpt(const QString &text, qsizetype max = 200);
@@ -50,11 +51,11 @@ using BodySink = std::function<Flow(QByteArrayView bytes)>;
 // the sink said Stop), else the fault; on a timeout or the cap it aborts the reply. Returns at
 // once, doing nothing more, when `guard` has died meanwhile. A redirect is a fault: it is never
 // followed (the prompt and the API key would go to another server).
-QCoro::Task<std::optional<Error>> exchange(HttpReply *reply, UpstreamConfig config, BodySink sink,
-                                           QPointer<QObject> guard);
+QCoro::Task<std::optional<Error>> exchange(UpstreamReply *reply, UpstreamConfig config,
+                                           BodySink sink, QPointer<QObject> guard);
 
 // GET {base-url}/path as JSON (model lists).
-QCoro::Task<Result<QJsonDocument>> getJson(QPointer<HttpClient> network, UpstreamConfig config,
+QCoro::Task<Result<QJsonDocument>> getJson(QPointer<UpstreamClient> network, UpstreamConfig config,
                                            QString path);
 
 } // namespace upstream
@@ -73,7 +74,7 @@ protected:
 
     // Sends the request (once: never again, whatever happens); subclasses call it last in their
     // constructor.
-    void begin(HttpClient *network, HttpRequest request, const QByteArray &body);
+    void begin(UpstreamClient *network, UpstreamRequest request, const QByteArray &body);
     // Bytes of a successful answer, as they arrive, cut anywhere.
     virtual void consume(QByteArrayView bytes) = 0;
     // The body has ended: flush what is buffered. A stream that has not ended after this lacked
@@ -88,11 +89,11 @@ protected:
     void apply(const upstream::StreamItem &item, const QByteArray &raw);
 
 private:
-    QCoro::Task<> run(QPointer<HttpClient> network, HttpRequest request);
+    QCoro::Task<> run(QPointer<UpstreamClient> network, UpstreamRequest request);
     void stopUpstream();
 
     UpstreamConfig m_config;
-    QPointer<HttpReply> m_reply;
+    QPointer<UpstreamReply> m_reply;
 };
 
 } // namespace holdfast

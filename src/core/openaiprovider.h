@@ -26,7 +26,7 @@ public:
 
 private:
     UpstreamConfig m_config;
-    HttpClient *m_network;
+    UpstreamClient *m_network;
 };
 
 } // namespace holdfast

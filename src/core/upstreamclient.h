@@ -17,10 +17,10 @@ class QAbstractSocket;
 
 namespace holdfast {
 
-class HttpReply;
+class UpstreamReply;
 
 // One HTTP/1.1 request to a model server.
-struct HttpRequest
+struct UpstreamRequest
 {
     QByteArray method = QByteArrayLiteral("GET");
     QUrl url;                                     // http or https
@@ -28,27 +28,27 @@ struct HttpRequest
     QByteArray body;
 };
 
-// The HTTP/1.1 client of the providers: one exchange per HttpReply, connections kept alive
+// The HTTP/1.1 client of the providers: one exchange per UpstreamReply, connections kept alive
 // between exchanges. It exists because QNetworkAccessManager sends a request again, on its own,
 // when the server closes the connection before answering (QHttpNetworkConnectionChannel's
 // reconnect attempts; seen here: a POST sent twice), and Qt 6.4 has no attribute that turns
 // this off. A model request must reach the server at most once (shared/API.md, "Models
 // upstream"), so this client never sends a request twice and follows no redirect. Every request
 // goes out at once on a connection of its own (no per-host queue).
-class HttpClient final : public QObject
+class UpstreamClient final : public QObject
 {
     Q_OBJECT
-    Q_DISABLE_COPY_MOVE(HttpClient)
+    Q_DISABLE_COPY_MOVE(UpstreamClient)
 public:
-    explicit HttpClient(QObject *parent = nullptr);
-    ~HttpClient() override;
+    explicit UpstreamClient(QObject *parent = nullptr);
+    ~UpstreamClient() override;
 
     // The reply is the caller's (deleteLater when done); it starts at once.
-    HttpReply *send(const HttpRequest &request);
+    UpstreamReply *send(const UpstreamRequest &request);
     int idleConnections() const { return int(m_idle.size()); }
 
 private:
-    friend class HttpReply;
+    friend class UpstreamReply;
     struct Idle
     {
         QString origin;
@@ -68,10 +68,10 @@ private:
 
 // One exchange: the request goes out once, the answer's head is parsed, and its body (chunked,
 // Content-Length or up to the close) is decoded into readAll().
-class HttpReply final : public QObject
+class UpstreamReply final : public QObject
 {
     Q_OBJECT
-    Q_DISABLE_COPY_MOVE(HttpReply)
+    Q_DISABLE_COPY_MOVE(UpstreamReply)
 public:
     enum class Fault {
         None,
@@ -81,7 +81,7 @@ public:
         Aborted,
     };
 
-    ~HttpReply() override;
+    ~UpstreamReply() override;
 
     int status() const { return m_status; }
     QByteArray header(const QByteArray &lowerCaseName) const;
@@ -101,8 +101,8 @@ public:
     void release();
 
 private:
-    friend class HttpClient;
-    HttpReply(HttpClient *client, const HttpRequest &request);
+    friend class UpstreamClient;
+    UpstreamReply(UpstreamClient *client, const UpstreamRequest &request);
     void start();
     void attach(QAbstractSocket *socket);
     void writeRequest();
@@ -113,8 +113,8 @@ private:
     void finish(Fault fault, const QString &why = {});
     void changed();
 
-    QPointer<HttpClient> m_client;
-    HttpRequest m_request;
+    QPointer<UpstreamClient> m_client;
+    UpstreamRequest m_request;
     QString m_origin;
     QAbstractSocket *m_socket = nullptr; // a child while in use
     QByteArray m_in;                     // received, not parsed yet

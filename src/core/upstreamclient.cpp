@@ -1,4 +1,4 @@
-#include "core/httpclient.h"
+#include "core/upstreamclient.h"
 
 #include <QSslSocket>
 #include <QTcpSocket>
@@ -38,23 +38,24 @@ bool stillOpen(QAbstractSocket *socket)
 
 } // namespace
 
-HttpClient::HttpClient(QObject *parent) : QObject(parent)
+UpstreamClient::UpstreamClient(QObject *parent) : QObject(parent)
 {
     m_clock.start();
     m_sweeper.setInterval(kIdleMs);
-    connect(&m_sweeper, &QTimer::timeout, this, &HttpClient::sweep);
+    connect(&m_sweeper, &QTimer::timeout, this, &UpstreamClient::sweep);
 }
 
-HttpClient::~HttpClient() = default; // idle sockets are children, replies are their callers'
+UpstreamClient::~UpstreamClient() =
+    default; // idle sockets are children, replies are their callers'
 
-HttpReply *HttpClient::send(const HttpRequest &request)
+UpstreamReply *UpstreamClient::send(const UpstreamRequest &request)
 {
-    auto *reply = new HttpReply(this, request);
+    auto *reply = new UpstreamReply(this, request);
     reply->start();
     return reply;
 }
 
-QAbstractSocket *HttpClient::takeIdle(const QString &origin)
+QAbstractSocket *UpstreamClient::takeIdle(const QString &origin)
 {
     for (qsizetype i = m_idle.size() - 1; i >= 0; --i) { // the newest first
         if (m_idle.at(i).origin != origin)
@@ -72,7 +73,7 @@ QAbstractSocket *HttpClient::takeIdle(const QString &origin)
     return nullptr;
 }
 
-void HttpClient::keep(const QString &origin, QAbstractSocket *socket)
+void UpstreamClient::keep(const QString &origin, QAbstractSocket *socket)
 {
     socket->setParent(this);
     // A kept connection that closes, errs or says anything unasked is of no further use.
@@ -84,7 +85,7 @@ void HttpClient::keep(const QString &origin, QAbstractSocket *socket)
         m_sweeper.start();
 }
 
-void HttpClient::drop(QAbstractSocket *socket)
+void UpstreamClient::drop(QAbstractSocket *socket)
 {
     m_idle.removeIf([socket](const Idle &idle) { return idle.socket == socket; });
     disconnect(socket, nullptr, this, nullptr);
@@ -92,7 +93,7 @@ void HttpClient::drop(QAbstractSocket *socket)
     socket->deleteLater();
 }
 
-void HttpClient::sweep()
+void UpstreamClient::sweep()
 {
     const qint64 now = m_clock.elapsed();
     const QList<Idle> idle = m_idle;
@@ -106,18 +107,18 @@ void HttpClient::sweep()
         m_sweeper.stop();
 }
 
-HttpReply::HttpReply(HttpClient *client, const HttpRequest &request)
+UpstreamReply::UpstreamReply(UpstreamClient *client, const UpstreamRequest &request)
     : QObject(nullptr), m_client(client), m_request(request)
 {}
 
-HttpReply::~HttpReply()
+UpstreamReply::~UpstreamReply()
 {
     if (m_socket)
         m_socket->abort(); // the model server sees the close at once and stops generating
     changed();
 }
 
-QByteArray HttpReply::header(const QByteArray &lowerCaseName) const
+QByteArray UpstreamReply::header(const QByteArray &lowerCaseName) const
 {
     for (const auto &[name, value] : m_headers) {
         if (name == lowerCaseName)
@@ -126,13 +127,13 @@ QByteArray HttpReply::header(const QByteArray &lowerCaseName) const
     return {};
 }
 
-Wakeup HttpReply::nextChange()
+Wakeup UpstreamReply::nextChange()
 {
     m_wake = Wakeup();
     return *m_wake;
 }
 
-void HttpReply::changed()
+void UpstreamReply::changed()
 {
     if (!m_wake)
         return;
@@ -141,12 +142,12 @@ void HttpReply::changed()
     wake.fire();
 }
 
-void HttpReply::abort()
+void UpstreamReply::abort()
 {
     finish(Fault::Aborted, QStringLiteral("the request was aborted"));
 }
 
-void HttpReply::release()
+void UpstreamReply::release()
 {
     m_released = true;
     m_body.clear();
@@ -160,7 +161,7 @@ void HttpReply::release()
     });
 }
 
-void HttpReply::start()
+void UpstreamReply::start()
 {
     const QUrl &url = m_request.url;
     const bool tls = isTls(url);
@@ -181,28 +182,28 @@ void HttpReply::start()
         }
         auto *socket = new QSslSocket(this);
         attach(socket);
-        connect(socket, &QSslSocket::encrypted, this, &HttpReply::writeRequest);
+        connect(socket, &QSslSocket::encrypted, this, &UpstreamReply::writeRequest);
         socket->connectToHostEncrypted(host, quint16(port));
     } else {
         auto *socket = new QTcpSocket(this);
         attach(socket);
-        connect(socket, &QTcpSocket::connected, this, &HttpReply::writeRequest);
+        connect(socket, &QTcpSocket::connected, this, &UpstreamReply::writeRequest);
         socket->connectToHost(host, quint16(port));
     }
 }
 
-void HttpReply::attach(QAbstractSocket *socket)
+void UpstreamReply::attach(QAbstractSocket *socket)
 {
     m_socket = socket;
     socket->setParent(this);
-    connect(socket, &QAbstractSocket::readyRead, this, &HttpReply::onReadyRead);
+    connect(socket, &QAbstractSocket::readyRead, this, &UpstreamReply::onReadyRead);
     connect(socket, &QAbstractSocket::errorOccurred, this,
             [this, socket] { onClosed(socket->errorString()); });
     connect(socket, &QAbstractSocket::disconnected, this,
             [this] { onClosed(QStringLiteral("the connection was closed")); });
 }
 
-void HttpReply::writeRequest()
+void UpstreamReply::writeRequest()
 {
     if (m_finished || !m_socket || m_sent)
         return;
@@ -229,7 +230,7 @@ void HttpReply::writeRequest()
     changed();
 }
 
-void HttpReply::onReadyRead()
+void UpstreamReply::onReadyRead()
 {
     if (m_finished || !m_socket)
         return;
@@ -246,7 +247,7 @@ void HttpReply::onReadyRead()
     changed();
 }
 
-void HttpReply::onClosed(const QString &why)
+void UpstreamReply::onClosed(const QString &why)
 {
     if (m_finished)
         return;
@@ -266,7 +267,7 @@ void HttpReply::onClosed(const QString &why)
     }
 }
 
-bool HttpReply::parseHead()
+bool UpstreamReply::parseHead()
 {
     while (true) {
         const qsizetype end = m_in.indexOf("\r\n\r\n");
@@ -316,7 +317,7 @@ bool HttpReply::parseHead()
     }
 }
 
-bool HttpReply::parseBody()
+bool UpstreamReply::parseBody()
 {
     switch (m_framing) {
     case Framing::Close:
@@ -383,7 +384,7 @@ bool HttpReply::parseBody()
     return true;
 }
 
-void HttpReply::finish(Fault fault, const QString &why)
+void UpstreamReply::finish(Fault fault, const QString &why)
 {
     if (m_finished)
         return;
