@@ -1,3 +1,4 @@
+// Why this client exists instead of QNetworkAccessManager or libcurl: see upstreamclient.h.
 #include "core/upstreamclient.h"
 
 #include <QSslSocket>

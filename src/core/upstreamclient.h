@@ -1,5 +1,19 @@
 #pragma once
 
+// The HTTP/1.1 client of the model providers, on QTcpSocket / QSslSocket. Why not a library:
+// - QNetworkAccessManager sends a request again, on its own, when the connection closes before
+//   an answer (QHttpNetworkConnectionChannel's reconnect attempts), POST included and after the
+//   request was written; Qt 6.4 has no attribute that turns this off. Seen: a fake model server
+//   that read a request and then closed, reset, or stayed silent and closed, got it twice.
+// - libcurl does the same on a reused connection that gave no answer byte (Curl_retry_request:
+//   "Connection died, retrying a fresh connect", rewinding the POST body, up to 5 times); only
+//   CURLOPT_FORBID_REUSE avoids it, and its multi interface needs its own glue to Qt's loop.
+// A model request must reach the server at most once (shared/API.md, "Models upstream"). This
+// client writes each request once and never again; the only "retry" is before that: a kept-alive
+// connection is reused only when the kernel says it is still open and quiet, else a new one is
+// opened (nothing was written to the old). It follows no redirect (the prompt and the API key
+// would go to another server), and opens a connection per request in flight (no per-host queue).
+
 #include "core/waiter.h"
 
 #include <QByteArray>
@@ -28,13 +42,7 @@ struct UpstreamRequest
     QByteArray body;
 };
 
-// The HTTP/1.1 client of the providers: one exchange per UpstreamReply, connections kept alive
-// between exchanges. It exists because QNetworkAccessManager sends a request again, on its own,
-// when the server closes the connection before answering (QHttpNetworkConnectionChannel's
-// reconnect attempts; seen here: a POST sent twice), and Qt 6.4 has no attribute that turns
-// this off. A model request must reach the server at most once (shared/API.md, "Models
-// upstream"), so this client never sends a request twice and follows no redirect. Every request
-// goes out at once on a connection of its own (no per-host queue).
+// The HTTP/1.1 client of the providers (see the file's opening comment).
 class UpstreamClient final : public QObject
 {
     Q_OBJECT

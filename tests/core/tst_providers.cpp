@@ -13,6 +13,7 @@
 #include "fakes/testutil.h"
 
 #include <QJsonArray>
+#include <QScopeGuard>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -77,10 +78,10 @@ struct Fixture
     std::unique_ptr<SessionService> service;
 
     explicit Fixture(const QString &k, const QString &baseOverride = {},
-                     const std::function<void(UpstreamConfig &)> &tweak = {})
+                     const std::function<void(UpstreamConfig &)> &tweak = {}, bool tls = false)
         : kind(k)
     {
-        QVERIFY(server.listen());
+        QVERIFY(tls ? server.listenTls() : server.listen());
         UpstreamConfig config =
             upstreamConfig(QStringLiteral("p"), baseOverride.isEmpty() ? base() : baseOverride);
         if (tweak)
@@ -655,6 +656,36 @@ private Q_SLOTS:
         const auto models = await(std::move(again));
         QVERIFY2(models->ok(), qPrintable(models->ok() ? QString() : models->error().message));
         QCOMPARE(f.server.requests.size(), 2);
+    }
+
+    void tls_data() { addKinds(); }
+
+    // An https base URL: the answer comes over TLS, the connection is kept for the next turn,
+    // and a certificate the client does not trust is `unavailable` with nothing sent.
+    void tls()
+    {
+        QFETCH(QString, kind);
+        FakeModelServer::trustTestCertificate(true);
+        auto untrust = qScopeGuard([] { FakeModelServer::trustTestCertificate(false); });
+        Fixture f(kind, {}, {}, true);
+        QVERIFY(f.base().startsWith(QLatin1String("https://")));
+        f.server.script.chunks = kAnswer;
+        const QString sid = f.create();
+        QCOMPARE(f.run(sid, QStringLiteral("one")).state, TurnRecord::State::Done);
+        QCOMPARE(f.run(sid, QStringLiteral("two")).state, TurnRecord::State::Done);
+        QCOMPARE(f.stored(sid).value(3).content, kAnswer.join(QString()));
+        QCOMPARE(f.server.chatRequests().size(), 2);
+        QCOMPARE(f.server.chatRequests().at(1).headers.value("authorization"),
+                 "Bearer " + kKey.toUtf8());
+        QCOMPARE(f.server.openConnections(), 1);
+
+        FakeModelServer::trustTestCertificate(false);
+        Fixture untrusted(kind, {}, {}, true);
+        const QString other = untrusted.create();
+        const TurnRecord t = untrusted.run(other, QStringLiteral("three"));
+        QCOMPARE(t.state, TurnRecord::State::Error);
+        QCOMPARE(t.errorCode, QStringLiteral("unavailable"));
+        QCOMPARE(untrusted.server.requests.size(), 0);
     }
 
     void redirectsAreNotFollowed_data()

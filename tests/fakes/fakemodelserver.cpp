@@ -1,8 +1,12 @@
 #include "fakes/fakemodelserver.h"
 
+#include "fakes/testcertificate.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
+#include <QSslKey>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -367,19 +371,63 @@ FakeModelServer::~FakeModelServer()
     qDeleteAll(findChildren<FakeConnection *>(Qt::FindDirectChildrenOnly));
 }
 
+void FakeTcpServer::incomingConnection(qintptr handle)
+{
+    if (tls.isNull()) {
+        QTcpServer::incomingConnection(handle);
+        return;
+    }
+    auto *socket = new QSslSocket(this);
+    socket->setSslConfiguration(tls);
+    if (!socket->setSocketDescriptor(handle)) {
+        delete socket;
+        return;
+    }
+    socket->startServerEncryption();
+    addPendingConnection(socket);
+}
+
 bool FakeModelServer::listen()
 {
     return m_server.listen(QHostAddress::LocalHost, 0);
 }
 
+bool FakeModelServer::listenTls()
+{
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificate(QSslCertificate(QByteArray(kTestCertificate)));
+    tls.setPrivateKey(QSslKey(QByteArray(kTestPrivateKey), QSsl::Ec));
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+    if (tls.localCertificate().isNull() || tls.privateKey().isNull())
+        return false;
+    m_server.tls = tls;
+    return listen();
+}
+
+void FakeModelServer::trustTestCertificate(bool trust)
+{
+    QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+    const QSslCertificate test{QByteArray(kTestCertificate)};
+    QList<QSslCertificate> cas = conf.caCertificates();
+    cas.removeAll(test);
+    if (trust)
+        cas.append(test);
+    conf.setCaCertificates(cas);
+    QSslConfiguration::setDefaultConfiguration(conf);
+}
+
 QString FakeModelServer::openAiBaseUrl() const
 {
-    return QStringLiteral("http://127.0.0.1:%1/v1").arg(port());
+    return QStringLiteral("%1://127.0.0.1:%2/v1")
+        .arg(m_server.tls.isNull() ? u"http" : u"https")
+        .arg(port());
 }
 
 QString FakeModelServer::ollamaBaseUrl() const
 {
-    return QStringLiteral("http://127.0.0.1:%1").arg(port());
+    return QStringLiteral("%1://127.0.0.1:%2")
+        .arg(m_server.tls.isNull() ? u"http" : u"https")
+        .arg(port());
 }
 
 QList<FakeModelServer::Received> FakeModelServer::chatRequests() const

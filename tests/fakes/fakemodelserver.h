@@ -4,12 +4,23 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QStringList>
 #include <QTcpServer>
 
 #include <functional>
 
 namespace holdfast::test {
+
+// A QTcpServer whose connections speak TLS when `tls` is set (handshake started on accept).
+class FakeTcpServer final : public QTcpServer
+{
+public:
+    QSslConfiguration tls;
+
+protected:
+    void incomingConnection(qintptr handle) override;
+};
 
 // A model server on a real socket that speaks OpenAI's chat-completions Server-Sent Events and
 // Ollama's /api/chat NDJSON byte for byte, with scripted faults. It records every request.
@@ -68,9 +79,13 @@ public:
     ~FakeModelServer() override;
 
     bool listen();
+    // Listens for TLS with the certificate of fakes/testcertificate.h (for localhost and
+    // 127.0.0.1); a client trusts it with trustTestCertificate().
+    bool listenTls();
+    static void trustTestCertificate(bool trust);
     quint16 port() const { return m_server.serverPort(); }
-    QString openAiBaseUrl() const; // http://127.0.0.1:PORT/v1
-    QString ollamaBaseUrl() const; // http://127.0.0.1:PORT
+    QString openAiBaseUrl() const; // http(s)://127.0.0.1:PORT/v1
+    QString ollamaBaseUrl() const; // http(s)://127.0.0.1:PORT
 
     Script script; // how chat requests are answered, unless `queue` holds a script
     // When set (and `queue` is empty), picks the script of each chat request instead.
@@ -101,7 +116,7 @@ private:
     friend class FakeConnection;
     void onNewConnection();
 
-    QTcpServer m_server;
+    FakeTcpServer m_server;
     int m_connections = 0;
 };
 
