@@ -301,7 +301,10 @@ bool UpstreamReply::parseHead()
         m_keepAlive = statusLine.startsWith("HTTP/1.1") ? !connection.contains("close")
                                                         : connection.contains("keep-alive");
         const QByteArray length = header("content-length");
-        if (header("transfer-encoding").toLower().contains("chunked")) {
+        if (status == 204 || status == 304) {
+            m_framing = Framing::Length; // never a body
+            m_left = 0;
+        } else if (header("transfer-encoding").toLower().contains("chunked")) {
             m_framing = Framing::Chunked;
         } else if (!length.isEmpty()) {
             m_framing = Framing::Length;
