@@ -36,6 +36,7 @@ RemoteClient::RemoteClient(QUrl baseUrl, QString token, QObject *parent)
         m_auth = "Bearer " + token.toUtf8();
     m_health->setInterval(kHealthIntervalMs);
     connect(m_health, &QTimer::timeout, this, [this] { checkHealth(); });
+    m_nam->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy); // see redirectMessage()
 }
 
 RemoteClient::~RemoteClient() = default;
@@ -52,6 +53,8 @@ QNetworkRequest RemoteClient::request(const QString &p, const QUrlQuery &query) 
                 QUrl::TolerantMode);
     url.setQuery(query);
     QNetworkRequest request(url);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::ManualRedirectPolicy);
     if (!m_auth.isEmpty())
         request.setRawHeader("Authorization", m_auth);
     return request;
@@ -99,6 +102,8 @@ QCoro::Task<Result<QJsonDocument>> RemoteClient::call(QByteArray verb, QString p
     }
     setOnline(true, {});
     const int status = statusAttribute.toInt();
+    if (status >= 300 && status < 400)
+        co_return makeError(ErrorCode::UpstreamError, redirectMessage(reply));
     const QByteArray answer = reply->readAll();
     QJsonParseError parseError{};
     const QJsonDocument document = QJsonDocument::fromJson(answer, &parseError);

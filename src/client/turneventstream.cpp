@@ -7,6 +7,21 @@
 
 namespace holdfast {
 
+QString redirectMessage(const QNetworkReply *reply)
+{
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QUrl target = reply->url().resolved(QUrl::fromEncoded(reply->rawHeader("Location")));
+    QString where = target.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
+    for (QChar &c : where) {
+        if (!c.isPrint())
+            c = u'?';
+    }
+    return QObject::tr("the server redirected to %1 (HTTP %2), which Holdfast does not follow; "
+                       "connect to the final address")
+        .arg(where.left(200))
+        .arg(status);
+}
+
 TurnEventStream::TurnEventStream(QNetworkAccessManager *nam, QNetworkRequest request, QString sid,
                                  int tid, int fromSeq, QObject *parent)
     : QObject(parent), m_nam(nam), m_request(std::move(request)), m_sid(std::move(sid)), m_tid(tid),
@@ -77,6 +92,16 @@ void TurnEventStream::onFinished()
     m_reply = nullptr;
     if (m_ended)
         return;
+    if (status >= 300 && status < 400) { // retrying would only be redirected again
+        m_ended = true;
+        Q_EMIT ended(
+            m_sid, m_tid,
+            QJsonObject{{QStringLiteral("state"), QStringLiteral("error")},
+                        {QStringLiteral("error"),
+                         QJsonObject{{QStringLiteral("code"), QStringLiteral("upstream_error")},
+                                     {QStringLiteral("message"), redirectMessage(reply)}}}});
+        return;
+    }
     if (status == 404) { // the session was deleted: nothing more will come
         m_ended = true;
         Q_EMIT ended(m_sid, m_tid, QJsonObject{{QStringLiteral("state"), QStringLiteral("gone")}});

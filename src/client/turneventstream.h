@@ -13,6 +13,10 @@ class QTimer;
 
 namespace holdfast {
 
+// The requests of a remote client follow no redirect (ManualRedirectPolicy): the token and the
+// prompt never go to another origin. A 3xx answer is this error message, naming where it points.
+QString redirectMessage(const QNetworkReply *reply);
+
 // Follows one turn's /events stream to its terminal event. When the connection drops it
 // reconnects with Last-Event-ID, so no chunk is seen twice or missed.
 class TurnEventStream final : public QObject

@@ -3,21 +3,16 @@
 #include "core/logging.h"
 #include "core/wireformat.h"
 
-#include <QCoroNetworkReply>
 #include <QElapsedTimer>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
+#include <QRegularExpression>
+#include <QTimer>
 
 namespace holdfast {
 
 namespace {
 
 constexpr qsizetype kMaxErrorBody = 64 * 1024;
-// QNetworkAccessManager's own bound on connections to one host (Qt 6.4: six).
-constexpr int kConnectionsPerManager = 6;
-// Sends of one request whose connection closed before it went out.
-constexpr int kSendAttempts = 3;
 
 QString where(const UpstreamConfig &config)
 {
@@ -25,34 +20,15 @@ QString where(const UpstreamConfig &config)
     return config.baseUrl.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
 }
 
-QString shortened(QString text, qsizetype max = 300)
+// Sleeps until `reply` changes or `ms` have passed.
+QCoro::Task<> changeOrTimeout(UpstreamReply *reply, qint64 ms)
 {
-    text = text.simplified();
-    if (text.size() > max)
-        text = text.left(max - 3) + QStringLiteral("...");
-    return text;
-}
-
-// Errors of the connection itself, before the model server answered anything.
-bool isUnreachable(QNetworkReply::NetworkError error)
-{
-    switch (error) {
-    case QNetworkReply::ConnectionRefusedError:
-    case QNetworkReply::RemoteHostClosedError:
-    case QNetworkReply::HostNotFoundError:
-    case QNetworkReply::TemporaryNetworkFailureError:
-    case QNetworkReply::NetworkSessionFailedError:
-    case QNetworkReply::UnknownNetworkError:
-    case QNetworkReply::SslHandshakeFailedError:
-    case QNetworkReply::ProxyConnectionRefusedError:
-    case QNetworkReply::ProxyConnectionClosedError:
-    case QNetworkReply::ProxyNotFoundError:
-    case QNetworkReply::ProxyTimeoutError:
-    case QNetworkReply::UnknownProxyError:
-        return true;
-    default:
-        return false;
-    }
+    const Wakeup wake = reply->nextChange();
+    QTimer timer;
+    timer.setSingleShot(true);
+    QObject::connect(&timer, &QTimer::timeout, &timer, [wake] { wake.fire(); });
+    timer.start(std::chrono::milliseconds(qMax<qint64>(ms, 0)));
+    co_await wake;
 }
 
 } // namespace
@@ -69,19 +45,37 @@ QUrl endpoint(const QUrl &base, const QString &path)
     return url;
 }
 
-QNetworkRequest request(const UpstreamConfig &config, const QString &path, const QByteArray &accept)
+UpstreamRequest request(const UpstreamConfig &config, const QString &path, const QByteArray &accept)
 {
-    QNetworkRequest r(endpoint(config.baseUrl, path));
-    r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    r.setRawHeader("Accept", accept);
-    r.setHeader(QNetworkRequest::UserAgentHeader, QByteArray("Holdfast/" HOLDFAST_VERSION));
+    UpstreamRequest r;
+    r.url = endpoint(config.baseUrl, path);
+    r.headers = {{"Content-Type", "application/json"},
+                 {"Accept", accept},
+                 {"User-Agent", "Holdfast/" HOLDFAST_VERSION},
+                 // Answers stream in: no compressed body (a gzip stream holds bytes back until
+                 // a block is full).
+                 {"Accept-Encoding", "identity"}};
     if (!config.apiKey.isEmpty())
-        r.setRawHeader("Authorization", "Bearer " + config.apiKey.toUtf8());
-    // Answers stream in: no cache, and no request of a compressed body (QNAM would inflate it,
-    // but a gzip stream may hold bytes back until a block is full).
-    r.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
-    r.setRawHeader("Accept-Encoding", "identity");
+        r.headers.append({"Authorization", "Bearer " + config.apiKey.toUtf8()});
     return r;
+}
+
+QString excerpt(const QString &text, qsizetype max)
+{
+    // Terminal escapes (CSI and OSC sequences) go whole, other control characters become spaces.
+    static const QRegularExpression escapes(
+        QStringLiteral("\\x1b(\\[[0-?]*[ -/]*[@-~]|\\][^\\x07\\x1b]*(\\x07|\\x1b\\\\)?|.?)"));
+    QString out = text;
+    out.remove(escapes);
+    for (QChar &c : out) {
+        const char16_t u = c.unicode();
+        if (u < 0x20 || (u >= 0x7f && u < 0xa0) || u == 0x2028 || u == 0x2029)
+            c = QLatin1Char(' ');
+    }
+    out = out.simplified();
+    if (out.size() > max)
+        out = out.left(max - 3) + QStringLiteral("...");
+    return out;
 }
 
 QString errorText(const QByteArray &body)
@@ -90,17 +84,25 @@ QString errorText(const QByteArray &body)
     if (doc.isObject()) {
         const QJsonValue error = doc.object().value(QStringLiteral("error"));
         if (error.isString())
-            return shortened(error.toString());
+            return excerpt(error.toString());
         if (error.isObject()) {
             const QString message = error.toObject().value(QStringLiteral("message")).toString();
             if (!message.isEmpty())
-                return shortened(message);
+                return excerpt(message);
         }
         const QString message = doc.object().value(QStringLiteral("message")).toString();
         if (!message.isEmpty())
-            return shortened(message);
+            return excerpt(message);
     }
-    return shortened(QString::fromUtf8(body));
+    const QString text = QString::fromUtf8(body.left(4096));
+    if (text.trimmed().startsWith(QLatin1Char('<'))) {
+        // An HTML error page (a proxy's, a load balancer's): its title says it all.
+        static const QRegularExpression title(QStringLiteral("<title[^>]*>([^<]*)</title>"),
+                                              QRegularExpression::CaseInsensitiveOption);
+        const QRegularExpressionMatch m = title.match(text);
+        return m.hasMatch() ? excerpt(m.captured(1)) : QString();
+    }
+    return excerpt(text);
 }
 
 Error statusError(const UpstreamConfig &config, int status, const QByteArray &body)
@@ -130,38 +132,19 @@ Error statusError(const UpstreamConfig &config, int status, const QByteArray &bo
                          .arg(detail));
 }
 
-QCoro::Task<std::optional<Error>> exchange(QNetworkReply *replyPtr, UpstreamConfig config,
-                                           BodySink sink, QPointer<QObject> guard, bool *unsent)
+QCoro::Task<std::optional<Error>> exchange(UpstreamReply *replyPtr, UpstreamConfig config,
+                                           BodySink sink, QPointer<QObject> guard)
 {
-    QPointer<QNetworkReply> reply(replyPtr);
+    QPointer<UpstreamReply> reply(replyPtr);
 
     // The connect timeout runs until the request has gone out (or anything came back); from
     // then on the idle timeout runs between pieces of the answer.
-    struct Progress
-    {
-        QElapsedTimer clock;
-        qint64 last = 0;
-        bool connected = false;
-        void mark()
-        {
-            connected = true;
-            last = clock.elapsed();
-        }
-    };
-    auto progress = std::make_shared<Progress>();
-    progress->clock.start();
-    QObject::connect(reply, &QNetworkReply::requestSent, reply, [progress] { progress->mark(); });
-    QObject::connect(reply, &QNetworkReply::metaDataChanged, reply,
-                     [progress] { progress->mark(); });
-
-    int status = 0;
+    QElapsedTimer clock;
+    clock.start();
+    qint64 last = 0;
+    bool connected = false;
     qint64 received = 0;
     QByteArray errorBody;
-    auto statusNow = [&] {
-        if (status == 0)
-            status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        return status;
-    };
 
     while (true) {
         if (!guard)
@@ -169,14 +152,33 @@ QCoro::Task<std::optional<Error>> exchange(QNetworkReply *replyPtr, UpstreamConf
         if (!reply)
             co_return makeError(ErrorCode::Unavailable,
                                 QStringLiteral("the request to the model server was dropped"));
+        if (!connected && reply->requestSent()) {
+            connected = true;
+            last = clock.elapsed();
+        }
+        const int status = reply->status();
+        if (status >= 300 && status < 400) {
+            const QUrl target = config.baseUrl.resolved(
+                QUrl::fromEncoded(reply->header("location"), QUrl::StrictMode));
+            reply->abort();
+            co_return makeError(
+                ErrorCode::UpstreamError,
+                QStringLiteral("the model server %1 redirected to %2 (HTTP %3), which Holdfast "
+                               "does not follow; set base-url to the final address")
+                    .arg(where(config),
+                         excerpt(target.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery),
+                                 120))
+                    .arg(status));
+        }
         if (reply->bytesAvailable() > 0) {
-            progress->mark();
+            connected = true;
+            last = clock.elapsed();
             QByteArray bytes = reply->readAll();
             received += bytes.size();
             if (received > config.maxResponseBytes) {
                 // What fits under the cap still counts: its text is kept as the partial answer.
                 bytes.chop(received - config.maxResponseBytes);
-                if (statusNow() < 300 && !bytes.isEmpty() && sink(bytes) == Flow::Stop)
+                if (status < 300 && !bytes.isEmpty() && sink(bytes) == Flow::Stop)
                     co_return std::nullopt;
                 if (reply)
                     reply->abort();
@@ -187,20 +189,21 @@ QCoro::Task<std::optional<Error>> exchange(QNetworkReply *replyPtr, UpstreamConf
                         .arg(where(config))
                         .arg(config.maxResponseBytes));
             }
-            if (statusNow() >= 300) {
+            if (status >= 300)
                 errorBody.append(bytes.left(kMaxErrorBody - errorBody.size()));
-                continue;
-            }
-            if (sink(bytes) == Flow::Stop)
+            else if (sink(bytes) == Flow::Stop)
                 co_return std::nullopt;
             continue;
         }
-        if (reply->isFinished() || !reply->isOpen())
+        if (reply->isFinished())
             break;
-        const int limit = progress->connected ? config.idleTimeoutMs : config.connectTimeoutMs;
-        const qint64 left = limit - (progress->clock.elapsed() - progress->last);
+        if (status != 0 && !connected) {
+            connected = true;
+            last = clock.elapsed();
+        }
+        const int limit = connected ? config.idleTimeoutMs : config.connectTimeoutMs;
+        const qint64 left = limit - (clock.elapsed() - last);
         if (left <= 0) {
-            const bool connected = progress->connected;
             reply->abort();
             if (connected) {
                 co_return makeError(ErrorCode::UpstreamTimeout,
@@ -215,43 +218,46 @@ QCoro::Task<std::optional<Error>> exchange(QNetworkReply *replyPtr, UpstreamConf
                                     .arg(where(config))
                                     .arg(config.connectTimeoutMs));
         }
-        co_await qCoro(reply.data()).waitForReadyRead(std::chrono::milliseconds(left));
+        co_await changeOrTimeout(reply.data(), left);
     }
 
-    if (statusNow() >= 300)
-        co_return statusError(config, status, errorBody);
-    const QNetworkReply::NetworkError error = reply->error();
-    if (error == QNetworkReply::NoError)
+    const int status = reply->status();
+    switch (reply->fault()) {
+    case UpstreamReply::Fault::None:
+        if (status >= 300)
+            co_return statusError(config, status, errorBody);
         co_return std::nullopt;
-    if (error == QNetworkReply::OperationCanceledError)
+    case UpstreamReply::Fault::Aborted:
         co_return makeError(ErrorCode::Unavailable,
                             QStringLiteral("the request to the model server was cancelled"));
-    if (unsent)
-        *unsent = status == 0 && received == 0 && !progress->connected &&
-                  error == QNetworkReply::RemoteHostClosedError;
-    if (status == 0 && isUnreachable(error)) {
+    case UpstreamReply::Fault::Unreachable:
         co_return makeError(ErrorCode::Unavailable,
                             QStringLiteral("cannot reach the model server %1: %2")
                                 .arg(where(config), reply->errorString()));
-    }
-    if (status != 0) {
+    case UpstreamReply::Fault::NoAnswer:
+        // The request went out: it may have reached the server, so it is not sent again.
+        co_return makeError(ErrorCode::Unavailable,
+                            QStringLiteral("the model server %1 closed the connection without "
+                                           "answering (%2); the request is not sent again")
+                                .arg(where(config), reply->errorString()));
+    case UpstreamReply::Fault::BrokenAnswer:
+        if (status >= 300)
+            co_return statusError(config, status, errorBody);
         co_return makeError(ErrorCode::UpstreamError,
                             QStringLiteral("the model server %1 broke off its answer: %2")
                                 .arg(where(config), reply->errorString()));
     }
-    co_return makeError(ErrorCode::UpstreamError,
-                        QStringLiteral("the request to the model server %1 failed: %2")
-                            .arg(where(config), reply->errorString()));
+    co_return std::nullopt;
 }
 
-QCoro::Task<Result<QJsonDocument>> getJson(QPointer<NetworkPool> manager, UpstreamConfig config,
+QCoro::Task<Result<QJsonDocument>> getJson(QPointer<UpstreamClient> manager, UpstreamConfig config,
                                            QString path)
 {
     if (!manager)
         co_return makeError(ErrorCode::Unavailable, QStringLiteral("the provider is gone"));
-    QNetworkReply *reply =
-        manager->get(request(config, path, QByteArrayLiteral("application/json")));
-    QPointer<QNetworkReply> guard(reply);
+    UpstreamReply *reply =
+        manager->send(request(config, path, QByteArrayLiteral("application/json")));
+    QPointer<UpstreamReply> guard(reply);
     QByteArray body;
     const std::optional<Error> error = co_await exchange(
         reply, config,
@@ -279,51 +285,6 @@ QCoro::Task<Result<QJsonDocument>> getJson(QPointer<NetworkPool> manager, Upstre
 
 } // namespace upstream
 
-NetworkPool::NetworkPool(QObject *parent) : QObject(parent) {}
-
-NetworkPool::~NetworkPool() = default; // the managers are children, and their replies theirs
-
-NetworkPool::Slot &NetworkPool::pick()
-{
-    for (Slot &slot : m_managers) {
-        if (slot.active < kConnectionsPerManager)
-            return slot;
-    }
-    m_managers.push_back({new QNetworkAccessManager(this), 0});
-    return m_managers.back();
-}
-
-QNetworkReply *NetworkPool::track(Slot &slot, QNetworkReply *reply)
-{
-    ++slot.active;
-    QNetworkAccessManager *manager = slot.manager;
-    // A reply is done with its connection once finished (or gone, if aborted before).
-    auto released = std::make_shared<bool>(false);
-    const auto release = [this, manager, released] {
-        if (std::exchange(*released, true))
-            return;
-        for (Slot &s : m_managers) {
-            if (s.manager == manager)
-                --s.active;
-        }
-    };
-    connect(reply, &QNetworkReply::finished, this, release);
-    connect(reply, &QObject::destroyed, this, release);
-    return reply;
-}
-
-QNetworkReply *NetworkPool::post(const QNetworkRequest &request, const QByteArray &body)
-{
-    Slot &slot = pick();
-    return track(slot, slot.manager->post(request, body));
-}
-
-QNetworkReply *NetworkPool::get(const QNetworkRequest &request)
-{
-    Slot &slot = pick();
-    return track(slot, slot.manager->get(request));
-}
-
 HttpModelStream::HttpModelStream(UpstreamConfig config) : m_config(std::move(config)) {}
 
 HttpModelStream::~HttpModelStream()
@@ -331,41 +292,31 @@ HttpModelStream::~HttpModelStream()
     stopUpstream();
 }
 
-void HttpModelStream::begin(NetworkPool *network, const QNetworkRequest &request,
+void HttpModelStream::begin(UpstreamClient *network, UpstreamRequest request,
                             const QByteArray &body)
 {
-    run(network, request, body); // runs until its first suspension, then on its own
+    request.method = QByteArrayLiteral("POST");
+    request.body = body;
+    run(network, std::move(request)); // runs until its first suspension, then on its own
 }
 
-QCoro::Task<> HttpModelStream::run(QPointer<NetworkPool> network, QNetworkRequest request,
-                                   QByteArray body)
+QCoro::Task<> HttpModelStream::run(QPointer<UpstreamClient> network, UpstreamRequest request)
 {
     QPointer<HttpModelStream> self(this);
-    std::optional<Error> error;
-    // A connection the server closed as the request went out (a keep-alive connection it had
-    // just dropped) is no answer: nothing reached the server, so the request goes again.
-    for (int attempt = 1;; ++attempt) {
-        if (!network) {
-            fail(makeError(ErrorCode::Unavailable, QStringLiteral("the provider is gone")));
-            co_return;
-        }
-        m_reply = network->post(request, body);
-        bool unsent = false;
-        error = co_await upstream::exchange(
-            m_reply, m_config,
-            [this](QByteArrayView bytes) {
-                consume(bytes);
-                return ended() ? upstream::Flow::Stop : upstream::Flow::More;
-            },
-            self.data(), &unsent);
-        if (!self)
-            co_return;
-        if (!error || !unsent || ended() || attempt == kSendAttempts)
-            break;
-        qCDebug(lcProvider).noquote()
-            << m_config.name << "connection closed before the request went out; sending again";
-        stopUpstream();
+    if (!network) {
+        fail(makeError(ErrorCode::Unavailable, QStringLiteral("the provider is gone")));
+        co_return;
     }
+    m_reply = network->send(request);
+    const std::optional<Error> error = co_await upstream::exchange(
+        m_reply, m_config,
+        [this](QByteArrayView bytes) {
+            consume(bytes);
+            return ended() ? upstream::Flow::Stop : upstream::Flow::More;
+        },
+        self.data());
+    if (!self)
+        co_return;
     if (!ended()) {
         if (error) {
             fail(*error);
@@ -381,6 +332,8 @@ QCoro::Task<> HttpModelStream::run(QPointer<NetworkPool> network, QNetworkReques
     }
     if (const auto &e = this->error())
         qCInfo(lcProvider).noquote() << m_config.name << "generation failed:" << e->message;
+    else if (!error && m_reply)
+        std::exchange(m_reply, nullptr)->release(); // its connection may serve the next turn
     stopUpstream();
 }
 
@@ -391,7 +344,7 @@ void HttpModelStream::abort()
 
 void HttpModelStream::stopUpstream()
 {
-    QNetworkReply *reply = m_reply.data();
+    UpstreamReply *reply = m_reply.data();
     m_reply = nullptr;
     if (!reply)
         return;
@@ -404,7 +357,7 @@ Error HttpModelStream::malformed(const QByteArray &line) const
 {
     return makeError(ErrorCode::UpstreamError,
                      QStringLiteral("the model server %1 sent a malformed stream line: %2")
-                         .arg(where(m_config), shortened(QString::fromUtf8(line), 120)));
+                         .arg(where(m_config), upstream::excerpt(QString::fromUtf8(line), 120)));
 }
 
 void HttpModelStream::apply(const upstream::StreamItem &item, const QByteArray &raw)

@@ -1,17 +1,13 @@
 #pragma once
 
 #include "core/provider.h"
+#include "core/upstreamclient.h"
 
 #include <QJsonDocument>
-#include <QNetworkRequest>
 #include <QPointer>
 #include <QUrl>
 
 #include <functional>
-#include <vector>
-
-class QNetworkAccessManager;
-class QNetworkReply;
 
 namespace holdfast {
 
@@ -28,35 +24,6 @@ struct UpstreamConfig
     qint64 maxResponseBytes = 16 * 1024 * 1024;
 };
 
-// The HTTP connections of one provider. QNetworkAccessManager opens at most six connections to a
-// host and queues every request beyond them: with a seventh answer streaming at once, the seventh
-// would wait for one of the six to end (and run into the connect timeout). The pool hands each
-// request to a manager with a free connection, adding managers as needed; each one keeps its
-// connections alive between requests.
-class NetworkPool final : public QObject
-{
-    Q_OBJECT
-    Q_DISABLE_COPY_MOVE(NetworkPool)
-public:
-    explicit NetworkPool(QObject *parent = nullptr);
-    ~NetworkPool() override;
-
-    QNetworkReply *post(const QNetworkRequest &request, const QByteArray &body);
-    QNetworkReply *get(const QNetworkRequest &request);
-    int managerCount() const { return int(m_managers.size()); }
-
-private:
-    struct Slot
-    {
-        QNetworkAccessManager *manager;
-        int active;
-    };
-    Slot &pick();
-    QNetworkReply *track(Slot &slot, QNetworkReply *reply);
-
-    std::vector<Slot> m_managers;
-};
-
 // What the OpenAI and Ollama providers share: one HTTP exchange with a model server, with the
 // faults of shared/API.md ("Models upstream") mapped to error codes.
 namespace upstream {
@@ -65,10 +32,13 @@ struct StreamItem; // core/wireformat.h
 
 // `base` + "/" + `path`, with exactly one slash between them.
 QUrl endpoint(const QUrl &base, const QString &path);
-QNetworkRequest request(const UpstreamConfig &config, const QString &path,
+UpstreamRequest request(const UpstreamConfig &config, const QString &path,
                         const QByteArray &accept);
-// The text of a model server's error body: OpenAI's {"error":{"message":…}}, Ollama's
-// {"error":"…"}, else the body itself, shortened.
+// Text from a model server made fit for an error message: control characters and terminal
+// escapes gone, white space collapsed, at most `max` characters.
+QString excerpt(const QString &text, qsizetype max = 200);
+// A short excerpt of a model server's error body: OpenAI's {"error":{"message":…}}, Ollama's
+// {"error":"…"}, an HTML page's <title> (never its markup), else the start of the body.
 QString errorText(const QByteArray &body);
 // A model server answered with an error status.
 Error statusError(const UpstreamConfig &config, int status, const QByteArray &body);
@@ -79,15 +49,13 @@ using BodySink = std::function<Flow(QByteArrayView bytes)>;
 // Reads `reply` to its end, handing each piece of a successful body to `sink` as it arrives,
 // under the connect and idle timeouts and the size cap. Returns nullopt when the body ended (or
 // the sink said Stop), else the fault; on a timeout or the cap it aborts the reply. Returns at
-// once, doing nothing more, when `guard` has died meanwhile. `unsent` (optional) is set when the
-// connection closed before the request had gone out: nothing reached the server, so the caller
-// may send it again.
-QCoro::Task<std::optional<Error>> exchange(QNetworkReply *reply, UpstreamConfig config,
-                                           BodySink sink, QPointer<QObject> guard,
-                                           bool *unsent = nullptr);
+// once, doing nothing more, when `guard` has died meanwhile. A redirect is a fault: it is never
+// followed (the prompt and the API key would go to another server).
+QCoro::Task<std::optional<Error>> exchange(UpstreamReply *reply, UpstreamConfig config,
+                                           BodySink sink, QPointer<QObject> guard);
 
 // GET {base-url}/path as JSON (model lists).
-QCoro::Task<Result<QJsonDocument>> getJson(QPointer<NetworkPool> network, UpstreamConfig config,
+QCoro::Task<Result<QJsonDocument>> getJson(QPointer<UpstreamClient> network, UpstreamConfig config,
                                            QString path);
 
 } // namespace upstream
@@ -104,8 +72,9 @@ public:
 protected:
     explicit HttpModelStream(UpstreamConfig config);
 
-    // Sends the request; subclasses call it last in their constructor.
-    void begin(NetworkPool *network, const QNetworkRequest &request, const QByteArray &body);
+    // Sends the request (once: never again, whatever happens); subclasses call it last in their
+    // constructor.
+    void begin(UpstreamClient *network, UpstreamRequest request, const QByteArray &body);
     // Bytes of a successful answer, as they arrive, cut anywhere.
     virtual void consume(QByteArrayView bytes) = 0;
     // The body has ended: flush what is buffered. A stream that has not ended after this lacked
@@ -120,11 +89,11 @@ protected:
     void apply(const upstream::StreamItem &item, const QByteArray &raw);
 
 private:
-    QCoro::Task<> run(QPointer<NetworkPool> network, QNetworkRequest request, QByteArray body);
+    QCoro::Task<> run(QPointer<UpstreamClient> network, UpstreamRequest request);
     void stopUpstream();
 
     UpstreamConfig m_config;
-    QPointer<QNetworkReply> m_reply;
+    QPointer<UpstreamReply> m_reply;
 };
 
 } // namespace holdfast

@@ -13,7 +13,7 @@ namespace {
 class OllamaStream final : public HttpModelStream
 {
 public:
-    OllamaStream(UpstreamConfig config, NetworkPool *network, const ProviderRequest &request)
+    OllamaStream(UpstreamConfig config, UpstreamClient *network, const ProviderRequest &request)
         : HttpModelStream(std::move(config))
     {
         begin(network,
@@ -44,7 +44,7 @@ private:
 } // namespace
 
 OllamaProvider::OllamaProvider(UpstreamConfig config, QObject *parent)
-    : Provider(parent), m_config(std::move(config)), m_network(new NetworkPool(this))
+    : Provider(parent), m_config(std::move(config)), m_network(new UpstreamClient(this))
 {}
 
 OllamaProvider::~OllamaProvider() = default;

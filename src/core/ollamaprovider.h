@@ -25,7 +25,7 @@ public:
 
 private:
     UpstreamConfig m_config;
-    NetworkPool *m_network;
+    UpstreamClient *m_network;
 };
 
 } // namespace holdfast

@@ -13,7 +13,7 @@ namespace {
 class OpenAiStream final : public HttpModelStream
 {
 public:
-    OpenAiStream(UpstreamConfig config, NetworkPool *network, const ProviderRequest &request)
+    OpenAiStream(UpstreamConfig config, UpstreamClient *network, const ProviderRequest &request)
         : HttpModelStream(std::move(config))
     {
         begin(network,
@@ -47,7 +47,7 @@ private:
 } // namespace
 
 OpenAiProvider::OpenAiProvider(UpstreamConfig config, QObject *parent)
-    : Provider(parent), m_config(std::move(config)), m_network(new NetworkPool(this))
+    : Provider(parent), m_config(std::move(config)), m_network(new UpstreamClient(this))
 {}
 
 OpenAiProvider::~OpenAiProvider() = default;

@@ -13,6 +13,7 @@
 #include "fakes/testutil.h"
 
 #include <QJsonArray>
+#include <QScopeGuard>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -77,10 +78,10 @@ struct Fixture
     std::unique_ptr<SessionService> service;
 
     explicit Fixture(const QString &k, const QString &baseOverride = {},
-                     const std::function<void(UpstreamConfig &)> &tweak = {})
+                     const std::function<void(UpstreamConfig &)> &tweak = {}, bool tls = false)
         : kind(k)
     {
-        QVERIFY(server.listen());
+        QVERIFY(tls ? server.listenTls() : server.listen());
         UpstreamConfig config =
             upstreamConfig(QStringLiteral("p"), baseOverride.isEmpty() ? base() : baseOverride);
         if (tweak)
@@ -562,6 +563,224 @@ private Q_SLOTS:
         QCOMPARE(messages.at(3).content, QStringLiteral("fine again"));
         QCOMPARE(messages.at(3).state, Message::State::Complete);
         QVERIFY(!await(f.service->session(sid))->value().meta.activeTurn);
+    }
+
+    void sentOnce_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<FakeModelServer::Script>("script");
+        QTest::addColumn<QString>("code");
+        for (const QString &kind : {QStringLiteral("openai"), QStringLiteral("ollama")}) {
+            const char *k = kind == QLatin1String("openai") ? "openai" : "ollama";
+            FakeModelServer::Script s;
+            s.cut = FakeModelServer::Cut::Close;
+            QTest::addRow("%s: read, then closed", k) << kind << s << "unavailable";
+            s.cut = FakeModelServer::Cut::Reset;
+            QTest::addRow("%s: read, then reset", k) << kind << s << "unavailable";
+            s.cut = FakeModelServer::Cut::Close;
+            s.cutAfterMs = 300; // under the idle timeout
+            QTest::addRow("%s: silent, then closed", k) << kind << s << "unavailable";
+            s.cut = FakeModelServer::Cut::Reset;
+            QTest::addRow("%s: silent, then reset", k) << kind << s << "unavailable";
+            s.cut = FakeModelServer::Cut::HeadersThenClose;
+            s.cutAfterMs = 0;
+            QTest::addRow("%s: headers, then closed", k) << kind << s << "upstream_error";
+            s = {};
+            s.chunks = {QStringLiteral("Hel")};
+            s.endMarker = false;
+            s.ending = FakeModelServer::Ending::Drop;
+            QTest::addRow("%s: dropped mid-stream", k) << kind << s << "upstream_error";
+            s = {};
+            s.silent = true;
+            QTest::addRow("%s: no answer at all", k) << kind << s << "upstream_timeout";
+        }
+    }
+
+    // A request that reached the model server is never sent again for the same turn, whatever
+    // the server does with the connection afterwards (shared/API.md, "Models upstream").
+    void sentOnce()
+    {
+        QFETCH(QString, kind);
+        QFETCH(FakeModelServer::Script, script);
+        QFETCH(QString, code);
+        Fixture f(kind);
+        f.server.script = script;
+        const QString sid = f.create();
+        const TurnRecord t = f.run(sid, QStringLiteral("only once"));
+        QCOMPARE(t.state, TurnRecord::State::Error);
+        QVERIFY2(t.errorCode == code,
+                 qPrintable(t.errorCode + QStringLiteral(": ") + t.errorMessage));
+        // A resend would follow the fault at once: give it the time to show.
+        QTest::qWait(500);
+        QCOMPARE(f.server.chatRequests().size(), 1);
+    }
+
+    void keptAliveConnectionClosedBetweenTurns_data() { addKinds(); }
+
+    // The model server closes an idle kept-alive connection between two turns: the second turn's
+    // request goes out on a new connection, once, and the turn succeeds.
+    void keptAliveConnectionClosedBetweenTurns()
+    {
+        QFETCH(QString, kind);
+        Fixture f(kind);
+        f.server.idleCloseMs = 50;
+        f.server.script.chunks = {QStringLiteral("fine")};
+        const QString sid = f.create();
+        QCOMPARE(f.run(sid, QStringLiteral("one")).state, TurnRecord::State::Done);
+        QVERIFY(spinUntil([&] { return f.server.openConnections() == 0; }, 5000));
+        QCOMPARE(f.run(sid, QStringLiteral("two")).state, TurnRecord::State::Done);
+        QTest::qWait(200);
+        QCOMPARE(f.server.chatRequests().size(), 2);
+        // Kept alive, it is used again: two turns in a row on one connection.
+        f.server.idleCloseMs = -1;
+        QCOMPARE(f.run(sid, QStringLiteral("three")).state, TurnRecord::State::Done);
+        QCOMPARE(f.run(sid, QStringLiteral("four")).state, TurnRecord::State::Done);
+        QCOMPARE(f.server.chatRequests().size(), 4);
+        QCOMPARE(f.server.openConnections(), 1);
+    }
+
+    void keptAliveConnectionClosedJustBefore_data() { addKinds(); }
+
+    // The model server closed the kept-alive connection, and the next request is sent before
+    // the event loop has seen that: the closed connection is noticed before a byte is written,
+    // and the request goes once, on a new connection.
+    void keptAliveConnectionClosedJustBefore()
+    {
+        QFETCH(QString, kind);
+        Fixture f(kind);
+        QVERIFY(await(f.provider->models())->ok());
+        QCOMPARE(f.server.openConnections(), 1);
+        f.server.closeIdleConnections();
+        QCOMPARE(f.server.openConnections(), 0);
+        auto again = f.provider->models(); // sends before any event is processed
+        const auto models = await(std::move(again));
+        QVERIFY2(models->ok(), qPrintable(models->ok() ? QString() : models->error().message));
+        QCOMPARE(f.server.requests.size(), 2);
+    }
+
+    void tls_data() { addKinds(); }
+
+    // An https base URL: the answer comes over TLS, the connection is kept for the next turn,
+    // and a certificate the client does not trust is `unavailable` with nothing sent.
+    void tls()
+    {
+        QFETCH(QString, kind);
+        FakeModelServer::trustTestCertificate(true);
+        auto untrust = qScopeGuard([] { FakeModelServer::trustTestCertificate(false); });
+        Fixture f(kind, {}, {}, true);
+        QVERIFY(f.base().startsWith(QLatin1String("https://")));
+        f.server.script.chunks = kAnswer;
+        const QString sid = f.create();
+        QCOMPARE(f.run(sid, QStringLiteral("one")).state, TurnRecord::State::Done);
+        QCOMPARE(f.run(sid, QStringLiteral("two")).state, TurnRecord::State::Done);
+        QCOMPARE(f.stored(sid).value(3).content, kAnswer.join(QString()));
+        QCOMPARE(f.server.chatRequests().size(), 2);
+        QCOMPARE(f.server.chatRequests().at(1).headers.value("authorization"),
+                 "Bearer " + kKey.toUtf8());
+        QCOMPARE(f.server.openConnections(), 1);
+
+        FakeModelServer::trustTestCertificate(false);
+        Fixture untrusted(kind, {}, {}, true);
+        const QString other = untrusted.create();
+        const TurnRecord t = untrusted.run(other, QStringLiteral("three"));
+        QCOMPARE(t.state, TurnRecord::State::Error);
+        QCOMPARE(t.errorCode, QStringLiteral("unavailable"));
+        QCOMPARE(untrusted.server.requests.size(), 0);
+    }
+
+    void redirectsAreNotFollowed_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<bool>("chat");
+        for (const QString &kind : {QStringLiteral("openai"), QStringLiteral("ollama")}) {
+            for (int status : {301, 302, 307, 308}) {
+                QTest::addRow("%s: chat, %d", qPrintable(kind), status) << kind << status << true;
+                QTest::addRow("%s: models, %d", qPrintable(kind), status)
+                    << kind << status << false;
+            }
+        }
+    }
+
+    // A redirect to another origin is an error that names it: the prompt and the API key never
+    // go there.
+    void redirectsAreNotFollowed()
+    {
+        QFETCH(QString, kind);
+        QFETCH(int, status);
+        QFETCH(bool, chat);
+        FakeModelServer elsewhere;
+        QVERIFY(elsewhere.listen());
+        Fixture f(kind);
+        f.server.script.status = status;
+        const QString path =
+            kind == QLatin1String("openai")
+                ? (chat ? QStringLiteral("/v1/chat/completions") : QStringLiteral("/v1/models"))
+                : (chat ? QStringLiteral("/api/chat") : QStringLiteral("/api/tags"));
+        const QString origin = QStringLiteral("http://localhost:%1").arg(elsewhere.port());
+        f.server.script.location = (origin + path).toUtf8();
+        QString message;
+        QString code;
+        if (chat) {
+            const QString sid = f.create();
+            const TurnRecord t = f.run(sid, QStringLiteral("secret prompt"));
+            QCOMPARE(t.state, TurnRecord::State::Error);
+            code = t.errorCode;
+            message = t.errorMessage;
+        } else {
+            const auto models = await(f.provider->models());
+            QVERIFY(models && !models->ok());
+            code = errorCodeName(models->error().code);
+            message = models->error().message;
+        }
+        QCOMPARE(code, QStringLiteral("upstream_error"));
+        QVERIFY2(message.contains(QStringLiteral("redirected to %1").arg(origin)),
+                 qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("base-url")), qPrintable(message));
+        QTest::qWait(300);
+        QCOMPARE(elsewhere.requests.size(), 0);
+        QCOMPARE(f.server.requests.size(), 1);
+    }
+
+    void errorBodiesAreShortAndClean_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("says");
+        QTest::addRow("100 KiB of text") << QByteArray(100 * 1024, 'y') << "HTTP 500: yyy";
+        QTest::addRow("50 KiB in a JSON message")
+            << "{\"error\":{\"message\":\"" + QByteArray(50 * 1024, 'z') + "\"}}"
+            << "HTTP 500: zzz";
+        QTest::addRow("ANSI escapes and control characters")
+            << QByteArray("\x1b[31mboom\x1b[0m\x07\x00 bad\r\nthing\x7f") << "boom";
+        QTest::addRow("an HTML page")
+            << QByteArray("<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title>"
+                          "<style>body{}</style></head><body><h1>nginx</h1>") +
+                   QByteArray(50 * 1024, ' ') + "</body></html>"
+            << "HTTP 500: 502 Bad Gateway";
+        QTest::addRow("an HTML page without a title")
+            << QByteArray("<html><body><script>var key='x';</script></body></html>") << "HTTP 500";
+    }
+
+    // An error body reaches the turn's error as a short excerpt without control characters or
+    // markup.
+    void errorBodiesAreShortAndClean()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QString, says);
+        Fixture f(QStringLiteral("openai"), {},
+                  [](UpstreamConfig &c) { c.maxResponseBytes = 1024 * 1024; });
+        f.server.script.status = 500;
+        f.server.script.errorBody = body;
+        const QString sid = f.create();
+        const TurnRecord t = f.run(sid, QStringLiteral("hi"));
+        QCOMPARE(t.errorCode, QStringLiteral("upstream_error"));
+        const QString m = t.errorMessage;
+        QVERIFY2(m.contains(says), qPrintable(m));
+        QVERIFY2(m.size() <= 320, qPrintable(QString::number(m.size())));
+        for (const QChar c : m)
+            QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f, qPrintable(m));
+        QVERIFY2(!m.contains(QLatin1Char('<')), qPrintable(m));
+        QVERIFY2(!m.contains(QStringLiteral("[31m")), qPrintable(m));
     }
 
     void cancelAbortsUpstream_data() { addKinds(); }

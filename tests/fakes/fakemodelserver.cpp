@@ -1,8 +1,12 @@
 #include "fakes/fakemodelserver.h"
 
+#include "fakes/testcertificate.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
+#include <QSslKey>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -28,6 +32,14 @@ QByteArray reason(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
     case 400:
         return "Bad Request";
     case 401:
@@ -118,12 +130,21 @@ public:
         connect(socket, &QTcpSocket::readyRead, this, &FakeConnection::onReadyRead);
         connect(socket, &QTcpSocket::disconnected, this, &FakeConnection::onDisconnected);
         connect(&m_timer, &QTimer::timeout, this, &FakeConnection::writeNext);
+        m_idle.setSingleShot(true);
+        connect(&m_idle, &QTimer::timeout, this, &FakeConnection::closeOurselves);
+    }
+
+    void closeIfIdle()
+    {
+        if (m_current < 0 && m_buffer.isEmpty())
+            closeOurselves();
     }
 
 private:
     void onReadyRead()
     {
         m_buffer += m_socket->readAll();
+        m_idle.stop();
         while (m_current < 0) {
             const qsizetype headEnd = m_buffer.indexOf("\r\n\r\n");
             if (headEnd < 0)
@@ -159,11 +180,17 @@ private:
             s = m_server->queue.takeFirst();
         else if (chat && m_server->chooser)
             s = m_server->chooser(r);
+        if (s.cut != FakeModelServer::Cut::None) {
+            QTimer::singleShot(s.cutAfterMs, this, [this, cut = s.cut] { cutConnection(cut); });
+            return;
+        }
         if (s.silent)
             return;
         if (s.status != 200) {
+            const QByteArray location =
+                s.location.isEmpty() ? QByteArray() : "\r\nLocation: " + s.location;
             writeRaw("HTTP/1.1 " + QByteArray::number(s.status) + ' ' + reason(s.status) +
-                     "\r\nContent-Type: application/json\r\nContent-Length: " +
+                     location + "\r\nContent-Type: application/json\r\nContent-Length: " +
                      QByteArray::number(s.errorBody.size()) + "\r\n\r\n" + s.errorBody);
             done();
             return;
@@ -260,6 +287,33 @@ private:
         }
     }
 
+    void cutConnection(FakeModelServer::Cut cut)
+    {
+        if (m_socket->state() != QAbstractSocket::ConnectedState)
+            return;
+        switch (cut) {
+        case FakeModelServer::Cut::None:
+            break;
+        case FakeModelServer::Cut::Close:
+            closeOurselves();
+            break;
+        case FakeModelServer::Cut::Reset: {
+            // A zero linger time makes close() send an RST instead of a FIN.
+            const linger abortive{1, 0};
+            ::setsockopt(int(m_socket->socketDescriptor()), SOL_SOCKET, SO_LINGER, &abortive,
+                         sizeof(abortive));
+            m_closing = true;
+            m_socket->abort();
+            break;
+        }
+        case FakeModelServer::Cut::HeadersThenClose:
+            writeRaw("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "
+                     "chunked\r\n\r\n");
+            closeOurselves();
+            break;
+        }
+    }
+
     void writeRaw(const QByteArray &bytes)
     {
         m_socket->write(bytes);
@@ -273,6 +327,8 @@ private:
         m_current = -1;
         if (!m_buffer.isEmpty())
             QTimer::singleShot(0, this, &FakeConnection::onReadyRead);
+        else if (m_server->idleCloseMs >= 0)
+            m_idle.start(m_server->idleCloseMs);
     }
 
     void closeOurselves()
@@ -300,6 +356,7 @@ private:
     QList<QByteArray> m_pieces;
     qsizetype m_next = 0;
     QTimer m_timer;
+    QTimer m_idle; // closes a kept-alive connection nobody uses (idleCloseMs)
     bool m_closing = false;
 };
 
@@ -314,19 +371,63 @@ FakeModelServer::~FakeModelServer()
     qDeleteAll(findChildren<FakeConnection *>(Qt::FindDirectChildrenOnly));
 }
 
+void FakeTcpServer::incomingConnection(qintptr handle)
+{
+    if (tls.isNull()) {
+        QTcpServer::incomingConnection(handle);
+        return;
+    }
+    auto *socket = new QSslSocket(this);
+    socket->setSslConfiguration(tls);
+    if (!socket->setSocketDescriptor(handle)) {
+        delete socket;
+        return;
+    }
+    socket->startServerEncryption();
+    addPendingConnection(socket);
+}
+
 bool FakeModelServer::listen()
 {
     return m_server.listen(QHostAddress::LocalHost, 0);
 }
 
+bool FakeModelServer::listenTls()
+{
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificate(QSslCertificate(QByteArray(kTestCertificate)));
+    tls.setPrivateKey(QSslKey(QByteArray(kTestPrivateKey), QSsl::Ec));
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+    if (tls.localCertificate().isNull() || tls.privateKey().isNull())
+        return false;
+    m_server.tls = tls;
+    return listen();
+}
+
+void FakeModelServer::trustTestCertificate(bool trust)
+{
+    QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+    const QSslCertificate test{QByteArray(kTestCertificate)};
+    QList<QSslCertificate> cas = conf.caCertificates();
+    cas.removeAll(test);
+    if (trust)
+        cas.append(test);
+    conf.setCaCertificates(cas);
+    QSslConfiguration::setDefaultConfiguration(conf);
+}
+
 QString FakeModelServer::openAiBaseUrl() const
 {
-    return QStringLiteral("http://127.0.0.1:%1/v1").arg(port());
+    return QStringLiteral("%1://127.0.0.1:%2/v1")
+        .arg(m_server.tls.isNull() ? u"http" : u"https")
+        .arg(port());
 }
 
 QString FakeModelServer::ollamaBaseUrl() const
 {
-    return QStringLiteral("http://127.0.0.1:%1").arg(port());
+    return QStringLiteral("%1://127.0.0.1:%2")
+        .arg(m_server.tls.isNull() ? u"http" : u"https")
+        .arg(port());
 }
 
 QList<FakeModelServer::Received> FakeModelServer::chatRequests() const
@@ -337,6 +438,13 @@ QList<FakeModelServer::Received> FakeModelServer::chatRequests() const
             out.append(r);
     }
     return out;
+}
+
+void FakeModelServer::closeIdleConnections()
+{
+    const auto connections = findChildren<FakeConnection *>(Qt::FindDirectChildrenOnly);
+    for (FakeConnection *c : connections)
+        c->closeIfIdle();
 }
 
 void FakeModelServer::setChaos(quint32 seed)

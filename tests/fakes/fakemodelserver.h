@@ -4,12 +4,23 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QStringList>
 #include <QTcpServer>
 
 #include <functional>
 
 namespace holdfast::test {
+
+// A QTcpServer whose connections speak TLS when `tls` is set (handshake started on accept).
+class FakeTcpServer final : public QTcpServer
+{
+public:
+    QSslConfiguration tls;
+
+protected:
+    void incomingConnection(qintptr handle) override;
+};
 
 // A model server on a real socket that speaks OpenAI's chat-completions Server-Sent Events and
 // Ollama's /api/chat NDJSON byte for byte, with scripted faults. It records every request.
@@ -24,6 +35,13 @@ public:
         Finish, // end the body properly (chunked: the last chunk; else close)
         Drop,   // close the connection in the middle of the body
         Hang,   // stay silent with the connection open
+    };
+    // What happens to the connection once a request has been read, instead of an answer.
+    enum class Cut {
+        None,
+        Close,            // close it (FIN) without answering
+        Reset,            // reset it (RST) without answering
+        HeadersThenClose, // send a 200 status line and headers, then close
     };
 
     struct Script
@@ -40,6 +58,9 @@ public:
         qint64 padBytes = 0;         // one more chunk of this many bytes, before the end (oversize)
         bool chunkedEncoding = true; // false: no framing, "Connection: close"
         QString model = QStringLiteral("fake-model");
+        Cut cut = Cut::None;
+        int cutAfterMs = 0;  // how long to stay silent before the cut
+        QByteArray location; // the Location header of an answer with a 3xx status
     };
 
     struct Received
@@ -58,9 +79,13 @@ public:
     ~FakeModelServer() override;
 
     bool listen();
+    // Listens for TLS with the certificate of fakes/testcertificate.h (for localhost and
+    // 127.0.0.1); a client trusts it with trustTestCertificate().
+    bool listenTls();
+    static void trustTestCertificate(bool trust);
     quint16 port() const { return m_server.serverPort(); }
-    QString openAiBaseUrl() const; // http://127.0.0.1:PORT/v1
-    QString ollamaBaseUrl() const; // http://127.0.0.1:PORT
+    QString openAiBaseUrl() const; // http(s)://127.0.0.1:PORT/v1
+    QString ollamaBaseUrl() const; // http(s)://127.0.0.1:PORT
 
     Script script; // how chat requests are answered, unless `queue` holds a script
     // When set (and `queue` is empty), picks the script of each chat request instead.
@@ -71,9 +96,13 @@ public:
     QHash<QString, int> chaosCounts;
     QList<Script> queue; // for the next chat requests, in order
     QStringList models{QStringLiteral("fake-model"), QStringLiteral("other-model")};
+    // >= 0: a kept-alive connection with no request is closed this long after its last answer.
+    int idleCloseMs = -1;
     QList<Received> requests; // every request, in arrival order
     QList<Received> chatRequests() const;
     int openConnections() const { return m_connections; }
+    // Closes, at once, every connection that waits for its next request.
+    void closeIdleConnections();
 
     // The body of a streamed answer in each wire format, as a list of events / lines.
     static QList<QByteArray> openAiEvents(const Script &script);
@@ -87,7 +116,7 @@ private:
     friend class FakeConnection;
     void onNewConnection();
 
-    QTcpServer m_server;
+    FakeTcpServer m_server;
     int m_connections = 0;
 };
 
