@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/httpmessage.h"
+#include "http/requestparser.h"
 
 #include <QCoroTask>
 #include <QElapsedTimer>
@@ -61,13 +62,9 @@ Q_SIGNALS:
 private:
     friend class HttpResponder;
     enum class State { Head, Admitting, Body, Handling, Closing, Closed };
-    enum class ChunkState { Size, Data, DataEnd, Trailer };
 
     void onReadyRead();
     void process();
-    bool parseHead(const QByteArray &head, QString *error);
-    // 1: body complete, 0: need more bytes, -1: malformed, -2: too large
-    int readChunkedBody();
     QCoro::Task<> admit(quint64 exchange);
     void dispatch();
 
@@ -97,7 +94,7 @@ private:
     HttpHeaders m_defaultHeaders;
     QHostAddress m_peer;
     State m_state = State::Head;
-    QByteArray m_buffer;     // bytes read from the socket and not parsed yet
+    RequestParser m_parser;  // holds the bytes read from the socket and not parsed yet
     QByteArray m_corkedHead; // a stream's head, waiting to go out with its first bytes
     HttpRequest m_request;
     quint64 m_exchange = 0;
@@ -106,8 +103,6 @@ private:
     bool m_streamChunked = false;
     bool m_streamClose = false;
     ErrorFormat m_errorFormat;
-    ChunkState m_chunkState = ChunkState::Size;
-    qint64 m_chunkLeft = 0;
     QTimer m_timer; // idle timeout; in Closing, the linger bound
     QElapsedTimer m_clock;
 };

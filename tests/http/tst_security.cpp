@@ -242,7 +242,7 @@ private Q_SLOTS:
         QCOMPARE(r.errorCode(), QStringLiteral("payload_too_large"));
         // Chunked, over the limit in the second chunk.
         HttpTestClient chunked = srv.client();
-        chunked.sendRaw("POST /v1/sessions HTTP/1.1\r\nContent-Type: application/json\r\n"
+        chunked.sendRaw("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                         "Transfer-Encoding: chunked\r\n\r\n"
                         "200\r\n" +
                         QByteArray(512, ' ') + "\r\n200\r\n" + QByteArray(512, ' ') +
@@ -303,7 +303,7 @@ private Q_SLOTS:
         const QByteArray chunk(256 * 1024, 'x');
         auto oversized = [&] {
             HttpTestClient c = srv.client();
-            c.sendRaw("POST /v1/sessions HTTP/1.1\r\nContent-Type: application/json\r\n"
+            c.sendRaw("POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                       "Content-Length: 67108864\r\n\r\n");
             for (int i = 0; i < 8; ++i)
                 c.sendRaw(chunk);
