@@ -150,10 +150,39 @@ bool HttpConnection::current(quint64 exchange) const
            (m_state == State::Admitting || m_state == State::Body || m_state == State::Handling);
 }
 
-QByteArray HttpConnection::headBytes(int status, const QByteArray &contentType,
-                                     const HttpHeaders &headers, qint64 contentLength,
-                                     bool close) const
+namespace {
+// Set off only by a test that drives the refusal below in a debug build.
+bool g_assertOnUnsafeHeaders = true;
+
+// A CR or LF in a header field would end it and start another (response splitting); a NUL
+// cuts it short in many clients.
+bool isSafeHeaderText(QByteArrayView text)
 {
+    return !text.contains('\r') && !text.contains('\n') && !text.contains('\0');
+}
+} // namespace
+
+void HttpConnection::setAssertOnUnsafeHeaders(bool on)
+{
+    g_assertOnUnsafeHeaders = on;
+}
+
+bool HttpConnection::safeHeaderFields(const QByteArray &contentType,
+                                      const HttpHeaders &headers) const
+{
+    auto safe = [](const auto &h) {
+        return isSafeHeaderText(h.first) && isSafeHeaderText(h.second);
+    };
+    return isSafeHeaderText(contentType) && std::all_of(headers.cbegin(), headers.cend(), safe) &&
+           std::all_of(m_defaultHeaders.cbegin(), m_defaultHeaders.cend(), safe);
+}
+
+std::optional<QByteArray> HttpConnection::headBytes(int status, const QByteArray &contentType,
+                                                    const HttpHeaders &headers,
+                                                    qint64 contentLength, bool close) const
+{
+    if (!safeHeaderFields(contentType, headers))
+        return std::nullopt;
     QByteArray out =
         "HTTP/1.1 " + QByteArray::number(status) + ' ' + httpReasonPhrase(status) + "\r\n";
     if (!contentType.isEmpty())
@@ -172,6 +201,27 @@ QByteArray HttpConnection::headBytes(int status, const QByteArray &contentType,
     return out;
 }
 
+// The bug is ours (a header built from something unchecked): say so loudly, write none of the
+// response's own fields, and close.
+void HttpConnection::refuseUnsafeHead(int status)
+{
+    qCCritical(lcHttp) << "refusing to write a" << status
+                       << "response whose header fields hold CR, LF or NUL; answering 500";
+    Q_ASSERT_X(!g_assertOnUnsafeHeaders, "HttpConnection",
+               "a response header field holds CR, LF or NUL");
+    const Error error =
+        makeError(ErrorCode::Internal, QStringLiteral("the response could not be written"));
+    const QByteArray body =
+        QJsonDocument(m_errorFormat ? m_errorFormat(error) : json::errorBody(error))
+            .toJson(QJsonDocument::Compact);
+    const bool head = m_request.method == "HEAD";
+    send(
+        "HTTP/1.1 500 " + QByteArray(httpReasonPhrase(500)) +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + (head ? QByteArray() : body));
+    finishExchange(500, true);
+}
+
 void HttpConnection::respond(quint64 exchange, int status, const QByteArray &contentType,
                              const QByteArray &body, const HttpHeaders &headers, bool withLength)
 {
@@ -179,7 +229,13 @@ void HttpConnection::respond(quint64 exchange, int status, const QByteArray &con
         return;
     // A body that was never read makes the connection unusable for another request.
     const bool close = !m_request.keepAlive || (m_state != State::Handling && m_request.hasBody());
-    send(headBytes(status, contentType, headers, withLength ? body.size() : -1, close) + body);
+    const auto head = headBytes(status, contentType, headers, withLength ? body.size() : -1, close);
+    if (!head) {
+        refuseUnsafeHead(status);
+        return;
+    }
+    // HEAD: the head GET would get, Content-Length included, and no body (RFC 9110, 9.3.2).
+    send(m_request.method == "HEAD" ? *head : *head + body);
     finishExchange(status, close);
 }
 
@@ -202,7 +258,18 @@ bool HttpConnection::beginStream(quint64 exchange, int status, const QByteArray 
         all.emplaceBack("Transfer-Encoding", "chunked");
     // The head waits for the stream's first bytes, if they come in this pass of the loop (an
     // event stream's replay, usually): one send() for both. Otherwise it goes out on its own.
-    m_corkedHead = headBytes(status, contentType, all, -1, m_streamClose);
+    const auto head = headBytes(status, contentType, all, -1, m_streamClose);
+    if (!head) {
+        refuseUnsafeHead(status);
+        return false;
+    }
+    if (m_request.method == "HEAD") {
+        // The head alone, and close: a body that never comes needs no framing to end it.
+        send(*headBytes(status, contentType, all, -1, true));
+        finishExchange(status, true);
+        return false;
+    }
+    m_corkedHead = *head;
     QMetaObject::invokeMethod(this, &HttpConnection::sendCorked, Qt::QueuedConnection);
     m_streaming = true;
     return true;
@@ -301,7 +368,13 @@ void HttpConnection::failAndClose(const Error &error)
     if (!m_streaming && !(m_answered && m_state != State::Head)) {
         const QJsonObject body = m_errorFormat ? m_errorFormat(error) : json::errorBody(error);
         const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
-        send(headBytes(httpStatus(error.code), "application/json", {}, bytes.size(), true) + bytes);
+        const auto head =
+            headBytes(httpStatus(error.code), "application/json", {}, bytes.size(), true);
+        if (!head) {
+            refuseUnsafeHead(httpStatus(error.code));
+            return;
+        }
+        send(m_request.method == "HEAD" ? *head : *head + bytes);
     }
     closeGracefully();
 }

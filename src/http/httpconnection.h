@@ -54,6 +54,9 @@ public:
     bool streaming() const { return m_streaming; }
     // Writes what is buffered to the kernel now (used before the process exits).
     void flush();
+    // A response header field holding CR, LF or NUL is refused (500) in every build, and is an
+    // assertion failure in debug builds unless a test that drives the refusal turns that off.
+    static void setAssertOnUnsafeHeaders(bool on);
 
 Q_SIGNALS:
     // The client went away (or the connection was closed): everything tied to it should stop.
@@ -78,8 +81,12 @@ private:
     bool writeStream(quint64 exchange, const QByteArray &data);
     void endStream(quint64 exchange, const QByteArray &last);
     void sendCorked();
-    QByteArray headBytes(int status, const QByteArray &contentType, const HttpHeaders &headers,
-                         qint64 contentLength, bool close) const;
+    // nullopt when a header field (default ones included) holds CR, LF or NUL.
+    std::optional<QByteArray> headBytes(int status, const QByteArray &contentType,
+                                        const HttpHeaders &headers, qint64 contentLength,
+                                        bool close) const;
+    bool safeHeaderFields(const QByteArray &contentType, const HttpHeaders &headers) const;
+    void refuseUnsafeHead(int status);
     void finishExchange(int status, bool close);
     void send(const QByteArray &bytes);
 
