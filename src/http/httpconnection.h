@@ -24,7 +24,8 @@ public:
     virtual void handle(HttpRequest request, HttpResponder responder) = 0;
 };
 
-// One HTTP/1.1 connection: parses requests one at a time with hard limits, and writes answers.
+// One HTTP/1.1 connection: reads requests one at a time through a RequestParser (which holds the
+// framing and the hard limits), and writes answers.
 //
 // Why not QHttpServer (Qt 6.4): it buffers a whole body before any handler runs (so no 413
 // before reading), answers a malformed request by leaving the socket open and silent, has no
