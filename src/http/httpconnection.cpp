@@ -17,7 +17,6 @@ namespace holdfast {
 namespace {
 constexpr qint64 kSocketReadBuffer = 256 * 1024;
 constexpr int kLingerMs = 2000;
-
 } // namespace
 
 HttpConnection::HttpConnection(QTcpSocket *socket, HttpHandler *handler, Limits limits,

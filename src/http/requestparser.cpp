@@ -121,15 +121,17 @@ RequestParser::Event RequestParser::parseHeadFromBuffer()
             }
         }
     }
+    // The head's length without the last line's end: the limit applies to that, and it is at
+    // least this much while the end is still to come (an LF at i, maybe with a CR before it).
+    const auto headLength = [&rest](qsizetype lf) {
+        return lf > 0 && rest[lf - 1] == '\r' ? lf - 1 : lf;
+    };
     if (end < 0) {
-        // The end, when it comes, is at i (an LF whose next line is still open) or beyond.
         m_scanFrom = i < 0 ? rest.size() : i;
-        if (m_scanFrom > m_limits.maxHeadBytes)
-            end = m_scanFrom; // over the limit whatever follows: fail below
-        else
+        if (headLength(m_scanFrom) <= m_limits.maxHeadBytes)
             return Event::NeedMore;
     }
-    if (end > m_limits.maxHeadBytes) {
+    if (end < 0 || headLength(end) > m_limits.maxHeadBytes) {
         return fail(
             ErrorCode::BadRequest,
             QStringLiteral("the request head is larger than %1 bytes").arg(m_limits.maxHeadBytes));
@@ -363,8 +365,8 @@ RequestParser::Event RequestParser::readChunkedBody()
             // bound is checked before a line is complete, and counted the same way either way.
             const qsizetype newline = rest.indexOf('\n');
             if (newline < 0) {
-                if (rest == "\r")
-                    return Event::NeedMore; // perhaps the end of the trailer section
+                if (rest.isEmpty() || rest == "\r")
+                    return Event::NeedMore; // nothing yet, or perhaps the section's end
                 if (m_trailerBytes + rest.size() + 1 > m_limits.maxHeadBytes)
                     return malformed(QStringLiteral("a trailer section over %1 bytes")
                                          .arg(m_limits.maxHeadBytes));

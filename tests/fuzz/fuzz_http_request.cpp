@@ -45,7 +45,7 @@ public:
             switch (m_parser.next()) {
             case RequestParser::Event::NeedMore:
                 FUZZ_CHECK(m_parser.buffered() <=
-                           std::max(m_limits.maxHeadBytes + 2, RequestParser::kMaxChunkLine + 1));
+                           std::max(m_limits.maxHeadBytes + 3, RequestParser::kMaxChunkLine + 1));
                 return true;
             case RequestParser::Event::Head:
                 FUZZ_CHECK(m_parser.request().headers.size() <= m_limits.maxHeaderCount);
