@@ -17,51 +17,13 @@ namespace holdfast {
 namespace {
 constexpr qint64 kSocketReadBuffer = 256 * 1024;
 constexpr int kLingerMs = 2000;
-
-bool isTokenChar(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
-
-bool isToken(QByteArrayView text)
-{
-    if (text.isEmpty())
-        return false;
-    for (char c : text) {
-        if (!isTokenChar(c))
-            return false;
-    }
-    return true;
-}
-
-bool hasControlChars(QByteArrayView text)
-{
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t') || u == 0x7f)
-            return true;
-    }
-    return false;
-}
-
-// Where the head ends: the index of its blank line and the length of the marker.
-std::pair<qsizetype, qsizetype> findHeadEnd(const QByteArray &buffer)
-{
-    const qsizetype crlf = buffer.indexOf("\r\n\r\n");
-    const qsizetype lf = buffer.indexOf("\n\n");
-    if (crlf >= 0 && (lf < 0 || crlf < lf))
-        return {crlf, 4};
-    if (lf >= 0)
-        return {lf, 2};
-    return {-1, 0};
-}
 } // namespace
 
 HttpConnection::HttpConnection(QTcpSocket *socket, HttpHandler *handler, Limits limits,
                                HttpHeaders defaultHeaders, QObject *parent)
     : QObject(parent), m_socket(socket), m_handler(handler), m_limits(limits),
-      m_defaultHeaders(std::move(defaultHeaders)), m_peer(socket->peerAddress())
+      m_defaultHeaders(std::move(defaultHeaders)), m_peer(socket->peerAddress()),
+      m_parser({limits.maxHeadBytes, limits.maxHeaderCount, limits.maxBodyBytes})
 {
     m_socket->setParent(this);
     // No Nagle: an event written after a quiet spell (the head, then the first chunk) must not
@@ -133,33 +95,17 @@ void HttpConnection::process()
         return;
     }
     while (m_state == State::Head || m_state == State::Body) {
-        m_buffer += m_socket->readAll();
-        if (m_state == State::Head) {
-            // Empty lines before a request line are allowed (RFC 9112, 2.2).
-            qsizetype skip = 0;
-            while (skip < m_buffer.size() && (m_buffer[skip] == '\r' || m_buffer[skip] == '\n'))
-                ++skip;
-            m_buffer.remove(0, skip);
-            if (m_buffer.isEmpty())
-                return;
-            const auto [end, markerLength] = findHeadEnd(m_buffer);
-            if (end < 0 && m_buffer.size() <= m_limits.maxHeadBytes)
-                return;
-            if (end < 0 || end > m_limits.maxHeadBytes) {
-                failAndClose(makeError(ErrorCode::BadRequest,
-                                       QStringLiteral("the request head is larger than %1 bytes")
-                                           .arg(m_limits.maxHeadBytes)));
-                return;
-            }
-            const QByteArray head = m_buffer.left(end);
-            m_buffer.remove(0, end + markerLength);
-            m_request = HttpRequest{};
+        if (m_socket->isReadable())
+            m_parser.feed(m_socket->readAll());
+        switch (m_parser.next()) {
+        case RequestParser::Event::NeedMore:
+            return;
+        case RequestParser::Event::Error:
+            failAndClose(m_parser.error());
+            return;
+        case RequestParser::Event::Head:
+            m_request = m_parser.request();
             m_request.peer = m_peer;
-            QString error;
-            if (!parseHead(head, &error)) {
-                failAndClose(makeError(ErrorCode::BadRequest, error));
-                return;
-            }
             ++m_exchange;
             m_answered = false;
             m_streaming = false;
@@ -169,196 +115,12 @@ void HttpConnection::process()
             m_state = State::Admitting;
             admit(m_exchange);
             return;
-        }
-
-        if (m_request.chunked) {
-            const int result = readChunkedBody();
-            if (result == 0)
-                return;
-            if (result == -1) {
-                failAndClose(makeError(ErrorCode::BadRequest,
-                                       QStringLiteral("malformed chunked request body")));
-                return;
-            }
-            if (result == -2) {
-                failAndClose(makeError(ErrorCode::PayloadTooLarge,
-                                       QStringLiteral("the request body is larger than %1 bytes")
-                                           .arg(m_limits.maxBodyBytes)));
-                return;
-            }
-        } else {
-            const qint64 missing = m_request.contentLength - m_request.body.size();
-            const qsizetype take = qsizetype(std::min<qint64>(missing, m_buffer.size()));
-            if (take > 0) {
-                m_request.body += m_buffer.left(take);
-                m_buffer.remove(0, take);
-            }
-            if (m_request.body.size() < std::max<qint64>(0, m_request.contentLength))
-                return;
-        }
-        dispatch();
-        return;
-    }
-}
-
-bool HttpConnection::parseHead(const QByteArray &head, QString *error)
-{
-    QList<QByteArray> lines = head.split('\n');
-    for (QByteArray &line : lines) {
-        if (line.endsWith('\r'))
-            line.chop(1);
-    }
-    const QList<QByteArray> parts = lines.first().split(' ');
-    if (parts.size() != 3 || !isToken(parts[0]) || !parts[1].startsWith('/') ||
-        hasControlChars(parts[1])) {
-        *error = QStringLiteral("malformed request line");
-        return false;
-    }
-    if (parts[2] == "HTTP/1.1") {
-        m_request.minorVersion = 1;
-    } else if (parts[2] == "HTTP/1.0") {
-        m_request.minorVersion = 0;
-    } else {
-        *error = QStringLiteral("unsupported protocol version (HTTP/1.0 and HTTP/1.1 are served)");
-        return false;
-    }
-    m_request.method = parts[0];
-    m_request.target = parts[1];
-    const qsizetype question = m_request.target.indexOf('?');
-    m_request.path = question < 0 ? m_request.target : m_request.target.left(question);
-    if (question >= 0)
-        m_request.query = QUrlQuery(QString::fromUtf8(m_request.target.mid(question + 1)));
-    if (m_request.path != "/") {
-        const QList<QByteArray> segments = m_request.path.mid(1).split('/');
-        for (const QByteArray &s : segments)
-            m_request.segments.append(QString::fromUtf8(QByteArray::fromPercentEncoding(s)));
-    }
-
-    if (lines.size() - 1 > m_limits.maxHeaderCount) {
-        *error = QStringLiteral("the request has more than %1 header fields")
-                     .arg(m_limits.maxHeaderCount);
-        return false;
-    }
-    bool keepAlive = m_request.minorVersion >= 1;
-    QByteArray transferEncoding;
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray &line = lines[i];
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0 || !isToken(QByteArrayView(line).first(colon))) {
-            *error = QStringLiteral("malformed header line");
-            return false;
-        }
-        const QByteArray name = line.left(colon).toLower();
-        const QByteArray value = line.mid(colon + 1).trimmed();
-        if (hasControlChars(value)) {
-            *error =
-                QStringLiteral("control characters in header '%1'").arg(QString::fromLatin1(name));
-            return false;
-        }
-        if (name == "content-length") {
-            bool ok = value.size() <= 18 && !value.isEmpty();
-            for (char c : value)
-                ok = ok && c >= '0' && c <= '9';
-            const qint64 length = ok ? value.toLongLong() : -1;
-            if (!ok || (m_request.contentLength >= 0 && m_request.contentLength != length)) {
-                *error = QStringLiteral("invalid Content-Length");
-                return false;
-            }
-            m_request.contentLength = length;
-        } else if (name == "transfer-encoding") {
-            transferEncoding = value.toLower();
-        } else if (name == "connection") {
-            const QList<QByteArray> options = value.toLower().split(',');
-            for (const QByteArray &o : options) {
-                if (o.trimmed() == "close")
-                    keepAlive = false;
-                else if (o.trimmed() == "keep-alive")
-                    keepAlive = true;
-            }
-        } else if (name == "expect") {
-            m_request.expectContinue = value.toLower() == "100-continue";
-        }
-        m_request.headers.append({name, value});
-    }
-    if (!transferEncoding.isEmpty()) {
-        if (transferEncoding != "chunked") {
-            *error = QStringLiteral("unsupported Transfer-Encoding '%1'")
-                         .arg(QString::fromLatin1(transferEncoding));
-            return false;
-        }
-        if (m_request.contentLength >= 0) {
-            *error = QStringLiteral("both Content-Length and Transfer-Encoding were sent");
-            return false;
-        }
-        m_request.chunked = true;
-    }
-    m_request.keepAlive = keepAlive;
-    return true;
-}
-
-int HttpConnection::readChunkedBody()
-{
-    while (true) {
-        switch (m_chunkState) {
-        case ChunkState::Size: {
-            const qsizetype newline = m_buffer.indexOf('\n');
-            if (newline < 0)
-                return m_buffer.size() > 1024 ? -1 : 0;
-            QByteArray line = m_buffer.left(newline);
-            m_buffer.remove(0, newline + 1);
-            if (line.endsWith('\r'))
-                line.chop(1);
-            if (const qsizetype semicolon = line.indexOf(';'); semicolon >= 0)
-                line.truncate(semicolon);
-            line = line.trimmed();
-            if (line.isEmpty() || line.size() > 15)
-                return -1;
-            for (char c : std::as_const(line)) {
-                if (!std::isxdigit(static_cast<unsigned char>(c)))
-                    return -1;
-            }
-            const qint64 size = line.toLongLong(nullptr, 16);
-            if (size == 0) {
-                m_chunkState = ChunkState::Trailer;
-                break;
-            }
-            if (m_request.body.size() + size > m_limits.maxBodyBytes)
-                return -2;
-            m_chunkLeft = size;
-            m_chunkState = ChunkState::Data;
+        case RequestParser::Event::Body:
+            m_request.body += m_parser.takeBody();
             break;
-        }
-        case ChunkState::Data: {
-            const qsizetype take = qsizetype(std::min<qint64>(m_chunkLeft, m_buffer.size()));
-            m_request.body += m_buffer.left(take);
-            m_buffer.remove(0, take);
-            m_chunkLeft -= take;
-            if (m_chunkLeft > 0)
-                return 0;
-            m_chunkState = ChunkState::DataEnd;
-            break;
-        }
-        case ChunkState::DataEnd:
-            if (m_buffer.startsWith("\r\n"))
-                m_buffer.remove(0, 2);
-            else if (m_buffer.startsWith('\n'))
-                m_buffer.remove(0, 1);
-            else if (m_buffer.size() < 2)
-                return 0;
-            else
-                return -1;
-            m_chunkState = ChunkState::Size;
-            break;
-        case ChunkState::Trailer: {
-            const qsizetype newline = m_buffer.indexOf('\n');
-            if (newline < 0)
-                return m_buffer.size() > m_limits.maxHeadBytes ? -1 : 0;
-            const bool empty = newline == 0 || (newline == 1 && m_buffer[0] == '\r');
-            m_buffer.remove(0, newline + 1);
-            if (empty)
-                return 1; // trailer fields, if any, are ignored
-            break;
-        }
+        case RequestParser::Event::Complete:
+            dispatch();
+            return;
         }
     }
 }
@@ -377,20 +139,14 @@ QCoro::Task<> HttpConnection::admit(quint64 exchange)
                       {});
         co_return;
     }
-    if (m_request.contentLength > m_limits.maxBodyBytes) {
-        sendError(exchange,
-                  makeError(ErrorCode::PayloadTooLarge,
-                            QStringLiteral("the request body is %1 bytes; the limit is %2 bytes")
-                                .arg(m_request.contentLength)
-                                .arg(m_limits.maxBodyBytes)),
-                  {});
+    // A declared length over the limit is answered here, before a 100 Continue invites the body.
+    if (!m_parser.continueBody()) {
+        sendError(exchange, m_parser.error(), {});
         co_return;
     }
     if (m_request.expectContinue && m_request.hasBody())
         send("HTTP/1.1 100 Continue\r\n\r\n");
     m_state = State::Body;
-    m_chunkState = ChunkState::Size;
-    m_chunkLeft = 0;
     m_timer.start(m_limits.bodyTimeoutMs);
     process();
 }
@@ -410,10 +166,39 @@ bool HttpConnection::current(quint64 exchange) const
            (m_state == State::Admitting || m_state == State::Body || m_state == State::Handling);
 }
 
-QByteArray HttpConnection::headBytes(int status, const QByteArray &contentType,
-                                     const HttpHeaders &headers, qint64 contentLength,
-                                     bool close) const
+namespace {
+// Set off only by a test that drives the refusal below in a debug build.
+bool g_assertOnUnsafeHeaders = true;
+
+// A CR or LF in a header field would end it and start another (response splitting); a NUL
+// cuts it short in many clients.
+bool isSafeHeaderText(QByteArrayView text)
 {
+    return !text.contains('\r') && !text.contains('\n') && !text.contains('\0');
+}
+} // namespace
+
+void HttpConnection::setAssertOnUnsafeHeaders(bool on)
+{
+    g_assertOnUnsafeHeaders = on;
+}
+
+bool HttpConnection::safeHeaderFields(const QByteArray &contentType,
+                                      const HttpHeaders &headers) const
+{
+    auto safe = [](const auto &h) {
+        return isSafeHeaderText(h.first) && isSafeHeaderText(h.second);
+    };
+    return isSafeHeaderText(contentType) && std::all_of(headers.cbegin(), headers.cend(), safe) &&
+           std::all_of(m_defaultHeaders.cbegin(), m_defaultHeaders.cend(), safe);
+}
+
+std::optional<QByteArray> HttpConnection::headBytes(int status, const QByteArray &contentType,
+                                                    const HttpHeaders &headers,
+                                                    qint64 contentLength, bool close) const
+{
+    if (!safeHeaderFields(contentType, headers))
+        return std::nullopt;
     QByteArray out =
         "HTTP/1.1 " + QByteArray::number(status) + ' ' + httpReasonPhrase(status) + "\r\n";
     if (!contentType.isEmpty())
@@ -432,6 +217,27 @@ QByteArray HttpConnection::headBytes(int status, const QByteArray &contentType,
     return out;
 }
 
+// The bug is ours (a header built from something unchecked): say so loudly, write none of the
+// response's own fields, and close.
+void HttpConnection::refuseUnsafeHead(int status)
+{
+    qCCritical(lcHttp) << "refusing to write a" << status
+                       << "response whose header fields hold CR, LF or NUL; answering 500";
+    Q_ASSERT_X(!g_assertOnUnsafeHeaders, "HttpConnection",
+               "a response header field holds CR, LF or NUL");
+    const Error error =
+        makeError(ErrorCode::Internal, QStringLiteral("the response could not be written"));
+    const QByteArray body =
+        QJsonDocument(m_errorFormat ? m_errorFormat(error) : json::errorBody(error))
+            .toJson(QJsonDocument::Compact);
+    const bool head = m_request.method == "HEAD";
+    send(
+        "HTTP/1.1 500 " + QByteArray(httpReasonPhrase(500)) +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + (head ? QByteArray() : body));
+    finishExchange(500, true);
+}
+
 void HttpConnection::respond(quint64 exchange, int status, const QByteArray &contentType,
                              const QByteArray &body, const HttpHeaders &headers, bool withLength)
 {
@@ -439,7 +245,13 @@ void HttpConnection::respond(quint64 exchange, int status, const QByteArray &con
         return;
     // A body that was never read makes the connection unusable for another request.
     const bool close = !m_request.keepAlive || (m_state != State::Handling && m_request.hasBody());
-    send(headBytes(status, contentType, headers, withLength ? body.size() : -1, close) + body);
+    const auto head = headBytes(status, contentType, headers, withLength ? body.size() : -1, close);
+    if (!head) {
+        refuseUnsafeHead(status);
+        return;
+    }
+    // HEAD: the head GET would get, Content-Length included, and no body (RFC 9110, 9.3.2).
+    send(m_request.method == "HEAD" ? *head : *head + body);
     finishExchange(status, close);
 }
 
@@ -462,7 +274,18 @@ bool HttpConnection::beginStream(quint64 exchange, int status, const QByteArray 
         all.emplaceBack("Transfer-Encoding", "chunked");
     // The head waits for the stream's first bytes, if they come in this pass of the loop (an
     // event stream's replay, usually): one send() for both. Otherwise it goes out on its own.
-    m_corkedHead = headBytes(status, contentType, all, -1, m_streamClose);
+    const auto head = headBytes(status, contentType, all, -1, m_streamClose);
+    if (!head) {
+        refuseUnsafeHead(status);
+        return false;
+    }
+    if (m_request.method == "HEAD") {
+        // The head alone, and close: a body that never comes needs no framing to end it.
+        send(*headBytes(status, contentType, all, -1, true));
+        finishExchange(status, true);
+        return false;
+    }
+    m_corkedHead = *head;
     QMetaObject::invokeMethod(this, &HttpConnection::sendCorked, Qt::QueuedConnection);
     m_streaming = true;
     return true;
@@ -547,6 +370,7 @@ void HttpConnection::finishExchange(int status, bool close)
         return;
     }
     m_state = State::Head;
+    m_parser.skipEmptyBody(); // answered at admission: a bodiless request, or we closed above
     m_request = HttpRequest{};
     armHeadTimer();
     QMetaObject::invokeMethod(this, &HttpConnection::process, Qt::QueuedConnection);
@@ -577,7 +401,7 @@ void HttpConnection::onBytesWritten()
 void HttpConnection::armHeadTimer()
 {
     // The idle timeout until the next head's first byte, then the head's deadline.
-    m_headStarted = !m_buffer.isEmpty() || m_socket->bytesAvailable() > 0;
+    m_headStarted = m_parser.buffered() > 0 || m_socket->bytesAvailable() > 0;
     m_timer.start(m_headStarted ? m_limits.headTimeoutMs : m_limits.idleTimeoutMs);
 }
 
@@ -594,7 +418,13 @@ void HttpConnection::failAndClose(const Error &error)
     if (!m_streaming && !(m_answered && m_state != State::Head)) {
         const QJsonObject body = m_errorFormat ? m_errorFormat(error) : json::errorBody(error);
         const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
-        send(headBytes(httpStatus(error.code), "application/json", {}, bytes.size(), true) + bytes);
+        const auto head =
+            headBytes(httpStatus(error.code), "application/json", {}, bytes.size(), true);
+        if (!head) {
+            refuseUnsafeHead(httpStatus(error.code));
+            return;
+        }
+        send(m_request.method == "HEAD" ? *head : *head + bytes);
     }
     closeGracefully();
 }
@@ -605,7 +435,7 @@ void HttpConnection::closeGracefully()
         return;
     sendCorked();
     m_state = State::Closing;
-    m_buffer.clear();
+    m_parser.clear();
     Q_EMIT closed();
     // Lingering close: send what is queued, end our side, and keep reading (and dropping) until
     // the client closes, so that unread request bytes do not turn our answer into a reset.

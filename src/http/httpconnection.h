@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/httpmessage.h"
+#include "http/requestparser.h"
 
 #include <QCoroTask>
 #include <QElapsedTimer>
@@ -23,7 +24,8 @@ public:
     virtual void handle(HttpRequest request, HttpResponder responder) = 0;
 };
 
-// One HTTP/1.1 connection: parses requests one at a time with hard limits, and writes answers.
+// One HTTP/1.1 connection: reads requests one at a time through a RequestParser (which holds the
+// framing and the hard limits), and writes answers.
 //
 // Why not QHttpServer (Qt 6.4): it buffers a whole body before any handler runs (so no 413
 // before reading), answers a malformed request by leaving the socket open and silent, has no
@@ -61,6 +63,9 @@ public:
     void refuse(const Error &error);
     // Writes what is buffered to the kernel now (used before the process exits).
     void flush();
+    // A response header field holding CR, LF or NUL is refused (500) in every build, and is an
+    // assertion failure in debug builds unless a test that drives the refusal turns that off.
+    static void setAssertOnUnsafeHeaders(bool on);
 
 Q_SIGNALS:
     // The client went away (or the connection was closed): everything tied to it should stop.
@@ -71,13 +76,9 @@ Q_SIGNALS:
 private:
     friend class HttpResponder;
     enum class State { Head, Admitting, Body, Handling, Closing, Closed };
-    enum class ChunkState { Size, Data, DataEnd, Trailer };
 
     void onReadyRead();
     void process();
-    bool parseHead(const QByteArray &head, QString *error);
-    // 1: body complete, 0: need more bytes, -1: malformed, -2: too large
-    int readChunkedBody();
     QCoro::Task<> admit(quint64 exchange);
     void dispatch();
 
@@ -91,8 +92,12 @@ private:
     bool writeStream(quint64 exchange, const QByteArray &data);
     void endStream(quint64 exchange, const QByteArray &last);
     void sendCorked();
-    QByteArray headBytes(int status, const QByteArray &contentType, const HttpHeaders &headers,
-                         qint64 contentLength, bool close) const;
+    // nullopt when a header field (default ones included) holds CR, LF or NUL.
+    std::optional<QByteArray> headBytes(int status, const QByteArray &contentType,
+                                        const HttpHeaders &headers, qint64 contentLength,
+                                        bool close) const;
+    bool safeHeaderFields(const QByteArray &contentType, const HttpHeaders &headers) const;
+    void refuseUnsafeHead(int status);
     void finishExchange(int status, bool close);
     void send(const QByteArray &bytes);
 
@@ -109,7 +114,7 @@ private:
     HttpHeaders m_defaultHeaders;
     QHostAddress m_peer;
     State m_state = State::Head;
-    QByteArray m_buffer;     // bytes read from the socket and not parsed yet
+    RequestParser m_parser;  // holds the bytes read from the socket and not parsed yet
     QByteArray m_corkedHead; // a stream's head, waiting to go out with its first bytes
     HttpRequest m_request;
     quint64 m_exchange = 0;
@@ -120,8 +125,6 @@ private:
     bool m_headStarted = false; // a byte of the next head arrived: its deadline runs
     bool m_backedUp = false;
     ErrorFormat m_errorFormat;
-    ChunkState m_chunkState = ChunkState::Size;
-    qint64 m_chunkLeft = 0;
     QTimer m_timer; // idle, head deadline or body timeout; in Closing, the linger bound
     QElapsedTimer m_clock;
 };

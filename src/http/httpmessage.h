@@ -24,7 +24,7 @@ const char *httpReasonPhrase(int status);
 // Builds the JSON error body of a route; the default is shared/API.md's {"error":{code,message}}.
 using ErrorFormat = std::function<QJsonObject(const Error &error)>;
 
-// One request as parsed by HttpConnection. The body is empty until the head was admitted.
+// One request as parsed by RequestParser. The body is empty until the head was admitted.
 struct HttpRequest
 {
     QByteArray method;

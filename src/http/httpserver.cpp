@@ -399,7 +399,8 @@ QCoro::Task<bool> HttpServer::Private::admit(HttpRequest head, HttpResponder res
                              {"Access-Control-Max-Age", "600"}});
         co_return false;
     }
-    const bool open = head.method == "GET" && head.path == "/healthz";
+    const bool readOnly = head.method == "GET" || head.method == "HEAD";
+    const bool open = readOnly && head.path == "/healthz";
     if (!open && !authorized(head)) {
         responder.sendError(makeError(ErrorCode::Unauthorized,
                                       QStringLiteral("this server needs 'Authorization: Bearer "
@@ -421,7 +422,7 @@ QCoro::Task<bool> HttpServer::Private::admit(HttpRequest head, HttpResponder res
                             {{"Allow", match.allowed.join(", ")}});
         co_return false;
     }
-    if (stopping && head.method != "GET") {
+    if (stopping && !readOnly) {
         responder.sendError(
             makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down")));
         co_return false;

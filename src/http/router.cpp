@@ -42,6 +42,8 @@ QList<Router::RouteInfo> Router::routes() const
 
 Router::Match Router::match(const QByteArray &method, const QStringList &segments) const
 {
+    // HEAD runs the GET route; the connection writes its head and drops its body.
+    const QByteArray wanted = method == "HEAD" ? QByteArrayLiteral("GET") : method;
     Match result;
     for (const Route &route : m_routes) {
         if (route.pattern.size() != segments.size())
@@ -60,9 +62,11 @@ Router::Match Router::match(const QByteArray &method, const QStringList &segment
             continue;
         if (!result.allowed.contains(route.method))
             result.allowed.append(route.method);
+        if (route.method == "GET" && !result.allowed.contains("HEAD"))
+            result.allowed.append("HEAD");
         if (!result.errorFormat)
             result.errorFormat = route.errorFormat;
-        if (route.method == method && !result.route) {
+        if (route.method == wanted && !result.route) {
             result.route = &route;
             result.args = args;
         }

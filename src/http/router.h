@@ -12,7 +12,7 @@ namespace holdfast {
 
 // The routes of the API: a method and a path pattern each ("/v1/sessions/{sid}/turns/{tid}").
 // A placeholder matches one non-empty path segment. Matching tells apart "no such path" (404)
-// from "this path, not this method" (405, with the methods that exist).
+// from "this path, not this method" (405, with the methods that exist). HEAD matches a GET route.
 class Router
 {
 public:

@@ -1,89 +1,95 @@
-// Raw bytes as requests to the real HTTP layer: HttpConnection's parser and limits, the router,
-// auth, the controllers' validation, over a real loopback socket into a real HttpServer on a
-// memory store with the demo model (no delay), so that turns, event streams and long polls run.
-// Input: byte 0 bit 0 picks the server (with or without a token); the rest goes to the socket.
-// Checks: no crash or sanitizer report; every answer's status is one API.md allows (500 is a
-// finding: the server could not say what was wrong).
-#include "core/demoprovider.h"
-#include "core/providerregistry.h"
-#include "core/sessionservice.h"
-#include "core/store.h"
+// Raw bytes as requests to RequestParser, the socket-free HTTP/1.x framing HttpConnection uses:
+// heads, header count, body and trailer limits, chunked framing. No socket and no event loop.
+// Input: byte 0 seeds the split points, and its top bit picks small limits (so that every limit
+// is reached often); the rest is the bytes a client sent on one connection.
+// Checks (besides no crash or sanitizer report):
+//  1. the limits hold: a head has at most maxHeaderCount fields, a body at most maxBodyBytes,
+//     and what the parser keeps while waiting for more is bounded by its line limits;
+//  2. the bytes fed whole and fed in pieces cut at input-derived points give the same events
+//     (each request's head, its body bytes, its end, the error), so the same requests, and as
+//     many of them: parsing does not depend on how TCP cut the stream.
 #include "fuzzsupport.h"
-#include "http/httpserver.h"
-
-#include <QTcpSocket>
-
-#include <memory>
+#include "http/requestparser.h"
 
 using namespace holdfast;
 
 namespace {
 
-constexpr int kInputsPerStack = 2000; // then a fresh service: bounded memory, as in a long run
-
-struct Stack
+struct Trace
 {
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    std::unique_ptr<SessionService> service;
-    std::unique_ptr<HttpServer> open;   // no token
-    std::unique_ptr<HttpServer> locked; // token "fuzz-token", CORS on
-
-    Stack()
-    {
-        store = std::move(*createStore(QStringLiteral("memory:")));
-        registry.add(new DemoProvider({3, 0}), {QStringLiteral("demo")});
-        ServiceConfig config;
-        config.maxPromptBytes = 512;
-        service = std::make_unique<SessionService>(store.get(), &registry, config);
-        const auto started = fuzz::await(service->start());
-        if (!started || !started->ok())
-            abort();
-        HttpOptions options;
-        options.logRequests = false;
-        options.maxBodyBytes = 4096;
-        options.maxStreamsPerClient = 4;
-        open = std::make_unique<HttpServer>(service.get(), options);
-        options.token = QStringLiteral("fuzz-token");
-        options.corsOrigin = QStringLiteral("https://app.example");
-        locked = std::make_unique<HttpServer>(service.get(), options);
-        if (!open->listen(QHostAddress::LocalHost, 0).ok() ||
-            !locked->listen(QHostAddress::LocalHost, 0).ok())
-            abort();
-        // Something to find: session s1 with one finished turn.
-        CreateSessionParams create;
-        create.id = QStringLiteral("s1");
-        if (!fuzz::await(service->createSession(create)))
-            abort();
-        StartTurnParams turn;
-        turn.prompt = QStringLiteral("hello");
-        (void)fuzz::await(service->startTurn(QStringLiteral("s1"), turn));
-        (void)fuzz::await(service->waitForTurn(QStringLiteral("s1"), 1, 5000));
-    }
-    ~Stack()
-    {
-        fuzz::awaitVoid(service->shutdown());
-        locked.reset();
-        open.reset();
-        service.reset();
-    }
+    QByteArrayList events; // "H …" a head, "C <body>" a complete request, "E …" the error
+    int completed = 0;
 };
 
-std::unique_ptr<Stack> g_stack;
-int g_uses = 0;
-
-bool allowedStatus(int status)
+QByteArray describe(const HttpRequest &r)
 {
-    static const QList<int> allowed{100, 200, 201, 202, 204, 400, 401, 403,
-                                    404, 405, 409, 413, 415, 422, 429, 503};
-    return allowed.contains(status);
+    QByteArray out = "H " + r.method + ' ' + r.target + " 1." + QByteArray::number(r.minorVersion);
+    out += " len=" + QByteArray::number(r.contentLength) + (r.chunked ? " chunked" : "") +
+           (r.keepAlive ? " keep" : " close") + (r.expectContinue ? " expect" : "");
+    out += " segs=" + r.segments.join(QLatin1Char('/')).toUtf8();
+    for (const auto &h : r.headers)
+        out += '\n' + h.first + ": " + h.second;
+    return out;
 }
 
-void spin()
+class Runner
 {
-    QCoreApplication::processEvents(QEventLoop::AllEvents);
-    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
-}
+public:
+    explicit Runner(RequestParser::Limits limits) : m_limits(limits), m_parser(limits) {}
+
+    // Feeds one piece and takes every event it makes. False once the parser failed.
+    bool feed(QByteArrayView piece)
+    {
+        m_parser.feed(piece);
+        while (true) {
+            switch (m_parser.next()) {
+            case RequestParser::Event::NeedMore:
+                FUZZ_CHECK(m_parser.buffered() <=
+                           std::max(m_limits.maxHeadBytes + 3, RequestParser::kMaxChunkLine + 1));
+                return true;
+            case RequestParser::Event::Head:
+                FUZZ_CHECK(m_parser.request().headers.size() <= m_limits.maxHeaderCount);
+                m_trace.events.append(describe(m_parser.request()));
+                m_body.clear();
+                if (!m_parser.continueBody()) {
+                    FUZZ_CHECK(m_parser.error().code == ErrorCode::PayloadTooLarge);
+                    m_trace.events.append("E continue " + m_parser.error().message.toUtf8());
+                    return false;
+                }
+                break;
+            case RequestParser::Event::Body: {
+                const QByteArray bytes = m_parser.takeBody();
+                FUZZ_CHECK(!bytes.isEmpty());
+                m_body += bytes;
+                FUZZ_CHECK(m_body.size() <= m_limits.maxBodyBytes);
+                if (!m_parser.request().chunked)
+                    FUZZ_CHECK(m_body.size() <= m_parser.request().contentLength);
+                break;
+            }
+            case RequestParser::Event::Complete:
+                if (!m_parser.request().chunked)
+                    FUZZ_CHECK(m_body.size() ==
+                               std::max<qint64>(0, m_parser.request().contentLength));
+                m_trace.events.append("C " + m_body);
+                ++m_trace.completed;
+                break;
+            case RequestParser::Event::Error:
+                FUZZ_CHECK(m_parser.failed());
+                FUZZ_CHECK(m_parser.buffered() == 0); // nothing kept after an error
+                m_trace.events.append("E " + QByteArray::number(int(m_parser.error().code)) + ' ' +
+                                      m_parser.error().message.toUtf8());
+                return false;
+            }
+        }
+    }
+    const Trace &trace() const { return m_trace; }
+
+private:
+    RequestParser::Limits m_limits;
+    RequestParser m_parser;
+    Trace m_trace;
+    QByteArray m_body;
+};
 
 } // namespace
 
@@ -97,45 +103,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    if (!g_stack || ++g_uses > kInputsPerStack) {
-        g_stack.reset();
-        g_stack = std::make_unique<Stack>();
-        g_uses = 1;
-    }
-    HttpServer *server = (data[0] & 1) ? g_stack->locked.get() : g_stack->open.get();
+    RequestParser::Limits limits;
+    if (data[0] & 0x80)
+        limits = {200, 6, 64};
+    else
+        limits = {4096, 100, 8192};
 
-    QTcpSocket client;
-    client.connectToHost(QHostAddress::LocalHost, server->serverPort());
-    if (!client.waitForConnected(2000))
-        abort();
-    client.write(fuzz::payload(data, size));
-    client.flush();
+    Runner whole(limits);
+    whole.feed(QByteArrayView(reinterpret_cast<const char *>(data + 1), qsizetype(size - 1)));
 
-    // Run until the server closed the connection, or nothing has moved for a while (a kept-alive
-    // connection waiting for the next request, or a head that is not complete).
-    QByteArray received;
-    int quiet = 0;
-    for (int i = 0; i < 20000 && quiet < 40; ++i) {
-        spin();
-        const QByteArray bytes = client.readAll();
-        received += bytes;
-        quiet = bytes.isEmpty() ? quiet + 1 : 0;
-        if (client.state() != QAbstractSocket::ConnectedState)
+    Runner split(limits);
+    for (QByteArrayView piece : fuzz::pieces(data, size)) {
+        if (!split.feed(piece))
             break;
     }
-    received += client.readAll();
-    client.abort();
-    for (int i = 0; i < 5; ++i)
-        spin();
 
-    if (received.startsWith("HTTP/1.1 ")) {
-        const int status = received.mid(9, 3).toInt();
-        if (!allowedStatus(status)) {
-            fprintf(stderr, "unexpected answer: %s\n", received.left(400).constData());
-            abort();
-        }
-    } else {
-        FUZZ_CHECK(received.isEmpty()); // an answer is HTTP/1.1 or nothing
+    if (whole.trace().events != split.trace().events) {
+        fprintf(stderr, "whole and split feeds differ:\n");
+        for (const QByteArray &e : whole.trace().events)
+            fprintf(stderr, "  whole: %s\n", e.left(200).toPercentEncoding(" :/").constData());
+        for (const QByteArray &e : split.trace().events)
+            fprintf(stderr, "  split: %s\n", e.left(200).toPercentEncoding(" :/").constData());
+        abort();
     }
+    FUZZ_CHECK(whole.trace().completed == split.trace().completed);
     return 0;
 }

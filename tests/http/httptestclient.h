@@ -40,8 +40,9 @@ struct HttpReply
 };
 
 // Parses one response from the front of `buffer`. Returns the bytes it used, 0 if incomplete.
-// `eof`: the peer closed, so a body without length ends here.
-inline qsizetype parseReply(const QByteArray &buffer, bool eof, HttpReply *reply)
+// `eof`: the peer closed, so a body without length ends here. `noBody`: the answer to a HEAD.
+inline qsizetype parseReply(const QByteArray &buffer, bool eof, HttpReply *reply,
+                            bool noBody = false)
 {
     const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
     if (headEnd < 0)
@@ -63,7 +64,9 @@ inline qsizetype parseReply(const QByteArray &buffer, bool eof, HttpReply *reply
         const qsizetype used = parseReply(buffer.mid(pos), eof, reply);
         return used ? pos + used : 0;
     }
-    if (r.headers.value("transfer-encoding") == "chunked") {
+    if (noBody) {
+        // nothing follows the head
+    } else if (r.headers.value("transfer-encoding") == "chunked") {
         while (true) {
             const qsizetype lineEnd = buffer.indexOf("\r\n", pos);
             if (lineEnd < 0)
@@ -166,6 +169,12 @@ public:
     {}
 
     QTcpSocket *socket() { return m_socket.get(); }
+    // Bytes received and not yet taken by readReply().
+    QByteArray unread()
+    {
+        m_buffer += m_socket->readAll();
+        return m_buffer;
+    }
     bool isClosed() const
     {
         return !m_socket || m_socket->state() == QAbstractSocket::UnconnectedState;
@@ -189,15 +198,15 @@ public:
         m_socket->flush();
     }
 
-    // Waits for one answer on this connection.
-    HttpReply readReply(int timeoutMs = 20000)
+    // Waits for one answer on this connection (`noBody`: the answer to a HEAD).
+    HttpReply readReply(int timeoutMs = 20000, bool noBody = false)
     {
         HttpReply reply;
         spinUntil(
             [&] {
                 m_buffer += m_socket->readAll();
                 const bool eof = m_socket->state() == QAbstractSocket::UnconnectedState;
-                const qsizetype used = parseReply(m_buffer, eof, &reply);
+                const qsizetype used = parseReply(m_buffer, eof, &reply, noBody);
                 if (used > 0) {
                     m_buffer.remove(0, used);
                     return true;
