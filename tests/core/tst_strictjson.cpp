@@ -43,7 +43,7 @@ private slots:
         valid("DEL is not a control character", "[\"a\x7f\"]");
         valid("UTF-8 text", "[\"caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\"]");
         valid("long plain string", "[\"" + QByteArray(1000, 'x') + "\"]");
-        valid("escapes past 8-byte words", "[\"0123456789abcdef\\n0123456\\\"0123456789\\\\\"]");
+        valid("escapes past 16-byte blocks", "[\"0123456789abcdef\\n0123456\\\"0123456789\\\\\"]");
         valid("whitespace around", " \r\n\t{ \"a\" : [ 1 , 2 ] } \n\t\r ");
         valid("nested",
               "{\"a\":{\"b\":[{\"c\":[[],{}]}]},\"d\":null,\"e\":true,\"f\":false,\"g\":\"\"}");
@@ -58,7 +58,7 @@ private slots:
         invalid("raw tab", "[\"a\tb\"]", 3);
         invalid("raw line feed", "[\"a\nb\"]", 3);
         invalid("raw 0x1f", "[\"a\x1f\"]", 3);
-        invalid("raw control past 8-byte words", "[\"0123456789abcdef\x02\"]", 18);
+        invalid("raw control past 16-byte blocks", "[\"0123456789abcdef\x02\"]", 18);
         invalid("raw NUL in string", QByteArray("[\"a\0b\"]", 7), 3);
         invalid("raw NUL outside strings", QByteArray("[\0]", 3), 1);
         invalid("trailing NUL", QByteArray("[\"a\"]\0x", 7), 5);
@@ -71,6 +71,14 @@ private slots:
         invalid("high surrogate then short \\u", "[\"\\ud800\\udc\"]", 12);
         invalid("short \\u", "[\"\\u12\"]", 6);
         invalid("non-hex \\u", "[\"\\u12g4\"]", 6);
+        // Stops at every position of the scanner's 16-byte blocks.
+        for (int k = 0; k < 40; ++k) {
+            const QByteArray plain(k, 'x');
+            QTest::addRow("escape after %d bytes", k)
+                << QByteArray("[\"" + plain + "\\n\"]") << true << -1;
+            QTest::addRow("control after %d bytes", k)
+                << QByteArray("[\"" + plain + "\x1f\"]") << false << 2 + k;
+        }
         invalid("number 1.", "[1.]", 3);
         invalid("number .5", "[.5]", 1);
         invalid("number -.5", "[-.5]", 2);
