@@ -8,7 +8,7 @@ packages=(
     build-essential cmake ninja-build pkg-config
     qt6-base-dev qt6-httpserver-dev qcoro-qt6-dev libqt6sql6-sqlite libgl-dev qtkeychain-qt6-dev libsqlite3-dev
     libhiredis-dev redis-server
-    nlohmann-json3-dev # strict JSON validation of request bodies (src/http/apirequest.cpp)
+    nlohmann-json3-dev # scripts/fuzz.sh: the oracle of fuzz_json_body (tests/fuzz)
     fonts-dejavu-core xvfb xauth
     desktop-file-utils appstream man-db dpkg-dev file
     clang libclang-rt-14-dev # scripts/fuzz.sh: libFuzzer (only recommended by clang, so named here)

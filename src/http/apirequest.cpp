@@ -1,72 +1,17 @@
 #include "http/apirequest.h"
 
+#include "core/strictjson.h"
+
 #include <QJsonDocument>
 #include <QJsonValue>
-
-#include <nlohmann/json.hpp>
 
 #include <limits>
 
 namespace holdfast::api {
 
-namespace {
-
-// nlohmann's SAX interface: takes every value, keeps the first syntax error. Only the syntax is
-// wanted here; Qt builds the document afterwards.
-class SyntaxCheck final : public nlohmann::json_sax<nlohmann::json>
-{
-public:
-    bool null() override { return true; }
-    bool boolean(bool) override { return true; }
-    bool number_integer(number_integer_t) override { return true; }
-    bool number_unsigned(number_unsigned_t) override { return true; }
-    bool number_float(number_float_t, const string_t &) override { return true; }
-    bool string(string_t &) override { return true; }
-    bool binary(binary_t &) override { return true; }
-    bool start_object(std::size_t) override { return true; }
-    bool key(string_t &) override { return true; }
-    bool end_object() override { return true; }
-    bool start_array(std::size_t) override { return true; }
-    bool end_array() override { return true; }
-    bool parse_error(std::size_t position, const std::string &,
-                     const nlohmann::json::exception &ex) override
-    {
-        // "[json.exception.parse_error.101] parse error at line 1, column 12: syntax error while
-        // parsing value - invalid string: ...; last read: '...'": keep the reason only, since
-        // "last read" repeats body bytes (a whole string, maybe not UTF-8).
-        std::string_view what(ex.what());
-        if (const auto bracket = what.find("] "); bracket != std::string_view::npos)
-            what.remove_prefix(bracket + 2);
-        if (const auto dash = what.find(" - "); dash != std::string_view::npos)
-            what.remove_prefix(dash + 3);
-        if (const auto lastRead = what.find("; last read"); lastRead != std::string_view::npos)
-            what = what.substr(0, lastRead);
-        message =
-            QString::fromUtf8(what.data(), qsizetype(std::min<std::size_t>(what.size(), 160)));
-        offset = position > 0 ? qint64(position) - 1 : 0; // `position` counts the bytes read
-        return false;
-    }
-
-    QString message;
-    qint64 offset = 0;
-};
-
-} // namespace
-
 Error badRequest(const QString &message)
 {
     return makeError(ErrorCode::BadRequest, message);
-}
-
-std::optional<QString> jsonSyntaxError(QByteArrayView text)
-{
-    // nlohmann stops at a NUL byte as at the end of its input; a raw NUL is never valid JSON.
-    if (const qsizetype nul = text.indexOf('\0'); nul >= 0)
-        return QStringLiteral("a NUL byte at offset %1").arg(nul);
-    SyntaxCheck check;
-    if (nlohmann::json::sax_parse(text.cbegin(), text.cend(), &check))
-        return std::nullopt;
-    return QStringLiteral("%1 at offset %2").arg(check.message).arg(check.offset);
 }
 
 Result<QJsonObject> jsonBody(const HttpRequest &request)
@@ -85,10 +30,12 @@ Result<QJsonObject> jsonBody(const HttpRequest &request)
                 : QStringLiteral("Content-Type '%1' is not supported; send application/json")
                       .arg(QString::fromLatin1(contentType.left(100))));
     }
-    // Qt's parser also takes unknown escapes ("\\x"), raw control characters in strings and lone
-    // surrogates: the body is checked by RFC 8259 first.
-    if (const std::optional<QString> syntax = jsonSyntaxError(request.body))
-        return badRequest(QStringLiteral("the body is not valid JSON: %1").arg(*syntax));
+    // Qt's parser also takes unknown escapes ("\\x"), raw control characters in strings, lone
+    // surrogates and numbers like "1.": the strict check rejects those first (core/strictjson).
+    if (const std::optional<json::StrictError> strict = json::strictError(request.body))
+        return badRequest(QStringLiteral("the body is not valid JSON: %1 at offset %2")
+                              .arg(QLatin1String(strict->problem))
+                              .arg(strict->offset));
     QJsonParseError error;
     const QJsonDocument document = QJsonDocument::fromJson(request.body, &error);
     if (error.error != QJsonParseError::NoError)

@@ -13,10 +13,8 @@ namespace holdfast::api {
 
 Error badRequest(const QString &message);
 
-// Why `text` is not exactly one JSON value by RFC 8259 (escapes, control characters and
-// surrogates in strings, UTF-8, nothing after the value), with the byte offset; nullopt when it is.
-std::optional<QString> jsonSyntaxError(QByteArrayView text);
-// The body as a JSON object; an empty body is {}. Invalid JSON is 400 (see jsonSyntaxError).
+// The body as a JSON object; an empty body is {}. Invalid JSON by RFC 8259 is 400, naming the
+// problem and its byte offset (json::strictError, then Qt's parse).
 Result<QJsonObject> jsonBody(const HttpRequest &request);
 
 // A string field: nullopt when absent, a null QString when JSON null, else its text.

@@ -479,6 +479,9 @@ void TestHttp::strictJson_data()
     row("trailing word", R"("a")", " x", false);
     row("trailing object", R"("a")", "{}", false);
     row("trailing NUL", R"("a")", QByteArray("\0x", 2), false);
+    row("number 1.", "1.", "", false, 2); // Qt takes these numbers too
+    row("number .5", ".5", "", false, 0);
+    row("number -.5", "-.5", "", false, 1);
     // Valid JSON still passes. An escaped NUL is valid JSON (RFC 8259): fields take it as text.
     row("escaped NUL", R"("a\u0000b")", "", true);
     row("escaped slash", R"("a\/b")", "", true);
