@@ -23,7 +23,7 @@ namespace {
 
 using Holdfast = test::HoldfastProcess;
 
-const QByteArray kHealth = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+const QByteArray kHealth = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 // The "Max open files" soft and hard limits of a process, from /proc/PID/limits.
 std::pair<qint64, qint64> openFilesLimit(qint64 pid)
