@@ -4,12 +4,12 @@
 // Input: byte 0 bit 0 picks the server (with or without a token); the rest goes to the socket.
 // Checks: no crash or sanitizer report; every answer's status is one API.md allows (500 is a
 // finding: the server could not say what was wrong).
-#include "core/demoprovider.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "core/store.h"
 #include "fuzzsupport.h"
 #include "http/httpserver.h"
+#include "provider/demoprovider.h"
 
 #include <QTcpSocket>
 

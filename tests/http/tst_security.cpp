@@ -2,13 +2,13 @@
 // bounds on what one client may make the server hold (head, header count, body, prompt, open
 // event streams), that those bounds do not let memory grow, and CORS off unless configured.
 // Over real sockets against a real HttpServer on 127.0.0.1:0 (~3 s).
-#include "core/demoprovider.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "core/store.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
 #include "httptestclient.h"
+#include "provider/demoprovider.h"
 
 #include <QFile>
 #include <QLoggingCategory>

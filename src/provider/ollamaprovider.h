@@ -1,19 +1,18 @@
 #pragma once
 
-#include "core/httpmodelstream.h"
+#include "provider/httpmodelstream.h"
 
 namespace holdfast {
 
-// Any OpenAI-compatible server (OpenAI, llama.cpp's server, vLLM, LM Studio, Ollama's /v1):
-// POST {base-url}/chat/completions with "stream": true, read as Server-Sent Events;
-// GET {base-url}/models for the model list.
-class OpenAiProvider final : public Provider
+// Ollama's own API: POST {base-url}/api/chat, streamed as newline-delimited JSON that ends with
+// a line holding "done": true; GET {base-url}/api/tags for the model list.
+class OllamaProvider final : public Provider
 {
     Q_OBJECT
-    Q_DISABLE_COPY_MOVE(OpenAiProvider)
+    Q_DISABLE_COPY_MOVE(OllamaProvider)
 public:
-    explicit OpenAiProvider(UpstreamConfig config, QObject *parent = nullptr);
-    ~OpenAiProvider() override;
+    explicit OllamaProvider(UpstreamConfig config, QObject *parent = nullptr);
+    ~OllamaProvider() override;
 
     QString name() const override { return m_config.name; }
     QString defaultModel() const override { return m_config.defaultModel; }

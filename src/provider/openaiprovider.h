@@ -1,18 +1,19 @@
 #pragma once
 
-#include "core/httpmodelstream.h"
+#include "provider/httpmodelstream.h"
 
 namespace holdfast {
 
-// Ollama's own API: POST {base-url}/api/chat, streamed as newline-delimited JSON that ends with
-// a line holding "done": true; GET {base-url}/api/tags for the model list.
-class OllamaProvider final : public Provider
+// Any OpenAI-compatible server (OpenAI, llama.cpp's server, vLLM, LM Studio, Ollama's /v1):
+// POST {base-url}/chat/completions with "stream": true, read as Server-Sent Events;
+// GET {base-url}/models for the model list.
+class OpenAiProvider final : public Provider
 {
     Q_OBJECT
-    Q_DISABLE_COPY_MOVE(OllamaProvider)
+    Q_DISABLE_COPY_MOVE(OpenAiProvider)
 public:
-    explicit OllamaProvider(UpstreamConfig config, QObject *parent = nullptr);
-    ~OllamaProvider() override;
+    explicit OpenAiProvider(UpstreamConfig config, QObject *parent = nullptr);
+    ~OpenAiProvider() override;
 
     QString name() const override { return m_config.name; }
     QString defaultModel() const override { return m_config.defaultModel; }

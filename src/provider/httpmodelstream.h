@@ -61,7 +61,7 @@ private:
 // faults of shared/API.md ("Models upstream") mapped to error codes.
 namespace upstream {
 
-struct StreamItem; // core/wireformat.h
+struct StreamItem; // provider/wireformat.h
 
 // `base` + "/" + `path`, with exactly one slash between them.
 QUrl endpoint(const QUrl &base, const QString &path);
