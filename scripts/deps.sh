@@ -6,7 +6,7 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 packages=(
     build-essential cmake ninja-build pkg-config
-    qt6-base-dev qt6-httpserver-dev qcoro-qt6-dev libqt6sql6-sqlite libgl-dev qtkeychain-qt6-dev libsqlite3-dev
+    qt6-base-dev qcoro-qt6-dev libqt6sql6-sqlite libgl-dev qtkeychain-qt6-dev libsqlite3-dev
     libhiredis-dev redis-server
     fonts-dejavu-core xvfb xauth
     desktop-file-utils appstream man-db dpkg-dev file
