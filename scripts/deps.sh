@@ -5,7 +5,7 @@ set -euo pipefail
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 packages=(
-    build-essential cmake ninja-build pkg-config
+    build-essential cmake ninja-build pkg-config clang-format
     qt6-base-dev qcoro-qt6-dev libqt6sql6-sqlite libgl-dev qtkeychain-qt6-dev libsqlite3-dev
     libhiredis-dev redis-server
     fonts-dejavu-core xvfb xauth
