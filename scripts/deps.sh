@@ -5,8 +5,8 @@ set -euo pipefail
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 packages=(
-    build-essential cmake ninja-build pkg-config
-    qt6-base-dev qt6-httpserver-dev qcoro-qt6-dev libqt6sql6-sqlite libgl-dev qtkeychain-qt6-dev libsqlite3-dev
+    build-essential cmake ninja-build pkg-config clang-format
+    qt6-base-dev qcoro-qt6-dev libqt6sql6-sqlite libgl-dev qtkeychain-qt6-dev libsqlite3-dev
     libhiredis-dev redis-server
     nlohmann-json3-dev # scripts/fuzz.sh: the oracle of fuzz_json_body (tests/fuzz)
     fonts-dejavu-core xvfb xauth

@@ -22,7 +22,8 @@ fi
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-    -DHOLDFAST_BUILD_TESTS=OFF -DHOLDFAST_BUILD_GUI=OFF -DHOLDFAST_FUZZ=ON "${launcher[@]}" >/dev/null
+    -DHOLDFAST_BUILD_TESTS=OFF -DHOLDFAST_BUILD_GUI=OFF -DHOLDFAST_FUZZ=ON \
+    -DHOLDFAST_WERROR="${HOLDFAST_WERROR:-OFF}" "${launcher[@]}" >/dev/null
 cmake --build "$dir" -j "$(nproc)" --target "${targets[@]}"
 
 mkdir -p "$dir/artifacts"

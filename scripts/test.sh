@@ -2,6 +2,7 @@
 # Builds Holdfast with its tests and runs them all with ctest.
 #   scripts/test.sh                 Debug build in build/test
 #   HOLDFAST_SANITIZE=ON scripts/test.sh   AddressSanitizer + UBSan build in build/asan
+#   HOLDFAST_WERROR=ON scripts/test.sh     warnings are errors (.ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -10,7 +11,7 @@ dir="build/test"
 if [ "$sanitize" = "ON" ]; then dir="build/asan"; fi
 jobs="$(nproc)"
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOLDFAST_BUILD_TESTS=ON \
-    -DHOLDFAST_SANITIZE="$sanitize"
+    -DHOLDFAST_SANITIZE="$sanitize" -DHOLDFAST_WERROR="${HOLDFAST_WERROR:-OFF}"
 cmake --build "$dir" -j "$jobs"
 cd "$dir"
 export QT_QPA_PLATFORM=offscreen

@@ -2,8 +2,8 @@
 #include "app/servicehost.h"
 #include "app/settings.h"
 #include "app/signalwatcher.h"
-#include "core/epolldispatcher.h"
 #include "core/logging.h"
+#include "runtime/epolldispatcher.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>

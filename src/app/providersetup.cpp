@@ -1,10 +1,10 @@
 #include "app/providersetup.h"
 
 #include "app/settings.h"
-#include "core/demoprovider.h"
-#include "core/ollamaprovider.h"
-#include "core/openaiprovider.h"
 #include "core/providerregistry.h"
+#include "provider/demoprovider.h"
+#include "provider/ollamaprovider.h"
+#include "provider/openaiprovider.h"
 
 #include <QHash>
 #include <QRegularExpression>

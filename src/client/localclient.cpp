@@ -1,5 +1,7 @@
 #include "client/localclient.h"
 
+#include "core/sessionservice.h"
+
 namespace holdfast {
 
 LocalClient::LocalClient(SessionService *service, QObject *parent)

@@ -6,6 +6,8 @@
 
 namespace holdfast {
 
+class SessionService;
+
 // The in-process service: direct calls, and its signals relayed as they are.
 class LocalClient final : public SessionClient
 {

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/parameters.h"
 #include "core/provider.h"
-#include "core/sessionservice.h"
 #include "core/types.h"
 
 #include <QCoroTask>

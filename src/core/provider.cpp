@@ -1,6 +1,6 @@
 #include "core/provider.h"
 
-#include "core/waiter.h"
+#include "runtime/waiter.h"
 
 namespace holdfast {
 

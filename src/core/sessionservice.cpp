@@ -4,7 +4,7 @@
 #include "core/session.h"
 #include "core/store.h"
 #include "core/turn.h"
-#include "core/waiter.h"
+#include "runtime/waiter.h"
 
 #include <QCoroSignal>
 #include <QCoroTimer>

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/parameters.h"
 #include "core/providerregistry.h"
 #include "core/types.h"
 
@@ -30,29 +31,6 @@ struct ServiceConfig
     qint64 maxPromptBytes = 262144;
     int shutdownTimeoutMs = 5000;
     int sweepIntervalMs = 2000; // shared stores: how often to look for turns of crashed instances
-};
-
-struct CreateSessionParams
-{
-    QString id; // empty: generate one
-    std::optional<QString> title;
-    std::optional<QString> system;
-    std::optional<QString> model;
-};
-
-// For each field: nullopt leaves it, a null QString clears it (title, system).
-struct PatchSessionParams
-{
-    std::optional<QString> title;
-    std::optional<QString> system;
-    std::optional<QString> model;
-};
-
-struct StartTurnParams
-{
-    QString prompt;
-    std::optional<QString> model;
-    TurnOptions options;
 };
 
 // The session service: everything shared/API.md offers, as coroutines returning Result.

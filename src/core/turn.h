@@ -2,7 +2,7 @@
 
 #include "core/provider.h"
 #include "core/types.h"
-#include "core/waiter.h"
+#include "runtime/waiter.h"
 
 #include <QCoroTask>
 #include <QObject>

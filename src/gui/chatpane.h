@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/sessionservice.h"
+#include "core/parameters.h"
 #include "core/types.h"
 
 #include <QCoroTask>

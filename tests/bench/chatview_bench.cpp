@@ -13,8 +13,6 @@
 //    again and again (each time one older page loads) and page-steps through what is shown;
 //    prints the open time, the time per older page, the time per scroll step, and the RSS.
 #include "client/localclient.h"
-#include "core/demoprovider.h"
-#include "core/memorystore.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "fakes/longchat.h"
@@ -22,6 +20,8 @@
 #include "gui/chatpane.h"
 #include "gui/chatview.h"
 #include "gui/liveturns.h"
+#include "provider/demoprovider.h"
+#include "store/memorystore.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

@@ -2,7 +2,7 @@
 // contract, checked through Qt's own classes (QTimer, QSocketNotifier, QTcpServer/QTcpSocket,
 // queued calls from other threads) with the dispatcher installed as the application's.
 
-#include "core/epolldispatcher.h"
+#include "runtime/epolldispatcher.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -2,15 +2,15 @@
 // what is sent, and every fault ending the turn in its documented state with the session usable.
 #include "app/providersetup.h"
 #include "app/settings.h"
-#include "core/memorystore.h"
-#include "core/ollamaprovider.h"
-#include "core/openaiprovider.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
-#include "core/sseparser.h"
-#include "core/waiter.h"
 #include "fakes/fakemodelserver.h"
 #include "fakes/testutil.h"
+#include "provider/ollamaprovider.h"
+#include "provider/openaiprovider.h"
+#include "runtime/sseparser.h"
+#include "runtime/waiter.h"
+#include "store/memorystore.h"
 
 #include <QJsonArray>
 #include <QScopeGuard>

@@ -1,13 +1,13 @@
 // The Redis store against a real redis-server: the Store contract, atomic claims, a lost or hung
 // Redis, schema versions, and several SessionService instances sharing one Redis.
-#include "core/demoprovider.h"
 #include "core/providerregistry.h"
-#include "core/redisstore.h"
 #include "core/sessionservice.h"
 #include "fakes/redisserver.h"
 #include "fakes/scriptedprovider.h"
 #include "fakes/storedata.h"
 #include "fakes/testutil.h"
+#include "provider/demoprovider.h"
+#include "store/redisstore.h"
 
 #include <QTest>
 #include <QTimer>

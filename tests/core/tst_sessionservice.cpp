@@ -1,13 +1,13 @@
 // The core's promises: a turn's answer is saved exactly once, whatever happens to the callers.
-#include "core/demoprovider.h"
-#include "core/memorystore.h"
 #include "core/providerregistry.h"
 #include "core/session.h"
 #include "core/sessionservice.h"
-#include "core/sqlitestore.h"
 #include "fakes/faultystore.h"
 #include "fakes/scriptedprovider.h"
 #include "fakes/testutil.h"
+#include "provider/demoprovider.h"
+#include "store/memorystore.h"
+#include "store/sqlitestore.h"
 
 #include <QSignalSpy>
 #include <QTemporaryDir>

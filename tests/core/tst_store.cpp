@@ -2,13 +2,13 @@
 // redis-server) by one data-driven suite, plus what only SQLite has: a file that survives
 // restarts, schema versions, private permissions and group commit. What only Redis has (leases,
 // several instances, a lost Redis) is in tst_redisstore.
-#include "core/handoff.h"
-#include "core/memorystore.h"
-#include "core/redisstore.h"
-#include "core/sqlitestore.h"
 #include "fakes/redisserver.h"
 #include "fakes/storedata.h"
 #include "fakes/testutil.h"
+#include "runtime/handoff.h"
+#include "store/memorystore.h"
+#include "store/redisstore.h"
+#include "store/sqlitestore.h"
 
 #include <QFile>
 #include <QRandomGenerator>

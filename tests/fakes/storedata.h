@@ -2,6 +2,7 @@
 
 // Records for store tests (tst_store, tst_redisstore), and unwrapping of store results.
 
+#include "core/error.h"
 #include "core/types.h"
 
 #include <QDebug>

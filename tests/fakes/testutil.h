@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/epolldispatcher.h"
+#include "runtime/epolldispatcher.h"
 
 #include <QCoreApplication>
 #include <QCoroTask>

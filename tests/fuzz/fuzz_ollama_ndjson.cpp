@@ -1,9 +1,9 @@
 // The Ollama provider's stream: bytes -> upstream::LineSplitter -> readOllamaLine.
 // Checks: no crash; the lines do not depend on where the bytes were cut; no line holds a line
 // terminator; a fault carries neither text nor an end marker.
-#include "core/sseparser.h"
-#include "core/wireformat.h"
 #include "fuzzsupport.h"
+#include "provider/wireformat.h"
+#include "runtime/sseparser.h"
 
 using namespace holdfast;
 

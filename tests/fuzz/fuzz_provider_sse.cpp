@@ -1,9 +1,9 @@
 // The OpenAI-compatible provider's stream: bytes -> upstream::SseParser -> readOpenAiEvent.
 // Checks: no crash; the events do not depend on where the bytes were cut; a fault carries
 // neither text nor an end marker.
-#include "core/sseparser.h"
-#include "core/wireformat.h"
 #include "fuzzsupport.h"
+#include "provider/wireformat.h"
+#include "runtime/sseparser.h"
 
 using namespace holdfast;
 using upstream::SseParser;

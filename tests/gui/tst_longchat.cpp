@@ -2,8 +2,6 @@
 // pages come and go as the reader scrolls, and the document never holds more than a bounded
 // window of messages, however long the chat (the in-process service on a memory store).
 #include "client/localclient.h"
-#include "core/demoprovider.h"
-#include "core/memorystore.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "fakes/longchat.h"
@@ -11,6 +9,8 @@
 #include "gui/chatpane.h"
 #include "gui/chatview.h"
 #include "gui/liveturns.h"
+#include "provider/demoprovider.h"
+#include "store/memorystore.h"
 
 #include <QApplication>
 #include <QScrollBar>

@@ -2,8 +2,6 @@
 // renaming, deleting; and the same window on a remote headless Holdfast.
 #include "client/localclient.h"
 #include "client/remoteclient.h"
-#include "core/demoprovider.h"
-#include "core/memorystore.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "fakes/scriptedprovider.h"
@@ -17,6 +15,8 @@
 #include "gui/mainwindow.h"
 #include "gui/sessionlistmodel.h"
 #include "gui/sessionsidebar.h"
+#include "provider/demoprovider.h"
+#include "store/memorystore.h"
 
 #include <QAbstractButton>
 #include <QApplication>

@@ -5,12 +5,12 @@
 // YAML library: the file keeps path keys at two spaces and method keys at four (its opening
 // comment says so), and Debian's Qt has no YAML parser. The document itself is validated by
 // tests/api (api_openapi_valid).
-#include "core/demoprovider.h"
-#include "core/memorystore.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
+#include "provider/demoprovider.h"
+#include "store/memorystore.h"
 
 #include <QFile>
 #include <QRegularExpression>

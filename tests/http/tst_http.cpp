@@ -1,6 +1,4 @@
 // The HTTP API of shared/API.md, over real sockets, against a real HttpServer on port 0.
-#include "core/demoprovider.h"
-#include "core/memorystore.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "core/store.h"
@@ -8,6 +6,8 @@
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
 #include "httptestclient.h"
+#include "provider/demoprovider.h"
+#include "store/memorystore.h"
 
 #include <QJsonArray>
 #include <QLoggingCategory>

@@ -1,8 +1,5 @@
 // Our OpenAI-compatible endpoints (GET /v1/models, POST /v1/chat/completions) over real
 // sockets, checked against OpenAI's documented shapes field by field.
-#include "core/demoprovider.h"
-#include "core/memorystore.h"
-#include "core/openaiprovider.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "fakes/fakemodelserver.h"
@@ -10,6 +7,9 @@
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
 #include "httptestclient.h"
+#include "provider/demoprovider.h"
+#include "provider/openaiprovider.h"
+#include "store/memorystore.h"
 
 #include <QJsonArray>
 #include <QLoggingCategory>

@@ -5,7 +5,6 @@
 // Connection exhaustion: the head deadline, the body timeout, the connection caps, TCP
 // keep-alive, and the bound on what a client that does not read makes the server queue.
 // Over real sockets against a real HttpServer on 127.0.0.1:0 (~20 s).
-#include "core/demoprovider.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "core/store.h"
@@ -14,6 +13,7 @@
 #include "http/httpconnection.h"
 #include "http/httpserver.h"
 #include "httptestclient.h"
+#include "provider/demoprovider.h"
 
 #include <QFile>
 #include <QJsonArray>

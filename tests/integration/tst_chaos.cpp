@@ -6,14 +6,14 @@
 // documented state (done, error with an upstream code, cancelled when a client cancelled) with
 // one assistant message; RSS stays bounded (printed; a generous bound asserted); afterwards,
 // with a well-behaved upstream, every session runs a turn to `done`.
-#include "core/openaiprovider.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
-#include "core/sqlitestore.h"
 #include "fakes/fakemodelserver.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
 #include "http/httptestclient.h"
+#include "provider/openaiprovider.h"
+#include "store/sqlitestore.h"
 
 #include <QElapsedTimer>
 #include <QFile>

@@ -12,9 +12,9 @@
 // HOLDFAST_CRASH_SOAK=N runs N more seeds from a random base (printed), e.g.
 //   HOLDFAST_CRASH_SOAK=500 ctest -R tst_crash --output-on-failure
 // A failing seed is printed; rerun it alone with HOLDFAST_CRASH_SEEDS=<seed>.
-#include "core/demoprovider.h"
 #include "fakes/holdfastprocess.h"
 #include "http/httptestclient.h"
+#include "provider/demoprovider.h"
 
 #include <QJsonArray>
 #include <QRandomGenerator>

@@ -6,14 +6,14 @@
 //   - faultInjected: tests/fakes FaultyStore around the real SqliteStore (disk full, read-only);
 //   - tmpfsDiskFull: the SQLite file on a 2 MiB tmpfs that is then filled up for real (needs
 //     mount(2): QSKIPs where mounting is not permitted, e.g. in an unprivileged container).
-#include "core/demoprovider.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
-#include "core/sqlitestore.h"
 #include "fakes/faultystore.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
 #include "http/httptestclient.h"
+#include "provider/demoprovider.h"
+#include "store/sqlitestore.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,7 +1,7 @@
-#include "core/openaiprovider.h"
+#include "provider/openaiprovider.h"
 
-#include "core/sseparser.h"
-#include "core/wireformat.h"
+#include "provider/wireformat.h"
+#include "runtime/sseparser.h"
 
 #include <QJsonArray>
 #include <QJsonObject>

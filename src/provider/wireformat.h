@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/sseparser.h"
+#include "runtime/sseparser.h"
 
 #include <QByteArray>
 #include <QString>

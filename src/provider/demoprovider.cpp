@@ -1,4 +1,4 @@
-#include "core/demoprovider.h"
+#include "provider/demoprovider.h"
 
 #include <QTimer>
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/error.h"
-#include "core/waiter.h"
+#include "runtime/waiter.h"
 
 #include <QByteArray>
 #include <QCoroTask>

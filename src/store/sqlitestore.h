@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/handoff.h"
 #include "core/store.h"
+#include "runtime/handoff.h"
 
 #include <QMutex>
 #include <QThreadPool>

@@ -1,7 +1,7 @@
-#include "core/redisstore.h"
+#include "store/redisstore.h"
 
 #include "core/logging.h"
-#include "core/redisscripts.h"
+#include "store/redisscripts.h"
 
 #include <QCryptographicHash>
 #include <QHash>

@@ -14,7 +14,7 @@
 // opened (nothing was written to the old). It follows no redirect (the prompt and the API key
 // would go to another server), and opens a connection per request in flight (no per-host queue).
 
-#include "core/waiter.h"
+#include "runtime/waiter.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>

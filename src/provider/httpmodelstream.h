@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/provider.h"
-#include "core/upstreamclient.h"
+#include "provider/upstreamclient.h"
 
 #include <QJsonDocument>
 #include <QPointer>
@@ -28,7 +28,7 @@ struct UpstreamConfig
 // faults of shared/API.md ("Models upstream") mapped to error codes.
 namespace upstream {
 
-struct StreamItem; // core/wireformat.h
+struct StreamItem; // provider/wireformat.h
 
 // `base` + "/" + `path`, with exactly one slash between them.
 QUrl endpoint(const QUrl &base, const QString &path);

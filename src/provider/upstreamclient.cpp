@@ -1,5 +1,5 @@
 // Why this client exists instead of QNetworkAccessManager or libcurl: see upstreamclient.h.
-#include "core/upstreamclient.h"
+#include "provider/upstreamclient.h"
 
 #include <QSslSocket>
 #include <QTcpSocket>

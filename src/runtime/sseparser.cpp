@@ -1,4 +1,4 @@
-#include "core/sseparser.h"
+#include "runtime/sseparser.h"
 
 namespace holdfast::upstream {
 

@@ -1,7 +1,7 @@
-#include "core/redisconnection.h"
+#include "store/redisconnection.h"
 
 #include "core/logging.h"
-#include "core/waiter.h"
+#include "runtime/waiter.h"
 
 #include <QCoroSignal>
 #include <QHostAddress>

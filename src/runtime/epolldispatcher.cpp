@@ -1,4 +1,4 @@
-#include "core/epolldispatcher.h"
+#include "runtime/epolldispatcher.h"
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>

@@ -1,6 +1,6 @@
-#include "core/wireformat.h"
+#include "provider/wireformat.h"
 
-#include "core/httpmodelstream.h"
+#include "provider/httpmodelstream.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

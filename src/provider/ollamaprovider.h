@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/httpmodelstream.h"
+#include "provider/httpmodelstream.h"
 
 namespace holdfast {
 

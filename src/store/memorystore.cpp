@@ -1,4 +1,4 @@
-#include "core/memorystore.h"
+#include "store/memorystore.h"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/redisconnection.h"
 #include "core/store.h"
+#include "store/redisconnection.h"
 
 #include <QPair>
 #include <QSet>

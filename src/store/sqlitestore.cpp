@@ -1,4 +1,4 @@
-#include "core/sqlitestore.h"
+#include "store/sqlitestore.h"
 
 #include "core/logging.h"
 

@@ -1,8 +1,8 @@
-#include "core/memorystore.h"
 #include "core/redact.h"
-#include "core/redisstore.h"
-#include "core/sqlitestore.h"
 #include "core/store.h"
+#include "store/memorystore.h"
+#include "store/redisstore.h"
+#include "store/sqlitestore.h"
 
 namespace holdfast {
 

@@ -1,7 +1,7 @@
-#include "core/httpmodelstream.h"
+#include "provider/httpmodelstream.h"
 
 #include "core/logging.h"
-#include "core/wireformat.h"
+#include "provider/wireformat.h"
 
 #include <QElapsedTimer>
 #include <QJsonObject>
