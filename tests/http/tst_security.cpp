@@ -249,14 +249,9 @@ private Q_SLOTS:
             QTest::addRow("delete %s", id.left(12).constData())
                 << QByteArray("DELETE") << "/v1/sessions/" + id << QByteArray() << QByteArray();
         }
-        const QList<QByteArray> badBodyIds{"a/b",
-                                           "..",
-                                           "a:b",
-                                           "a*b",
-                                           "hf:{s1}:x",
-                                           "a\\u0000b",
-                                           "../../etc/passwd",
-                                           QByteArray(65, 'b')};
+        const QList<QByteArray> badBodyIds{
+            "a/b",  "..",   "a:b",     "a*b",  "hf:{s1}:x",        "a\\u0000b", "../../etc/passwd",
+            "a\\n", "a\\r", "a\\r\\n", "\\na", QByteArray(65, 'b')};
         for (const QByteArray &id : badBodyIds) {
             QTest::addRow("create %s", id.left(12).constData())
                 << QByteArray("POST") << QByteArray("/v1/sessions") << "{\"id\":\"" + id + "\"}"
@@ -286,6 +281,24 @@ private Q_SLOTS:
                  qPrintable(QStringLiteral("%1: %2").arg(r.status).arg(QString::fromUtf8(r.body))));
         QVERIFY(r.hasErrorShape() || r.error().value(QStringLiteral("message")).isString());
         QCOMPARE(srv.sessionCount(), 0); // nothing was created under any key
+    }
+
+    // An id with a line feed once reached the Location header raw (`$` matched before a final
+    // \n), splitting the answer: the next answer on the kept-alive connection was misread.
+    void newlineIdKeepsTheConnectionFramed()
+    {
+        Server srv;
+        HttpTestClient c = srv.client();
+        const HttpReply bad = c.call("POST", "/v1/sessions", "{\"id\":\"a\\n\"}");
+        QCOMPARE(bad.status, 400);
+        for (const QByteArray &value : bad.headers)
+            QVERIFY(!value.contains('\n') && !value.contains('\r'));
+        QVERIFY(!c.isClosed()); // the same connection carries the next request
+        const HttpReply good = c.call("POST", "/v1/sessions", "{\"id\":\"a\"}");
+        QCOMPARE(good.status, 201);
+        QCOMPARE(good.headers.value("location"), QByteArray("/v1/sessions/a"));
+        QCOMPARE(c.get("/v1/sessions/a").status, 200);
+        QCOMPARE(srv.sessionCount(), 1);
     }
 
     void headerCount()
