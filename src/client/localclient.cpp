@@ -100,7 +100,7 @@ QCoro::Task<Result<QList<ModelInfo>>> LocalClient::models()
 {
     if (!m_service)
         co_return gone();
-    co_return m_service->providers()->models();
+    co_return co_await m_service->models();
 }
 
 } // namespace holdfast

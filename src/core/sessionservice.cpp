@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <vector>
 
 namespace holdfast {
 
@@ -22,7 +23,6 @@ using namespace std::chrono_literals;
 namespace {
 constexpr int kMaxWindow = 1000;
 constexpr int kMaxChunksPerPage = 1000;
-constexpr int kMaxWaitMs = 30000;
 
 Error notFound(const QString &sid)
 {
@@ -38,8 +38,8 @@ Error turnNotFound(const QString &sid, int tid)
 Error badId(const QString &sid)
 {
     return makeError(ErrorCode::BadRequest,
-                     QStringLiteral("invalid session id '%1': it must match ^[A-Za-z0-9_-]{1,64}$")
-                         .arg(sid.left(80)));
+                     QStringLiteral("invalid session id '%1': it must match %2")
+                         .arg(sid.left(80), SessionService::sessionIdPattern()));
 }
 } // namespace
 
@@ -482,14 +482,6 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
 {
     if (!isValidSessionId(sid))
         co_return badId(sid);
-    if (params.prompt.trimmed().isEmpty())
-        co_return makeError(ErrorCode::Invalid, QStringLiteral("the prompt is empty"));
-    const qint64 bytes = params.prompt.toUtf8().size();
-    if (bytes > m_config.maxPromptBytes)
-        co_return makeError(ErrorCode::Invalid,
-                            QStringLiteral("the prompt is %1 bytes long; the limit is %2 bytes")
-                                .arg(bytes)
-                                .arg(m_config.maxPromptBytes));
     if (m_stopping)
         co_return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
     const auto acquired = co_await acquire(sid);
@@ -503,6 +495,11 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
                 .arg(sid)
                 .arg(s->activeTurn() ? s->activeTurn()->record().id : s->meta().lastTurn + 1));
     }
+    // After the 409 (API.md's order: 409, then 422).
+    if (params.prompt.trimmed().isEmpty())
+        co_return makeError(ErrorCode::Invalid, QStringLiteral("the prompt is empty"));
+    if (auto tooLong = promptTooLong(params.prompt, QStringLiteral("the prompt")))
+        co_return *tooLong;
     const QString model =
         params.model && !params.model->isEmpty() ? *params.model : s->meta().model;
     const auto resolved = m_providers->resolve(model);
@@ -577,6 +574,69 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
     if (m_stopping)
         turn->cancel(TurnRecord::State::Interrupted);
     co_return record;
+}
+
+std::optional<Error> SessionService::promptTooLong(const QString &text, const QString &what) const
+{
+    const qint64 bytes = text.toUtf8().size();
+    if (bytes <= m_config.maxPromptBytes)
+        return std::nullopt;
+    return makeError(ErrorCode::Invalid,
+                     QStringLiteral("%1 is %2 bytes long; the limit is %3 bytes")
+                         .arg(what)
+                         .arg(bytes)
+                         .arg(m_config.maxPromptBytes));
+}
+
+Result<StatelessCompletion> SessionService::completeStateless(StatelessParams params)
+{
+    if (m_stopping)
+        return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
+    const auto resolved = m_providers->resolve(params.model);
+    if (!resolved)
+        return resolved.error();
+    if (!params.messages.isEmpty()) {
+        if (auto tooLong =
+                promptTooLong(params.messages.last().content, QStringLiteral("the last message")))
+            return *tooLong;
+    }
+    StatelessCompletion completion;
+    completion.model = params.model.isEmpty() ? m_providers->defaultModel() : params.model;
+    completion.stream = resolved->provider->start(
+        ProviderRequest{resolved->model, std::move(params.messages), params.options});
+    return completion;
+}
+
+QCoro::Task<QList<ModelInfo>> SessionService::models()
+{
+    QList<ModelInfo> entries = m_providers->models();
+    const QList<Provider *> providers = m_providers->providers();
+    QList<QPointer<Provider>> alive;
+    std::vector<QCoro::Task<Result<QStringList>>> queries;
+    for (Provider *p : providers) {
+        alive.append(p);
+        queries.push_back(p->models()); // they all run at once
+    }
+    // Only locals from here: the service may be destroyed while a provider answers.
+    for (qsizetype i = 0; i < alive.size(); ++i) {
+        const auto names = co_await queries[i];
+        if (!alive[i])
+            continue;
+        if (!names) {
+            qCDebug(lcCore).noquote()
+                << "models of" << alive[i]->name() << ":" << names.error().message;
+            continue;
+        }
+        const QString provider = alive[i]->name();
+        for (const QString &name : *names) {
+            const QString id = name == provider ? name : provider + QLatin1Char('/') + name;
+            const bool known = std::any_of(entries.cbegin(), entries.cend(),
+                                           [&](const ModelInfo &e) { return e.id == id; });
+            if (!known)
+                entries.append(ModelInfo{id, provider});
+        }
+    }
+    co_return entries;
 }
 
 QCoro::Task<Result<TurnRecord>> SessionService::turn(QString sid, int tid)

@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include <list>
+#include <memory>
 #include <optional>
 
 namespace holdfast {
@@ -31,6 +32,22 @@ struct ServiceConfig
     qint64 maxPromptBytes = 262144;
     int shutdownTimeoutMs = 5000;
     int sweepIntervalMs = 2000; // shared stores: how often to look for turns of crashed instances
+};
+
+// A completion without a session: the messages go to the model as they are; nothing is stored.
+struct StatelessParams
+{
+    QString model; // as the client named it; empty: the default model
+    QList<ChatMessage> messages;
+    TurnOptions options;
+};
+
+struct StatelessCompletion
+{
+    QString model; // the model as clients name it (the default one filled in)
+    // The generation: co_await next() until it returns {}, then error() says how it ended.
+    // Cancelling or destroying it stops the model (a client that left).
+    std::unique_ptr<ProviderStream> stream;
 };
 
 // The session service: everything shared/API.md offers, as coroutines returning Result.
@@ -63,6 +80,9 @@ public:
     QCoro::Task<Result<MessagePage>> messages(QString sid, qint64 before, int limit);
 
     QCoro::Task<Result<TurnRecord>> startTurn(QString sid, StartTurnParams params);
+    // Starts a stateless completion: the model resolved (422 if unknown) and the last message
+    // held to maxPromptBytes (422) before anything reaches the model.
+    Result<StatelessCompletion> completeStateless(StatelessParams params);
     QCoro::Task<Result<TurnRecord>> turn(QString sid, int tid);
     // Chunks with seq >= from (at most 1000); waits up to waitMs for one if there is none yet.
     QCoro::Task<Result<ChunkPage>> chunks(QString sid, int tid, int from, int waitMs);
@@ -77,7 +97,16 @@ public:
     int activeTurnCount() const;
     bool isLoaded(const QString &sid) const { return m_sessions.contains(sid); }
 
+    // Every model clients can name: the configured ones, then those each provider lists now and
+    // that were not configured (a provider that cannot be reached adds nothing). Both clients
+    // and GET /v1/models list these.
+    QCoro::Task<QList<ModelInfo>> models();
+
+    // The longest one call may wait for a turn's chunks or its end (API.md's `wait` cap).
+    static constexpr int kMaxWaitMs = 30000;
+    // API.md's session id rule, and its pattern for error messages.
     static bool isValidSessionId(const QString &sid);
+    static QString sessionIdPattern() { return QStringLiteral("^[A-Za-z0-9_-]{1,64}$"); }
 
 Q_SIGNALS:
     void sessionChanged(const holdfast::SessionMeta &meta);
@@ -90,6 +119,8 @@ Q_SIGNALS:
 
 private:
     QCoro::Task<Result<Session *>> acquire(QString sid);
+    // The prompt limit, for a turn's prompt and a stateless completion's last message.
+    std::optional<Error> promptTooLong(const QString &text, const QString &what) const;
     QCoro::Task<Status> recover(TurnRecord turn);
     QCoro::Task<> sweep();
     QCoro::Task<> waitForStoreUpdate(QString sid, int tid, int timeoutMs);

@@ -4,7 +4,6 @@
 #include "core/sessionservice.h"
 #include "http/apirequest.h"
 #include "http/httpconnection.h"
-#include "http/httplog.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -12,7 +11,6 @@
 #include <QUuid>
 
 #include <limits>
-#include <vector>
 
 // OpenAI's shapes: https://platform.openai.com/docs/api-reference/chat (the chat completion
 // object, the chunk object, the model list). Holdfast does not tokenize: `usage` counts are an
@@ -303,28 +301,19 @@ private:
 QCoro::Task<> statelessCompletion(SessionService *service, CompletionRequest request,
                                   HttpResponder responder)
 {
-    const auto resolved = service->providers()->resolve(request.model);
-    if (api::failed(resolved, responder))
-        co_return;
-    if (!request.messages.isEmpty() &&
-        request.messages.last().content.toUtf8().size() > service->config().maxPromptBytes) {
-        responder.sendError(
-            makeError(ErrorCode::Invalid, QStringLiteral("the last message is longer than %1 bytes")
-                                              .arg(service->config().maxPromptBytes)));
-        co_return;
-    }
     if (!responder.isOpen())
         co_return; // the client left already: generate nothing
-    const QString model =
-        request.model.isEmpty() ? service->providers()->defaultModel() : request.model;
-    std::unique_ptr<ProviderStream> stream = resolved->provider->start(
-        ProviderRequest{resolved->model, request.messages, request.options});
+    auto started = service->completeStateless(
+        StatelessParams{request.model, request.messages, request.options});
+    if (api::failed(started, responder))
+        co_return;
+    std::unique_ptr<ProviderStream> stream = std::move(started->stream);
     // A client that leaves stops a stateless generation: nothing would keep its text.
     if (HttpConnection *connection = responder.connection()) {
         QObject::connect(connection, &HttpConnection::closed, stream.get(),
                          [s = stream.get()] { s->cancel(); });
     }
-    CompletionWriter out(responder, request, model, {});
+    CompletionWriter out(responder, request, started->model, {});
     while (true) {
         const QStringList chunks = co_await stream->next();
         if (chunks.isEmpty())
@@ -371,7 +360,7 @@ QCoro::Task<> sessionCompletion(SessionService *service, QString sid, Completion
         // The turn goes on without this client (API.md): stop reading, not generating.
         if (out.clientGone())
             co_return;
-        const auto page = co_await service->chunks(sid, tid, next, 30000);
+        const auto page = co_await service->chunks(sid, tid, next, SessionService::kMaxWaitMs);
         if (!page) {
             out.fail(page.error());
             co_return;
@@ -382,7 +371,7 @@ QCoro::Task<> sessionCompletion(SessionService *service, QString sid, Completion
         if (page->done)
             break;
     }
-    const auto ended = co_await service->waitForTurn(sid, tid, 30000);
+    const auto ended = co_await service->waitForTurn(sid, tid, SessionService::kMaxWaitMs);
     if (!ended) {
         out.fail(ended.error());
         co_return;
@@ -410,8 +399,8 @@ QCoro::Task<> completions(SessionService *service, HttpRequest request, HttpResp
     const QString sid = QString::fromUtf8(header);
     if (request.hasHeader("x-holdfast-session")) {
         if (!SessionService::isValidSessionId(sid)) {
-            responder.sendError(api::badRequest(
-                QStringLiteral("X-Holdfast-Session must match ^[A-Za-z0-9_-]{1,64}$")));
+            responder.sendError(api::badRequest(QStringLiteral("X-Holdfast-Session must match ") +
+                                                SessionService::sessionIdPattern()));
             co_return;
         }
         const auto session = co_await service->session(sid, 0);
@@ -427,50 +416,15 @@ QCoro::Task<> completions(SessionService *service, HttpRequest request, HttpResp
         co_await statelessCompletion(service, *parsed, responder);
 }
 
-// Every model of every provider: the configured ones, and what each server lists now (a server
-// that cannot be reached only shows its configured models).
 QCoro::Task<> listModels(SessionService *service, qint64 created, HttpResponder responder)
 {
-    struct Entry
-    {
-        QString id;
-        QString ownedBy;
-    };
-    QList<Entry> entries;
-    for (const ModelInfo &m : service->providers()->models())
-        entries.append({m.id, m.ownedBy});
-
-    const QList<Provider *> providers = service->providers()->providers();
-    QList<QPointer<Provider>> alive;
-    std::vector<QCoro::Task<Result<QStringList>>> queries;
-    for (Provider *p : providers) {
-        alive.append(p);
-        queries.push_back(p->models()); // they all run at once
-    }
-    for (qsizetype i = 0; i < alive.size(); ++i) {
-        const auto names = co_await queries[i];
-        if (!alive[i])
-            continue;
-        if (!names) {
-            qCDebug(lcHttp).noquote()
-                << "models of" << alive[i]->name() << ":" << names.error().message;
-            continue;
-        }
-        const QString provider = alive[i]->name();
-        for (const QString &name : *names) {
-            const QString id = name == provider ? name : provider + QLatin1Char('/') + name;
-            const bool known = std::any_of(entries.cbegin(), entries.cend(),
-                                           [&](const Entry &e) { return e.id == id; });
-            if (!known)
-                entries.append({id, provider});
-        }
-    }
+    const QList<ModelInfo> models = co_await service->models();
     QJsonArray data;
-    for (const Entry &e : std::as_const(entries)) {
-        data.append(QJsonObject{{QStringLiteral("id"), e.id},
+    for (const ModelInfo &m : models) {
+        data.append(QJsonObject{{QStringLiteral("id"), m.id},
                                 {QStringLiteral("object"), QStringLiteral("model")},
                                 {QStringLiteral("created"), created},
-                                {QStringLiteral("owned_by"), e.ownedBy}});
+                                {QStringLiteral("owned_by"), m.ownedBy}});
     }
     responder.sendJson(200, QJsonObject{{QStringLiteral("object"), QStringLiteral("list")},
                                         {QStringLiteral("data"), data}});

@@ -14,8 +14,6 @@ namespace holdfast {
 using api::failed;
 
 namespace {
-constexpr qint64 kMaxWaitMs = 30000;
-
 QByteArray turnLocation(const TurnRecord &turn)
 {
     return "/v1/sessions/" + turn.session.toUtf8() + "/turns/" + QByteArray::number(turn.id);
@@ -128,7 +126,7 @@ QCoro::Task<> TurnsController::chunks(SessionService *service, HttpRequest reque
                                         std::numeric_limits<qint64>::max() / 2);
     if (failed(wait, responder))
         co_return;
-    const int waitMs = int(std::clamp<qint64>(*wait, 0, kMaxWaitMs));
+    const int waitMs = int(std::clamp<qint64>(*wait, 0, SessionService::kMaxWaitMs));
     const auto page = co_await service->chunks(sid, *id, int(*from), waitMs);
     if (failed(page, responder))
         co_return;

@@ -2,14 +2,17 @@
 #include "core/providerregistry.h"
 #include "core/session.h"
 #include "core/sessionservice.h"
+#include "fakes/fakemodelserver.h"
 #include "fakes/faultystore.h"
 #include "fakes/scriptedprovider.h"
 #include "fakes/testutil.h"
 #include "provider/demoprovider.h"
+#include "provider/openaiprovider.h"
 #include "store/memorystore.h"
 #include "store/sqlitestore.h"
 
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -638,6 +641,209 @@ private Q_SLOTS:
         const auto tail = await(f.service->chunks(sid, t.id, 2, 0));
         QCOMPARE(tail->value().chunks.first().seq, 2);
         QVERIFY(tail->value().done);
+    }
+
+    // A session with an active turn refuses a second one with 409 before the prompt is looked at
+    // (API.md's order: 409, then 422).
+    void conflictBeforeInvalidPrompt_data()
+    {
+        QTest::addColumn<QString>("prompt");
+        QTest::addRow("over-long") << QString(262145, QLatin1Char('x'));
+        QTest::addRow("empty") << QString();
+        QTest::addRow("blank") << QStringLiteral(" \n");
+    }
+
+    void conflictBeforeInvalidPrompt()
+    {
+        QFETCH(QString, prompt);
+        Fixture f(std::make_unique<MemoryStore>(), {}, 20, 10);
+        const QString sid = f.create();
+        QCOMPARE(f.startTurn(sid, QStringLiteral("first")).id, 1);
+        StartTurnParams p;
+        p.prompt = prompt;
+        const auto refused = await(f.service->startTurn(sid, p));
+        QVERIFY(refused && !refused->ok());
+        QCOMPARE(refused->error().code, ErrorCode::Conflict);
+        QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
+        const auto invalid = await(f.service->startTurn(sid, p));
+        QVERIFY(invalid && !invalid->ok());
+        QCOMPARE(invalid->error().code, ErrorCode::Invalid);
+    }
+
+    // A stateless completion: the messages go to the model as they are, its chunks come back in
+    // order, and nothing is stored.
+    void statelessCompletionStreams()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        f.scripted->script.chunks = {QStringLiteral("one "), QStringLiteral("two "),
+                                     QStringLiteral("three")};
+        const quint64 rows = f.store->rowsWritten();
+        const QList<ChatMessage> messages{{QStringLiteral("system"), QStringLiteral("be brief")},
+                                          {QStringLiteral("user"), QStringLiteral("count")}};
+        TurnOptions options;
+        options.maxTokens = 7;
+        auto started = f.service->completeStateless(
+            StatelessParams{QStringLiteral("scripted"), messages, options});
+        QVERIFY(started.ok());
+        QCOMPARE(started->model, QStringLiteral("scripted"));
+        QString text;
+        int batches = 0;
+        while (true) {
+            const auto chunks = await(started->stream->next());
+            QVERIFY(chunks);
+            if (chunks->isEmpty())
+                break;
+            text += chunks->join(QString());
+            ++batches;
+        }
+        QCOMPARE(text, QStringLiteral("one two three"));
+        QVERIFY(batches >= 1);
+        QVERIFY(!started->stream->error());
+        QVERIFY(!started->stream->cancelled());
+        QCOMPARE(f.scripted->requests.size(), 1);
+        const ProviderRequest &sent = f.scripted->requests.first();
+        QCOMPARE(sent.model, QStringLiteral("scripted"));
+        QCOMPARE(sent.messages.size(), 2);
+        QCOMPARE(sent.messages.at(0).content, QStringLiteral("be brief"));
+        QCOMPARE(sent.messages.at(1).content, QStringLiteral("count"));
+        QCOMPARE(sent.options.maxTokens, std::optional<int>(7));
+        QCOMPARE(f.store->rowsWritten(), rows);
+    }
+
+    // No model named: the default one, named as clients name it.
+    void statelessCompletionDefaultModel()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        f.registry.setDefaultModel(QStringLiteral("scripted"));
+        f.scripted->script.chunks = {QStringLiteral("hi")};
+        auto started = f.service->completeStateless(
+            StatelessParams{{}, {{QStringLiteral("user"), QStringLiteral("x")}}, {}});
+        QVERIFY(started.ok());
+        QCOMPARE(started->model, QStringLiteral("scripted"));
+        QCOMPARE(f.scripted->requests.size(), 1);
+    }
+
+    void statelessCompletionRefused_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("last");
+        QTest::addRow("unknown model") << QStringLiteral("nope") << QStringLiteral("hi");
+        QTest::addRow("unknown provider") << QStringLiteral("nope/model") << QStringLiteral("hi");
+        QTest::addRow("over-long last message")
+            << QStringLiteral("scripted") << QString(262145, QLatin1Char('x'));
+        QTest::addRow("over-long in UTF-8 bytes")
+            << QStringLiteral("scripted") << QString(131073, QChar(0x00e9));
+    }
+
+    // Refused with 422 before anything reaches the model.
+    void statelessCompletionRefused()
+    {
+        QFETCH(QString, model);
+        QFETCH(QString, last);
+        Fixture f(std::make_unique<MemoryStore>());
+        const auto refused = f.service->completeStateless(
+            StatelessParams{model, {{QStringLiteral("user"), last}}, {}});
+        QVERIFY(!refused.ok());
+        QCOMPARE(refused.error().code, ErrorCode::Invalid);
+        QVERIFY(!refused.error().message.isEmpty());
+        QCOMPARE(f.scripted->requests.size(), 0);
+    }
+
+    // The limit holds the last message only, and exactly the limit is accepted.
+    void statelessCompletionLimitIsTheLastMessage()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        f.scripted->script.chunks = {QStringLiteral("ok")};
+        const auto accepted = f.service->completeStateless(
+            StatelessParams{QStringLiteral("scripted"),
+                            {{QStringLiteral("user"), QString(300000, QLatin1Char('x'))},
+                             {QStringLiteral("assistant"), QStringLiteral("sure")},
+                             {QStringLiteral("user"), QString(262144, QLatin1Char('y'))}},
+                            {}});
+        QVERIFY(accepted.ok());
+        QCOMPARE(f.scripted->requests.size(), 1);
+    }
+
+    void statelessCompletionFailure()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        f.scripted->script.chunks = {QStringLiteral("par")};
+        f.scripted->script.failure = Error{ErrorCode::UpstreamError, QStringLiteral("crashed")};
+        auto started = f.service->completeStateless(StatelessParams{
+            QStringLiteral("scripted"), {{QStringLiteral("user"), QStringLiteral("hi")}}, {}});
+        QVERIFY(started.ok());
+        QString text;
+        while (true) {
+            const auto chunks = await(started->stream->next());
+            QVERIFY(chunks);
+            if (chunks->isEmpty())
+                break;
+            text += chunks->join(QString());
+        }
+        QCOMPARE(text, QStringLiteral("par"));
+        QVERIFY(started->stream->error());
+        QCOMPARE(started->stream->error()->code, ErrorCode::UpstreamError);
+    }
+
+    // Cancelling (the HTTP client left) stops the model at once.
+    void statelessCompletionCancel()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        for (int i = 0; i < 50; ++i)
+            f.scripted->script.chunks.append(QStringLiteral("c%1 ").arg(i));
+        f.scripted->script.delayMs = 20;
+        auto started = f.service->completeStateless(StatelessParams{
+            QStringLiteral("scripted"), {{QStringLiteral("user"), QStringLiteral("hi")}}, {}});
+        QVERIFY(started.ok());
+        const auto first = await(started->stream->next());
+        QVERIFY(first && !first->isEmpty());
+        started->stream->cancel();
+        QCOMPARE(f.scripted->cancelled, 1);
+        const auto after = await(started->stream->next());
+        QVERIFY(after && after->isEmpty());
+        QVERIFY(started->stream->cancelled());
+    }
+
+    // The models clients can name: the configured ones first, then those each provider lists now
+    // that were not configured; a provider that cannot be reached adds nothing.
+    void modelsMergeConfiguredAndDiscovered()
+    {
+        Fixture f(std::make_unique<MemoryStore>());
+        test::FakeModelServer upstream;
+        QVERIFY(upstream.listen());
+        upstream.models = {QStringLiteral("fake-model"), QStringLiteral("other-model")};
+        UpstreamConfig c;
+        c.name = QStringLiteral("fake");
+        c.baseUrl = QUrl(upstream.openAiBaseUrl());
+        c.defaultModel = QStringLiteral("fake-model");
+        c.models = {c.defaultModel};
+        f.registry.add(new OpenAiProvider(c), c.models);
+        quint16 closedPort = 0;
+        {
+            QTcpServer probe;
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            closedPort = probe.serverPort();
+        }
+        UpstreamConfig d;
+        d.name = QStringLiteral("down");
+        d.baseUrl = QUrl(QStringLiteral("http://127.0.0.1:%1/v1").arg(closedPort));
+        d.defaultModel = QStringLiteral("down-model");
+        d.models = {d.defaultModel};
+        f.registry.add(new OpenAiProvider(d), d.models);
+
+        const auto models = await(f.service->models());
+        QVERIFY(models);
+        QStringList ids;
+        QStringList owners;
+        for (const ModelInfo &m : *models) {
+            ids << m.id;
+            owners << m.ownedBy;
+        }
+        QCOMPARE(ids,
+                 (QStringList{QStringLiteral("demo"), QStringLiteral("scripted"),
+                              QStringLiteral("fake/fake-model"), QStringLiteral("down/down-model"),
+                              QStringLiteral("fake/other-model")}));
+        QCOMPARE(owners.last(), QStringLiteral("fake"));
     }
 };
 

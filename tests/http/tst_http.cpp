@@ -131,6 +131,8 @@ private Q_SLOTS:
     void strictJson();
     void promptLimit();
     void turnConflict();
+    void turnConflictBeforeInvalidPrompt_data();
+    void turnConflictBeforeInvalidPrompt();
     void gistScenarioLongPoll();
     void cancelTurn();
     void deleteCancelsActiveTurn();
@@ -590,6 +592,33 @@ void TestHttp::turnConflict()
     QCOMPARE(c.get("/v1/sessions/busy").json().value(QStringLiteral("active_turn")).toInt(), 1);
     QCOMPARE(srv.finish(sid, 1).state, TurnRecord::State::Done);
     QCOMPARE(srv.startTurn(sid, QStringLiteral("two")), 2);
+}
+
+// API.md's order: a turn already active (409) is found before a bad prompt (422).
+void TestHttp::turnConflictBeforeInvalidPrompt_data()
+{
+    QTest::addColumn<QString>("prompt");
+    QTest::addRow("over-long") << QString(262145, QLatin1Char('x'));
+    QTest::addRow("empty") << QString();
+}
+
+void TestHttp::turnConflictBeforeInvalidPrompt()
+{
+    QFETCH(QString, prompt);
+    ServerSetup setup;
+    setup.demoDelayMs = 200;
+    Server srv(setup);
+    const QString sid = srv.createSession(QStringLiteral("busy"));
+    auto c = srv.client();
+    QCOMPARE(c.post("/v1/sessions/busy/turns", {{QStringLiteral("prompt"), QStringLiteral("one")}})
+                 .status,
+             202);
+    EXPECT_ERROR(c.post("/v1/sessions/busy/turns", {{QStringLiteral("prompt"), prompt}}), 409,
+                 "conflict");
+    QCOMPARE(srv.finish(sid, 1).state, TurnRecord::State::Done);
+    // Once the session is idle, the same prompt is the 422 it is.
+    EXPECT_ERROR(c.post("/v1/sessions/busy/turns", {{QStringLiteral("prompt"), prompt}}), 422,
+                 "invalid");
 }
 
 // The gist's scenario: the 202 comes before the answer; the client polls the chunks; the answer
