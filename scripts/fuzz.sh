@@ -12,8 +12,7 @@ seconds="${FUZZ_SECONDS:-30}"
 dir="${FUZZ_BUILD_DIR:-build/fuzz}"
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-    targets=(fuzz_http_request fuzz_json_body fuzz_provider_sse fuzz_ollama_ndjson fuzz_client_sse
-             fuzz_settings)
+    targets=(fuzz_http_request fuzz_json_body fuzz_sse fuzz_ollama_ndjson fuzz_settings)
 fi
 if ! command -v clang++ >/dev/null; then
     echo "fuzz.sh: clang++ is missing (scripts/deps.sh installs clang and libclang-rt-14-dev)" >&2

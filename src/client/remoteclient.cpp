@@ -227,6 +227,13 @@ QCoro::Task<Result<TurnRecord>> RemoteClient::startTurn(QString sid, StartTurnPa
     QJsonObject body{{QStringLiteral("prompt"), params.prompt}};
     if (params.model)
         body.insert(QStringLiteral("model"), *params.model);
+    QJsonObject options;
+    if (params.options.temperature)
+        options.insert(QStringLiteral("temperature"), *params.options.temperature);
+    if (params.options.maxTokens)
+        options.insert(QStringLiteral("max_tokens"), *params.options.maxTokens);
+    if (!options.isEmpty())
+        body.insert(QStringLiteral("options"), options);
     const auto answer = co_await call("POST", path(sid) + QStringLiteral("/turns"), {}, body);
     if (!answer)
         co_return answer.error();
@@ -235,6 +242,7 @@ QCoro::Task<Result<TurnRecord>> RemoteClient::startTurn(QString sid, StartTurnPa
         co_return malformed();
     Q_EMIT turnStarted(*turn);
     watchTurn(sid, turn->id, 0);
+    refreshSession(sid); // as LocalClient: the session changed (a prompt, an active turn)
     co_return *turn;
 }
 
@@ -319,6 +327,20 @@ void RemoteClient::watchTurn(const QString &sid, int tid, int fromSeq)
     stream->open();
 }
 
+// Not through session(): that watches the active turn, and this answer may be older than the
+// end of a turn whose stream has already closed (a second stream would repeat its chunks).
+QCoro::Task<> RemoteClient::refreshSession(QString sid)
+{
+    QPointer<RemoteClient> self(this);
+    QUrlQuery q;
+    q.addQueryItem(QStringLiteral("window"), QStringLiteral("0"));
+    const auto answer = co_await call("GET", path(sid), q, std::nullopt);
+    if (!self || !answer)
+        co_return;
+    if (auto meta = json::sessionFromJson(answer->object()))
+        Q_EMIT sessionChanged(*meta);
+}
+
 // The event stream only says how the turn ended: the record and the session come from the API.
 QCoro::Task<> RemoteClient::finishTurn(QString sid, int tid, QJsonObject data)
 {
@@ -343,9 +365,8 @@ QCoro::Task<> RemoteClient::finishTurn(QString sid, int tid, QJsonObject data)
     } else {
         Q_EMIT turnFinished(*record);
     }
-    auto snapshot = co_await session(sid, 0);
-    if (self && snapshot)
-        Q_EMIT sessionChanged(snapshot->meta);
+    if (self)
+        co_await refreshSession(sid);
 }
 
 } // namespace holdfast

@@ -50,6 +50,8 @@ private:
     QCoro::Task<Result<QJsonDocument>> call(QByteArray verb, QString path, QUrlQuery query,
                                             std::optional<QJsonObject> body);
     QCoro::Task<> finishTurn(QString sid, int tid, QJsonObject data);
+    // Loads the session and tells sessionChanged.
+    QCoro::Task<> refreshSession(QString sid);
     QCoro::Task<> checkHealth();
     void setOnline(bool online, const QString &message);
     static QString path(const QString &sid);

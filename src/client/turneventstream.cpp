@@ -46,9 +46,11 @@ void TurnEventStream::open()
         return;
     QNetworkRequest request = m_request;
     request.setRawHeader("Accept", "text/event-stream");
-    if (m_next > 0)
+    m_parser.restart(); // an event the last connection cut off is sent again in full
+    if (!m_parser.lastEventId().isEmpty())
+        request.setRawHeader("Last-Event-ID", m_parser.lastEventId().toUtf8());
+    else if (m_next > 0)
         request.setRawHeader("Last-Event-ID", QByteArray::number(m_next - 1));
-    m_parser = SseParser{};
     m_reply = m_nam->get(request);
     connect(m_reply, &QNetworkReply::readyRead, this, &TurnEventStream::readEvents);
     connect(m_reply, &QNetworkReply::finished, this, &TurnEventStream::onFinished);
@@ -65,14 +67,14 @@ void TurnEventStream::readEvents()
     }
     const auto events = m_parser.feed(m_reply->readAll());
     for (const auto &event : events) {
-        const QJsonObject data = QJsonDocument::fromJson(event.data).object();
-        if (event.name == QLatin1String("chunk")) {
+        const QJsonObject data = QJsonDocument::fromJson(event.data.toUtf8()).object();
+        if (event.type == QLatin1String("chunk")) {
             const int seq = data.value(QStringLiteral("seq")).toInt(-1);
             if (seq < m_next)
                 continue; // already seen before a reconnect
             m_next = seq + 1;
             Q_EMIT chunkReady(m_sid, m_tid, seq, data.value(QStringLiteral("text")).toString());
-        } else if (event.name == QLatin1String("done") || event.name == QLatin1String("error")) {
+        } else if (event.type == QLatin1String("done") || event.type == QLatin1String("error")) {
             m_ended = true;
             Q_EMIT ended(m_sid, m_tid, data);
             return;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "client/sseparser.h"
+#include "runtime/sseparser.h"
 
 #include <QJsonObject>
 #include <QNetworkRequest>
@@ -18,7 +18,8 @@ namespace holdfast {
 QString redirectMessage(const QNetworkReply *reply);
 
 // Follows one turn's /events stream to its terminal event. When the connection drops it
-// reconnects with Last-Event-ID, so no chunk is seen twice or missed.
+// reconnects with Last-Event-ID (the id of the last event seen), so no chunk is seen twice or
+// missed.
 class TurnEventStream final : public QObject
 {
     Q_OBJECT
@@ -49,7 +50,8 @@ private:
     int m_tid;
     int m_next; // the next seq expected
     QPointer<QNetworkReply> m_reply;
-    SseParser m_parser;
+    SseParser m_parser; // lives across reconnects: it keeps the last event id
+
     QTimer *m_retry;
     int m_retryMs = 250;
     bool m_ended = false;

@@ -38,7 +38,7 @@ private:
 
     void handle(const QByteArray &line) { apply(upstream::readOllamaLine(line), line); }
 
-    upstream::LineSplitter m_lines;
+    LineSplitter m_lines;
 };
 
 } // namespace

@@ -27,21 +27,21 @@ protected:
     void bodyEnded() override { take(m_parser.finish()); }
 
 private:
-    void take(const QList<upstream::SseParser::Event> &events)
+    void take(const QList<SseParser::Event> &events)
     {
-        for (const upstream::SseParser::Event &event : events) {
+        for (const SseParser::Event &event : events) {
             if (ended())
                 return;
             handle(event);
         }
     }
 
-    void handle(const upstream::SseParser::Event &event)
+    void handle(const SseParser::Event &event)
     {
         apply(upstream::readOpenAiEvent(event), event.data.toUtf8());
     }
 
-    upstream::SseParser m_parser;
+    SseParser m_parser;
 };
 
 } // namespace

@@ -1,6 +1,6 @@
 #include "runtime/sseparser.h"
 
-namespace holdfast::upstream {
+namespace holdfast {
 
 QList<QByteArray> LineSplitter::feed(QByteArrayView bytes)
 {
@@ -64,6 +64,15 @@ QList<SseParser::Event> SseParser::finish()
     return events;
 }
 
+void SseParser::restart()
+{
+    m_lines = LineSplitter{};
+    m_event = Event{};
+    m_event.id = m_lastEventId;
+    m_hasData = false;
+    m_started = false;
+}
+
 void SseParser::takeLine(const QByteArray &raw, QList<Event> *events)
 {
     QByteArrayView line(raw);
@@ -73,6 +82,7 @@ void SseParser::takeLine(const QByteArray &raw, QList<Event> *events)
             line = line.sliced(3);
     }
     if (line.isEmpty()) {
+        m_lastEventId = m_event.id; // the standard sets it at every blank line, data or not
         if (m_hasData) {
             if (m_event.data.endsWith(QLatin1Char('\n')))
                 m_event.data.chop(1);
@@ -106,4 +116,4 @@ void SseParser::takeLine(const QByteArray &raw, QList<Event> *events)
     }
 }
 
-} // namespace holdfast::upstream
+} // namespace holdfast

@@ -4,8 +4,9 @@
 #include <QList>
 #include <QString>
 
-// In `upstream` (the model-server side): src/client has a parser of its own for our own API.
-namespace holdfast::upstream {
+// The one parser of event streams: the providers read model servers' streams with it, the remote
+// client reads our own /events with it.
+namespace holdfast {
 
 // Cuts a byte stream into lines as the bytes arrive, whatever the pieces: a line ends at "\n",
 // "\r\n" or "\r" (a "\r" at the end of a piece waits for the next one to know which). Lines are
@@ -42,14 +43,20 @@ public:
     // The end of the stream. Lenient where the standard drops it: an event that has data but no
     // blank line after it yet is dispatched too.
     QList<Event> finish();
+    // A new connection of the same source (EventSource's reconnect): what was cut off is dropped,
+    // the last event id stays, and is what a reconnect sends as Last-Event-ID.
+    void restart();
+    // The id of the last event dispatched (set by its "id:" line or inherited), "" before any.
+    const QString &lastEventId() const { return m_lastEventId; }
 
 private:
     void takeLine(const QByteArray &line, QList<Event> *events);
 
     LineSplitter m_lines;
     Event m_event;
+    QString m_lastEventId;
     bool m_hasData = false;
     bool m_started = false; // a byte-order mark is skipped at the very start only
 };
 
-} // namespace holdfast::upstream
+} // namespace holdfast

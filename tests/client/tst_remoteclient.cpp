@@ -1,22 +1,558 @@
-// RemoteClient (the window's --connect client) against a server that redirects: no request, and
-// so no token, ever goes to the other origin, and the redirect is an error that names it.
+// RemoteClient (the window's --connect client) against a real HttpServer on port 0, through the
+// SessionClient interface, side by side with LocalClient on the same service: what the window
+// sees must not depend on where the sessions live. Also: its event stream over the wire (bare CR
+// line endings, resuming after the last event id), errors, and redirects that are never followed.
+#include "client/localclient.h"
 #include "client/remoteclient.h"
+#include "core/providerregistry.h"
+#include "core/sessionservice.h"
+#include "core/store.h"
 #include "fakes/fakemodelserver.h"
+#include "fakes/scriptedprovider.h"
 #include "fakes/testutil.h"
+#include "http/httpserver.h"
+#include "provider/demoprovider.h"
 
+#include <QPointer>
 #include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace holdfast;
 using holdfast::test::await;
 using holdfast::test::FakeModelServer;
+using holdfast::test::spinUntil;
+
+namespace {
+
+const QByteArray kToken = "t0ken";
+
+// A service on a memory store, served on 127.0.0.1:0 with a token, and both clients of it.
+struct Server
+{
+    std::unique_ptr<Store> store;
+    ProviderRegistry registry;
+    test::ScriptedProvider *scripted = nullptr;
+    std::unique_ptr<SessionService> service;
+    std::unique_ptr<HttpServer> http;
+    std::unique_ptr<LocalClient> local;
+    std::unique_ptr<RemoteClient> remote;
+    quint16 port = 0;
+    bool ready = false; // set-up failures are reported here, for the test to check
+
+    explicit Server(int demoChunks = 8, int demoDelayMs = 5)
+    {
+        store = std::move(*createStore(QStringLiteral("memory:")));
+        registry.add(new DemoProvider({demoChunks, demoDelayMs}), {QStringLiteral("demo")});
+        scripted = new test::ScriptedProvider();
+        registry.add(scripted, {QStringLiteral("scripted")});
+        service = std::make_unique<SessionService>(store.get(), &registry);
+        const auto started = await(service->start());
+        if (!started || !started->ok())
+            return;
+        HttpOptions options;
+        options.token = QString::fromLatin1(kToken);
+        options.logRequests = false;
+        http = std::make_unique<HttpServer>(service.get(), options);
+        if (!http->listen(QHostAddress::LocalHost, 0).ok())
+            return;
+        port = http->serverPort();
+        local = std::make_unique<LocalClient>(service.get());
+        remote = std::make_unique<RemoteClient>(url(port), QString::fromLatin1(kToken));
+        ready = true;
+    }
+    ~Server()
+    {
+        remote.reset();
+        local.reset();
+        test::awaitVoid(service->shutdown());
+        http.reset();
+        service.reset();
+    }
+
+    static QUrl url(quint16 port) { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)); }
+    SessionClient *client(const QString &kind)
+    {
+        return kind == QLatin1String("local") ? static_cast<SessionClient *>(local.get())
+                                              : remote.get();
+    }
+};
+
+// A TCP relay in front of the server that can cut every open connection at once, as a network
+// failure would; it records what the client sent on each connection.
+class CutProxy final : public QObject
+{
+public:
+    explicit CutProxy(quint16 target) : m_target(target)
+    {
+        m_listener.listen(QHostAddress::LocalHost, 0);
+        connect(&m_listener, &QTcpServer::newConnection, this, &CutProxy::accept);
+    }
+    quint16 port() const { return m_listener.serverPort(); }
+    QList<QByteArray> sent; // per connection, the bytes the client sent on it
+
+    void cutAll()
+    {
+        const auto pairs = std::exchange(m_pairs, {});
+        for (const auto &[client, server] : pairs) {
+            if (client)
+                client->abort();
+            if (server)
+                server->abort();
+        }
+    }
+
+private:
+    void accept()
+    {
+        while (QTcpSocket *client = m_listener.nextPendingConnection()) {
+            auto *server = new QTcpSocket(client);
+            const qsizetype index = sent.size();
+            sent.append(QByteArray());
+            QPointer<QTcpSocket> c(client), s(server);
+            connect(client, &QTcpSocket::readyRead, this, [this, c, s, index] {
+                const QByteArray bytes = c->readAll();
+                sent[index] += bytes;
+                if (s)
+                    s->write(bytes);
+            });
+            connect(server, &QTcpSocket::readyRead, this, [c, s] {
+                if (c)
+                    c->write(s->readAll());
+            });
+            connect(server, &QTcpSocket::disconnected, client, &QTcpSocket::disconnectFromHost);
+            connect(client, &QTcpSocket::disconnected, server, &QTcpSocket::disconnectFromHost);
+            connect(client, &QTcpSocket::disconnected, client, &QObject::deleteLater);
+            server->connectToHost(QHostAddress::LocalHost, m_target);
+            m_pairs.append({c, s});
+        }
+    }
+
+    QTcpServer m_listener;
+    quint16 m_target;
+    QList<QPair<QPointer<QTcpSocket>, QPointer<QTcpSocket>>> m_pairs;
+};
+
+// A server of raw event streams: each request for .../events gets the next body of `streams`
+// (with "Connection: close") and is then closed; any other request is a 404 error body.
+class RawSseServer final : public QObject
+{
+public:
+    RawSseServer()
+    {
+        m_listener.listen(QHostAddress::LocalHost, 0);
+        connect(&m_listener, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *socket = m_listener.nextPendingConnection()) {
+                connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+                connect(socket, &QTcpSocket::readyRead, this, [this, socket] { read(socket); });
+            }
+        });
+    }
+    quint16 port() const { return m_listener.serverPort(); }
+    QList<QByteArray> streams;
+    QList<QByteArray> eventRequests; // the head of every request for .../events
+
+private:
+    void read(QTcpSocket *socket)
+    {
+        QByteArray &head = m_heads[socket];
+        head += socket->readAll();
+        if (!head.contains("\r\n\r\n"))
+            return;
+        const QByteArray request = m_heads.take(socket);
+        if (request.contains("/events ") && !streams.isEmpty()) {
+            eventRequests.append(request);
+            socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                          "Connection: close\r\n\r\n" +
+                          streams.takeFirst());
+        } else {
+            const QByteArray body = R"({"error":{"code":"not_found","message":"none here"}})";
+            socket->write("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                          "Connection: close\r\nContent-Length: " +
+                          QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        }
+        socket->disconnectFromHost();
+    }
+
+    QTcpServer m_listener;
+    QHash<QTcpSocket *, QByteArray> m_heads;
+};
+
+QByteArray headerValue(const QByteArray &head, const QByteArray &name)
+{
+    for (const QByteArray &line : head.split('\n')) {
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0 && line.left(colon).trimmed().toLower() == name)
+            return line.mid(colon + 1).trimmed();
+    }
+    return {};
+}
+
+struct Chunks
+{
+    QList<int> seqs;
+    QString text;
+};
+
+Chunks chunksOf(const QSignalSpy &spy, const QString &sid, int tid)
+{
+    Chunks out;
+    for (const QList<QVariant> &args : spy) {
+        if (args.at(0).toString() == sid && args.at(1).toInt() == tid) {
+            out.seqs.append(args.at(2).toInt());
+            out.text += args.at(3).toString();
+        }
+    }
+    return out;
+}
+
+QList<int> range(int n)
+{
+    QList<int> out;
+    for (int i = 0; i < n; ++i)
+        out.append(i);
+    return out;
+}
+
+// The last turnFinished of `spy`, or an empty record when none came.
+TurnRecord lastFinished(const QSignalSpy &spy)
+{
+    return spy.isEmpty() ? TurnRecord{} : spy.last().first().value<TurnRecord>();
+}
+
+void addKinds()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addRow("local") << QStringLiteral("local");
+    QTest::addRow("remote") << QStringLiteral("remote");
+}
+
+} // namespace
 
 class TestRemoteClient : public QObject
 {
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { qRegisterMetaType<TurnRecord>(); }
+    void initTestCase()
+    {
+        qRegisterMetaType<TurnRecord>();
+        qRegisterMetaType<SessionMeta>();
+    }
+
+    // --- the SessionClient interface, local and remote alike --------------------------------
+
+    void sessionsCreateListPatchDelete_data() { addKinds(); }
+    void sessionsCreateListPatchDelete()
+    {
+        QFETCH(QString, kind);
+        Server server;
+        QVERIFY(server.ready);
+        SessionClient *client = server.client(kind);
+        QSignalSpy changed(client, &SessionClient::sessionChanged);
+        QSignalSpy deleted(client, &SessionClient::sessionDeleted);
+
+        CreateSessionParams create;
+        create.id = QStringLiteral("trip");
+        create.title = QStringLiteral("Trip plans");
+        create.system = QStringLiteral("You are terse.");
+        const auto created = await(client->createSession(create));
+        QVERIFY(created && created->ok());
+        QCOMPARE((*created)->meta.id, QStringLiteral("trip"));
+        QCOMPARE((*created)->meta.title, QStringLiteral("Trip plans"));
+        QCOMPARE((*created)->meta.model, QStringLiteral("demo"));
+        QCOMPARE(changed.size(), 1);
+        QVERIFY(await(client->createSession({}))->ok()); // a generated id
+
+        const auto listed = await(client->listSessions({}, 50, 0));
+        QVERIFY(listed && listed->ok());
+        QCOMPARE((*listed)->total, qint64(2));
+        QCOMPARE((*listed)->sessions.size(), 2);
+        const auto found = await(client->listSessions(QStringLiteral("trip"), 50, 0));
+        QVERIFY(found && found->ok());
+        QCOMPARE((*found)->sessions.size(), 1);
+        QCOMPARE((*found)->sessions.first().id, QStringLiteral("trip"));
+
+        PatchSessionParams patch;
+        patch.title = QStringLiteral("Renamed");
+        patch.system = QString(); // null: cleared
+        const auto patched = await(client->patchSession(QStringLiteral("trip"), patch));
+        QVERIFY(patched && patched->ok());
+        QCOMPARE((*patched)->meta.title, QStringLiteral("Renamed"));
+        QVERIFY((*patched)->meta.system.isNull());
+        QCOMPARE(changed.size(), 3);
+        QCOMPARE(changed.last().first().value<SessionMeta>().title, QStringLiteral("Renamed"));
+        const auto loaded = await(client->session(QStringLiteral("trip"), 30));
+        QVERIFY(loaded && loaded->ok());
+        QCOMPARE((*loaded)->meta.title, QStringLiteral("Renamed"));
+
+        const auto gone = await(client->deleteSession(QStringLiteral("trip")));
+        QVERIFY(gone && gone->ok());
+        QCOMPARE(deleted.size(), 1);
+        QCOMPARE(deleted.first().first().toString(), QStringLiteral("trip"));
+        const auto after = await(client->session(QStringLiteral("trip"), 30));
+        QVERIFY(after && !after->ok());
+        QCOMPARE(after->error().code, ErrorCode::NotFound);
+        QCOMPARE((*await(client->listSessions({}, 50, 0)))->total, qint64(1));
+    }
+
+    // A turn's chunks arrive in order, then its end, and the answer saved is their text.
+    void turnStreamsAndSaves_data() { addKinds(); }
+    void turnStreamsAndSaves()
+    {
+        QFETCH(QString, kind);
+        Server server(12, 10);
+        QVERIFY(server.ready);
+        SessionClient *client = server.client(kind);
+        QVERIFY(await(client->createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        QSignalSpy started(client, &SessionClient::turnStarted);
+        QSignalSpy chunks(client, &SessionClient::chunkReady);
+        QSignalSpy finished(client, &SessionClient::turnFinished);
+
+        StartTurnParams params;
+        params.prompt = QStringLiteral("Tell me about the sea");
+        const auto turn = await(client->startTurn(QStringLiteral("s1"), params));
+        QVERIFY(turn && turn->ok());
+        QCOMPARE((*turn)->id, 1);
+        QCOMPARE((*turn)->promptIndex, qint64(0));
+        QCOMPARE(started.size(), 1);
+        QVERIFY(spinUntil([&] { return !finished.isEmpty(); }));
+
+        const TurnRecord end = lastFinished(finished);
+        QCOMPARE(end.state, TurnRecord::State::Done);
+        QCOMPARE(end.responseIndex, qint64(1));
+        const Chunks seen = chunksOf(chunks, QStringLiteral("s1"), 1);
+        QCOMPARE(seen.seqs, range(end.chunks));
+        QVERIFY(end.chunks > 1);
+        const auto page = await(client->messages(QStringLiteral("s1"), -1, 50));
+        QVERIFY(page && page->ok());
+        QCOMPARE((*page)->messages.size(), 2);
+        const Message answer = (*page)->messages.last();
+        QCOMPARE(answer.role, QStringLiteral("assistant"));
+        QCOMPARE(answer.state, Message::State::Complete);
+        QCOMPARE(answer.content, seen.text);
+        const auto stored = await(client->chunks(QStringLiteral("s1"), 1, 0));
+        QVERIFY(stored && stored->ok());
+        QCOMPARE((*stored)->chunks.size(), end.chunks);
+        QVERIFY((*stored)->done);
+    }
+
+    // The options of a turn reach the model, whichever client sent it.
+    void turnOptionsReachTheModel_data() { addKinds(); }
+    void turnOptionsReachTheModel()
+    {
+        QFETCH(QString, kind);
+        Server server;
+        QVERIFY(server.ready);
+        SessionClient *client = server.client(kind);
+        QVERIFY(await(client->createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        server.scripted->script.chunks = {QStringLiteral("ok")};
+        QSignalSpy finished(client, &SessionClient::turnFinished);
+        StartTurnParams params;
+        params.prompt = QStringLiteral("hi");
+        params.model = QStringLiteral("scripted");
+        params.options.temperature = 0.25;
+        params.options.maxTokens = 7;
+        QVERIFY(await(client->startTurn(QStringLiteral("s1"), params))->ok());
+        QVERIFY(spinUntil([&] { return !finished.isEmpty(); }));
+        QCOMPARE(server.scripted->requests.size(), 1);
+        QCOMPARE(server.scripted->requests.first().options.temperature, std::optional(0.25));
+        QCOMPARE(server.scripted->requests.first().options.maxTokens, std::optional(7));
+    }
+
+    // Cancel: the turn ends cancelled, and what was produced is saved as an interrupted answer.
+    void cancelSavesThePartialAnswer_data() { addKinds(); }
+    void cancelSavesThePartialAnswer()
+    {
+        QFETCH(QString, kind);
+        Server server(200, 20);
+        QVERIFY(server.ready);
+        SessionClient *client = server.client(kind);
+        QVERIFY(await(client->createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        QSignalSpy chunks(client, &SessionClient::chunkReady);
+        QSignalSpy finished(client, &SessionClient::turnFinished);
+        StartTurnParams params;
+        params.prompt = QStringLiteral("a long story, please");
+        QVERIFY(await(client->startTurn(QStringLiteral("s1"), params))->ok());
+        QVERIFY(spinUntil([&] { return chunks.size() >= 2; }));
+
+        const auto cancelled = await(client->cancelTurn(QStringLiteral("s1"), 1));
+        QVERIFY(cancelled && cancelled->ok());
+        QVERIFY(spinUntil([&] { return !finished.isEmpty(); }));
+        const TurnRecord end = lastFinished(finished);
+        QCOMPARE(end.state, TurnRecord::State::Cancelled);
+        QVERIFY(end.chunks < 200);
+        const Chunks seen = chunksOf(chunks, QStringLiteral("s1"), 1);
+        QCOMPARE(seen.seqs, range(end.chunks));
+        const auto page = await(client->messages(QStringLiteral("s1"), -1, 50));
+        QVERIFY(page && page->ok());
+        QCOMPARE((*page)->messages.size(), 2);
+        QCOMPARE((*page)->messages.last().state, Message::State::Interrupted);
+        QCOMPARE((*page)->messages.last().content, seen.text);
+        const auto record = await(client->turn(QStringLiteral("s1"), 1));
+        QVERIFY(record && record->ok());
+        QCOMPARE((*record)->state, TurnRecord::State::Cancelled);
+    }
+
+    // Errors come back with the service's code: 404 unknown session, 409 a second turn.
+    void errorsKeepTheirCode_data() { addKinds(); }
+    void errorsKeepTheirCode()
+    {
+        QFETCH(QString, kind);
+        Server server(200, 20);
+        QVERIFY(server.ready);
+        SessionClient *client = server.client(kind);
+        const auto unknown = await(client->session(QStringLiteral("nope"), 30));
+        QVERIFY(unknown && !unknown->ok());
+        QCOMPARE(unknown->error().code, ErrorCode::NotFound);
+        StartTurnParams params;
+        params.prompt = QStringLiteral("hi");
+        const auto noSession = await(client->startTurn(QStringLiteral("nope"), params));
+        QVERIFY(noSession && !noSession->ok());
+        QCOMPARE(noSession->error().code, ErrorCode::NotFound);
+        QCOMPARE(await(client->deleteSession(QStringLiteral("nope")))->error().code,
+                 ErrorCode::NotFound);
+
+        QVERIFY(await(client->createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        QSignalSpy changed(client, &SessionClient::sessionChanged);
+        QVERIFY(await(client->startTurn(QStringLiteral("s1"), params))->ok());
+        // The window's list hears of the new prompt and the active turn.
+        QVERIFY(spinUntil([&] {
+            return !changed.isEmpty() &&
+                   changed.last().first().value<SessionMeta>().activeTurn == 1 &&
+                   changed.last().first().value<SessionMeta>().total == 1;
+        }));
+        const auto second = await(client->startTurn(QStringLiteral("s1"), params));
+        QVERIFY(second && !second->ok());
+        QCOMPARE(second->error().code, ErrorCode::Conflict);
+        QVERIFY(!second->error().message.isEmpty());
+        const auto noTurn = await(client->turn(QStringLiteral("s1"), 9));
+        QVERIFY(noTurn && !noTurn->ok());
+        QCOMPARE(noTurn->error().code, ErrorCode::NotFound);
+        QVERIFY(await(client->cancelTurn(QStringLiteral("s1"), 1))->ok());
+    }
+
+    // --- remote only: the network between the window and the service ------------------------
+
+    void wrongTokenIsUnauthorized()
+    {
+        Server server;
+        QVERIFY(server.ready);
+        RemoteClient client(Server::url(server.port), QStringLiteral("wrong"));
+        const auto listed = await(client.listSessions({}, 50, 0));
+        QVERIFY(listed && !listed->ok());
+        QCOMPARE(listed->error().code, ErrorCode::Unauthorized);
+        QVERIFY(client.isOnline()); // it answered: the service is there
+        RemoteClient none(Server::url(server.port), {});
+        QCOMPARE(await(none.createSession({}))->error().code, ErrorCode::Unauthorized);
+    }
+
+    void unreachableServerIsAClearError()
+    {
+        quint16 port = 0;
+        {
+            QTcpServer probe; // a port that was free a moment ago, and is closed now
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            port = probe.serverPort();
+        }
+        RemoteClient client(Server::url(port), QString::fromLatin1(kToken));
+        QSignalSpy connection(&client, &SessionClient::connectionChanged);
+        const auto listed = await(client.listSessions({}, 50, 0));
+        QVERIFY(listed && !listed->ok());
+        QCOMPARE(listed->error().code, ErrorCode::Unavailable);
+        const QString message = listed->error().message;
+        QVERIFY2(message.contains(QStringLiteral("cannot reach")) &&
+                     message.contains(QString::number(port)),
+                 qPrintable(message));
+        QVERIFY(!client.isOnline());
+        QCOMPARE(connection.size(), 1);
+        QCOMPARE(connection.first().at(0).toBool(), false);
+    }
+
+    // The connection drops in the middle of a turn: the client reconnects with Last-Event-ID,
+    // and every chunk arrives exactly once, in order; the saved answer is their text.
+    void resumesAfterTheConnectionDrops()
+    {
+        Server server(60, 25);
+        QVERIFY(server.ready);
+        CutProxy proxy(server.port);
+        RemoteClient client(Server::url(proxy.port()), QString::fromLatin1(kToken));
+        QSignalSpy chunks(&client, &SessionClient::chunkReady);
+        QSignalSpy finished(&client, &SessionClient::turnFinished);
+        QSignalSpy connection(&client, &SessionClient::connectionChanged);
+        QVERIFY(await(client.createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        StartTurnParams params;
+        params.prompt = QStringLiteral("a story that takes a while");
+        QVERIFY(await(client.startTurn(QStringLiteral("s1"), params))->ok());
+
+        QVERIFY(spinUntil([&] { return chunks.size() >= 5; }));
+        const int lastBeforeCut = chunks.last().at(2).toInt();
+        const qsizetype connectionsBefore = proxy.sent.size();
+        proxy.cutAll();
+        QVERIFY(spinUntil([&] { return !finished.isEmpty(); }, 30000));
+
+        const TurnRecord end = lastFinished(finished);
+        QCOMPARE(end.state, TurnRecord::State::Done);
+        const Chunks seen = chunksOf(chunks, QStringLiteral("s1"), 1);
+        QCOMPARE(seen.seqs, range(end.chunks));
+        const auto page = await(client.messages(QStringLiteral("s1"), -1, 50));
+        QVERIFY(page && page->ok());
+        QCOMPARE((*page)->messages.last().content, seen.text);
+
+        // The first request for the events after the cut resumed right after the last chunk seen.
+        QByteArray resumed;
+        for (qsizetype i = connectionsBefore; i < proxy.sent.size() && resumed.isEmpty(); ++i) {
+            if (proxy.sent.at(i).contains("/turns/1/events"))
+                resumed = proxy.sent.at(i);
+        }
+        QVERIFY2(!resumed.isEmpty(), "no reconnect");
+        QCOMPARE(headerValue(resumed, "last-event-id"), QByteArray::number(lastBeforeCut));
+        QVERIFY(connection.size() >= 2); // lost, then back
+        QCOMPARE(connection.first().at(0).toBool(), false);
+        QCOMPARE(connection.last().at(0).toBool(), true);
+        QVERIFY(client.isOnline());
+    }
+
+    // The event stream as the WHATWG format allows it: any line ending (a bare CR too), and a
+    // reconnect sends the id of the last event seen, whatever its type, not the last chunk's seq.
+    void eventStreamLineEndingsAndLastEventId_data()
+    {
+        QTest::addColumn<QByteArray>("eol");
+        QTest::addRow("lf") << QByteArray("\n");
+        QTest::addRow("crlf") << QByteArray("\r\n");
+        QTest::addRow("cr") << QByteArray("\r");
+    }
+    void eventStreamLineEndingsAndLastEventId()
+    {
+        QFETCH(QByteArray, eol);
+        const auto event = [&](const QByteArray &id, const QByteArray &type,
+                               const QByteArray &data) {
+            QByteArray e = id.isEmpty() ? QByteArray() : "id: " + id + eol;
+            return e + "event: " + type + eol + "data: " + data + eol + eol;
+        };
+        RawSseServer raw;
+        // The first connection drops after a tool call (an event with an id and no text).
+        raw.streams << event("0", "chunk", R"({"seq":0,"text":"Hel"})") +
+                           event("1", "tool_call", R"({"seq":1,"text":""})") + ": keep-alive" + eol;
+        raw.streams << event("2", "chunk", R"({"seq":2,"text":"lo"})") +
+                           event({}, "done", R"({"state":"done","chunks":3})");
+        RemoteClient client(Server::url(raw.port()), {});
+        QSignalSpy chunks(&client, &SessionClient::chunkReady);
+        QSignalSpy finished(&client, &SessionClient::turnFinished);
+        client.watchTurn(QStringLiteral("s1"), 1, 0);
+        QVERIFY(spinUntil([&] { return !finished.isEmpty(); }, 15000));
+
+        const Chunks seen = chunksOf(chunks, QStringLiteral("s1"), 1);
+        QCOMPARE(seen.seqs, QList<int>({0, 2}));
+        QCOMPARE(seen.text, QStringLiteral("Hello"));
+        QCOMPARE(lastFinished(finished).state, TurnRecord::State::Done); // GET turn was a 404
+        QCOMPARE(raw.eventRequests.size(), 2);
+        QCOMPARE(headerValue(raw.eventRequests.at(0), "last-event-id"), QByteArray());
+        QCOMPARE(headerValue(raw.eventRequests.at(1), "last-event-id"), QByteArray("1"));
+    }
+
+    // --- redirects ------------------------------------------------------------------------
 
     void redirectsAreNotFollowed_data()
     {
@@ -25,6 +561,8 @@ private Q_SLOTS:
             QTest::addRow("%d", status) << status;
     }
 
+    // No request, and so no token, ever goes to the other origin, and the redirect is an error
+    // that names it.
     void redirectsAreNotFollowed()
     {
         QFETCH(int, status);

@@ -21,11 +21,11 @@
 Q_DECLARE_METATYPE(holdfast::test::FakeModelServer::Script)
 
 using namespace holdfast;
+using holdfast::LineSplitter;
+using holdfast::SseParser;
 using holdfast::test::await;
 using holdfast::test::FakeModelServer;
 using holdfast::test::spinUntil;
-using holdfast::upstream::LineSplitter;
-using holdfast::upstream::SseParser;
 
 namespace {
 
@@ -277,6 +277,24 @@ private Q_SLOTS:
         for (qsizetype i = 1; i < stream.size(); ++i)
             everyByte << i;
         QCOMPARE(describe(parseCut(stream, everyByte)), expected);
+    }
+
+    // The last event id: set by "id:", inherited by events without one, kept by restart() (a
+    // reconnect), which drops the event that the old connection cut off.
+    void sseParserKeepsTheLastEventId()
+    {
+        SseParser parser;
+        QCOMPARE(parser.lastEventId(), QString());
+        auto events = parser.feed("id: 4\rdata: a\r\rdata: b\r\r: x\rid: 9\rdata: cut");
+        QCOMPARE(describe(events), QStringLiteral("message|4|a#message|4|b#"));
+        QCOMPARE(parser.lastEventId(), QStringLiteral("4")); // 9 was never dispatched
+        parser.restart();
+        QCOMPARE(parser.lastEventId(), QStringLiteral("4"));
+        events = parser.feed("data: c\n\nid\n\ndata: d\n\n");
+        QCOMPARE(describe(events), QStringLiteral("message|4|c#message||d#"));
+        QCOMPARE(parser.lastEventId(), QString()); // a bare "id" line resets it
+        events = parser.finish();
+        QVERIFY(events.isEmpty());
     }
 
     void lineSplitterKeepsUtf8AndCrlf()

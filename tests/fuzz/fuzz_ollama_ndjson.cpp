@@ -1,4 +1,4 @@
-// The Ollama provider's stream: bytes -> upstream::LineSplitter -> readOllamaLine.
+// The Ollama provider's stream: bytes -> LineSplitter -> readOllamaLine.
 // Checks: no crash; the lines do not depend on where the bytes were cut; no line holds a line
 // terminator; a fault carries neither text nor an end marker.
 #include "fuzzsupport.h"
@@ -15,13 +15,13 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    upstream::LineSplitter cut;
+    LineSplitter cut;
     QList<QByteArray> lines;
     for (QByteArrayView piece : fuzz::pieces(data, size))
         lines += cut.feed(piece);
     lines += cut.finish();
 
-    upstream::LineSplitter whole;
+    LineSplitter whole;
     QList<QByteArray> once = whole.feed(fuzz::payload(data, size));
     once += whole.finish();
     FUZZ_CHECK(lines == once);

@@ -1,12 +1,15 @@
-// The OpenAI-compatible provider's stream: bytes -> upstream::SseParser -> readOpenAiEvent.
-// Checks: no crash; the events do not depend on where the bytes were cut; a fault carries
-// neither text nor an end marker.
+// The one SSE parser (src/runtime/sseparser), and what each of its readers makes of an event: the
+// OpenAI-compatible provider (readOpenAiEvent) and the remote client's TurnEventStream (the JSON
+// of a chunk, turn or error). Checks: no crash; the events and the last event id do not depend on
+// where the bytes were cut; a provider fault carries neither text nor an end marker.
+#include "core/json.h"
 #include "fuzzsupport.h"
 #include "provider/wireformat.h"
 #include "runtime/sseparser.h"
 
+#include <QJsonDocument>
+
 using namespace holdfast;
-using upstream::SseParser;
 
 namespace {
 bool same(const QList<SseParser::Event> &a, const QList<SseParser::Event> &b)
@@ -33,10 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     QList<SseParser::Event> events;
     for (QByteArrayView piece : fuzz::pieces(data, size))
         events += cut.feed(piece);
+    const QString cutLastId = cut.lastEventId();
     events += cut.finish();
 
     SseParser whole;
     QList<SseParser::Event> once = whole.feed(fuzz::payload(data, size));
+    FUZZ_CHECK(whole.lastEventId() == cutLastId);
     once += whole.finish();
     FUZZ_CHECK(same(events, once));
 
@@ -44,6 +49,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const upstream::StreamItem item = upstream::readOpenAiEvent(event);
         if (item.fault != upstream::StreamItem::Fault::None)
             FUZZ_CHECK(!item.hasText && !item.end);
+        const QJsonObject object = QJsonDocument::fromJson(event.data.toUtf8()).object();
+        (void)json::chunkFromJson(object);
+        (void)json::errorFromJson(object);
+        (void)json::turnFromJson(object);
     }
     return 0;
 }
