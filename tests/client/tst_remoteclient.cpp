@@ -8,7 +8,6 @@
 #include <QTest>
 
 using namespace holdfast;
-using holdfast::test::await;
 using holdfast::test::FakeModelServer;
 
 class TestRemoteClient : public QObject
@@ -43,15 +42,15 @@ private Q_SLOTS:
             QVERIFY2(error.message.contains(QStringLiteral("redirected to %1").arg(origin)),
                      qPrintable(error.message));
         };
-        const auto listed = await(client.listSessions({}, 50, 0));
+        HF_AWAIT(listed, client.listSessions({}, 50, 0));
         QVERIFY(listed && !listed->ok());
         check(listed->error());
-        const auto created = await(client.createSession({})); // a POST
+        HF_AWAIT(created, client.createSession({})); // a POST
         QVERIFY(created && !created->ok());
         check(created->error());
         StartTurnParams p;
         p.prompt = QStringLiteral("secret prompt");
-        const auto started = await(client.startTurn(QStringLiteral("s1"), p));
+        HF_AWAIT(started, client.startTurn(QStringLiteral("s1"), p));
         QVERIFY(started && !started->ok());
         check(started->error());
 
