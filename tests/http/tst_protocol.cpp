@@ -1,117 +1,25 @@
-// The HTTP API of shared/API.md, over real sockets, against a real HttpServer on port 0.
-#include "core/providerregistry.h"
-#include "core/sessionservice.h"
-#include "core/store.h"
-#include "fakes/scriptedprovider.h"
-#include "fakes/testutil.h"
-#include "http/httpserver.h"
-#include "httptestclient.h"
-#include "provider/demoprovider.h"
-#include "store/memorystore.h"
+// The HTTP/1.1 layer under the API (shared/API.md): health, bad requests and strict JSON,
+// body limits, the order of checks, the token, keep-alive and pipelining, malformed requests
+// and a fuzz of all of them; over real sockets against a real HttpServer on port 0.
+#include "fakes/httpserverfixture.h"
 
-#include <QJsonArray>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace holdfast;
 using test::HttpReply;
 using test::HttpTestClient;
-using test::spinUntil;
 using test::SseReader;
-
-#define EXPECT_ERROR(reply, expectedStatus, expectedCode)                                          \
-    do {                                                                                           \
-        const HttpReply &r_ = (reply);                                                             \
-        QVERIFY2(                                                                                  \
-            r_.status == (expectedStatus),                                                         \
-            qPrintable(                                                                            \
-                QStringLiteral("status %1: %2").arg(r_.status).arg(QString::fromUtf8(r_.body))));  \
-        QVERIFY2(r_.hasErrorShape(), r_.body.constData());                                         \
-        QCOMPARE(r_.errorCode(), QStringLiteral(expectedCode));                                    \
-        QCOMPARE(r_.headers.value("content-type"), QByteArray("application/json"));                \
-    } while (false)
+using test::turnPath;
 
 namespace {
-
-struct ServerSetup
-{
-    HttpOptions http;
-    ServiceConfig service;
-    int demoChunks = 6;
-    int demoDelayMs = 5;
-};
-
-// A service on a memory store, served on 127.0.0.1:0; torn down in the right order.
-struct Server
-{
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    test::ScriptedProvider *scripted = nullptr;
-    std::unique_ptr<SessionService> service;
-    std::unique_ptr<HttpServer> http;
-    quint16 port = 0;
-
-    explicit Server(ServerSetup setup = {})
-    {
-        store = std::move(*createStore(QStringLiteral("memory:")));
-        registry.add(new DemoProvider({setup.demoChunks, setup.demoDelayMs}),
-                     {QStringLiteral("demo")});
-        scripted = new test::ScriptedProvider();
-        registry.add(scripted, {QStringLiteral("scripted")});
-        service = std::make_unique<SessionService>(store.get(), &registry, setup.service);
-        const auto started = test::await(service->start());
-        QVERIFY(started && started->ok());
-        setup.http.logRequests = false;
-        http = std::make_unique<HttpServer>(service.get(), setup.http);
-        const Status listening = http->listen(QHostAddress::LocalHost, 0);
-        QVERIFY(listening.ok());
-        port = http->serverPort();
-    }
-    ~Server()
-    {
-        test::awaitVoid(service->shutdown());
-        http.reset();
-        service.reset();
-    }
-
-    HttpTestClient client(QByteArray token = {}) const
-    {
-        return HttpTestClient(port, std::move(token));
-    }
-
-    QString createSession(const QString &id)
-    {
-        auto c = client(token);
-        const HttpReply r = c.post("/v1/sessions", {{QStringLiteral("id"), id}});
-        return r.status == 201 ? r.json().value(QStringLiteral("id")).toString() : QString();
-    }
-    int startTurn(const QString &sid, const QString &prompt, const QString &model = {})
-    {
-        auto c = client(token);
-        QJsonObject body{{QStringLiteral("prompt"), prompt}};
-        if (!model.isEmpty())
-            body.insert(QStringLiteral("model"), model);
-        const HttpReply r = c.post("/v1/sessions/" + sid.toUtf8() + "/turns", body);
-        return r.status == 202 ? r.json().value(QStringLiteral("id")).toInt() : 0;
-    }
-    TurnRecord finish(const QString &sid, int tid)
-    {
-        const auto r = test::await(service->waitForTurn(sid, tid, 20000));
-        return r && r->ok() ? r->value() : TurnRecord{};
-    }
-
-    QByteArray token;
-};
-
-QByteArray turnPath(const QString &sid, int tid, const QByteArray &suffix = {})
-{
-    return "/v1/sessions/" + sid.toUtf8() + "/turns/" + QByteArray::number(tid) + suffix;
-}
-
+using Server = test::HttpServerFixture;
+using ServerSetup = test::HttpServerSetup;
 } // namespace
 
-class TestHttp : public QObject
+class TestProtocol : public QObject
 {
     Q_OBJECT
 
@@ -122,29 +30,10 @@ private Q_SLOTS:
             QStringLiteral("holdfast.*.debug=false\nholdfast.*.info=false"));
     }
     void healthz();
-    void sessionLifecycle();
-    void listAndSearch();
-    void messagesPaging();
     void badRequests_data();
     void badRequests();
     void strictJson_data();
     void strictJson();
-    void promptLimit();
-    void turnConflict();
-    void gistScenarioLongPoll();
-    void cancelTurn();
-    void deleteCancelsActiveTurn();
-    void sseStreamsIncrementally();
-    void sseResume_data();
-    void sseResume();
-    void sseAfterEndReplaysAll();
-    void sseDisconnectKeepsGenerating();
-    void sseKeepAlive();
-    void sseChunkEscaping();
-    void sseErrorEvent();
-    void sseErrors();
-    void sseTooManyStreams();
-    void fiftyConcurrentStreams();
     void bodyLimit();
     void bodyLimitChunked();
     void checkOrder();
@@ -153,12 +42,12 @@ private Q_SLOTS:
     void keepAliveAndPipelining();
     void malformedRequests();
     void fuzz();
-    void shutdownEndsStreams();
 };
 
-void TestHttp::healthz()
+void TestProtocol::healthz()
 {
     Server srv;
+    HF_CHECK_FIXTURE(srv);
     auto c = srv.client();
     const HttpReply r = c.get("/healthz");
     QCOMPARE(r.status, 200);
@@ -168,115 +57,7 @@ void TestHttp::healthz()
              QStringLiteral(HOLDFAST_VERSION));
 }
 
-void TestHttp::sessionLifecycle()
-{
-    Server srv;
-    auto c = srv.client();
-
-    // An empty body means {}.
-    HttpReply r = c.call("POST", "/v1/sessions");
-    QCOMPARE(r.status, 201);
-    const QString generated = r.json().value(QStringLiteral("id")).toString();
-    QVERIFY(SessionService::isValidSessionId(generated));
-    QCOMPARE(r.headers.value("location"), "/v1/sessions/" + generated.toUtf8());
-
-    r = c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("trip")},
-                                {QStringLiteral("title"), QStringLiteral("Trip plans")},
-                                {QStringLiteral("system"), QStringLiteral("You are terse.")}});
-    QCOMPARE(r.status, 201);
-    QCOMPARE(r.headers.value("location"), QByteArray("/v1/sessions/trip"));
-    QJsonObject s = r.json();
-    QCOMPARE(s.value(QStringLiteral("title")).toString(), QStringLiteral("Trip plans"));
-    QCOMPARE(s.value(QStringLiteral("system")).toString(), QStringLiteral("You are terse."));
-    QCOMPARE(s.value(QStringLiteral("model")).toString(), QStringLiteral("demo"));
-    QCOMPARE(s.value(QStringLiteral("total")).toInt(), 0);
-    QVERIFY(s.value(QStringLiteral("active_turn")).isNull());
-    QVERIFY(s.value(QStringLiteral("history")).isArray());
-    QVERIFY(s.value(QStringLiteral("created_at")).toString().endsWith(QLatin1Char('Z')));
-
-    r = c.get("/v1/sessions/trip");
-    QCOMPARE(r.status, 200);
-    QCOMPARE(r.json().value(QStringLiteral("title")).toString(), QStringLiteral("Trip plans"));
-
-    // PATCH: a field set, a field cleared with null, the rest left.
-    r = c.patch("/v1/sessions/trip", {{QStringLiteral("title"), QStringLiteral("Holiday")},
-                                      {QStringLiteral("system"), QJsonValue::Null}});
-    QCOMPARE(r.status, 200);
-    s = r.json();
-    QCOMPARE(s.value(QStringLiteral("title")).toString(), QStringLiteral("Holiday"));
-    QVERIFY(s.value(QStringLiteral("system")).isNull());
-    QVERIFY(s.value(QStringLiteral("history")).isArray());
-    QVERIFY(s.value(QStringLiteral("updated_at")).toString() >=
-            s.value(QStringLiteral("created_at")).toString());
-
-    r = c.call("DELETE", "/v1/sessions/trip");
-    QCOMPARE(r.status, 204);
-    QVERIFY(r.body.isEmpty());
-    EXPECT_ERROR(c.get("/v1/sessions/trip"), 404, "not_found");
-    EXPECT_ERROR(c.call("DELETE", "/v1/sessions/trip"), 404, "not_found");
-}
-
-void TestHttp::listAndSearch()
-{
-    Server srv;
-    auto c = srv.client();
-    for (const char *title : {"Alpha trip", "beta", "Gamma TRIP"}) {
-        QCOMPARE(
-            c.post("/v1/sessions", {{QStringLiteral("title"), QString::fromLatin1(title)}}).status,
-            201);
-        QTest::qWait(2); // distinct updated_at
-    }
-    HttpReply r = c.get("/v1/sessions");
-    QCOMPARE(r.status, 200);
-    QJsonArray list = r.json().value(QStringLiteral("sessions")).toArray();
-    QCOMPARE(r.json().value(QStringLiteral("total")).toInt(), 3);
-    QCOMPARE(list.size(), 3);
-    QCOMPARE(list.at(0).toObject().value(QStringLiteral("title")).toString(),
-             QStringLiteral("Gamma TRIP"));
-    QVERIFY(!list.at(0).toObject().contains(QStringLiteral("history")));
-
-    r = c.get("/v1/sessions?q=trip&limit=1&offset=1");
-    QCOMPARE(r.status, 200);
-    list = r.json().value(QStringLiteral("sessions")).toArray();
-    QCOMPARE(r.json().value(QStringLiteral("total")).toInt(), 2);
-    QCOMPARE(list.size(), 1);
-    QCOMPARE(list.at(0).toObject().value(QStringLiteral("title")).toString(),
-             QStringLiteral("Alpha trip"));
-}
-
-void TestHttp::messagesPaging()
-{
-    Server srv;
-    const QString sid = srv.createSession(QStringLiteral("pages"));
-    for (int i = 0; i < 3; ++i) {
-        const int tid = srv.startTurn(sid, QStringLiteral("question %1").arg(i));
-        QVERIFY(tid > 0);
-        QCOMPARE(srv.finish(sid, tid).state, TurnRecord::State::Done);
-    }
-    auto c = srv.client();
-    HttpReply r = c.get("/v1/sessions/pages/messages?before=5&limit=2");
-    QCOMPARE(r.status, 200);
-    QCOMPARE(r.json().value(QStringLiteral("total")).toInt(), 6);
-    QJsonArray messages = r.json().value(QStringLiteral("messages")).toArray();
-    QCOMPARE(messages.size(), 2);
-    QCOMPARE(messages.at(0).toObject().value(QStringLiteral("index")).toInt(), 3);
-    QCOMPARE(messages.at(1).toObject().value(QStringLiteral("index")).toInt(), 4);
-    QCOMPARE(messages.at(0).toObject().value(QStringLiteral("role")).toString(),
-             QStringLiteral("assistant"));
-
-    r = c.get("/v1/sessions/pages/messages?before=1000");
-    messages = r.json().value(QStringLiteral("messages")).toArray();
-    QCOMPARE(messages.size(), 6);
-    QCOMPARE(messages.at(0).toObject().value(QStringLiteral("content")).toString(),
-             QStringLiteral("question 0"));
-
-    r = c.get("/v1/sessions/pages?window=2");
-    QCOMPARE(r.json().value(QStringLiteral("history")).toArray().size(), 2);
-    r = c.get("/v1/sessions/pages?window=0");
-    QCOMPARE(r.json().value(QStringLiteral("history")).toArray().size(), 0);
-}
-
-void TestHttp::badRequests_data()
+void TestProtocol::badRequests_data()
 {
     QTest::addColumn<QByteArray>("method");
     QTest::addColumn<QByteArray>("target");
@@ -419,7 +200,7 @@ void TestHttp::badRequests_data()
         "not_found");
 }
 
-void TestHttp::badRequests()
+void TestProtocol::badRequests()
 {
     QFETCH(QByteArray, method);
     QFETCH(QByteArray, target);
@@ -429,6 +210,7 @@ void TestHttp::badRequests()
     QFETCH(QString, code);
 
     Server srv;
+    HF_CHECK_FIXTURE(srv);
     QCOMPARE(srv.createSession(QStringLiteral("s1")), QStringLiteral("s1"));
     const int tid = srv.startTurn(QStringLiteral("s1"), QStringLiteral("hello"));
     QCOMPARE(tid, 1);
@@ -455,7 +237,7 @@ void TestHttp::badRequests()
     QCOMPARE(after.json().value(QStringLiteral("total")).toInt(), 2);
 }
 
-void TestHttp::strictJson_data()
+void TestProtocol::strictJson_data()
 {
     // A string value as raw bytes (quotes included), and bytes after the closing brace.
     QTest::addColumn<QByteArray>("value");
@@ -492,7 +274,7 @@ void TestHttp::strictJson_data()
     row("whitespace after", R"("a")", " \r\n\t", true);
 }
 
-void TestHttp::strictJson()
+void TestProtocol::strictJson()
 {
     QFETCH(QByteArray, value);
     QFETCH(QByteArray, after);
@@ -500,6 +282,7 @@ void TestHttp::strictJson()
     QFETCH(int, at);
 
     Server srv;
+    HF_CHECK_FIXTURE(srv);
     QCOMPARE(srv.createSession(QStringLiteral("s1")), QStringLiteral("s1"));
     struct Target
     {
@@ -550,429 +333,12 @@ void TestHttp::strictJson()
     QCOMPARE(after1.json().value(QStringLiteral("title")).isNull(), !valid);
 }
 
-void TestHttp::promptLimit()
-{
-    ServerSetup setup;
-    setup.service.maxPromptBytes = 100;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("limits"));
-    auto c = srv.client();
-    // 50 two-byte characters: exactly the limit in UTF-8 bytes.
-    const QString exact(50, QChar(0xe9));
-    HttpReply r =
-        c.post("/v1/sessions/limits/turns", {{QStringLiteral("prompt"), exact + QLatin1Char('x')}});
-    EXPECT_ERROR(r, 422, "invalid");
-    r = c.post("/v1/sessions/limits/turns", {{QStringLiteral("prompt"), exact}});
-    QCOMPARE(r.status, 202);
-    QCOMPARE(srv.finish(sid, 1).state, TurnRecord::State::Done);
-    const auto messages =
-        c.get("/v1/sessions/limits/messages").json().value(QStringLiteral("messages")).toArray();
-    QCOMPARE(messages.at(0).toObject().value(QStringLiteral("content")).toString(), exact);
-}
-
-void TestHttp::turnConflict()
-{
-    ServerSetup setup;
-    setup.demoDelayMs = 200;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("busy"));
-    auto c = srv.client();
-    HttpReply r =
-        c.post("/v1/sessions/busy/turns", {{QStringLiteral("prompt"), QStringLiteral("one")}});
-    QCOMPARE(r.status, 202);
-    QCOMPARE(r.headers.value("location"), QByteArray("/v1/sessions/busy/turns/1"));
-    QCOMPARE(r.json().value(QStringLiteral("state")).toString(), QStringLiteral("streaming"));
-    QCOMPARE(r.json().value(QStringLiteral("prompt_index")).toInt(), 0);
-    QVERIFY(r.json().value(QStringLiteral("response_index")).isNull());
-    EXPECT_ERROR(
-        c.post("/v1/sessions/busy/turns", {{QStringLiteral("prompt"), QStringLiteral("two")}}), 409,
-        "conflict");
-    QCOMPARE(c.get("/v1/sessions/busy").json().value(QStringLiteral("active_turn")).toInt(), 1);
-    QCOMPARE(srv.finish(sid, 1).state, TurnRecord::State::Done);
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("two")), 2);
-}
-
-// The gist's scenario: the 202 comes before the answer; the client polls the chunks; the answer
-// is saved once it has ended, equal to the chunks.
-void TestHttp::gistScenarioLongPoll()
-{
-    ServerSetup setup;
-    setup.demoDelayMs = 100;
-    setup.demoChunks = 5;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("gist"));
-    auto c = srv.client();
-    HttpReply r =
-        c.post("/v1/sessions/gist/turns", {{QStringLiteral("prompt"), QStringLiteral("tell me")}});
-    QCOMPARE(r.status, 202);
-    QCOMPARE(r.json().value(QStringLiteral("chunks")).toInt(), 0);
-    QVERIFY(srv.service->liveTurn(sid, 1)); // still generating after the 202
-
-    QString text;
-    int next = 0;
-    int polls = 0;
-    bool done = false;
-    QList<int> seqs;
-    while (!done && polls < 100) {
-        ++polls;
-        r = c.get(turnPath(sid, 1, "/chunks?from=" + QByteArray::number(next) + "&wait=5000"));
-        QCOMPARE(r.status, 200);
-        const QJsonObject page = r.json();
-        for (const QJsonValue &v : page.value(QStringLiteral("chunks")).toArray()) {
-            seqs.append(v.toObject().value(QStringLiteral("seq")).toInt());
-            text += v.toObject().value(QStringLiteral("text")).toString();
-        }
-        const int newNext = page.value(QStringLiteral("next")).toInt();
-        QVERIFY(newNext >= next);
-        next = newNext;
-        done = page.value(QStringLiteral("done")).toBool();
-        if (done)
-            QCOMPARE(page.value(QStringLiteral("state")).toString(), QStringLiteral("done"));
-    }
-    QVERIFY(done);
-    QCOMPARE(seqs, (QList<int>{0, 1, 2, 3, 4}));
-
-    r = c.get(turnPath(sid, 1));
-    QCOMPARE(r.json().value(QStringLiteral("state")).toString(), QStringLiteral("done"));
-    QCOMPARE(r.json().value(QStringLiteral("chunks")).toInt(), 5);
-    QCOMPARE(r.json().value(QStringLiteral("response_index")).toInt(), 1);
-    QVERIFY(!r.json().value(QStringLiteral("finished_at")).isNull());
-
-    const QJsonObject session = c.get("/v1/sessions/gist").json();
-    QCOMPARE(session.value(QStringLiteral("total")).toInt(), 2);
-    const QJsonArray history = session.value(QStringLiteral("history")).toArray();
-    QCOMPARE(history.size(), 2);
-    QCOMPARE(history.at(0).toObject().value(QStringLiteral("role")).toString(),
-             QStringLiteral("user"));
-    QCOMPARE(history.at(1).toObject().value(QStringLiteral("role")).toString(),
-             QStringLiteral("assistant"));
-    QCOMPARE(history.at(1).toObject().value(QStringLiteral("content")).toString(), text);
-    QCOMPARE(history.at(1).toObject().value(QStringLiteral("state")).toString(),
-             QStringLiteral("complete"));
-
-    // After the end: done at once, nothing more.
-    r = c.get(turnPath(sid, 1, "/chunks?from=5&wait=30000"));
-    QCOMPARE(r.json().value(QStringLiteral("done")).toBool(), true);
-    QCOMPARE(r.json().value(QStringLiteral("next")).toInt(), 5);
-    QCOMPARE(r.json().value(QStringLiteral("chunks")).toArray().size(), 0);
-}
-
-void TestHttp::cancelTurn()
-{
-    ServerSetup setup;
-    setup.demoDelayMs = 100;
-    setup.demoChunks = 50;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("stop"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("long one")), 1);
-    auto c = srv.client();
-    HttpReply r = c.get(turnPath(sid, 1, "/chunks?from=0&wait=5000"));
-    QVERIFY(!r.json().value(QStringLiteral("chunks")).toArray().isEmpty());
-    r = c.call("POST", turnPath(sid, 1, "/cancel"));
-    QCOMPARE(r.status, 202);
-    QCOMPARE(r.json().value(QStringLiteral("state")).toString(), QStringLiteral("cancelled"));
-    const int chunks = r.json().value(QStringLiteral("chunks")).toInt();
-    QVERIFY(chunks >= 1 && chunks < 50);
-    const QJsonArray history =
-        c.get("/v1/sessions/stop").json().value(QStringLiteral("history")).toArray();
-    QCOMPARE(history.size(), 2);
-    QCOMPARE(history.at(1).toObject().value(QStringLiteral("state")).toString(),
-             QStringLiteral("interrupted"));
-    // Cancelling an ended turn changes nothing.
-    r = c.call("POST", turnPath(sid, 1, "/cancel"));
-    QCOMPARE(r.status, 202);
-    QCOMPARE(r.json().value(QStringLiteral("state")).toString(), QStringLiteral("cancelled"));
-    QCOMPARE(r.json().value(QStringLiteral("chunks")).toInt(), chunks);
-    QCOMPARE(c.get("/v1/sessions/stop").json().value(QStringLiteral("total")).toInt(), 2);
-}
-
-void TestHttp::deleteCancelsActiveTurn()
-{
-    ServerSetup setup;
-    setup.demoDelayMs = 100;
-    setup.demoChunks = 50;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("gone"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("long one")), 1);
-    auto c = srv.client();
-    QCOMPARE(c.call("DELETE", "/v1/sessions/gone").status, 204);
-    QCOMPARE(srv.service->activeTurnCount(), 0);
-    EXPECT_ERROR(c.get("/v1/sessions/gone"), 404, "not_found");
-    EXPECT_ERROR(c.get(turnPath(sid, 1)), 404, "not_found");
-}
-
-void TestHttp::sseStreamsIncrementally()
-{
-    ServerSetup setup;
-    setup.demoDelayMs = 150;
-    setup.demoChunks = 6;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("live"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("stream it")), 1);
-    SseReader reader(srv.port, turnPath(sid, 1, "/events"));
-    QVERIFY(reader.waitForEvents(1));
-    // The first event is here while the turn is still generating: nothing was buffered.
-    QVERIFY(srv.service->liveTurn(sid, 1) != nullptr);
-    QCOMPARE(reader.status(), 200);
-    QCOMPARE(reader.head().headers.value("content-type"), QByteArray("text/event-stream"));
-    QCOMPARE(reader.head().headers.value("cache-control"), QByteArray("no-cache"));
-    QVERIFY(reader.events.size() < 6);
-    QVERIFY(reader.waitForEnd());
-    QVERIFY(!reader.closedByServer()); // chunked framing ended the body; the connection stays
-
-    const auto chunks = reader.chunkEvents();
-    QCOMPARE(chunks.size(), 6);
-    QString text;
-    for (int i = 0; i < chunks.size(); ++i) {
-        QCOMPARE(chunks[i].id, QByteArray::number(i));
-        QCOMPARE(chunks[i].json().value(QStringLiteral("seq")).toInt(), i);
-        text += chunks[i].json().value(QStringLiteral("text")).toString();
-    }
-    const SseReader::Event last = reader.lastEvent();
-    QCOMPARE(last.event, QByteArray("done"));
-    QVERIFY(last.id.isEmpty());
-    QCOMPARE(last.json().value(QStringLiteral("state")).toString(), QStringLiteral("done"));
-    QCOMPARE(last.json().value(QStringLiteral("chunks")).toInt(), 6);
-    QCOMPARE(last.json().value(QStringLiteral("response_index")).toInt(), 1);
-    auto c = srv.client();
-    const QJsonArray history =
-        c.get("/v1/sessions/live").json().value(QStringLiteral("history")).toArray();
-    QCOMPARE(history.at(1).toObject().value(QStringLiteral("content")).toString(), text);
-}
-
-void TestHttp::sseResume_data()
-{
-    QTest::addColumn<QByteArray>("query");
-    QTest::addColumn<QByteArray>("lastEventId");
-    QTest::addColumn<int>("first");
-    QTest::addRow("Last-Event-ID 0") << QByteArray() << QByteArray("0") << 1;
-    QTest::addRow("Last-Event-ID 3") << QByteArray() << QByteArray("3") << 4;
-    QTest::addRow("from 2") << QByteArray("?from=2") << QByteArray() << 2;
-    QTest::addRow("Last-Event-ID wins over from") << QByteArray("?from=1") << QByteArray("4") << 5;
-    QTest::addRow("from past the end") << QByteArray("?from=9") << QByteArray() << -1;
-}
-
-void TestHttp::sseResume()
-{
-    QFETCH(QByteArray, query);
-    QFETCH(QByteArray, lastEventId);
-    QFETCH(int, first);
-    ServerSetup setup;
-    setup.demoDelayMs = 60;
-    setup.demoChunks = 6;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("resume"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("again")), 1);
-    // A first client reads some events, then drops; the second resumes mid-turn.
-    {
-        SseReader early(srv.port, turnPath(sid, 1, "/events"));
-        QVERIFY(early.waitForEvents(2));
-        early.disconnect();
-    }
-    QList<QPair<QByteArray, QByteArray>> headers;
-    if (!lastEventId.isEmpty())
-        headers.append({"Last-Event-ID", lastEventId});
-    SseReader reader(srv.port, turnPath(sid, 1, "/events" + query), headers);
-    QVERIFY(reader.waitForEnd());
-    QCOMPARE(reader.status(), 200);
-    const auto chunks = reader.chunkEvents();
-    if (first < 0) {
-        QVERIFY(chunks.isEmpty());
-    } else {
-        QCOMPARE(chunks.size(), 6 - first);
-        for (int i = 0; i < chunks.size(); ++i)
-            QCOMPARE(chunks[i].id.toInt(), first + i);
-    }
-    QCOMPARE(reader.lastEvent().event, QByteArray("done"));
-}
-
-void TestHttp::sseAfterEndReplaysAll()
-{
-    Server srv;
-    const QString sid = srv.createSession(QStringLiteral("late"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("late reader")), 1);
-    QCOMPARE(srv.finish(sid, 1).state, TurnRecord::State::Done);
-    SseReader reader(srv.port, turnPath(sid, 1, "/events"));
-    QVERIFY(reader.waitForEnd());
-    QCOMPARE(reader.chunkEvents().size(), 6);
-    QCOMPARE(reader.events.size(), 7);
-    QCOMPARE(reader.lastEvent().event, QByteArray("done"));
-    QCOMPARE(reader.lastEvent().json().value(QStringLiteral("chunks")).toInt(), 6);
-    QCOMPARE(srv.http->openStreamCount(), 0);
-}
-
-void TestHttp::sseDisconnectKeepsGenerating()
-{
-    ServerSetup setup;
-    setup.demoDelayMs = 80;
-    setup.demoChunks = 8;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("leaver"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("do not stop")), 1);
-    {
-        SseReader reader(srv.port, turnPath(sid, 1, "/events"));
-        QVERIFY(reader.waitForEvents(1));
-        QCOMPARE(srv.http->openStreamCount(), 1);
-        reader.disconnect();
-    }
-    QVERIFY(spinUntil([&] { return srv.http->openStreamCount() == 0; }, 10000));
-    QVERIFY(spinUntil([&] { return srv.http->connectionCount() == 0; }, 10000));
-    const TurnRecord turn = srv.finish(sid, 1);
-    QCOMPARE(turn.state, TurnRecord::State::Done);
-    QCOMPARE(turn.chunks, 8);
-    auto c = srv.client();
-    const QJsonArray history =
-        c.get("/v1/sessions/leaver").json().value(QStringLiteral("history")).toArray();
-    QCOMPARE(history.size(), 2);
-    QCOMPARE(history.at(1).toObject().value(QStringLiteral("state")).toString(),
-             QStringLiteral("complete"));
-}
-
-void TestHttp::sseKeepAlive()
-{
-    ServerSetup setup;
-    setup.http.keepAliveMs = 50;
-    Server srv(setup);
-    srv.scripted->script.chunks = {QStringLiteral("slow"), QStringLiteral(" answer")};
-    srv.scripted->script.delayMs = 500;
-    const QString sid = srv.createSession(QStringLiteral("quiet"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("hm"), QStringLiteral("scripted")), 1);
-    SseReader reader(srv.port, turnPath(sid, 1, "/events"));
-    QVERIFY(spinUntil([&] { return reader.comments >= 2 || reader.ended(); }));
-    QVERIFY(reader.comments >= 2);
-    QVERIFY(reader.waitForEnd());
-    QCOMPARE(reader.chunkEvents().size(), 2);
-    QCOMPARE(reader.lastEvent().event, QByteArray("done"));
-}
-
-void TestHttp::sseChunkEscaping()
-{
-    // Chunk events are written without QJsonDocument: every character must survive the trip.
-    Server srv;
-    const QList<QString> chunks = {
-        QStringLiteral("say \"hi\" \\ back"), QStringLiteral("line\nbreak\r\ttab"),
-        QString::fromUtf8("ctl \x01\x1f\b\f end"),
-        QString::fromUtf8("\xc3\xa9t\xc3\xa9 \xf0\x9f\x8c\x8a \xe2\x80\xa8 /")};
-    srv.scripted->script.chunks = chunks;
-    const QString sid = srv.createSession(QStringLiteral("escapes"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("hm"), QStringLiteral("scripted")), 1);
-    SseReader reader(srv.port, turnPath(sid, 1, "/events"));
-    QVERIFY(reader.waitForEnd());
-    const auto events = reader.chunkEvents();
-    QCOMPARE(events.size(), chunks.size());
-    for (int i = 0; i < chunks.size(); ++i) {
-        QVERIFY2(!events[i].data.contains('\n'), events[i].data.constData());
-        QCOMPARE(events[i].json().value(QStringLiteral("seq")).toInt(), i);
-        QCOMPARE(events[i].json().value(QStringLiteral("text")).toString(), chunks[i]);
-    }
-}
-
-void TestHttp::sseErrorEvent()
-{
-    Server srv;
-    srv.scripted->script.chunks = {QStringLiteral("partial")};
-    srv.scripted->script.failure =
-        makeError(ErrorCode::UpstreamError, QStringLiteral("model broke"));
-    const QString sid = srv.createSession(QStringLiteral("broken"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("hm"), QStringLiteral("scripted")), 1);
-    SseReader reader(srv.port, turnPath(sid, 1, "/events"));
-    QVERIFY(reader.waitForEnd());
-    QCOMPARE(reader.chunkEvents().size(), 1);
-    const SseReader::Event last = reader.lastEvent();
-    QCOMPARE(last.event, QByteArray("error"));
-    QVERIFY(last.id.isEmpty());
-    QCOMPARE(last.json().value(QStringLiteral("state")).toString(), QStringLiteral("error"));
-    const QJsonObject error = last.json().value(QStringLiteral("error")).toObject();
-    QCOMPARE(error.value(QStringLiteral("code")).toString(), QStringLiteral("upstream_error"));
-    QCOMPARE(error.value(QStringLiteral("message")).toString(), QStringLiteral("model broke"));
-}
-
-void TestHttp::sseErrors()
-{
-    Server srv;
-    const QString sid = srv.createSession(QStringLiteral("e"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("x")), 1);
-    QCOMPARE(srv.finish(sid, 1).state, TurnRecord::State::Done);
-    {
-        SseReader reader(srv.port, turnPath(sid, 2, "/events"));
-        QVERIFY(reader.waitForEnd());
-        EXPECT_ERROR(reader.head(), 404, "not_found");
-    }
-    {
-        SseReader reader(srv.port, turnPath(sid, 1, "/events"), {{"Last-Event-ID", "x1"}});
-        QVERIFY(reader.waitForEnd());
-        EXPECT_ERROR(reader.head(), 400, "bad_request");
-    }
-    {
-        SseReader reader(srv.port, turnPath(sid, 1, "/events?from=-2"));
-        QVERIFY(reader.waitForEnd());
-        EXPECT_ERROR(reader.head(), 400, "bad_request");
-    }
-}
-
-void TestHttp::sseTooManyStreams()
-{
-    ServerSetup setup;
-    setup.http.maxStreamsPerClient = 1;
-    setup.demoDelayMs = 100;
-    setup.demoChunks = 20;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("many"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("x")), 1);
-    SseReader first(srv.port, turnPath(sid, 1, "/events"));
-    QVERIFY(first.waitForEvents(1));
-    SseReader second(srv.port, turnPath(sid, 1, "/events"));
-    QVERIFY(second.waitForEnd());
-    EXPECT_ERROR(second.head(), 429, "rate_limited");
-    first.disconnect();
-    QVERIFY(spinUntil([&] { return srv.http->openStreamCount() == 0; }));
-    SseReader third(srv.port, turnPath(sid, 1, "/events"));
-    QVERIFY(third.waitForEvents(1));
-    QCOMPARE(third.status(), 200);
-}
-
-void TestHttp::fiftyConcurrentStreams()
-{
-    ServerSetup setup;
-    setup.demoDelayMs = 20;
-    setup.demoChunks = 8;
-    Server srv(setup);
-    constexpr int kSessions = 50;
-    std::vector<std::unique_ptr<SseReader>> readers;
-    for (int i = 0; i < kSessions; ++i) {
-        const QString sid = QStringLiteral("c%1").arg(i);
-        QCOMPARE(srv.createSession(sid), sid);
-        QCOMPARE(srv.startTurn(sid, QStringLiteral("prompt number %1").arg(i)), 1);
-        readers.push_back(std::make_unique<SseReader>(srv.port, turnPath(sid, 1, "/events")));
-    }
-    QVERIFY(spinUntil(
-        [&] {
-            return std::all_of(readers.begin(), readers.end(),
-                               [](const auto &r) { return r->ended(); });
-        },
-        60000));
-    auto c = srv.client();
-    for (int i = 0; i < kSessions; ++i) {
-        const SseReader &reader = *readers[i];
-        QCOMPARE(reader.lastEvent().event, QByteArray("done"));
-        QString text;
-        for (const auto &e : reader.chunkEvents())
-            text += e.json().value(QStringLiteral("text")).toString();
-        QVERIFY2(text.contains(QStringLiteral("prompt number %1*").arg(i)), qPrintable(text));
-        const QJsonObject session = c.get("/v1/sessions/c" + QByteArray::number(i)).json();
-        QCOMPARE(session.value(QStringLiteral("total")).toInt(), 2);
-        const QJsonArray history = session.value(QStringLiteral("history")).toArray();
-        QCOMPARE(history.at(0).toObject().value(QStringLiteral("content")).toString(),
-                 QStringLiteral("prompt number %1").arg(i));
-        QCOMPARE(history.at(1).toObject().value(QStringLiteral("content")).toString(), text);
-    }
-}
-
-void TestHttp::bodyLimit()
+void TestProtocol::bodyLimit()
 {
     ServerSetup setup;
     setup.http.maxBodyBytes = 1000;
     Server srv(setup);
+    HF_CHECK_FIXTURE(srv);
     QCOMPARE(srv.createSession(QStringLiteral("s1")), QStringLiteral("s1"));
 
     // Only the head is sent: the 413 comes without the server waiting for the body.
@@ -1002,11 +368,12 @@ void TestHttp::bodyLimit()
     EXPECT_ERROR(ok.call("POST", "/v1/sessions", body), 413, "payload_too_large");
 }
 
-void TestHttp::bodyLimitChunked()
+void TestProtocol::bodyLimitChunked()
 {
     ServerSetup setup;
     setup.http.maxBodyBytes = 1000;
     Server srv(setup);
+    HF_CHECK_FIXTURE(srv);
     // Within the limit: decoded and handled; the connection stays usable.
     HttpTestClient c = srv.client();
     c.sendRaw("POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -1037,12 +404,14 @@ void TestHttp::bodyLimitChunked()
 }
 
 // API.md: 401, then 404/405, then 413, 415, 400, 422.
-void TestHttp::checkOrder()
+
+void TestProtocol::checkOrder()
 {
     ServerSetup setup;
     setup.http.maxBodyBytes = 100;
     setup.http.token = QStringLiteral("sekret");
     Server srv(setup);
+    HF_CHECK_FIXTURE(srv);
     srv.token = "sekret";
     QCOMPARE(srv.createSession(QStringLiteral("s1")), QStringLiteral("s1"));
     const QByteArray huge(500, 'x');
@@ -1066,11 +435,12 @@ void TestHttp::checkOrder()
     EXPECT_ERROR(c.call("POST", "/v1/sessions/s1/turns", "{\"prompt\":\"\"}"), 422, "invalid");
 }
 
-void TestHttp::auth()
+void TestProtocol::auth()
 {
     ServerSetup setup;
     setup.http.token = QStringLiteral("sekret");
     Server srv(setup);
+    HF_CHECK_FIXTURE(srv);
     HttpTestClient anon = srv.client();
     QCOMPARE(anon.get("/healthz").status, 200);
     HttpReply r = anon.get("/v1/sessions");
@@ -1100,9 +470,10 @@ void TestHttp::auth()
     QCOMPARE(reader.lastEvent().event, QByteArray("done"));
 }
 
-void TestHttp::refusesNonLoopbackWithoutToken()
+void TestProtocol::refusesNonLoopbackWithoutToken()
 {
     Server srv;
+    HF_CHECK_FIXTURE(srv);
     HttpServer open(srv.service.get(), HttpOptions{});
     const Status refused = open.listen(QHostAddress::AnyIPv4, 0);
     QVERIFY(!refused.ok());
@@ -1125,9 +496,10 @@ void TestHttp::refusesNonLoopbackWithoutToken()
     QVERIFY(ipv6.ok() || !ipv6.error().message.contains(QStringLiteral("token")));
 }
 
-void TestHttp::keepAliveAndPipelining()
+void TestProtocol::keepAliveAndPipelining()
 {
     Server srv;
+    HF_CHECK_FIXTURE(srv);
     HttpTestClient c = srv.client();
     QCOMPARE(c.call("POST", "/v1/sessions", "{\"id\":\"k\"}").status, 201);
     QTcpSocket *first = c.socket();
@@ -1152,9 +524,10 @@ void TestHttp::keepAliveAndPipelining()
     QVERIFY(old.waitForClose());
 }
 
-void TestHttp::malformedRequests()
+void TestProtocol::malformedRequests()
 {
     Server srv;
+    HF_CHECK_FIXTURE(srv);
     const QList<QByteArray> requests{
         "GARBAGE\r\n\r\n",
         "GET /healthz HTTP/2.0\r\n\r\n",
@@ -1187,9 +560,10 @@ void TestHttp::malformedRequests()
     QCOMPARE(srv.client().get("/healthz").status, 200);
 }
 
-void TestHttp::fuzz()
+void TestProtocol::fuzz()
 {
     Server srv;
+    HF_CHECK_FIXTURE(srv);
     QCOMPARE(srv.createSession(QStringLiteral("s1")), QStringLiteral("s1"));
     QRandomGenerator rng(20261124);
     const QList<QByteArray> methods{"GET",  "POST",    "PATCH",      "DELETE", "PUT",
@@ -1230,6 +604,7 @@ void TestHttp::fuzz()
         "application/json", "text/plain", "", "application/json; charset=x",
         "APPLICATION/JSON", "\xff"};
     int answered = 0;
+    int streams = 0; // event streams answered; each must have ended with its terminal event
     for (int i = 0; i < 300; ++i) {
         QByteArray path;
         const int segments = rng.bounded(1, 7);
@@ -1253,8 +628,12 @@ void TestHttp::fuzz()
             request += junk + "\r\n";
         }
         request += "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
-        if (path.contains("events"))
-            request.replace("Connection: close", "Connection: close"); // events end on their own
+        // An event stream ends on its own (after the turn's terminal event), so it is asked for
+        // without Connection: close: its answer must come complete through its own framing.
+        // (Not for HEAD: an answer without a body would then wait for one until the timeout.)
+        const bool keepAlive = path.contains("events") && method != "HEAD";
+        if (keepAlive)
+            request.replace("Connection: close", "Connection: keep-alive");
         HttpTestClient c = srv.client();
         c.sendRaw(request);
         const HttpReply r = c.readReply(10000);
@@ -1264,11 +643,34 @@ void TestHttp::fuzz()
                      request.left(80).toPercentEncoding().constData());
             if (r.status >= 400)
                 QVERIFY2(r.hasErrorShape(), request.left(80).toPercentEncoding().constData());
+            if (r.headers.value("content-type").startsWith("text/event-stream")) {
+                ++streams;
+                QVERIFY2(r.body.contains("event: done\n") || r.body.contains("event: error\n"),
+                         r.body.right(200).constData());
+            }
         } else {
             QVERIFY2(c.isClosed(), request.left(80).toPercentEncoding().constData());
         }
     }
     QVERIFY(answered > 100);
+    qDebug("fuzz: %d answers, %d of them event streams", answered, streams);
+    // What the keep-alive above relies on, for sure (the random paths rarely name a live turn):
+    // a stream ends on its own, framed, with its terminal event, and when the server did not
+    // say close the connection carries the next request.
+    const QString live = srv.createSession(QStringLiteral("streamed"));
+    QCOMPARE(srv.startTurn(live, QStringLiteral("hi")), 1);
+    HttpTestClient stream = srv.client();
+    stream.sendRaw("GET " + turnPath(live, 1, "/events") +
+                   " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n");
+    const HttpReply streamed = stream.readReply(10000);
+    QCOMPARE(streamed.status, 200);
+    QVERIFY2(streamed.body.contains("event: done\n"), streamed.body.right(200).constData());
+    if (streamed.headers.value("connection") != "close") {
+        QTcpSocket *socket = stream.socket();
+        QVERIFY(!stream.isClosed());
+        QCOMPARE(stream.get("/healthz").status, 200);
+        QCOMPARE(stream.socket(), socket);
+    }
     // Still serving, and the session is intact.
     HttpTestClient c = srv.client();
     QCOMPARE(c.get("/healthz").status, 200);
@@ -1278,43 +680,5 @@ void TestHttp::fuzz()
         srv.startTurn(srv.createSession(QStringLiteral("after")), QStringLiteral("still fine")), 1);
 }
 
-void TestHttp::shutdownEndsStreams()
-{
-    ServerSetup setup;
-    setup.demoDelayMs = 100;
-    setup.demoChunks = 100;
-    Server srv(setup);
-    const QString sid = srv.createSession(QStringLiteral("bye"));
-    QCOMPARE(srv.startTurn(sid, QStringLiteral("long")), 1);
-    SseReader reader(srv.port, turnPath(sid, 1, "/events"));
-    QVERIFY(reader.waitForEvents(1));
-
-    srv.http->beginShutdown();
-    HttpTestClient c = srv.client();
-    EXPECT_ERROR(c.post("/v1/sessions", {}), 503, "unavailable");
-    EXPECT_ERROR(
-        c.post("/v1/sessions/bye/turns", {{QStringLiteral("prompt"), QStringLiteral("x")}}), 503,
-        "unavailable");
-    QCOMPARE(c.get("/healthz").status, 200);
-    QCOMPARE(c.get("/v1/sessions/bye").status, 200);
-
-    QVERIFY(test::awaitVoid([](Server *s) -> QCoro::Task<> {
-        co_await s->service->shutdown();
-        co_await s->http->finishShutdown();
-    }(&srv)));
-    QCOMPARE(srv.http->openStreamCount(), 0);
-    QVERIFY(reader.waitForEnd());
-    const SseReader::Event last = reader.lastEvent();
-    QCOMPARE(last.event, QByteArray("done"));
-    QCOMPARE(last.json().value(QStringLiteral("state")).toString(), QStringLiteral("interrupted"));
-    const int chunks = last.json().value(QStringLiteral("chunks")).toInt();
-    QCOMPARE(reader.chunkEvents().size(), chunks);
-    const QJsonArray history =
-        c.get("/v1/sessions/bye").json().value(QStringLiteral("history")).toArray();
-    QCOMPARE(history.size(), 2);
-    QCOMPARE(history.at(1).toObject().value(QStringLiteral("state")).toString(),
-             QStringLiteral("interrupted"));
-}
-
-HOLDFAST_TEST_MAIN(TestHttp)
-#include "tst_http.moc"
+HOLDFAST_TEST_MAIN(TestProtocol)
+#include "tst_protocol.moc"
