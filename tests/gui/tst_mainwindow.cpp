@@ -290,8 +290,8 @@ void TestMainWindow::renameAndDelete()
     QTest::keyClicks(editor, QStringLiteral("New name"));
     QTest::keyClick(editor, Qt::Key_Return);
     QVERIFY(spinUntil([&] {
-        HF_AWAIT(s, f.service->session(sid, 0));
-        return s && s->ok() && (*s)->meta.title == QLatin1String("New name");
+        const auto s = test::awaitResult(f.service->session(sid, 0));
+        return s.ok() && s->meta.title == QLatin1String("New name");
     }));
     QCOMPARE(f.list()->data(f.list()->index(0), Qt::DisplayRole).toString(),
              QStringLiteral("New name"));
