@@ -158,7 +158,10 @@ void longChatBench(int messages, int pages, bool unbounded)
     ProviderRegistry registry;
     registry.add(new DemoProvider({8, 15}), {QStringLiteral("demo")});
     SessionService service(&store, &registry);
-    test::await(service.start());
+    if (!test::awaitResult(service.start()).ok()) {
+        std::printf("the service did not start\n");
+        return;
+    }
     LocalClient client(&service);
     LiveTurns live(&client);
     ChatPane pane;

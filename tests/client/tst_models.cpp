@@ -16,7 +16,6 @@
 #include <QTest>
 
 using namespace holdfast;
-using holdfast::test::await;
 using holdfast::test::FakeModelServer;
 
 namespace {
@@ -58,7 +57,7 @@ private Q_SLOTS:
         c.models = {c.defaultModel};
         registry.add(new OpenAiProvider(c), c.models);
         SessionService service(&store, &registry);
-        const auto started = await(service.start());
+        HF_AWAIT(started, service.start());
         QVERIFY(started && started->ok());
         HttpOptions options;
         options.logRequests = false;
@@ -69,9 +68,9 @@ private Q_SLOTS:
         LocalClient local(&service);
         RemoteClient remote(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(http.serverPort())),
                             QStringLiteral("s3cret"));
-        const auto inProcess = await(local.models());
+        HF_AWAIT(inProcess, local.models());
         QVERIFY(inProcess && inProcess->ok());
-        const auto overHttp = await(remote.models());
+        HF_AWAIT(overHttp, remote.models());
         QVERIFY(overHttp && overHttp->ok());
 
         const QStringList expected{QStringLiteral("demo (demo)"),

@@ -20,7 +20,6 @@
 #include <QTest>
 
 using namespace holdfast;
-using holdfast::test::await;
 using holdfast::test::FakeModelServer;
 using holdfast::test::spinUntil;
 
@@ -48,8 +47,7 @@ struct Server
         scripted = new test::ScriptedProvider();
         registry.add(scripted, {QStringLiteral("scripted")});
         service = std::make_unique<SessionService>(store.get(), &registry);
-        const auto started = await(service->start());
-        if (!started || !started->ok())
+        if (!test::awaitResult(service->start()).ok())
             return;
         HttpOptions options;
         options.token = QString::fromLatin1(kToken);
@@ -257,19 +255,19 @@ private Q_SLOTS:
         create.id = QStringLiteral("trip");
         create.title = QStringLiteral("Trip plans");
         create.system = QStringLiteral("You are terse.");
-        const auto created = await(client->createSession(create));
+        HF_AWAIT(created, client->createSession(create));
         QVERIFY(created && created->ok());
         QCOMPARE((*created)->meta.id, QStringLiteral("trip"));
         QCOMPARE((*created)->meta.title, QStringLiteral("Trip plans"));
         QCOMPARE((*created)->meta.model, QStringLiteral("demo"));
         QCOMPARE(changed.size(), 1);
-        QVERIFY(await(client->createSession({}))->ok()); // a generated id
+        HF_AWAIT_OK(client->createSession({})); // a generated id
 
-        const auto listed = await(client->listSessions({}, 50, 0));
+        HF_AWAIT(listed, client->listSessions({}, 50, 0));
         QVERIFY(listed && listed->ok());
         QCOMPARE((*listed)->total, qint64(2));
         QCOMPARE((*listed)->sessions.size(), 2);
-        const auto found = await(client->listSessions(QStringLiteral("trip"), 50, 0));
+        HF_AWAIT(found, client->listSessions(QStringLiteral("trip"), 50, 0));
         QVERIFY(found && found->ok());
         QCOMPARE((*found)->sessions.size(), 1);
         QCOMPARE((*found)->sessions.first().id, QStringLiteral("trip"));
@@ -277,24 +275,25 @@ private Q_SLOTS:
         PatchSessionParams patch;
         patch.title = QStringLiteral("Renamed");
         patch.system = QString(); // null: cleared
-        const auto patched = await(client->patchSession(QStringLiteral("trip"), patch));
+        HF_AWAIT(patched, client->patchSession(QStringLiteral("trip"), patch));
         QVERIFY(patched && patched->ok());
         QCOMPARE((*patched)->meta.title, QStringLiteral("Renamed"));
         QVERIFY((*patched)->meta.system.isNull());
         QCOMPARE(changed.size(), 3);
         QCOMPARE(changed.last().first().value<SessionMeta>().title, QStringLiteral("Renamed"));
-        const auto loaded = await(client->session(QStringLiteral("trip"), 30));
+        HF_AWAIT(loaded, client->session(QStringLiteral("trip"), 30));
         QVERIFY(loaded && loaded->ok());
         QCOMPARE((*loaded)->meta.title, QStringLiteral("Renamed"));
 
-        const auto gone = await(client->deleteSession(QStringLiteral("trip")));
+        HF_AWAIT(gone, client->deleteSession(QStringLiteral("trip")));
         QVERIFY(gone && gone->ok());
         QCOMPARE(deleted.size(), 1);
         QCOMPARE(deleted.first().first().toString(), QStringLiteral("trip"));
-        const auto after = await(client->session(QStringLiteral("trip"), 30));
+        HF_AWAIT(after, client->session(QStringLiteral("trip"), 30));
         QVERIFY(after && !after->ok());
         QCOMPARE(after->error().code, ErrorCode::NotFound);
-        QCOMPARE((*await(client->listSessions({}, 50, 0)))->total, qint64(1));
+        HF_AWAIT(remaining, client->listSessions({}, 50, 0));
+        QCOMPARE((*remaining)->total, qint64(1));
     }
 
     // A turn's chunks arrive in order, then its end, and the answer saved is their text.
@@ -305,14 +304,14 @@ private Q_SLOTS:
         Server server(12, 10);
         QVERIFY(server.ready);
         SessionClient *client = server.client(kind);
-        QVERIFY(await(client->createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
         QSignalSpy started(client, &SessionClient::turnStarted);
         QSignalSpy chunks(client, &SessionClient::chunkReady);
         QSignalSpy finished(client, &SessionClient::turnFinished);
 
         StartTurnParams params;
         params.prompt = QStringLiteral("Tell me about the sea");
-        const auto turn = await(client->startTurn(QStringLiteral("s1"), params));
+        HF_AWAIT(turn, client->startTurn(QStringLiteral("s1"), params));
         QVERIFY(turn && turn->ok());
         QCOMPARE((*turn)->id, 1);
         QCOMPARE((*turn)->promptIndex, qint64(0));
@@ -325,14 +324,14 @@ private Q_SLOTS:
         const Chunks seen = chunksOf(chunks, QStringLiteral("s1"), 1);
         QCOMPARE(seen.seqs, range(end.chunks));
         QVERIFY(end.chunks > 1);
-        const auto page = await(client->messages(QStringLiteral("s1"), -1, 50));
+        HF_AWAIT(page, client->messages(QStringLiteral("s1"), -1, 50));
         QVERIFY(page && page->ok());
         QCOMPARE((*page)->messages.size(), 2);
         const Message answer = (*page)->messages.last();
         QCOMPARE(answer.role, QStringLiteral("assistant"));
         QCOMPARE(answer.state, Message::State::Complete);
         QCOMPARE(answer.content, seen.text);
-        const auto stored = await(client->chunks(QStringLiteral("s1"), 1, 0));
+        HF_AWAIT(stored, client->chunks(QStringLiteral("s1"), 1, 0));
         QVERIFY(stored && stored->ok());
         QCOMPARE((*stored)->chunks.size(), end.chunks);
         QVERIFY((*stored)->done);
@@ -346,7 +345,7 @@ private Q_SLOTS:
         Server server;
         QVERIFY(server.ready);
         SessionClient *client = server.client(kind);
-        QVERIFY(await(client->createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
         server.scripted->script.chunks = {QStringLiteral("ok")};
         QSignalSpy finished(client, &SessionClient::turnFinished);
         StartTurnParams params;
@@ -354,7 +353,7 @@ private Q_SLOTS:
         params.model = QStringLiteral("scripted");
         params.options.temperature = 0.25;
         params.options.maxTokens = 7;
-        QVERIFY(await(client->startTurn(QStringLiteral("s1"), params))->ok());
+        HF_AWAIT_OK(client->startTurn(QStringLiteral("s1"), params));
         QVERIFY(spinUntil([&] { return !finished.isEmpty(); }));
         QCOMPARE(server.scripted->requests.size(), 1);
         QCOMPARE(server.scripted->requests.first().options.temperature, std::optional(0.25));
@@ -369,15 +368,15 @@ private Q_SLOTS:
         Server server(200, 20);
         QVERIFY(server.ready);
         SessionClient *client = server.client(kind);
-        QVERIFY(await(client->createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
         QSignalSpy chunks(client, &SessionClient::chunkReady);
         QSignalSpy finished(client, &SessionClient::turnFinished);
         StartTurnParams params;
         params.prompt = QStringLiteral("a long story, please");
-        QVERIFY(await(client->startTurn(QStringLiteral("s1"), params))->ok());
+        HF_AWAIT_OK(client->startTurn(QStringLiteral("s1"), params));
         QVERIFY(spinUntil([&] { return chunks.size() >= 2; }));
 
-        const auto cancelled = await(client->cancelTurn(QStringLiteral("s1"), 1));
+        HF_AWAIT(cancelled, client->cancelTurn(QStringLiteral("s1"), 1));
         QVERIFY(cancelled && cancelled->ok());
         QVERIFY(spinUntil([&] { return !finished.isEmpty(); }));
         const TurnRecord end = lastFinished(finished);
@@ -385,12 +384,12 @@ private Q_SLOTS:
         QVERIFY(end.chunks < 200);
         const Chunks seen = chunksOf(chunks, QStringLiteral("s1"), 1);
         QCOMPARE(seen.seqs, range(end.chunks));
-        const auto page = await(client->messages(QStringLiteral("s1"), -1, 50));
+        HF_AWAIT(page, client->messages(QStringLiteral("s1"), -1, 50));
         QVERIFY(page && page->ok());
         QCOMPARE((*page)->messages.size(), 2);
         QCOMPARE((*page)->messages.last().state, Message::State::Interrupted);
         QCOMPARE((*page)->messages.last().content, seen.text);
-        const auto record = await(client->turn(QStringLiteral("s1"), 1));
+        HF_AWAIT(record, client->turn(QStringLiteral("s1"), 1));
         QVERIFY(record && record->ok());
         QCOMPARE((*record)->state, TurnRecord::State::Cancelled);
     }
@@ -403,34 +402,34 @@ private Q_SLOTS:
         Server server(200, 20);
         QVERIFY(server.ready);
         SessionClient *client = server.client(kind);
-        const auto unknown = await(client->session(QStringLiteral("nope"), 30));
+        HF_AWAIT(unknown, client->session(QStringLiteral("nope"), 30));
         QVERIFY(unknown && !unknown->ok());
         QCOMPARE(unknown->error().code, ErrorCode::NotFound);
         StartTurnParams params;
         params.prompt = QStringLiteral("hi");
-        const auto noSession = await(client->startTurn(QStringLiteral("nope"), params));
+        HF_AWAIT(noSession, client->startTurn(QStringLiteral("nope"), params));
         QVERIFY(noSession && !noSession->ok());
         QCOMPARE(noSession->error().code, ErrorCode::NotFound);
-        QCOMPARE(await(client->deleteSession(QStringLiteral("nope")))->error().code,
-                 ErrorCode::NotFound);
+        HF_AWAIT(deleted, client->deleteSession(QStringLiteral("nope")));
+        QCOMPARE(deleted->error().code, ErrorCode::NotFound);
 
-        QVERIFY(await(client->createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
         QSignalSpy changed(client, &SessionClient::sessionChanged);
-        QVERIFY(await(client->startTurn(QStringLiteral("s1"), params))->ok());
+        HF_AWAIT_OK(client->startTurn(QStringLiteral("s1"), params));
         // The window's list hears of the new prompt and the active turn.
         QVERIFY(spinUntil([&] {
             return !changed.isEmpty() &&
                    changed.last().first().value<SessionMeta>().activeTurn == 1 &&
                    changed.last().first().value<SessionMeta>().total == 1;
         }));
-        const auto second = await(client->startTurn(QStringLiteral("s1"), params));
+        HF_AWAIT(second, client->startTurn(QStringLiteral("s1"), params));
         QVERIFY(second && !second->ok());
         QCOMPARE(second->error().code, ErrorCode::Conflict);
         QVERIFY(!second->error().message.isEmpty());
-        const auto noTurn = await(client->turn(QStringLiteral("s1"), 9));
+        HF_AWAIT(noTurn, client->turn(QStringLiteral("s1"), 9));
         QVERIFY(noTurn && !noTurn->ok());
         QCOMPARE(noTurn->error().code, ErrorCode::NotFound);
-        QVERIFY(await(client->cancelTurn(QStringLiteral("s1"), 1))->ok());
+        HF_AWAIT_OK(client->cancelTurn(QStringLiteral("s1"), 1));
     }
 
     // --- remote only: the network between the window and the service ------------------------
@@ -440,12 +439,13 @@ private Q_SLOTS:
         Server server;
         QVERIFY(server.ready);
         RemoteClient client(Server::url(server.port), QStringLiteral("wrong"));
-        const auto listed = await(client.listSessions({}, 50, 0));
+        HF_AWAIT(listed, client.listSessions({}, 50, 0));
         QVERIFY(listed && !listed->ok());
         QCOMPARE(listed->error().code, ErrorCode::Unauthorized);
         QVERIFY(client.isOnline()); // it answered: the service is there
         RemoteClient none(Server::url(server.port), {});
-        QCOMPARE(await(none.createSession({}))->error().code, ErrorCode::Unauthorized);
+        HF_AWAIT(refused, none.createSession({}));
+        QCOMPARE(refused->error().code, ErrorCode::Unauthorized);
     }
 
     void unreachableServerIsAClearError()
@@ -458,7 +458,7 @@ private Q_SLOTS:
         }
         RemoteClient client(Server::url(port), QString::fromLatin1(kToken));
         QSignalSpy connection(&client, &SessionClient::connectionChanged);
-        const auto listed = await(client.listSessions({}, 50, 0));
+        HF_AWAIT(listed, client.listSessions({}, 50, 0));
         QVERIFY(listed && !listed->ok());
         QCOMPARE(listed->error().code, ErrorCode::Unavailable);
         const QString message = listed->error().message;
@@ -481,10 +481,10 @@ private Q_SLOTS:
         QSignalSpy chunks(&client, &SessionClient::chunkReady);
         QSignalSpy finished(&client, &SessionClient::turnFinished);
         QSignalSpy connection(&client, &SessionClient::connectionChanged);
-        QVERIFY(await(client.createSession({QStringLiteral("s1"), {}, {}, {}}))->ok());
+        HF_AWAIT_OK(client.createSession({QStringLiteral("s1"), {}, {}, {}}));
         StartTurnParams params;
         params.prompt = QStringLiteral("a story that takes a while");
-        QVERIFY(await(client.startTurn(QStringLiteral("s1"), params))->ok());
+        HF_AWAIT_OK(client.startTurn(QStringLiteral("s1"), params));
 
         QVERIFY(spinUntil([&] { return chunks.size() >= 5; }));
         const int lastBeforeCut = chunks.last().at(2).toInt();
@@ -496,7 +496,7 @@ private Q_SLOTS:
         QCOMPARE(end.state, TurnRecord::State::Done);
         const Chunks seen = chunksOf(chunks, QStringLiteral("s1"), 1);
         QCOMPARE(seen.seqs, range(end.chunks));
-        const auto page = await(client.messages(QStringLiteral("s1"), -1, 50));
+        HF_AWAIT(page, client.messages(QStringLiteral("s1"), -1, 50));
         QVERIFY(page && page->ok());
         QCOMPARE((*page)->messages.last().content, seen.text);
 
@@ -581,15 +581,15 @@ private Q_SLOTS:
             QVERIFY2(error.message.contains(QStringLiteral("redirected to %1").arg(origin)),
                      qPrintable(error.message));
         };
-        const auto listed = await(client.listSessions({}, 50, 0));
+        HF_AWAIT(listed, client.listSessions({}, 50, 0));
         QVERIFY(listed && !listed->ok());
         check(listed->error());
-        const auto created = await(client.createSession({})); // a POST
+        HF_AWAIT(created, client.createSession({})); // a POST
         QVERIFY(created && !created->ok());
         check(created->error());
         StartTurnParams p;
         p.prompt = QStringLiteral("secret prompt");
-        const auto started = await(client.startTurn(QStringLiteral("s1"), p));
+        HF_AWAIT(started, client.startTurn(QStringLiteral("s1"), p));
         QVERIFY(started && !started->ok());
         check(started->error());
 

@@ -23,7 +23,6 @@ Q_DECLARE_METATYPE(holdfast::test::FakeModelServer::Script)
 using namespace holdfast;
 using holdfast::LineSplitter;
 using holdfast::SseParser;
-using holdfast::test::await;
 using holdfast::test::FakeModelServer;
 using holdfast::test::spinUntil;
 
@@ -76,12 +75,14 @@ struct Fixture
     ProviderRegistry registry;
     Provider *provider = nullptr;
     std::unique_ptr<SessionService> service;
+    QString failure; // set when the constructor failed (HF_CHECK_FIXTURE)
 
     explicit Fixture(const QString &k, const QString &baseOverride = {},
                      const std::function<void(UpstreamConfig &)> &tweak = {}, bool tls = false)
         : kind(k)
     {
-        QVERIFY(tls ? server.listenTls() : server.listen());
+        if (!(tls ? server.listenTls() : server.listen()))
+            failure = QStringLiteral("the fake model server did not listen");
         UpstreamConfig config =
             upstreamConfig(QStringLiteral("p"), baseOverride.isEmpty() ? base() : baseOverride);
         if (tweak)
@@ -94,8 +95,8 @@ struct Fixture
         registry.add(makeProvider(kind, good), good.models);
         registry.setDefaultModel(QStringLiteral("p/fake-model"));
         service = std::make_unique<SessionService>(store.get(), &registry);
-        const auto started = await(service->start());
-        QVERIFY(started && started->ok());
+        if (!test::awaitResult(service->start()).ok())
+            failure = QStringLiteral("the service did not start");
     }
     ~Fixture()
     {
@@ -113,8 +114,8 @@ struct Fixture
         CreateSessionParams p;
         if (!system.isEmpty())
             p.system = system;
-        const auto created = await(service->createSession(p));
-        return created && created->ok() ? (*created)->meta.id : QString();
+        const auto created = test::awaitResult(service->createSession(p));
+        return created.ok() ? created->meta.id : QString();
     }
 
     TurnRecord start(const QString &sid, const QString &prompt, const QString &model = {},
@@ -125,16 +126,16 @@ struct Fixture
         if (!model.isEmpty())
             p.model = model;
         p.options = options;
-        const auto started = await(service->startTurn(sid, p));
-        if (!started || !started->ok())
+        const auto started = test::awaitResult(service->startTurn(sid, p));
+        if (!started.ok())
             return {};
-        return started->value();
+        return started.value();
     }
 
     TurnRecord finish(const QString &sid, int tid)
     {
-        const auto r = await(service->waitForTurn(sid, tid, 20000));
-        return r && r->ok() ? r->value() : TurnRecord{};
+        const auto r = test::awaitResult(service->waitForTurn(sid, tid, 20000));
+        return r.ok() ? r.value() : TurnRecord{};
     }
 
     TurnRecord run(const QString &sid, const QString &prompt, const QString &model = {},
@@ -146,11 +147,11 @@ struct Fixture
 
     QList<Message> stored(const QString &sid)
     {
-        const auto meta = await(store->loadSession(sid));
-        if (!meta || !meta->ok() || !meta->value())
+        const auto meta = test::awaitResult(store->loadSession(sid));
+        if (!meta.ok() || !meta.value())
             return {};
-        const auto messages = await(store->loadMessages(sid, 0, (*meta->value()).total));
-        return messages && messages->ok() ? messages->value() : QList<Message>{};
+        const auto messages = test::awaitResult(store->loadMessages(sid, 0, meta.value()->total));
+        return messages.ok() ? messages.value() : QList<Message>{};
     }
 };
 
@@ -335,6 +336,7 @@ private Q_SLOTS:
         QFETCH(int, splitBytes);
         QFETCH(bool, chunked);
         Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
         f.server.script.chunks = kAnswer;
         f.server.script.splitBytes = splitBytes;
         f.server.script.chunkedEncoding = chunked;
@@ -371,6 +373,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
         const QString sid = f.create(QStringLiteral("You are terse."));
         f.server.queue = {FakeModelServer::Script{}, FakeModelServer::Script{}};
         f.server.queue[0].chunks = {QStringLiteral("first "), QStringLiteral("answer")};
@@ -551,6 +554,7 @@ private Q_SLOTS:
             base = QStringLiteral("http://127.0.0.1:%1/v1").arg(blackhole->port());
         }
         Fixture f(kind, base);
+        HF_CHECK_FIXTURE(f);
         if (where == QLatin1String("fake"))
             f.server.queue = {script};
         const QString sid = f.create();
@@ -580,7 +584,9 @@ private Q_SLOTS:
         QCOMPARE(messages.size(), 4);
         QCOMPARE(messages.at(3).content, QStringLiteral("fine again"));
         QCOMPARE(messages.at(3).state, Message::State::Complete);
-        QVERIFY(!await(f.service->session(sid))->value().meta.activeTurn);
+        HF_AWAIT(snapshot, f.service->session(sid));
+        QVERIFY(snapshot->ok());
+        QVERIFY(!snapshot->value().meta.activeTurn);
     }
 
     void sentOnce_data()
@@ -622,6 +628,7 @@ private Q_SLOTS:
         QFETCH(FakeModelServer::Script, script);
         QFETCH(QString, code);
         Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
         f.server.script = script;
         const QString sid = f.create();
         const TurnRecord t = f.run(sid, QStringLiteral("only once"));
@@ -641,6 +648,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
         f.server.idleCloseMs = 50;
         f.server.script.chunks = {QStringLiteral("fine")};
         const QString sid = f.create();
@@ -666,12 +674,13 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Fixture f(kind);
-        QVERIFY(await(f.provider->models())->ok());
+        HF_CHECK_FIXTURE(f);
+        HF_AWAIT_OK(f.provider->models());
         QCOMPARE(f.server.openConnections(), 1);
         f.server.closeIdleConnections();
         QCOMPARE(f.server.openConnections(), 0);
         auto again = f.provider->models(); // sends before any event is processed
-        const auto models = await(std::move(again));
+        HF_AWAIT(models, std::move(again));
         QVERIFY2(models->ok(), qPrintable(models->ok() ? QString() : models->error().message));
         QCOMPARE(f.server.requests.size(), 2);
     }
@@ -686,6 +695,7 @@ private Q_SLOTS:
         FakeModelServer::trustTestCertificate(true);
         auto untrust = qScopeGuard([] { FakeModelServer::trustTestCertificate(false); });
         Fixture f(kind, {}, {}, true);
+        HF_CHECK_FIXTURE(f);
         QVERIFY(f.base().startsWith(QLatin1String("https://")));
         f.server.script.chunks = kAnswer;
         const QString sid = f.create();
@@ -699,6 +709,7 @@ private Q_SLOTS:
 
         FakeModelServer::trustTestCertificate(false);
         Fixture untrusted(kind, {}, {}, true);
+        HF_CHECK_FIXTURE(untrusted);
         const QString other = untrusted.create();
         const TurnRecord t = untrusted.run(other, QStringLiteral("three"));
         QCOMPARE(t.state, TurnRecord::State::Error);
@@ -730,6 +741,7 @@ private Q_SLOTS:
         FakeModelServer elsewhere;
         QVERIFY(elsewhere.listen());
         Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
         f.server.script.status = status;
         const QString path =
             kind == QLatin1String("openai")
@@ -746,7 +758,7 @@ private Q_SLOTS:
             code = t.errorCode;
             message = t.errorMessage;
         } else {
-            const auto models = await(f.provider->models());
+            HF_AWAIT(models, f.provider->models());
             QVERIFY(models && !models->ok());
             code = errorCodeName(models->error().code);
             message = models->error().message;
@@ -787,6 +799,7 @@ private Q_SLOTS:
         QFETCH(QString, says);
         Fixture f(QStringLiteral("openai"), {},
                   [](UpstreamConfig &c) { c.maxResponseBytes = 1024 * 1024; });
+        HF_CHECK_FIXTURE(f);
         f.server.script.status = 500;
         f.server.script.errorBody = body;
         const QString sid = f.create();
@@ -808,6 +821,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Fixture f(kind, {}, [](UpstreamConfig &c) { c.idleTimeoutMs = 60000; });
+        HF_CHECK_FIXTURE(f);
         f.server.script.chunks = {QStringLiteral("part "), QStringLiteral("one")};
         f.server.script.endMarker = false;
         f.server.script.ending = FakeModelServer::Ending::Hang;
@@ -820,7 +834,7 @@ private Q_SLOTS:
         QVERIFY(spinUntil([&] { return chunks == 2; }));
         QVERIFY(!f.server.requests.last().clientClosed);
 
-        const auto cancelled = await(f.service->cancelTurn(sid, t.id));
+        HF_AWAIT(cancelled, f.service->cancelTurn(sid, t.id));
         QVERIFY(cancelled && cancelled->ok());
         QVERIFY(spinUntil([&] { return f.server.requests.last().clientClosed; }, 5000));
         const TurnRecord ended = f.finish(sid, t.id);
@@ -843,6 +857,7 @@ private Q_SLOTS:
             c.connectTimeoutMs = 60000;
             c.idleTimeoutMs = 60000;
         });
+        HF_CHECK_FIXTURE(f);
         f.server.script.chunks = {QStringLiteral("still "), QStringLiteral("going")};
         f.server.script.endMarker = false;
         f.server.script.ending = FakeModelServer::Ending::Hang;
@@ -862,7 +877,7 @@ private Q_SLOTS:
                                 .arg(kTurns)));
         QVERIFY(spinUntil([&] { return chunks == 2 * kTurns; }));
         for (const auto &[sid, tid] : std::as_const(turns)) {
-            const auto cancelled = await(f.service->cancelTurn(sid, tid));
+            HF_AWAIT(cancelled, f.service->cancelTurn(sid, tid));
             QVERIFY(cancelled && cancelled->ok());
             const TurnRecord ended = f.finish(sid, tid);
             QCOMPARE(ended.state, TurnRecord::State::Cancelled);
@@ -878,6 +893,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Fixture f(kind, {}, [](UpstreamConfig &c) { c.idleTimeoutMs = 60000; });
+        HF_CHECK_FIXTURE(f);
         f.server.script.chunks = {QStringLiteral("so "), QStringLiteral("far")};
         f.server.script.endMarker = false;
         f.server.script.ending = FakeModelServer::Ending::Hang;
@@ -890,7 +906,7 @@ private Q_SLOTS:
         QVERIFY(spinUntil([&] { return chunks == 2; }));
         QVERIFY(test::awaitVoid(f.service->shutdown()));
         QVERIFY(spinUntil([&] { return f.server.requests.last().clientClosed; }, 5000));
-        const auto turn = await(f.store->loadTurn(sid, t.id));
+        HF_AWAIT(turn, f.store->loadTurn(sid, t.id));
         QVERIFY(turn && turn->ok() && turn->value());
         QCOMPARE(turn->value()->state, TurnRecord::State::Interrupted);
         const QList<Message> messages = f.stored(sid);
@@ -907,8 +923,9 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
         f.server.models = {QStringLiteral("llama3.2:latest"), QStringLiteral("qwen2.5:7b")};
-        const auto models = await(f.provider->models());
+        HF_AWAIT(models, f.provider->models());
         QVERIFY(models && models->ok());
         QCOMPARE(models->value(), f.server.models);
         QCOMPARE(f.server.requests.last().method, QByteArray("GET"));
@@ -921,14 +938,14 @@ private Q_SLOTS:
         f.server.script.status = 401;
         f.server.script.errorBody =
             "{\"error\":{\"message\":\"bad key\",\"type\":\"invalid_request_error\"}}";
-        const auto refused = await(f.provider->models());
+        HF_AWAIT(refused, f.provider->models());
         QVERIFY(refused && !refused->ok());
         QCOMPARE(refused->error().code, ErrorCode::UpstreamError);
         QVERIFY(refused->error().message.contains(QStringLiteral("API key")));
 
         UpstreamConfig down = upstreamConfig(QStringLiteral("down"), freePortUrl(kind));
         std::unique_ptr<Provider> gone(makeProvider(kind, down));
-        const auto unreachable = await(gone->models());
+        HF_AWAIT(unreachable, gone->models());
         QVERIFY(unreachable && !unreachable->ok());
         QCOMPARE(unreachable->error().code, ErrorCode::Unavailable);
     }
@@ -1000,17 +1017,16 @@ private Q_SLOTS:
         // A turn through a configured provider reaches its server with its key.
         MemoryStore store;
         SessionService service(&store, &registry);
-        QVERIFY(await(service.start())->ok());
+        HF_AWAIT_OK(service.start());
         server.script.chunks = {QStringLiteral("from "), QStringLiteral("local")};
         CreateSessionParams p;
         p.model = QStringLiteral("local/fake-model");
-        const auto created = await(service.createSession(p));
+        HF_AWAIT(created, service.createSession(p));
         QVERIFY(created && created->ok());
         const QString sid = (*created)->meta.id;
-        const auto started =
-            await(service.startTurn(sid, StartTurnParams{QStringLiteral("hi"), {}, {}}));
+        HF_AWAIT(started, service.startTurn(sid, StartTurnParams{QStringLiteral("hi"), {}, {}}));
         QVERIFY(started && started->ok());
-        const auto ended = await(service.waitForTurn(sid, (*started)->id, 20000));
+        HF_AWAIT(ended, service.waitForTurn(sid, (*started)->id, 20000));
         QCOMPARE((*ended)->state, TurnRecord::State::Done);
         QCOMPARE(server.chatRequests().size(), 1);
         QCOMPARE(server.chatRequests()[0].headers.value("authorization"),

@@ -13,7 +13,6 @@
 #include <QTimer>
 
 using namespace holdfast;
-using holdfast::test::await;
 using holdfast::test::spinUntil;
 
 namespace {
@@ -24,11 +23,13 @@ using test::ok;
 using test::turnRecord;
 using test::value;
 
-template <typename T> std::optional<ErrorCode> failure(const std::optional<Result<T>> &r)
+// The error code of a call that must fail; empty when it succeeded (or gave no result in time).
+template <typename T> std::optional<ErrorCode> failure(QCoro::Task<Result<T>> task)
 {
-    if (!r || r->ok())
+    Result<T> got = Error{};
+    if (!test::awaitInto(std::move(task), &got) || got.ok())
         return std::nullopt;
-    return r->error().code;
+    return got.error().code;
 }
 
 std::unique_ptr<RedisStore> makeStore(const QString &url)
@@ -46,6 +47,7 @@ struct Instance
     ProviderRegistry registry;
     test::ScriptedProvider *scripted = nullptr;
     std::unique_ptr<SessionService> service;
+    QString failure; // set when the constructor failed (HF_CHECK_FIXTURE)
 
     Instance(const QString &url, ServiceConfig config = {})
     {
@@ -54,9 +56,9 @@ struct Instance
         scripted = new test::ScriptedProvider();
         registry.add(scripted, {QStringLiteral("scripted")});
         service = std::make_unique<SessionService>(store.get(), &registry, config);
-        const auto started = await(service->start());
-        if (!started || !started->ok())
-            qWarning() << "start failed:" << (started ? started->error().message : QString());
+        const auto started = test::awaitResult(service->start());
+        if (!started.ok())
+            failure = QStringLiteral("start failed: ") + started.error().message;
     }
     ~Instance()
     {
@@ -69,10 +71,7 @@ struct Instance
         StartTurnParams p;
         p.prompt = prompt;
         p.model = model;
-        auto r = await(service->startTurn(sid, p));
-        if (!r)
-            return makeError(ErrorCode::Internal, QStringLiteral("startTurn did not finish"));
-        return *r;
+        return test::awaitResult(service->startTurn(sid, p));
     }
 };
 
@@ -140,24 +139,24 @@ private Q_SLOTS:
     void keyLayout()
     {
         auto store = makeStore(url());
-        QVERIFY(ok(await(store->open())));
+        QVERIFY(ok(store->open()));
         const QString sid = QStringLiteral("s1");
         SessionMeta m = meta(sid);
-        QVERIFY(ok(await(store->createSession(m))));
+        QVERIFY(ok(store->createSession(m)));
         m.total = 1;
         m.lastTurn = 1;
         m.activeTurn = 1;
         TurnRecord t = turnRecord(sid, 1, 0);
-        QVERIFY(ok(await(
-            store->beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("hi"), 1), t))));
-        QVERIFY(ok(await(store->appendChunks(sid, 1, {{0, QStringLiteral("Hello")}}))));
+        QVERIFY(ok(
+            store->beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("hi"), 1), t)));
+        QVERIFY(ok(store->appendChunks(sid, 1, {{0, QStringLiteral("Hello")}})));
         m.total = 2;
         m.activeTurn = 0;
         t.state = TurnRecord::State::Done;
         t.responseIndex = 1;
         t.chunks = 1;
-        QVERIFY(ok(await(store->finishTurn(
-            m, message(1, QStringLiteral("assistant"), QStringLiteral("Hello"), 1), t))));
+        QVERIFY(ok(store->finishTurn(
+            m, message(1, QStringLiteral("assistant"), QStringLiteral("Hello"), 1), t)));
 
         // One session in one cluster slot: every key of it carries {SID}.
         QVERIFY(m_redis
@@ -165,7 +164,7 @@ private Q_SLOTS:
                                QStringLiteral("hf:{s1}:msg:1"), QStringLiteral("hf:{s1}:turn:1"),
                                QStringLiteral("hf:{s1}:chunks:1")})
                     .startsWith(":4"));
-        QVERIFY(ok(await(store->deleteSession(sid))));
+        QVERIFY(ok(store->deleteSession(sid)));
         // Only the schema key is left.
         QVERIFY(m_redis->command({QStringLiteral("DBSIZE")}).startsWith(":1"));
     }
@@ -174,35 +173,34 @@ private Q_SLOTS:
     void savesAreIncremental()
     {
         auto store = makeStore(url());
-        QVERIFY(ok(await(store->open())));
+        QVERIFY(ok(store->open()));
         SessionMeta m = meta(QStringLiteral("inc"));
-        QVERIFY(ok(await(store->createSession(m))));
+        QVERIFY(ok(store->createSession(m)));
         for (int turn = 1; turn <= 30; ++turn) {
             const qint64 index = m.total;
             m.total += 1;
             m.lastTurn = turn;
             m.activeTurn = turn;
             TurnRecord t = turnRecord(m.id, turn, index);
-            QVERIFY(ok(await(store->beginTurn(
+            QVERIFY(ok(store->beginTurn(
                 m, message(index, QStringLiteral("user"), QStringLiteral("q%1").arg(turn), turn),
-                t))));
+                t)));
             m.total += 1;
             m.activeTurn = 0;
             t.state = TurnRecord::State::Done;
             t.responseIndex = index + 1;
-            QVERIFY(ok(await(store->finishTurn(m,
-                                               message(index + 1, QStringLiteral("assistant"),
-                                                       QStringLiteral("a%1").arg(turn), turn),
-                                               t))));
+            QVERIFY(ok(store->finishTurn(m,
+                                         message(index + 1, QStringLiteral("assistant"),
+                                                 QStringLiteral("a%1").arg(turn), turn),
+                                         t)));
         }
         const quint64 before = store->rowsWritten();
         m.total += 1;
         m.lastTurn = 31;
-        QVERIFY(ok(
-            await(store->beginTurn(m, message(60, QStringLiteral("user"), QStringLiteral("last")),
-                                   turnRecord(m.id, 31, 60)))));
+        QVERIFY(ok(store->beginTurn(m, message(60, QStringLiteral("user"), QStringLiteral("last")),
+                                    turnRecord(m.id, 31, 60))));
         QVERIFY(store->rowsWritten() - before <= 3);
-        const QList<Message> window = value(await(store->loadMessages(m.id, 51, 61)));
+        const QList<Message> window = value(store->loadMessages(m.id, 51, 61));
         QCOMPARE(window.size(), 10);
         QCOMPARE(window.first().index, 51);
         QCOMPARE(window.last().content, QStringLiteral("last"));
@@ -213,10 +211,10 @@ private Q_SLOTS:
     {
         auto a = makeStore(url());
         auto b = makeStore(url());
-        QVERIFY(ok(await(a->open())));
-        QVERIFY(ok(await(b->open())));
+        QVERIFY(ok(a->open()));
+        QVERIFY(ok(b->open()));
         SessionMeta m = meta(QStringLiteral("race"));
-        QVERIFY(ok(await(a->createSession(m))));
+        QVERIFY(ok(a->createSession(m)));
         m.total = 1;
         m.lastTurn = 1;
         m.activeTurn = 1;
@@ -231,7 +229,7 @@ private Q_SLOTS:
         QCOMPARE(int(first->ok()) + int(second->ok()), 1);
         const Status &loser = first->ok() ? *second : *first;
         QCOMPARE(loser.error().code, ErrorCode::Conflict);
-        const QList<Message> stored = value(await(a->loadMessages(m.id, 0, 10)));
+        const QList<Message> stored = value(a->loadMessages(m.id, 0, 10));
         QCOMPARE(stored.size(), 1);
         QCOMPARE(stored.first().content,
                  first->ok() ? QStringLiteral("from a") : QStringLiteral("from b"));
@@ -241,12 +239,12 @@ private Q_SLOTS:
         next.total = 2;
         next.lastTurn = 2;
         next.activeTurn = 2;
-        QCOMPARE(failure(await(b->beginTurn(
+        QCOMPARE(failure(b->beginTurn(
                      next, message(1, QStringLiteral("user"), QStringLiteral("again"), 2),
-                     turnRecord(m.id, 2, 1)))),
+                     turnRecord(m.id, 2, 1))),
                  ErrorCode::Conflict);
-        QCOMPARE(value(await(b->loadSession(m.id)))->total, 1);
-        QVERIFY(!value(await(b->loadTurn(m.id, 2))));
+        QCOMPARE(value(b->loadSession(m.id))->total, 1);
+        QVERIFY(!value(b->loadTurn(m.id, 2)));
     }
 
     void newerSchemaIsRefused_data()
@@ -265,21 +263,21 @@ private Q_SLOTS:
         QVERIFY(m_redis->command({QStringLiteral("SET"), QStringLiteral("hf:schema"), schema})
                     .startsWith("+OK"));
         auto store = makeStore(url());
-        const auto opened = await(store->open());
+        HF_AWAIT(opened, store->open());
         QVERIFY(opened && !opened->ok());
         QVERIFY2(opened->error().message.contains(expected), qPrintable(opened->error().message));
         QCOMPARE(opened->error().code, ErrorCode::Unavailable);
         // Refused means untouched, and calls afterwards fail cleanly.
         QVERIFY(m_redis->command({QStringLiteral("GET"), QStringLiteral("hf:schema")})
                     .contains(schema.toUtf8()));
-        QCOMPARE(failure(await(store->loadSession(QStringLiteral("x")))), ErrorCode::Unavailable);
+        QCOMPARE(failure(store->loadSession(QStringLiteral("x"))), ErrorCode::Unavailable);
 
         QVERIFY(
             m_redis
                 ->command({QStringLiteral("SET"), QStringLiteral("hf:schema"), QStringLiteral("1")})
                 .startsWith("+OK"));
         auto current = makeStore(url());
-        QVERIFY(ok(await(current->open())));
+        QVERIFY(ok(current->open()));
     }
 
     void passwordAndDatabase()
@@ -288,8 +286,8 @@ private Q_SLOTS:
         QVERIFY(guarded.start());
         auto store = makeStore(guarded.url(3));
         QVERIFY(!store->describe().contains(QLatin1String("pa55")));
-        QVERIFY(ok(await(store->open())));
-        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("in-db-3"))))));
+        QVERIFY(ok(store->open()));
+        QVERIFY(ok(store->createSession(meta(QStringLiteral("in-db-3")))));
         QVERIFY(guarded.command({QStringLiteral("EXISTS"), QStringLiteral("hf:{in-db-3}:sess")}, 3)
                     .startsWith(":1"));
         QVERIFY(guarded.command({QStringLiteral("DBSIZE")}, 0).startsWith(":0"));
@@ -297,7 +295,7 @@ private Q_SLOTS:
         const QString wrong =
             guarded.url(3).replace(QLatin1String("pa55-word"), QLatin1String("wrong-pa55"));
         auto intruder = makeStore(wrong);
-        const auto refused = await(intruder->open());
+        HF_AWAIT(refused, intruder->open());
         QVERIFY(refused && !refused->ok());
         QCOMPARE(refused->error().code, ErrorCode::Unavailable);
         QVERIFY2(!refused->error().message.contains(QLatin1String("pa55")),
@@ -309,25 +307,24 @@ private Q_SLOTS:
     void lostRedisThenRecovery()
     {
         auto store = makeStore(url());
-        QVERIFY(ok(await(store->open())));
-        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("kept"))))));
+        QVERIFY(ok(store->open()));
+        QVERIFY(ok(store->createSession(meta(QStringLiteral("kept")))));
         m_redis->kill();
-        QCOMPARE(failure(await(store->loadSession(QStringLiteral("kept")))),
+        QCOMPARE(failure(store->loadSession(QStringLiteral("kept"))), ErrorCode::Unavailable);
+        QCOMPARE(failure(store->createSession(meta(QStringLiteral("lost")))),
                  ErrorCode::Unavailable);
-        QCOMPARE(failure(await(store->createSession(meta(QStringLiteral("lost"))))),
-                 ErrorCode::Unavailable);
-        QCOMPARE(failure(await(store->listSessions({}, 10, 0))), ErrorCode::Unavailable);
+        QCOMPARE(failure(store->listSessions({}, 10, 0)), ErrorCode::Unavailable);
         QVERIFY(m_redis->restart());
         std::optional<SessionMeta> back;
         QVERIFY(spinUntil([&] {
-            const auto r = await(store->loadSession(QStringLiteral("kept")));
-            if (r && r->ok())
-                back = r->value();
-            return r && r->ok();
+            const auto r = test::awaitResult(store->loadSession(QStringLiteral("kept")));
+            if (r.ok())
+                back = r.value();
+            return r.ok();
         }));
         QVERIFY(back);
         QCOMPARE(back->id, QStringLiteral("kept"));
-        QVERIFY(ok(await(store->createSession(meta(QStringLiteral("after"))))));
+        QVERIFY(ok(store->createSession(meta(QStringLiteral("after")))));
     }
 
     // A Redis that hangs does not hang the caller's thread: the event loop keeps running while a
@@ -335,7 +332,7 @@ private Q_SLOTS:
     void hungRedisDoesNotBlock()
     {
         auto store = makeStore(url(QStringLiteral("timeout_ms=300")));
-        QVERIFY(ok(await(store->open())));
+        QVERIFY(ok(store->open()));
         m_redis->pause();
         std::optional<Result<std::optional<SessionMeta>>> result;
         store->loadSession(QStringLiteral("x")).then([&](Result<std::optional<SessionMeta>> r) {
@@ -349,10 +346,8 @@ private Q_SLOTS:
         QVERIFY(!result->ok());
         QCOMPARE(result->error().code, ErrorCode::Unavailable);
         m_redis->resume();
-        QVERIFY(spinUntil([&] {
-            const auto r = await(store->loadSession(QStringLiteral("x")));
-            return r && r->ok();
-        }));
+        QVERIFY(spinUntil(
+            [&] { return test::awaitResult(store->loadSession(QStringLiteral("x"))).ok(); }));
     }
 
     // Two instances: a turn running on A is seen, followed and cancelled through B; B cannot
@@ -360,14 +355,16 @@ private Q_SLOTS:
     void twoInstancesShareSessionsAndTurns()
     {
         Instance a(url());
+        HF_CHECK_FIXTURE(a);
         Instance b(url());
+        HF_CHECK_FIXTURE(b);
         a.scripted->script.chunks = QStringList(200, QStringLiteral("tick "));
         a.scripted->script.delayMs = 20;
         CreateSessionParams params;
         params.id = QStringLiteral("shared");
         params.title = QStringLiteral("Made on A");
-        QVERIFY(value(await(a.service->createSession(params))).meta.id == params.id);
-        const SessionPage listed = value(await(b.service->listSessions({}, 10, 0)));
+        QVERIFY(value(a.service->createSession(params)).meta.id == params.id);
+        const SessionPage listed = value(b.service->listSessions({}, 10, 0));
         QCOMPARE(listed.total, 1);
         QCOMPARE(listed.sessions.first().title, QStringLiteral("Made on A"));
 
@@ -376,14 +373,14 @@ private Q_SLOTS:
         QVERIFY(started.ok());
         const int tid = started->id;
 
-        const TurnRecord seen = value(await(b.service->turn(params.id, tid)));
+        const TurnRecord seen = value(b.service->turn(params.id, tid));
         QCOMPARE(seen.state, TurnRecord::State::Streaming);
         QVERIFY(!b.service->liveTurn(params.id, tid));
 
         // B follows the chunks A writes, waiting for them.
         int next = 0;
         QVERIFY(spinUntil([&] {
-            const ChunkPage page = value(await(b.service->chunks(params.id, tid, next, 2000)));
+            const ChunkPage page = value(b.service->chunks(params.id, tid, next, 2000));
             next = page.next;
             return next >= 5;
         }));
@@ -393,19 +390,19 @@ private Q_SLOTS:
         QVERIFY(!conflict.ok());
         QCOMPARE(conflict.error().code, ErrorCode::Conflict);
 
-        const TurnRecord cancelled = value(await(b.service->cancelTurn(params.id, tid)));
+        const TurnRecord cancelled = value(b.service->cancelTurn(params.id, tid));
         QCOMPARE(cancelled.state, TurnRecord::State::Cancelled);
         QCOMPARE(a.scripted->cancelled, 1);
         QVERIFY(cancelled.chunks < 200);
 
-        const SessionSnapshot snapshot = value(await(b.service->session(params.id, 10)));
+        const SessionSnapshot snapshot = value(b.service->session(params.id, 10));
         QCOMPARE(snapshot.meta.total, 2);
         QCOMPARE(snapshot.meta.activeTurn, 0);
         QCOMPARE(snapshot.history.size(), 2);
         QCOMPARE(snapshot.history.at(1).state, Message::State::Interrupted);
         QCOMPARE(snapshot.history.at(1).content,
                  QStringLiteral("tick ").repeated(cancelled.chunks));
-        const ChunkPage rest = value(await(b.service->chunks(params.id, tid, 0, 0)));
+        const ChunkPage rest = value(b.service->chunks(params.id, tid, 0, 0));
         QVERIFY(rest.done);
         QCOMPARE(rest.chunks.size(), cancelled.chunks);
 
@@ -413,13 +410,13 @@ private Q_SLOTS:
         const auto second = b.startTurn(params.id, QStringLiteral("again"), QStringLiteral("demo"));
         QVERIFY(second.ok());
         QCOMPARE(second->id, tid + 1);
-        const TurnRecord done = value(await(a.service->waitForTurn(params.id, second->id, 20000)));
+        const TurnRecord done = value(a.service->waitForTurn(params.id, second->id, 20000));
         QCOMPARE(done.state, TurnRecord::State::Done);
-        QCOMPARE(value(await(a.service->session(params.id, 10))).meta.total, 4);
+        QCOMPARE(value(a.service->session(params.id, 10)).meta.total, 4);
 
         // Deleting through A removes it for B too.
-        QVERIFY(ok(await(a.service->deleteSession(params.id))));
-        QCOMPARE(failure(await(b.service->session(params.id, 10))), ErrorCode::NotFound);
+        QVERIFY(ok(a.service->deleteSession(params.id)));
+        QCOMPARE(failure(b.service->session(params.id, 10)), ErrorCode::NotFound);
     }
 
     // An instance dies mid-turn (its store goes away without ending the turn): once its lease
@@ -430,39 +427,41 @@ private Q_SLOTS:
         const QString sid = QStringLiteral("orphan");
         {
             auto dying = makeStore(shortLease);
-            QVERIFY(ok(await(dying->open())));
+            QVERIFY(ok(dying->open()));
             SessionMeta m = meta(sid);
-            QVERIFY(ok(await(dying->createSession(m))));
+            QVERIFY(ok(dying->createSession(m)));
             m.total = 1;
             m.lastTurn = 1;
             m.activeTurn = 1;
-            QVERIFY(ok(await(
-                dying->beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go"), 1),
-                                 turnRecord(sid, 1, 0)))));
-            QVERIFY(ok(await(dying->appendChunks(
-                sid, 1, {{0, QStringLiteral("par")}, {1, QStringLiteral("tial")}}))));
+            QVERIFY(
+                ok(dying->beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go"), 1),
+                                    turnRecord(sid, 1, 0))));
+            QVERIFY(ok(dying->appendChunks(
+                sid, 1, {{0, QStringLiteral("par")}, {1, QStringLiteral("tial")}})));
         }
         ServiceConfig config;
         config.sweepIntervalMs = 50;
         Instance b(shortLease, config);
+        HF_CHECK_FIXTURE(b);
         Instance c(shortLease, config);
+        HF_CHECK_FIXTURE(c);
         QVERIFY(spinUntil([&] {
-            const auto t = await(b.service->turn(sid, 1));
-            return t && t->ok() && (*t)->state == TurnRecord::State::Interrupted;
+            const auto t = test::awaitResult(b.service->turn(sid, 1));
+            return t.ok() && t->state == TurnRecord::State::Interrupted;
         }));
         // Let both keep sweeping for a while: nothing more is written.
         QTest::qWait(300);
-        const TurnRecord t = value(await(c.service->turn(sid, 1)));
+        const TurnRecord t = value(c.service->turn(sid, 1));
         QCOMPARE(t.chunks, 2);
         QCOMPARE(t.responseIndex, 1);
-        const QList<Message> messages = value(await(b.store->loadMessages(sid, 0, 10)));
+        const QList<Message> messages = value(b.store->loadMessages(sid, 0, 10));
         QCOMPARE(messages.size(), 2);
         QCOMPARE(messages.at(1).content, QStringLiteral("partial"));
         QCOMPARE(messages.at(1).state, Message::State::Interrupted);
-        const SessionMeta m = *value(await(c.store->loadSession(sid)));
+        const SessionMeta m = *value(c.store->loadSession(sid));
         QCOMPARE(m.total, 2);
         QCOMPARE(m.activeTurn, 0);
-        QVERIFY(value(await(b.store->unfinishedTurns())).isEmpty());
+        QVERIFY(value(b.store->unfinishedTurns()).isEmpty());
     }
 
     // Redis is lost mid-turn: the turn ends in error (unavailable), service calls answer
@@ -471,40 +470,40 @@ private Q_SLOTS:
     {
         ServiceConfig config;
         Instance a(url(QStringLiteral("timeout_ms=500")), config);
+        HF_CHECK_FIXTURE(a);
         a.scripted->script.chunks = QStringList(400, QStringLiteral("x"));
         a.scripted->script.delayMs = 10;
         CreateSessionParams params;
         params.id = QStringLiteral("outage");
-        QVERIFY(value(await(a.service->createSession(params))).meta.id == params.id);
+        QVERIFY(value(a.service->createSession(params)).meta.id == params.id);
         const auto started =
             a.startTurn(params.id, QStringLiteral("go"), QStringLiteral("scripted"));
         QVERIFY(started.ok());
         QVERIFY(spinUntil([&] {
             Turn *t = a.service->liveTurn(params.id, started->id);
-            return t && value(await(a.service->turn(params.id, started->id))).chunks >= 3;
+            return t && value(a.service->turn(params.id, started->id)).chunks >= 3;
         }));
         m_redis->kill();
         QVERIFY(spinUntil([&] {
-            const auto t = await(a.service->turn(params.id, started->id));
-            return t && t->ok() && (*t)->state == TurnRecord::State::Error;
+            const auto t = test::awaitResult(a.service->turn(params.id, started->id));
+            return t.ok() && t->state == TurnRecord::State::Error;
         }));
-        QCOMPARE(failure(await(a.service->listSessions({}, 10, 0))), ErrorCode::Unavailable);
+        QCOMPARE(failure(a.service->listSessions({}, 10, 0)), ErrorCode::Unavailable);
         QVERIFY(m_redis->restart());
-        const TurnRecord ended =
-            value(await(a.service->waitForTurn(params.id, started->id, 30000)));
+        const TurnRecord ended = value(a.service->waitForTurn(params.id, started->id, 30000));
         QCOMPARE(ended.state, TurnRecord::State::Error);
         QCOMPARE(ended.errorCode, QStringLiteral("unavailable"));
         QVERIFY(!a.service->liveTurn(params.id, started->id));
-        const TurnRecord stored = *value(await(a.store->loadTurn(params.id, started->id)));
+        const TurnRecord stored = *value(a.store->loadTurn(params.id, started->id));
         QCOMPARE(stored.state, TurnRecord::State::Error);
-        const QList<Message> messages = value(await(a.store->loadMessages(params.id, 0, 10)));
+        const QList<Message> messages = value(a.store->loadMessages(params.id, 0, 10));
         QCOMPARE(messages.size(), 2);
         QCOMPARE(messages.at(1).state, Message::State::Error);
         QCOMPARE(messages.at(1).content.size(), stored.chunks);
         // And the service works again, without a restart.
         const auto next = a.startTurn(params.id, QStringLiteral("again"), QStringLiteral("demo"));
         QVERIFY(next.ok());
-        QCOMPARE(value(await(a.service->waitForTurn(params.id, next->id, 20000))).state,
+        QCOMPARE(value(a.service->waitForTurn(params.id, next->id, 20000)).state,
                  TurnRecord::State::Done);
     }
 };

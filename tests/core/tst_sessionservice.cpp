@@ -17,7 +17,6 @@
 #include <QTest>
 
 using namespace holdfast;
-using holdfast::test::await;
 using holdfast::test::spinUntil;
 
 namespace {
@@ -29,6 +28,7 @@ struct Fixture
     ProviderRegistry registry;
     test::ScriptedProvider *scripted = nullptr;
     std::unique_ptr<SessionService> service;
+    QString failure; // set when the constructor failed (HF_CHECK_FIXTURE)
 
     explicit Fixture(std::unique_ptr<Store> s, ServiceConfig config = {}, int demoDelayMs = 5,
                      int demoChunks = 6)
@@ -38,8 +38,8 @@ struct Fixture
         scripted = new test::ScriptedProvider();
         registry.add(scripted, {QStringLiteral("scripted")});
         service = std::make_unique<SessionService>(store.get(), &registry, config);
-        const auto started = await(service->start());
-        QVERIFY(started && started->ok());
+        if (!test::awaitResult(service->start()).ok())
+            failure = QStringLiteral("the service did not start");
     }
     ~Fixture()
     {
@@ -51,8 +51,8 @@ struct Fixture
     {
         CreateSessionParams p;
         p.id = id;
-        const auto created = await(service->createSession(p));
-        return created && created->ok() ? (*created)->meta.id : QString();
+        const auto created = test::awaitResult(service->createSession(p));
+        return created.ok() ? created->meta.id : QString();
     }
 
     TurnRecord startTurn(const QString &sid, const QString &prompt, const QString &model = {})
@@ -61,26 +61,26 @@ struct Fixture
         p.prompt = prompt;
         if (!model.isEmpty())
             p.model = model;
-        const auto started = await(service->startTurn(sid, p));
-        if (!started || !started->ok())
+        const auto started = test::awaitResult(service->startTurn(sid, p));
+        if (!started.ok())
             return {};
-        return started->value();
+        return started.value();
     }
 
     // Waits for the turn to end (its final save done) and returns its stored record.
     TurnRecord finish(const QString &sid, int tid)
     {
-        const auto r = await(service->waitForTurn(sid, tid, 20000));
-        return r && r->ok() ? r->value() : TurnRecord{};
+        const auto r = test::awaitResult(service->waitForTurn(sid, tid, 20000));
+        return r.ok() ? r.value() : TurnRecord{};
     }
 
     QList<Message> stored(const QString &sid)
     {
-        const auto meta = await(store->loadSession(sid));
-        if (!meta || !meta->ok() || !meta->value())
+        const auto meta = test::awaitResult(store->loadSession(sid));
+        if (!meta.ok() || !meta.value())
             return {};
-        const auto messages = await(store->loadMessages(sid, 0, (*meta->value()).total));
-        return messages && messages->ok() ? messages->value() : QList<Message>{};
+        const auto messages = test::awaitResult(store->loadMessages(sid, 0, meta.value()->total));
+        return messages.ok() ? messages.value() : QList<Message>{};
     }
 };
 
@@ -92,7 +92,7 @@ std::unique_ptr<Store> sqliteStore(const QString &path)
 // Fills a session with `count` messages straight through the store (fast for big sessions).
 void seedMessages(Store *store, const QString &sid, int count)
 {
-    auto meta = await(store->loadSession(sid));
+    HF_AWAIT(meta, store->loadSession(sid));
     QVERIFY(meta && meta->ok() && meta->value());
     SessionMeta m = *meta->value();
     for (int i = 0; i < count; i += 2) {
@@ -107,7 +107,7 @@ void seedMessages(Store *store, const QString &sid, int count)
         t.createdAt = user.createdAt;
         m.total += 1;
         m.lastTurn = t.id;
-        QVERIFY(await(store->beginTurn(m, user, t))->ok());
+        HF_AWAIT_OK(store->beginTurn(m, user, t));
         Message answer = user;
         answer.index = m.total;
         answer.role = QStringLiteral("assistant");
@@ -115,7 +115,7 @@ void seedMessages(Store *store, const QString &sid, int count)
         m.total += 1;
         t.state = TurnRecord::State::Done;
         t.responseIndex = answer.index;
-        QVERIFY(await(store->finishTurn(m, answer, t))->ok());
+        HF_AWAIT_OK(store->finishTurn(m, answer, t));
     }
 }
 
@@ -168,6 +168,7 @@ private Q_SLOTS:
         QStringList chunks;
         {
             Fixture f(sqliteStore(path));
+            HF_CHECK_FIXTURE(f);
             sid = f.create(QStringLiteral("gist"));
             QSignalSpy finished(f.service.get(), &SessionService::turnFinished);
             QObject::connect(
@@ -202,12 +203,12 @@ private Q_SLOTS:
 
         // A NEW store object on the same file.
         SqliteStore reopened(path);
-        QVERIFY(await(reopened.open())->ok());
-        const auto meta = await(reopened.loadSession(sid));
+        HF_AWAIT_OK(reopened.open());
+        HF_AWAIT(meta, reopened.loadSession(sid));
         QVERIFY(meta && meta->ok() && meta->value());
         QCOMPARE(meta->value()->total, 2);
         QCOMPARE(meta->value()->activeTurn, 0);
-        const auto messages = await(reopened.loadMessages(sid, 0, 2));
+        HF_AWAIT(messages, reopened.loadMessages(sid, 0, 2));
         QVERIFY(messages && messages->ok());
         QCOMPARE(messages->value().size(), 2);
         QCOMPARE(messages->value().at(0).role, QStringLiteral("user"));
@@ -215,7 +216,7 @@ private Q_SLOTS:
         QCOMPARE(messages->value().at(1).role, QStringLiteral("assistant"));
         QCOMPARE(messages->value().at(1).state, Message::State::Complete);
         QCOMPARE(messages->value().at(1).content, chunks.join(QString()));
-        const auto turn = await(reopened.loadTurn(sid, 1));
+        HF_AWAIT(turn, reopened.loadTurn(sid, 1));
         QCOMPARE(turn->value()->state, TurnRecord::State::Done);
         QCOMPARE(turn->value()->responseIndex, 1);
         QCOMPARE(turn->value()->chunks, chunks.size());
@@ -231,6 +232,7 @@ private Q_SLOTS:
         QString text;
         {
             Fixture f(sqliteStore(path), config, 100, 20); // two seconds of answer
+            HF_CHECK_FIXTURE(f);
             const QString sid = f.create(QStringLiteral("busy"));
             QStringList others;
             for (int i = 0; i < 40; ++i)
@@ -248,7 +250,7 @@ private Q_SLOTS:
             int whileStreaming = 0;
             for (const QString &o : std::as_const(others)) {
                 const bool streaming = f.service->liveTurn(sid, 1) != nullptr;
-                QVERIFY(await(f.service->session(o))->ok());
+                HF_AWAIT_OK(f.service->session(o));
                 if (streaming && f.service->liveTurn(sid, 1)) {
                     ++whileStreaming;
                     QVERIFY(f.service->isLoaded(sid));
@@ -259,12 +261,12 @@ private Q_SLOTS:
             QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
             // Idle now: more pressure unloads it.
             for (const QString &o : std::as_const(others))
-                QVERIFY(await(f.service->session(o))->ok());
+                HF_AWAIT_OK(f.service->session(o));
             QVERIFY(spinUntil([&] { return !f.service->isLoaded(sid); }, 5000));
         }
         SqliteStore reopened(path);
-        QVERIFY(await(reopened.open())->ok());
-        const auto messages = await(reopened.loadMessages(QStringLiteral("busy"), 0, 10));
+        HF_AWAIT_OK(reopened.open());
+        HF_AWAIT(messages, reopened.loadMessages(QStringLiteral("busy"), 0, 10));
         QCOMPARE(messages->value().size(), 2);
         QCOMPARE(messages->value().at(1).content, text);
         QVERIFY(!text.isEmpty());
@@ -288,10 +290,11 @@ private Q_SLOTS:
         else
             store = sqliteStore(dir.filePath(QStringLiteral("inc.db")));
         Fixture f(std::move(store), {}, 5, 4);
+        HF_CHECK_FIXTURE(f);
         const QString small = f.create(QStringLiteral("small"));
         const QString big = f.create(QStringLiteral("big"));
-        seedMessages(f.store.get(), small, 2);
-        seedMessages(f.store.get(), big, 10000);
+        HF_CALL(seedMessages(f.store.get(), small, 2));
+        HF_CALL(seedMessages(f.store.get(), big, 10000));
 
         auto rowsForOneTurn = [&](const QString &sid) {
             const quint64 before = f.store->rowsWritten();
@@ -315,9 +318,10 @@ private Q_SLOTS:
     void windowOfAHugeSession()
     {
         Fixture f(std::make_unique<MemoryStore>());
+        HF_CHECK_FIXTURE(f);
         const QString sid = f.create(QStringLiteral("huge"));
-        seedMessages(f.store.get(), sid, 100000);
-        const auto snapshot = await(f.service->session(sid, 30));
+        HF_CALL(seedMessages(f.store.get(), sid, 100000));
+        HF_AWAIT(snapshot, f.service->session(sid, 30));
         QVERIFY(snapshot && snapshot->ok());
         QCOMPARE(snapshot->value().meta.total, 100000);
         const QList<Message> &h = snapshot->value().history;
@@ -325,7 +329,7 @@ private Q_SLOTS:
         for (int i = 0; i < 30; ++i)
             QCOMPARE(h.at(i).index, 100000 - 30 + i);
         QCOMPARE(h.last().content, QStringLiteral("answer 99999"));
-        const auto page = await(f.service->messages(sid, 50, 20));
+        HF_AWAIT(page, f.service->messages(sid, 50, 20));
         QCOMPARE(page->value().messages.size(), 20);
         QCOMPARE(page->value().messages.first().index, 30);
         QCOMPARE(page->value().total, 100000);
@@ -338,12 +342,12 @@ private Q_SLOTS:
         const QString path = dir.filePath(QStringLiteral("crash.db"));
         {
             SqliteStore store(path);
-            QVERIFY(await(store.open())->ok());
+            HF_AWAIT_OK(store.open());
             SessionMeta meta;
             meta.id = QStringLiteral("crashed");
             meta.model = QStringLiteral("demo");
             meta.createdAt = meta.updatedAt = QDateTime::currentDateTimeUtc();
-            QVERIFY(await(store.createSession(meta))->ok());
+            HF_AWAIT_OK(store.createSession(meta));
             Message prompt{0, QStringLiteral("user"),   QStringLiteral("tell me"),
                            1, Message::State::Complete, meta.createdAt};
             TurnRecord turn;
@@ -356,24 +360,23 @@ private Q_SLOTS:
             meta.total = 1;
             meta.lastTurn = 1;
             meta.activeTurn = 1;
-            QVERIFY(await(store.beginTurn(meta, prompt, turn))->ok());
-            QVERIFY(await(store.appendChunks(meta.id, 1, {{0, QStringLiteral("Hel")}}))->ok());
-            QVERIFY(
-                await(store.appendChunks(meta.id, 1,
-                                         {{1, QStringLiteral("lo, ")}, {2, QStringLiteral("wor")}}))
-                    ->ok());
+            HF_AWAIT_OK(store.beginTurn(meta, prompt, turn));
+            HF_AWAIT_OK(store.appendChunks(meta.id, 1, {{0, QStringLiteral("Hel")}}));
+            HF_AWAIT_OK(store.appendChunks(
+                meta.id, 1, {{1, QStringLiteral("lo, ")}, {2, QStringLiteral("wor")}}));
             // ... and the process dies here.
         }
         Fixture f(sqliteStore(path));
+        HF_CHECK_FIXTURE(f);
         const QList<Message> messages = f.stored(QStringLiteral("crashed"));
         QCOMPARE(messages.size(), 2);
         QCOMPARE(messages.at(1).role, QStringLiteral("assistant"));
         QCOMPARE(messages.at(1).state, Message::State::Interrupted);
         QCOMPARE(messages.at(1).content, QStringLiteral("Hello, wor"));
-        const auto turn = await(f.service->turn(QStringLiteral("crashed"), 1));
+        HF_AWAIT(turn, f.service->turn(QStringLiteral("crashed"), 1));
         QCOMPARE(turn->value().state, TurnRecord::State::Interrupted);
         QCOMPARE(turn->value().responseIndex, 1);
-        const auto snapshot = await(f.service->session(QStringLiteral("crashed")));
+        HF_AWAIT(snapshot, f.service->session(QStringLiteral("crashed")));
         QCOMPARE(snapshot->value().meta.activeTurn, 0);
         // The session is usable again, and recovery is not repeated.
         const TurnRecord next = f.startTurn(QStringLiteral("crashed"), QStringLiteral("again"));
@@ -385,11 +388,12 @@ private Q_SLOTS:
     void cancelMidStream()
     {
         Fixture f(std::make_unique<MemoryStore>(), {}, 30, 50);
+        HF_CHECK_FIXTURE(f);
         const QString sid = f.create();
         QSignalSpy chunks(f.service.get(), &SessionService::chunkReady);
         const TurnRecord t = f.startTurn(sid, QStringLiteral("long answer please"));
         QVERIFY(spinUntil([&] { return chunks.size() >= 3; }));
-        const auto cancelled = await(f.service->cancelTurn(sid, t.id));
+        HF_AWAIT(cancelled, f.service->cancelTurn(sid, t.id));
         QVERIFY(cancelled && cancelled->ok());
         QCOMPARE(cancelled->value().state, TurnRecord::State::Cancelled);
         const QList<Message> messages = f.stored(sid);
@@ -403,7 +407,7 @@ private Q_SLOTS:
                                   {{QStringLiteral("user"), QStringLiteral("long answer please")}})
                                   .size());
         // Cancelling an ended turn changes nothing.
-        const auto again = await(f.service->cancelTurn(sid, t.id));
+        HF_AWAIT(again, f.service->cancelTurn(sid, t.id));
         QCOMPARE(again->value().state, TurnRecord::State::Cancelled);
         QCOMPARE(f.stored(sid).size(), 2);
     }
@@ -411,12 +415,13 @@ private Q_SLOTS:
     void secondTurnIsRefused()
     {
         Fixture f(std::make_unique<MemoryStore>(), {}, 20, 10);
+        HF_CHECK_FIXTURE(f);
         const QString sid = f.create();
         const TurnRecord t = f.startTurn(sid, QStringLiteral("first"));
         QCOMPARE(t.id, 1);
         StartTurnParams p;
         p.prompt = QStringLiteral("second");
-        const auto refused = await(f.service->startTurn(sid, p));
+        HF_AWAIT(refused, f.service->startTurn(sid, p));
         QVERIFY(refused && !refused->ok());
         QCOMPARE(refused->error().code, ErrorCode::Conflict);
         QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
@@ -428,6 +433,7 @@ private Q_SLOTS:
     void providerFailureKeepsPartialText()
     {
         Fixture f(std::make_unique<MemoryStore>());
+        HF_CHECK_FIXTURE(f);
         f.scripted->script.chunks = {QStringLiteral("par"), QStringLiteral("tial")};
         f.scripted->script.failure =
             Error{ErrorCode::UpstreamError, QStringLiteral("model crashed")};
@@ -457,11 +463,12 @@ private Q_SLOTS:
     void historyAndSystemGoToTheModel()
     {
         Fixture f(std::make_unique<MemoryStore>());
+        HF_CHECK_FIXTURE(f);
         CreateSessionParams p;
         p.id = QStringLiteral("ctx");
         p.system = QStringLiteral("You are terse.");
         p.model = QStringLiteral("scripted");
-        QVERIFY(await(f.service->createSession(p))->ok());
+        HF_AWAIT_OK(f.service->createSession(p));
         f.scripted->script.chunks = {QStringLiteral("A1")};
         f.finish(QStringLiteral("ctx"),
                  f.startTurn(QStringLiteral("ctx"), QStringLiteral("Q1")).id);
@@ -499,11 +506,12 @@ private Q_SLOTS:
         config.contextMessages = 12;
         config.contextCacheBytes = budget;
         Fixture f(std::move(faulty), config);
+        HF_CHECK_FIXTURE(f);
         CreateSessionParams p;
         p.id = QStringLiteral("long");
         p.model = QStringLiteral("scripted");
-        QVERIFY(await(f.service->createSession(p))->ok());
-        seedMessages(f.store.get(), p.id, 20); // through the store: the service reads them
+        HF_AWAIT_OK(f.service->createSession(p));
+        HF_CALL(seedMessages(f.store.get(), p.id, 20)); // through the store: the service reads them
 
         int loads = -counting->messageLoads(); // the service's reads, not this test's
         for (int i = 0; i < 5; ++i) {
@@ -562,11 +570,12 @@ private Q_SLOTS:
         QFETCH(QString, prompt);
         QFETCH(int, code);
         Fixture f(std::make_unique<MemoryStore>());
+        HF_CHECK_FIXTURE(f);
         f.create(QStringLiteral("ok"));
         const quint64 rows = f.store->rowsWritten();
         StartTurnParams p;
         p.prompt = prompt;
-        const auto result = await(f.service->startTurn(sid, p));
+        HF_AWAIT(result, f.service->startTurn(sid, p));
         QVERIFY(result && !result->ok());
         QCOMPARE(int(result->error().code), code);
         QVERIFY(!result->error().message.isEmpty());
@@ -577,6 +586,7 @@ private Q_SLOTS:
     void exactlyTheLimitIsAccepted()
     {
         Fixture f(std::make_unique<MemoryStore>());
+        HF_CHECK_FIXTURE(f);
         const QString sid = f.create();
         const TurnRecord t = f.startTurn(sid, QString(262144, QLatin1Char('x')));
         QCOMPARE(t.id, 1);
@@ -591,6 +601,7 @@ private Q_SLOTS:
         QStringList seen;
         {
             Fixture f(sqliteStore(path), {}, 30, 100);
+            HF_CHECK_FIXTURE(f);
             for (int i = 0; i < 5; ++i)
                 f.startTurn(f.create(QStringLiteral("s%1").arg(i)), QStringLiteral("go"));
             QSignalSpy chunks(f.service.get(), &SessionService::chunkReady);
@@ -599,26 +610,27 @@ private Q_SLOTS:
             QCOMPARE(f.service->activeTurnCount(), 0);
             StartTurnParams p;
             p.prompt = QStringLiteral("late");
-            const auto refused = await(f.service->startTurn(QStringLiteral("s0"), p));
+            HF_AWAIT(refused, f.service->startTurn(QStringLiteral("s0"), p));
             QCOMPARE(refused->error().code, ErrorCode::Unavailable);
             f.service.reset();
         }
         SqliteStore reopened(path);
-        QVERIFY(await(reopened.open())->ok());
+        HF_AWAIT_OK(reopened.open());
         for (int i = 0; i < 5; ++i) {
-            const auto messages = await(reopened.loadMessages(QStringLiteral("s%1").arg(i), 0, 10));
+            HF_AWAIT(messages, reopened.loadMessages(QStringLiteral("s%1").arg(i), 0, 10));
             QCOMPARE(messages->value().size(), 2);
             QCOMPARE(messages->value().at(1).state, Message::State::Interrupted);
-            const auto turn = await(reopened.loadTurn(QStringLiteral("s%1").arg(i), 1));
+            HF_AWAIT(turn, reopened.loadTurn(QStringLiteral("s%1").arg(i), 1));
             QCOMPARE(turn->value()->state, TurnRecord::State::Interrupted);
         }
-        const auto unfinished = await(reopened.unfinishedTurns());
+        HF_AWAIT(unfinished, reopened.unfinishedTurns());
         QVERIFY(unfinished->value().isEmpty());
     }
 
     void longPollChunks()
     {
         Fixture f(std::make_unique<MemoryStore>(), {}, 20, 5);
+        HF_CHECK_FIXTURE(f);
         const QString sid = f.create();
         const TurnRecord t = f.startTurn(sid, QStringLiteral("poll me"));
         QString text;
@@ -626,7 +638,7 @@ private Q_SLOTS:
         bool done = false;
         int polls = 0;
         while (!done && polls++ < 100) {
-            const auto page = await(f.service->chunks(sid, t.id, next, 5000));
+            HF_AWAIT(page, f.service->chunks(sid, t.id, next, 5000));
             QVERIFY(page && page->ok());
             for (const Chunk &c : page->value().chunks) {
                 QCOMPARE(c.seq, next);
@@ -638,7 +650,7 @@ private Q_SLOTS:
         }
         QVERIFY(done);
         QCOMPARE(f.stored(sid).at(1).content, text);
-        const auto tail = await(f.service->chunks(sid, t.id, 2, 0));
+        HF_AWAIT(tail, f.service->chunks(sid, t.id, 2, 0));
         QCOMPARE(tail->value().chunks.first().seq, 2);
         QVERIFY(tail->value().done);
     }
@@ -661,11 +673,11 @@ private Q_SLOTS:
         QCOMPARE(f.startTurn(sid, QStringLiteral("first")).id, 1);
         StartTurnParams p;
         p.prompt = prompt;
-        const auto refused = await(f.service->startTurn(sid, p));
+        HF_AWAIT(refused, f.service->startTurn(sid, p));
         QVERIFY(refused && !refused->ok());
         QCOMPARE(refused->error().code, ErrorCode::Conflict);
         QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
-        const auto invalid = await(f.service->startTurn(sid, p));
+        HF_AWAIT(invalid, f.service->startTurn(sid, p));
         QVERIFY(invalid && !invalid->ok());
         QCOMPARE(invalid->error().code, ErrorCode::Invalid);
     }
@@ -689,7 +701,7 @@ private Q_SLOTS:
         QString text;
         int batches = 0;
         while (true) {
-            const auto chunks = await(started->stream->next());
+            HF_AWAIT(chunks, started->stream->next());
             QVERIFY(chunks);
             if (chunks->isEmpty())
                 break;
@@ -774,7 +786,7 @@ private Q_SLOTS:
         QVERIFY(started.ok());
         QString text;
         while (true) {
-            const auto chunks = await(started->stream->next());
+            HF_AWAIT(chunks, started->stream->next());
             QVERIFY(chunks);
             if (chunks->isEmpty())
                 break;
@@ -795,11 +807,11 @@ private Q_SLOTS:
         auto started = f.service->completeStateless(StatelessParams{
             QStringLiteral("scripted"), {{QStringLiteral("user"), QStringLiteral("hi")}}, {}});
         QVERIFY(started.ok());
-        const auto first = await(started->stream->next());
+        HF_AWAIT(first, started->stream->next());
         QVERIFY(first && !first->isEmpty());
         started->stream->cancel();
         QCOMPARE(f.scripted->cancelled, 1);
-        const auto after = await(started->stream->next());
+        HF_AWAIT(after, started->stream->next());
         QVERIFY(after && after->isEmpty());
         QVERIFY(started->stream->cancelled());
     }
@@ -831,7 +843,7 @@ private Q_SLOTS:
         d.models = {d.defaultModel};
         f.registry.add(new OpenAiProvider(d), d.models);
 
-        const auto models = await(f.service->models());
+        HF_AWAIT(models, f.service->models());
         QVERIFY(models);
         QStringList ids;
         QStringList owners;

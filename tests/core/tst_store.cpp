@@ -23,7 +23,6 @@
 #include <functional>
 
 using namespace holdfast;
-using holdfast::test::await;
 
 namespace {
 
@@ -151,32 +150,32 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         auto store = make(kind);
-        QVERIFY(ok(await(store->open())));
+        QVERIFY(ok(store->open()));
 
         SessionMeta a = meta(QStringLiteral("alpha"));
         a.title = QStringLiteral("Ünïcode title ✓");
-        QVERIFY(ok(await(store->createSession(a))));
-        const auto again = await(store->createSession(a));
+        QVERIFY(ok(store->createSession(a)));
+        HF_AWAIT(again, store->createSession(a));
         QVERIFY(again && !again->ok());
         QCOMPARE(again->error().code, ErrorCode::Conflict);
 
-        const std::optional<SessionMeta> loaded = value(await(store->loadSession(a.id)));
+        const std::optional<SessionMeta> loaded = value(store->loadSession(a.id));
         QVERIFY(loaded);
         QCOMPARE(*loaded, a);
         QVERIFY(loaded->system.isNull()); // null stays null, not ""
-        QVERIFY(!value(await(store->loadSession(QStringLiteral("nope")))));
+        QVERIFY(!value(store->loadSession(QStringLiteral("nope"))));
 
         a.system = QStringLiteral("Be brief.");
         a.title = QString();
-        QVERIFY(ok(await(store->saveSessionMeta(a))));
-        const auto reloaded = value(await(store->loadSession(a.id)));
+        QVERIFY(ok(store->saveSessionMeta(a)));
+        const auto reloaded = value(store->loadSession(a.id));
         QCOMPARE(reloaded->system, a.system);
         QVERIFY(reloaded->title.isNull());
         a.title = QLatin1String(""); // empty is not null
-        QVERIFY(ok(await(store->saveSessionMeta(a))));
-        QVERIFY(!value(await(store->loadSession(a.id)))->title.isNull());
+        QVERIFY(ok(store->saveSessionMeta(a)));
+        QVERIFY(!value(store->loadSession(a.id))->title.isNull());
 
-        const auto missing = await(store->saveSessionMeta(meta(QStringLiteral("ghost"))));
+        HF_AWAIT(missing, store->saveSessionMeta(meta(QStringLiteral("ghost"))));
         QVERIFY(missing && !missing->ok());
         QCOMPARE(missing->error().code, ErrorCode::NotFound);
     }
@@ -186,48 +185,47 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         auto store = make(kind);
-        QVERIFY(ok(await(store->open())));
-        QVERIFY(ok(await(store->createSession(
-            meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z"))))));
-        QVERIFY(ok(await(store->createSession(
-            meta(QStringLiteral("new"), QStringLiteral("2026-05-01T00:00:00Z"))))));
+        QVERIFY(ok(store->open()));
+        QVERIFY(ok(store->createSession(
+            meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z")))));
+        QVERIFY(ok(store->createSession(
+            meta(QStringLiteral("new"), QStringLiteral("2026-05-01T00:00:00Z")))));
         SessionMeta mid = meta(QStringLiteral("mid"), QStringLiteral("2026-03-01T00:00:00Z"));
         mid.title = QStringLiteral("Recipes for 100% rye_bread");
-        QVERIFY(ok(await(store->createSession(mid))));
+        QVERIFY(ok(store->createSession(mid)));
         SessionMeta withText = meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z"));
         withText.total = 1;
         withText.lastTurn = 1;
-        QVERIFY(ok(await(store->beginTurn(
+        QVERIFY(ok(store->beginTurn(
             withText,
             message(0, QStringLiteral("user"), QStringLiteral("Tell me about SOURDOUGH and Ärger")),
-            turnRecord(QStringLiteral("old"), 1, 0)))));
+            turnRecord(QStringLiteral("old"), 1, 0))));
 
-        QCOMPARE(value(await(store->listSessions({}, 0, 0))).sessions.size(), 0);
-        SessionPage all = value(await(store->listSessions({}, 10, 0)));
+        QCOMPARE(value(store->listSessions({}, 0, 0)).sessions.size(), 0);
+        SessionPage all = value(store->listSessions({}, 10, 0));
         QCOMPARE(all.total, 3);
         QCOMPARE(all.sessions.size(), 3);
         QCOMPARE(all.sessions.at(0).id, QStringLiteral("new"));
         QCOMPARE(all.sessions.at(1).id, QStringLiteral("mid"));
         QCOMPARE(all.sessions.at(2).id, QStringLiteral("old"));
 
-        SessionPage page = value(await(store->listSessions({}, 1, 1)));
+        SessionPage page = value(store->listSessions({}, 1, 1));
         QCOMPARE(page.total, 3);
         QCOMPARE(page.sessions.size(), 1);
         QCOMPARE(page.sessions.at(0).id, QStringLiteral("mid"));
 
         // Title and message text, any case; LIKE wildcards in the query are literal.
-        QCOMPARE(
-            value(await(store->listSessions(QStringLiteral("sourdough"), 10, 0))).sessions.at(0).id,
-            QStringLiteral("old"));
-        QCOMPARE(value(await(store->listSessions(QStringLiteral("RYE"), 10, 0))).total, 1);
-        QCOMPARE(value(await(store->listSessions(QStringLiteral("100%"), 10, 0))).total, 1);
-        QCOMPARE(value(await(store->listSessions(QStringLiteral("0%"), 10, 0))).total, 1);
-        QCOMPARE(value(await(store->listSessions(QStringLiteral("%%"), 10, 0))).total, 0);
-        QCOMPARE(value(await(store->listSessions(QStringLiteral("e_b"), 10, 0))).total, 1);
-        QCOMPARE(value(await(store->listSessions(QStringLiteral("e_x"), 10, 0))).total, 0);
-        QCOMPARE(value(await(store->listSessions(QStringLiteral("äRGER"), 10, 0))).total, 1);
+        QCOMPARE(value(store->listSessions(QStringLiteral("sourdough"), 10, 0)).sessions.at(0).id,
+                 QStringLiteral("old"));
+        QCOMPARE(value(store->listSessions(QStringLiteral("RYE"), 10, 0)).total, 1);
+        QCOMPARE(value(store->listSessions(QStringLiteral("100%"), 10, 0)).total, 1);
+        QCOMPARE(value(store->listSessions(QStringLiteral("0%"), 10, 0)).total, 1);
+        QCOMPARE(value(store->listSessions(QStringLiteral("%%"), 10, 0)).total, 0);
+        QCOMPARE(value(store->listSessions(QStringLiteral("e_b"), 10, 0)).total, 1);
+        QCOMPARE(value(store->listSessions(QStringLiteral("e_x"), 10, 0)).total, 0);
+        QCOMPARE(value(store->listSessions(QStringLiteral("äRGER"), 10, 0)).total, 1);
         // "o" is in the text of "old" and the title of "mid"; paging applies after the search.
-        const SessionPage o = value(await(store->listSessions(QStringLiteral("o"), 1, 1)));
+        const SessionPage o = value(store->listSessions(QStringLiteral("o"), 1, 1));
         QCOMPARE(o.total, 2);
         QCOMPARE(o.sessions.size(), 1);
         QCOMPARE(o.sessions.at(0).id, QStringLiteral("old"));
@@ -238,42 +236,42 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         auto store = make(kind);
-        QVERIFY(ok(await(store->open())));
+        QVERIFY(ok(store->open()));
         const QString sid = QStringLiteral("s1");
         SessionMeta m = meta(sid);
-        QVERIFY(ok(await(store->createSession(m))));
+        QVERIFY(ok(store->createSession(m)));
 
         m.total = 1;
         m.lastTurn = 1;
         m.activeTurn = 1;
         const Message prompt = message(0, QStringLiteral("user"), QStringLiteral("hi"), 1);
         TurnRecord t = turnRecord(sid, 1, 0);
-        QVERIFY(ok(await(store->beginTurn(m, prompt, t))));
+        QVERIFY(ok(store->beginTurn(m, prompt, t)));
         if (store->isShared()) // this instance runs it and holds its lease: nobody recovers it
-            QVERIFY(value(await(store->unfinishedTurns())).isEmpty());
+            QVERIFY(value(store->unfinishedTurns()).isEmpty());
         else
-            QCOMPARE(value(await(store->unfinishedTurns())).size(), 1);
+            QCOMPARE(value(store->unfinishedTurns()).size(), 1);
 
-        QVERIFY(ok(await(
-            store->appendChunks(sid, 1, {{0, QStringLiteral("Hel")}, {1, QStringLiteral("lo")}}))));
-        QVERIFY(ok(await(store->appendChunks(sid, 1, {{2, QStringLiteral(" wörld")}}))));
-        const auto unknown = await(store->appendChunks(sid, 9, {{0, QStringLiteral("x")}}));
+        QVERIFY(ok(
+            store->appendChunks(sid, 1, {{0, QStringLiteral("Hel")}, {1, QStringLiteral("lo")}})));
+        QVERIFY(ok(store->appendChunks(sid, 1, {{2, QStringLiteral(" wörld")}})));
+        HF_AWAIT(unknown, store->appendChunks(sid, 9, {{0, QStringLiteral("x")}}));
         QVERIFY(unknown && !unknown->ok());
         QCOMPARE(unknown->error().code, ErrorCode::NotFound);
         // A gap or a repeat would corrupt the stream: refused.
-        const auto gap = await(store->appendChunks(sid, 1, {{5, QStringLiteral("x")}}));
+        HF_AWAIT(gap, store->appendChunks(sid, 1, {{5, QStringLiteral("x")}}));
         QVERIFY(gap && !gap->ok());
         QCOMPARE(gap->error().code, ErrorCode::Conflict);
-        const auto repeat = await(store->appendChunks(sid, 1, {{1, QStringLiteral("x")}}));
+        HF_AWAIT(repeat, store->appendChunks(sid, 1, {{1, QStringLiteral("x")}}));
         QVERIFY(repeat && !repeat->ok());
-        QCOMPARE(value(await(store->loadTurn(sid, 1)))->chunks, 3);
-        QVERIFY(value(await(store->loadChunks(sid, 1, 3, 10))).isEmpty());
+        QCOMPARE(value(store->loadTurn(sid, 1))->chunks, 3);
+        QVERIFY(value(store->loadChunks(sid, 1, 3, 10)).isEmpty());
 
-        const QList<Chunk> tail = value(await(store->loadChunks(sid, 1, 1, 10)));
+        const QList<Chunk> tail = value(store->loadChunks(sid, 1, 1, 10));
         QCOMPARE(tail.size(), 2);
         QCOMPARE(tail.at(0), (Chunk{1, QStringLiteral("lo")}));
         QCOMPARE(tail.at(1), (Chunk{2, QStringLiteral(" wörld")}));
-        QCOMPARE(value(await(store->loadChunks(sid, 1, 0, 1))).size(), 1);
+        QCOMPARE(value(store->loadChunks(sid, 1, 0, 1)).size(), 1);
 
         m.total = 2;
         m.activeTurn = 0;
@@ -284,33 +282,33 @@ private Q_SLOTS:
         t.chunks = 3;
         t.finishedAt = fromIso(QStringLiteral("2026-03-01T09:31:00Z"));
         const quint64 rowsBefore = store->rowsWritten();
-        QVERIFY(ok(await(store->finishTurn(m, answer, t))));
+        QVERIFY(ok(store->finishTurn(m, answer, t)));
         QVERIFY(store->rowsWritten() > rowsBefore);
         // A retried final save (outcome unknown the first time) stays exactly once.
         const quint64 rowsAfter = store->rowsWritten();
-        QVERIFY(ok(await(store->finishTurn(m, answer, t))));
+        QVERIFY(ok(store->finishTurn(m, answer, t)));
         // (Redis sees the turn has ended and writes nothing; the embedded stores rewrite the
         // same rows. Either way one answer, checked below.)
         if (store->isShared())
             QCOMPARE(store->rowsWritten(), rowsAfter);
         // No chunk after the end.
-        const auto late = await(store->appendChunks(sid, 1, {{3, QStringLiteral("late")}}));
+        HF_AWAIT(late, store->appendChunks(sid, 1, {{3, QStringLiteral("late")}}));
         QVERIFY(late && !late->ok());
 
-        QCOMPARE(value(await(store->loadTurn(sid, 1))), std::optional<TurnRecord>(t));
-        QVERIFY(value(await(store->unfinishedTurns())).isEmpty());
-        const QList<Message> messages = value(await(store->loadMessages(sid, 0, 100)));
+        QCOMPARE(value(store->loadTurn(sid, 1)), std::optional<TurnRecord>(t));
+        QVERIFY(value(store->unfinishedTurns()).isEmpty());
+        const QList<Message> messages = value(store->loadMessages(sid, 0, 100));
         QCOMPARE(messages, (QList<Message>{prompt, answer}));
-        QCOMPARE(value(await(store->loadMessages(sid, 1, 2))), QList<Message>{answer});
-        QCOMPARE(value(await(store->loadSession(sid)))->total, 2);
-        QCOMPARE(value(await(store->loadSession(sid)))->activeTurn, 0);
+        QCOMPARE(value(store->loadMessages(sid, 1, 2)), QList<Message>{answer});
+        QCOMPARE(value(store->loadSession(sid))->total, 2);
+        QCOMPARE(value(store->loadSession(sid))->activeTurn, 0);
 
-        QVERIFY(ok(await(store->deleteSession(sid))));
-        QVERIFY(!value(await(store->loadSession(sid))));
-        QVERIFY(!value(await(store->loadTurn(sid, 1))));
-        QVERIFY(value(await(store->loadChunks(sid, 1, 0, 10))).isEmpty());
-        QVERIFY(value(await(store->loadMessages(sid, 0, 100))).isEmpty());
-        QCOMPARE(value(await(store->listSessions({}, 10, 0))).total, 0);
+        QVERIFY(ok(store->deleteSession(sid)));
+        QVERIFY(!value(store->loadSession(sid)));
+        QVERIFY(!value(store->loadTurn(sid, 1)));
+        QVERIFY(value(store->loadChunks(sid, 1, 0, 10)).isEmpty());
+        QVERIFY(value(store->loadMessages(sid, 0, 100)).isEmpty());
+        QCOMPARE(value(store->listSessions({}, 10, 0)).total, 0);
     }
 
     void sqliteSurvivesARestart()
@@ -318,23 +316,23 @@ private Q_SLOTS:
         const QString path = m_dir.filePath(QStringLiteral("restart.db"));
         {
             SqliteStore store(path);
-            QVERIFY(ok(await(store.open())));
+            QVERIFY(ok(store.open()));
             SessionMeta m = meta(QStringLiteral("keep"));
-            QVERIFY(ok(await(store.createSession(m))));
+            QVERIFY(ok(store.createSession(m)));
             m.total = 1;
             m.lastTurn = 1;
             m.activeTurn = 1;
-            QVERIFY(ok(await(
-                store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("kept?")),
-                                turnRecord(m.id, 1, 0)))));
-            QVERIFY(ok(await(store.appendChunks(m.id, 1, {{0, QStringLiteral("yes")}}))));
+            QVERIFY(
+                ok(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("kept?")),
+                                   turnRecord(m.id, 1, 0))));
+            QVERIFY(ok(store.appendChunks(m.id, 1, {{0, QStringLiteral("yes")}})));
         }
         SqliteStore store(path);
-        QVERIFY(ok(await(store.open())));
-        QCOMPARE(value(await(store.loadMessages(QStringLiteral("keep"), 0, 10))).at(0).content,
+        QVERIFY(ok(store.open()));
+        QCOMPARE(value(store.loadMessages(QStringLiteral("keep"), 0, 10)).at(0).content,
                  QStringLiteral("kept?"));
-        QCOMPARE(value(await(store.unfinishedTurns())).size(), 1);
-        QCOMPARE(value(await(store.loadChunks(QStringLiteral("keep"), 1, 0, 10))).at(0).text,
+        QCOMPARE(value(store.unfinishedTurns()).size(), 1);
+        QCOMPARE(value(store.loadChunks(QStringLiteral("keep"), 1, 0, 10)).at(0).text,
                  QStringLiteral("yes"));
         QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
     }
@@ -343,8 +341,8 @@ private Q_SLOTS:
     {
         const QString path = m_dir.filePath(QStringLiteral("private/sub/holdfast.db"));
         SqliteStore store(path);
-        QVERIFY(ok(await(store.open())));
-        QVERIFY(ok(await(store.createSession(meta(QStringLiteral("p"))))));
+        QVERIFY(ok(store.open()));
+        QVERIFY(ok(store.createSession(meta(QStringLiteral("p")))));
         const QFile::Permissions perms = QFile::permissions(path);
         QVERIFY(perms & QFile::ReadOwner);
         QVERIFY(!(perms &
@@ -364,20 +362,20 @@ private Q_SLOTS:
         QCOMPARE(userVersion(path), 1);
 
         SqliteStore store(path);
-        QVERIFY(ok(await(store.open())));
+        QVERIFY(ok(store.open()));
         QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
-        const auto old = value(await(store.loadSession(QStringLiteral("old-notes"))));
+        const auto old = value(store.loadSession(QStringLiteral("old-notes")));
         QVERIFY(old);
         QCOMPARE(old->title, QStringLiteral("Notes from 0.1"));
         QCOMPARE(old->total, 2);
         const QList<Message> messages =
-            value(await(store.loadMessages(QStringLiteral("old-notes"), 0, 10)));
+            value(store.loadMessages(QStringLiteral("old-notes"), 0, 10));
         QCOMPARE(messages.size(), 2);
         QCOMPARE(messages.at(1).content, QStringLiteral("Everything, in schema version 1."));
-        QCOMPARE(value(await(store.loadChunks(QStringLiteral("old-notes"), 1, 0, 10))).size(), 2);
+        QCOMPARE(value(store.loadChunks(QStringLiteral("old-notes"), 1, 0, 10)).size(), 2);
         // And the migrated file takes new writes.
-        QVERIFY(ok(await(store.createSession(meta(QStringLiteral("after-upgrade"))))));
-        QCOMPARE(value(await(store.listSessions({}, 10, 0))).total, 2);
+        QVERIFY(ok(store.createSession(meta(QStringLiteral("after-upgrade")))));
+        QCOMPARE(value(store.listSessions({}, 10, 0)).total, 2);
     }
 
     // A store spec may carry the Redis password: no error message repeats it.
@@ -457,7 +455,7 @@ private Q_SLOTS:
         before.close();
 
         SqliteStore store(path);
-        const auto opened = await(store.open());
+        HF_AWAIT(opened, store.open());
         QVERIFY(opened && !opened->ok());
         QVERIFY2(opened->error().message.contains(expected), qPrintable(opened->error().message));
         QVERIFY(opened->error().message.contains(path));
@@ -466,7 +464,7 @@ private Q_SLOTS:
         QVERIFY(after.open(QIODevice::ReadOnly));
         QCOMPARE(after.readAll(), original);
         // And every call afterwards fails cleanly instead of crashing.
-        const auto load = await(store.loadSession(QStringLiteral("x")));
+        HF_AWAIT(load, store.loadSession(QStringLiteral("x")));
         QVERIFY(load && !load->ok());
         QCOMPARE(load->error().code, ErrorCode::Unavailable);
     }
@@ -475,17 +473,16 @@ private Q_SLOTS:
     void sqliteGroupsConcurrentChunkWrites()
     {
         SqliteStore store(m_dir.filePath(QStringLiteral("group.db")));
-        QVERIFY(ok(await(store.open())));
+        QVERIFY(ok(store.open()));
         constexpr int kSessions = 40;
         constexpr int kBatches = 25;
         for (int s = 0; s < kSessions; ++s) {
             SessionMeta m = meta(QStringLiteral("g%1").arg(s));
-            QVERIFY(ok(await(store.createSession(m))));
+            QVERIFY(ok(store.createSession(m)));
             m.total = 1;
             m.lastTurn = 1;
-            QVERIFY(ok(
-                await(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go")),
-                                      turnRecord(m.id, 1, 0)))));
+            QVERIFY(ok(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go")),
+                                       turnRecord(m.id, 1, 0))));
         }
         const quint64 txBefore = store.chunkTransactions();
         int done = 0;
@@ -510,11 +507,10 @@ private Q_SLOTS:
         QVERIFY(transactions < quint64(kSessions * kBatches));
         for (int s = 0; s < kSessions; ++s) {
             const QList<Chunk> chunks =
-                value(await(store.loadChunks(QStringLiteral("g%1").arg(s), 1, 0, 1000)));
+                value(store.loadChunks(QStringLiteral("g%1").arg(s), 1, 0, 1000));
             QCOMPARE(chunks.size(), kBatches);
             QCOMPARE(chunks.last().text, QStringLiteral("c%1").arg(kBatches - 1));
-            QCOMPARE(value(await(store.loadTurn(QStringLiteral("g%1").arg(s), 1)))->chunks,
-                     kBatches);
+            QCOMPARE(value(store.loadTurn(QStringLiteral("g%1").arg(s), 1))->chunks, kBatches);
         }
     }
 
@@ -525,8 +521,8 @@ private Q_SLOTS:
     {
         const QString path = m_dir.filePath(QStringLiteral("groupall.db"));
         SqliteStore store(path);
-        QVERIFY(ok(await(store.open())));
-        QVERIFY(ok(await(store.createSession(meta(QStringLiteral("w0"))))));
+        QVERIFY(ok(store.open()));
+        QVERIFY(ok(store.createSession(meta(QStringLiteral("w0")))));
         constexpr int kSessions = 200;
         const quint64 rowsBefore = store.rowsWritten();
         const quint64 txBefore = store.writeTransactions();
@@ -559,7 +555,7 @@ private Q_SLOTS:
         qInfo() << kSessions + 2 << "session writes in" << createTx << "transactions";
         QCOMPARE(store.writes() - writesBefore, quint64(kSessions + 2));
         QVERIFY(createTx <= 2); // the first may have started alone before the lock held it
-        QCOMPARE(value(await(store.loadSession(QStringLiteral("w%1").arg(kSessions))))->title,
+        QCOMPARE(value(store.loadSession(QStringLiteral("w%1").arg(kSessions)))->title,
                  QStringLiteral("renamed"));
 
         // Then every session starts a turn at once; one names a session that does not exist.
@@ -588,9 +584,9 @@ private Q_SLOTS:
         const quint64 turnTx = store.writeTransactions() - turnTxBefore;
         qInfo() << kSessions + 1 << "turn starts in" << turnTx << "transactions";
         QVERIFY(turnTx <= 2);
-        QCOMPARE(value(await(store.unfinishedTurns())).size(), kSessions);
-        QVERIFY(value(await(store.loadMessages(QStringLiteral("w%1").arg(kSessions + 1), 0, 10)))
-                    .isEmpty());
+        QCOMPARE(value(store.unfinishedTurns()).size(), kSessions);
+        QVERIFY(
+            value(store.loadMessages(QStringLiteral("w%1").arg(kSessions + 1), 0, 10)).isEmpty());
         // Rows of the writes that failed were rolled back and are not counted: a session row per
         // creation, one rename, and per turn its prompt, its turn and its session's metadata.
         QCOMPARE(store.rowsWritten() - rowsBefore, quint64(kSessions + 1 + 3 * kSessions));
@@ -600,13 +596,13 @@ private Q_SLOTS:
     void sqliteBadBatchFailsAlone()
     {
         SqliteStore store(m_dir.filePath(QStringLiteral("alone.db")));
-        QVERIFY(ok(await(store.open())));
+        QVERIFY(ok(store.open()));
         SessionMeta m = meta(QStringLiteral("a"));
-        QVERIFY(ok(await(store.createSession(m))));
+        QVERIFY(ok(store.createSession(m)));
         m.total = 1;
         m.lastTurn = 1;
-        QVERIFY(ok(await(store.beginTurn(
-            m, message(0, QStringLiteral("user"), QStringLiteral("go")), turnRecord(m.id, 1, 0)))));
+        QVERIFY(ok(store.beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go")),
+                                   turnRecord(m.id, 1, 0))));
         std::optional<Status> good1, bad, good2;
         store.appendChunks(m.id, 1, {{0, QStringLiteral("a")}}).then([&](Status s) { good1 = s; });
         store.appendChunks(m.id, 7, {{0, QStringLiteral("nowhere")}}).then([&](Status s) {
@@ -618,8 +614,8 @@ private Q_SLOTS:
         QVERIFY(ok(good2));
         QVERIFY(!bad->ok());
         QCOMPARE(bad->error().code, ErrorCode::NotFound);
-        QCOMPARE(value(await(store.loadChunks(m.id, 1, 0, 10))).size(), 2);
-        QVERIFY(value(await(store.loadChunks(m.id, 7, 0, 10))).isEmpty());
+        QCOMPARE(value(store.loadChunks(m.id, 1, 0, 10)).size(), 2);
+        QVERIFY(value(store.loadChunks(m.id, 7, 0, 10)).isEmpty());
     }
 
     // The store writes its timestamps without QDateTime::toString: the text must be exactly
@@ -671,26 +667,26 @@ private Q_SLOTS:
     void sqliteTextsRoundTrip()
     {
         SqliteStore store(m_dir.filePath(QStringLiteral("texts.db")));
-        QVERIFY(ok(await(store.open())));
+        QVERIFY(ok(store.open()));
         SessionMeta empty = meta(QStringLiteral("empty"));
         empty.title = QStringLiteral("");
         empty.system = QString();
         SessionMeta rich = meta(QStringLiteral("rich"));
         rich.title = QStringLiteral("Ärger \U0001F600 漢字 \u00e9");
         rich.system = QStringLiteral("line\nbreak\ttab '\"quotes\"");
-        QVERIFY(ok(await(store.createSession(empty))));
-        QVERIFY(ok(await(store.createSession(rich))));
-        const auto e = value(await(store.loadSession(empty.id)));
+        QVERIFY(ok(store.createSession(empty)));
+        QVERIFY(ok(store.createSession(rich)));
+        const auto e = value(store.loadSession(empty.id));
         QVERIFY(e);
         QVERIFY(!e->title.isNull());
         QVERIFY(e->title.isEmpty());
         QVERIFY(e->system.isNull());
-        const auto r = value(await(store.loadSession(rich.id)));
+        const auto r = value(store.loadSession(rich.id));
         QVERIFY(r);
         QCOMPARE(r->title, rich.title);
         QCOMPARE(r->system, rich.system);
         QCOMPARE(r->createdAt, rich.createdAt);
-        QCOMPARE(value(await(store.listSessions(QStringLiteral("ärger"), 10, 0))).total, 1);
+        QCOMPARE(value(store.listSessions(QStringLiteral("ärger"), 10, 0)).total, 1);
     }
 
     // Results made on a worker thread reach the coroutines waiting for them on this one: all
@@ -727,8 +723,9 @@ private Q_SLOTS:
         auto late = handoff.expect<QString>();
         late.complete(QStringLiteral("late"));
         QTRY_COMPARE(handoff.wakeups(), quint64(2));
-        const auto got = await(
-            [](Handoff::Result<QString> r) -> QCoro::Task<QString> { co_return co_await r; }(late));
+        HF_AWAIT(got, [](Handoff::Result<QString> r) -> QCoro::Task<QString> {
+            co_return co_await r;
+        }(late));
         QCOMPARE(got.value_or(QString()), QStringLiteral("late"));
     }
 };

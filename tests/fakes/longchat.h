@@ -17,8 +17,8 @@ inline bool fillLongChat(Store *store, const QString &sid, int messages)
     meta.model = QStringLiteral("demo");
     meta.createdAt = QDateTime::currentDateTimeUtc();
     meta.updatedAt = meta.createdAt;
-    const auto created = await(store->createSession(meta));
-    if (!created || !created->ok())
+    const auto created = awaitResult(store->createSession(meta));
+    if (!created.ok())
         return false;
     for (int i = 0; i < messages; i += 2) {
         const int tid = i / 2 + 1;
@@ -35,8 +35,8 @@ inline bool fillLongChat(Store *store, const QString &sid, int messages)
         turn.promptIndex = i;
         meta.total = i + 1;
         meta.lastTurn = tid;
-        const auto begun = await(store->beginTurn(meta, prompt, turn));
-        if (!begun || !begun->ok())
+        const auto begun = awaitResult(store->beginTurn(meta, prompt, turn));
+        if (!begun.ok())
             return false;
         if (i + 1 >= messages)
             break;
@@ -51,8 +51,8 @@ inline bool fillLongChat(Store *store, const QString &sid, int messages)
         turn.state = TurnRecord::State::Done;
         turn.responseIndex = i + 1;
         meta.total = i + 2;
-        const auto finished = await(store->finishTurn(meta, answer, turn));
-        if (!finished || !finished->ok())
+        const auto finished = awaitResult(store->finishTurn(meta, answer, turn));
+        if (!finished.ok())
             return false;
     }
     return true;

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/types.h"
+#include "fakes/testutil.h"
 
 #include <QDebug>
 
@@ -45,9 +46,11 @@ inline TurnRecord turnRecord(const QString &sid, int id, qint64 promptIndex)
     return t;
 }
 
-// The value of a store call that must succeed (the test stops with the error otherwise).
-template <typename T> T value(std::optional<Result<T>> r)
+// The value of a store call that must succeed (the test stops with the error otherwise, or
+// when the call does not finish in time).
+template <typename T> T value(QCoro::Task<Result<T>> task)
 {
+    std::optional<Result<T>> r = detail::awaitOptional(std::move(task), kAwaitTimeoutMs);
     if (!r)
         qFatal("store call did not finish");
     if (!r->ok())
@@ -55,9 +58,21 @@ template <typename T> T value(std::optional<Result<T>> r)
     return r->value();
 }
 
+// True when a status got otherwise (e.g. tasks awaited together) is there and succeeded.
 inline bool ok(const std::optional<Status> &s)
 {
     if (s && !s->ok())
+        qWarning() << "store error:" << s->error().message;
+    return s && s->ok();
+}
+
+// True when the call finished in time and succeeded.
+inline bool ok(QCoro::Task<Status> task)
+{
+    const std::optional<Status> s = detail::awaitOptional(std::move(task), kAwaitTimeoutMs);
+    if (!s)
+        qWarning() << "store call did not finish";
+    else if (!s->ok())
         qWarning() << "store error:" << s->error().message;
     return s && s->ok();
 }

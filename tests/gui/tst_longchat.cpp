@@ -19,7 +19,6 @@
 #include <QTextFrame>
 
 using namespace holdfast;
-using holdfast::test::await;
 using holdfast::test::spinUntil;
 
 namespace {
@@ -34,24 +33,28 @@ struct Fixture
     std::unique_ptr<LocalClient> client;
     std::unique_ptr<LiveTurns> live;
     std::unique_ptr<ChatPane> pane;
+    QString failure; // set when the constructor failed (HF_CHECK_FIXTURE)
 
     explicit Fixture(int messages, int demoChunks = 8, int demoDelayMs = 15)
     {
-        QVERIFY(test::fillLongChat(&store, QStringLiteral("long"), messages));
+        if (!test::fillLongChat(&store, QStringLiteral("long"), messages))
+            failure = QStringLiteral("the long chat was not stored");
         registry.add(new DemoProvider({demoChunks, demoDelayMs}), {QStringLiteral("demo")});
         service = std::make_unique<SessionService>(&store, &registry);
-        const auto started = await(service->start());
-        QVERIFY(started && started->ok());
+        if (!test::awaitResult(service->start()).ok())
+            failure = QStringLiteral("the service did not start");
         client = std::make_unique<LocalClient>(service.get());
         live = std::make_unique<LiveTurns>(client.get());
         pane = std::make_unique<ChatPane>();
         pane->setClient(client.get(), live.get());
         pane->resize(900, 700);
         pane->show();
-        QVERIFY(QTest::qWaitForWindowExposed(pane.get()));
+        if (!QTest::qWaitForWindowExposed(pane.get()))
+            failure = QStringLiteral("the pane was not exposed");
         QSignalSpy opened(pane.get(), &ChatPane::sessionOpened);
         pane->openSession(QStringLiteral("long"));
-        QVERIFY(spinUntil([&] { return !opened.isEmpty(); }));
+        if (!spinUntil([&] { return !opened.isEmpty(); }))
+            failure = QStringLiteral("the session did not open");
     }
     ~Fixture()
     {
@@ -98,6 +101,7 @@ private Q_SLOTS:
 void TestLongChat::opensOnTheNewestPage()
 {
     Fixture f(kMessages);
+    HF_CHECK_FIXTURE(f);
     QCOMPARE(f.view()->messageCount(), ChatPane::kPageSize);
     QCOMPARE(f.frames(), ChatPane::kPageSize);
     QCOMPARE(f.view()->lastIndex(), qint64(kMessages - 1));
@@ -114,6 +118,7 @@ void TestLongChat::opensOnTheNewestPage()
 void TestLongChat::pagesComeAndGoWithinABound()
 {
     Fixture f(kMessages);
+    HF_CHECK_FIXTURE(f);
     ChatView *view = f.view();
     const int bound = view->maxShown();
     const int pagesUp = 10;
@@ -152,6 +157,7 @@ void TestLongChat::pagesComeAndGoWithinABound()
 void TestLongChat::liveAnswerLeavesAndComesBack()
 {
     Fixture f(400, 400, 10);
+    HF_CHECK_FIXTURE(f);
     ChatView *view = f.view();
     f.pane->send(QStringLiteral("Tell me more"));
     QVERIFY(spinUntil([&] { return view->answering(); }));
@@ -166,7 +172,7 @@ void TestLongChat::liveAnswerLeavesAndComesBack()
     QVERIFY(!view->answering());
     const QString answer = view->lastAnswerText();
     QVERIFY(!answer.isEmpty());
-    const auto page = await(f.service->messages(QStringLiteral("long"), -1, 1));
+    HF_AWAIT(page, f.service->messages(QStringLiteral("long"), -1, 1));
     QVERIFY(page && page->ok());
     QCOMPARE(answer, page->value().messages.last().content);
 }

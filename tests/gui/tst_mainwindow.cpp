@@ -36,7 +36,6 @@
 #include <QToolTip>
 
 using namespace holdfast;
-using holdfast::test::await;
 using holdfast::test::spinUntil;
 
 namespace {
@@ -50,20 +49,22 @@ struct Fixture
     std::unique_ptr<SessionService> service;
     std::unique_ptr<MainWindow> window;
     LocalClient *client = nullptr;
+    QString failure; // set when the constructor failed (HF_CHECK_FIXTURE)
 
     Fixture(int demoChunks = 8, int demoDelayMs = 15)
     {
         registry.add(new DemoProvider({demoChunks, demoDelayMs}), {QStringLiteral("demo")});
         registry.add(scripted, {QStringLiteral("scripted")});
         service = std::make_unique<SessionService>(store.get(), &registry);
-        const auto started = await(service->start());
-        QVERIFY(started && started->ok());
+        if (!test::awaitResult(service->start()).ok())
+            failure = QStringLiteral("the service did not start");
         window = std::make_unique<MainWindow>();
         client = new LocalClient(service.get(), window.get());
         window->setClient(client);
         window->resize(1000, 700);
         window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+        if (!QTest::qWaitForWindowExposed(window.get()))
+            failure = QStringLiteral("the window was not exposed");
     }
     ~Fixture()
     {
@@ -87,8 +88,8 @@ struct Fixture
 
     QList<Message> stored(const QString &sid)
     {
-        const auto page = await(service->messages(sid, -1, 200));
-        return page && page->ok() ? page->value().messages : QList<Message>{};
+        const auto page = test::awaitResult(service->messages(sid, -1, 200));
+        return page.ok() ? page.value().messages : QList<Message>{};
     }
 };
 
@@ -133,6 +134,7 @@ void TestMainWindow::initTestCase()
 void TestMainWindow::sendPromptStreamsAnswer()
 {
     Fixture f(12, 20);
+    HF_CHECK_FIXTURE(f);
     QSignalSpy chunks(f.client, &SessionClient::chunkReady);
     QSignalSpy finished(f.client, &SessionClient::turnFinished);
     // While the answer streams, record what the view shows after each chunk.
@@ -173,6 +175,7 @@ void TestMainWindow::sendPromptStreamsAnswer()
 void TestMainWindow::stopInterrupts()
 {
     Fixture f(400, 20);
+    HF_CHECK_FIXTURE(f);
     QSignalSpy chunks(f.client, &SessionClient::chunkReady);
     QSignalSpy finished(f.client, &SessionClient::turnFinished);
     f.type(QStringLiteral("A long answer, please"));
@@ -193,6 +196,7 @@ void TestMainWindow::stopInterrupts()
 void TestMainWindow::switchingMidAnswerKeepsIt()
 {
     Fixture f(60, 20);
+    HF_CHECK_FIXTURE(f);
     QSignalSpy finished(f.client, &SessionClient::turnFinished);
     QHash<QString, QString> streamed; // sid -> every chunk's text, in order
     connect(f.client, &SessionClient::chunkReady, this,
@@ -243,11 +247,12 @@ void TestMainWindow::switchingMidAnswerKeepsIt()
 void TestMainWindow::searchFilters()
 {
     Fixture f;
+    HF_CHECK_FIXTURE(f);
     for (const QString &title : {QStringLiteral("Trip to Lisbon"), QStringLiteral("Tax return"),
                                  QStringLiteral("Lisbon restaurants")}) {
         CreateSessionParams p;
         p.title = title;
-        QVERIFY(await(f.service->createSession(p))->ok());
+        HF_AWAIT_OK(f.service->createSession(p));
     }
     QVERIFY(spinUntil([&] { return f.list()->rowCount() == 3; }));
     QLineEdit *search = f.window->sidebar()->searchField();
@@ -265,9 +270,12 @@ void TestMainWindow::searchFilters()
 void TestMainWindow::renameAndDelete()
 {
     Fixture f;
+    HF_CHECK_FIXTURE(f);
     CreateSessionParams p;
     p.title = QStringLiteral("Old name");
-    const QString sid = (*await(f.service->createSession(p)))->meta.id;
+    HF_AWAIT(created, f.service->createSession(p));
+    QVERIFY(created->ok());
+    const QString sid = created->value().meta.id;
     QVERIFY(spinUntil([&] { return f.list()->rowCount() == 1; }));
     QListView *list = f.window->sidebar()->list();
     list->setFocus();
@@ -282,8 +290,8 @@ void TestMainWindow::renameAndDelete()
     QTest::keyClicks(editor, QStringLiteral("New name"));
     QTest::keyClick(editor, Qt::Key_Return);
     QVERIFY(spinUntil([&] {
-        const auto s = await(f.service->session(sid, 0));
-        return s && s->ok() && (*s)->meta.title == QLatin1String("New name");
+        const auto s = test::awaitResult(f.service->session(sid, 0));
+        return s.ok() && s->meta.title == QLatin1String("New name");
     }));
     QCOMPARE(f.list()->data(f.list()->index(0), Qt::DisplayRole).toString(),
              QStringLiteral("New name"));
@@ -305,7 +313,7 @@ void TestMainWindow::renameAndDelete()
         }
     }
     QVERIFY(spinUntil([&] { return f.list()->rowCount() == 0; }));
-    const auto gone = await(f.service->session(sid, 0));
+    HF_AWAIT(gone, f.service->session(sid, 0));
     QVERIFY(gone && !gone->ok());
     QVERIFY(f.pane()->sessionId().isEmpty());
 }
@@ -313,6 +321,7 @@ void TestMainWindow::renameAndDelete()
 void TestMainWindow::failedTurnOffersRetry()
 {
     Fixture f;
+    HF_CHECK_FIXTURE(f);
     f.scripted->script.chunks = {QStringLiteral("Partial ")};
     f.scripted->script.failure =
         makeError(ErrorCode::UpstreamError, QStringLiteral("model exploded"));
@@ -343,6 +352,7 @@ void TestMainWindow::untrustedTextInTheWindow()
     test::FifoWatch fifo(path);
     QVERIFY(fifo.made());
     Fixture f;
+    HF_CHECK_FIXTURE(f);
     const QString target = QStringLiteral("https://example.com/docs");
     f.scripted->script.chunks = {QStringLiteral("See ![x](%1) and [retry](hf-retry:1) ").arg(path),
                                  QStringLiteral("or [the docs](%1).").arg(target)};
@@ -380,11 +390,12 @@ void TestMainWindow::markupOutsideTheViewShowsAsText()
     test::FifoWatch fifo(path);
     QVERIFY(fifo.made());
     Fixture f;
+    HF_CHECK_FIXTURE(f);
     const QString markup = QStringLiteral("<img src=\"%1\"> <b>x</b>").arg(path);
     CreateSessionParams params;
     params.title = markup;
     params.system = markup;
-    const auto created = await(f.service->createSession(params));
+    HF_AWAIT(created, f.service->createSession(params));
     QVERIFY(created && created->ok());
     const QString sid = created->value().meta.id;
     QVERIFY(spinUntil([&] { return f.list()->rowOf(sid) >= 0; }));
@@ -446,6 +457,7 @@ void TestMainWindow::screenshot()
         QApplication::setPalette(test::darkPalette());
     const auto restore = qScopeGuard([&] { QApplication::setPalette(original); });
     Fixture f;
+    HF_CHECK_FIXTURE(f);
     f.scripted->script.delayMs = 1;
     f.scripted->script.chunks = QStringList{
         QStringLiteral("Here is a small **C++20** example, and how its parts compare.\n\n"),
@@ -460,7 +472,7 @@ void TestMainWindow::screenshot()
          {QStringLiteral("Weekend in Lisbon"), QStringLiteral("Quarterly tax checklist")}) {
         CreateSessionParams p;
         p.title = title;
-        await(f.service->createSession(p));
+        HF_AWAIT_OK(f.service->createSession(p));
     }
     f.pane()->modelPicker()->setCurrentText(QStringLiteral("scripted"));
     QSignalSpy finished(f.client, &SessionClient::turnFinished);
@@ -511,7 +523,7 @@ void TestMainWindow::remoteWindow()
         QCOMPARE(chunks.count(), 10);
         QCOMPARE(finished.first().first().value<TurnRecord>().state, TurnRecord::State::Done);
         const QString sid = window.chatPane()->sessionId();
-        const auto page = await(client->messages(sid, -1, 50));
+        HF_AWAIT(page, client->messages(sid, -1, 50));
         QVERIFY(page && page->ok());
         QCOMPARE((*page)->messages.size(), 2);
         QString all;
@@ -524,7 +536,7 @@ void TestMainWindow::remoteWindow()
 
         // A wrong token is an error shown, not a crash.
         RemoteClient wrong(url, QStringLiteral("nope"));
-        const auto denied = await(wrong.listSessions({}, 10, 0));
+        HF_AWAIT(denied, wrong.listSessions({}, 10, 0));
         QVERIFY(denied && !denied->ok());
         QCOMPARE(denied->error().code, ErrorCode::Unauthorized);
     }

@@ -1,12 +1,9 @@
 // Our OpenAI-compatible endpoints (GET /v1/models, POST /v1/chat/completions) over real
 // sockets, checked against OpenAI's documented shapes field by field.
-#include "core/providerregistry.h"
-#include "core/sessionservice.h"
 #include "fakes/fakemodelserver.h"
-#include "fakes/scriptedprovider.h"
+#include "fakes/httpserverfixture.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
-#include "httptestclient.h"
 #include "provider/demoprovider.h"
 #include "provider/openaiprovider.h"
 #include "store/memorystore.h"
@@ -23,45 +20,38 @@ using test::spinUntil;
 
 namespace {
 
-// A service with the demo, a scripted provider and an openai provider "fake" that talks to a
-// fake model server; served on 127.0.0.1:0.
-struct Server
+// The fake model server, started before the HttpServerFixture that uses it (a base class is
+// built first and destroyed last).
+struct Upstream
 {
     FakeModelServer upstream;
-    std::unique_ptr<MemoryStore> store = std::make_unique<MemoryStore>();
-    ProviderRegistry registry;
-    test::ScriptedProvider *scripted = nullptr;
-    std::unique_ptr<SessionService> service;
-    std::unique_ptr<HttpServer> http;
-    quint16 port = 0;
+    bool listening = upstream.listen();
+};
 
-    Server()
+// The shared fixture (demo 6 x 5 ms, scripted) plus an openai provider "fake" that talks to the
+// fake model server.
+struct Server : Upstream, test::HttpServerFixture
+{
+    Server() : HttpServerFixture(setup(upstream))
     {
-        QVERIFY(upstream.listen());
-        registry.add(new DemoProvider({6, 5}), {QStringLiteral("demo")});
-        scripted = new test::ScriptedProvider();
-        registry.add(scripted, {QStringLiteral("scripted")});
-        UpstreamConfig c;
-        c.name = QStringLiteral("fake");
-        c.baseUrl = QUrl(upstream.openAiBaseUrl());
-        c.defaultModel = QStringLiteral("fake-model");
-        c.models = {c.defaultModel};
-        c.idleTimeoutMs = 20000;
-        registry.add(new OpenAiProvider(c), c.models);
-        service = std::make_unique<SessionService>(store.get(), &registry);
-        const auto started = test::await(service->start());
-        QVERIFY(started && started->ok());
-        HttpOptions options;
-        options.logRequests = false;
-        http = std::make_unique<HttpServer>(service.get(), options);
-        QVERIFY(http->listen(QHostAddress::LocalHost, 0).ok());
-        port = http->serverPort();
+        if (!listening)
+            failure = QStringLiteral("the fake model server did not listen");
     }
-    ~Server()
+
+    static test::HttpServerSetup setup(FakeModelServer &upstream)
     {
-        test::awaitVoid(service->shutdown());
-        http.reset();
-        service.reset();
+        test::HttpServerSetup s;
+        s.makeStore = [] { return std::make_unique<MemoryStore>(); };
+        s.addProviders = [&upstream](ProviderRegistry &registry) {
+            UpstreamConfig c;
+            c.name = QStringLiteral("fake");
+            c.baseUrl = QUrl(upstream.openAiBaseUrl());
+            c.defaultModel = QStringLiteral("fake-model");
+            c.models = {c.defaultModel};
+            c.idleTimeoutMs = 20000;
+            registry.add(new OpenAiProvider(c), c.models);
+        };
+        return s;
     }
 
     HttpReply complete(const QJsonObject &body, const QByteArray &session = {})
@@ -175,6 +165,7 @@ private Q_SLOTS:
     void modelsListsEveryProvider()
     {
         Server s;
+        HF_CHECK_FIXTURE(s);
         s.upstream.models = {QStringLiteral("fake-model"), QStringLiteral("other-model")};
         HttpTestClient client(s.port);
         const HttpReply r = client.get("/v1/models");
@@ -200,6 +191,7 @@ private Q_SLOTS:
     void nonStreamed()
     {
         Server s;
+        HF_CHECK_FIXTURE(s);
         const HttpReply r = s.complete(request(QStringLiteral("Hello there")));
         QCOMPARE(r.status, 200);
         QCOMPARE(r.headers.value("content-type"), QByteArray("application/json"));
@@ -224,7 +216,9 @@ private Q_SLOTS:
                  usage[QStringLiteral("prompt_tokens")].toInt() +
                      usage[QStringLiteral("completion_tokens")].toInt());
         // Stateless: no session was made.
-        QCOMPARE(test::await(s.service->listSessions({}, 50, 0))->value().total, 0);
+        HF_AWAIT(listed, s.service->listSessions({}, 50, 0));
+        QVERIFY(listed->ok());
+        QCOMPARE(listed->value().total, 0);
     }
 
     void streamed_data()
@@ -238,6 +232,7 @@ private Q_SLOTS:
     {
         QFETCH(bool, includeUsage);
         Server s;
+        HF_CHECK_FIXTURE(s);
         QJsonObject body = request(QStringLiteral("Stream it"), QStringLiteral("demo"), true);
         if (includeUsage)
             body.insert(QStringLiteral("stream_options"),
@@ -253,6 +248,7 @@ private Q_SLOTS:
     void statelessSendsTheConversation()
     {
         Server s;
+        HF_CHECK_FIXTURE(s);
         s.upstream.script.chunks = {QStringLiteral("ok")};
         QJsonArray messages;
         for (const auto &[role, content] :
@@ -295,6 +291,7 @@ private Q_SLOTS:
     {
         QFETCH(bool, stream);
         Server s;
+        HF_CHECK_FIXTURE(s);
         HttpTestClient client(s.port);
         QCOMPARE(client.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("s1")}}).status,
                  201);
@@ -329,6 +326,7 @@ private Q_SLOTS:
     void sessionErrors()
     {
         Server s;
+        HF_CHECK_FIXTURE(s);
         HttpReply r = s.complete(request(QStringLiteral("hi")), "nope");
         QCOMPARE(r.status, 404);
         QCOMPARE(r.errorCode(), QStringLiteral("not_found"));
@@ -395,6 +393,7 @@ private Q_SLOTS:
         QFETCH(int, status);
         QFETCH(QString, code);
         Server s;
+        HF_CHECK_FIXTURE(s);
         HttpTestClient client(s.port);
         const HttpReply r = client.call("POST", "/v1/chat/completions", body,
                                         {{"Content-Type", contentType}}, false);
@@ -410,6 +409,7 @@ private Q_SLOTS:
     void upstreamFailures()
     {
         Server s;
+        HF_CHECK_FIXTURE(s);
         s.upstream.script.status = 500;
         s.upstream.script.errorBody = R"x({"error":{"message":"boom","type":"server_error"}})x";
         HttpReply r = s.complete(request(QStringLiteral("x"), QStringLiteral("fake/fake-model")));
@@ -443,6 +443,7 @@ private Q_SLOTS:
     void statelessDisconnectStopsUpstream()
     {
         Server s;
+        HF_CHECK_FIXTURE(s);
         s.upstream.script.chunks = {QStringLiteral("first")};
         s.upstream.script.endMarker = false;
         s.upstream.script.ending = FakeModelServer::Ending::Hang;

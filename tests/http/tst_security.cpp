@@ -5,15 +5,10 @@
 // Connection exhaustion: the head deadline, the body timeout, the connection caps, TCP
 // keep-alive, and the bound on what a client that does not read makes the server queue.
 // Over real sockets against a real HttpServer on 127.0.0.1:0 (~20 s).
-#include "core/providerregistry.h"
-#include "core/sessionservice.h"
-#include "core/store.h"
-#include "fakes/scriptedprovider.h"
+#include "fakes/httpserverfixture.h"
 #include "fakes/testutil.h"
 #include "http/httpconnection.h"
 #include "http/httpserver.h"
-#include "httptestclient.h"
-#include "provider/demoprovider.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -33,41 +28,26 @@ using test::SseReader;
 
 namespace {
 
-struct Server
+// The shared fixture with this suite's defaults: 20 demo chunks, no delay unless asked, and a
+// choice of address (tests that bind beyond loopback).
+struct Server : test::HttpServerFixture
 {
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    test::ScriptedProvider *scripted = nullptr;
-    std::unique_ptr<SessionService> service;
-    std::unique_ptr<HttpServer> http;
-    quint16 port = 0;
-
     explicit Server(HttpOptions options = {}, ServiceConfig config = {}, int demoDelayMs = 0,
                     const QHostAddress &address = QHostAddress(QHostAddress::LocalHost))
+        : HttpServerFixture(setup(std::move(options), std::move(config), demoDelayMs, address))
+    {}
+
+private:
+    static test::HttpServerSetup setup(HttpOptions options, ServiceConfig config, int demoDelayMs,
+                                       const QHostAddress &address)
     {
-        store = std::move(*createStore(QStringLiteral("memory:")));
-        registry.add(new DemoProvider({20, demoDelayMs}), {QStringLiteral("demo")});
-        scripted = new test::ScriptedProvider();
-        registry.add(scripted, {QStringLiteral("scripted")});
-        service = std::make_unique<SessionService>(store.get(), &registry, config);
-        const auto started = test::await(service->start());
-        QVERIFY(started && started->ok());
-        options.logRequests = false;
-        http = std::make_unique<HttpServer>(service.get(), options);
-        QVERIFY(http->listen(address, 0).ok());
-        port = http->serverPort();
-    }
-    ~Server()
-    {
-        test::awaitVoid(service->shutdown());
-        http.reset();
-        service.reset();
-    }
-    HttpTestClient client(QByteArray token = {}) const { return HttpTestClient(port, token); }
-    int sessionCount() const
-    {
-        const auto page = test::await(service->listSessions({}, 200, 0));
-        return page && page->ok() ? int(page->value().total) : -1;
+        test::HttpServerSetup s;
+        s.http = std::move(options);
+        s.service = std::move(config);
+        s.demoChunks = 20;
+        s.demoDelayMs = demoDelayMs;
+        s.address = address;
+        return s;
     }
 };
 
@@ -203,6 +183,7 @@ private Q_SLOTS:
         HttpOptions options;
         options.token = QStringLiteral("s3cret-token");
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         QList<QPair<QByteArray, QByteArray>> headers;
         if (authorization != "-")
@@ -272,6 +253,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, body);
         QFETCH(QByteArray, sessionHeader);
         Server srv;
+        HF_CHECK_FIXTURE(srv);
         QList<QPair<QByteArray, QByteArray>> headers;
         if (!sessionHeader.isEmpty())
             headers.append({"X-Holdfast-Session", sessionHeader});
@@ -288,6 +270,7 @@ private Q_SLOTS:
     void newlineIdKeepsTheConnectionFramed()
     {
         Server srv;
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         const HttpReply bad = c.call("POST", "/v1/sessions", "{\"id\":\"a\\n\"}");
         QCOMPARE(bad.status, 400);
@@ -304,6 +287,7 @@ private Q_SLOTS:
     void headerCount()
     {
         Server srv; // default: 100 header fields
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient ok = srv.client();
         ok.sendRaw(headWithHeaders(100));
         QCOMPARE(ok.readReply().status, 200);
@@ -317,6 +301,7 @@ private Q_SLOTS:
         HttpOptions options;
         options.maxHeaderCount = 5;
         Server small(options);
+        HF_CHECK_FIXTURE(small);
         HttpTestClient five = small.client();
         five.sendRaw(headWithHeaders(5));
         QCOMPARE(five.readReply().status, 200);
@@ -330,6 +315,7 @@ private Q_SLOTS:
         HttpOptions options;
         options.maxHeadBytes = 1024;
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient ok = srv.client();
         ok.sendRaw(headWithHeaders(2, 900));
         QCOMPARE(ok.readReply().status, 200);
@@ -345,6 +331,7 @@ private Q_SLOTS:
         HttpOptions options;
         options.maxBodyBytes = 1000;
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         // Exactly the limit is parsed (here: a valid session body padded with spaces).
         QByteArray body = "{\"id\":\"limit\"}";
         body += QByteArray(1000 - body.size(), ' ');
@@ -371,13 +358,14 @@ private Q_SLOTS:
         ServiceConfig config;
         config.maxPromptBytes = 100;
         Server srv({}, config);
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("p")}}).status, 201);
         // UTF-8 bytes count, not characters: 50 x "é" is exactly 100 bytes.
         const QString exact = QString(50, QChar(0xe9));
         HttpReply r = c.post("/v1/sessions/p/turns", {{QStringLiteral("prompt"), exact}});
         QCOMPARE(r.status, 202);
-        QVERIFY(test::await(srv.service->waitForTurn(QStringLiteral("p"), 1, 10000)));
+        HF_AWAIT(ended, srv.service->waitForTurn(QStringLiteral("p"), 1, 10000));
         r = c.post("/v1/sessions/p/turns", {{QStringLiteral("prompt"), exact + QChar(0xe9)}});
         QCOMPARE(r.status, 422);
         QCOMPARE(r.errorCode(), QStringLiteral("invalid"));
@@ -388,6 +376,7 @@ private Q_SLOTS:
         HttpOptions options;
         options.maxStreamsPerClient = 2;
         Server srv(options, {}, 200); // 20 chunks 200 ms apart: the turn stays open
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("s")}}).status, 201);
         QCOMPARE(c.post("/v1/sessions/s/turns", {{QStringLiteral("prompt"), QStringLiteral("x")}})
@@ -415,6 +404,7 @@ private Q_SLOTS:
         HttpOptions options;
         options.maxBodyBytes = 4096;
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         const QByteArray chunk(256 * 1024, 'x');
         auto oversized = [&] {
             HttpTestClient c = srv.client();
@@ -458,6 +448,7 @@ private Q_SLOTS:
         HttpOptions options;
         options.headTimeoutMs = 600;
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         const QByteArray head = headWithHeaders(4, 8); // 86 bytes: 8.6 s at a byte per 100 ms
         auto socket = connectFrom(srv.port);
         qsizetype sent = 0;
@@ -483,6 +474,7 @@ private Q_SLOTS:
         HttpOptions options;
         options.bodyTimeoutMs = 400;
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         const QByteArray head = "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                 "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n";
         HttpTestClient slow = srv.client();
@@ -519,6 +511,7 @@ private Q_SLOTS:
         options.maxConnections = global;
         options.maxConnectionsPerClient = perClient;
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         std::vector<std::unique_ptr<QTcpSocket>> idle; // connected, silent
         for (int i = 0; i < 4; ++i) {
             idle.push_back(connectFrom(srv.port));
@@ -555,6 +548,7 @@ private Q_SLOTS:
     void keepAliveOnAcceptedSockets()
     {
         Server srv;
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         QCOMPARE(c.get("/healthz").status, 200);
         const QList<HttpConnection *> connections = srv.http->findChildren<HttpConnection *>();
@@ -575,6 +569,7 @@ private Q_SLOTS:
         HttpOptions options;
         options.maxBufferedBytes = 256 * 1024;
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         constexpr int kChunks = 2000; // of 4 KiB: 8 MiB per stream, 4 MiB per /chunks answer
         QStringList chunks;
         for (int i = 0; i < kChunks; ++i)
@@ -601,7 +596,7 @@ private Q_SLOTS:
             streams.push_back(openNonReading(events));
         QVERIFY(spinUntil([&] { return srv.http->openStreamCount() == 4; }));
         QVERIFY(srv.service->liveTurn(QStringLiteral("s"), 1));
-        QVERIFY(test::await(srv.service->waitForTurn(QStringLiteral("s"), 1, 60000)));
+        HF_AWAIT(ended, srv.service->waitForTurn(QStringLiteral("s"), 1, 60000));
 
         const qint64 before = rssKb();
         for (int i = 0; i < 4; ++i) // replayed from the store
@@ -750,6 +745,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, request);
         QFETCH(int, status);
         Server srv;
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         c.sendRaw(request);
         const HttpReply r = c.readReply();
@@ -780,6 +776,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, target);
         QFETCH(int, status);
         Server srv;
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("h")}}).status, 201);
         c.sendRaw("HEAD " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET " + target +
@@ -805,6 +802,7 @@ private Q_SLOTS:
     void headOnEventStream()
     {
         Server srv;
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("e")}}).status, 201);
         QCOMPARE(c.post("/v1/sessions/e/turns", {{QStringLiteral("prompt"), QStringLiteral("x")}})
@@ -825,6 +823,7 @@ private Q_SLOTS:
     void headNotAllowed()
     {
         Server srv;
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         c.sendRaw("HEAD /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         const HttpReply r = c.readReply(20000, true);
@@ -857,6 +856,7 @@ private Q_SLOTS:
         options.token = QStringLiteral("t");
         options.corsOrigin = QString::fromLatin1(origin);
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client("t");
         const HttpReply r = c.get("/v1/sessions");
         QCOMPARE(r.status, 500);
@@ -871,6 +871,7 @@ private Q_SLOTS:
     void corsOffByDefault()
     {
         Server srv;
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client();
         HttpReply r = c.call("GET", "/v1/sessions", {}, {{"Origin", "https://evil.example"}});
         QCOMPARE(r.status, 403);
@@ -889,6 +890,7 @@ private Q_SLOTS:
         options.corsOrigin = QStringLiteral("https://app.example");
         options.token = QStringLiteral("t");
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         HttpTestClient c = srv.client("t");
         HttpReply r = c.call("GET", "/v1/sessions", {}, {{"Origin", "https://app.example"}});
         QCOMPARE(r.status, 200);
@@ -978,6 +980,7 @@ private Q_SLOTS:
         if (token)
             options.token = QStringLiteral("t");
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         QList<QByteArray> fields;
         if (host != "-")
             fields.append("Host: " + withPort(host, srv.port));
@@ -1009,6 +1012,7 @@ private Q_SLOTS:
     {
         const QHostAddress address(QStringLiteral("127.0.0.2"));
         Server srv({}, {}, 0, address);
+        HF_CHECK_FIXTURE(srv);
         QVERIFY(srv.port != 0);
         auto status = [&](const QByteArray &host) {
             return exchange(address, srv.port, "GET", "/v1/sessions",
@@ -1069,6 +1073,7 @@ private Q_SLOTS:
         if (token)
             options.token = QStringLiteral("t");
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         QList<QPair<QByteArray, QByteArray>> headers;
         if (origin != "-")
             headers.append({"Origin", origin});
@@ -1155,6 +1160,7 @@ private Q_SLOTS:
         if (token)
             options.token = QStringLiteral("t");
         Server srv(options);
+        HF_CHECK_FIXTURE(srv);
         for (QByteArray &field : fields)
             field = withPort(field, srv.port);
         const HttpReply r =
@@ -1168,6 +1174,7 @@ private Q_SLOTS:
     void forbiddenOnCompletions()
     {
         Server srv;
+        HF_CHECK_FIXTURE(srv);
         const HttpReply r =
             exchange(QHostAddress(QHostAddress::LocalHost), srv.port, "POST",
                      "/v1/chat/completions", {"Host: evil.example:" + QByteArray::number(srv.port)},
@@ -1182,6 +1189,7 @@ private Q_SLOTS:
     void anyOriginNeedsToken()
     {
         Server base; // a service to build the servers on
+        HF_CHECK_FIXTURE(base);
         HttpOptions options;
         options.logRequests = false;
         options.corsOrigin = QStringLiteral("*");

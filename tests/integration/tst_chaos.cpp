@@ -9,9 +9,9 @@
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "fakes/fakemodelserver.h"
+#include "fakes/httptestclient.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
-#include "http/httptestclient.h"
 #include "provider/openaiprovider.h"
 #include "store/sqlitestore.h"
 
@@ -228,7 +228,7 @@ void TestChaos::chaoticUpstream()
     upstream.maxResponseBytes = 64 * 1024;
     registry.add(new OpenAiProvider(upstream), upstream.models);
     SessionService service(&store, &registry);
-    const auto started = test::await(service.start());
+    HF_AWAIT(started, service.start());
     QVERIFY(started && started->ok());
     HttpOptions options;
     options.logRequests = false;
@@ -252,7 +252,7 @@ void TestChaos::chaoticUpstream()
                         {{QStringLiteral("prompt"), QStringLiteral("warm")}})
                      .status,
                  202);
-        const auto warm = test::await(service.waitForTurn(QString::fromLatin1(sid), 1, 10000));
+        HF_AWAIT(warm, service.waitForTurn(QString::fromLatin1(sid), 1, 10000));
         QVERIFY(warm && warm->ok() && warm->value().state == TurnRecord::State::Done);
     }
     const qint64 rssBefore = rssKiB();
@@ -392,7 +392,7 @@ void TestChaos::chaoticUpstream()
                                    {{QStringLiteral("prompt"), QStringLiteral("calm again")}});
         QCOMPARE(r.status, 202);
         const int tid = r.json().value(QStringLiteral("id")).toInt();
-        const auto after = test::await(service.waitForTurn(QString::fromLatin1(sid), tid, 10000));
+        HF_AWAIT(after, service.waitForTurn(QString::fromLatin1(sid), tid, 10000));
         QVERIFY(after && after->ok());
         QCOMPARE(turnStateName(after->value().state), QStringLiteral("done"));
     }

@@ -2,8 +2,8 @@
 // raised at start, accepting resumed after the process ran out of descriptors (EMFILE), and a
 // flood of slow sockets from one address that leaves another address served (~3 s).
 #include "fakes/holdfastprocess.h"
+#include "fakes/httptestclient.h"
 #include "fakes/testutil.h"
-#include "http/httptestclient.h"
 
 #include <QDir>
 #include <QElapsedTimer>

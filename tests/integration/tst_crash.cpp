@@ -13,7 +13,7 @@
 //   HOLDFAST_CRASH_SOAK=500 ctest -R tst_crash --output-on-failure
 // A failing seed is printed; rerun it alone with HOLDFAST_CRASH_SEEDS=<seed>.
 #include "fakes/holdfastprocess.h"
-#include "http/httptestclient.h"
+#include "fakes/httptestclient.h"
 #include "provider/demoprovider.h"
 
 #include <QJsonArray>

@@ -2,8 +2,8 @@
 // across SIGTERM and kill -9 on a SQLite file, the refusal to serve a network (or any web page)
 // without a token, and the Host check with --allowed-host, in headless and window mode.
 #include "fakes/holdfastprocess.h"
+#include "fakes/httptestclient.h"
 #include "fakes/testutil.h"
-#include "http/httptestclient.h"
 
 #include <QJsonArray>
 #include <QProcess>

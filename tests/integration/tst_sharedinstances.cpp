@@ -2,9 +2,9 @@
 // A turn started through A is followed, resumed and cancelled through B; a killed instance's turn
 // is saved as interrupted by a survivor; a Redis restart mid-turn is survived without a restart.
 #include "fakes/holdfastprocess.h"
+#include "fakes/httptestclient.h"
 #include "fakes/redisserver.h"
 #include "fakes/testutil.h"
-#include "http/httptestclient.h"
 
 #include <QJsonArray>
 #include <QProcess>

@@ -7,8 +7,8 @@
 // the end is within 10% (+ 8 MiB) of its RSS after warm-up; its open file descriptors return
 // to their count before the traffic. Prints the figures.
 #include "fakes/holdfastprocess.h"
+#include "fakes/httptestclient.h"
 #include "fakes/testutil.h"
-#include "http/httptestclient.h"
 
 #include <QDir>
 #include <QElapsedTimer>

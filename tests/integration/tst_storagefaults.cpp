@@ -9,9 +9,10 @@
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "fakes/faultystore.h"
+#include "fakes/httpserverfixture.h"
+#include "fakes/httptestclient.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
-#include "http/httptestclient.h"
 #include "provider/demoprovider.h"
 #include "store/sqlitestore.h"
 
@@ -36,33 +37,23 @@ using test::SseReader;
 
 namespace {
 
-// Service + HTTP server on a store, on 127.0.0.1:0; torn down in order.
-struct Server
+// The shared HTTP fixture on the given store, with the demo provider alone.
+struct Server : test::HttpServerFixture
 {
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    std::unique_ptr<SessionService> service;
-    std::unique_ptr<HttpServer> http;
-    quint16 port = 0;
-
     explicit Server(std::unique_ptr<Store> s, DemoProvider::Options demo = {60, 20})
-        : store(std::move(s))
+        : HttpServerFixture(setup(std::make_shared<std::unique_ptr<Store>>(std::move(s)), demo))
+    {}
+
+private:
+    static test::HttpServerSetup setup(std::shared_ptr<std::unique_ptr<Store>> store,
+                                       DemoProvider::Options demo)
     {
-        registry.add(new DemoProvider(demo), {QStringLiteral("demo")});
-        service = std::make_unique<SessionService>(store.get(), &registry);
-        const auto started = test::await(service->start());
-        QVERIFY(started && started->ok());
-        HttpOptions options;
-        options.logRequests = false;
-        http = std::make_unique<HttpServer>(service.get(), options);
-        QVERIFY(http->listen(QHostAddress::LocalHost, 0).ok());
-        port = http->serverPort();
-    }
-    ~Server()
-    {
-        test::awaitVoid(service->shutdown());
-        http.reset();
-        service.reset();
+        test::HttpServerSetup setup;
+        setup.makeStore = [store] { return std::move(*store); };
+        setup.demoChunks = demo.chunks;
+        setup.demoDelayMs = demo.delayMs;
+        setup.scriptedProvider = false;
+        return setup;
     }
 };
 
@@ -119,7 +110,7 @@ void faultMidTurn(Server &server, const std::function<void()> &inject,
     QCOMPARE(c.post("/v1/sessions/b/turns", {{QStringLiteral("prompt"), QStringLiteral("first")}})
                  .status,
              202);
-    const auto first = test::await(server.service->waitForTurn(QStringLiteral("b"), 1, 20000));
+    HF_AWAIT(first, server.service->waitForTurn(QStringLiteral("b"), 1, 20000));
     QVERIFY(first && first->ok() && first->value().state == TurnRecord::State::Done);
 
     QCOMPARE(c.post("/v1/sessions/a/turns", {{QStringLiteral("prompt"), QStringLiteral("doomed")}})
@@ -191,7 +182,7 @@ void faultMidTurn(Server &server, const std::function<void()> &inject,
     QCOMPARE(c.post("/v1/sessions/a/turns", {{QStringLiteral("prompt"), QStringLiteral("again")}})
                  .status,
              202);
-    const auto second = test::await(server.service->waitForTurn(QStringLiteral("a"), 2, 20000));
+    HF_AWAIT(second, server.service->waitForTurn(QStringLiteral("a"), 2, 20000));
     QVERIFY(second && second->ok());
     QCOMPARE(turnStateName(second->value().state), QStringLiteral("done"));
     QCOMPARE(c.get("/v1/sessions/a").json().value(QStringLiteral("total")).toInt(), 4);
@@ -203,6 +194,7 @@ void checkFile(const QString &db)
     const QString integrity = integrityCheck(db);
     QVERIFY2(integrity == QLatin1String("ok"), qPrintable(integrity));
     Server again(std::make_unique<SqliteStore>(db));
+    HF_CHECK_FIXTURE(again);
     HttpTestClient c(again.port);
     const QJsonObject a = c.get("/v1/sessions/a?window=10").json();
     QCOMPARE(a.value(QStringLiteral("total")).toInt(), 4);
@@ -265,6 +257,7 @@ void TestStorageFaults::faultInjected()
     {
         auto *faulty = new FaultyStore(std::make_unique<SqliteStore>(db));
         Server server{std::unique_ptr<Store>(faulty)};
+        HF_CHECK_FIXTURE(server);
         faultMidTurn(
             server, [&] { faulty->setFault(FaultyStore::Fault(fault)); },
             [&] { faulty->setFault(FaultyStore::Fault::None); }, words);
@@ -294,6 +287,7 @@ void TestStorageFaults::tmpfsDiskFull()
     const QString filler = mountPoint + QStringLiteral("/filler");
     {
         Server server(std::make_unique<SqliteStore>(db));
+        HF_CHECK_FIXTURE(server);
         faultMidTurn(
             server, [&] { QVERIFY(fillDisk(filler) > 0); }, [&] { QFile::remove(filler); },
             QStringLiteral("disk is full"));
@@ -312,6 +306,7 @@ void TestStorageFaults::cancelBeforeFirstChunk()
     const QString db = dir.filePath(QStringLiteral("empty.db"));
     {
         Server server(std::make_unique<SqliteStore>(db), {5, 5000});
+        HF_CHECK_FIXTURE(server);
         HttpTestClient c(server.port);
         QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("e")}}).status, 201);
         QCOMPARE(c.post("/v1/sessions/e/turns", {{QStringLiteral("prompt"), QStringLiteral("x")}})
@@ -330,6 +325,7 @@ void TestStorageFaults::cancelBeforeFirstChunk()
     }
     // And a restart reads it back.
     Server again(std::make_unique<SqliteStore>(db));
+    HF_CHECK_FIXTURE(again);
     HttpTestClient c(again.port);
     QCOMPARE(c.get("/v1/sessions/e").json().value(QStringLiteral("total")).toInt(), 2);
 }
