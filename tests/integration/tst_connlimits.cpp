@@ -139,6 +139,12 @@ private Q_SLOTS:
     // new clients once descriptors are free again.
     void resumesAcceptingAfterEmfile()
     {
+#ifdef __SANITIZE_ADDRESS__
+        // The sanitizers' own runtime needs descriptors: UBSan's vptr check tests memory through
+        // a pipe() (IsAccessibleMemoryRange), fails with EMFILE and reports a false "invalid
+        // vptr" (seen under the asan build). The plain build runs this test.
+        QSKIP("the sanitizer runtime cannot run out of file descriptors");
+#endif
         QTemporaryDir home;
         Holdfast hf(home.path(), server()); // the default caps are far above 64 descriptors
         const quint16 port = hf.waitForPort();
