@@ -79,8 +79,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(strict);
     FUZZ_CHECK(QJsonDocument::fromJson(request.body).isObject());
     for (const QString &key : body->keys()) {
+        // Qt 6.4 drops a U+FEFF that starts a key when it decodes the key for keys(), but looks
+        // keys up undecoded: value() of such a key is undefined, and an absent field is fine.
+        // The API reads ASCII keys only, which this quirk never touches.
+        const QJsonValue v = body->value(key);
         const auto s = api::stringField(*body, key);
-        FUZZ_CHECK(s.ok() == (body->value(key).isString() || body->value(key).isNull()));
+        FUZZ_CHECK(s.ok() == (v.isUndefined() || v.isString() || v.isNull()));
         (void)api::numberField(*body, key);
         const auto i = api::integerField(*body, key);
         if (i && *i)
