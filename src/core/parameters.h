@@ -25,6 +25,7 @@ struct PatchSessionParams
     std::optional<QString> title;
     std::optional<QString> system;
     std::optional<QString> model;
+    std::optional<qint64> head; // switch the active branch (shared/API.md, Branches)
 };
 
 struct StartTurnParams
@@ -32,6 +33,11 @@ struct StartTurnParams
     QString prompt;
     std::optional<QString> model;
     TurnOptions options;
+    // Where the prompt goes (shared/API.md, Branches). parent: nullopt follows head; -1 starts a
+    // new first message ("parent": null); K appends after assistant message K.
+    std::optional<qint64> parent;
+    // A user message to answer again (a new version); no prompt is appended. -1: not set.
+    qint64 regenerate = -1;
 };
 
 } // namespace holdfast

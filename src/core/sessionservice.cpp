@@ -534,7 +534,7 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
     meta.updatedAt = now;
 
     s->beginSave(1);
-    const Status stored = co_await m_store->beginTurn(meta, prompt, record);
+    const Status stored = co_await m_store->beginTurn(meta, std::optional<Message>(prompt), record);
     s->endSave(1);
     s->setStarting(false);
     if (!stored)

@@ -31,15 +31,39 @@ public:
     virtual QCoro::Task<Status> deleteSession(QString id) = 0;
     // Newest updated_at first; `query` (may be empty) matches title or message text, any case.
     virtual QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset) = 0;
-    // Messages with index in [from, to), oldest first.
+    // Messages with index in [from, to), oldest first, siblings filled.
     virtual QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from,
                                                              qint64 to) = 0;
 
-    // Turns. beginTurn stores the user message, the new turn and the session's metadata at once.
-    virtual QCoro::Task<Status> beginTurn(SessionMeta meta, Message prompt, TurnRecord turn) = 0;
+    // The branch: up to `limit` messages on the path that ends at message `last` (included),
+    // following parent links towards the first message; returned oldest first, siblings filled.
+    // O(limit) whatever the size of the history and the number of branches. `last` unknown: [].
+    // TODO(branches): pure virtual once every store implements it.
+    virtual QCoro::Task<Result<QList<Message>>> loadBranch(QString id, qint64 last, int limit)
+    {
+        Q_UNUSED(id);
+        Q_UNUSED(last);
+        Q_UNUSED(limit);
+        co_return makeError(ErrorCode::Internal, QStringLiteral("branches: not implemented"));
+    }
+    // From message `from`, the child with the highest index, again and again, until a message
+    // without children: its index (`from` itself when it has none). NotFound if `from` is unknown.
+    // TODO(branches): pure virtual once every store implements it.
+    virtual QCoro::Task<Result<qint64>> latestLeaf(QString id, qint64 from)
+    {
+        Q_UNUSED(id);
+        Q_UNUSED(from);
+        co_return makeError(ErrorCode::Internal, QStringLiteral("branches: not implemented"));
+    }
+
+    // Turns. beginTurn stores the user message (none when the turn regenerates an answer), the new
+    // turn and the session's metadata (with its new head) at once.
+    virtual QCoro::Task<Status> beginTurn(SessionMeta meta, std::optional<Message> prompt,
+                                          TurnRecord turn) = 0;
     // Stores chunks (consecutive seqs) and the turn's chunk count.
     virtual QCoro::Task<Status> appendChunks(QString sid, int tid, QList<Chunk> chunks) = 0;
-    // Stores the answer (if any), the ended turn and the session's metadata at once.
+    // Stores the answer (if any), the ended turn and the session's metadata (head on the answer)
+    // at once: a crash never leaves head on a message that does not exist.
     virtual QCoro::Task<Status> finishTurn(SessionMeta meta, std::optional<Message> answer,
                                            TurnRecord turn) = 0;
     virtual QCoro::Task<Result<std::optional<TurnRecord>>> loadTurn(QString sid, int tid) = 0;

@@ -9,7 +9,8 @@
 
 namespace holdfast {
 
-// One message of a session. `index` is its 0-based position in the session, forever.
+// One message of a session. `index` is its 0-based position in the session, forever. The
+// messages form a tree (shared/API.md, Branches): `parent` is the message this one follows.
 struct Message
 {
     enum class State { Complete, Interrupted, Error };
@@ -20,6 +21,11 @@ struct Message
     int turn = 0; // the turn that produced it (0: none)
     State state = State::Complete;
     QDateTime createdAt;
+    qint64 parent = -1; // -1: a first message (null)
+    qint64 depth = 0;   // parent's depth + 1 (0 for a first message); stored, never sent
+    // Every message with the same parent, this one included, ascending. Filled by the stores'
+    // loads (not stored with the message); empty on a message not loaded from a store.
+    QList<qint64> siblings;
 
     bool operator==(const Message &) const = default;
 };
@@ -36,7 +42,9 @@ struct SessionMeta
     QString model;
     QDateTime createdAt;
     QDateTime updatedAt;
-    qint64 total = 0;   // messages ever appended
+    qint64 total = 0;   // messages ever appended, on every branch
+    qint64 head = -1;   // the last message of the active branch (-1: no message yet)
+    qint64 length = 0;  // messages on the active branch (head's depth + 1, 0 without head)
     int activeTurn = 0; // 0: none
     int lastTurn = 0;   // id of the newest turn (turn ids are 1, 2, 3, ...)
 
@@ -91,6 +99,7 @@ struct MessagePage
 {
     QList<Message> messages;
     qint64 total = 0;
+    qint64 length = 0; // of the active branch
 };
 
 struct ChunkPage

@@ -78,14 +78,16 @@ QCoro::Task<Result<QList<Message>>> MemoryStore::loadMessages(QString id, qint64
     co_return it->messages.mid(from, std::max<qint64>(0, to - from));
 }
 
-QCoro::Task<Status> MemoryStore::beginTurn(SessionMeta meta, Message prompt, TurnRecord turn)
+QCoro::Task<Status> MemoryStore::beginTurn(SessionMeta meta, std::optional<Message> prompt,
+                                           TurnRecord turn)
 {
     auto it = m_sessions.find(meta.id);
     if (it == m_sessions.end())
         co_return makeError(ErrorCode::NotFound,
                             QStringLiteral("session '%1' does not exist").arg(meta.id));
     it->meta = meta;
-    it->messages.append(prompt);
+    if (prompt)
+        it->messages.append(*prompt);
     it->turns.insert(turn.id, turn);
     countRows(3);
     co_return Ok{};

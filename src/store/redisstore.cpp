@@ -535,8 +535,13 @@ QCoro::Task<Result<QList<Message>>> RedisStore::loadMessages(QString id, qint64 
     co_return out;
 }
 
-QCoro::Task<Status> RedisStore::beginTurn(SessionMeta meta, Message prompt, TurnRecord turn)
+QCoro::Task<Status> RedisStore::beginTurn(SessionMeta meta, std::optional<Message> maybePrompt,
+                                          TurnRecord turn)
 {
+    // TODO(branches): a regenerating turn stores no prompt.
+    if (!maybePrompt)
+        co_return makeError(ErrorCode::Internal, QStringLiteral("branches: not implemented"));
+    const Message prompt = *maybePrompt;
     QList<QByteArray> args{score(meta),         meta.id.toUtf8(),    num(prompt.index),
                            num(turn.id),        messageJson(prompt), num(m_options.leaseMs),
                            m_instance.toUtf8(), num(meta.total),     num(meta.activeTurn),

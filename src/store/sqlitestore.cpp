@@ -933,14 +933,17 @@ QCoro::Task<Result<QList<Message>>> SqliteStore::loadMessages(QString id, qint64
     co_return std::move(*r);
 }
 
-QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, Message prompt, TurnRecord turn)
+QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, std::optional<Message> prompt,
+                                           TurnRecord turn)
 {
     auto work = [meta, prompt, turn](Connection &c) -> Status {
-        Query m = c.query("INSERT INTO messages (session, idx, role, content, turn,"
-                          " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-        bindMessage(m, meta.id, prompt);
-        if (Status s = m.exec(QStringLiteral("storing the prompt")); !s)
-            return s;
+        if (prompt) {
+            Query m = c.query("INSERT INTO messages (session, idx, role, content, turn,"
+                              " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+            bindMessage(m, meta.id, *prompt);
+            if (Status s = m.exec(QStringLiteral("storing the prompt")); !s)
+                return s;
+        }
         Query t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS
                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         bindTurn(t, turn);

@@ -42,7 +42,8 @@ public:
     QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset) override;
     QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from, qint64 to) override;
 
-    QCoro::Task<Status> beginTurn(SessionMeta meta, Message prompt, TurnRecord turn) override;
+    QCoro::Task<Status> beginTurn(SessionMeta meta, std::optional<Message> prompt,
+                                  TurnRecord turn) override;
     QCoro::Task<Status> appendChunks(QString sid, int tid, QList<Chunk> chunks) override;
     QCoro::Task<Status> finishTurn(SessionMeta meta, std::optional<Message> answer,
                                    TurnRecord turn) override;

@@ -1024,7 +1024,9 @@ private Q_SLOTS:
         HF_AWAIT(created, service.createSession(p));
         QVERIFY(created && created->ok());
         const QString sid = (*created)->meta.id;
-        HF_AWAIT(started, service.startTurn(sid, StartTurnParams{QStringLiteral("hi"), {}, {}}));
+        StartTurnParams params;
+        params.prompt = QStringLiteral("hi");
+        HF_AWAIT(started, service.startTurn(sid, params));
         QVERIFY(started && started->ok());
         HF_AWAIT(ended, service.waitForTurn(sid, (*started)->id, 20000));
         QCOMPARE((*ended)->state, TurnRecord::State::Done);

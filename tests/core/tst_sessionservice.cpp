@@ -96,8 +96,15 @@ void seedMessages(Store *store, const QString &sid, int count)
     QVERIFY(meta && meta->ok() && meta->value());
     SessionMeta m = *meta->value();
     for (int i = 0; i < count; i += 2) {
-        Message user{m.total,        QStringLiteral("user"),   QStringLiteral("question %1").arg(i),
-                     m.lastTurn + 1, Message::State::Complete, QDateTime::currentDateTimeUtc()};
+        Message user{m.total,
+                     QStringLiteral("user"),
+                     QStringLiteral("question %1").arg(i),
+                     m.lastTurn + 1,
+                     Message::State::Complete,
+                     QDateTime::currentDateTimeUtc(),
+                     m.total - 1,
+                     m.total,
+                     {}};
         TurnRecord t;
         t.id = m.lastTurn + 1;
         t.session = sid;
@@ -112,6 +119,8 @@ void seedMessages(Store *store, const QString &sid, int count)
         answer.index = m.total;
         answer.role = QStringLiteral("assistant");
         answer.content = QStringLiteral("answer %1").arg(i + 1);
+        answer.parent = user.index;
+        answer.depth = user.depth + 1;
         m.total += 1;
         t.state = TurnRecord::State::Done;
         t.responseIndex = answer.index;
@@ -348,8 +357,15 @@ private Q_SLOTS:
             meta.model = QStringLiteral("demo");
             meta.createdAt = meta.updatedAt = QDateTime::currentDateTimeUtc();
             HF_AWAIT_OK(store.createSession(meta));
-            Message prompt{0, QStringLiteral("user"),   QStringLiteral("tell me"),
-                           1, Message::State::Complete, meta.createdAt};
+            Message prompt{0,
+                           QStringLiteral("user"),
+                           QStringLiteral("tell me"),
+                           1,
+                           Message::State::Complete,
+                           meta.createdAt,
+                           -1,
+                           0,
+                           {}};
             TurnRecord turn;
             turn.id = 1;
             turn.session = meta.id;

@@ -76,7 +76,19 @@ QCoro::Task<Result<QList<Message>>> FaultyStore::loadMessages(QString id, qint64
     co_return co_await m_inner->loadMessages(std::move(id), from, to);
 }
 
-QCoro::Task<Status> FaultyStore::beginTurn(SessionMeta meta, Message prompt, TurnRecord turn)
+QCoro::Task<Result<QList<Message>>> FaultyStore::loadBranch(QString id, qint64 last, int limit)
+{
+    ++m_messageLoads;
+    co_return co_await m_inner->loadBranch(std::move(id), last, limit);
+}
+
+QCoro::Task<Result<qint64>> FaultyStore::latestLeaf(QString id, qint64 from)
+{
+    co_return co_await m_inner->latestLeaf(std::move(id), from);
+}
+
+QCoro::Task<Status> FaultyStore::beginTurn(SessionMeta meta, std::optional<Message> prompt,
+                                           TurnRecord turn)
 {
     if (auto e = writeFault("begin turn"))
         co_return *e;

@@ -33,7 +33,10 @@ public:
     QCoro::Task<Status> deleteSession(QString id) override;
     QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset) override;
     QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from, qint64 to) override;
-    QCoro::Task<Status> beginTurn(SessionMeta meta, Message prompt, TurnRecord turn) override;
+    QCoro::Task<Result<QList<Message>>> loadBranch(QString id, qint64 last, int limit) override;
+    QCoro::Task<Result<qint64>> latestLeaf(QString id, qint64 from) override;
+    QCoro::Task<Status> beginTurn(SessionMeta meta, std::optional<Message> prompt,
+                                  TurnRecord turn) override;
     QCoro::Task<Status> appendChunks(QString sid, int tid, QList<Chunk> chunks) override;
     QCoro::Task<Status> finishTurn(SessionMeta meta, std::optional<Message> answer,
                                    TurnRecord turn) override;
