@@ -64,7 +64,7 @@ public:
     // Writes the settings file (off the GUI thread) and the secrets; "" or a message.
     static QCoro::Task<QString> save(Values values, Values before, QString configFile);
 
-public slots:
+public Q_SLOTS:
     void accept() override; // refuses (and says why) while the values are not valid
 
 protected:

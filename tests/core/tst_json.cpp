@@ -46,7 +46,7 @@ class TestJson : public QObject
 {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void snapshotBytesMatchQJsonDocument_data()
     {
         QTest::addColumn<QString>("text");

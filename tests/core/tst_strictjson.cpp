@@ -14,7 +14,7 @@ class TestStrictJson : public QObject
 {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void check_data()
     {
         QTest::addColumn<QByteArray>("text");

@@ -154,7 +154,7 @@ inline qint64 procStatusKb(qint64 pid, const QByteArray &key)
     if (!status.open(QIODevice::ReadOnly))
         return -1;
     for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith(key + ':'))
+        if (line.startsWith(QByteArray(key + ':')))
             return line.mid(key.size() + 1).trimmed().split(' ').first().toLongLong();
     }
     return -1;

@@ -120,7 +120,7 @@ struct Driver
 class TestSettingsDialog : public QObject
 {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void addTwoThenRemoveOne();

@@ -94,7 +94,7 @@ QString describe(QSet<QString> set)
 class TestApiDocs : public QObject
 {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY2(!qEnvironmentVariableIsEmpty("HOLDFAST_SOURCE_DIR"),

@@ -366,7 +366,8 @@ private Q_SLOTS:
         HttpReply r = c.post("/v1/sessions/p/turns", {{QStringLiteral("prompt"), exact}});
         QCOMPARE(r.status, 202);
         HF_AWAIT(ended, srv.service->waitForTurn(QStringLiteral("p"), 1, 10000));
-        r = c.post("/v1/sessions/p/turns", {{QStringLiteral("prompt"), exact + QChar(0xe9)}});
+        r = c.post("/v1/sessions/p/turns",
+                   {{QStringLiteral("prompt"), QString(exact + QChar(0xe9))}});
         QCOMPARE(r.status, 422);
         QCOMPARE(r.errorCode(), QStringLiteral("invalid"));
     }
@@ -785,7 +786,7 @@ private Q_SLOTS:
         QCOMPARE(head.status, status);
         // What follows the HEAD answer's head is the GET answer's status line, not a body.
         QVERIFY(spinUntil([&] { return c.unread().size() >= 12; }));
-        QVERIFY2(c.unread().startsWith("HTTP/1.1 " + QByteArray::number(status) + ' '),
+        QVERIFY2(c.unread().startsWith(QByteArray("HTTP/1.1 " + QByteArray::number(status) + ' ')),
                  c.unread().left(40).constData());
         const HttpReply get = c.readReply();
         QCOMPARE(get.status, status);

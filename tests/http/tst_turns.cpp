@@ -44,8 +44,8 @@ void TestTurns::promptLimit()
     auto c = srv.client();
     // 50 two-byte characters: exactly the limit in UTF-8 bytes.
     const QString exact(50, QChar(0xe9));
-    HttpReply r =
-        c.post("/v1/sessions/limits/turns", {{QStringLiteral("prompt"), exact + QLatin1Char('x')}});
+    HttpReply r = c.post("/v1/sessions/limits/turns",
+                         {{QStringLiteral("prompt"), QString(exact + QLatin1Char('x'))}});
     EXPECT_ERROR(r, 422, "invalid");
     r = c.post("/v1/sessions/limits/turns", {{QStringLiteral("prompt"), exact}});
     QCOMPARE(r.status, 202);

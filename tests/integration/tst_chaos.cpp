@@ -346,7 +346,8 @@ void TestChaos::chaoticUpstream()
                 QVERIFY2(upstreamCodes.contains(code), qPrintable(code));
             else
                 QVERIFY2(state == QLatin1String("done") || state == QLatin1String("cancelled"),
-                         qPrintable(sid + " turn " + QString::number(tid) + ": " + state));
+                         qPrintable(QString::fromLatin1(sid) + u" turn " + QString::number(tid) +
+                                    u": " + state));
             QCOMPARE(turn.value(QStringLiteral("response_index")).toInt(), 2 * tid - 1);
             ++stored[state == QLatin1String("error") ? state + QLatin1Char(':') + code : state];
         }

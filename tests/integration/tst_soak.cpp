@@ -166,8 +166,8 @@ private:
     void checkTerminal(const HttpReply &r, const char *what)
     {
         if (!r.body.contains("event: done") && !r.body.contains("event: error"))
-            m_stats->problem(
-                QStringLiteral("%1 %2: no terminal event").arg(what, QString::fromUtf8(m_path)));
+            m_stats->problem(QStringLiteral("%1 %2: no terminal event")
+                                 .arg(QString::fromLatin1(what), QString::fromUtf8(m_path)));
     }
 
     void follow()
