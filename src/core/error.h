@@ -8,7 +8,7 @@
 
 namespace holdfast {
 
-// One error type for the whole service; src/http maps each code to its HTTP status in one place.
+// One error type for the whole service; src/http/httperror.h maps each code to its HTTP status.
 enum class ErrorCode {
     BadRequest,
     Unauthorized,
@@ -29,7 +29,6 @@ enum class ErrorCode {
 // The wire name of a code, as in shared/API.md ("not_found", ...).
 QString errorCodeName(ErrorCode code);
 std::optional<ErrorCode> errorCodeFromName(const QString &name);
-int httpStatus(ErrorCode code);
 
 struct Error
 {

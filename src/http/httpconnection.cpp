@@ -1,6 +1,7 @@
 #include "http/httpconnection.h"
 
 #include "core/json.h"
+#include "http/httperror.h"
 #include "http/httplog.h"
 
 #include <QJsonDocument>
