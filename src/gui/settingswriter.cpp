@@ -1,6 +1,6 @@
 #include "gui/settingswriter.h"
 
-#include "core/logging.h"
+#include "gui/guilog.h"
 #include "gui/secretstore.h"
 
 #include <QCoroFuture>
