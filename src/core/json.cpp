@@ -61,13 +61,7 @@ QJsonObject toJson(const SessionSnapshot &snapshot)
     return object;
 }
 
-namespace {
-// The compact writer below produces what QJsonDocument(...).toJson(Compact) produces: keys in
-// sorted order, no spaces, integers as integers, UTF-8, and the same escapes (", \, \b, \f, \n,
-// \r, \t, other control characters as \u00xx, a lone surrogate as \uxxxx).
-constexpr char kHex[] = "0123456789abcdef";
-
-void writeString(QByteArray &out, QStringView text)
+void appendString(QByteArray &out, QStringView text)
 {
     out += '"';
     const qsizetype size = text.size();
@@ -103,8 +97,8 @@ void writeString(QByteArray &out, QStringView text)
                 break;
             default:
                 out += "u00";
-                out += kHex[(u >> 4) & 0xf];
-                out += kHex[u & 0xf];
+                out += "0123456789abcdef"[(u >> 4) & 0xf];
+                out += "0123456789abcdef"[u & 0xf];
             }
             continue;
         }
@@ -113,9 +107,7 @@ void writeString(QByteArray &out, QStringView text)
             QChar::isLowSurrogate(text[i + 1].unicode())) {
             code = QChar::surrogateToUcs4(u, text[++i].unicode());
         } else if (QChar::isSurrogate(u)) {
-            out += "\\u";
-            for (int shift = 12; shift >= 0; shift -= 4)
-                out += kHex[(u >> shift) & 0xf];
+            out += "\xef\xbf\xbd"; // U+FFFD
             continue;
         }
         if (code < 0x800) {
@@ -133,26 +125,29 @@ void writeString(QByteArray &out, QStringView text)
     out += '"';
 }
 
+namespace {
+// The compact writer below produces what QJsonDocument(...).toJson(Compact) produces (keys in
+// sorted order, no spaces, integers as integers); its strings are appendString()'s.
 void writeNullable(QByteArray &out, const QString &text)
 {
     if (text.isNull())
         out += "null";
     else
-        writeString(out, text);
+        appendString(out, text);
 }
 
 // toIso()'s "yyyy-MM-ddTHH:mm:ss.zzzZ" without QDateTime::toString (a tenth of a snapshot's cost).
 void writeTime(QByteArray &out, const QDateTime &time)
 {
     if (!time.isValid()) {
-        writeString(out, QString());
+        appendString(out, QString());
         return;
     }
     const QDateTime utc = time.toUTC();
     const QDate d = utc.date();
     const QTime t = utc.time();
     if (d.year() < 1000 || d.year() > 9999) {
-        writeString(out, toIso(time));
+        appendString(out, toIso(time));
         return;
     }
     char buf[32];
@@ -165,15 +160,15 @@ void writeTime(QByteArray &out, const QDateTime &time)
 void writeMessage(QByteArray &out, const Message &m)
 {
     out += "{\"content\":";
-    writeString(out, m.content);
+    appendString(out, m.content);
     out += ",\"created_at\":";
     writeTime(out, m.createdAt);
     out += ",\"index\":";
     out += QByteArray::number(m.index);
     out += ",\"role\":";
-    writeString(out, m.role);
+    appendString(out, m.role);
     out += ",\"state\":";
-    writeString(out, messageStateName(m.state));
+    appendString(out, messageStateName(m.state));
     out += ",\"turn\":";
     out += m.turn > 0 ? QByteArray::number(m.turn) : QByteArray("null");
     out += '}';
@@ -200,9 +195,9 @@ QByteArray toJsonBytes(const SessionSnapshot &snapshot)
         writeMessage(out, m);
     }
     out += "],\"id\":";
-    writeString(out, meta.id);
+    appendString(out, meta.id);
     out += ",\"model\":";
-    writeString(out, meta.model);
+    appendString(out, meta.model);
     out += ",\"system\":";
     writeNullable(out, meta.system);
     out += ",\"title\":";
@@ -228,9 +223,9 @@ QByteArray toJsonBytes(const TurnRecord &turn)
         out += "null";
     } else {
         out += "{\"code\":";
-        writeString(out, turn.errorCode);
+        appendString(out, turn.errorCode);
         out += ",\"message\":";
-        writeString(out, turn.errorMessage);
+        appendString(out, turn.errorMessage);
         out += '}';
     }
     out += ",\"finished_at\":";
@@ -241,15 +236,15 @@ QByteArray toJsonBytes(const TurnRecord &turn)
     out += ",\"id\":";
     out += QByteArray::number(turn.id);
     out += ",\"model\":";
-    writeString(out, turn.model);
+    appendString(out, turn.model);
     out += ",\"prompt_index\":";
     out += QByteArray::number(turn.promptIndex);
     out += ",\"response_index\":";
     out += turn.responseIndex >= 0 ? QByteArray::number(turn.responseIndex) : QByteArray("null");
     out += ",\"session\":";
-    writeString(out, turn.session);
+    appendString(out, turn.session);
     out += ",\"state\":";
-    writeString(out, turnStateName(turn.state));
+    appendString(out, turnStateName(turn.state));
     out += '}';
     return out;
 }

@@ -20,6 +20,12 @@ QByteArray toJsonBytes(const TurnRecord &turn);
 QJsonObject toJson(const Chunk &chunk);
 QJsonObject errorBody(const Error &error); // {"error":{"code","message"}}
 
+// Appends `text` as a JSON string, quotes included: UTF-8, with \" \\ \b \f \n \r \t and \u00xx
+// for the other control characters. The one string writer of the session and turn bodies and the
+// event stream's chunks. A lone surrogate (UTF-8 cannot carry one) becomes U+FFFD:
+// "\ud800" is JSON that strict parsers, ours among them (core/strictjson), refuse.
+void appendString(QByteArray &out, QStringView text);
+
 std::optional<Message> messageFromJson(const QJsonObject &object);
 std::optional<SessionMeta> sessionFromJson(const QJsonObject &object);
 std::optional<SessionSnapshot> snapshotFromJson(const QJsonObject &object);

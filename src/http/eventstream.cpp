@@ -24,54 +24,16 @@ QByteArray compact(const QJsonObject &object)
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
 
-// "id: N\nevent: chunk\ndata: {"seq":N,"text":"..."}\n\n", the JSON as QJsonDocument writes it
-// (keys sorted, UTF-8, control characters escaped), without building a document per chunk.
+// "id: N\nevent: chunk\ndata: {"seq":N,"text":"..."}\n\n", the JSON as the session body writes
+// it (json::appendString), without building a document per chunk.
 QByteArray chunkEvent(int seq, const QString &text)
 {
-    const QByteArray utf8 = text.toUtf8();
     const QByteArray number = QByteArray::number(seq);
     QByteArray out;
-    out.reserve(utf8.size() + 2 * number.size() + 48);
-    out += "id: " + number + "\nevent: chunk\ndata: {\"seq\":" + number + ",\"text\":\"";
-    // Runs of bytes that need no escape are copied whole.
-    const char *run = utf8.constData();
-    const char *const end = run + utf8.size();
-    for (const char *p = run; p != end; ++p) {
-        const auto c = static_cast<unsigned char>(*p);
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        out.append(run, p - run);
-        run = p + 1;
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\b':
-            out += "\\b";
-            break;
-        case '\f':
-            out += "\\f";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            out += "\\u00";
-            out += "0123456789abcdef"[(c >> 4) & 0xf];
-            out += "0123456789abcdef"[c & 0xf];
-        }
-    }
-    out.append(run, end - run);
-    out += "\"}\n\n";
+    out.reserve(text.size() * 3 / 2 + 2 * number.size() + 48);
+    out += "id: " + number + "\nevent: chunk\ndata: {\"seq\":" + number + ",\"text\":";
+    json::appendString(out, text);
+    out += "}\n\n";
     return out;
 }
 } // namespace

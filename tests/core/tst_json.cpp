@@ -1,8 +1,12 @@
 // json::toJsonBytes(SessionSnapshot) must write exactly what QJsonDocument writes for
 // json::toJson(snapshot): clients parse either, and GET session switched to the direct writer.
+// The one exception is a lone surrogate: json::appendString (also the event stream's) writes
+// U+FFFD, where QJsonDocument writes "\udxxx", which strict parsers refuse.
 
 #include "core/json.h"
+#include "core/strictjson.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QTest>
@@ -11,9 +15,38 @@ using namespace holdfast;
 
 namespace {
 
-QByteArray viaDocument(const SessionSnapshot &snapshot)
+// `text` with each lone surrogate replaced by U+FFFD, as appendString writes it.
+QString paired(const QString &text)
 {
+    QString out = text;
+    for (qsizetype i = 0; i < out.size(); ++i) {
+        const QChar c = out.at(i);
+        if (c.isHighSurrogate() && i + 1 < out.size() && out.at(i + 1).isLowSurrogate())
+            ++i;
+        else if (c.isSurrogate())
+            out[i] = QChar::ReplacementCharacter;
+    }
+    return out;
+}
+
+// What QJsonDocument writes for the snapshot, its lone surrogates written as U+FFFD.
+QByteArray viaDocument(SessionSnapshot snapshot)
+{
+    SessionMeta &meta = snapshot.meta;
+    for (QString *text : {&meta.id, &meta.model, &meta.title, &meta.system}) {
+        if (!text->isNull())
+            *text = paired(*text);
+    }
+    for (Message &m : snapshot.history)
+        m.content = paired(m.content);
     return QJsonDocument(json::toJson(snapshot)).toJson(QJsonDocument::Compact);
+}
+
+QByteArray appended(const QString &text)
+{
+    QByteArray out = "x";
+    json::appendString(out, text);
+    return out.mid(1);
 }
 
 Message message(qint64 index, const QString &role, const QString &content, int turn,
@@ -85,7 +118,53 @@ private Q_SLOTS:
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(json::toJsonBytes(s), &error);
         QCOMPARE(error.error, QJsonParseError::NoError);
-        QCOMPARE(doc.object(), json::toJson(s));
+        SessionSnapshot read = s;
+        read.meta.title = read.meta.system = paired(text);
+        read.history[0].content = paired(text);
+        read.history[1].content = paired(text + text);
+        QCOMPARE(doc.object(), json::toJson(read));
+    }
+
+    void appendString_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QByteArray>("json");
+        QTest::newRow("empty") << QString() << QByteArray("\"\"");
+        QTest::newRow("quotes, backslash, slash")
+            << QStringLiteral("a\"b\\c/") << QByteArray("\"a\\\"b\\\\c/\"");
+        QTest::newRow("named escapes")
+            << QStringLiteral("\b\f\n\r\t") << QByteArray("\"\\b\\f\\n\\r\\t\"");
+        QTest::newRow("other controls and DEL")
+            << (QString(QChar(0x00)) + QChar(0x01) + QChar(0x1f) + QChar(0x7f))
+            << QByteArray("\"\\u0000\\u0001\\u001f\x7f\"");
+        QTest::newRow("two, three, four bytes")
+            << QString::fromUtf8("\u00e9\u20ac\U0001F600")
+            << QByteArray("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+        QTest::newRow("lone high surrogate")
+            << (QStringLiteral("a") + QChar(0xd83d) + QStringLiteral("b"))
+            << QByteArray("\"a\xef\xbf\xbd"
+                          "b\"");
+        QTest::newRow("lone low surrogate")
+            << (QStringLiteral("a") + QChar(0xde00)) << QByteArray("\"a\xef\xbf\xbd\"");
+        QTest::newRow("high surrogate at the end")
+            << (QStringLiteral("end") + QChar(0xd800)) << QByteArray("\"end\xef\xbf\xbd\"");
+        QTest::newRow("two highs then a low")
+            << (QString(QChar(0xd83d)) + QChar(0xd83d) + QChar(0xde00))
+            << QByteArray("\"\xef\xbf\xbd\xf0\x9f\x98\x80\"");
+        QTest::newRow("low before high") << (QString(QChar(0xde00)) + QChar(0xd83d))
+                                         << QByteArray("\"\xef\xbf\xbd\xef\xbf\xbd\"");
+    }
+
+    // The exact bytes, and JSON that the strict parser (which refuses "\ud800") accepts and
+    // that reads back to the text (its lone surrogates as U+FFFD).
+    void appendString()
+    {
+        QFETCH(QString, text);
+        QFETCH(QByteArray, json);
+        QCOMPARE(appended(text), json);
+        const QByteArray array = '[' + json + ']';
+        QVERIFY(!json::strictError(array));
+        QCOMPARE(QJsonDocument::fromJson(array).array().at(0).toString(), paired(text));
     }
 
     void snapshotShapes()
@@ -175,8 +254,10 @@ private Q_SLOTS:
                         message += QChar(char16_t(random.bounded(0x10000)));
                     t.errorMessage = message;
                 }
+                TurnRecord written = t; // the random message's lone surrogates as U+FFFD
+                written.errorMessage = paired(t.errorMessage);
                 const QByteArray expected =
-                    QJsonDocument(json::toJson(t)).toJson(QJsonDocument::Compact);
+                    QJsonDocument(json::toJson(written)).toJson(QJsonDocument::Compact);
                 QCOMPARE(json::toJsonBytes(t), expected);
                 ++checked;
             }
