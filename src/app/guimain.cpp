@@ -2,6 +2,7 @@
 
 #include "app/servicehost.h"
 #include "app/settings.h"
+#include "app/settingsfile.h"
 #include "app/settingsvalues.h"
 #include "app/signalwatcher.h"
 #include "client/localclient.h"
@@ -71,6 +72,7 @@ int runGui(int &argc, char **argv, const Settings &initial)
     QApplication::setDesktopFileName(QStringLiteral("holdfast"));
     QApplication::setWindowIcon(icons::appIcon());
 
+    installSettingsFileWriter(std::make_shared<SettingsFile>());
     Settings settings = initial;
     const QString remote = settings.value(QStringLiteral("connect"));
     QUrl remoteUrl;

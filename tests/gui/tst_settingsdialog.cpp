@@ -3,6 +3,7 @@
 // keys kept out of that file, and keychain keys put back into the groups at start.
 #include "app/providersetup.h"
 #include "app/settings.h"
+#include "app/settingsfile.h"
 #include "app/settingsvalues.h"
 #include "core/providerregistry.h"
 #include "fakes/testutil.h"
@@ -26,9 +27,12 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QToolButton>
 
 #include <sys/stat.h>
+
+#include <atomic>
 
 using namespace holdfast;
 using holdfast::test::spinUntil;
@@ -133,6 +137,7 @@ private Q_SLOTS:
     void noKeychainKeepsKeysInTheFile();
     void fileIsPrivate_data();
     void fileIsPrivate();
+    void fileWrittenByAppOffTheGuiThread();
     void keysReadAfterStartReachTheDialog();
     void screenshot_data();
     void screenshot();
@@ -153,6 +158,7 @@ void TestSettingsDialog::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
     QVERIFY(m_dir.isValid());
+    installSettingsFileWriter(std::make_shared<SettingsFile>()); // what the app installs
     // Never the developer's own keychain: no session bus unless the private one starts.
     qputenv("DBUS_SESSION_BUS_ADDRESS",
             "unix:path=" + QFile::encodeName(m_dir.filePath(QStringLiteral("no-bus"))));
@@ -590,6 +596,37 @@ void TestSettingsDialog::fileIsPrivate()
     QCOMPARE(result(SettingsDialog::save(v, v, file)), QString());
     QCOMPARE(::stat(QFile::encodeName(file).constData(), &st), 0);
     QCOMPARE(st.st_mode & 07777, mode_t(0600));
+}
+
+// The dialog does not know the file's format: it saves through the writer app installed
+// (app/settingsfile), called on a worker thread, never the GUI's; none installed, Save says so.
+void TestSettingsDialog::fileWrittenByAppOffTheGuiThread()
+{
+    struct Recorder final : SettingsFileWriter
+    {
+        mutable std::atomic<QThread *> thread = nullptr;
+        bool write(const QString &configFile, const SettingsDialog::Values &values,
+                   const QStringList &keepFileKey, const QStringList &removed) const override
+        {
+            thread = QThread::currentThread();
+            return SettingsFile().write(configFile, values, keepFileKey, removed);
+        }
+    };
+    const auto reinstall =
+        qScopeGuard([] { installSettingsFileWriter(std::make_shared<SettingsFile>()); });
+    const auto recorder = std::make_shared<Recorder>();
+    installSettingsFileWriter(recorder);
+    const QString file = m_dir.filePath(QStringLiteral("through-app/holdfast.conf"));
+    SettingsDialog::Values v;
+    v.keychain = false;
+    v.model = QStringLiteral("from-the-dialog");
+    QCOMPARE(result(SettingsDialog::save(v, v, file)), QString());
+    QVERIFY(recorder->thread.load() != nullptr);
+    QVERIFY(recorder->thread.load() != QThread::currentThread());
+    QCOMPARE(load(file).value(QStringLiteral("model")), QStringLiteral("from-the-dialog"));
+
+    installSettingsFileWriter(nullptr);
+    QVERIFY(result(SettingsDialog::save(v, v, file)).contains(file));
 }
 
 void TestSettingsDialog::keysReadAfterStartReachTheDialog()
