@@ -32,11 +32,9 @@ private:
         for (const QByteArray &line : lines) {
             if (ended())
                 return;
-            handle(line);
+            apply(upstream::readOllamaLine(line), line);
         }
     }
-
-    void handle(const QByteArray &line) { apply(upstream::readOllamaLine(line), line); }
 
     LineSplitter m_lines;
 };
@@ -44,21 +42,14 @@ private:
 } // namespace
 
 OllamaProvider::OllamaProvider(UpstreamConfig config, QObject *parent)
-    : Provider(parent), m_config(std::move(config)), m_network(new UpstreamClient(this))
+    : HttpProvider(std::move(config), QStringLiteral("api/tags"), parent)
 {}
 
 OllamaProvider::~OllamaProvider() = default;
 
 QByteArray OllamaProvider::requestBody(const ProviderRequest &request)
 {
-    QJsonArray messages;
-    for (const ChatMessage &m : request.messages) {
-        messages.append(
-            QJsonObject{{QStringLiteral("role"), m.role}, {QStringLiteral("content"), m.content}});
-    }
-    QJsonObject body{{QStringLiteral("model"), request.model},
-                     {QStringLiteral("messages"), messages},
-                     {QStringLiteral("stream"), true}};
+    QJsonObject body = chatBody(request);
     QJsonObject options;
     if (request.options.temperature)
         options.insert(QStringLiteral("temperature"), *request.options.temperature);
@@ -69,13 +60,10 @@ QByteArray OllamaProvider::requestBody(const ProviderRequest &request)
     return QJsonDocument(body).toJson(QJsonDocument::Compact);
 }
 
-QCoro::Task<Result<QStringList>> OllamaProvider::models()
+QStringList OllamaProvider::modelNames(const QJsonObject &answer) const
 {
-    const auto doc = co_await upstream::getJson(m_network, m_config, QStringLiteral("api/tags"));
-    if (!doc)
-        co_return doc.error();
     QStringList names;
-    const QJsonArray list = doc->object().value(QStringLiteral("models")).toArray();
+    const QJsonArray list = answer.value(QStringLiteral("models")).toArray();
     for (const QJsonValue &entry : list) {
         const QJsonObject model = entry.toObject();
         QString name = model.value(QStringLiteral("name")).toString();
@@ -84,12 +72,12 @@ QCoro::Task<Result<QStringList>> OllamaProvider::models()
         if (!name.isEmpty())
             names.append(name);
     }
-    co_return names;
+    return names;
 }
 
 std::unique_ptr<ProviderStream> OllamaProvider::start(const ProviderRequest &request)
 {
-    return std::make_unique<OllamaStream>(m_config, m_network, request);
+    return std::make_unique<OllamaStream>(config(), network(), request);
 }
 
 } // namespace holdfast

@@ -32,13 +32,8 @@ private:
         for (const SseParser::Event &event : events) {
             if (ended())
                 return;
-            handle(event);
+            apply(upstream::readOpenAiEvent(event), event.data.toUtf8());
         }
-    }
-
-    void handle(const SseParser::Event &event)
-    {
-        apply(upstream::readOpenAiEvent(event), event.data.toUtf8());
     }
 
     SseParser m_parser;
@@ -47,21 +42,14 @@ private:
 } // namespace
 
 OpenAiProvider::OpenAiProvider(UpstreamConfig config, QObject *parent)
-    : Provider(parent), m_config(std::move(config)), m_network(new UpstreamClient(this))
+    : HttpProvider(std::move(config), QStringLiteral("models"), parent)
 {}
 
 OpenAiProvider::~OpenAiProvider() = default;
 
 QByteArray OpenAiProvider::requestBody(const ProviderRequest &request)
 {
-    QJsonArray messages;
-    for (const ChatMessage &m : request.messages) {
-        messages.append(
-            QJsonObject{{QStringLiteral("role"), m.role}, {QStringLiteral("content"), m.content}});
-    }
-    QJsonObject body{{QStringLiteral("model"), request.model},
-                     {QStringLiteral("messages"), messages},
-                     {QStringLiteral("stream"), true}};
+    QJsonObject body = chatBody(request);
     if (request.options.temperature)
         body.insert(QStringLiteral("temperature"), *request.options.temperature);
     if (request.options.maxTokens)
@@ -69,24 +57,21 @@ QByteArray OpenAiProvider::requestBody(const ProviderRequest &request)
     return QJsonDocument(body).toJson(QJsonDocument::Compact);
 }
 
-QCoro::Task<Result<QStringList>> OpenAiProvider::models()
+QStringList OpenAiProvider::modelNames(const QJsonObject &answer) const
 {
-    const auto doc = co_await upstream::getJson(m_network, m_config, QStringLiteral("models"));
-    if (!doc)
-        co_return doc.error();
     QStringList names;
-    const QJsonArray data = doc->object().value(QStringLiteral("data")).toArray();
+    const QJsonArray data = answer.value(QStringLiteral("data")).toArray();
     for (const QJsonValue &entry : data) {
         const QString id = entry.toObject().value(QStringLiteral("id")).toString();
         if (!id.isEmpty())
             names.append(id);
     }
-    co_return names;
+    return names;
 }
 
 std::unique_ptr<ProviderStream> OpenAiProvider::start(const ProviderRequest &request)
 {
-    return std::make_unique<OpenAiStream>(m_config, m_network, request);
+    return std::make_unique<OpenAiStream>(config(), network(), request);
 }
 
 } // namespace holdfast

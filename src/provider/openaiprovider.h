@@ -1,13 +1,13 @@
 #pragma once
 
-#include "provider/httpmodelstream.h"
+#include "provider/httpprovider.h"
 
 namespace holdfast {
 
 // Any OpenAI-compatible server (OpenAI, llama.cpp's server, vLLM, LM Studio, Ollama's /v1):
 // POST {base-url}/chat/completions with "stream": true, read as Server-Sent Events;
 // GET {base-url}/models for the model list.
-class OpenAiProvider final : public Provider
+class OpenAiProvider final : public HttpProvider
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(OpenAiProvider)
@@ -15,18 +15,12 @@ public:
     explicit OpenAiProvider(UpstreamConfig config, QObject *parent = nullptr);
     ~OpenAiProvider() override;
 
-    QString name() const override { return m_config.name; }
-    QString defaultModel() const override { return m_config.defaultModel; }
-    QCoro::Task<Result<QStringList>> models() override;
     std::unique_ptr<ProviderStream> start(const ProviderRequest &request) override;
-
-    const UpstreamConfig &config() const { return m_config; }
     // The body of the chat request (exposed for tests).
     static QByteArray requestBody(const ProviderRequest &request);
 
 private:
-    UpstreamConfig m_config;
-    UpstreamClient *m_network;
+    QStringList modelNames(const QJsonObject &answer) const override;
 };
 
 } // namespace holdfast

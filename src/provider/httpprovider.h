@@ -1,0 +1,40 @@
+#pragma once
+
+#include "provider/httpmodelstream.h"
+
+#include <QJsonObject>
+
+namespace holdfast {
+
+// What the OpenAI and Ollama providers share: their upstream configuration and network pool, the
+// chat request's common fields, and a model list read with one GET.
+class HttpProvider : public Provider
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HttpProvider)
+public:
+    ~HttpProvider() override;
+
+    QString name() const override { return m_config.name; }
+    QString defaultModel() const override { return m_config.defaultModel; }
+    QCoro::Task<Result<QStringList>> models() override;
+
+    const UpstreamConfig &config() const { return m_config; }
+
+protected:
+    // `modelsPath`: where GET lists the models, under the base URL.
+    HttpProvider(UpstreamConfig config, QString modelsPath, QObject *parent);
+
+    UpstreamClient *network() const { return m_network; }
+    // {"model", "messages": [{"role", "content"}...], "stream": true}: the rest is the format's.
+    static QJsonObject chatBody(const ProviderRequest &request);
+    // The model names in the answer to GET modelsPath.
+    virtual QStringList modelNames(const QJsonObject &answer) const = 0;
+
+private:
+    UpstreamConfig m_config;
+    QString m_modelsPath;
+    UpstreamClient *m_network;
+};
+
+} // namespace holdfast
