@@ -160,6 +160,39 @@ inline qint64 procStatusKb(qint64 pid, const QByteArray &key)
     return -1;
 }
 
+// A connection from `local` (any address of 127/8 reaches a server on 127.0.0.1), or from
+// 127.0.0.1 when `local` is null.
+inline std::unique_ptr<QTcpSocket> connectFrom(quint16 port, const QHostAddress &local = {})
+{
+    auto socket = std::make_unique<QTcpSocket>();
+    if (!local.isNull() && !socket->bind(local, 0))
+        return socket;
+    socket->connectToHost(QHostAddress::LocalHost, port);
+    // Not "until connected": a refused connection may be answered and closed in one pass.
+    spinUntil(
+        [&] {
+            return socket->state() != QAbstractSocket::HostLookupState &&
+                   socket->state() != QAbstractSocket::ConnectingState;
+        },
+        5000);
+    return socket;
+}
+
+// Waits for one answer on `socket`; status 0 when none came.
+inline HttpReply readReplyFrom(QTcpSocket *socket, int timeoutMs)
+{
+    HttpReply reply;
+    QByteArray buffer;
+    spinUntil(
+        [&] {
+            buffer += socket->readAll();
+            const bool eof = socket->state() == QAbstractSocket::UnconnectedState;
+            return parseReply(buffer, eof, &reply) > 0 || eof;
+        },
+        timeoutMs);
+    return reply;
+}
+
 // One connection; requests go one after the other on it (keep-alive).
 class HttpTestClient
 {

@@ -1,0 +1,161 @@
+// The pieces a model stream is read with, without sockets: wake-ups resumed from the event loop,
+// the Server-Sent Events parser (OpenAI's wire) and the line splitter (Ollama's), cut anywhere.
+#include "fakes/fakemodelserver.h"
+#include "fakes/testutil.h"
+#include "runtime/sseparser.h"
+#include "runtime/waiter.h"
+
+#include <QTest>
+
+using namespace holdfast;
+using holdfast::test::FakeModelServer;
+
+namespace {
+
+// Mixed scripts and emoji, so that a split inside a UTF-8 sequence shows.
+const QStringList kAnswer{QStringLiteral("Grüße, "), QStringLiteral("世界"),
+                          QStringLiteral(" 👋🏽 ok"), QStringLiteral("\n- line \"two\"")};
+
+// Every event the parser gives for `bytes` fed in pieces cut at `cuts`.
+QList<SseParser::Event> parseCut(const QByteArray &bytes, const QList<qsizetype> &cuts)
+{
+    SseParser parser;
+    QList<SseParser::Event> events;
+    qsizetype from = 0;
+    for (qsizetype cut : cuts) {
+        events += parser.feed(QByteArrayView(bytes).sliced(from, cut - from));
+        from = cut;
+    }
+    events += parser.feed(QByteArrayView(bytes).sliced(from));
+    events += parser.finish();
+    return events;
+}
+
+QString describe(const QList<SseParser::Event> &events)
+{
+    QString out;
+    for (const SseParser::Event &e : events)
+        out += e.type + QLatin1Char('|') + e.id + QLatin1Char('|') + e.data + QLatin1Char('#');
+    return out;
+}
+
+} // namespace
+
+class TestStreamParsers : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // Wake-ups fired together resume their coroutines together, later, from the event loop
+    // (never inside fire(), which a producer calls mid-work), in the order they were fired; one
+    // fired before its await does not suspend; one not fired stays suspended.
+    void wakeupsResumeFromTheLoopInOrder()
+    {
+        constexpr int kCount = 100;
+        QList<Wakeup> wakeups(kCount);
+        QList<int> resumed;
+        const auto wait = [&resumed](Wakeup w, int i) -> QCoro::Task<> {
+            co_await w;
+            resumed.append(i);
+        };
+        for (int i = 0; i < kCount; ++i)
+            wait(wakeups.at(i), i);
+        for (int i = kCount - 1; i >= 0; --i) {
+            if (i != 7)
+                wakeups.at(i).fire();
+        }
+        QVERIFY(resumed.isEmpty()); // not re-entered from fire()
+        QTRY_COMPARE(resumed.size(), kCount - 1);
+        QCoreApplication::processEvents();
+        QCOMPARE(resumed.size(), kCount - 1);
+        QVERIFY(!resumed.contains(7));
+        QCOMPARE(resumed.first(), kCount - 1); // fired first
+        QCOMPARE(resumed.last(), 0);
+
+        Wakeup early;
+        early.fire();
+        bool ran = false;
+        [](Wakeup w, bool *ran) -> QCoro::Task<> {
+            co_await w;
+            *ran = true;
+        }(early, &ran);
+        QVERIFY(ran); // no suspension
+
+        // The never-fired one is left suspended: fire it now so its frame ends.
+        wakeups.at(7).fire();
+        QTRY_COMPARE(resumed.size(), kCount);
+    }
+
+    void sseParserSplitsAnywhere_data()
+    {
+        QTest::addColumn<QByteArray>("stream");
+        QTest::addColumn<QString>("expected");
+        FakeModelServer::Script s;
+        s.chunks = kAnswer;
+        const QByteArray openAi = FakeModelServer::openAiEvents(s).join();
+        QTest::addRow("openai wire")
+            << openAi << describe(parseCut(openAi, {})); // whole: the reference
+        QTest::addRow("crlf and cr")
+            << QByteArray("data: a\r\n\r\ndata: b\rdata: c\r\r: comment\r\nevent: x\nid: 7\ndata: "
+                          "ü\n\n")
+            << QStringLiteral("message||a#message||b\nc#x|7|ü#");
+        QTest::addRow("bom, fields without space, unknown fields")
+            << QByteArray("\xEF\xBB\xBF"
+                          "data:x\nretry: 5\nfoo: bar\ndata\n\n")
+            << QStringLiteral("message||x\n#");
+        QTest::addRow("last event without blank line")
+            << QByteArray("data: [DONE]") << QStringLiteral("message||[DONE]#");
+    }
+
+    // Cut at every single place (and byte by byte): the events are the same.
+    void sseParserSplitsAnywhere()
+    {
+        QFETCH(QByteArray, stream);
+        QFETCH(QString, expected);
+        QCOMPARE(describe(parseCut(stream, {})), expected);
+        for (qsizetype cut = 1; cut < stream.size(); ++cut)
+            QCOMPARE(describe(parseCut(stream, {cut})), expected);
+        QList<qsizetype> everyByte;
+        for (qsizetype i = 1; i < stream.size(); ++i)
+            everyByte << i;
+        QCOMPARE(describe(parseCut(stream, everyByte)), expected);
+    }
+
+    // The last event id: set by "id:", inherited by events without one, kept by restart() (a
+    // reconnect), which drops the event that the old connection cut off.
+    void sseParserKeepsTheLastEventId()
+    {
+        SseParser parser;
+        QCOMPARE(parser.lastEventId(), QString());
+        auto events = parser.feed("id: 4\rdata: a\r\rdata: b\r\r: x\rid: 9\rdata: cut");
+        QCOMPARE(describe(events), QStringLiteral("message|4|a#message|4|b#"));
+        QCOMPARE(parser.lastEventId(), QStringLiteral("4")); // 9 was never dispatched
+        parser.restart();
+        QCOMPARE(parser.lastEventId(), QStringLiteral("4"));
+        events = parser.feed("data: c\n\nid\n\ndata: d\n\n");
+        QCOMPARE(describe(events), QStringLiteral("message|4|c#message||d#"));
+        QCOMPARE(parser.lastEventId(), QString()); // a bare "id" line resets it
+        events = parser.finish();
+        QVERIFY(events.isEmpty());
+    }
+
+    void lineSplitterKeepsUtf8AndCrlf()
+    {
+        const QByteArray bytes =
+            QStringLiteral("{\"a\":\"世界\"}\r\n{\"b\":\"👋\"}\n\rlast").toUtf8();
+        for (qsizetype cut = 0; cut <= bytes.size(); ++cut) {
+            LineSplitter splitter;
+            QList<QByteArray> lines = splitter.feed(bytes.left(cut));
+            lines += splitter.feed(bytes.mid(cut));
+            lines += splitter.finish();
+            QCOMPARE(lines.size(), 4);
+            QCOMPARE(QString::fromUtf8(lines.at(0)), QStringLiteral("{\"a\":\"世界\"}"));
+            QCOMPARE(QString::fromUtf8(lines.at(1)), QStringLiteral("{\"b\":\"👋\"}"));
+            QCOMPARE(lines.at(2), QByteArray());
+            QCOMPARE(lines.at(3), QByteArray("last"));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStreamParsers)
+#include "tst_streamparsers.moc"
