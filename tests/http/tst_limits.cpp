@@ -14,6 +14,18 @@
 
 #include <sys/socket.h>
 
+namespace {
+
+// The answer to `request`, sent alone on a new connection.
+HttpReply replyTo(Server &srv, const QByteArray &request)
+{
+    HttpTestClient c = srv.client();
+    c.sendRaw(request);
+    return c.readReply();
+}
+
+} // namespace
+
 class TestLimits : public QObject
 {
     Q_OBJECT
@@ -25,9 +37,7 @@ private Q_SLOTS:
     {
         Server srv; // default: 100 header fields
         HF_CHECK_FIXTURE(srv);
-        HttpTestClient ok = srv.client();
-        ok.sendRaw(headWithHeaders(100));
-        QCOMPARE(ok.readReply().status, 200);
+        QCOMPARE(replyTo(srv, headWithHeaders(100)).status, 200);
         HttpTestClient over = srv.client();
         over.sendRaw(headWithHeaders(101));
         const HttpReply r = over.readReply();
@@ -39,12 +49,8 @@ private Q_SLOTS:
         options.maxHeaderCount = 5;
         Server small(options);
         HF_CHECK_FIXTURE(small);
-        HttpTestClient five = small.client();
-        five.sendRaw(headWithHeaders(5));
-        QCOMPARE(five.readReply().status, 200);
-        HttpTestClient six = small.client();
-        six.sendRaw(headWithHeaders(6));
-        QCOMPARE(six.readReply().status, 400);
+        QCOMPARE(replyTo(small, headWithHeaders(5)).status, 200);
+        QCOMPARE(replyTo(small, headWithHeaders(6)).status, 400);
     }
 
     void headSize()
@@ -53,12 +59,8 @@ private Q_SLOTS:
         options.maxHeadBytes = 1024;
         Server srv(options);
         HF_CHECK_FIXTURE(srv);
-        HttpTestClient ok = srv.client();
-        ok.sendRaw(headWithHeaders(2, 900));
-        QCOMPARE(ok.readReply().status, 200);
-        HttpTestClient over = srv.client();
-        over.sendRaw(headWithHeaders(2, 1100));
-        const HttpReply r = over.readReply();
+        QCOMPARE(replyTo(srv, headWithHeaders(2, 900)).status, 200);
+        const HttpReply r = replyTo(srv, headWithHeaders(2, 1100));
         QCOMPARE(r.status, 400);
         QVERIFY(r.body.contains("1024 bytes"));
     }

@@ -62,36 +62,12 @@ qint64 cpuTimeMs(qint64 pid)
     return (fields[11].toLongLong() + fields[12].toLongLong()) * 1000 / sysconf(_SC_CLK_TCK);
 }
 
-std::unique_ptr<QTcpSocket> connectFrom(quint16 port, const QHostAddress &local = {})
-{
-    auto socket = std::make_unique<QTcpSocket>();
-    if (!local.isNull() && !socket->bind(local, 0))
-        return socket;
-    socket->connectToHost(QHostAddress::LocalHost, port);
-    spinUntil(
-        [&] {
-            return socket->state() != QAbstractSocket::HostLookupState &&
-                   socket->state() != QAbstractSocket::ConnectingState;
-        },
-        5000);
-    return socket;
-}
-
 // One request on a new connection from `local`; status 0 when no answer came in time.
 int statusOf(quint16 port, const QHostAddress &local, int timeoutMs)
 {
-    auto socket = connectFrom(port, local);
+    auto socket = test::connectFrom(port, local);
     socket->write(kHealth);
-    HttpReply reply;
-    QByteArray buffer;
-    spinUntil(
-        [&] {
-            buffer += socket->readAll();
-            const bool eof = socket->state() == QAbstractSocket::UnconnectedState;
-            return test::parseReply(buffer, eof, &reply) > 0 || eof;
-        },
-        timeoutMs);
-    return reply.status;
+    return test::readReplyFrom(socket.get(), timeoutMs).status;
 }
 
 QStringList server(QStringList extra = {})
@@ -154,7 +130,7 @@ private Q_SLOTS:
 
         std::vector<std::unique_ptr<QTcpSocket>> flood; // more than 64 descriptors' worth
         for (int i = 0; i < 100; ++i)
-            flood.push_back(connectFrom(port));
+            flood.push_back(test::connectFrom(port));
         const qint64 pid = hf.process().processId();
         QVERIFY(spinUntil([&] { return openDescriptors(pid) >= 63; }, 10000));
         const qint64 cpuBefore = cpuTimeMs(pid);
@@ -190,7 +166,7 @@ private Q_SLOTS:
         std::vector<std::unique_ptr<QTcpSocket>> slow;
         int refused = 0;
         for (int i = 0; i < 200; ++i) {
-            slow.push_back(connectFrom(port));
+            slow.push_back(test::connectFrom(port));
             slow.back()->write("GET /healthz HTTP/1.1\r\n"); // a head that never ends
             if (i % 50 == 49) {
                 QElapsedTimer clock;

@@ -154,6 +154,21 @@ struct Fixture
                          [count](const QString &, int, int, const QString &) { ++*count; });
     }
 
+    // Starts a turn in `sid` whose answer sends `chunks`, then hangs; returns once the service
+    // has announced them all (a record with id 0 when it did not start or they did not come).
+    TurnRecord startHanging(const QString &sid, const QStringList &chunks)
+    {
+        hangAfter(chunks);
+        int seen = 0;
+        const QMetaObject::Connection counting =
+            QObject::connect(service.get(), &SessionService::chunkReady,
+                             [&seen](const QString &, int, int, const QString &) { ++seen; });
+        const TurnRecord t = start(sid, QStringLiteral("go"));
+        const bool all = t.id && spinUntil([&] { return seen == chunks.size(); });
+        QObject::disconnect(counting);
+        return all ? t : TurnRecord{};
+    }
+
     QList<Message> stored(const QString &sid)
     {
         const auto meta = test::awaitResult(store->loadSession(sid));

@@ -194,13 +194,9 @@ private Q_SLOTS:
         QFETCH(QString, kind);
         Fixture f(kind, {}, [](UpstreamConfig &c) { c.idleTimeoutMs = 60000; });
         HF_CHECK_FIXTURE(f);
-        f.hangAfter({QStringLiteral("part "), QStringLiteral("one")});
         const QString sid = f.create();
-        int chunks = 0;
-        f.countChunks(&chunks);
-        const TurnRecord t = f.start(sid, QStringLiteral("go"));
+        const TurnRecord t = f.startHanging(sid, {QStringLiteral("part "), QStringLiteral("one")});
         QVERIFY(t.id);
-        QVERIFY(spinUntil([&] { return chunks == 2; }));
         QVERIFY(!f.server.requests.last().clientClosed);
 
         HF_AWAIT(cancelled, f.service->cancelTurn(sid, t.id));
@@ -260,13 +256,9 @@ private Q_SLOTS:
         QFETCH(QString, kind);
         Fixture f(kind, {}, [](UpstreamConfig &c) { c.idleTimeoutMs = 60000; });
         HF_CHECK_FIXTURE(f);
-        f.hangAfter({QStringLiteral("so "), QStringLiteral("far")});
         const QString sid = f.create();
-        int chunks = 0;
-        f.countChunks(&chunks);
-        const TurnRecord t = f.start(sid, QStringLiteral("go"));
+        const TurnRecord t = f.startHanging(sid, {QStringLiteral("so "), QStringLiteral("far")});
         QVERIFY(t.id);
-        QVERIFY(spinUntil([&] { return chunks == 2; }));
         QVERIFY(test::awaitVoid(f.service->shutdown()));
         QVERIFY(spinUntil([&] { return f.server.requests.last().clientClosed; }, 5000));
         HF_AWAIT(turn, f.store->loadTurn(sid, t.id));
