@@ -526,8 +526,10 @@ private Q_SLOTS:
     void eventStreamLineEndingsAndLastEventId()
     {
         QFETCH(QByteArray, eol);
+        // -> QByteArray: with QT_USE_QSTRINGBUILDER a deduced type would be a builder that
+        // refers to `e`, gone when the lambda returns.
         const auto event = [&](const QByteArray &id, const QByteArray &type,
-                               const QByteArray &data) {
+                               const QByteArray &data) -> QByteArray {
             QByteArray e = id.isEmpty() ? QByteArray() : "id: " + id + eol;
             return e + "event: " + type + eol + "data: " + data + eol + eol;
         };
