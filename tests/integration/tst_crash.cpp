@@ -14,13 +14,11 @@
 // A failing seed is printed; rerun it alone with HOLDFAST_CRASH_SEEDS=<seed>.
 #include "fakes/holdfastprocess.h"
 #include "fakes/httptestclient.h"
+#include "fakes/sqlitecheck.h"
 #include "provider/demoprovider.h"
 
 #include <QJsonArray>
 #include <QRandomGenerator>
-#include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -215,26 +213,6 @@ QStringList serverArgs(const QString &db, bool slow)
     return args;
 }
 
-QString integrityCheck(const QString &db)
-{
-    QString result;
-    const QString name = QStringLiteral("crash-check");
-    {
-        QSqlDatabase sql = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        sql.setDatabaseName(db);
-        if (!sql.open())
-            return QStringLiteral("cannot open: ") + sql.lastError().text();
-        QSqlQuery q(sql);
-        if (!q.exec(QStringLiteral("PRAGMA integrity_check")))
-            result = QStringLiteral("failed: ") + q.lastError().text();
-        while (q.next())
-            result += q.value(0).toString();
-        sql.close();
-    }
-    QSqlDatabase::removeDatabase(name);
-    return result;
-}
-
 QList<int> seedsFromEnvironment()
 {
     const QString spec = qEnvironmentVariable("HOLDFAST_CRASH_SEEDS", QStringLiteral("1..20"));
@@ -364,7 +342,7 @@ void TestCrash::runSeed(int seed)
     for (const Client *c : std::as_const(clients))
         QVERIFY2(c->problems.isEmpty(), qPrintable(c->problems.join(QLatin1Char('\n'))));
 
-    const QString integrity = integrityCheck(db);
+    const QString integrity = test::integrityCheck(db);
     QVERIFY2(integrity == QLatin1String("ok"), qPrintable(integrity));
 
     HoldfastProcess again(home.path(), serverArgs(db, false));

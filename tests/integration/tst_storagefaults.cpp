@@ -11,6 +11,7 @@
 #include "fakes/faultystore.h"
 #include "fakes/httpserverfixture.h"
 #include "fakes/httptestclient.h"
+#include "fakes/sqlitecheck.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
 #include "provider/demoprovider.h"
@@ -20,9 +21,6 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
-#include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -56,26 +54,6 @@ private:
         return setup;
     }
 };
-
-QString integrityCheck(const QString &db)
-{
-    QString result;
-    const QString name = QStringLiteral("fault-check");
-    {
-        QSqlDatabase sql = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        sql.setDatabaseName(db);
-        if (!sql.open())
-            return QStringLiteral("cannot open: ") + sql.lastError().text();
-        QSqlQuery q(sql);
-        if (!q.exec(QStringLiteral("PRAGMA integrity_check")))
-            result = QStringLiteral("failed: ") + q.lastError().text();
-        while (q.next())
-            result += q.value(0).toString();
-        sql.close();
-    }
-    QSqlDatabase::removeDatabase(name);
-    return result;
-}
 
 QString seenText(const SseReader &events)
 {
@@ -191,7 +169,7 @@ void faultMidTurn(Server &server, const std::function<void()> &inject,
 // What a restart finds in the file: everything the scenario had acknowledged.
 void checkFile(const QString &db)
 {
-    const QString integrity = integrityCheck(db);
+    const QString integrity = test::integrityCheck(db);
     QVERIFY2(integrity == QLatin1String("ok"), qPrintable(integrity));
     Server again(std::make_unique<SqliteStore>(db));
     HF_CHECK_FIXTURE(again);
