@@ -9,6 +9,9 @@
 #include "store/redisstore.h"
 #include "store/sqlitestore.h"
 
+#include <QFile>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -36,6 +39,24 @@ QList<qint64> indexes(const QList<Message> &messages)
     for (const Message &m : messages)
         out.append(m.index);
     return out;
+}
+
+int userVersion(const QString &path)
+{
+    int version = -1;
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+        db.setDatabaseName(path);
+        if (db.open()) {
+            QSqlQuery q(QStringLiteral("PRAGMA user_version"), db);
+            if (q.next())
+                version = q.value(0).toInt();
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
+    return version;
 }
 
 } // namespace
@@ -70,6 +91,7 @@ class TestStoreTree : public QObject
     {
         QTest::addColumn<QString>("kind");
         QTest::newRow("memory") << QStringLiteral("memory");
+        QTest::newRow("sqlite") << QStringLiteral("sqlite");
     }
 
     // One turn, saved as the service saves it: the prompt (none when the turn regenerates an
@@ -324,6 +346,78 @@ private Q_SLOTS:
         QCOMPARE(branch.at(0).siblings, QList<qint64>{0});
         QCOMPARE(branch.at(1).siblings, QList<qint64>{1});
         QCOMPARE(value(store->latestLeaf(fresh.id, 0)), 1);
+    }
+
+    // A real file of schema version 2, written by the holdfast of commit 6bae348 (three sessions:
+    // three turns, one turn, none): after the migration every session reads as one branch with
+    // the same messages, head on its last message, and takes branching writes.
+    void sqliteMigratesARealVersion2File_data()
+    {
+        QTest::addColumn<QString>("sid");
+        QTest::addColumn<qint64>("total");
+        QTest::addRow("three turns") << QStringLiteral("three-turns") << qint64(6);
+        QTest::addRow("one turn") << QStringLiteral("one-turn") << qint64(2);
+        QTest::addRow("no message") << QStringLiteral("empty") << qint64(0);
+    }
+    void sqliteMigratesARealVersion2File()
+    {
+        QFETCH(QString, sid);
+        QFETCH(qint64, total);
+        const QString path = m_dir.filePath(QStringLiteral("v2-%1.db").arg(sid));
+        const QString fixture = QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) +
+                                QStringLiteral("/tests/core/data/holdfast-schema-v2.db");
+        QVERIFY2(QFile::copy(fixture, path), qPrintable(fixture));
+        QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner));
+        QCOMPARE(userVersion(path), 2);
+
+        {
+            SqliteStore store(path);
+            QVERIFY(ok(store.open()));
+            QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
+            QCOMPARE(value(store.listSessions({}, 10, 0)).total, 3);
+            SessionMeta m = *value(store.loadSession(sid));
+            QCOMPARE(m.total, total);
+            QCOMPARE(m.head, total - 1);
+            QCOMPARE(m.length, total);
+            const QList<Message> all = value(store.loadMessages(sid, 0, 100));
+            QCOMPARE(all.size(), total);
+            for (const Message &msg : all) {
+                QCOMPARE(msg.parent, msg.index - 1);
+                QCOMPARE(msg.depth, msg.index);
+                QCOMPARE(msg.siblings, QList<qint64>{msg.index});
+                QCOMPARE(msg.role,
+                         msg.index % 2 ? QStringLiteral("assistant") : QStringLiteral("user"));
+                QCOMPARE(msg.turn, int(msg.index / 2 + 1));
+            }
+            QCOMPARE(value(store.loadBranch(sid, m.head, 100)), all);
+            if (total == 0) {
+                QVERIFY(value(store.loadBranch(sid, m.head, 100)).isEmpty());
+                return;
+            }
+            QCOMPARE(value(store.latestLeaf(sid, 0)), m.head);
+            if (sid == QLatin1String("three-turns")) {
+                QCOMPARE(all.at(2).content, QStringLiteral("Second question ✓"));
+                QCOMPARE(m.title, QStringLiteral("Three turns"));
+            }
+
+            // The migrated file takes a branch: the first prompt edited (a new first message).
+            QVERIFY(turn(&store, m, m.lastTurn + 1,
+                         node(total, QStringLiteral("user"), QStringLiteral("edited"), -1, 0,
+                              m.lastTurn + 1),
+                         total,
+                         node(total + 1, QStringLiteral("assistant"), QStringLiteral("ok"), total,
+                              1, m.lastTurn + 1)));
+        }
+        // And after a restart.
+        SqliteStore store(path);
+        QVERIFY(ok(store.open()));
+        const SessionMeta m = *value(store.loadSession(sid));
+        QCOMPARE(m.head, total + 1);
+        QCOMPARE(m.length, 2);
+        const QList<Message> branch = value(store.loadBranch(sid, m.head, 100));
+        QCOMPARE(indexes(branch), (QList<qint64>{total, total + 1}));
+        QCOMPARE(branch.at(0).siblings, (QList<qint64>{0, total}));
+        QCOMPARE(value(store.latestLeaf(sid, 0)), total - 1);
     }
 };
 
