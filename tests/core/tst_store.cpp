@@ -301,10 +301,7 @@ private Q_SLOTS:
         Message loadedAnswer = answer;
         loadedAnswer.siblings = {1};
         const QList<Message> messages = value(store->loadMessages(sid, 0, 100));
-        // TODO(branches): remove once Redis keeps the tree.
-        QEXPECT_FAIL("redis", "the tree in Redis comes next", Continue);
         QCOMPARE(messages, (QList<Message>{loadedPrompt, loadedAnswer}));
-        QEXPECT_FAIL("redis", "the tree in Redis comes next", Continue);
         QCOMPARE(value(store->loadMessages(sid, 1, 2)), QList<Message>{loadedAnswer});
         QCOMPARE(value(store->loadSession(sid))->total, 2);
         QCOMPARE(value(store->loadSession(sid))->activeTurn, 0);
