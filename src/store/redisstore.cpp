@@ -1,12 +1,10 @@
 #include "store/redisstore.h"
 
 #include "core/logging.h"
+#include "store/rediscodec.h"
 #include "store/redisscripts.h"
 
 #include <QCryptographicHash>
-#include <QHash>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QPointer>
 #include <QSysInfo>
 #include <QUrl>
@@ -22,166 +20,9 @@ namespace {
 constexpr int kCancelTtlMs = 10 * 60 * 1000;
 constexpr int kBatch = 500;
 
-QByteArray prefix(const QString &sid)
-{
-    return "hf:{" + sid.toUtf8() + "}:";
-}
-QByteArray sessKey(const QString &sid)
-{
-    return prefix(sid) + "sess";
-}
-QByteArray msgKey(const QString &sid, qint64 index)
-{
-    return prefix(sid) + "msg:" + QByteArray::number(index);
-}
-QByteArray turnKey(const QString &sid, int tid, const char *kind)
-{
-    return prefix(sid) + kind + QByteArray::number(tid);
-}
-QByteArray member(const QString &sid, int tid)
-{
-    return sid.toUtf8() + '/' + QByteArray::number(tid);
-}
-const QByteArray kSessionsKey = QByteArrayLiteral("hf:sessions");
-const QByteArray kUnfinishedKey = QByteArrayLiteral("hf:unfinished");
-const QByteArray kSchemaKey = QByteArrayLiteral("hf:schema");
-
-QByteArray num(qint64 n)
-{
-    return QByteArray::number(n);
-}
-// A command line. (Braced lists of string literals inside coroutines trip g++ 12.)
-template <typename... Args> QList<QByteArray> cmd(const Args &...args)
-{
-    return QList<QByteArray>{QByteArray(args)...};
-}
-QByteArray iso(const QDateTime &t)
-{
-    return toIso(t).toUtf8();
-}
-// Sorted-set score: ascending order is newest first, equal times by id.
-QByteArray score(const SessionMeta &meta)
-{
-    return num(-meta.updatedAt.toMSecsSinceEpoch());
-}
-
-QHash<QByteArray, QByteArray> fields(const RedisReply &hash)
-{
-    QHash<QByteArray, QByteArray> out;
-    for (qsizetype i = 0; i + 1 < hash.elements.size(); i += 2)
-        out.insert(hash.elements.at(i).string, hash.elements.at(i + 1).string);
-    return out;
-}
-
-QString str(const QHash<QByteArray, QByteArray> &f, const char *name)
-{
-    const auto it = f.constFind(name);
-    return it == f.constEnd() ? QString() : QString::fromUtf8(*it);
-}
-
-SessionMeta metaFrom(const QHash<QByteArray, QByteArray> &f)
-{
-    SessionMeta m;
-    m.id = str(f, "id");
-    m.title = str(f, "title");
-    m.system = str(f, "system");
-    if (f.contains("title") && m.title.isNull())
-        m.title = QLatin1String("");
-    if (f.contains("system") && m.system.isNull())
-        m.system = QLatin1String("");
-    m.model = str(f, "model");
-    m.createdAt = fromIso(str(f, "created"));
-    m.updatedAt = fromIso(str(f, "updated"));
-    m.total = f.value("total").toLongLong();
-    m.activeTurn = f.value("active").toInt();
-    m.lastTurn = f.value("last").toInt();
-    return m;
-}
-
-// The fields a PATCH owns; the counters are written only by the turn scripts, so that a PATCH
-// through one instance never rolls back a turn another instance has just stored.
-QList<QByteArray> describedFields(const SessionMeta &m)
-{
-    QList<QByteArray> pairs{"id",      m.id.toUtf8(),    "model",   m.model.toUtf8(),
-                            "created", iso(m.createdAt), "updated", iso(m.updatedAt)};
-    if (!m.title.isNull())
-        pairs << "title" << m.title.toUtf8();
-    if (!m.system.isNull())
-        pairs << "system" << m.system.toUtf8();
-    return pairs;
-}
-
-QByteArray messageJson(const Message &m)
-{
-    return QJsonDocument(QJsonObject{{QStringLiteral("role"), m.role},
-                                     {QStringLiteral("content"), m.content},
-                                     {QStringLiteral("turn"), m.turn},
-                                     {QStringLiteral("state"), messageStateName(m.state)},
-                                     {QStringLiteral("created_at"), toIso(m.createdAt)}})
-        .toJson(QJsonDocument::Compact);
-}
-
-std::optional<Message> messageFrom(qint64 index, const QByteArray &json)
-{
-    const QJsonObject o = QJsonDocument::fromJson(json).object();
-    if (o.isEmpty())
-        return std::nullopt;
-    Message m;
-    m.index = index;
-    m.role = o.value(QStringLiteral("role")).toString();
-    m.content = o.value(QStringLiteral("content")).toString();
-    m.turn = o.value(QStringLiteral("turn")).toInt();
-    m.state = messageStateFromName(o.value(QStringLiteral("state")).toString())
-                  .value_or(Message::State::Complete);
-    m.createdAt = fromIso(o.value(QStringLiteral("created_at")).toString());
-    return m;
-}
-
-QList<QByteArray> turnFields(const TurnRecord &t)
-{
-    return {"id",       num(t.id),
-            "session",  t.session.toUtf8(),
-            "state",    turnStateName(t.state).toUtf8(),
-            "prompt",   num(t.promptIndex),
-            "response", num(t.responseIndex),
-            "chunks",   num(t.chunks),
-            "model",    t.model.toUtf8(),
-            "created",  iso(t.createdAt),
-            "finished", iso(t.finishedAt),
-            "ecode",    t.errorCode.toUtf8(),
-            "emsg",     t.errorMessage.toUtf8()};
-}
-
-std::optional<TurnRecord> turnFrom(const RedisReply &hash)
-{
-    const auto f = fields(hash);
-    if (f.isEmpty())
-        return std::nullopt;
-    TurnRecord t;
-    t.id = f.value("id").toInt();
-    t.session = str(f, "session");
-    t.state = turnStateFromName(str(f, "state")).value_or(TurnRecord::State::Error);
-    t.promptIndex = f.value("prompt", "-1").toLongLong();
-    t.responseIndex = f.value("response", "-1").toLongLong();
-    t.chunks = f.value("chunks").toInt();
-    t.model = str(f, "model");
-    t.createdAt = fromIso(str(f, "created"));
-    t.finishedAt = fromIso(str(f, "finished"));
-    t.errorCode = str(f, "ecode");
-    t.errorMessage = str(f, "emsg");
-    return t;
-}
-
-bool parseMember(const QByteArray &text, QString *sid, int *tid)
-{
-    const qsizetype slash = text.lastIndexOf('/');
-    bool ok = false;
-    *tid = text.mid(slash + 1).toInt(&ok);
-    *sid = QString::fromUtf8(text.left(slash));
-    return slash > 0 && ok;
-}
-
 } // namespace
+
+using namespace rediscodec;
 
 RedisStore::RedisStore(Options options, QObject *parent)
     : Store(parent), m_options(std::move(options)),
@@ -360,7 +201,9 @@ QCoro::Task<Status> RedisStore::createSession(SessionMeta meta)
 {
     QList<QByteArray> args{score(meta), meta.id.toUtf8()};
     args << describedFields(meta) << "total" << num(meta.total) << "active" << num(meta.activeTurn)
-         << "last" << num(meta.lastTurn);
+         << "last" << num(meta.lastTurn) << "head" << num(meta.head) << "length" << num(meta.length)
+         << "tree"
+         << "1";
     const auto r =
         co_await eval(redisscripts::kCreateSession, cmd(sessKey(meta.id), kSessionsKey), args);
     if (!r) {
@@ -390,14 +233,20 @@ QCoro::Task<Status> RedisStore::saveSessionMeta(SessionMeta meta)
         nulls << "title";
     if (meta.system.isNull())
         nulls << "system";
-    QList<QByteArray> args{score(meta), meta.id.toUtf8(), num(nulls.size())};
+    QList<QByteArray> args{score(meta),        meta.id.toUtf8(), prefix(meta.id),
+                           num(meta.head),     num(meta.length), num(meta.total),
+                           num(meta.lastTurn), num(nulls.size())};
     args << nulls << describedFields(meta);
     const auto r =
-        co_await eval(redisscripts::kSaveMeta, cmd(sessKey(meta.id), kSessionsKey), args);
+        co_await eval(withTree(redisscripts::kSaveMeta), cmd(sessKey(meta.id), kSessionsKey), args);
     if (!r) {
         if (r.error().code == ErrorCode::NotFound)
             co_return makeError(ErrorCode::NotFound,
                                 QStringLiteral("session '%1' does not exist").arg(meta.id));
+        if (r.error().code == ErrorCode::Conflict)
+            co_return makeError(ErrorCode::Conflict,
+                                QStringLiteral("cannot switch the branch of session '%1': %2")
+                                    .arg(meta.id, r.error().message));
         co_return r.error();
     }
     countRows(1);
@@ -515,15 +364,15 @@ QCoro::Task<Result<QList<Message>>> RedisStore::loadMessages(QString id, qint64 
         co_return total.error();
     from = std::max<qint64>(0, from);
     to = std::min<qint64>(to, total->isNil() ? 0 : total->toInt());
+    QPointer<RedisStore> self(this);
     for (qint64 start = from; start < to; start += kBatch) {
-        QList<QByteArray> args = cmd("MGET");
-        for (qint64 i = start; i < std::min(to, start + kBatch); ++i)
-            args << msgKey(id, i);
-        const auto r = co_await call(args);
+        const qint64 end = std::min(to, start + kBatch);
+        const auto r = co_await eval(withTree(redisscripts::kMessagesAt), cmd(sessKey(id)),
+                                     cmd(prefix(id), num(start), num(end)));
         if (!r)
             co_return r.error();
         for (qsizetype k = 0; k < r->elements.size(); ++k) {
-            const auto m = messageFrom(start + k, r->elements.at(k).string);
+            const auto m = branchEntry(r->elements.at(k));
             if (!m)
                 co_return makeError(ErrorCode::Internal,
                                     QStringLiteral("message %1 of session '%2' is missing in Redis")
@@ -531,26 +380,71 @@ QCoro::Task<Result<QList<Message>>> RedisStore::loadMessages(QString id, qint64 
                                         .arg(id));
             out.append(*m);
         }
+        if (!self)
+            co_return makeError(ErrorCode::Unavailable, QStringLiteral("the store was closed"));
     }
     co_return out;
+}
+
+QCoro::Task<Result<QList<Message>>> RedisStore::loadBranch(QString id, qint64 last, int limit)
+{
+    QList<Message> out;
+    if (last < 0 || limit <= 0)
+        co_return out;
+    const auto r = co_await eval(withTree(redisscripts::kLoadBranch), cmd(sessKey(id)),
+                                 cmd(prefix(id), num(last), num(limit)));
+    if (!r)
+        co_return r.error();
+    for (qsizetype k = r->elements.size() - 1; k >= 0; --k) {
+        const auto m = branchEntry(r->elements.at(k));
+        if (!m)
+            co_return makeError(
+                ErrorCode::Internal,
+                QStringLiteral("a message of session '%1' is damaged in Redis").arg(id));
+        out.append(*m);
+    }
+    co_return out;
+}
+
+QCoro::Task<Result<qint64>> RedisStore::latestLeaf(QString id, qint64 from)
+{
+    const auto r = co_await eval(withTree(redisscripts::kLatestLeaf), cmd(sessKey(id)),
+                                 cmd(prefix(id), num(from)));
+    if (!r) {
+        if (r.error().code == ErrorCode::NotFound)
+            co_return makeError(
+                ErrorCode::NotFound,
+                QStringLiteral("message %1 of '%2' does not exist").arg(from).arg(id));
+        co_return r.error();
+    }
+    co_return r->toInt();
 }
 
 QCoro::Task<Status> RedisStore::beginTurn(SessionMeta meta, std::optional<Message> maybePrompt,
                                           TurnRecord turn)
 {
-    // TODO(branches): a regenerating turn stores no prompt.
-    if (!maybePrompt)
-        co_return makeError(ErrorCode::Internal, QStringLiteral("branches: not implemented"));
-    const Message prompt = *maybePrompt;
-    QList<QByteArray> args{score(meta),         meta.id.toUtf8(),    num(prompt.index),
-                           num(turn.id),        messageJson(prompt), num(m_options.leaseMs),
-                           m_instance.toUtf8(), num(meta.total),     num(meta.activeTurn),
-                           num(meta.lastTurn),  iso(meta.updatedAt)};
+    // Without a prompt (a regenerated answer) the session's total does not move.
+    const qint64 index = maybePrompt ? maybePrompt->index : meta.total;
+    QList<QByteArray> args{score(meta),
+                           meta.id.toUtf8(),
+                           num(index),
+                           num(turn.id),
+                           maybePrompt ? messageJson(*maybePrompt) : QByteArray(),
+                           num(m_options.leaseMs),
+                           m_instance.toUtf8(),
+                           num(meta.total),
+                           num(meta.activeTurn),
+                           num(meta.lastTurn),
+                           iso(meta.updatedAt),
+                           prefix(meta.id),
+                           num(meta.head),
+                           num(meta.length),
+                           num(maybePrompt ? maybePrompt->parent : -1)};
     args << turnFields(turn);
     const QString sid = meta.id;
     const auto r =
-        co_await eval(redisscripts::kBeginTurn,
-                      cmd(sessKey(sid), msgKey(sid, prompt.index), turnKey(sid, turn.id, "turn:"),
+        co_await eval(withTree(redisscripts::kBeginTurn),
+                      cmd(sessKey(sid), msgKey(sid, index), turnKey(sid, turn.id, "turn:"),
                           turnKey(sid, turn.id, "lease:"), kSessionsKey, kUnfinishedKey),
                       args);
     if (!r) {
@@ -607,10 +501,14 @@ QCoro::Task<Status> RedisStore::finishTurn(SessionMeta meta, std::optional<Messa
                            num(meta.total),
                            num(meta.activeTurn),
                            iso(meta.updatedAt),
-                           m_turnsChannel};
+                           m_turnsChannel,
+                           prefix(sid),
+                           num(meta.head),
+                           num(meta.length),
+                           num(answer ? answer->parent : -1)};
     args << turnFields(turn);
     QPointer<RedisStore> self(this);
-    const auto r = co_await eval(redisscripts::kFinishTurn,
+    const auto r = co_await eval(withTree(redisscripts::kFinishTurn),
                                  cmd(sessKey(sid), msgKey(sid, std::max<qint64>(0, index)),
                                      turnKey(sid, turn.id, "turn:"),
                                      turnKey(sid, turn.id, "lease:"), kSessionsKey, kUnfinishedKey),
