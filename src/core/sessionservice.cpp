@@ -314,53 +314,6 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::session(QString sid, int wi
     co_return SessionSnapshot{meta, *messages};
 }
 
-QCoro::Task<Result<QList<Message>>> SessionService::branch(Session *session, qint64 last, int limit)
-{
-    if (last < 0 || limit <= 0)
-        co_return QList<Message>{};
-    if (last == session->meta().head && session->cacheCovers(limit)) {
-        const QList<Message> &h = session->cachedHistory();
-        co_return h.mid(std::max<qsizetype>(0, h.size() - limit));
-    }
-    SessionPin pin(session);
-    co_return co_await m_store->loadBranch(session->id(), last, limit);
-}
-
-QCoro::Task<Result<QList<Message>>> SessionService::switchBranch(Session *s, qint64 from)
-{
-    const auto busy = [s, this]() -> std::optional<Error> {
-        // A turn of this instance, or (shared store) of another one: acquire() read the metadata
-        // again, so meta().activeTurn is the store's.
-        if (!s->activeTurn() && !s->starting() && s->meta().activeTurn == 0)
-            return std::nullopt;
-        return makeError(
-            ErrorCode::Conflict,
-            QStringLiteral("session '%1' has an active turn (%2): its branch cannot "
-                           "change until it ends")
-                .arg(s->id())
-                .arg(s->activeTurn() ? s->activeTurn()->record().id : s->meta().activeTurn));
-    };
-    if (auto conflict = busy())
-        co_return *conflict;
-    const Error unknown = makeError(
-        ErrorCode::Invalid,
-        QStringLiteral("message %1 does not exist in session '%2'").arg(from).arg(s->id()));
-    if (from < 0 || from >= s->meta().total)
-        co_return unknown;
-    SessionPin pin(s);
-    const auto leaf = co_await m_store->latestLeaf(s->id(), from);
-    if (!leaf)
-        co_return leaf.error().code == ErrorCode::NotFound ? unknown : leaf.error();
-    auto window = co_await m_store->loadBranch(s->id(), *leaf, m_config.cacheMessages);
-    if (!window)
-        co_return window.error();
-    if (window->isEmpty())
-        co_return unknown;
-    if (auto conflict = busy()) // a turn started while we read
-        co_return *conflict;
-    co_return *window;
-}
-
 QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
                                                                   PatchSessionParams params)
 {
@@ -479,35 +432,6 @@ QCoro::Task<Result<MessagePage>> SessionService::messages(QString sid, qint64 be
     page.total = total;
     page.length = s->meta().length;
     co_return page;
-}
-
-QCoro::Task<Result<qint64>> SessionService::pageEnd(Session *s, qint64 before)
-{
-    const SessionMeta meta = s->meta();
-    if (before >= meta.total)
-        co_return meta.head;
-    // Indexes grow along a branch: its messages below `before` are a first part of it.
-    if (meta.length == meta.total) // one path, nobody branched: message i follows i - 1
-        co_return before - 1;
-    for (const Message &m : s->cachedHistory()) {
-        if (m.index == before) // on the branch (a client's oldest loaded message): O(limit)
-            co_return m.parent;
-    }
-    // Elsewhere: walk up from head until the branch goes below `before`.
-    qint64 last = meta.head;
-    while (last >= 0) {
-        const auto part = co_await m_store->loadBranch(meta.id, last, 256);
-        if (!part)
-            co_return part.error();
-        if (part->isEmpty())
-            co_return qint64(-1);
-        for (qsizetype i = part->size(); i-- > 0;) {
-            if (part->at(i).index < before)
-                co_return part->at(i).index;
-        }
-        last = part->first().parent;
-    }
-    co_return qint64(-1);
 }
 
 QCoro::Task<QList<ModelInfo>> SessionService::models()
