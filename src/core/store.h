@@ -27,6 +27,9 @@ public:
     // Sessions.
     virtual QCoro::Task<Status> createSession(SessionMeta meta) = 0; // Conflict if the id exists
     virtual QCoro::Task<Result<std::optional<SessionMeta>>> loadSession(QString id) = 0;
+    // Saves what a PATCH owns, and head/length (a branch switch). A shared store (Redis) moves
+    // head only when no turn is active and nothing was appended since `meta` was read: else
+    // Conflict, so that instances agree on head (shared/API.md: PATCH head during a turn is 409).
     virtual QCoro::Task<Status> saveSessionMeta(SessionMeta meta) = 0;
     virtual QCoro::Task<Status> deleteSession(QString id) = 0;
     // Newest updated_at first; `query` (may be empty) matches title or message text, any case.

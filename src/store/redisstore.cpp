@@ -1,12 +1,10 @@
 #include "store/redisstore.h"
 
 #include "core/logging.h"
+#include "store/rediscodec.h"
 #include "store/redisscripts.h"
 
 #include <QCryptographicHash>
-#include <QHash>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QPointer>
 #include <QSysInfo>
 #include <QUrl>
@@ -22,192 +20,9 @@ namespace {
 constexpr int kCancelTtlMs = 10 * 60 * 1000;
 constexpr int kBatch = 500;
 
-QByteArray prefix(const QString &sid)
-{
-    return "hf:{" + sid.toUtf8() + "}:";
-}
-QByteArray sessKey(const QString &sid)
-{
-    return prefix(sid) + "sess";
-}
-QByteArray msgKey(const QString &sid, qint64 index)
-{
-    return prefix(sid) + "msg:" + QByteArray::number(index);
-}
-QByteArray turnKey(const QString &sid, int tid, const char *kind)
-{
-    return prefix(sid) + kind + QByteArray::number(tid);
-}
-QByteArray member(const QString &sid, int tid)
-{
-    return sid.toUtf8() + '/' + QByteArray::number(tid);
-}
-const QByteArray kSessionsKey = QByteArrayLiteral("hf:sessions");
-const QByteArray kUnfinishedKey = QByteArrayLiteral("hf:unfinished");
-const QByteArray kSchemaKey = QByteArrayLiteral("hf:schema");
-
-QByteArray num(qint64 n)
-{
-    return QByteArray::number(n);
-}
-// A command line. (Braced lists of string literals inside coroutines trip g++ 12.)
-template <typename... Args> QList<QByteArray> cmd(const Args &...args)
-{
-    return QList<QByteArray>{QByteArray(args)...};
-}
-QByteArray iso(const QDateTime &t)
-{
-    return toIso(t).toUtf8();
-}
-// A script that uses the tree's Lua functions.
-QByteArray withTree(const char *script)
-{
-    return QByteArray(redisscripts::kTreeLua) + script;
-}
-// Sorted-set score: ascending order is newest first, equal times by id.
-QByteArray score(const SessionMeta &meta)
-{
-    return num(-meta.updatedAt.toMSecsSinceEpoch());
-}
-
-QHash<QByteArray, QByteArray> fields(const RedisReply &hash)
-{
-    QHash<QByteArray, QByteArray> out;
-    for (qsizetype i = 0; i + 1 < hash.elements.size(); i += 2)
-        out.insert(hash.elements.at(i).string, hash.elements.at(i + 1).string);
-    return out;
-}
-
-QString str(const QHash<QByteArray, QByteArray> &f, const char *name)
-{
-    const auto it = f.constFind(name);
-    return it == f.constEnd() ? QString() : QString::fromUtf8(*it);
-}
-
-SessionMeta metaFrom(const QHash<QByteArray, QByteArray> &f)
-{
-    SessionMeta m;
-    m.id = str(f, "id");
-    m.title = str(f, "title");
-    m.system = str(f, "system");
-    if (f.contains("title") && m.title.isNull())
-        m.title = QLatin1String("");
-    if (f.contains("system") && m.system.isNull())
-        m.system = QLatin1String("");
-    m.model = str(f, "model");
-    m.createdAt = fromIso(str(f, "created"));
-    m.updatedAt = fromIso(str(f, "updated"));
-    m.total = f.value("total").toLongLong();
-    m.activeTurn = f.value("active").toInt();
-    m.lastTurn = f.value("last").toInt();
-    // Written before the tree: one branch, head on the last message.
-    m.head = f.value("head", num(m.total - 1)).toLongLong();
-    m.length = f.value("length", num(m.total)).toLongLong();
-    return m;
-}
-
-// The fields a PATCH owns; the counters are written only by the turn scripts, so that a PATCH
-// through one instance never rolls back a turn another instance has just stored.
-QList<QByteArray> describedFields(const SessionMeta &m)
-{
-    QList<QByteArray> pairs{"id",      m.id.toUtf8(),    "model",   m.model.toUtf8(),
-                            "created", iso(m.createdAt), "updated", iso(m.updatedAt)};
-    if (!m.title.isNull())
-        pairs << "title" << m.title.toUtf8();
-    if (!m.system.isNull())
-        pairs << "system" << m.system.toUtf8();
-    return pairs;
-}
-
-QByteArray messageJson(const Message &m)
-{
-    return QJsonDocument(QJsonObject{{QStringLiteral("role"), m.role},
-                                     {QStringLiteral("content"), m.content},
-                                     {QStringLiteral("turn"), m.turn},
-                                     {QStringLiteral("state"), messageStateName(m.state)},
-                                     {QStringLiteral("created_at"), toIso(m.createdAt)},
-                                     {QStringLiteral("parent"), m.parent},
-                                     {QStringLiteral("depth"), m.depth}})
-        .toJson(QJsonDocument::Compact);
-}
-
-std::optional<Message> messageFrom(qint64 index, const QByteArray &json)
-{
-    const QJsonObject o = QJsonDocument::fromJson(json).object();
-    if (o.isEmpty())
-        return std::nullopt;
-    Message m;
-    m.index = index;
-    m.role = o.value(QStringLiteral("role")).toString();
-    m.content = o.value(QStringLiteral("content")).toString();
-    m.turn = o.value(QStringLiteral("turn")).toInt();
-    m.state = messageStateFromName(o.value(QStringLiteral("state")).toString())
-                  .value_or(Message::State::Complete);
-    m.createdAt = fromIso(o.value(QStringLiteral("created_at")).toString());
-    // Written before the tree: one branch, each message after the one before it.
-    m.parent = o.value(QStringLiteral("parent")).toInteger(index - 1);
-    m.depth = o.value(QStringLiteral("depth")).toInteger(index);
-    return m;
-}
-
-// {index, JSON, siblings} of kLoadBranch and kMessagesAt.
-std::optional<Message> branchEntry(const RedisReply &entry)
-{
-    if (entry.elements.size() != 3)
-        return std::nullopt;
-    auto m = messageFrom(entry.elements.at(0).toInt(), entry.elements.at(1).string);
-    if (!m)
-        return std::nullopt;
-    for (const RedisReply &sibling : entry.elements.at(2).elements)
-        m->siblings.append(sibling.toInt());
-    return m;
-}
-
-QList<QByteArray> turnFields(const TurnRecord &t)
-{
-    return {"id",       num(t.id),
-            "session",  t.session.toUtf8(),
-            "state",    turnStateName(t.state).toUtf8(),
-            "prompt",   num(t.promptIndex),
-            "response", num(t.responseIndex),
-            "chunks",   num(t.chunks),
-            "model",    t.model.toUtf8(),
-            "created",  iso(t.createdAt),
-            "finished", iso(t.finishedAt),
-            "ecode",    t.errorCode.toUtf8(),
-            "emsg",     t.errorMessage.toUtf8()};
-}
-
-std::optional<TurnRecord> turnFrom(const RedisReply &hash)
-{
-    const auto f = fields(hash);
-    if (f.isEmpty())
-        return std::nullopt;
-    TurnRecord t;
-    t.id = f.value("id").toInt();
-    t.session = str(f, "session");
-    t.state = turnStateFromName(str(f, "state")).value_or(TurnRecord::State::Error);
-    t.promptIndex = f.value("prompt", "-1").toLongLong();
-    t.responseIndex = f.value("response", "-1").toLongLong();
-    t.chunks = f.value("chunks").toInt();
-    t.model = str(f, "model");
-    t.createdAt = fromIso(str(f, "created"));
-    t.finishedAt = fromIso(str(f, "finished"));
-    t.errorCode = str(f, "ecode");
-    t.errorMessage = str(f, "emsg");
-    return t;
-}
-
-bool parseMember(const QByteArray &text, QString *sid, int *tid)
-{
-    const qsizetype slash = text.lastIndexOf('/');
-    bool ok = false;
-    *tid = text.mid(slash + 1).toInt(&ok);
-    *sid = QString::fromUtf8(text.left(slash));
-    return slash > 0 && ok;
-}
-
 } // namespace
+
+using namespace rediscodec;
 
 RedisStore::RedisStore(Options options, QObject *parent)
     : Store(parent), m_options(std::move(options)),

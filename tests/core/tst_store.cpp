@@ -375,6 +375,11 @@ private Q_SLOTS:
             value(store.loadMessages(QStringLiteral("old-notes"), 0, 10));
         QCOMPARE(messages.size(), 2);
         QCOMPARE(messages.at(1).content, QStringLiteral("Everything, in schema version 1."));
+        // Through every step since: one branch (schema 3), head on the last message.
+        QCOMPARE(old->head, 1);
+        QCOMPARE(old->length, 2);
+        QCOMPARE(messages.at(1).parent, 0);
+        QCOMPARE(messages.at(1).depth, 1);
         QCOMPARE(value(store.loadChunks(QStringLiteral("old-notes"), 1, 0, 10)).size(), 2);
         // And the migrated file takes new writes.
         QVERIFY(ok(store.createSession(meta(QStringLiteral("after-upgrade")))));
