@@ -30,7 +30,8 @@ public:
     virtual QCoro::Task<Result<SessionSnapshot>> patchSession(QString sid,
                                                               PatchSessionParams params) = 0;
     virtual QCoro::Task<Status> deleteSession(QString sid) = 0;
-    // Messages with index in [max(0, before - limit), before); before < 0 means the newest.
+    // The newest `limit` messages of the active branch below index `before` (before < 0: the
+    // newest); on a session nobody branched, the indexes [max(0, before - limit), before).
     virtual QCoro::Task<Result<MessagePage>> messages(QString sid, qint64 before, int limit) = 0;
     virtual QCoro::Task<Result<TurnRecord>> startTurn(QString sid, StartTurnParams params) = 0;
     virtual QCoro::Task<Result<TurnRecord>> turn(QString sid, int tid) = 0;
