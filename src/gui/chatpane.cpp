@@ -3,6 +3,7 @@
 #include "client/sessionclient.h"
 #include "gui/chatview.h"
 #include "gui/composer.h"
+#include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
 #include "gui/sessionlistmodel.h"
@@ -74,6 +75,7 @@ ChatPane::ChatPane(QWidget *parent)
     layout->addLayout(bottom);
 
     connect(m_composer, &Composer::submitted, this, &ChatPane::send);
+    connect(m_composer, &QPlainTextEdit::textChanged, this, &ChatPane::onComposerChanged);
     connect(m_composer, &Composer::stopRequested, this, &ChatPane::stop);
     connect(m_sendStop, &QToolButton::clicked, this, [this] {
         if (isGenerating())
@@ -116,6 +118,53 @@ void ChatPane::setClient(SessionClient *client, LiveTurns *live)
     updateControls();
 }
 
+void ChatPane::setDrafts(DraftStore *drafts)
+{
+    m_drafts = drafts;
+    for (auto it = m_memoryDrafts.cbegin(); it != m_memoryDrafts.cend(); ++it)
+        drafts->setDraft(it.key(), it.value());
+    m_memoryDrafts.clear();
+    // The file is read after the window opened: show the draft once it is there, unless the
+    // user has started writing.
+    connect(drafts, &DraftStore::loaded, this, [this] {
+        if (m_composer->document()->isEmpty())
+            switchDraft(m_draftKey);
+    });
+}
+
+QString ChatPane::storedDraft(const QString &key) const
+{
+    return m_drafts ? m_drafts->draft(key) : m_memoryDrafts.value(key);
+}
+
+void ChatPane::storeDraft(const QString &key, const QString &text)
+{
+    if (m_drafts)
+        m_drafts->setDraft(key, text);
+    else if (text.isEmpty())
+        m_memoryDrafts.remove(key);
+    else
+        m_memoryDrafts.insert(key, text);
+}
+
+void ChatPane::switchDraft(const QString &key)
+{
+    m_draftKey = key;
+    const QString text = storedDraft(key);
+    if (text == m_composer->toPlainText())
+        return;
+    m_settingDraft = true;
+    m_composer->setPlainText(text);
+    m_composer->moveCursor(QTextCursor::End);
+    m_settingDraft = false;
+}
+
+void ChatPane::onComposerChanged()
+{
+    if (!m_settingDraft)
+        storeDraft(m_draftKey, m_composer->toPlainText());
+}
+
 bool ChatPane::isGenerating() const
 {
     return !m_meta.id.isEmpty() && m_live && m_live->isActive(m_meta.id);
@@ -125,6 +174,7 @@ void ChatPane::showEmpty()
 {
     ++m_generation;
     m_meta = SessionMeta{};
+    switchDraft(QString());
     m_view->clearMessages();
     m_view->setPlaceholderText(tr("Start a new chat: write below and press Enter."));
     m_error->hide();
@@ -143,6 +193,7 @@ QCoro::Task<> ChatPane::load(QString sid)
 {
     const quint64 generation = ++m_generation;
     QPointer<ChatPane> self(this);
+    switchDraft(sid);
     if (!m_client)
         co_return;
     const auto snapshot = co_await m_client->session(sid, kPageSize);
@@ -235,7 +286,8 @@ QCoro::Task<> ChatPane::loadNewer()
 
 void ChatPane::send(const QString &prompt)
 {
-    if (m_sending || isGenerating())
+    // While another chat loads, the composer holds that chat's draft: it is not this one's.
+    if (m_sending || isGenerating() || m_draftKey != m_meta.id)
         return;
     sendTask(prompt);
 }
@@ -266,6 +318,12 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
         ++m_generation;
         m_meta = created->meta;
         sid = m_meta.id;
+        if (m_draftKey.isEmpty()) { // the new chat's draft becomes the chat's
+            const QString draft = storedDraft(QString());
+            storeDraft(QString(), QString());
+            storeDraft(sid, draft);
+            m_draftKey = sid;
+        }
         m_view->clearMessages();
         updateHeader();
         Q_EMIT sessionOpened(sid);
@@ -289,13 +347,11 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
     if (sid == m_meta.id && m_view->hasNewer()) {
         // Far up the history: jump to the newest page, which has the prompt, and the answer.
         m_error->hide();
-        if (m_composer->toPlainText().trimmed() == prompt.trimmed())
-            m_composer->clear();
+        clearSentDraft(sid, prompt);
         load(sid);
     } else if (sid == m_meta.id) {
         m_error->hide();
-        if (m_composer->toPlainText().trimmed() == prompt.trimmed())
-            m_composer->clear();
+        clearSentDraft(sid, prompt);
         Message user;
         user.index = turn->promptIndex;
         user.role = QStringLiteral("user");
@@ -305,8 +361,19 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
         m_view->appendMessage(user);
         followLiveAnswer();
     }
+    if (sid != m_meta.id)
+        clearSentDraft(sid, prompt);
     updateControls();
     Q_EMIT statusMessage(tr("Generating…"));
+}
+
+// The draft that was sent is gone, whichever chat the composer shows now.
+void ChatPane::clearSentDraft(const QString &sid, const QString &prompt)
+{
+    if (m_draftKey == sid && m_composer->toPlainText().trimmed() == prompt.trimmed())
+        m_composer->clear();
+    else if (storedDraft(sid).trimmed() == prompt.trimmed())
+        storeDraft(sid, QString());
 }
 
 void ChatPane::stop()

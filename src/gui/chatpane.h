@@ -4,6 +4,7 @@
 #include "core/types.h"
 
 #include <QCoroTask>
+#include <QHash>
 #include <QPointer>
 #include <QWidget>
 
@@ -15,6 +16,7 @@ namespace holdfast {
 
 class ChatView;
 class Composer;
+class DraftStore;
 class LiveTurns;
 class SessionClient;
 
@@ -29,6 +31,8 @@ public:
     explicit ChatPane(QWidget *parent = nullptr);
 
     void setClient(SessionClient *client, LiveTurns *live);
+    // Where each chat's unsent text is kept; without one, drafts live as long as the pane.
+    void setDrafts(DraftStore *drafts);
     QString sessionId() const { return m_meta.id; }
     const SessionMeta &meta() const { return m_meta; }
     bool isGenerating() const;
@@ -66,6 +70,12 @@ private:
     void updateHeader();
     void updateControls();
     void followLiveAnswer();
+    // The composer shows the draft of `key` (a session id, "" for a new chat) from now on.
+    void switchDraft(const QString &key);
+    void onComposerChanged();
+    void clearSentDraft(const QString &sid, const QString &prompt);
+    QString storedDraft(const QString &key) const;
+    void storeDraft(const QString &key, const QString &text);
 
     QPointer<SessionClient> m_client;
     QPointer<LiveTurns> m_live;
@@ -73,6 +83,10 @@ private:
     quint64 m_generation = 0; // bumped on every open: results for older ones are dropped
     bool m_loadingPage = false;
     bool m_sending = false;
+    QPointer<DraftStore> m_drafts;
+    QHash<QString, QString> m_memoryDrafts; // without a DraftStore
+    QString m_draftKey;                     // whose draft the composer holds
+    bool m_settingDraft = false;            // the composer changes because of a switch
 
     QLabel *m_title;
     QComboBox *m_model;

@@ -4,6 +4,7 @@
 #include "gui/chatpane.h"
 #include "gui/chatview.h"
 #include "gui/composer.h"
+#include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
 #include "gui/sessionexport.h"
@@ -47,8 +48,9 @@ QSettings windowSettings()
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent)
-    : QMainWindow(parent), m_sidebar(new SessionSidebar(this)), m_pane(new ChatPane(this)),
-      m_splitter(new QSplitter(this)), m_banner(new QLabel(this)), m_serviceLabel(new QLabel(this))
+    : QMainWindow(parent), m_drafts(new DraftStore({}, this)), m_sidebar(new SessionSidebar(this)),
+      m_pane(new ChatPane(this)), m_splitter(new QSplitter(this)), m_banner(new QLabel(this)),
+      m_serviceLabel(new QLabel(this))
 {
     initResources();
     setWindowTitle(QStringLiteral("Holdfast"));
@@ -90,11 +92,17 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_pane, &ChatPane::statusMessage, this,
             [this](const QString &message) { statusBar()->showMessage(message, 6000); });
     restoreState();
+    m_pane->setDrafts(m_drafts);
+    m_drafts->load();
     m_pane->setEnabled(false);
     m_sidebar->setEnabled(false);
 }
 
-MainWindow::~MainWindow() = default;
+// The drafts' last write runs on a worker thread, which the application waits for at exit.
+MainWindow::~MainWindow()
+{
+    m_drafts->flush();
+}
 
 void MainWindow::createActions()
 {
@@ -406,6 +414,7 @@ void MainWindow::saveState() const
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     saveState();
+    m_drafts->flush();
     QMainWindow::closeEvent(event);
 }
 
