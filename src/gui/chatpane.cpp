@@ -20,10 +20,24 @@
 
 namespace holdfast {
 
+namespace {
+// Whether the branch has messages before the oldest of `messages` (oldest first). A message
+// from a store knows its siblings; one without a parent then starts the branch.
+bool olderExist(const QList<Message> &messages)
+{
+    if (messages.isEmpty())
+        return false;
+    const Message &first = messages.first();
+    if (!first.siblings.isEmpty())
+        return first.parent >= 0;
+    return first.index > 0;
+}
+} // namespace
+
 ChatPane::ChatPane(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_model(new QComboBox(this)),
-      m_system(new QToolButton(this)), m_error(new QLabel(this)), m_view(new ChatView(this)),
-      m_composer(new Composer(this)), m_sendStop(new QToolButton(this))
+      m_system(new QToolButton(this)), m_error(new QLabel(this)), m_editBar(new QFrame(this)),
+      m_view(new ChatView(this)), m_composer(new Composer(this)), m_sendStop(new QToolButton(this))
 {
     auto *header = new QWidget(this);
     header->setObjectName(QStringLiteral("chatHeader"));
@@ -62,8 +76,28 @@ ChatPane::ChatPane(QWidget *parent)
     m_sendStop->setAutoRaise(true);
     composerLayout->addWidget(m_sendStop, 0, Qt::AlignBottom);
 
+    // Shown while a sent prompt is edited in the composer.
+    m_editBar->setObjectName(QStringLiteral("editBar"));
+    auto *editLayout = new QHBoxLayout(m_editBar);
+    editLayout->setContentsMargins(10, 2, 4, 2);
+    auto *editLabel = new QLabel(
+        tr("<b>Editing</b> your message · Enter sends it as a new version · Esc cancels"),
+        m_editBar);
+    editLabel->setTextFormat(Qt::RichText); // our own text only
+    editLayout->addWidget(editLabel, 1);
+    auto *cancelEditButton = new QToolButton(m_editBar);
+    cancelEditButton->setText(tr("Cancel"));
+    cancelEditButton->setAutoRaise(true);
+    cancelEditButton->setObjectName(QStringLiteral("cancelEdit"));
+    editLayout->addWidget(cancelEditButton);
+    connect(cancelEditButton, &QToolButton::clicked, this, &ChatPane::cancelEdit);
+    m_editBar->hide();
+    m_view->setBranchControls(true);
+
     auto *bottom = new QVBoxLayout;
     bottom->setContentsMargins(18, 4, 18, 14);
+    bottom->setSpacing(2);
+    bottom->addWidget(m_editBar);
     bottom->addWidget(composerBox);
 
     auto *layout = new QVBoxLayout(this);
@@ -93,9 +127,19 @@ ChatPane::ChatPane(QWidget *parent)
     });
     connect(m_view, &ChatView::olderWanted, this, [this] { loadOlder(); });
     connect(m_view, &ChatView::newerWanted, this, [this] { loadNewer(); });
+    // Retry answers the same prompt again, as a new version of the failed answer.
     connect(m_view, &ChatView::retryRequested, this, [this](int turn) {
-        if (const QString prompt = m_view->promptOfTurn(turn); !prompt.isEmpty())
-            send(prompt);
+        if (const qint64 prompt = m_view->promptIndexOfTurn(turn); prompt >= 0) {
+            if (!m_sending && !isGenerating())
+                regenerateTask(prompt);
+        }
+    });
+    connect(m_view, &ChatView::editRequested, this, &ChatPane::editMessage);
+    connect(m_view, &ChatView::regenerateRequested, this, &ChatPane::regenerate);
+    connect(m_view, &ChatView::versionRequested, this, &ChatPane::showVersion);
+    connect(m_composer, &Composer::editLastRequested, this, [this] {
+        if (const qint64 last = m_view->lastIndexOfRole(QStringLiteral("user")); last >= 0)
+            editMessage(last);
     });
     connect(m_view, &ChatView::copied, this, &ChatPane::statusMessage);
     connect(m_view, &ChatView::linkHovered, this, &ChatPane::statusMessage);
@@ -149,6 +193,8 @@ void ChatPane::storeDraft(const QString &key, const QString &text)
 
 void ChatPane::switchDraft(const QString &key)
 {
+    if (key != m_draftKey)
+        endEdit();
     m_draftKey = key;
     const QString text = storedDraft(key);
     if (text == m_composer->toPlainText())
@@ -161,7 +207,7 @@ void ChatPane::switchDraft(const QString &key)
 
 void ChatPane::onComposerChanged()
 {
-    if (!m_settingDraft)
+    if (!m_settingDraft && !isEditing()) // an edited prompt is no draft
         storeDraft(m_draftKey, m_composer->toPlainText());
 }
 
@@ -212,7 +258,7 @@ QCoro::Task<> ChatPane::load(QString sid)
     m_view->clearMessages();
     for (const Message &message : snapshot->history)
         m_view->appendMessage(message);
-    m_view->setHasOlder(!snapshot->history.isEmpty() && snapshot->history.first().index > 0);
+    m_view->setHasOlder(olderExist(snapshot->history));
     if (m_meta.activeTurn > 0 && m_live)
         co_await m_live->adopt(sid, m_meta.activeTurn);
     if (!self || generation != m_generation)
@@ -251,17 +297,19 @@ QCoro::Task<> ChatPane::loadOlder()
         co_return;
     }
     m_view->prependMessages(page->messages);
-    m_view->setHasOlder(!page->messages.isEmpty() && page->messages.first().index > 0);
+    m_view->setHasOlder(olderExist(page->messages));
 }
 
-// The page after the newest message shown, when older pages have pushed the newest out.
+// The page after the newest message shown, when older pages have pushed the newest out. The
+// branch's indexes ascend but need not be consecutive (other branches lie between them): it asks
+// for the messages below `last + 1 + kPageSize`, and keeps those after `last`.
 QCoro::Task<> ChatPane::loadNewer()
 {
     if (m_loadingPage || !m_client || m_meta.id.isEmpty() || !m_view->hasNewer())
         co_return;
-    const qint64 from = m_view->lastIndex() + 1;
-    const qint64 to = std::min<qint64>(from + kPageSize, m_meta.total);
-    if (to <= from) {
+    const qint64 last = m_view->lastIndex();
+    const qint64 head = m_meta.head >= 0 ? m_meta.head : m_meta.total - 1;
+    if (last >= head) {
         m_view->setHasNewer(false);
         followLiveAnswer();
         co_return;
@@ -269,18 +317,30 @@ QCoro::Task<> ChatPane::loadNewer()
     m_loadingPage = true;
     const quint64 generation = m_generation;
     QPointer<ChatPane> self(this);
-    const auto page = co_await m_client->messages(m_meta.id, to, int(to - from));
-    if (!self)
-        co_return;
-    m_loadingPage = false;
-    if (generation != m_generation)
-        co_return;
-    if (!page) {
-        showError(tr("Could not load later messages: %1").arg(page.error().message));
-        co_return;
+    QList<Message> newer;
+    qint64 before = last + 1;
+    while (newer.isEmpty() && before <= head) {
+        before = std::min<qint64>(before + kPageSize, head + 1);
+        const auto page = co_await m_client->messages(m_meta.id, before, kPageSize);
+        if (!self)
+            co_return;
+        if (generation != m_generation) {
+            m_loadingPage = false;
+            co_return;
+        }
+        if (!page) {
+            m_loadingPage = false;
+            showError(tr("Could not load later messages: %1").arg(page.error().message));
+            co_return;
+        }
+        for (const Message &message : page->messages) {
+            if (message.index > last)
+                newer << message;
+        }
     }
-    m_view->appendNewerMessages(page->messages);
-    m_view->setHasNewer(m_view->lastIndex() + 1 < page->total);
+    m_loadingPage = false;
+    m_view->appendNewerMessages(newer);
+    m_view->setHasNewer(m_view->lastIndex() < head);
     followLiveAnswer();
 }
 
@@ -289,10 +349,11 @@ void ChatPane::send(const QString &prompt)
     // While another chat loads, the composer holds that chat's draft: it is not this one's.
     if (m_sending || isGenerating() || m_draftKey != m_meta.id)
         return;
-    sendTask(prompt);
+    sendTask(prompt, m_editIndex);
 }
 
-QCoro::Task<> ChatPane::sendTask(QString prompt)
+// `replaces` >= 0: the prompt is a new version of that one (an edit), after the same parent.
+QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces)
 {
     QPointer<ChatPane> self(this);
     if (!m_client)
@@ -334,6 +395,13 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
     }
     StartTurnParams params;
     params.prompt = prompt;
+    const Message *old = replaces >= 0 ? m_view->shownMessage(replaces) : nullptr;
+    QList<qint64> versions;
+    if (old) {
+        params.parent = m_view->parentOf(replaces); // -1: a new first message
+        versions = old->siblings.isEmpty() ? QList<qint64>{replaces} : old->siblings;
+    }
+    const quint64 generation = m_generation;
     const auto turn = co_await m_client->startTurn(sid, params);
     if (!self)
         co_return;
@@ -344,12 +412,19 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
         co_return;
     }
     m_composer->setLastPrompt(prompt);
-    if (sid == m_meta.id && m_view->hasNewer()) {
+    bool shown = sid == m_meta.id && generation == m_generation;
+    if (shown && old) {
+        endEdit();
+        shown = m_view->truncateFrom(replaces); // the old version and what followed it go
+        if (!shown)
+            load(sid);
+    }
+    if (shown && m_view->hasNewer()) {
         // Far up the history: jump to the newest page, which has the prompt, and the answer.
         m_error->hide();
         clearSentDraft(sid, prompt);
         load(sid);
-    } else if (sid == m_meta.id) {
+    } else if (shown) {
         m_error->hide();
         clearSentDraft(sid, prompt);
         Message user;
@@ -358,6 +433,12 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
         user.content = prompt;
         user.turn = turn->id;
         user.createdAt = turn->createdAt;
+        if (old) {
+            user.parent = params.parent.value_or(-1);
+            user.siblings = versions;
+            if (!user.siblings.contains(user.index))
+                user.siblings << user.index;
+        }
         m_view->appendMessage(user);
         followLiveAnswer();
     }
@@ -378,8 +459,183 @@ void ChatPane::clearSentDraft(const QString &sid, const QString &prompt)
 
 void ChatPane::stop()
 {
-    if (isGenerating())
+    if (isEditing())
+        cancelEdit(); // Esc leaves the edit first
+    else if (isGenerating())
         stopTask();
+}
+
+void ChatPane::editMessage(qint64 index)
+{
+    const Message *message = m_view->shownMessage(index);
+    if (!message || message->role != QLatin1String("user"))
+        return;
+    if (isGenerating() || m_sending) {
+        Q_EMIT statusMessage(tr("Wait for the answer to finish, or stop it, to edit a message"));
+        return;
+    }
+    if (!isEditing())
+        m_editStash = m_composer->toPlainText();
+    m_editIndex = index;
+    m_settingDraft = true;
+    m_composer->setPlainText(message->content);
+    m_composer->moveCursor(QTextCursor::End);
+    m_settingDraft = false;
+    m_editBar->show();
+    m_composer->setFocus(Qt::OtherFocusReason);
+}
+
+void ChatPane::cancelEdit()
+{
+    if (!isEditing())
+        return;
+    endEdit();
+    m_composer->setFocus(Qt::OtherFocusReason);
+}
+
+// The composer gets back the draft it had before the edit.
+void ChatPane::endEdit()
+{
+    if (!isEditing())
+        return;
+    m_editIndex = -1;
+    m_editBar->hide();
+    m_settingDraft = true;
+    m_composer->setPlainText(m_editStash);
+    m_composer->moveCursor(QTextCursor::End);
+    m_settingDraft = false;
+    m_editStash.clear();
+}
+
+void ChatPane::regenerate(qint64 answerIndex)
+{
+    if (m_sending || isGenerating() || m_meta.id.isEmpty())
+        return;
+    if (const qint64 prompt = m_view->promptOf(answerIndex); prompt >= 0)
+        regenerateTask(prompt);
+}
+
+void ChatPane::regenerateLast()
+{
+    if (const qint64 last = m_view->lastIndexOfRole(QStringLiteral("assistant")); last >= 0)
+        regenerate(last);
+    else if (const qint64 prompt = m_view->lastIndexOfRole(QStringLiteral("user")); prompt >= 0) {
+        if (!m_sending && !isGenerating())
+            regenerateTask(prompt); // a prompt whose answer never came
+    }
+}
+
+// A new answer to `prompt`: the answers shown below it leave the view for the new one.
+QCoro::Task<> ChatPane::regenerateTask(qint64 prompt)
+{
+    QPointer<ChatPane> self(this);
+    if (!m_client || m_meta.id.isEmpty())
+        co_return;
+    const QString sid = m_meta.id;
+    const quint64 generation = m_generation;
+    m_sending = true;
+    updateControls();
+    StartTurnParams params;
+    params.regenerate = prompt;
+    const auto turn = co_await m_client->startTurn(sid, params);
+    if (!self)
+        co_return;
+    m_sending = false;
+    if (!turn) {
+        updateControls();
+        showError(tr("Could not answer again: %1").arg(turn.error().message));
+        co_return;
+    }
+    if (sid == m_meta.id && generation == m_generation) {
+        m_error->hide();
+        // Everything after the prompt belongs to the old version.
+        if (!m_view->truncateAfter(prompt) || m_view->hasNewer())
+            load(sid);
+        else
+            followLiveAnswer();
+    }
+    updateControls();
+    Q_EMIT statusMessage(tr("Generating…"));
+}
+
+void ChatPane::showVersion(qint64 index)
+{
+    if (m_meta.id.isEmpty() || index < 0)
+        return;
+    if (isGenerating() || m_sending) {
+        Q_EMIT statusMessage(tr("Wait for the answer to finish, or stop it, to switch versions"));
+        return;
+    }
+    versionTask(index);
+}
+
+void ChatPane::stepVersion(int step)
+{
+    const qint64 at = m_view->lastWithVersions();
+    const Message *message = m_view->shownMessage(at);
+    if (!message)
+        return;
+    const qsizetype n = message->siblings.indexOf(at) + step;
+    if (n >= 0 && n < message->siblings.size())
+        showVersion(message->siblings.at(n));
+}
+
+// Makes `index`'s branch the active one, and shows it from that message down: the messages
+// above stay where they are, the rest of the new branch comes in below them.
+QCoro::Task<> ChatPane::versionTask(qint64 index)
+{
+    QPointer<ChatPane> self(this);
+    if (!m_client)
+        co_return;
+    const QString sid = m_meta.id;
+    const quint64 generation = ++m_generation; // what was loading for the old branch is stale
+    PatchSessionParams params;
+    params.head = index;
+    const auto patched = co_await m_client->patchSession(sid, params);
+    if (!self || generation != m_generation)
+        co_return;
+    if (!patched) {
+        showError(tr("Could not show that version: %1").arg(patched.error().message));
+        co_return;
+    }
+    m_meta = patched->meta;
+    const auto page = co_await m_client->messages(sid, -1, kPageSize);
+    if (!self || generation != m_generation)
+        co_return;
+    if (!page) {
+        showError(tr("Could not load that version: %1").arg(page.error().message));
+        co_return;
+    }
+    QList<Message> rest;
+    for (const Message &message : page->messages) {
+        if (message.index >= index)
+            rest << message;
+    }
+    const qint64 replaced = m_view->shownVersionOf(index);
+    if (rest.isEmpty() || rest.first().index != index || replaced < 0 ||
+        !m_view->truncateFrom(replaced)) {
+        load(sid); // the new branch's rest is longer than a page: its newest page
+        co_return;
+    }
+    m_error->hide();
+    m_view->appendNewerMessages(rest);
+    m_view->setHasNewer(false);
+    followLiveAnswer();
+    updateControls();
+}
+
+// After a turn: the prompt and answer learn their versions from the store.
+QCoro::Task<> ChatPane::refreshVersions(QString sid)
+{
+    QPointer<ChatPane> self(this);
+    if (!m_client)
+        co_return;
+    const quint64 generation = m_generation;
+    const auto page = co_await m_client->messages(sid, -1, 2);
+    if (!self || generation != m_generation || sid != m_meta.id || !page)
+        co_return;
+    for (const Message &message : page->messages)
+        m_view->updateMessage(message);
 }
 
 QCoro::Task<> ChatPane::stopTask()
@@ -407,8 +663,10 @@ void ChatPane::onFinished(const TurnRecord &turn)
 {
     if (turn.session != m_meta.id)
         return;
-    if (m_view->answering() && m_view->answerTurn() == turn.id)
+    if (m_view->answering() && m_view->answerTurn() == turn.id) {
         m_view->finishAnswer(turn);
+        refreshVersions(turn.session);
+    }
     updateControls();
 }
 

@@ -159,6 +159,21 @@ void MainWindow::createActions()
     QAction *stop = chat->addAction(icons::icon(icons::Name::Stop), tr("&Stop Answer"), m_pane,
                                     &ChatPane::stop);
     stop->setShortcut(Qt::Key_Escape);
+    chat->addSeparator();
+    QAction *editLast =
+        chat->addAction(icons::icon(icons::Name::Rename), tr("&Edit Last Message"), this, [this] {
+            m_pane->editMessage(m_pane->view()->lastIndexOfRole(QStringLiteral("user")));
+        });
+    editLast->setToolTip(tr("Edit Last Message (Up in an empty composer)"));
+    QAction *regenerate =
+        chat->addAction(tr("&Regenerate Answer"), m_pane, &ChatPane::regenerateLast);
+    regenerate->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    QAction *previous =
+        chat->addAction(tr("Pre&vious Version"), this, [this] { m_pane->stepVersion(-1); });
+    previous->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Left));
+    QAction *next = chat->addAction(tr("Ne&xt Version"), this, [this] { m_pane->stepVersion(+1); });
+    next->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Right));
+    chat->addSeparator();
     QAction *system = chat->addAction(icons::icon(icons::Name::System), tr("System &Prompt…"),
                                       m_pane, &ChatPane::editSystemPrompt);
     system->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));

@@ -281,13 +281,21 @@ void TestMainWindow::failedTurnOffersRetry()
     QVERIFY(spinUntil(
         [&] { return f.view()->toPlainText().contains(QLatin1String("model exploded")); }));
     QVERIFY(f.view()->toHtml().contains(QLatin1String("hf-retry:1")));
-    // Retry sends the same prompt again, as turn 2.
+    // Retry answers the same prompt again (turn 2): a new version of the answer, the prompt
+    // is not repeated.
     f.scripted->script.failure.reset();
     f.scripted->script.chunks = {QStringLiteral("Worked.")};
     Q_EMIT f.view()->retryRequested(1);
     QVERIFY(spinUntil([&] { return finished.count() == 2; }));
-    QCOMPARE(finished.last().first().value<TurnRecord>().state, TurnRecord::State::Done);
-    QCOMPARE(f.stored(f.pane()->sessionId()).size(), 4);
+    const auto retried = finished.last().first().value<TurnRecord>();
+    QCOMPARE(retried.state, TurnRecord::State::Done);
+    QCOMPARE(retried.promptIndex, 0);
+    const QList<Message> branch = f.stored(f.pane()->sessionId());
+    QCOMPARE(branch.size(), 2); // the active branch: the prompt and the new answer
+    QCOMPARE(branch.at(1).content, QStringLiteral("Worked."));
+    QCOMPARE(branch.at(1).siblings, (QList<qint64>{1, 2}));
+    QCOMPARE(f.view()->toPlainText().count(QLatin1String("Try this")), 1);
+    QVERIFY(!f.view()->toPlainText().contains(QLatin1String("model exploded")));
 }
 
 // The prompt that froze the window (`look ![x](FIFO) here`), and an answer that writes the
