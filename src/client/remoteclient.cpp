@@ -183,6 +183,8 @@ QCoro::Task<Result<SessionSnapshot>> RemoteClient::patchSession(QString sid,
         body.insert(QStringLiteral("system"), nullable(*params.system));
     if (params.model)
         body.insert(QStringLiteral("model"), *params.model);
+    if (params.head)
+        body.insert(QStringLiteral("head"), *params.head);
     const auto answer = co_await call("PATCH", path(sid), {}, body);
     if (!answer)
         co_return answer.error();
@@ -219,12 +221,21 @@ QCoro::Task<Result<MessagePage>> RemoteClient::messages(QString sid, qint64 befo
             page.messages.append(*message);
     }
     page.total = object.value(QStringLiteral("total")).toInteger();
+    page.length = object.value(QStringLiteral("length")).toInteger();
     co_return page;
 }
 
 QCoro::Task<Result<TurnRecord>> RemoteClient::startTurn(QString sid, StartTurnParams params)
 {
-    QJsonObject body{{QStringLiteral("prompt"), params.prompt}};
+    QJsonObject body;
+    // A regeneration sends no prompt (the server answers the stored one; a prompt with it is 400).
+    if (params.regenerate == -1 || !params.prompt.isEmpty())
+        body.insert(QStringLiteral("prompt"), params.prompt);
+    if (params.regenerate != -1)
+        body.insert(QStringLiteral("regenerate"), params.regenerate);
+    if (params.parent) // -1: "parent": null, a new first message
+        body.insert(QStringLiteral("parent"),
+                    *params.parent == -1 ? QJsonValue() : QJsonValue(*params.parent));
     if (params.model)
         body.insert(QStringLiteral("model"), *params.model);
     QJsonObject options;

@@ -22,6 +22,20 @@ QString stringOrNull(const QJsonValue &value)
 {
     return value.isString() ? value.toString() : QString();
 }
+
+QJsonArray siblingsArray(const QList<qint64> &siblings)
+{
+    QJsonArray array;
+    for (const qint64 index : siblings)
+        array.append(index);
+    return array;
+}
+
+// A message index, or -1 for null (a first message's parent, a session without head).
+qint64 indexOrNull(const QJsonValue &value)
+{
+    return value.isDouble() ? value.toInteger() : -1;
+}
 } // namespace
 
 QJsonObject toJson(const Message &message)
@@ -33,6 +47,8 @@ QJsonObject toJson(const Message &message)
         {QStringLiteral("turn"), message.turn > 0 ? QJsonValue(message.turn) : QJsonValue()},
         {QStringLiteral("state"), messageStateName(message.state)},
         {QStringLiteral("created_at"), toIso(message.createdAt)},
+        {QStringLiteral("parent"), message.parent >= 0 ? QJsonValue(message.parent) : QJsonValue()},
+        {QStringLiteral("siblings"), siblingsArray(message.siblings)},
     };
 }
 
@@ -46,6 +62,8 @@ QJsonObject toJson(const SessionMeta &meta)
         {QStringLiteral("created_at"), toIso(meta.createdAt)},
         {QStringLiteral("updated_at"), toIso(meta.updatedAt)},
         {QStringLiteral("total"), meta.total},
+        {QStringLiteral("head"), meta.head >= 0 ? QJsonValue(meta.head) : QJsonValue()},
+        {QStringLiteral("length"), meta.length},
         {QStringLiteral("active_turn"),
          meta.activeTurn > 0 ? QJsonValue(meta.activeTurn) : QJsonValue()},
     };
@@ -170,9 +188,17 @@ void writeMessage(QByteArray &out, const Message &m)
     writeTime(out, m.createdAt);
     out += ",\"index\":";
     out += QByteArray::number(m.index);
+    out += ",\"parent\":";
+    out += m.parent >= 0 ? QByteArray::number(m.parent) : QByteArray("null");
     out += ",\"role\":";
     writeString(out, m.role);
-    out += ",\"state\":";
+    out += ",\"siblings\":[";
+    for (qsizetype i = 0; i < m.siblings.size(); ++i) {
+        if (i > 0)
+            out += ',';
+        out += QByteArray::number(m.siblings.at(i));
+    }
+    out += "],\"state\":";
     writeString(out, messageStateName(m.state));
     out += ",\"turn\":";
     out += m.turn > 0 ? QByteArray::number(m.turn) : QByteArray("null");
@@ -192,6 +218,8 @@ QByteArray toJsonBytes(const SessionSnapshot &snapshot)
     out += meta.activeTurn > 0 ? QByteArray::number(meta.activeTurn) : QByteArray("null");
     out += ",\"created_at\":";
     writeTime(out, meta.createdAt);
+    out += ",\"head\":";
+    out += meta.head >= 0 ? QByteArray::number(meta.head) : QByteArray("null");
     out += ",\"history\":[";
     bool first = true;
     for (const Message &m : snapshot.history) {
@@ -201,6 +229,8 @@ QByteArray toJsonBytes(const SessionSnapshot &snapshot)
     }
     out += "],\"id\":";
     writeString(out, meta.id);
+    out += ",\"length\":";
+    out += QByteArray::number(meta.length);
     out += ",\"model\":";
     writeString(out, meta.model);
     out += ",\"system\":";
@@ -300,6 +330,10 @@ std::optional<Message> messageFromJson(const QJsonObject &o)
     m.state = messageStateFromName(o.value(QStringLiteral("state")).toString())
                   .value_or(Message::State::Complete);
     m.createdAt = fromIso(o.value(QStringLiteral("created_at")).toString());
+    m.parent = indexOrNull(o.value(QStringLiteral("parent")));
+    const QJsonArray siblings = o.value(QStringLiteral("siblings")).toArray();
+    for (const QJsonValue &v : siblings)
+        m.siblings.append(v.toInteger());
     return m;
 }
 
@@ -315,6 +349,8 @@ std::optional<SessionMeta> sessionFromJson(const QJsonObject &o)
     s.createdAt = fromIso(o.value(QStringLiteral("created_at")).toString());
     s.updatedAt = fromIso(o.value(QStringLiteral("updated_at")).toString());
     s.total = o.value(QStringLiteral("total")).toInteger();
+    s.head = indexOrNull(o.value(QStringLiteral("head")));
+    s.length = o.value(QStringLiteral("length")).toInteger();
     s.activeTurn = o.value(QStringLiteral("active_turn")).toInt();
     return s;
 }

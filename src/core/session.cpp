@@ -36,7 +36,7 @@ Session::~Session()
 
 bool Session::cacheCovers(qint64 count) const
 {
-    return m_history.size() >= count || m_history.size() >= m_meta.total;
+    return m_history.size() >= count || m_history.size() >= m_meta.length;
 }
 
 void Session::replaceCache(QList<Message> window)
@@ -54,8 +54,8 @@ void Session::keepContext(QList<Message> context)
 
 void Session::appendMessage(const Message &message)
 {
-    // Only keep the cache contiguous with the end of the session.
-    if (!m_history.isEmpty() && m_history.last().index + 1 != message.index) {
+    // Only keep the cache a contiguous end of the active branch: the message must follow the last.
+    if (!m_history.isEmpty() && m_history.last().index != message.parent) {
         m_history.clear();
         m_historyBytes = 0;
     }

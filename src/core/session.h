@@ -11,12 +11,13 @@ namespace holdfast {
 class SessionService;
 class Turn;
 
-// A loaded session: its metadata and a window of its newest messages. Owned by SessionService.
-// The window is the newest `cacheLimit` messages; once a turn has read the model's context from
-// the store, it grows to the context (at most `contextLimit` messages and `contextBytes` of text,
-// never fewer than `cacheLimit`), so the next turns of a long chat do not read it again.
-// While it has a Turn child, or is pinned by an operation in flight (a save, a load), it is
-// never unloaded: that is how an answer always reaches the store.
+// A loaded session: its metadata and a window of the newest messages of its active branch (the
+// path that ends at `head`). Owned by SessionService. The window is the newest `cacheLimit` ones;
+// once a turn has read the model's context from the store, it grows to the context (at most
+// `contextLimit` messages and `contextBytes` of text, never fewer than `cacheLimit`), so the next
+// turns of a long chat do not read it again. While it has a Turn child, or is pinned by an
+// operation in flight (a save, a load), it is never unloaded: that is how an answer always reaches
+// the store.
 class Session final : public QObject
 {
     Q_OBJECT
@@ -36,14 +37,17 @@ public:
     const SessionMeta &meta() const { return m_meta; }
     void setMeta(const SessionMeta &meta) { m_meta = meta; }
 
-    // The newest cached messages, oldest first (at most the cache limit, unless a turn runs).
+    // The newest cached messages of the active branch, oldest first, the last one `head` (at most
+    // the cache limit, unless a turn runs).
     const QList<Message> &cachedHistory() const { return m_history; }
-    // True when the cache holds the newest `count` messages (or every message there is).
+    // True when the cache holds the branch's newest `count` messages (or all of the branch).
     bool cacheCovers(qint64 count) const;
     void replaceCache(QList<Message> window);
     // The model's context, just read from the store: kept as the cache from now on (as much of
     // it as the context limits allow).
     void keepContext(QList<Message> context);
+    // A message that follows the cached branch (its parent is the last one; else the cache
+    // restarts with it), with its siblings filled.
     void appendMessage(const Message &message);
 
     // Messages handed to the store whose save has not completed yet (the gist's `uncached`).

@@ -35,13 +35,14 @@ Error turnNotFound(const QString &sid, int tid)
                      QStringLiteral("turn %1 of session '%2' does not exist").arg(tid).arg(sid));
 }
 
-Error badId(const QString &sid)
+} // namespace
+
+Error SessionService::badId(const QString &sid)
 {
     return makeError(ErrorCode::BadRequest,
                      QStringLiteral("invalid session id '%1': it must match %2")
                          .arg(sid.left(80), SessionService::sessionIdPattern()));
 }
-} // namespace
 
 SessionService::SessionService(Store *store, ProviderRegistry *providers, ServiceConfig config,
                                QObject *parent)
@@ -133,46 +134,6 @@ QCoro::Task<> SessionService::waitForStoreUpdate(QString sid, int tid, int timeo
             waiter.fire();
     });
     co_await qCoro(&waiter, &Waiter::fired, std::chrono::milliseconds(std::max(0, timeoutMs)));
-}
-
-QCoro::Task<Status> SessionService::recover(TurnRecord turn)
-{
-    const auto meta = co_await m_store->loadSession(turn.session);
-    if (!meta)
-        co_return meta.error();
-    if (!*meta)
-        co_return Ok{}; // the session is gone: nothing to recover
-    QString text;
-    int count = 0;
-    while (true) {
-        const auto chunks = co_await m_store->loadChunks(turn.session, turn.id, count, 1000);
-        if (!chunks)
-            co_return chunks.error();
-        for (const Chunk &c : *chunks)
-            text += c.text;
-        count += int(chunks->size());
-        if (chunks->size() < 1000)
-            break;
-    }
-    SessionMeta m = **meta;
-    Message answer;
-    answer.index = m.total;
-    answer.role = QStringLiteral("assistant");
-    answer.content = text;
-    answer.turn = turn.id;
-    answer.state = Message::State::Interrupted;
-    answer.createdAt = QDateTime::currentDateTimeUtc();
-    m.total += 1;
-    if (m.activeTurn == turn.id)
-        m.activeTurn = 0;
-    m.updatedAt = answer.createdAt;
-    turn.state = TurnRecord::State::Interrupted;
-    turn.chunks = count;
-    turn.responseIndex = answer.index;
-    turn.finishedAt = answer.createdAt;
-    qCInfo(lcCore) << "turn" << turn.id << "of session" << turn.session
-                   << "was cut off by a crash: saved as interrupted with" << count << "chunk(s)";
-    co_return co_await m_store->finishTurn(m, answer, turn);
 }
 
 QCoro::Task<> SessionService::shutdown()
@@ -268,7 +229,7 @@ QCoro::Task<Result<Session *>> SessionService::acquire(QString sid)
                     unload(s); // deleted through another instance
                 co_return notFound(sid);
             }
-            if ((**meta)->total != s->meta().total)
+            if ((**meta)->total != s->meta().total || (**meta)->head != s->meta().head)
                 s->replaceCache({});
             s->setMeta(***meta);
         }
@@ -280,9 +241,9 @@ QCoro::Task<Result<Session *>> SessionService::acquire(QString sid)
         co_return meta.error();
     if (!*meta)
         co_return notFound(sid);
-    const qint64 total = (*meta)->total;
-    const auto window = co_await m_store->loadMessages(
-        sid, std::max<qint64>(0, total - m_config.cacheMessages), total);
+    const qint64 head = (*meta)->head;
+    const auto window = head < 0 ? Result<QList<Message>>(QList<Message>{})
+                                 : co_await m_store->loadBranch(sid, head, m_config.cacheMessages);
     if (!window)
         co_return window.error();
     if (Session *s = m_sessions.value(sid)) { // loaded by someone else meanwhile
@@ -343,17 +304,59 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::session(QString sid, int wi
     if (!acquired)
         co_return acquired.error();
     Session *s = *acquired;
-    if (s->cacheCovers(window)) {
-        const QList<Message> &h = s->cachedHistory();
-        co_return SessionSnapshot{s->meta(), h.mid(std::max<qsizetype>(0, h.size() - window))};
-    }
     SessionPin pin(s);
     const SessionMeta meta = s->meta();
-    const auto messages =
-        co_await m_store->loadMessages(sid, std::max<qint64>(0, meta.total - window), meta.total);
+    const auto messages = co_await branch(s, meta.head, window);
     if (!messages)
         co_return messages.error();
     co_return SessionSnapshot{meta, *messages};
+}
+
+QCoro::Task<Result<QList<Message>>> SessionService::branch(Session *session, qint64 last, int limit)
+{
+    if (last < 0 || limit <= 0)
+        co_return QList<Message>{};
+    if (last == session->meta().head && session->cacheCovers(limit)) {
+        const QList<Message> &h = session->cachedHistory();
+        co_return h.mid(std::max<qsizetype>(0, h.size() - limit));
+    }
+    SessionPin pin(session);
+    co_return co_await m_store->loadBranch(session->id(), last, limit);
+}
+
+QCoro::Task<Result<QList<Message>>> SessionService::switchBranch(Session *s, qint64 from)
+{
+    const auto busy = [s, this]() -> std::optional<Error> {
+        // A turn of this instance, or (shared store) of another one: acquire() read the metadata
+        // again, so meta().activeTurn is the store's.
+        if (!s->activeTurn() && !s->starting() && s->meta().activeTurn == 0)
+            return std::nullopt;
+        return makeError(
+            ErrorCode::Conflict,
+            QStringLiteral("session '%1' has an active turn (%2): its branch cannot "
+                           "change until it ends")
+                .arg(s->id())
+                .arg(s->activeTurn() ? s->activeTurn()->record().id : s->meta().activeTurn));
+    };
+    if (auto conflict = busy())
+        co_return *conflict;
+    const Error unknown = makeError(
+        ErrorCode::Invalid,
+        QStringLiteral("message %1 does not exist in session '%2'").arg(from).arg(s->id()));
+    if (from < 0 || from >= s->meta().total)
+        co_return unknown;
+    SessionPin pin(s);
+    const auto leaf = co_await m_store->latestLeaf(s->id(), from);
+    if (!leaf)
+        co_return leaf.error().code == ErrorCode::NotFound ? unknown : leaf.error();
+    auto window = co_await m_store->loadBranch(s->id(), *leaf, m_config.cacheMessages);
+    if (!window)
+        co_return window.error();
+    if (window->isEmpty())
+        co_return unknown;
+    if (auto conflict = busy()) // a turn started while we read
+        co_return *conflict;
+    co_return *window;
 }
 
 QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
@@ -363,6 +366,13 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
     if (!acquired)
         co_return acquired.error();
     Session *s = *acquired;
+    std::optional<QList<Message>> newBranch;
+    if (params.head) {
+        auto switched = co_await switchBranch(s, *params.head);
+        if (!switched)
+            co_return switched.error();
+        newBranch = std::move(*switched);
+    }
     SessionMeta meta = s->meta();
     if (params.title)
         meta.title = *params.title;
@@ -383,14 +393,25 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
     current.system = meta.system;
     current.model = meta.model;
     current.updatedAt = meta.updatedAt;
+    if (newBranch) {
+        current.head = newBranch->last().index;
+        current.length = newBranch->last().depth + 1;
+    }
     const SessionMeta before = s->meta();
     s->setMeta(current);
+    if (newBranch)
+        s->replaceCache(*newBranch);
     const Status saved = co_await m_store->saveSessionMeta(current);
     if (!saved) {
         SessionMeta restored = s->meta();
         restored.title = before.title;
         restored.system = before.system;
         restored.model = before.model;
+        if (newBranch && restored.head == current.head) {
+            restored.head = before.head;
+            restored.length = before.length;
+            s->replaceCache({});
+        }
         s->setMeta(restored);
         co_return saved.error();
     }
@@ -440,171 +461,51 @@ QCoro::Task<Result<MessagePage>> SessionService::messages(QString sid, qint64 be
     const auto acquired = co_await acquire(sid);
     if (!acquired)
         co_return acquired.error();
-    const qint64 total = (*acquired)->meta().total;
+    Session *s = *acquired;
+    SessionPin pin(s);
+    const qint64 total = s->meta().total;
     if (before < 0 || before > total)
         before = total;
-    const auto messages =
-        co_await m_store->loadMessages(sid, std::max<qint64>(0, before - limit), before);
+    const auto end = co_await pageEnd(s, before);
+    if (!end)
+        co_return end.error();
+    const auto messages = co_await branch(s, *end, limit);
     if (!messages)
         co_return messages.error();
-    co_return MessagePage{*messages, total};
+    MessagePage page;
+    page.messages = *messages;
+    page.total = total;
+    page.length = s->meta().length;
+    co_return page;
 }
 
-QCoro::Task<Result<QList<ChatMessage>>> SessionService::context(Session *session)
+QCoro::Task<Result<qint64>> SessionService::pageEnd(Session *s, qint64 before)
 {
-    const SessionMeta meta = session->meta();
-    const qint64 wanted = std::min<qint64>(meta.total, m_config.contextMessages);
-    QList<Message> history;
-    if (session->cacheCovers(wanted)) {
-        history = session->cachedHistory();
-    } else {
-        auto loaded = co_await m_store->loadMessages(meta.id, meta.total - wanted, meta.total);
-        if (!loaded)
-            co_return loaded.error();
-        history = *loaded;
-        // The caller holds the session (a turn is starting): nothing was added meanwhile.
-        if (session->meta().total == meta.total)
-            session->keepContext(history);
+    const SessionMeta meta = s->meta();
+    if (before >= meta.total)
+        co_return meta.head;
+    // Indexes grow along a branch: its messages below `before` are a first part of it.
+    if (meta.length == meta.total) // one path, nobody branched: message i follows i - 1
+        co_return before - 1;
+    for (const Message &m : s->cachedHistory()) {
+        if (m.index == before) // on the branch (a client's oldest loaded message): O(limit)
+            co_return m.parent;
     }
-    history = history.mid(std::max<qsizetype>(0, history.size() - wanted));
-    QList<ChatMessage> messages;
-    if (!meta.system.isEmpty())
-        messages.append(ChatMessage{QStringLiteral("system"), meta.system});
-    for (const Message &m : std::as_const(history)) {
-        if (m.state == Message::State::Error)
-            continue;
-        messages.append(ChatMessage{m.role, m.content});
+    // Elsewhere: walk up from head until the branch goes below `before`.
+    qint64 last = meta.head;
+    while (last >= 0) {
+        const auto part = co_await m_store->loadBranch(meta.id, last, 256);
+        if (!part)
+            co_return part.error();
+        if (part->isEmpty())
+            co_return qint64(-1);
+        for (qsizetype i = part->size(); i-- > 0;) {
+            if (part->at(i).index < before)
+                co_return part->at(i).index;
+        }
+        last = part->first().parent;
     }
-    co_return messages;
-}
-
-QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurnParams params)
-{
-    if (!isValidSessionId(sid))
-        co_return badId(sid);
-    if (m_stopping)
-        co_return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
-    const auto acquired = co_await acquire(sid);
-    if (!acquired)
-        co_return acquired.error();
-    Session *s = *acquired;
-    if (s->activeTurn() || s->starting()) {
-        co_return makeError(
-            ErrorCode::Conflict,
-            QStringLiteral("session '%1' already has an active turn (%2)")
-                .arg(sid)
-                .arg(s->activeTurn() ? s->activeTurn()->record().id : s->meta().lastTurn + 1));
-    }
-    // After the 409 (API.md's order: 409, then 422).
-    if (params.prompt.trimmed().isEmpty())
-        co_return makeError(ErrorCode::Invalid, QStringLiteral("the prompt is empty"));
-    if (auto tooLong = promptTooLong(params.prompt, QStringLiteral("the prompt")))
-        co_return *tooLong;
-    const QString model =
-        params.model && !params.model->isEmpty() ? *params.model : s->meta().model;
-    const auto resolved = m_providers->resolve(model);
-    if (!resolved)
-        co_return resolved.error();
-
-    s->setStarting(true);
-    auto history = co_await context(s);
-    if (!history) {
-        s->setStarting(false);
-        co_return history.error();
-    }
-
-    SessionMeta meta = s->meta();
-    const QDateTime now = QDateTime::currentDateTimeUtc();
-    Message prompt;
-    prompt.index = meta.total;
-    prompt.role = QStringLiteral("user");
-    prompt.content = params.prompt;
-    prompt.createdAt = now;
-    TurnRecord record;
-    record.id = meta.lastTurn + 1;
-    record.session = sid;
-    record.state = TurnRecord::State::Streaming;
-    record.promptIndex = prompt.index;
-    record.model = model;
-    record.createdAt = now;
-    prompt.turn = record.id;
-    meta.total += 1;
-    meta.lastTurn = record.id;
-    meta.activeTurn = record.id;
-    meta.updatedAt = now;
-
-    s->beginSave(1);
-    const Status stored = co_await m_store->beginTurn(meta, std::optional<Message>(prompt), record);
-    s->endSave(1);
-    s->setStarting(false);
-    if (!stored)
-        co_return stored.error();
-    if (m_stopping) {
-        // Shutdown began while the prompt was being stored: the turn ends interrupted at once.
-    }
-
-    SessionMeta current = s->meta();
-    current.total = meta.total;
-    current.lastTurn = meta.lastTurn;
-    current.activeTurn = meta.activeTurn;
-    current.updatedAt = meta.updatedAt;
-    s->setMeta(current);
-    s->appendMessage(prompt);
-
-    ProviderRequest request;
-    request.model = resolved->model;
-    request.messages = *history;
-    request.messages.append(ChatMessage{QStringLiteral("user"), params.prompt});
-    request.options = params.options;
-    auto *turn = new Turn(record, resolved->provider->start(request), m_store, s);
-    s->setActiveTurn(turn);
-    connect(turn, &Turn::chunkReady, this, [this, sid, tid = record.id](int seq, const QString &t) {
-        Q_EMIT chunkReady(sid, tid, seq, t);
-    });
-    connect(turn, &Turn::chunkBatchEnded, this,
-            [this, sid, tid = record.id] { Q_EMIT chunkBatchEnded(sid, tid); });
-    connect(turn, &Turn::finished, this, [this, sid](const TurnRecord &r) {
-        Q_EMIT turnFinished(r);
-        if (Session *session = m_sessions.value(sid))
-            Q_EMIT sessionChanged(session->meta());
-    });
-    Q_EMIT turnStarted(record);
-    Q_EMIT sessionChanged(current);
-    turn->start();
-    if (m_stopping)
-        turn->cancel(TurnRecord::State::Interrupted);
-    co_return record;
-}
-
-std::optional<Error> SessionService::promptTooLong(const QString &text, const QString &what) const
-{
-    const qint64 bytes = text.toUtf8().size();
-    if (bytes <= m_config.maxPromptBytes)
-        return std::nullopt;
-    return makeError(ErrorCode::Invalid,
-                     QStringLiteral("%1 is %2 bytes long; the limit is %3 bytes")
-                         .arg(what)
-                         .arg(bytes)
-                         .arg(m_config.maxPromptBytes));
-}
-
-Result<StatelessCompletion> SessionService::completeStateless(StatelessParams params)
-{
-    if (m_stopping)
-        return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
-    const auto resolved = m_providers->resolve(params.model);
-    if (!resolved)
-        return resolved.error();
-    if (!params.messages.isEmpty()) {
-        if (auto tooLong =
-                promptTooLong(params.messages.last().content, QStringLiteral("the last message")))
-            return *tooLong;
-    }
-    StatelessCompletion completion;
-    completion.model = params.model.isEmpty() ? m_providers->defaultModel() : params.model;
-    completion.stream = resolved->provider->start(
-        ProviderRequest{resolved->model, std::move(params.messages), params.options});
-    return completion;
+    co_return qint64(-1);
 }
 
 QCoro::Task<QList<ModelInfo>> SessionService::models()

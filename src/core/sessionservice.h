@@ -73,12 +73,16 @@ public:
 
     QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset);
     QCoro::Task<Result<SessionSnapshot>> createSession(CreateSessionParams params);
+    // The session with the newest `window` messages of its active branch.
     QCoro::Task<Result<SessionSnapshot>> session(QString sid, int window = 30);
     QCoro::Task<Result<SessionSnapshot>> patchSession(QString sid, PatchSessionParams params);
     QCoro::Task<Status> deleteSession(QString sid);
-    // Messages with index in [max(0, before - limit), before); before < 0 means `total`.
+    // The newest `limit` messages of the active branch whose index is below `before` (before < 0
+    // or past the end: `total`), oldest first; on a session nobody branched the indexes
+    // [max(0, before - limit), before).
     QCoro::Task<Result<MessagePage>> messages(QString sid, qint64 before, int limit);
 
+    // A new prompt after params.parent (default: head), or a new answer to params.regenerate.
     QCoro::Task<Result<TurnRecord>> startTurn(QString sid, StartTurnParams params);
     // Starts a stateless completion: the model resolved (422 if unknown) and the last message
     // held to maxPromptBytes (422) before anything reaches the model.
@@ -118,13 +122,25 @@ Q_SIGNALS:
     void turnFinished(const holdfast::TurnRecord &turn);
 
 private:
+    static Error badId(const QString &sid);
     QCoro::Task<Result<Session *>> acquire(QString sid);
+    // Up to `limit` messages of the branch that ends at `last`, oldest first: from the session's
+    // cache when `last` is its head and the cache holds enough, else from the store.
+    QCoro::Task<Result<QList<Message>>> branch(Session *session, qint64 last, int limit);
+    // Where a page of /messages below `before` ends: the newest message of the active branch
+    // whose index is below `before` (-1: none).
+    QCoro::Task<Result<qint64>> pageEnd(Session *session, qint64 before);
+    // A PATCH's new head: 409 while a turn runs, 422 for an unknown message; else the latest leaf
+    // below `from` and its branch's newest messages (the new cache).
+    QCoro::Task<Result<QList<Message>>> switchBranch(Session *session, qint64 from);
     // The prompt limit, for a turn's prompt and a stateless completion's last message.
     std::optional<Error> promptTooLong(const QString &text, const QString &what) const;
     QCoro::Task<Status> recover(TurnRecord turn);
     QCoro::Task<> sweep();
     QCoro::Task<> waitForStoreUpdate(QString sid, int tid, int timeoutMs);
-    QCoro::Task<Result<QList<ChatMessage>>> context(Session *session);
+    // What goes to the model before the prompt: the system prompt, then `path` (the branch up to
+    // the prompt's parent) without its error answers.
+    QList<ChatMessage> context(const SessionMeta &meta, const QList<Message> &path) const;
     void touch(Session *session);
     void evictIdle();
     void unload(Session *session);

@@ -127,7 +127,12 @@ QCoro::Task<bool> Turn::saveEnd(Message answer)
     while (true) {
         SessionMeta meta = s->meta();
         answer.index = meta.total;
+        answer.parent = m_record.promptIndex;
+        answer.depth = m_promptDepth + 1;
+        answer.siblings = m_regenerating ? QList<qint64>{} : QList<qint64>{answer.index};
         meta.total += 1;
+        meta.head = answer.index; // in the same write as the answer (Store::finishTurn)
+        meta.length = answer.depth + 1;
         meta.activeTurn = 0;
         meta.updatedAt = answer.createdAt;
         TurnRecord record = m_record;
@@ -143,10 +148,15 @@ QCoro::Task<bool> Turn::saveEnd(Message answer)
             // PATCHes that landed while we awaited are kept: only what the turn owns changes.
             SessionMeta current = s->meta();
             current.total = meta.total;
+            current.head = meta.head;
+            current.length = meta.length;
             current.activeTurn = 0;
             current.updatedAt = meta.updatedAt;
             s->setMeta(current);
-            s->appendMessage(answer);
+            if (m_regenerating)
+                s->replaceCache({}); // the next read loads the branch, siblings and all
+            else
+                s->appendMessage(answer);
             m_record = record;
             co_return true;
         }

@@ -26,6 +26,14 @@ public:
     Turn(TurnRecord record, std::unique_ptr<ProviderStream> stream, Store *store, Session *session);
     ~Turn() override;
 
+    // Where the answer goes: after the prompt (record().promptIndex), whose depth is given. A turn
+    // that regenerates an answer adds a sibling to older answers, whose list the turn does not
+    // know: the session's cache is reset instead of extended when it is saved.
+    void setBranch(qint64 promptDepth, bool regenerating)
+    {
+        m_promptDepth = promptDepth;
+        m_regenerating = regenerating;
+    }
     void start();
 
     const TurnRecord &record() const { return m_record; }
@@ -59,6 +67,8 @@ private:
     QStringList m_chunks;
     std::optional<TurnRecord::State> m_cancelReason;
     bool m_retrySaves = true;
+    qint64 m_promptDepth = 0;
+    bool m_regenerating = false;
     WaiterList m_waiters;
 };
 

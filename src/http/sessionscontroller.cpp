@@ -122,8 +122,11 @@ QCoro::Task<> SessionsController::patch(SessionService *service, HttpRequest req
     const auto title = api::stringField(*body, QStringLiteral("title"));
     const auto system = api::stringField(*body, QStringLiteral("system"));
     const auto model = api::stringField(*body, QStringLiteral("model"));
-    if (failed(title, responder) || failed(system, responder) || failed(model, responder))
+    const auto head = api::integerField(*body, QStringLiteral("head"));
+    if (failed(title, responder) || failed(system, responder) || failed(model, responder) ||
+        failed(head, responder))
         co_return;
+    params.head = *head;   // a negative one is no message: 422 from the service, after its 409
     params.title = *title; // null clears
     params.system = *system;
     if (*model && !(*model)->isNull())
@@ -160,7 +163,8 @@ QCoro::Task<> SessionsController::messages(SessionService *service, HttpRequest 
     for (const Message &m : page->messages)
         messages.append(json::toJson(m));
     responder.sendJson(200, QJsonObject{{QStringLiteral("messages"), messages},
-                                        {QStringLiteral("total"), page->total}});
+                                        {QStringLiteral("total"), page->total},
+                                        {QStringLiteral("length"), page->length}});
 }
 
 } // namespace holdfast

@@ -19,18 +19,42 @@ QByteArray turnLocation(const TurnRecord &turn)
     return "/v1/sessions/" + turn.session.toUtf8() + "/turns/" + QByteArray::number(turn.id);
 }
 
+// A message index of the body; a negative one names no message (the service answers 422, after
+// its 409), and must not read as "null" (-1) or "unset".
+constexpr qint64 kNoMessage = -2;
+
 Result<StartTurnParams> startParams(const HttpRequest &request)
 {
     const auto body = api::jsonBody(request);
     if (!body)
         return body.error();
     StartTurnParams params;
+    const auto regenerate = api::integerField(*body, QStringLiteral("regenerate"));
+    if (!regenerate)
+        return regenerate.error();
+    if (*regenerate)
+        params.regenerate = std::max(**regenerate, kNoMessage);
     const QJsonValue prompt = body->value(QStringLiteral("prompt"));
-    if (!prompt.isString())
+    // A regeneration answers a stored prompt: "prompt" may be left out (or be "").
+    const bool promptOptional = *regenerate && (prompt.isUndefined() || prompt.isNull());
+    if (!prompt.isString() && !promptOptional)
         return api::badRequest(prompt.isUndefined() || prompt.isNull()
                                    ? QStringLiteral("'prompt' is required")
                                    : QStringLiteral("'prompt' must be a string"));
     params.prompt = prompt.toString();
+    // "parent": null (a new first message) is not the same as no "parent" (after head).
+    const QJsonValue parent = body->value(QStringLiteral("parent"));
+    if (parent.isNull()) {
+        params.parent = -1;
+    } else if (!parent.isUndefined()) {
+        const auto index = api::integerField(*body, QStringLiteral("parent"));
+        if (!index)
+            return index.error();
+        params.parent = **index < 0 ? kNoMessage : **index;
+    }
+    const QJsonValue attachments = body->value(QStringLiteral("attachments"));
+    if (*regenerate && attachments.isArray() && !attachments.toArray().isEmpty())
+        return api::badRequest(QStringLiteral("'regenerate' takes no 'attachments'"));
     const auto model = api::stringField(*body, QStringLiteral("model"));
     if (!model)
         return model.error();

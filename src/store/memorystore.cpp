@@ -16,7 +16,9 @@ QCoro::Task<Status> MemoryStore::createSession(SessionMeta meta)
     if (m_sessions.contains(meta.id))
         co_return makeError(ErrorCode::Conflict,
                             QStringLiteral("session '%1' already exists").arg(meta.id));
-    m_sessions.insert(meta.id, Data{meta, {}, {}, {}});
+    Data d;
+    d.meta = meta;
+    m_sessions.insert(meta.id, d);
     countRows(1);
     co_return Ok{};
 }
@@ -75,7 +77,52 @@ QCoro::Task<Result<QList<Message>>> MemoryStore::loadMessages(QString id, qint64
         co_return QList<Message>{};
     from = std::max<qint64>(0, from);
     to = std::min<qint64>(to, it->messages.size());
-    co_return it->messages.mid(from, std::max<qint64>(0, to - from));
+    QList<Message> out;
+    for (qint64 i = from; i < to; ++i)
+        out.append(withSiblings(*it, it->messages.at(i)));
+    co_return out;
+}
+
+QCoro::Task<Result<QList<Message>>> MemoryStore::loadBranch(QString id, qint64 last, int limit)
+{
+    QList<Message> out;
+    auto it = m_sessions.constFind(id);
+    if (it == m_sessions.constEnd())
+        co_return out;
+    for (qint64 i = last; i >= 0 && i < it->messages.size() && out.size() < limit;
+         i = it->messages.at(i).parent)
+        out.append(withSiblings(*it, it->messages.at(i)));
+    std::reverse(out.begin(), out.end());
+    co_return out;
+}
+
+QCoro::Task<Result<qint64>> MemoryStore::latestLeaf(QString id, qint64 from)
+{
+    auto it = m_sessions.constFind(id);
+    if (it == m_sessions.constEnd() || from < 0 || from >= it->messages.size())
+        co_return makeError(ErrorCode::NotFound,
+                            QStringLiteral("message %1 of '%2' does not exist").arg(from).arg(id));
+    qint64 at = from;
+    for (auto c = it->children.constFind(at); c != it->children.constEnd() && !c->isEmpty();
+         c = it->children.constFind(at))
+        at = c->last();
+    co_return at;
+}
+
+void MemoryStore::put(Data &d, const Message &m)
+{
+    if (m.index < d.messages.size()) {
+        d.messages[m.index] = m; // the same message saved again: already linked
+        return;
+    }
+    d.messages.append(m);
+    d.children[m.parent].append(m.index);
+}
+
+Message MemoryStore::withSiblings(const Data &d, Message m)
+{
+    m.siblings = d.children.value(m.parent);
+    return m;
 }
 
 QCoro::Task<Status> MemoryStore::beginTurn(SessionMeta meta, std::optional<Message> prompt,
@@ -87,7 +134,7 @@ QCoro::Task<Status> MemoryStore::beginTurn(SessionMeta meta, std::optional<Messa
                             QStringLiteral("session '%1' does not exist").arg(meta.id));
     it->meta = meta;
     if (prompt)
-        it->messages.append(*prompt);
+        put(*it, *prompt);
     it->turns.insert(turn.id, turn);
     countRows(3);
     co_return Ok{};
@@ -129,10 +176,8 @@ QCoro::Task<Status> MemoryStore::finishTurn(SessionMeta meta, std::optional<Mess
                             QStringLiteral("session '%1' does not exist").arg(meta.id));
     it->meta = meta;
     // A retried final save (its first outcome unknown) replaces instead of appending twice.
-    if (answer && answer->index < it->messages.size())
-        it->messages[answer->index] = *answer;
-    else if (answer)
-        it->messages.append(*answer);
+    if (answer)
+        put(*it, *answer);
     it->turns.insert(turn.id, turn);
     countRows(answer ? 3 : 2);
     co_return Ok{};

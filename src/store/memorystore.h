@@ -24,6 +24,8 @@ public:
     QCoro::Task<Status> deleteSession(QString id) override;
     QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset) override;
     QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from, qint64 to) override;
+    QCoro::Task<Result<QList<Message>>> loadBranch(QString id, qint64 last, int limit) override;
+    QCoro::Task<Result<qint64>> latestLeaf(QString id, qint64 from) override;
 
     QCoro::Task<Status> beginTurn(SessionMeta meta, std::optional<Message> prompt,
                                   TurnRecord turn) override;
@@ -39,10 +41,17 @@ private:
     struct Data
     {
         SessionMeta meta;
-        QList<Message> messages;
+        QList<Message> messages; // by index
+        // Each message's children (key -1: the first messages), ascending: the siblings of a
+        // message are its parent's children, and latestLeaf follows the last child.
+        QHash<qint64, QList<qint64>> children;
         QMap<int, TurnRecord> turns;
         QHash<int, QList<Chunk>> chunks;
     };
+    // Stores a new message (or replaces one, as a retried final save does) and links it.
+    static void put(Data &d, const Message &m);
+    static Message withSiblings(const Data &d, Message m);
+
     QHash<QString, Data> m_sessions;
 };
 

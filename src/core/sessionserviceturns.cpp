@@ -1,0 +1,312 @@
+// SessionService: starting turns (where a prompt goes on the tree, what goes to the model) and
+// saving the turns a crash cut off. The rules are shared/API.md's "Branches" section.
+#include "core/logging.h"
+#include "core/session.h"
+#include "core/sessionservice.h"
+#include "core/store.h"
+#include "core/turn.h"
+
+namespace holdfast {
+
+namespace {
+
+Error invalid(const QString &message)
+{
+    return makeError(ErrorCode::Invalid, message);
+}
+
+Error badRequest(const QString &message)
+{
+    return makeError(ErrorCode::BadRequest, message);
+}
+
+// Clears a session's `starting` flag on every way out of startTurn.
+class StartingFlag
+{
+public:
+    explicit StartingFlag(Session *session) : m_session(session) { m_session->setStarting(true); }
+    ~StartingFlag() { release(); }
+    StartingFlag(const StartingFlag &) = delete;
+    StartingFlag &operator=(const StartingFlag &) = delete;
+    void release()
+    {
+        if (m_session)
+            m_session->setStarting(false);
+        m_session = nullptr;
+    }
+
+private:
+    Session *m_session;
+};
+
+// Where a new turn's prompt is, and the branch before it.
+struct Placement
+{
+    QList<Message> path;    // the branch up to the prompt's parent, oldest first (bounded)
+    qint64 parent = -1;     // the prompt's parent (a new prompt), -1: a first message
+    qint64 promptDepth = 0; // depth of the prompt (new, or the regenerated one)
+    Message regenerated;    // the user message answered again (regenerate only)
+};
+
+} // namespace
+
+QList<ChatMessage> SessionService::context(const SessionMeta &meta,
+                                           const QList<Message> &path) const
+{
+    QList<ChatMessage> messages;
+    if (!meta.system.isEmpty())
+        messages.append(ChatMessage{QStringLiteral("system"), meta.system});
+    for (const Message &m : path) {
+        if (m.state == Message::State::Error)
+            continue; // a failed answer is not something the model said
+        messages.append(ChatMessage{m.role, m.content});
+    }
+    return messages;
+}
+
+QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurnParams params)
+{
+    if (!isValidSessionId(sid))
+        co_return badId(sid);
+    const bool regenerating = params.regenerate != -1;
+    // 400s come before the 409 (API.md's order).
+    if (regenerating && !params.prompt.isEmpty())
+        co_return badRequest(QStringLiteral("'regenerate' takes no 'prompt'"));
+    if (regenerating && params.parent)
+        co_return badRequest(QStringLiteral("'regenerate' cannot be combined with 'parent'"));
+    if (m_stopping)
+        co_return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
+    const auto acquired = co_await acquire(sid);
+    if (!acquired)
+        co_return acquired.error();
+    Session *s = *acquired;
+    if (s->activeTurn() || s->starting()) {
+        co_return makeError(
+            ErrorCode::Conflict,
+            QStringLiteral("session '%1' already has an active turn (%2)")
+                .arg(sid)
+                .arg(s->activeTurn() ? s->activeTurn()->record().id : s->meta().lastTurn + 1));
+    }
+    // After the 409 (API.md's order: 409, then 422).
+    if (!regenerating) {
+        if (params.prompt.trimmed().isEmpty())
+            co_return invalid(QStringLiteral("the prompt is empty"));
+        if (auto tooLong = promptTooLong(params.prompt, QStringLiteral("the prompt")))
+            co_return *tooLong;
+    }
+    const QString model =
+        params.model && !params.model->isEmpty() ? *params.model : s->meta().model;
+    const auto resolved = m_providers->resolve(model);
+    if (!resolved)
+        co_return resolved.error();
+
+    StartingFlag starting(s);
+    const SessionMeta before = s->meta();
+    const int contextMessages = std::max(0, m_config.contextMessages);
+    Placement place;
+    if (regenerating) {
+        const qint64 u = params.regenerate;
+        const QString notUser =
+            QStringLiteral("message %1 is not a user message of session '%2'").arg(u).arg(sid);
+        if (u < 0 || u >= before.total)
+            co_return invalid(notUser);
+        const auto loaded = co_await m_store->loadBranch(sid, u, contextMessages + 1);
+        if (!loaded)
+            co_return loaded.error();
+        if (loaded->isEmpty() || loaded->last().index != u ||
+            loaded->last().role != QLatin1String("user"))
+            co_return invalid(notUser);
+        place.regenerated = loaded->last();
+        place.path = loaded->mid(0, loaded->size() - 1);
+        place.promptDepth = place.regenerated.depth;
+    } else {
+        place.parent = params.parent ? *params.parent : before.head;
+        const bool chosen = params.parent && *params.parent != -1;
+        const QString notAnswer =
+            QStringLiteral("message %1 is not an assistant message of session '%2'")
+                .arg(place.parent)
+                .arg(sid);
+        if (chosen && (place.parent < 0 || place.parent >= before.total))
+            co_return invalid(notAnswer);
+        if (place.parent >= 0) {
+            const auto loaded = co_await branch(s, place.parent, contextMessages);
+            if (!loaded)
+                co_return loaded.error();
+            if (loaded->isEmpty() || loaded->last().index != place.parent) {
+                if (chosen)
+                    co_return invalid(notAnswer);
+                co_return makeError(ErrorCode::Internal,
+                                    QStringLiteral("message %1 (head of session '%2') is missing")
+                                        .arg(place.parent)
+                                        .arg(sid));
+            }
+            if (chosen && loaded->last().role != QLatin1String("assistant"))
+                co_return invalid(notAnswer);
+            place.promptDepth = loaded->last().depth + 1;
+            place.path = *loaded;
+            // The context read from the store stays cached while it is still the active branch.
+            if (place.parent == before.head && s->meta().head == before.head &&
+                s->meta().total == before.total && !s->cacheCovers(place.path.size()))
+                s->keepContext(place.path);
+        }
+        if (contextMessages == 0)
+            place.path.clear();
+    }
+
+    SessionMeta meta = s->meta();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    TurnRecord record;
+    record.id = meta.lastTurn + 1;
+    record.session = sid;
+    record.state = TurnRecord::State::Streaming;
+    record.promptIndex = regenerating ? place.regenerated.index : meta.total;
+    record.model = model;
+    record.createdAt = now;
+    std::optional<Message> prompt;
+    if (!regenerating) {
+        prompt.emplace();
+        prompt->index = meta.total;
+        prompt->role = QStringLiteral("user");
+        prompt->content = params.prompt;
+        prompt->createdAt = now;
+        prompt->turn = record.id;
+        prompt->parent = place.parent;
+        prompt->depth = place.promptDepth;
+        // After head (a leaf), it is an only child; elsewhere the store knows its siblings.
+        if (place.parent == meta.head)
+            prompt->siblings = {prompt->index};
+        meta.total += 1;
+    }
+    meta.head = record.promptIndex;
+    meta.length = place.promptDepth + 1;
+    meta.lastTurn = record.id;
+    meta.activeTurn = record.id;
+    meta.updatedAt = now;
+
+    s->beginSave(1);
+    const Status stored = co_await m_store->beginTurn(meta, prompt, record);
+    s->endSave(1);
+    starting.release();
+    if (!stored)
+        co_return stored.error();
+
+    SessionMeta current = s->meta();
+    current.total = meta.total;
+    current.head = meta.head;
+    current.length = meta.length;
+    current.lastTurn = meta.lastTurn;
+    current.activeTurn = meta.activeTurn;
+    current.updatedAt = meta.updatedAt;
+    s->setMeta(current);
+    if (prompt && !prompt->siblings.isEmpty())
+        s->appendMessage(*prompt);
+    else
+        s->replaceCache({}); // a new branch: the next read loads it, siblings and all
+
+    ProviderRequest request;
+    request.model = resolved->model;
+    request.messages = context(meta, place.path);
+    request.messages.append(ChatMessage{QStringLiteral("user"),
+                                        regenerating ? place.regenerated.content : params.prompt});
+    request.options = params.options;
+    auto *turn = new Turn(record, resolved->provider->start(request), m_store, s);
+    turn->setBranch(place.promptDepth, regenerating);
+    s->setActiveTurn(turn);
+    connect(turn, &Turn::chunkReady, this, [this, sid, tid = record.id](int seq, const QString &t) {
+        Q_EMIT chunkReady(sid, tid, seq, t);
+    });
+    connect(turn, &Turn::chunkBatchEnded, this,
+            [this, sid, tid = record.id] { Q_EMIT chunkBatchEnded(sid, tid); });
+    connect(turn, &Turn::finished, this, [this, sid](const TurnRecord &r) {
+        Q_EMIT turnFinished(r);
+        if (Session *session = m_sessions.value(sid))
+            Q_EMIT sessionChanged(session->meta());
+    });
+    Q_EMIT turnStarted(record);
+    Q_EMIT sessionChanged(current);
+    turn->start();
+    if (m_stopping) // shutdown began while the prompt was being stored
+        turn->cancel(TurnRecord::State::Interrupted);
+    co_return record;
+}
+
+QCoro::Task<Status> SessionService::recover(TurnRecord turn)
+{
+    const auto meta = co_await m_store->loadSession(turn.session);
+    if (!meta)
+        co_return meta.error();
+    if (!*meta)
+        co_return Ok{}; // the session is gone: nothing to recover
+    QString text;
+    int count = 0;
+    while (true) {
+        const auto chunks = co_await m_store->loadChunks(turn.session, turn.id, count, 1000);
+        if (!chunks)
+            co_return chunks.error();
+        for (const Chunk &c : *chunks)
+            text += c.text;
+        count += int(chunks->size());
+        if (chunks->size() < 1000)
+            break;
+    }
+    // The interrupted answer goes on the branch where its turn ran: after its prompt.
+    const auto prompt = co_await m_store->loadBranch(turn.session, turn.promptIndex, 1);
+    if (!prompt)
+        co_return prompt.error();
+    SessionMeta m = **meta;
+    Message answer;
+    answer.index = m.total;
+    answer.role = QStringLiteral("assistant");
+    answer.content = text;
+    answer.turn = turn.id;
+    answer.state = Message::State::Interrupted;
+    answer.createdAt = QDateTime::currentDateTimeUtc();
+    answer.parent = turn.promptIndex;
+    answer.depth = prompt->isEmpty() ? 0 : prompt->last().depth + 1;
+    m.total += 1;
+    m.head = answer.index; // nothing moves head while a turn runs (409)
+    m.length = answer.depth + 1;
+    if (m.activeTurn == turn.id)
+        m.activeTurn = 0;
+    m.updatedAt = answer.createdAt;
+    turn.state = TurnRecord::State::Interrupted;
+    turn.chunks = count;
+    turn.responseIndex = answer.index;
+    turn.finishedAt = answer.createdAt;
+    qCInfo(lcCore) << "turn" << turn.id << "of session" << turn.session
+                   << "was cut off by a crash: saved as interrupted with" << count << "chunk(s)";
+    co_return co_await m_store->finishTurn(m, answer, turn);
+}
+
+std::optional<Error> SessionService::promptTooLong(const QString &text, const QString &what) const
+{
+    const qint64 bytes = text.toUtf8().size();
+    if (bytes <= m_config.maxPromptBytes)
+        return std::nullopt;
+    return makeError(ErrorCode::Invalid,
+                     QStringLiteral("%1 is %2 bytes long; the limit is %3 bytes")
+                         .arg(what)
+                         .arg(bytes)
+                         .arg(m_config.maxPromptBytes));
+}
+
+Result<StatelessCompletion> SessionService::completeStateless(StatelessParams params)
+{
+    if (m_stopping)
+        return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
+    const auto resolved = m_providers->resolve(params.model);
+    if (!resolved)
+        return resolved.error();
+    if (!params.messages.isEmpty()) {
+        if (auto tooLong =
+                promptTooLong(params.messages.last().content, QStringLiteral("the last message")))
+            return *tooLong;
+    }
+    StatelessCompletion completion;
+    completion.model = params.model.isEmpty() ? m_providers->defaultModel() : params.model;
+    completion.stream = resolved->provider->start(
+        ProviderRequest{resolved->model, std::move(params.messages), params.options});
+    return completion;
+}
+
+} // namespace holdfast

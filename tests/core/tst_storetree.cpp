@@ -1,0 +1,331 @@
+// The conversation tree in every store (memory, SQLite, Redis on a real redis-server): parent
+// links and depth kept with each message, siblings filled on every load, the active branch read
+// from any message, the latest leaf below a message, head and length kept with the session and
+// written with the turn's messages. One data-driven suite so that the stores cannot drift apart.
+#include "fakes/redisserver.h"
+#include "fakes/storedata.h"
+#include "fakes/testutil.h"
+#include "store/memorystore.h"
+#include "store/redisstore.h"
+#include "store/sqlitestore.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace holdfast;
+
+namespace {
+
+using test::meta;
+using test::ok;
+using test::turnRecord;
+using test::value;
+
+Message node(qint64 index, const QString &role, const QString &content, qint64 parent, qint64 depth,
+             int turn)
+{
+    Message m = test::message(index, role, content, turn);
+    m.parent = parent;
+    m.depth = depth;
+    return m;
+}
+
+QList<qint64> indexes(const QList<Message> &messages)
+{
+    QList<qint64> out;
+    for (const Message &m : messages)
+        out.append(m.index);
+    return out;
+}
+
+} // namespace
+
+class TestStoreTree : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    int m_files = 0;
+    QString m_lastFile;
+    std::unique_ptr<test::RedisServer> m_redis;
+
+    std::unique_ptr<Store> make(const QString &kind, bool fresh = true)
+    {
+        if (kind == QLatin1String("memory"))
+            return std::make_unique<MemoryStore>();
+        if (kind == QLatin1String("redis")) {
+            if (fresh && !m_redis->command({QStringLiteral("FLUSHALL")}).startsWith("+OK"))
+                qFatal("redis-server did not flush");
+            const auto options = RedisStore::parseUrl(m_redis->url());
+            if (!options)
+                qFatal("bad redis url");
+            return std::make_unique<RedisStore>(*options);
+        }
+        if (fresh)
+            m_lastFile = m_dir.filePath(QStringLiteral("t%1.db").arg(++m_files));
+        return std::make_unique<SqliteStore>(m_lastFile);
+    }
+
+    void kinds()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("memory") << QStringLiteral("memory");
+    }
+
+    // One turn, saved as the service saves it: the prompt (none when the turn regenerates an
+    // answer) with head on it, then the answer with head on the answer.
+    static bool turn(Store *store, SessionMeta &m, int tid, std::optional<Message> prompt,
+                     qint64 promptIndex, const Message &answer)
+    {
+        m.lastTurn = tid;
+        m.activeTurn = tid;
+        if (prompt) {
+            m.total = prompt->index + 1;
+            m.head = prompt->index;
+            m.length = prompt->depth + 1;
+        } else {
+            m.head = promptIndex;
+        }
+        TurnRecord t = turnRecord(m.id, tid, promptIndex);
+        if (!ok(store->beginTurn(m, prompt, t)))
+            return false;
+        m.total = answer.index + 1;
+        m.head = answer.index;
+        m.length = answer.depth + 1;
+        m.activeTurn = 0;
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = answer.index;
+        t.finishedAt = fromIso(QStringLiteral("2026-03-01T09:31:00Z"));
+        return ok(store->finishTurn(m, answer, t));
+    }
+
+    // The tree of the tests below (U: user, A: assistant; index:parent):
+    //   0:U ── 1:A ─┬─ 2:U ── 3:A          (the first version of the second prompt)
+    //               └─ 4:U ─┬─ 5:A         (the prompt edited)
+    //                       └─ 6:A         (its answer regenerated)
+    //   7:U ── 8:A                         (a new first message)
+    // Head ends on 8; then the active branch is switched back to 6 (as PATCH head does).
+    static bool buildTree(Store *store, SessionMeta &m)
+    {
+        const auto U = QStringLiteral("user");
+        const auto A = QStringLiteral("assistant");
+        return ok(store->createSession(m)) &&
+               turn(store, m, 1, node(0, U, QStringLiteral("hi"), -1, 0, 1), 0,
+                    node(1, A, QStringLiteral("hello"), 0, 1, 1)) &&
+               turn(store, m, 2, node(2, U, QStringLiteral("wheather?"), 1, 2, 2), 2,
+                    node(3, A, QStringLiteral("sunny"), 2, 3, 2)) &&
+               turn(store, m, 3, node(4, U, QStringLiteral("weather?"), 1, 2, 3), 4,
+                    node(5, A, QStringLiteral("rain"), 4, 3, 3)) &&
+               turn(store, m, 4, std::nullopt, 4, node(6, A, QStringLiteral("snow"), 4, 3, 4)) &&
+               turn(store, m, 5, node(7, U, QStringLiteral("again"), -1, 0, 5), 7,
+                    node(8, A, QStringLiteral("anew"), 7, 1, 5));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        if (test::RedisServer::executable().isEmpty())
+            return;
+        m_redis = std::make_unique<test::RedisServer>();
+        QVERIFY(m_redis->start());
+    }
+
+    // A session nobody branched: one path, every message its own only sibling.
+    void unbranchedReadsAsBefore_data() { kinds(); }
+    void unbranchedReadsAsBefore()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("line"));
+        QVERIFY(ok(store->createSession(m)));
+        for (int t = 1; t <= 3; ++t) {
+            const qint64 p = 2 * (t - 1);
+            QVERIFY(turn(store.get(), m, t,
+                         node(p, QStringLiteral("user"), QStringLiteral("q%1").arg(t), p - 1, p, t),
+                         p,
+                         node(p + 1, QStringLiteral("assistant"), QStringLiteral("a%1").arg(t), p,
+                              p + 1, t)));
+        }
+        const QList<Message> all = value(store->loadMessages(m.id, 0, 100));
+        QCOMPARE(indexes(all), (QList<qint64>{0, 1, 2, 3, 4, 5}));
+        for (const Message &msg : all) {
+            QCOMPARE(msg.parent, msg.index - 1);
+            QCOMPARE(msg.depth, msg.index);
+            QCOMPARE(msg.siblings, QList<qint64>{msg.index});
+        }
+        QCOMPARE(value(store->loadBranch(m.id, 5, 100)), all);
+        QCOMPARE(indexes(value(store->loadBranch(m.id, 5, 2))), (QList<qint64>{4, 5}));
+        QCOMPARE(indexes(value(store->loadBranch(m.id, 3, 100))), (QList<qint64>{0, 1, 2, 3}));
+        QCOMPARE(value(store->latestLeaf(m.id, 0)), 5);
+        const SessionMeta loaded = *value(store->loadSession(m.id));
+        QCOMPARE(loaded.head, 5);
+        QCOMPARE(loaded.length, 6);
+        QCOMPARE(loaded.total, 6);
+    }
+
+    void branchesLoadTheirOwnPath_data() { kinds(); }
+    void branchesLoadTheirOwnPath()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("tree"));
+        QVERIFY(buildTree(store.get(), m));
+
+        QCOMPARE(indexes(value(store->loadBranch(m.id, 3, 100))), (QList<qint64>{0, 1, 2, 3}));
+        QCOMPARE(indexes(value(store->loadBranch(m.id, 5, 100))), (QList<qint64>{0, 1, 4, 5}));
+        const QList<Message> six = value(store->loadBranch(m.id, 6, 100));
+        QCOMPARE(indexes(six), (QList<qint64>{0, 1, 4, 6}));
+        QCOMPARE(six.at(0).siblings, (QList<qint64>{0, 7}));
+        QCOMPARE(six.at(1).siblings, QList<qint64>{1});
+        QCOMPARE(six.at(2).siblings, (QList<qint64>{2, 4}));
+        QCOMPARE(six.at(2).content, QStringLiteral("weather?"));
+        QCOMPARE(six.at(3).siblings, (QList<qint64>{5, 6}));
+        QCOMPARE(six.at(3).content, QStringLiteral("snow"));
+        QCOMPARE(six.at(3).parent, 4);
+        QCOMPARE(six.at(3).depth, 3);
+        QCOMPARE(indexes(value(store->loadBranch(m.id, 8, 100))), (QList<qint64>{7, 8}));
+        // A window: the newest `limit` of the path, oldest first.
+        QCOMPARE(indexes(value(store->loadBranch(m.id, 6, 2))), (QList<qint64>{4, 6}));
+        QCOMPARE(indexes(value(store->loadBranch(m.id, 6, 1))), QList<qint64>{6});
+        QVERIFY(value(store->loadBranch(m.id, 6, 0)).isEmpty());
+        // Unknown message or session: nothing.
+        QVERIFY(value(store->loadBranch(m.id, 9, 100)).isEmpty());
+        QVERIFY(value(store->loadBranch(m.id, -1, 100)).isEmpty());
+        QVERIFY(value(store->loadBranch(QStringLiteral("nope"), 0, 100)).isEmpty());
+
+        // Every message, by index, with its siblings.
+        const QList<Message> all = value(store->loadMessages(m.id, 0, 100));
+        QCOMPARE(indexes(all), (QList<qint64>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
+        const QList<QList<qint64>> siblings{{0, 7}, {1},    {2, 4}, {3}, {2, 4},
+                                            {5, 6}, {5, 6}, {0, 7}, {8}};
+        for (const Message &msg : all)
+            QCOMPARE(msg.siblings, siblings.at(msg.index));
+        QCOMPARE(value(store->loadMessages(m.id, 4, 6)).at(1).siblings, (QList<qint64>{5, 6}));
+    }
+
+    void latestLeafFollowsTheNewestChild_data() { kinds(); }
+    void latestLeafFollowsTheNewestChild()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("leaf"));
+        QVERIFY(buildTree(store.get(), m));
+
+        QCOMPARE(value(store->latestLeaf(m.id, 0)), 6); // 0 → 1 → 4 (not 2) → 6 (not 5)
+        QCOMPARE(value(store->latestLeaf(m.id, 1)), 6);
+        QCOMPARE(value(store->latestLeaf(m.id, 2)), 3);
+        QCOMPARE(value(store->latestLeaf(m.id, 5)), 5); // no children: itself
+        QCOMPARE(value(store->latestLeaf(m.id, 7)), 8);
+        for (const qint64 from : {qint64(9), qint64(-1)}) {
+            HF_AWAIT(unknown, store->latestLeaf(m.id, from));
+            QVERIFY(unknown && !unknown->ok());
+            QCOMPARE(unknown->error().code, ErrorCode::NotFound);
+        }
+        HF_AWAIT(noSession, store->latestLeaf(QStringLiteral("nope"), 0));
+        QVERIFY(noSession && !noSession->ok());
+        QCOMPARE(noSession->error().code, ErrorCode::NotFound);
+    }
+
+    // head and length travel with the session, through the turn's saves and a PATCH-like save.
+    void headIsPersisted_data() { kinds(); }
+    void headIsPersisted()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("head"));
+        QVERIFY(buildTree(store.get(), m));
+        SessionMeta loaded = *value(store->loadSession(m.id));
+        QCOMPARE(loaded.head, 8);
+        QCOMPARE(loaded.length, 2);
+        QCOMPARE(loaded.total, 9);
+        QCOMPARE(loaded, m);
+
+        m.head = 6;
+        m.length = 4;
+        QVERIFY(ok(store->saveSessionMeta(m)));
+        QCOMPARE(*value(store->loadSession(m.id)), m);
+        QCOMPARE(value(store->listSessions({}, 10, 0)).sessions.value(0), m);
+
+        if (kind == QLatin1String("memory"))
+            return;
+        // Another store on the same data (a restart, or another instance) sees the same.
+        store.reset();
+        auto again = make(kind, false);
+        QVERIFY(ok(again->open()));
+        QCOMPARE(*value(again->loadSession(m.id)), m);
+        QCOMPARE(indexes(value(again->loadBranch(m.id, m.head, 100))), (QList<qint64>{0, 1, 4, 6}));
+    }
+
+    // A turn that regenerates an answer stores no prompt: head on the prompt it answers again,
+    // total unchanged until the answer comes.
+    void regeneratingTurnStoresNoPrompt_data() { kinds(); }
+    void regeneratingTurnStoresNoPrompt()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("regen"));
+        QVERIFY(ok(store->createSession(m)));
+        QVERIFY(turn(store.get(), m, 1,
+                     node(0, QStringLiteral("user"), QStringLiteral("q"), -1, 0, 1), 0,
+                     node(1, QStringLiteral("assistant"), QStringLiteral("a"), 0, 1, 1)));
+
+        m.lastTurn = 2;
+        m.activeTurn = 2;
+        m.head = 0;
+        m.length = 1;
+        TurnRecord t = turnRecord(m.id, 2, 0);
+        QVERIFY(ok(store->beginTurn(m, std::nullopt, t)));
+        QCOMPARE(*value(store->loadSession(m.id)), m);
+        QCOMPARE(value(store->loadSession(m.id))->total, 2);
+        QCOMPARE(value(store->loadMessages(m.id, 0, 100)).size(), 2);
+        QCOMPARE(value(store->loadTurn(m.id, 2))->promptIndex, 0);
+        QCOMPARE(indexes(value(store->loadBranch(m.id, m.head, 100))), QList<qint64>{0});
+
+        const Message again = node(2, QStringLiteral("assistant"), QStringLiteral("b"), 0, 1, 2);
+        m.total = 3;
+        m.head = 2;
+        m.length = 2;
+        m.activeTurn = 0;
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = 2;
+        QVERIFY(ok(store->finishTurn(m, again, t)));
+        // A retried final save (its first outcome unknown) links the answer once.
+        QVERIFY(ok(store->finishTurn(m, again, t)));
+        const QList<Message> branch = value(store->loadBranch(m.id, 2, 100));
+        QCOMPARE(indexes(branch), (QList<qint64>{0, 2}));
+        QCOMPARE(branch.at(1).siblings, (QList<qint64>{1, 2}));
+        QCOMPARE(value(store->latestLeaf(m.id, 0)), 2);
+        QCOMPARE(*value(store->loadSession(m.id)), m);
+    }
+
+    // Deleting a session deletes its tree: a new session of the same id starts with none.
+    void deleteForgetsTheTree_data() { kinds(); }
+    void deleteForgetsTheTree()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("gone"));
+        QVERIFY(buildTree(store.get(), m));
+        QVERIFY(ok(store->deleteSession(m.id)));
+        SessionMeta fresh = meta(QStringLiteral("gone"));
+        QVERIFY(ok(store->createSession(fresh)));
+        QVERIFY(turn(store.get(), fresh, 1,
+                     node(0, QStringLiteral("user"), QStringLiteral("q"), -1, 0, 1), 0,
+                     node(1, QStringLiteral("assistant"), QStringLiteral("a"), 0, 1, 1)));
+        const QList<Message> branch = value(store->loadBranch(fresh.id, 1, 100));
+        QCOMPARE(indexes(branch), (QList<qint64>{0, 1}));
+        QCOMPARE(branch.at(0).siblings, QList<qint64>{0});
+        QCOMPARE(branch.at(1).siblings, QList<qint64>{1});
+        QCOMPARE(value(store->latestLeaf(fresh.id, 0)), 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStoreTree)
+#include "tst_storetree.moc"
