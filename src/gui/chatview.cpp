@@ -386,13 +386,15 @@ void ChatView::finishAnswer(const TurnRecord &turn)
 }
 
 void ChatView::addLink(QTextCursor &at, const QString &text, const QString &scheme, qint64 target,
-                       const QString &tip)
+                       const QString &tip, bool large)
 {
     QTextCharFormat link;
     link.setAnchor(true);
     link.setAnchorHref(QStringLiteral("%1:%2?%3").arg(scheme).arg(target).arg(m_linkKey));
     link.setForeground(m_style.accent);
-    link.setFontPointSize(m_style.body.pointSizeF() * 0.85);
+    link.setFontPointSize(m_style.body.pointSizeF() * (large ? 1.15 : 0.85));
+    if (large)
+        link.setFontWeight(QFont::Bold);
     link.setToolTip(tip);
     at.insertText(text, link);
 }
@@ -422,18 +424,23 @@ void ChatView::writeControls(Entry &entry)
     plain.setFontPointSize(m_style.body.pointSizeF() * 0.85);
     const qsizetype n = m.siblings.indexOf(m.index);
     if (m.siblings.size() > 1 && n >= 0) {
+        // The arrows are the larger targets; an arrow with nowhere to go is shown, muted.
+        QTextCharFormat arrow = plain;
+        arrow.setFontPointSize(m_style.body.pointSizeF() * 1.15);
+        arrow.setFontWeight(QFont::Bold);
+        arrow.setForeground(m_style.codeBorder);
         if (n > 0)
             addLink(at, QStringLiteral("‹"), QStringLiteral("hf-version"), m.siblings.at(n - 1),
-                    tr("Previous version (Alt+Left)"));
+                    tr("Previous version (Alt+Left)"), true);
         else
-            at.insertText(QStringLiteral("‹"), plain);
+            at.insertText(QStringLiteral("‹"), arrow);
         at.insertText(QStringLiteral(" %1/%2 ").arg(n + 1).arg(m.siblings.size()), plain);
         if (n + 1 < m.siblings.size())
             addLink(at, QStringLiteral("›"), QStringLiteral("hf-version"), m.siblings.at(n + 1),
-                    tr("Next version (Alt+Right)"));
+                    tr("Next version (Alt+Right)"), true);
         else
-            at.insertText(QStringLiteral("›"), plain);
-        at.insertText(QStringLiteral("    "), plain);
+            at.insertText(QStringLiteral("›"), arrow);
+        at.insertText(QStringLiteral("     "), plain);
     }
     if (m.role == QLatin1String("user"))
         addLink(at, tr("✎ Edit"), QStringLiteral("hf-edit"), m.index,

@@ -133,7 +133,7 @@ private:
     };
     void writeControls(Entry &entry);
     void addLink(QTextCursor &at, const QString &text, const QString &scheme, qint64 target,
-                 const QString &tip);
+                 const QString &tip, bool large = false);
     const Entry *entryOf(qint64 index) const;
     QTextFrameFormat messageFormat(bool user) const;
     QTextFrame *insertFrame(QTextCursor &at, const Message &message, const QString &model = {});

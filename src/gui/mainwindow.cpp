@@ -113,7 +113,7 @@ void MainWindow::createActions()
     file->addSeparator();
     file->addAction(icons::icon(icons::Name::Export), tr("Export as &Markdown…"), this,
                     [this] { exportChat(false); });
-    file->addAction(tr("Export as &JSON…"), this, [this] { exportChat(true); });
+    file->addAction(tr("Export as &JSON (every version)…"), this, [this] { exportChat(true); });
     file->addSeparator();
     QAction *settings = file->addAction(icons::icon(icons::Name::Settings), tr("&Settings…"), this,
                                         &MainWindow::openSettings);
@@ -338,28 +338,25 @@ QCoro::Task<> MainWindow::exportTask(QString sid, bool asJson)
         asJson ? tr("JSON (*.json)") : tr("Markdown (*.md)"));
     if (path.isEmpty())
         co_return;
-    // Every message, page by page from the newest.
-    QList<Message> all;
-    qint64 before = -1;
-    for (;;) {
-        const auto page = co_await m_client->messages(sid, before, 200);
-        if (!self)
-            co_return;
-        if (!page) {
-            m_pane->showError(tr("Export failed: %1").arg(page.error().message));
-            co_return;
-        }
-        all = page->messages + all;
-        if (page->messages.isEmpty() || page->messages.first().index == 0)
-            break;
-        before = page->messages.first().index;
+    // Markdown: the active branch; JSON: every branch, each message with its parent.
+    auto reading =
+        asJson ? sessionexport::readTree(m_client, sid) : sessionexport::readBranch(m_client, sid);
+    const auto messages = co_await std::move(reading);
+    if (!self)
+        co_return;
+    if (!messages) {
+        m_pane->showError(tr("Export failed: %1").arg(messages.error().message));
+        co_return;
     }
-    const QByteArray bytes =
-        asJson ? sessionexport::toJson(meta, all) : sessionexport::toMarkdown(meta, all);
-    const bool written = co_await QtConcurrent::run([path, bytes] {
+    const QByteArray bytes = asJson ? sessionexport::toJson(meta, *messages)
+                                    : sessionexport::toMarkdown(meta, *messages);
+    // Named, not a temporary of the co_await expression: g++ 12 destroys those twice.
+    const auto writeFile = [path, bytes] {
         QSaveFile out(path);
         return out.open(QIODevice::WriteOnly) && out.write(bytes) == bytes.size() && out.commit();
-    });
+    };
+    QFuture<bool> job = QtConcurrent::run(writeFile);
+    const bool written = co_await job;
     if (!self)
         co_return;
     if (written)
