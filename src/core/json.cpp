@@ -2,7 +2,6 @@
 
 #include <QJsonArray>
 
-#include <cstdio>
 #include <utility>
 
 namespace holdfast::json {
@@ -159,25 +158,17 @@ void writeNullable(QByteArray &out, const QString &text)
         writeString(out, text);
 }
 
-// toIso()'s "yyyy-MM-ddTHH:mm:ss.zzzZ" without QDateTime::toString (a tenth of a snapshot's cost).
+// toIso(time) as a JSON string, written in place (a tenth of a snapshot's cost otherwise).
 void writeTime(QByteArray &out, const QDateTime &time)
 {
-    if (!time.isValid()) {
-        writeString(out, QString());
-        return;
-    }
-    const QDateTime utc = time.toUTC();
-    const QDate d = utc.date();
-    const QTime t = utc.time();
-    if (d.year() < 1000 || d.year() > 9999) {
+    char text[kIsoLength + 2];
+    if (!writeIso(time, text + 1)) {
         writeString(out, toIso(time));
         return;
     }
-    char buf[32];
-    const int n =
-        std::snprintf(buf, sizeof buf, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", d.year(),
-                      d.month(), d.day(), t.hour(), t.minute(), t.second(), t.msec());
-    out.append(buf, n);
+    text[0] = '"';
+    text[kIsoLength + 1] = '"';
+    out.append(text, kIsoLength + 2);
 }
 
 void writeMessage(QByteArray &out, const Message &m)

@@ -38,23 +38,10 @@ public:
     // The branch: up to `limit` messages on the path that ends at message `last` (included),
     // following parent links towards the first message; returned oldest first, siblings filled.
     // O(limit) whatever the size of the history and the number of branches. `last` unknown: [].
-    // TODO(branches): pure virtual once every store implements it.
-    virtual QCoro::Task<Result<QList<Message>>> loadBranch(QString id, qint64 last, int limit)
-    {
-        Q_UNUSED(id);
-        Q_UNUSED(last);
-        Q_UNUSED(limit);
-        co_return makeError(ErrorCode::Internal, QStringLiteral("branches: not implemented"));
-    }
+    virtual QCoro::Task<Result<QList<Message>>> loadBranch(QString id, qint64 last, int limit) = 0;
     // From message `from`, the child with the highest index, again and again, until a message
     // without children: its index (`from` itself when it has none). NotFound if `from` is unknown.
-    // TODO(branches): pure virtual once every store implements it.
-    virtual QCoro::Task<Result<qint64>> latestLeaf(QString id, qint64 from)
-    {
-        Q_UNUSED(id);
-        Q_UNUSED(from);
-        co_return makeError(ErrorCode::Internal, QStringLiteral("branches: not implemented"));
-    }
+    virtual QCoro::Task<Result<qint64>> latestLeaf(QString id, qint64 from) = 0;
 
     // Turns. beginTurn stores the user message (none when the turn regenerates an answer), the new
     // turn and the session's metadata (with its new head) at once.

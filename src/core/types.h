@@ -117,9 +117,15 @@ struct TurnOptions
     std::optional<int> maxTokens;
 };
 
+// The one time format (stores, JSON, events): RFC 3339 UTC with milliseconds.
 QString nowIso();
-QString toIso(const QDateTime &time); // RFC 3339 UTC with milliseconds, "" for invalid
+QString toIso(const QDateTime &time); // "2024-05-01T12:34:56.789Z"; "" for invalid
 QDateTime fromIso(const QString &text);
+// toIso(time)'s kIsoLength ASCII characters into `out`, without QDateTime::toString (which costs
+// more than a statement or a snapshot it goes into). False (nothing written) for an invalid time
+// and for the years before 1 and after 9999, which toIso writes in other widths.
+constexpr int kIsoLength = 24;
+bool writeIso(const QDateTime &time, char *out);
 
 } // namespace holdfast
 

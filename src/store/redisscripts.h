@@ -5,6 +5,42 @@
 // that fails half-way. States "queued" and "streaming" are a turn not ended (types.cpp).
 namespace holdfast::redisscripts {
 
+// The conversation tree (shared/API.md, Branches). Each message's JSON holds its parent and
+// depth; hf:{SID}:kids:P (sorted set, score = member = index) holds message P's children (P = -1:
+// the first messages); the session hash holds head, length and tree = 1 once its kids keys exist.
+// Data written before the tree (no tree field) is one branch: a message without parent follows
+// the one before it, head is total - 1. It is read that way as it is (the read scripts below),
+// and the first script that writes to such a session builds its kids keys (hfTree), once.
+// Prepended to the scripts that need it (each script is sent whole: Redis has no shared code).
+inline constexpr const char *kTreeLua = R"lua(
+local function hfTree(sess, p)
+  if redis.call('HEXISTS', sess, 'tree') == 1 then
+    return
+  end
+  local total = tonumber(redis.call('HGET', sess, 'total')) or 0
+  for i = 0, total - 1 do
+    redis.call('ZADD', p .. 'kids:' .. (i - 1), i, i)
+  end
+  if redis.call('HEXISTS', sess, 'head') == 0 then
+    redis.call('HSET', sess, 'head', total - 1, 'length', total)
+  end
+  redis.call('HSET', sess, 'tree', '1')
+end
+local function hfParent(json, at)
+  local parent = cjson.decode(json)['parent']
+  if type(parent) ~= 'number' then
+    return at - 1
+  end
+  return parent
+end
+local function hfSiblings(p, tree, at, parent)
+  if not tree then
+    return {tostring(at)}
+  end
+  return redis.call('ZRANGE', p .. 'kids:' .. parent, 0, -1)
+end
+)lua";
+
 // KEYS: sess, hf:sessions. ARGV: score, sid, field/value pairs...
 inline constexpr const char *kCreateSession = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -15,23 +51,42 @@ redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 return 1
 )lua";
 
-// KEYS: sess, hf:sessions. ARGV: score, sid, n, n fields to delete, field/value pairs...
+// Moves head only when it changes, and then only while no turn runs and nothing was appended
+// since the caller read the session (else a PATCH head from one instance could undo another's
+// turn, or switch branches under it): CONFLICT otherwise.
+// KEYS: sess, hf:sessions. ARGV: score, sid, key prefix, head, length, total, last, n, n fields
+// to delete, field/value pairs... (kTreeLua first)
 inline constexpr const char *kSaveMeta = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('NOTFOUND no such key')
 end
-local n = tonumber(ARGV[3])
-if n > 0 then
-  redis.call('HDEL', KEYS[1], unpack(ARGV, 4, 3 + n))
+hfTree(KEYS[1], ARGV[3])
+local s = redis.call('HMGET', KEYS[1], 'head', 'active', 'total', 'last')
+if tonumber(s[1]) ~= tonumber(ARGV[4]) then
+  if tonumber(s[2]) ~= 0 then
+    return redis.error_reply('CONFLICT turn ' .. s[2] .. ' is active')
+  end
+  if tonumber(s[3]) ~= tonumber(ARGV[6]) or tonumber(s[4]) ~= tonumber(ARGV[7]) then
+    return redis.error_reply('CONFLICT the session changed meanwhile')
+  end
+  redis.call('HSET', KEYS[1], 'head', ARGV[4], 'length', ARGV[5])
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4 + n))
+local n = tonumber(ARGV[8])
+if n > 0 then
+  redis.call('HDEL', KEYS[1], unpack(ARGV, 9, 8 + n))
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 9 + n))
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 return 1
 )lua";
 
 // Claims the session for a new turn: no other turn active, and nothing appended since the
-// caller read the session. KEYS: sess, msg:N, turn:T, lease:T, hf:sessions, hf:unfinished.
-// ARGV: score, sid, N, T, message, lease ms, owner, total, active, last, updated, turn pairs...
+// caller read the session. Stores the prompt (none when the turn regenerates an answer: message
+// empty) as a child of its parent, and head on the prompt.
+// KEYS: sess, msg:N, turn:T, lease:T, hf:sessions, hf:unfinished.
+// ARGV: score, sid, N (the session's total before the turn: the prompt's index), T, message,
+// lease ms, owner, total, active, last, updated, key prefix, head, length, the prompt's parent,
+// turn pairs... (kTreeLua first)
 inline constexpr const char *kBeginTurn = R"lua(
 local s = redis.call('HMGET', KEYS[1], 'total', 'active', 'last')
 if not s[1] then
@@ -43,11 +98,15 @@ end
 if tonumber(s[1]) ~= tonumber(ARGV[3]) or tonumber(s[3]) ~= tonumber(ARGV[4]) - 1 then
   return redis.error_reply('CONFLICT the session changed meanwhile')
 end
+hfTree(KEYS[1], ARGV[12])
 redis.call('HSET', KEYS[1], 'total', ARGV[8], 'active', ARGV[9], 'last', ARGV[10],
-           'updated', ARGV[11])
-redis.call('SET', KEYS[2], ARGV[5])
+           'updated', ARGV[11], 'head', ARGV[13], 'length', ARGV[14])
+if ARGV[5] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[5])
+  redis.call('ZADD', ARGV[12] .. 'kids:' .. ARGV[15], ARGV[3], ARGV[3])
+end
 redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], unpack(ARGV, 12))
+redis.call('HSET', KEYS[3], unpack(ARGV, 16))
 redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[6])
 redis.call('ZADD', KEYS[5], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[6], ARGV[2] .. '/' .. ARGV[4])
@@ -78,10 +137,11 @@ return redis.call('EXISTS', KEYS[4])
 )lua";
 
 // Ends a turn exactly once: a turn already ended (a retried save, or a sweeper that was first)
-// or a deleted session is left alone and answers 0.
+// or a deleted session is left alone and answers 0. The answer becomes a child of its parent
+// and head moves onto it, with the answer: a crash never leaves head on a missing message.
 // KEYS: sess, msg:N, turn, lease, hf:sessions, hf:unfinished.
-// ARGV: score, sid, N (-1: no answer), T, message, total, active, updated, channel,
-// turn pairs...
+// ARGV: score, sid, N (-1: no answer), T, message, total, active, updated, channel, key prefix,
+// head, length, the answer's parent, turn pairs... (kTreeLua first)
 inline constexpr const char *kFinishTurn = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
@@ -97,7 +157,13 @@ if ARGV[3] ~= '-1' then
     return redis.error_reply('CONFLICT the answer would be message ' .. ARGV[3] ..
                              ' but the session has ' .. s[1])
   end
+  hfTree(KEYS[1], ARGV[10])
   redis.call('SET', KEYS[2], ARGV[5])
+  redis.call('ZADD', ARGV[10] .. 'kids:' .. ARGV[13], ARGV[3], ARGV[3])
+  meta[#meta + 1] = 'head'
+  meta[#meta + 1] = ARGV[11]
+  meta[#meta + 1] = 'length'
+  meta[#meta + 1] = ARGV[12]
 else
   meta[2] = s[1]
 end
@@ -107,7 +173,7 @@ if tonumber(s[2]) == tonumber(ARGV[4]) then
 end
 redis.call('HSET', KEYS[1], unpack(meta))
 redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], unpack(ARGV, 10))
+redis.call('HSET', KEYS[3], unpack(ARGV, 14))
 redis.call('DEL', KEYS[4])
 redis.call('ZADD', KEYS[5], ARGV[1], ARGV[2])
 redis.call('SREM', KEYS[6], ARGV[2] .. '/' .. ARGV[4])
@@ -129,6 +195,7 @@ local function flush()
 end
 for i = 0, total - 1 do
   batch[#batch + 1] = ARGV[2] .. 'msg:' .. i
+  batch[#batch + 1] = ARGV[2] .. 'kids:' .. (i - 1)
   if #batch >= 1000 then flush() end
 end
 for t = 1, last do
@@ -194,6 +261,73 @@ for i, id in ipairs(ARGV) do
   out[i] = redis.call('HGETALL', 'hf:{' .. id .. '}:sess')
 end
 return out
+)lua";
+
+// Up to `limit` messages of the branch that ends at message `last`, following parent links,
+// newest first: {index, JSON, siblings} each. One script: one round trip and one consistent
+// view, O(limit) lookups whatever the history.
+// KEYS: sess. ARGV: key prefix, last, limit. (kTreeLua first)
+inline constexpr const char *kLoadBranch = R"lua(
+local tree = redis.call('HEXISTS', KEYS[1], 'tree') == 1
+local out = {}
+local at = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+while at >= 0 and #out < limit do
+  local json = redis.call('GET', ARGV[1] .. 'msg:' .. at)
+  if not json then
+    break
+  end
+  local parent = hfParent(json, at)
+  out[#out + 1] = {at, json, hfSiblings(ARGV[1], tree, at, parent)}
+  if parent >= at then
+    break
+  end
+  at = parent
+end
+return out
+)lua";
+
+// Messages from..to-1 (to - from kept small by the caller): {index, JSON or '', siblings} each.
+// KEYS: sess. ARGV: key prefix, from, to. (kTreeLua first)
+inline constexpr const char *kMessagesAt = R"lua(
+local tree = redis.call('HEXISTS', KEYS[1], 'tree') == 1
+local out = {}
+local kids = {}
+for at = tonumber(ARGV[2]), tonumber(ARGV[3]) - 1 do
+  local json = redis.call('GET', ARGV[1] .. 'msg:' .. at)
+  if not json then
+    out[#out + 1] = {at, '', {}}
+  else
+    local parent = hfParent(json, at)
+    local siblings = kids[parent]
+    if not siblings or not tree then
+      siblings = hfSiblings(ARGV[1], tree, at, parent)
+      kids[parent] = siblings
+    end
+    out[#out + 1] = {at, json, siblings}
+  end
+end
+return out
+)lua";
+
+// From message `from`, the child with the highest index, again and again: the last message.
+// KEYS: sess. ARGV: key prefix, from. (kTreeLua first)
+inline constexpr const char *kLatestLeaf = R"lua(
+local from = tonumber(ARGV[2])
+if from < 0 or redis.call('EXISTS', ARGV[1] .. 'msg:' .. from) == 0 then
+  return redis.error_reply('NOTFOUND no such message')
+end
+if redis.call('HEXISTS', KEYS[1], 'tree') == 0 then
+  return math.max(from, (tonumber(redis.call('HGET', KEYS[1], 'total')) or 0) - 1)
+end
+local at = from
+while true do
+  local c = redis.call('ZRANGE', ARGV[1] .. 'kids:' .. at, -1, -1)
+  if #c == 0 or tonumber(c[1]) <= at then
+    return at
+  end
+  at = tonumber(c[1])
+end
 )lua";
 
 } // namespace holdfast::redisscripts

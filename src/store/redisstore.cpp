@@ -59,6 +59,11 @@ QByteArray iso(const QDateTime &t)
 {
     return toIso(t).toUtf8();
 }
+// A script that uses the tree's Lua functions.
+QByteArray withTree(const char *script)
+{
+    return QByteArray(redisscripts::kTreeLua) + script;
+}
 // Sorted-set score: ascending order is newest first, equal times by id.
 QByteArray score(const SessionMeta &meta)
 {
@@ -95,6 +100,9 @@ SessionMeta metaFrom(const QHash<QByteArray, QByteArray> &f)
     m.total = f.value("total").toLongLong();
     m.activeTurn = f.value("active").toInt();
     m.lastTurn = f.value("last").toInt();
+    // Written before the tree: one branch, head on the last message.
+    m.head = f.value("head", num(m.total - 1)).toLongLong();
+    m.length = f.value("length", num(m.total)).toLongLong();
     return m;
 }
 
@@ -117,7 +125,9 @@ QByteArray messageJson(const Message &m)
                                      {QStringLiteral("content"), m.content},
                                      {QStringLiteral("turn"), m.turn},
                                      {QStringLiteral("state"), messageStateName(m.state)},
-                                     {QStringLiteral("created_at"), toIso(m.createdAt)}})
+                                     {QStringLiteral("created_at"), toIso(m.createdAt)},
+                                     {QStringLiteral("parent"), m.parent},
+                                     {QStringLiteral("depth"), m.depth}})
         .toJson(QJsonDocument::Compact);
 }
 
@@ -134,6 +144,22 @@ std::optional<Message> messageFrom(qint64 index, const QByteArray &json)
     m.state = messageStateFromName(o.value(QStringLiteral("state")).toString())
                   .value_or(Message::State::Complete);
     m.createdAt = fromIso(o.value(QStringLiteral("created_at")).toString());
+    // Written before the tree: one branch, each message after the one before it.
+    m.parent = o.value(QStringLiteral("parent")).toInteger(index - 1);
+    m.depth = o.value(QStringLiteral("depth")).toInteger(index);
+    return m;
+}
+
+// {index, JSON, siblings} of kLoadBranch and kMessagesAt.
+std::optional<Message> branchEntry(const RedisReply &entry)
+{
+    if (entry.elements.size() != 3)
+        return std::nullopt;
+    auto m = messageFrom(entry.elements.at(0).toInt(), entry.elements.at(1).string);
+    if (!m)
+        return std::nullopt;
+    for (const RedisReply &sibling : entry.elements.at(2).elements)
+        m->siblings.append(sibling.toInt());
     return m;
 }
 
@@ -360,7 +386,9 @@ QCoro::Task<Status> RedisStore::createSession(SessionMeta meta)
 {
     QList<QByteArray> args{score(meta), meta.id.toUtf8()};
     args << describedFields(meta) << "total" << num(meta.total) << "active" << num(meta.activeTurn)
-         << "last" << num(meta.lastTurn);
+         << "last" << num(meta.lastTurn) << "head" << num(meta.head) << "length" << num(meta.length)
+         << "tree"
+         << "1";
     const auto r =
         co_await eval(redisscripts::kCreateSession, cmd(sessKey(meta.id), kSessionsKey), args);
     if (!r) {
@@ -390,14 +418,20 @@ QCoro::Task<Status> RedisStore::saveSessionMeta(SessionMeta meta)
         nulls << "title";
     if (meta.system.isNull())
         nulls << "system";
-    QList<QByteArray> args{score(meta), meta.id.toUtf8(), num(nulls.size())};
+    QList<QByteArray> args{score(meta),        meta.id.toUtf8(), prefix(meta.id),
+                           num(meta.head),     num(meta.length), num(meta.total),
+                           num(meta.lastTurn), num(nulls.size())};
     args << nulls << describedFields(meta);
     const auto r =
-        co_await eval(redisscripts::kSaveMeta, cmd(sessKey(meta.id), kSessionsKey), args);
+        co_await eval(withTree(redisscripts::kSaveMeta), cmd(sessKey(meta.id), kSessionsKey), args);
     if (!r) {
         if (r.error().code == ErrorCode::NotFound)
             co_return makeError(ErrorCode::NotFound,
                                 QStringLiteral("session '%1' does not exist").arg(meta.id));
+        if (r.error().code == ErrorCode::Conflict)
+            co_return makeError(ErrorCode::Conflict,
+                                QStringLiteral("cannot switch the branch of session '%1': %2")
+                                    .arg(meta.id, r.error().message));
         co_return r.error();
     }
     countRows(1);
@@ -515,15 +549,15 @@ QCoro::Task<Result<QList<Message>>> RedisStore::loadMessages(QString id, qint64 
         co_return total.error();
     from = std::max<qint64>(0, from);
     to = std::min<qint64>(to, total->isNil() ? 0 : total->toInt());
+    QPointer<RedisStore> self(this);
     for (qint64 start = from; start < to; start += kBatch) {
-        QList<QByteArray> args = cmd("MGET");
-        for (qint64 i = start; i < std::min(to, start + kBatch); ++i)
-            args << msgKey(id, i);
-        const auto r = co_await call(args);
+        const qint64 end = std::min(to, start + kBatch);
+        const auto r = co_await eval(withTree(redisscripts::kMessagesAt), cmd(sessKey(id)),
+                                     cmd(prefix(id), num(start), num(end)));
         if (!r)
             co_return r.error();
         for (qsizetype k = 0; k < r->elements.size(); ++k) {
-            const auto m = messageFrom(start + k, r->elements.at(k).string);
+            const auto m = branchEntry(r->elements.at(k));
             if (!m)
                 co_return makeError(ErrorCode::Internal,
                                     QStringLiteral("message %1 of session '%2' is missing in Redis")
@@ -531,26 +565,71 @@ QCoro::Task<Result<QList<Message>>> RedisStore::loadMessages(QString id, qint64 
                                         .arg(id));
             out.append(*m);
         }
+        if (!self)
+            co_return makeError(ErrorCode::Unavailable, QStringLiteral("the store was closed"));
     }
     co_return out;
+}
+
+QCoro::Task<Result<QList<Message>>> RedisStore::loadBranch(QString id, qint64 last, int limit)
+{
+    QList<Message> out;
+    if (last < 0 || limit <= 0)
+        co_return out;
+    const auto r = co_await eval(withTree(redisscripts::kLoadBranch), cmd(sessKey(id)),
+                                 cmd(prefix(id), num(last), num(limit)));
+    if (!r)
+        co_return r.error();
+    for (qsizetype k = r->elements.size() - 1; k >= 0; --k) {
+        const auto m = branchEntry(r->elements.at(k));
+        if (!m)
+            co_return makeError(
+                ErrorCode::Internal,
+                QStringLiteral("a message of session '%1' is damaged in Redis").arg(id));
+        out.append(*m);
+    }
+    co_return out;
+}
+
+QCoro::Task<Result<qint64>> RedisStore::latestLeaf(QString id, qint64 from)
+{
+    const auto r = co_await eval(withTree(redisscripts::kLatestLeaf), cmd(sessKey(id)),
+                                 cmd(prefix(id), num(from)));
+    if (!r) {
+        if (r.error().code == ErrorCode::NotFound)
+            co_return makeError(
+                ErrorCode::NotFound,
+                QStringLiteral("message %1 of '%2' does not exist").arg(from).arg(id));
+        co_return r.error();
+    }
+    co_return r->toInt();
 }
 
 QCoro::Task<Status> RedisStore::beginTurn(SessionMeta meta, std::optional<Message> maybePrompt,
                                           TurnRecord turn)
 {
-    // TODO(branches): a regenerating turn stores no prompt.
-    if (!maybePrompt)
-        co_return makeError(ErrorCode::Internal, QStringLiteral("branches: not implemented"));
-    const Message prompt = *maybePrompt;
-    QList<QByteArray> args{score(meta),         meta.id.toUtf8(),    num(prompt.index),
-                           num(turn.id),        messageJson(prompt), num(m_options.leaseMs),
-                           m_instance.toUtf8(), num(meta.total),     num(meta.activeTurn),
-                           num(meta.lastTurn),  iso(meta.updatedAt)};
+    // Without a prompt (a regenerated answer) the session's total does not move.
+    const qint64 index = maybePrompt ? maybePrompt->index : meta.total;
+    QList<QByteArray> args{score(meta),
+                           meta.id.toUtf8(),
+                           num(index),
+                           num(turn.id),
+                           maybePrompt ? messageJson(*maybePrompt) : QByteArray(),
+                           num(m_options.leaseMs),
+                           m_instance.toUtf8(),
+                           num(meta.total),
+                           num(meta.activeTurn),
+                           num(meta.lastTurn),
+                           iso(meta.updatedAt),
+                           prefix(meta.id),
+                           num(meta.head),
+                           num(meta.length),
+                           num(maybePrompt ? maybePrompt->parent : -1)};
     args << turnFields(turn);
     const QString sid = meta.id;
     const auto r =
-        co_await eval(redisscripts::kBeginTurn,
-                      cmd(sessKey(sid), msgKey(sid, prompt.index), turnKey(sid, turn.id, "turn:"),
+        co_await eval(withTree(redisscripts::kBeginTurn),
+                      cmd(sessKey(sid), msgKey(sid, index), turnKey(sid, turn.id, "turn:"),
                           turnKey(sid, turn.id, "lease:"), kSessionsKey, kUnfinishedKey),
                       args);
     if (!r) {
@@ -607,10 +686,14 @@ QCoro::Task<Status> RedisStore::finishTurn(SessionMeta meta, std::optional<Messa
                            num(meta.total),
                            num(meta.activeTurn),
                            iso(meta.updatedAt),
-                           m_turnsChannel};
+                           m_turnsChannel,
+                           prefix(sid),
+                           num(meta.head),
+                           num(meta.length),
+                           num(answer ? answer->parent : -1)};
     args << turnFields(turn);
     QPointer<RedisStore> self(this);
-    const auto r = co_await eval(redisscripts::kFinishTurn,
+    const auto r = co_await eval(withTree(redisscripts::kFinishTurn),
                                  cmd(sessKey(sid), msgKey(sid, std::max<qint64>(0, index)),
                                      turnKey(sid, turn.id, "turn:"),
                                      turnKey(sid, turn.id, "lease:"), kSessionsKey, kUnfinishedKey),

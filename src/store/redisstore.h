@@ -12,11 +12,12 @@ namespace holdfast {
 // Redis store for several headless instances sharing sessions (hiredis on the Qt event loop).
 // Keys: hf:schema, hf:sessions (sorted set: every session, newest first), hf:unfinished (set of
 // "SID/T" for turns not ended) and per session, with the braces keeping a session in one cluster
-// slot: hf:{SID}:sess (hash), hf:{SID}:msg:N (JSON), hf:{SID}:turn:T (hash), hf:{SID}:chunks:T
-// (stream, entry id "SEQ-1"), hf:{SID}:lease:T (the running instance's id, with a TTL it keeps
-// renewing) and hf:{SID}:cancel:T (a cancel request). Every multi-key write is one Lua script,
-// which Redis runs atomically. Chunks and cancel requests are announced on the pub/sub channels
-// hf:turns:DB and hf:cancel:DB (message "SID/T").
+// slot: hf:{SID}:sess (hash), hf:{SID}:msg:N (JSON), hf:{SID}:kids:N (sorted set: message N's
+// children, N = -1 the first messages; redisscripts.h tells the tree), hf:{SID}:turn:T (hash),
+// hf:{SID}:chunks:T (stream, entry id "SEQ-1"), hf:{SID}:lease:T (the running instance's id, with
+// a TTL it keeps renewing) and hf:{SID}:cancel:T (a cancel request). Every multi-key write is one
+// Lua script, which Redis runs atomically. Chunks and cancel requests are announced on the pub/sub
+// channels hf:turns:DB and hf:cancel:DB (message "SID/T").
 class RedisStore final : public Store
 {
     Q_OBJECT
@@ -46,6 +47,8 @@ public:
     QCoro::Task<Status> deleteSession(QString id) override;
     QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset) override;
     QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from, qint64 to) override;
+    QCoro::Task<Result<QList<Message>>> loadBranch(QString id, qint64 last, int limit) override;
+    QCoro::Task<Result<qint64>> latestLeaf(QString id, qint64 from) override;
 
     QCoro::Task<Status> beginTurn(SessionMeta meta, std::optional<Message> prompt,
                                   TurnRecord turn) override;

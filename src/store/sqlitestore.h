@@ -26,11 +26,8 @@ public:
     explicit SqliteStore(QString path, QObject *parent = nullptr);
     ~SqliteStore() override;
 
-    // Version 1 was the first release; version 2 added the indexes for listing and recovery.
-    static constexpr int kSchemaVersion = 2;
-
-    // The text stored for a time: exactly toIso(time), without QDateTime::toString's cost.
-    static QString timestamp(const QDateTime &time);
+    // The version of the files this build writes (sqliteschema.h tells each one).
+    static constexpr int kSchemaVersion = 3;
 
     QCoro::Task<Status> open() override;
     QString describe() const override { return QStringLiteral("sqlite:") + m_path; }
@@ -41,6 +38,8 @@ public:
     QCoro::Task<Status> deleteSession(QString id) override;
     QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset) override;
     QCoro::Task<Result<QList<Message>>> loadMessages(QString id, qint64 from, qint64 to) override;
+    QCoro::Task<Result<QList<Message>>> loadBranch(QString id, qint64 last, int limit) override;
+    QCoro::Task<Result<qint64>> latestLeaf(QString id, qint64 from) override;
 
     QCoro::Task<Status> beginTurn(SessionMeta meta, std::optional<Message> prompt,
                                   TurnRecord turn) override;
@@ -59,8 +58,9 @@ public:
     quint64 chunkTransactions() const { return m_chunkTransactions.load(); }
     quint64 chunkBatches() const { return m_chunkBatches.load(); }
 
+    class Connection; // sqliteconnection.h
+
 private:
-    class Connection;
     struct PendingWrite;
     using WriteBody = std::function<Status(Connection &)>;
 

@@ -122,6 +122,8 @@ void seedMessages(Store *store, const QString &sid, int count)
         answer.parent = user.index;
         answer.depth = user.depth + 1;
         m.total += 1;
+        m.head = answer.index; // one branch: head is the newest message
+        m.length = m.total;
         t.state = TurnRecord::State::Done;
         t.responseIndex = answer.index;
         HF_AWAIT_OK(store->finishTurn(m, answer, t));

@@ -11,14 +11,12 @@
 #include "store/sqlitestore.h"
 
 #include <QFile>
-#include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
-#include <QTimeZone>
 
 #include <functional>
 
@@ -303,12 +301,7 @@ private Q_SLOTS:
         Message loadedAnswer = answer;
         loadedAnswer.siblings = {1};
         const QList<Message> messages = value(store->loadMessages(sid, 0, 100));
-        // TODO(branches): remove once SQLite and Redis keep the tree.
-        QEXPECT_FAIL("sqlite", "the tree in SQLite comes next", Continue);
-        QEXPECT_FAIL("redis", "the tree in Redis comes next", Continue);
         QCOMPARE(messages, (QList<Message>{loadedPrompt, loadedAnswer}));
-        QEXPECT_FAIL("sqlite", "the tree in SQLite comes next", Continue);
-        QEXPECT_FAIL("redis", "the tree in Redis comes next", Continue);
         QCOMPARE(value(store->loadMessages(sid, 1, 2)), QList<Message>{loadedAnswer});
         QCOMPARE(value(store->loadSession(sid))->total, 2);
         QCOMPARE(value(store->loadSession(sid))->activeTurn, 0);
@@ -626,50 +619,6 @@ private Q_SLOTS:
         QCOMPARE(bad->error().code, ErrorCode::NotFound);
         QCOMPARE(value(store.loadChunks(m.id, 1, 0, 10)).size(), 2);
         QVERIFY(value(store.loadChunks(m.id, 7, 0, 10)).isEmpty());
-    }
-
-    // The store writes its timestamps without QDateTime::toString: the text must be exactly
-    // toIso()'s, for every date (leap days, month and year ends, before 1970, local times) and
-    // for the years the fast path leaves to toIso (before 1, after 9999).
-    void sqliteTimestampsAreToIso()
-    {
-        QList<QDateTime> times = {
-            QDateTime(),
-            QDateTime::fromMSecsSinceEpoch(0, Qt::UTC),
-            QDateTime::fromMSecsSinceEpoch(-1, Qt::UTC),
-            QDateTime(QDate(2024, 2, 29), QTime(23, 59, 59, 999), Qt::UTC),
-            QDateTime(QDate(2000, 3, 1), QTime(0, 0), Qt::UTC),
-            QDateTime(QDate(1900, 2, 28), QTime(12, 0, 0, 5), Qt::UTC),
-            QDateTime(QDate(1, 1, 1), QTime(0, 0), Qt::UTC),
-            QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), Qt::UTC),
-            QDateTime(QDate(-1, 12, 31), QTime(23, 59, 59, 999), Qt::UTC),
-            QDateTime(QDate(10000, 1, 1), QTime(0, 0), Qt::UTC),
-            QDateTime(QDate(2026, 11, 25), QTime(15, 30, 27, 123), QTimeZone(-5 * 3600)),
-            QDateTime(QDate(2026, 3, 29), QTime(2, 30), Qt::LocalTime),
-            QDateTime::currentDateTime(),
-            QDateTime::currentDateTimeUtc(),
-        };
-        // Every day from 1900 to 2200 at a varying time, and random instants over years 1..9999.
-        constexpr qint64 kDayMs = 86400000;
-        const qint64 from = QDateTime(QDate(1900, 1, 1), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
-        for (qint64 day = 0; day < 300 * 366; ++day)
-            times.append(QDateTime::fromMSecsSinceEpoch(from + day * kDayMs + (day * 7919) % kDayMs,
-                                                        Qt::UTC));
-        const qint64 first = QDateTime(QDate(1, 1, 1), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
-        const qint64 last =
-            QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), Qt::UTC).toMSecsSinceEpoch();
-        QRandomGenerator random(7);
-        for (int i = 0; i < 50000; ++i)
-            times.append(QDateTime::fromMSecsSinceEpoch(
-                first + qint64(random.bounded(double(last - first))), Qt::UTC));
-        for (const QDateTime &time : std::as_const(times)) {
-            const QString expected = toIso(time);
-            const QString actual = SqliteStore::timestamp(time);
-            if (actual != expected || actual.isNull() != expected.isNull())
-                QFAIL(qPrintable(QStringLiteral("%1: %2, toIso %3")
-                                     .arg(time.toMSecsSinceEpoch())
-                                     .arg(actual, expected)));
-        }
     }
 
     // Texts go to SQLite as UTF-8 and come back as they were: NULL stays a null QString, ''

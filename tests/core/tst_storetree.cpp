@@ -9,6 +9,9 @@
 #include "store/redisstore.h"
 #include "store/sqlitestore.h"
 
+#include <QFile>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -36,6 +39,24 @@ QList<qint64> indexes(const QList<Message> &messages)
     for (const Message &m : messages)
         out.append(m.index);
     return out;
+}
+
+int userVersion(const QString &path)
+{
+    int version = -1;
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+        db.setDatabaseName(path);
+        if (db.open()) {
+            QSqlQuery q(QStringLiteral("PRAGMA user_version"), db);
+            if (q.next())
+                version = q.value(0).toInt();
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
+    return version;
 }
 
 } // namespace
@@ -70,6 +91,11 @@ class TestStoreTree : public QObject
     {
         QTest::addColumn<QString>("kind");
         QTest::newRow("memory") << QStringLiteral("memory");
+        QTest::newRow("sqlite") << QStringLiteral("sqlite");
+        if (m_redis)
+            QTest::newRow("redis") << QStringLiteral("redis");
+        else
+            qWarning("redis-server is not installed: the Redis rows are left out");
     }
 
     // One turn, saved as the service saves it: the prompt (none when the turn regenerates an
@@ -324,6 +350,209 @@ private Q_SLOTS:
         QCOMPARE(branch.at(0).siblings, QList<qint64>{0});
         QCOMPARE(branch.at(1).siblings, QList<qint64>{1});
         QCOMPARE(value(store->latestLeaf(fresh.id, 0)), 1);
+    }
+
+    // Redis data written before the tree (sessions without head, messages without parent) reads
+    // as one branch as it is; the first write to such a session builds its tree.
+    void redisReadsDataOfBeforeTheTree()
+    {
+        if (!m_redis)
+            QSKIP("redis-server is not installed");
+        auto store = make(QStringLiteral("redis"));
+        QVERIFY(ok(store->open()));
+        const auto redis = [this](const QStringList &args) {
+            const QByteArray answer = m_redis->command(args);
+            return !answer.startsWith('-');
+        };
+        // Exactly what the RedisStore of commit 6bae348 writes for two turns.
+        QVERIFY(
+            redis({QStringLiteral("HSET"), QStringLiteral("hf:{old}:sess"), QStringLiteral("id"),
+                   QStringLiteral("old"), QStringLiteral("model"), QStringLiteral("demo"),
+                   QStringLiteral("created"), QStringLiteral("2026-03-01T09:00:00.000Z"),
+                   QStringLiteral("updated"), QStringLiteral("2026-03-01T10:00:00.000Z"),
+                   QStringLiteral("title"), QStringLiteral("Before the tree"),
+                   QStringLiteral("total"), QStringLiteral("4"), QStringLiteral("active"),
+                   QStringLiteral("0"), QStringLiteral("last"), QStringLiteral("2")}));
+        QVERIFY(redis({QStringLiteral("ZADD"), QStringLiteral("hf:sessions"),
+                       QStringLiteral("-1772359200000"), QStringLiteral("old")}));
+        for (int i = 0; i < 4; ++i) {
+            const QString json =
+                QStringLiteral("{\"content\":\"m%1\",\"created_at\":\"2026-03-01T09:30:00.123Z\","
+                               "\"role\":\"%2\",\"state\":\"complete\",\"turn\":%3}")
+                    .arg(i)
+                    .arg(i % 2 ? QStringLiteral("assistant") : QStringLiteral("user"))
+                    .arg(i / 2 + 1);
+            QVERIFY(redis({QStringLiteral("SET"), QStringLiteral("hf:{old}:msg:%1").arg(i), json}));
+        }
+
+        SessionMeta m = *value(store->loadSession(QStringLiteral("old")));
+        QCOMPARE(m.total, 4);
+        QCOMPARE(m.head, 3);
+        QCOMPARE(m.length, 4);
+        const QList<Message> all = value(store->loadMessages(m.id, 0, 100));
+        QCOMPARE(indexes(all), (QList<qint64>{0, 1, 2, 3}));
+        for (const Message &msg : all) {
+            QCOMPARE(msg.parent, msg.index - 1);
+            QCOMPARE(msg.depth, msg.index);
+            QCOMPARE(msg.siblings, QList<qint64>{msg.index});
+            QCOMPARE(msg.content, QStringLiteral("m%1").arg(msg.index));
+        }
+        QCOMPARE(value(store->loadBranch(m.id, 3, 100)), all);
+        QCOMPARE(indexes(value(store->loadBranch(m.id, 3, 2))), (QList<qint64>{2, 3}));
+        QCOMPARE(value(store->latestLeaf(m.id, 0)), 3);
+        QCOMPARE(value(store->latestLeaf(m.id, 2)), 3);
+
+        // An edit of the second prompt: a sibling of message 2. The tree is built on this write.
+        QVERIFY(turn(store.get(), m, 3,
+                     node(4, QStringLiteral("user"), QStringLiteral("edited"), 1, 2, 3), 4,
+                     node(5, QStringLiteral("assistant"), QStringLiteral("ok"), 4, 3, 3)));
+        const QList<Message> branch = value(store->loadBranch(m.id, 5, 100));
+        QCOMPARE(indexes(branch), (QList<qint64>{0, 1, 4, 5}));
+        QCOMPARE(branch.at(0).siblings, QList<qint64>{0});
+        QCOMPARE(branch.at(1).siblings, QList<qint64>{1});
+        QCOMPARE(branch.at(2).siblings, (QList<qint64>{2, 4}));
+        QCOMPARE(indexes(value(store->loadBranch(m.id, 3, 100))), (QList<qint64>{0, 1, 2, 3}));
+        QCOMPARE(value(store->loadMessages(m.id, 3, 4)).at(0).siblings, QList<qint64>{3});
+        QCOMPARE(value(store->latestLeaf(m.id, 0)), 5);
+        QCOMPARE(value(store->latestLeaf(m.id, 2)), 3);
+        QCOMPARE(*value(store->loadSession(m.id)), m);
+        // Deleting it leaves no key behind.
+        QVERIFY(ok(store->deleteSession(m.id)));
+        QVERIFY(m_redis->command({QStringLiteral("KEYS"), QStringLiteral("hf:{old}:*")})
+                    .startsWith("*0"));
+    }
+
+    // Several instances agree on head: a branch switch (a save that moves head) is refused while
+    // a turn runs, or when the session changed since it was read; other saves go through.
+    void redisHeadMovesOnlyOnAFreshIdleSession()
+    {
+        if (!m_redis)
+            QSKIP("redis-server is not installed");
+        auto a = make(QStringLiteral("redis"));
+        auto b = make(QStringLiteral("redis"), false);
+        QVERIFY(ok(a->open()));
+        QVERIFY(ok(b->open()));
+        SessionMeta m = meta(QStringLiteral("shared"));
+        QVERIFY(buildTree(a.get(), m)); // head 8, last turn 5
+
+        // A runs a turn; B (which read the session before) switches to 6: refused.
+        SessionMeta stale = *value(b->loadSession(m.id));
+        m.lastTurn = 6;
+        m.activeTurn = 6;
+        m.total = 10;
+        m.head = 9;
+        m.length = 3;
+        QVERIFY(ok(a->beginTurn(m, node(9, QStringLiteral("user"), QStringLiteral("more"), 8, 2, 6),
+                                turnRecord(m.id, 6, 9))));
+        SessionMeta patch = stale;
+        patch.head = 6;
+        patch.length = 4;
+        HF_AWAIT(during, b->saveSessionMeta(patch));
+        QVERIFY(during && !during->ok());
+        QCOMPARE(during->error().code, ErrorCode::Conflict);
+        // A title change while the turn runs goes through and leaves head alone.
+        SessionMeta titled = *value(b->loadSession(m.id));
+        titled.title = QStringLiteral("renamed");
+        QVERIFY(ok(b->saveSessionMeta(titled)));
+        QCOMPARE(value(a->loadSession(m.id))->head, 9);
+
+        // The turn ends on A; B, still holding what it read before, cannot switch either.
+        m.total = 11;
+        m.head = 10;
+        m.length = 4;
+        m.activeTurn = 0;
+        TurnRecord t = turnRecord(m.id, 6, 9);
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = 10;
+        QVERIFY(ok(a->finishTurn(
+            m, node(10, QStringLiteral("assistant"), QStringLiteral("yes"), 9, 3, 6), t)));
+        HF_AWAIT(staleSave, b->saveSessionMeta(titled));
+        QVERIFY(staleSave && !staleSave->ok());
+        QCOMPARE(staleSave->error().code, ErrorCode::Conflict);
+        QCOMPARE(value(a->loadSession(m.id))->head, 10);
+
+        // Read again, the switch goes through, and A sees it.
+        SessionMeta fresh = *value(b->loadSession(m.id));
+        fresh.head = value(b->latestLeaf(m.id, 4));
+        fresh.length = 4;
+        QCOMPARE(fresh.head, 6);
+        QVERIFY(ok(b->saveSessionMeta(fresh)));
+        const SessionMeta seen = *value(a->loadSession(m.id));
+        QCOMPARE(seen.head, 6);
+        QCOMPARE(seen.length, 4);
+        QCOMPARE(seen.title, QStringLiteral("renamed"));
+    }
+
+    // A real file of schema version 2, written by the holdfast of commit 6bae348 (three sessions:
+    // three turns, one turn, none): after the migration every session reads as one branch with
+    // the same messages, head on its last message, and takes branching writes.
+    void sqliteMigratesARealVersion2File_data()
+    {
+        QTest::addColumn<QString>("sid");
+        QTest::addColumn<qint64>("total");
+        QTest::addRow("three turns") << QStringLiteral("three-turns") << qint64(6);
+        QTest::addRow("one turn") << QStringLiteral("one-turn") << qint64(2);
+        QTest::addRow("no message") << QStringLiteral("empty") << qint64(0);
+    }
+    void sqliteMigratesARealVersion2File()
+    {
+        QFETCH(QString, sid);
+        QFETCH(qint64, total);
+        const QString path = m_dir.filePath(QStringLiteral("v2-%1.db").arg(sid));
+        const QString fixture = QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) +
+                                QStringLiteral("/tests/core/data/holdfast-schema-v2.db");
+        QVERIFY2(QFile::copy(fixture, path), qPrintable(fixture));
+        QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner));
+        QCOMPARE(userVersion(path), 2);
+
+        {
+            SqliteStore store(path);
+            QVERIFY(ok(store.open()));
+            QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
+            QCOMPARE(value(store.listSessions({}, 10, 0)).total, 3);
+            SessionMeta m = *value(store.loadSession(sid));
+            QCOMPARE(m.total, total);
+            QCOMPARE(m.head, total - 1);
+            QCOMPARE(m.length, total);
+            const QList<Message> all = value(store.loadMessages(sid, 0, 100));
+            QCOMPARE(all.size(), total);
+            for (const Message &msg : all) {
+                QCOMPARE(msg.parent, msg.index - 1);
+                QCOMPARE(msg.depth, msg.index);
+                QCOMPARE(msg.siblings, QList<qint64>{msg.index});
+                QCOMPARE(msg.role,
+                         msg.index % 2 ? QStringLiteral("assistant") : QStringLiteral("user"));
+                QCOMPARE(msg.turn, int(msg.index / 2 + 1));
+            }
+            QCOMPARE(value(store.loadBranch(sid, m.head, 100)), all);
+            if (total == 0) {
+                QVERIFY(value(store.loadBranch(sid, m.head, 100)).isEmpty());
+                return;
+            }
+            QCOMPARE(value(store.latestLeaf(sid, 0)), m.head);
+            if (sid == QLatin1String("three-turns")) {
+                QCOMPARE(all.at(2).content, QStringLiteral("Second question ✓"));
+                QCOMPARE(m.title, QStringLiteral("Three turns"));
+            }
+
+            // The migrated file takes a branch: the first prompt edited (a new first message).
+            QVERIFY(turn(&store, m, m.lastTurn + 1,
+                         node(total, QStringLiteral("user"), QStringLiteral("edited"), -1, 0,
+                              m.lastTurn + 1),
+                         total,
+                         node(total + 1, QStringLiteral("assistant"), QStringLiteral("ok"), total,
+                              1, m.lastTurn + 1)));
+        }
+        // And after a restart.
+        SqliteStore store(path);
+        QVERIFY(ok(store.open()));
+        const SessionMeta m = *value(store.loadSession(sid));
+        QCOMPARE(m.head, total + 1);
+        QCOMPARE(m.length, 2);
+        const QList<Message> branch = value(store.loadBranch(sid, m.head, 100));
+        QCOMPARE(indexes(branch), (QList<qint64>{total, total + 1}));
+        QCOMPARE(branch.at(0).siblings, (QList<qint64>{0, total}));
+        QCOMPARE(value(store.latestLeaf(sid, 0)), total - 1);
     }
 };
 
