@@ -1,9 +1,11 @@
 // Conversation branches in the window (shared/API.md "Branches"): the pencil edits a sent prompt
 // into a new version, Regenerate (and Retry) answer again, ‹ n/N › and Alt+Left/Right switch
 // versions, the bounded view stays bounded and in branch order; screenshots of both.
+#include "gui/darkpalette.h"
 #include "gui/sessionexport.h"
 #include "gui/windowfixture.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
@@ -11,6 +13,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTextBlock>
@@ -58,7 +61,7 @@ QString shotsDir()
 
 } // namespace
 
-class TestBranches : public QObject
+class TestWindowBranches : public QObject
 {
     Q_OBJECT
 
@@ -70,20 +73,21 @@ private Q_SLOTS:
     void versionSwitchKeepsTheViewBounded();
     void forgedControlLinksDoNothing();
     void exportBranchAndTree();
+    void screenshots_data();
     void screenshots();
 
 private:
     QTemporaryDir m_home;
 };
 
-void TestBranches::initTestCase()
+void TestWindowBranches::initTestCase()
 {
     QVERIFY(m_home.isValid());
     qputenv("XDG_CONFIG_HOME", m_home.filePath(QStringLiteral("config")).toUtf8());
     qputenv("XDG_DATA_HOME", m_home.filePath(QStringLiteral("data")).toUtf8());
 }
 
-void TestBranches::editMakesANewVersion()
+void TestWindowBranches::editMakesANewVersion()
 {
     Fixture f;
     HF_CHECK_FIXTURE(f);
@@ -130,7 +134,7 @@ void TestBranches::editMakesANewVersion()
     QCOMPARE(switched->value().meta.head, 1);
 }
 
-void TestBranches::upEditsLastPromptAndEscCancels()
+void TestWindowBranches::upEditsLastPromptAndEscCancels()
 {
     Fixture f;
     HF_CHECK_FIXTURE(f);
@@ -159,7 +163,7 @@ void TestBranches::upEditsLastPromptAndEscCancels()
     QCOMPARE(f.stored(f.pane()->sessionId()).size(), 4); // nothing was sent
 }
 
-void TestBranches::regenerateAndSwitchVersions()
+void TestWindowBranches::regenerateAndSwitchVersions()
 {
     Fixture f;
     HF_CHECK_FIXTURE(f);
@@ -202,7 +206,7 @@ void TestBranches::regenerateAndSwitchVersions()
 
 // A chat longer than the view holds: switching the version of a message high up keeps the view
 // within maxShown() messages, each shown message the parent of the next.
-void TestBranches::versionSwitchKeepsTheViewBounded()
+void TestWindowBranches::versionSwitchKeepsTheViewBounded()
 {
     Fixture f(1, 0);
     HF_CHECK_FIXTURE(f);
@@ -240,7 +244,7 @@ void TestBranches::versionSwitchKeepsTheViewBounded()
 }
 
 // A message cannot write the view's control links: without the key they do nothing.
-void TestBranches::forgedControlLinksDoNothing()
+void TestWindowBranches::forgedControlLinksDoNothing()
 {
     ChatView view;
     view.setBranchControls(true);
@@ -262,7 +266,7 @@ void TestBranches::forgedControlLinksDoNothing()
 
 // Markdown has the active branch only; JSON every message of every branch with its parent, and
 // reading them all leaves the active branch as it was.
-void TestBranches::exportBranchAndTree()
+void TestWindowBranches::exportBranchAndTree()
 {
     Fixture f(2, 0);
     HF_CHECK_FIXTURE(f);
@@ -316,8 +320,21 @@ void TestBranches::exportBranchAndTree()
 }
 
 // A message showing ‹ 2/3 ›, and the edit mode: saved as PNGs to look at.
-void TestBranches::screenshots()
+void TestWindowBranches::screenshots_data()
 {
+    QTest::addColumn<bool>("dark");
+    QTest::addRow("light") << false;
+    QTest::addRow("dark") << true;
+}
+
+void TestWindowBranches::screenshots()
+{
+    QFETCH(bool, dark);
+    const QPalette original = QApplication::palette();
+    if (dark)
+        QApplication::setPalette(test::darkPalette());
+    const auto restore = qScopeGuard([&] { QApplication::setPalette(original); });
+    const QString suffix = dark ? QStringLiteral("-dark") : QString();
     Fixture f;
     HF_CHECK_FIXTURE(f);
     f.pane()->modelPicker()->setCurrentText(QStringLiteral("scripted"));
@@ -338,7 +355,7 @@ void TestBranches::screenshots()
     QTest::keySequence(f.window.get(), QKeySequence(Qt::ALT | Qt::Key_Left));
     QVERIFY(spinUntil([&] { return f.view()->toPlainText().contains(QLatin1String("2/3")); }));
     QTest::qWait(100);
-    const QString versions = shotsDir() + QStringLiteral("/branch-versions.png");
+    const QString versions = shotsDir() + QStringLiteral("/branch-versions%1.png").arg(suffix);
     QVERIFY(f.window->grab().save(versions));
     qInfo("screenshot: %s", qPrintable(versions));
 
@@ -346,10 +363,10 @@ void TestBranches::screenshots()
     f.composer()->moveCursor(QTextCursor::End);
     QTest::keyClicks(f.composer(), QStringLiteral(" with kids"));
     QTest::qWait(100);
-    const QString editing = shotsDir() + QStringLiteral("/branch-editing.png");
+    const QString editing = shotsDir() + QStringLiteral("/branch-editing%1.png").arg(suffix);
     QVERIFY(f.window->grab().save(editing));
     qInfo("screenshot: %s", qPrintable(editing));
 }
 
-QTEST_MAIN(TestBranches)
-#include "tst_branches.moc"
+QTEST_MAIN(TestWindowBranches)
+#include "tst_windowbranches.moc"
