@@ -242,8 +242,10 @@ QCoro::Task<Result<Session *>> SessionService::acquire(QString sid)
     if (!*meta)
         co_return notFound(sid);
     const qint64 head = (*meta)->head;
-    const auto window = head < 0 ? Result<QList<Message>>(QList<Message>{})
-                                 : co_await m_store->loadBranch(sid, head, m_config.cacheMessages);
+    // No co_await inside a conditional expression: g++ 12 destroys its temporaries too early.
+    Result<QList<Message>> window = QList<Message>{};
+    if (head >= 0)
+        window = co_await m_store->loadBranch(sid, head, m_config.cacheMessages);
     if (!window)
         co_return window.error();
     if (Session *s = m_sessions.value(sid)) { // loaded by someone else meanwhile
