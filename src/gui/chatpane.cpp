@@ -395,11 +395,13 @@ QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces)
     }
     StartTurnParams params;
     params.prompt = prompt;
-    const Message *old = replaces >= 0 ? m_view->shownMessage(replaces) : nullptr;
+    // Copied before the await: the view's messages may change meanwhile.
+    const Message *shownOld = replaces >= 0 ? m_view->shownMessage(replaces) : nullptr;
+    const bool old = shownOld != nullptr;
     QList<qint64> versions;
-    if (old) {
+    if (shownOld) {
         params.parent = m_view->parentOf(replaces); // -1: a new first message
-        versions = old->siblings.isEmpty() ? QList<qint64>{replaces} : old->siblings;
+        versions = shownOld->siblings.isEmpty() ? QList<qint64>{replaces} : shownOld->siblings;
     }
     const quint64 generation = m_generation;
     const auto turn = co_await m_client->startTurn(sid, params);
