@@ -1,6 +1,8 @@
 // Conversation branches in the window (shared/API.md "Branches"): the pencil edits a sent prompt
 // into a new version, Regenerate (and Retry) answer again, ‹ n/N › and Alt+Left/Right switch
 // versions, the bounded view stays bounded and in branch order; screenshots of both.
+#include "client/remoteclient.h"
+#include "fakes/holdfastprocess.h"
 #include "gui/darkpalette.h"
 #include "gui/sessionexport.h"
 #include "gui/windowfixture.h"
@@ -71,6 +73,7 @@ private Q_SLOTS:
     void upEditsLastPromptAndEscCancels();
     void regenerateAndSwitchVersions();
     void versionSwitchKeepsTheViewBounded();
+    void remoteWindowEditsAndSwitches();
     void forgedControlLinksDoNothing();
     void exportBranchAndTree();
     void screenshots_data();
@@ -241,6 +244,45 @@ void TestWindowBranches::versionSwitchKeepsTheViewBounded()
         i = next->index;
     }
     QVERIFY(!f.view()->toPlainText().contains(QLatin1String("again")));
+}
+
+// The same window on a real `holdfast --headless` over HTTP: edit, then the other version.
+void TestWindowBranches::remoteWindowEditsAndSwitches()
+{
+    if (qEnvironmentVariableIsEmpty("HOLDFAST_BINARY"))
+        QSKIP("HOLDFAST_BINARY is not set (run through ctest)");
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    test::HoldfastProcess server(home.path(),
+                                 {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                                  QStringLiteral("--store"), QStringLiteral("memory:"),
+                                  QStringLiteral("--demo-chunks"), QStringLiteral("4"),
+                                  QStringLiteral("--demo-delay-ms"), QStringLiteral("5")});
+    const quint16 port = server.waitForPort();
+    QVERIFY(port > 0);
+    MainWindow window;
+    auto *client =
+        new RemoteClient(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)), QString(), &window);
+    window.setClient(client);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy finished(client, &SessionClient::turnFinished);
+    ChatPane *pane = window.chatPane();
+    pane->composer()->setFocus();
+    QTest::keyClicks(pane->composer(), QStringLiteral("First wording"));
+    QTest::keyClick(pane->composer(), Qt::Key_Return);
+    QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+    QVERIFY(spinUntil([&] { return click(pane->view(), QStringLiteral("hf-edit"), 0); }));
+    pane->composer()->selectAll();
+    QTest::keyClicks(pane->composer(), QStringLiteral("Second wording"));
+    QTest::keyClick(pane->composer(), Qt::Key_Return);
+    QVERIFY(spinUntil([&] { return finished.count() == 2; }));
+    QVERIFY(spinUntil([&] { return pane->view()->toPlainText().contains(QLatin1String("2/2")); }));
+    QVERIFY(!pane->view()->toPlainText().contains(QLatin1String("First wording")));
+    QVERIFY(click(pane->view(), QStringLiteral("hf-version"), 0));
+    QVERIFY(spinUntil([&] { return pane->view()->toPlainText().contains(QLatin1String("1/2")); }));
+    QVERIFY(pane->view()->toPlainText().contains(QLatin1String("First wording")));
+    QVERIFY(!pane->view()->toPlainText().contains(QLatin1String("Second wording")));
 }
 
 // A message cannot write the view's control links: without the key they do nothing.
