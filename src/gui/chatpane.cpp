@@ -3,6 +3,7 @@
 #include "client/sessionclient.h"
 #include "gui/chatview.h"
 #include "gui/composer.h"
+#include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
 #include "gui/sessionlistmodel.h"
@@ -19,10 +20,24 @@
 
 namespace holdfast {
 
+namespace {
+// Whether the branch has messages before the oldest of `messages` (oldest first). A message
+// from a store knows its siblings; one without a parent then starts the branch.
+bool olderExist(const QList<Message> &messages)
+{
+    if (messages.isEmpty())
+        return false;
+    const Message &first = messages.first();
+    if (!first.siblings.isEmpty())
+        return first.parent >= 0;
+    return first.index > 0;
+}
+} // namespace
+
 ChatPane::ChatPane(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_model(new QComboBox(this)),
-      m_system(new QToolButton(this)), m_error(new QLabel(this)), m_view(new ChatView(this)),
-      m_composer(new Composer(this)), m_sendStop(new QToolButton(this))
+      m_system(new QToolButton(this)), m_error(new QLabel(this)), m_editBar(new QFrame(this)),
+      m_view(new ChatView(this)), m_composer(new Composer(this)), m_sendStop(new QToolButton(this))
 {
     auto *header = new QWidget(this);
     header->setObjectName(QStringLiteral("chatHeader"));
@@ -61,8 +76,28 @@ ChatPane::ChatPane(QWidget *parent)
     m_sendStop->setAutoRaise(true);
     composerLayout->addWidget(m_sendStop, 0, Qt::AlignBottom);
 
+    // Shown while a sent prompt is edited in the composer.
+    m_editBar->setObjectName(QStringLiteral("editBar"));
+    auto *editLayout = new QHBoxLayout(m_editBar);
+    editLayout->setContentsMargins(10, 2, 4, 2);
+    auto *editLabel = new QLabel(
+        tr("<b>Editing</b> your message · Enter sends it as a new version · Esc cancels"),
+        m_editBar);
+    editLabel->setTextFormat(Qt::RichText); // our own text only
+    editLayout->addWidget(editLabel, 1);
+    auto *cancelEditButton = new QToolButton(m_editBar);
+    cancelEditButton->setText(tr("Cancel"));
+    cancelEditButton->setAutoRaise(true);
+    cancelEditButton->setObjectName(QStringLiteral("cancelEdit"));
+    editLayout->addWidget(cancelEditButton);
+    connect(cancelEditButton, &QToolButton::clicked, this, &ChatPane::cancelEdit);
+    m_editBar->hide();
+    m_view->setBranchControls(true);
+
     auto *bottom = new QVBoxLayout;
     bottom->setContentsMargins(18, 4, 18, 14);
+    bottom->setSpacing(2);
+    bottom->addWidget(m_editBar);
     bottom->addWidget(composerBox);
 
     auto *layout = new QVBoxLayout(this);
@@ -74,6 +109,7 @@ ChatPane::ChatPane(QWidget *parent)
     layout->addLayout(bottom);
 
     connect(m_composer, &Composer::submitted, this, &ChatPane::send);
+    connect(m_composer, &QPlainTextEdit::textChanged, this, &ChatPane::onComposerChanged);
     connect(m_composer, &Composer::stopRequested, this, &ChatPane::stop);
     connect(m_sendStop, &QToolButton::clicked, this, [this] {
         if (isGenerating())
@@ -91,9 +127,19 @@ ChatPane::ChatPane(QWidget *parent)
     });
     connect(m_view, &ChatView::olderWanted, this, [this] { loadOlder(); });
     connect(m_view, &ChatView::newerWanted, this, [this] { loadNewer(); });
+    // Retry answers the same prompt again, as a new version of the failed answer.
     connect(m_view, &ChatView::retryRequested, this, [this](int turn) {
-        if (const QString prompt = m_view->promptOfTurn(turn); !prompt.isEmpty())
-            send(prompt);
+        if (const qint64 prompt = m_view->promptIndexOfTurn(turn); prompt >= 0) {
+            if (!m_sending && !isGenerating())
+                regenerateTask(prompt);
+        }
+    });
+    connect(m_view, &ChatView::editRequested, this, &ChatPane::editMessage);
+    connect(m_view, &ChatView::regenerateRequested, this, &ChatPane::regenerate);
+    connect(m_view, &ChatView::versionRequested, this, &ChatPane::showVersion);
+    connect(m_composer, &Composer::editLastRequested, this, [this] {
+        if (const qint64 last = m_view->lastIndexOfRole(QStringLiteral("user")); last >= 0)
+            editMessage(last);
     });
     connect(m_view, &ChatView::copied, this, &ChatPane::statusMessage);
     connect(m_view, &ChatView::linkHovered, this, &ChatPane::statusMessage);
@@ -116,6 +162,55 @@ void ChatPane::setClient(SessionClient *client, LiveTurns *live)
     updateControls();
 }
 
+void ChatPane::setDrafts(DraftStore *drafts)
+{
+    m_drafts = drafts;
+    for (auto it = m_memoryDrafts.cbegin(); it != m_memoryDrafts.cend(); ++it)
+        drafts->setDraft(it.key(), it.value());
+    m_memoryDrafts.clear();
+    // The file is read after the window opened: show the draft once it is there, unless the
+    // user has started writing.
+    connect(drafts, &DraftStore::loaded, this, [this] {
+        if (m_composer->document()->isEmpty())
+            switchDraft(m_draftKey);
+    });
+}
+
+QString ChatPane::storedDraft(const QString &key) const
+{
+    return m_drafts ? m_drafts->draft(key) : m_memoryDrafts.value(key);
+}
+
+void ChatPane::storeDraft(const QString &key, const QString &text)
+{
+    if (m_drafts)
+        m_drafts->setDraft(key, text);
+    else if (text.isEmpty())
+        m_memoryDrafts.remove(key);
+    else
+        m_memoryDrafts.insert(key, text);
+}
+
+void ChatPane::switchDraft(const QString &key)
+{
+    if (key != m_draftKey)
+        endEdit();
+    m_draftKey = key;
+    const QString text = storedDraft(key);
+    if (text == m_composer->toPlainText())
+        return;
+    m_settingDraft = true;
+    m_composer->setPlainText(text);
+    m_composer->moveCursor(QTextCursor::End);
+    m_settingDraft = false;
+}
+
+void ChatPane::onComposerChanged()
+{
+    if (!m_settingDraft && !isEditing()) // an edited prompt is no draft
+        storeDraft(m_draftKey, m_composer->toPlainText());
+}
+
 bool ChatPane::isGenerating() const
 {
     return !m_meta.id.isEmpty() && m_live && m_live->isActive(m_meta.id);
@@ -125,6 +220,7 @@ void ChatPane::showEmpty()
 {
     ++m_generation;
     m_meta = SessionMeta{};
+    switchDraft(QString());
     m_view->clearMessages();
     m_view->setPlaceholderText(tr("Start a new chat: write below and press Enter."));
     m_error->hide();
@@ -143,6 +239,7 @@ QCoro::Task<> ChatPane::load(QString sid)
 {
     const quint64 generation = ++m_generation;
     QPointer<ChatPane> self(this);
+    switchDraft(sid);
     if (!m_client)
         co_return;
     const auto snapshot = co_await m_client->session(sid, kPageSize);
@@ -161,7 +258,7 @@ QCoro::Task<> ChatPane::load(QString sid)
     m_view->clearMessages();
     for (const Message &message : snapshot->history)
         m_view->appendMessage(message);
-    m_view->setHasOlder(!snapshot->history.isEmpty() && snapshot->history.first().index > 0);
+    m_view->setHasOlder(olderExist(snapshot->history));
     if (m_meta.activeTurn > 0 && m_live)
         co_await m_live->adopt(sid, m_meta.activeTurn);
     if (!self || generation != m_generation)
@@ -200,17 +297,19 @@ QCoro::Task<> ChatPane::loadOlder()
         co_return;
     }
     m_view->prependMessages(page->messages);
-    m_view->setHasOlder(!page->messages.isEmpty() && page->messages.first().index > 0);
+    m_view->setHasOlder(olderExist(page->messages));
 }
 
-// The page after the newest message shown, when older pages have pushed the newest out.
+// The page after the newest message shown, when older pages have pushed the newest out. The
+// branch's indexes ascend but need not be consecutive (other branches lie between them): it asks
+// for the messages below `last + 1 + kPageSize`, and keeps those after `last`.
 QCoro::Task<> ChatPane::loadNewer()
 {
     if (m_loadingPage || !m_client || m_meta.id.isEmpty() || !m_view->hasNewer())
         co_return;
-    const qint64 from = m_view->lastIndex() + 1;
-    const qint64 to = std::min<qint64>(from + kPageSize, m_meta.total);
-    if (to <= from) {
+    const qint64 last = m_view->lastIndex();
+    const qint64 head = m_meta.head >= 0 ? m_meta.head : m_meta.total - 1;
+    if (last >= head) {
         m_view->setHasNewer(false);
         followLiveAnswer();
         co_return;
@@ -218,29 +317,43 @@ QCoro::Task<> ChatPane::loadNewer()
     m_loadingPage = true;
     const quint64 generation = m_generation;
     QPointer<ChatPane> self(this);
-    const auto page = co_await m_client->messages(m_meta.id, to, int(to - from));
-    if (!self)
-        co_return;
-    m_loadingPage = false;
-    if (generation != m_generation)
-        co_return;
-    if (!page) {
-        showError(tr("Could not load later messages: %1").arg(page.error().message));
-        co_return;
+    QList<Message> newer;
+    qint64 before = last + 1;
+    while (newer.isEmpty() && before <= head) {
+        before = std::min<qint64>(before + kPageSize, head + 1);
+        const auto page = co_await m_client->messages(m_meta.id, before, kPageSize);
+        if (!self)
+            co_return;
+        if (generation != m_generation) {
+            m_loadingPage = false;
+            co_return;
+        }
+        if (!page) {
+            m_loadingPage = false;
+            showError(tr("Could not load later messages: %1").arg(page.error().message));
+            co_return;
+        }
+        for (const Message &message : page->messages) {
+            if (message.index > last)
+                newer << message;
+        }
     }
-    m_view->appendNewerMessages(page->messages);
-    m_view->setHasNewer(m_view->lastIndex() + 1 < page->total);
+    m_loadingPage = false;
+    m_view->appendNewerMessages(newer);
+    m_view->setHasNewer(m_view->lastIndex() < head);
     followLiveAnswer();
 }
 
 void ChatPane::send(const QString &prompt)
 {
-    if (m_sending || isGenerating())
+    // While another chat loads, the composer holds that chat's draft: it is not this one's.
+    if (m_sending || isGenerating() || m_draftKey != m_meta.id)
         return;
-    sendTask(prompt);
+    sendTask(prompt, m_editIndex);
 }
 
-QCoro::Task<> ChatPane::sendTask(QString prompt)
+// `replaces` >= 0: the prompt is a new version of that one (an edit), after the same parent.
+QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces)
 {
     QPointer<ChatPane> self(this);
     if (!m_client)
@@ -266,6 +379,12 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
         ++m_generation;
         m_meta = created->meta;
         sid = m_meta.id;
+        if (m_draftKey.isEmpty()) { // the new chat's draft becomes the chat's
+            const QString draft = storedDraft(QString());
+            storeDraft(QString(), QString());
+            storeDraft(sid, draft);
+            m_draftKey = sid;
+        }
         m_view->clearMessages();
         updateHeader();
         Q_EMIT sessionOpened(sid);
@@ -276,6 +395,15 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
     }
     StartTurnParams params;
     params.prompt = prompt;
+    // Copied before the await: the view's messages may change meanwhile.
+    const Message *shownOld = replaces >= 0 ? m_view->shownMessage(replaces) : nullptr;
+    const bool old = shownOld != nullptr;
+    QList<qint64> versions;
+    if (shownOld) {
+        params.parent = m_view->parentOf(replaces); // -1: a new first message
+        versions = shownOld->siblings.isEmpty() ? QList<qint64>{replaces} : shownOld->siblings;
+    }
+    const quint64 generation = m_generation;
     const auto turn = co_await m_client->startTurn(sid, params);
     if (!self)
         co_return;
@@ -286,33 +414,230 @@ QCoro::Task<> ChatPane::sendTask(QString prompt)
         co_return;
     }
     m_composer->setLastPrompt(prompt);
-    if (sid == m_meta.id && m_view->hasNewer()) {
+    bool shown = sid == m_meta.id && generation == m_generation;
+    if (shown && old) {
+        endEdit();
+        shown = m_view->truncateFrom(replaces); // the old version and what followed it go
+        if (!shown)
+            load(sid);
+    }
+    if (shown && m_view->hasNewer()) {
         // Far up the history: jump to the newest page, which has the prompt, and the answer.
         m_error->hide();
-        if (m_composer->toPlainText().trimmed() == prompt.trimmed())
-            m_composer->clear();
+        clearSentDraft(sid, prompt);
         load(sid);
-    } else if (sid == m_meta.id) {
+    } else if (shown) {
         m_error->hide();
-        if (m_composer->toPlainText().trimmed() == prompt.trimmed())
-            m_composer->clear();
+        clearSentDraft(sid, prompt);
         Message user;
         user.index = turn->promptIndex;
         user.role = QStringLiteral("user");
         user.content = prompt;
         user.turn = turn->id;
         user.createdAt = turn->createdAt;
+        if (old) {
+            user.parent = params.parent.value_or(-1);
+            user.siblings = versions;
+            if (!user.siblings.contains(user.index))
+                user.siblings << user.index;
+        }
         m_view->appendMessage(user);
         followLiveAnswer();
+    }
+    if (sid != m_meta.id)
+        clearSentDraft(sid, prompt);
+    updateControls();
+    Q_EMIT statusMessage(tr("Generating…"));
+}
+
+// The draft that was sent is gone, whichever chat the composer shows now.
+void ChatPane::clearSentDraft(const QString &sid, const QString &prompt)
+{
+    if (m_draftKey == sid && m_composer->toPlainText().trimmed() == prompt.trimmed())
+        m_composer->clear();
+    else if (storedDraft(sid).trimmed() == prompt.trimmed())
+        storeDraft(sid, QString());
+}
+
+void ChatPane::stop()
+{
+    if (isEditing())
+        cancelEdit(); // Esc leaves the edit first
+    else if (isGenerating())
+        stopTask();
+}
+
+void ChatPane::editMessage(qint64 index)
+{
+    const Message *message = m_view->shownMessage(index);
+    if (!message || message->role != QLatin1String("user"))
+        return;
+    if (isGenerating() || m_sending) {
+        Q_EMIT statusMessage(tr("Wait for the answer to finish, or stop it, to edit a message"));
+        return;
+    }
+    if (!isEditing())
+        m_editStash = m_composer->toPlainText();
+    m_editIndex = index;
+    m_settingDraft = true;
+    m_composer->setPlainText(message->content);
+    m_composer->moveCursor(QTextCursor::End);
+    m_settingDraft = false;
+    m_editBar->show();
+    m_composer->setFocus(Qt::OtherFocusReason);
+}
+
+void ChatPane::cancelEdit()
+{
+    if (!isEditing())
+        return;
+    endEdit();
+    m_composer->setFocus(Qt::OtherFocusReason);
+}
+
+// The composer gets back the draft it had before the edit.
+void ChatPane::endEdit()
+{
+    if (!isEditing())
+        return;
+    m_editIndex = -1;
+    m_editBar->hide();
+    m_settingDraft = true;
+    m_composer->setPlainText(m_editStash);
+    m_composer->moveCursor(QTextCursor::End);
+    m_settingDraft = false;
+    m_editStash.clear();
+}
+
+void ChatPane::regenerate(qint64 answerIndex)
+{
+    if (m_sending || isGenerating() || m_meta.id.isEmpty())
+        return;
+    if (const qint64 prompt = m_view->promptOf(answerIndex); prompt >= 0)
+        regenerateTask(prompt);
+}
+
+void ChatPane::regenerateLast()
+{
+    if (const qint64 last = m_view->lastIndexOfRole(QStringLiteral("assistant")); last >= 0)
+        regenerate(last);
+    else if (const qint64 prompt = m_view->lastIndexOfRole(QStringLiteral("user")); prompt >= 0) {
+        if (!m_sending && !isGenerating())
+            regenerateTask(prompt); // a prompt whose answer never came
+    }
+}
+
+// A new answer to `prompt`: the answers shown below it leave the view for the new one.
+QCoro::Task<> ChatPane::regenerateTask(qint64 prompt)
+{
+    QPointer<ChatPane> self(this);
+    if (!m_client || m_meta.id.isEmpty())
+        co_return;
+    const QString sid = m_meta.id;
+    const quint64 generation = m_generation;
+    m_sending = true;
+    updateControls();
+    StartTurnParams params;
+    params.regenerate = prompt;
+    const auto turn = co_await m_client->startTurn(sid, params);
+    if (!self)
+        co_return;
+    m_sending = false;
+    if (!turn) {
+        updateControls();
+        showError(tr("Could not answer again: %1").arg(turn.error().message));
+        co_return;
+    }
+    if (sid == m_meta.id && generation == m_generation) {
+        m_error->hide();
+        // Everything after the prompt belongs to the old version.
+        if (!m_view->truncateAfter(prompt) || m_view->hasNewer())
+            load(sid);
+        else
+            followLiveAnswer();
     }
     updateControls();
     Q_EMIT statusMessage(tr("Generating…"));
 }
 
-void ChatPane::stop()
+void ChatPane::showVersion(qint64 index)
 {
-    if (isGenerating())
-        stopTask();
+    if (m_meta.id.isEmpty() || index < 0)
+        return;
+    if (isGenerating() || m_sending) {
+        Q_EMIT statusMessage(tr("Wait for the answer to finish, or stop it, to switch versions"));
+        return;
+    }
+    versionTask(index);
+}
+
+void ChatPane::stepVersion(int step)
+{
+    const qint64 at = m_view->lastWithVersions();
+    const Message *message = m_view->shownMessage(at);
+    if (!message)
+        return;
+    const qsizetype n = message->siblings.indexOf(at) + step;
+    if (n >= 0 && n < message->siblings.size())
+        showVersion(message->siblings.at(n));
+}
+
+// Makes `index`'s branch the active one, and shows it from that message down: the messages
+// above stay where they are, the rest of the new branch comes in below them.
+QCoro::Task<> ChatPane::versionTask(qint64 index)
+{
+    QPointer<ChatPane> self(this);
+    if (!m_client)
+        co_return;
+    const QString sid = m_meta.id;
+    const quint64 generation = ++m_generation; // what was loading for the old branch is stale
+    PatchSessionParams params;
+    params.head = index;
+    const auto patched = co_await m_client->patchSession(sid, params);
+    if (!self || generation != m_generation)
+        co_return;
+    if (!patched) {
+        showError(tr("Could not show that version: %1").arg(patched.error().message));
+        co_return;
+    }
+    m_meta = patched->meta;
+    const auto page = co_await m_client->messages(sid, -1, kPageSize);
+    if (!self || generation != m_generation)
+        co_return;
+    if (!page) {
+        showError(tr("Could not load that version: %1").arg(page.error().message));
+        co_return;
+    }
+    QList<Message> rest;
+    for (const Message &message : page->messages) {
+        if (message.index >= index)
+            rest << message;
+    }
+    const qint64 replaced = m_view->shownVersionOf(index);
+    if (rest.isEmpty() || rest.first().index != index || replaced < 0 ||
+        !m_view->truncateFrom(replaced)) {
+        load(sid); // the new branch's rest is longer than a page: its newest page
+        co_return;
+    }
+    m_error->hide();
+    m_view->appendNewerMessages(rest);
+    m_view->setHasNewer(false);
+    followLiveAnswer();
+    updateControls();
+}
+
+// After a turn: the prompt and answer learn their versions from the store.
+QCoro::Task<> ChatPane::refreshVersions(QString sid)
+{
+    QPointer<ChatPane> self(this);
+    if (!m_client)
+        co_return;
+    const quint64 generation = m_generation;
+    const auto page = co_await m_client->messages(sid, -1, 2);
+    if (!self || generation != m_generation || sid != m_meta.id || !page)
+        co_return;
+    for (const Message &message : page->messages)
+        m_view->updateMessage(message);
 }
 
 QCoro::Task<> ChatPane::stopTask()
@@ -340,8 +665,10 @@ void ChatPane::onFinished(const TurnRecord &turn)
 {
     if (turn.session != m_meta.id)
         return;
-    if (m_view->answering() && m_view->answerTurn() == turn.id)
+    if (m_view->answering() && m_view->answerTurn() == turn.id) {
         m_view->finishAnswer(turn);
+        refreshVersions(turn.session);
+    }
     updateControls();
 }
 

@@ -4,10 +4,12 @@
 #include "core/types.h"
 
 #include <QCoroTask>
+#include <QHash>
 #include <QPointer>
 #include <QWidget>
 
 class QComboBox;
+class QFrame;
 class QLabel;
 class QToolButton;
 
@@ -15,6 +17,7 @@ namespace holdfast {
 
 class ChatView;
 class Composer;
+class DraftStore;
 class LiveTurns;
 class SessionClient;
 
@@ -29,9 +32,14 @@ public:
     explicit ChatPane(QWidget *parent = nullptr);
 
     void setClient(SessionClient *client, LiveTurns *live);
+    // Where each chat's unsent text is kept; without one, drafts live as long as the pane.
+    void setDrafts(DraftStore *drafts);
     QString sessionId() const { return m_meta.id; }
     const SessionMeta &meta() const { return m_meta; }
     bool isGenerating() const;
+    bool isEditing() const { return m_editIndex >= 0; }
+    qint64 editedIndex() const { return m_editIndex; }
+    QFrame *editBar() const { return m_editBar; }
 
     ChatView *view() const { return m_view; }
     Composer *composer() const { return m_composer; }
@@ -47,6 +55,15 @@ public Q_SLOTS:
     void editSystemPrompt();
     void refreshModels();
     void showError(const QString &message);
+    // Branches (shared/API.md): edit a sent prompt (Enter sends the new text as a new version,
+    // Esc cancels), answer a prompt again, show another version of a message.
+    void editMessage(qint64 index);
+    void cancelEdit();
+    void regenerate(qint64 answerIndex);
+    void regenerateLast();
+    void showVersion(qint64 index);
+    // The previous (-1) or next (+1) version of the newest message shown that has versions.
+    void stepVersion(int step);
 
 Q_SIGNALS:
     void sessionOpened(const QString &sid);
@@ -56,7 +73,11 @@ private:
     QCoro::Task<> load(QString sid);
     QCoro::Task<> loadOlder();
     QCoro::Task<> loadNewer();
-    QCoro::Task<> sendTask(QString prompt);
+    QCoro::Task<> sendTask(QString prompt, qint64 replaces);
+    QCoro::Task<> regenerateTask(qint64 prompt);
+    QCoro::Task<> versionTask(qint64 index);
+    QCoro::Task<> refreshVersions(QString sid);
+    void endEdit();
     QCoro::Task<> stopTask();
     QCoro::Task<> fetchModels();
     QCoro::Task<> patch(QString sid, PatchSessionParams params);
@@ -66,6 +87,12 @@ private:
     void updateHeader();
     void updateControls();
     void followLiveAnswer();
+    // The composer shows the draft of `key` (a session id, "" for a new chat) from now on.
+    void switchDraft(const QString &key);
+    void onComposerChanged();
+    void clearSentDraft(const QString &sid, const QString &prompt);
+    QString storedDraft(const QString &key) const;
+    void storeDraft(const QString &key, const QString &text);
 
     QPointer<SessionClient> m_client;
     QPointer<LiveTurns> m_live;
@@ -73,11 +100,18 @@ private:
     quint64 m_generation = 0; // bumped on every open: results for older ones are dropped
     bool m_loadingPage = false;
     bool m_sending = false;
+    QPointer<DraftStore> m_drafts;
+    QHash<QString, QString> m_memoryDrafts; // without a DraftStore
+    QString m_draftKey;                     // whose draft the composer holds
+    bool m_settingDraft = false;            // the composer changes because of a switch
+    qint64 m_editIndex = -1;                // the prompt being edited (-1: none)
+    QString m_editStash;                    // the draft the edit replaced in the composer
 
     QLabel *m_title;
     QComboBox *m_model;
     QToolButton *m_system;
     QLabel *m_error;
+    QFrame *m_editBar;
     ChatView *m_view;
     Composer *m_composer;
     QToolButton *m_sendStop;

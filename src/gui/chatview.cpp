@@ -214,7 +214,8 @@ void ChatView::appendMessage(const Message &message)
     const int codeFrom = int(m_codeBlocks.size());
     QTextFrame *frame = insertFrame(at, message);
     QTextFrame *last = renderInto(frame, message);
-    m_entries.push_back({frame, last, message, codeFrom, int(m_codeBlocks.size())});
+    m_entries.push_back({frame, last, message, codeFrom, int(m_codeBlocks.size()), false});
+    writeControls(m_entries.back());
 }
 
 void ChatView::prependMessages(const QList<Message> &messages)
@@ -229,7 +230,8 @@ void ChatView::prependMessages(const QList<Message> &messages)
         const int codeFrom = int(m_codeBlocks.size());
         QTextFrame *frame = insertFrame(at, message);
         QTextFrame *last = renderInto(frame, message);
-        older.push_back({frame, last, message, codeFrom, int(m_codeBlocks.size())});
+        older.push_back({frame, last, message, codeFrom, int(m_codeBlocks.size()), false});
+        writeControls(older.back());
         at.setPosition(last->lastPosition() + 1);
     }
     m_entries.insert(m_entries.begin(), older.begin(), older.end());
@@ -329,7 +331,8 @@ void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
     m_stream =
         std::make_unique<MarkdownStream>(m_streamFrame, &m_style, &m_codeBlocks, m_linkKey,
                                          [this](QTextFrame *full) { return continueAfter(full); });
-    m_entries.push_back({m_streamFrame, m_streamFrame, message, int(m_codeBlocks.size()), 0});
+    m_entries.push_back(
+        {m_streamFrame, m_streamFrame, message, int(m_codeBlocks.size()), 0, false});
     m_stream->append(text);
 }
 
@@ -350,6 +353,7 @@ void ChatView::finishAnswer(const TurnRecord &turn)
     entry.codeTo = int(m_codeBlocks.size());
     entry.message.content = m_stream->source();
     entry.message.index = turn.responseIndex;
+    entry.message.parent = turn.promptIndex;
     m_stream.reset();
     using S = TurnRecord::State;
     if (turn.state == S::Cancelled || turn.state == S::Interrupted) {
@@ -378,6 +382,174 @@ void ChatView::finishAnswer(const TurnRecord &turn)
     }
     m_streamFrame = nullptr;
     m_answerTurn = 0;
+    writeControls(entry);
+}
+
+void ChatView::addLink(QTextCursor &at, const QString &text, const QString &scheme, qint64 target,
+                       const QString &tip, bool large)
+{
+    QTextCharFormat link;
+    link.setAnchor(true);
+    link.setAnchorHref(QStringLiteral("%1:%2?%3").arg(scheme).arg(target).arg(m_linkKey));
+    link.setForeground(m_style.accent);
+    link.setFontPointSize(m_style.body.pointSizeF() * (large ? 1.15 : 0.85));
+    if (large)
+        link.setFontWeight(QFont::Bold);
+    link.setToolTip(tip);
+    at.insertText(text, link);
+}
+
+// The line under a stored message: ‹ n/N › between its versions, then Edit or Regenerate. It is
+// the last block of the message's last frame, written again when the versions change.
+void ChatView::writeControls(Entry &entry)
+{
+    const Message &m = entry.message;
+    if (m.index < 0 || !m_branchControls)
+        return;
+    QTextCursor at(lastFrameOf(entry)->lastCursorPosition());
+    QTextBlockFormat block;
+    block.setTopMargin(6);
+    if (entry.controls) {
+        at.movePosition(QTextCursor::StartOfBlock, QTextCursor::KeepAnchor);
+        at.removeSelectedText();
+        at.setBlockFormat(block);
+    } else if (at.block().length() > 1) {
+        at.insertBlock(block, QTextCharFormat());
+    } else {
+        at.setBlockFormat(block);
+    }
+    entry.controls = true;
+    QTextCharFormat plain;
+    plain.setForeground(m_style.muted);
+    plain.setFontPointSize(m_style.body.pointSizeF() * 0.85);
+    const qsizetype n = m.siblings.indexOf(m.index);
+    if (m.siblings.size() > 1 && n >= 0) {
+        // The arrows are the larger targets; an arrow with nowhere to go is shown, muted.
+        QTextCharFormat arrow = plain;
+        arrow.setFontPointSize(m_style.body.pointSizeF() * 1.15);
+        arrow.setFontWeight(QFont::Bold);
+        arrow.setForeground(m_style.codeBorder);
+        if (n > 0)
+            addLink(at, QStringLiteral("‹"), QStringLiteral("hf-version"), m.siblings.at(n - 1),
+                    tr("Previous version (Alt+Left)"), true);
+        else
+            at.insertText(QStringLiteral("‹"), arrow);
+        at.insertText(QStringLiteral(" %1/%2 ").arg(n + 1).arg(m.siblings.size()), plain);
+        if (n + 1 < m.siblings.size())
+            addLink(at, QStringLiteral("›"), QStringLiteral("hf-version"), m.siblings.at(n + 1),
+                    tr("Next version (Alt+Right)"), true);
+        else
+            at.insertText(QStringLiteral("›"), arrow);
+        at.insertText(QStringLiteral("     "), plain);
+    }
+    if (m.role == QLatin1String("user"))
+        addLink(at, tr("✎ Edit"), QStringLiteral("hf-edit"), m.index,
+                tr("Edit this message and send it as a new version"));
+    else
+        addLink(at, tr("↻ Regenerate"), QStringLiteral("hf-regen"), m.index,
+                tr("Answer again: a new version (Ctrl+Shift+R)"));
+}
+
+const ChatView::Entry *ChatView::entryOf(qint64 index) const
+{
+    if (index < 0)
+        return nullptr;
+    for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
+        if (it->message.index == index && it->frame != m_streamFrame)
+            return &*it;
+    }
+    return nullptr;
+}
+
+const Message *ChatView::shownMessage(qint64 index) const
+{
+    const Entry *entry = entryOf(index);
+    return entry ? &entry->message : nullptr;
+}
+
+qint64 ChatView::parentOf(qint64 index) const
+{
+    const Entry *entry = entryOf(index);
+    if (!entry)
+        return -1;
+    // A message loaded from a store knows its siblings, and so its parent too.
+    if (!entry->message.siblings.isEmpty() || entry->message.parent >= 0)
+        return entry->message.parent;
+    if (entry == &m_entries.front())
+        return entry->message.index == 0 ? -1 : entry->message.index - 1;
+    return std::prev(entry)->message.index;
+}
+
+qint64 ChatView::promptOf(qint64 answerIndex) const
+{
+    const qint64 parent = parentOf(answerIndex);
+    const Message *prompt = shownMessage(parent);
+    return prompt && prompt->role == QLatin1String("user") ? parent : -1;
+}
+
+qint64 ChatView::lastIndexOfRole(const QString &role) const
+{
+    for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
+        if (it->message.role == role && it->frame != m_streamFrame && it->message.index >= 0)
+            return it->message.index;
+    }
+    return -1;
+}
+
+qint64 ChatView::lastWithVersions() const
+{
+    for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
+        if (it->message.siblings.size() > 1 && it->frame != m_streamFrame)
+            return it->message.index;
+    }
+    return -1;
+}
+
+qint64 ChatView::shownVersionOf(qint64 index) const
+{
+    for (const Entry &entry : m_entries) {
+        if (entry.message.index == index || entry.message.siblings.contains(index))
+            return entry.message.index;
+    }
+    return -1;
+}
+
+bool ChatView::truncateFrom(qint64 index)
+{
+    for (std::size_t i = 0; i < m_entries.size(); ++i) {
+        if (m_entries[i].message.index == index && m_entries[i].frame != m_streamFrame) {
+            removeEntries(i, m_entries.size());
+            m_hasNewer = false;
+            m_follow = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool ChatView::truncateAfter(qint64 index)
+{
+    for (std::size_t i = 0; i < m_entries.size(); ++i) {
+        if (m_entries[i].message.index == index && m_entries[i].frame != m_streamFrame) {
+            removeEntries(i + 1, m_entries.size());
+            m_hasNewer = false;
+            m_follow = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+void ChatView::updateMessage(const Message &message)
+{
+    for (Entry &entry : m_entries) {
+        if (entry.message.index == message.index && entry.frame != m_streamFrame) {
+            entry.message.parent = message.parent;
+            entry.message.siblings = message.siblings;
+            writeControls(entry);
+            return;
+        }
+    }
 }
 
 void ChatView::updateHeader(const Entry &entry, const QString &note, const QColor &color)
@@ -430,6 +602,15 @@ QString ChatView::promptOfTurn(int turn) const
     return {};
 }
 
+qint64 ChatView::promptIndexOfTurn(int turn) const
+{
+    for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
+        if (it->message.turn == turn && it->message.role == QLatin1String("user"))
+            return it->message.index;
+    }
+    return -1;
+}
+
 QVariant ChatView::loadResource(int, const QUrl &)
 {
     return {};
@@ -447,6 +628,15 @@ void ChatView::onAnchor(const QUrl &url)
     } else if (url.scheme() == QLatin1String("hf-retry")) {
         if (own)
             Q_EMIT retryRequested(url.path().toInt());
+    } else if (url.scheme() == QLatin1String("hf-edit")) {
+        if (own)
+            Q_EMIT editRequested(url.path().toLongLong());
+    } else if (url.scheme() == QLatin1String("hf-regen")) {
+        if (own)
+            Q_EMIT regenerateRequested(url.path().toLongLong());
+    } else if (url.scheme() == QLatin1String("hf-version")) {
+        if (own)
+            Q_EMIT versionRequested(url.path().toLongLong());
     } else if (MarkdownStream::isExternalLink(url)) {
         askToOpen(url);
     }

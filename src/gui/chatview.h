@@ -26,9 +26,13 @@ class MarkdownStream;
 // generated grows through a MarkdownStream, and the view follows the bottom unless the reader
 // has scrolled up.
 //
+// Under each stored message a line of controls: Edit (a prompt), Regenerate (an answer), and
+// ‹ 2/3 › when the message has other versions (siblings, shared/API.md "Branches").
+//
 // Messages are not trusted: the view loads no resource a message names (its document is sealed),
-// acts on its own Retry and Copy links only (their hrefs carry a key no message can know), and
-// asks before a web link leaves the application, the full target shown.
+// acts on its own links only (Retry, Copy, Edit, Regenerate, the version arrows: their hrefs carry
+// a key no message can know), and asks before a web link leaves the application, the full target
+// shown.
 class ChatView final : public QTextBrowser
 {
     Q_OBJECT
@@ -71,6 +75,30 @@ public:
     QString lastAnswerText() const;
     // The prompt that started `turn`, if it is shown.
     QString promptOfTurn(int turn) const;
+    qint64 promptIndexOfTurn(int turn) const; // -1: not shown
+
+    // Shows the line of controls (Edit, Regenerate, ‹ n/N ›) under the messages added from now on
+    // (off by default: a bare view shows the messages only).
+    void setBranchControls(bool on) { m_branchControls = on; }
+    // The branch: what is shown of each message, and its versions.
+    const Message *shownMessage(qint64 index) const; // nullptr: not shown
+    // The message `index` follows: its parent, or (from a service without branches) the one shown
+    // before it; -1 for a first message.
+    qint64 parentOf(qint64 index) const;
+    // The prompt an answer replies to (-1: not known).
+    qint64 promptOf(qint64 answerIndex) const;
+    qint64 lastIndexOfRole(const QString &role) const; // -1: none shown
+    // The newest message shown that has other versions (-1: none).
+    qint64 lastWithVersions() const;
+    // The shown message that is a version (a sibling) of `index`, -1 when none is shown.
+    qint64 shownVersionOf(qint64 index) const;
+    // Takes `index` and everything below it out of the view (the branch goes on differently from
+    // there); false when it is not shown.
+    bool truncateFrom(qint64 index);
+    // Takes everything below `index` out of the view; false when `index` is not shown.
+    bool truncateAfter(qint64 index);
+    // The stored message has changed (new versions): its controls are written anew.
+    void updateMessage(const Message &message);
 
     void setFontPointSize(qreal points);
     bool followsBottom() const { return m_follow; }
@@ -82,6 +110,9 @@ Q_SIGNALS:
     void olderWanted();
     void newerWanted();
     void retryRequested(int turn);
+    void editRequested(qint64 index);
+    void regenerateRequested(qint64 answerIndex);
+    void versionRequested(qint64 index);
     void copied(const QString &what);
     // The target of the web link under the mouse, or "" when it left the link.
     void linkHovered(const QString &target);
@@ -98,7 +129,12 @@ private:
         Message message;
         int codeFrom = 0; // the code blocks it rendered: m_codeBlocks[codeFrom, codeTo)
         int codeTo = 0;
+        bool controls = false; // its last block is the line of controls
     };
+    void writeControls(Entry &entry);
+    void addLink(QTextCursor &at, const QString &text, const QString &scheme, qint64 target,
+                 const QString &tip, bool large = false);
+    const Entry *entryOf(qint64 index) const;
     QTextFrameFormat messageFormat(bool user) const;
     QTextFrame *insertFrame(QTextCursor &at, const Message &message, const QString &model = {});
     void writeHeader(QTextCursor &at, const Message &message, const QString &model);
@@ -127,6 +163,7 @@ private:
     bool m_hasNewer = false;
     bool m_follow = true;
     int m_maxShown = kDefaultMaxShown;
+    bool m_branchControls = false;
     // While a page lays out: the message at the top of the viewport and how far above the top
     // of the viewport its frame starts, so the reader's place stays put.
     bool m_holding = false;

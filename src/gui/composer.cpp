@@ -53,8 +53,11 @@ void Composer::keyPressEvent(QKeyEvent *event)
         event->accept();
         return;
     }
-    if (event->key() == Qt::Key_Up && document()->isEmpty() && !m_lastPrompt.isEmpty()) {
-        setPlainText(m_lastPrompt);
+    if (event->key() == Qt::Key_Up && document()->isEmpty() &&
+        !(event->modifiers() & (Qt::ShiftModifier | Qt::ControlModifier | Qt::AltModifier))) {
+        Q_EMIT editLastRequested();
+        if (document()->isEmpty() && !m_lastPrompt.isEmpty())
+            setPlainText(m_lastPrompt);
         moveCursor(QTextCursor::End);
         event->accept();
         return;

@@ -5,7 +5,8 @@
 namespace holdfast {
 
 // Where the prompt is written: Enter sends, Shift+Enter starts a new line, Esc stops the
-// answer, Up in an empty composer brings back the last prompt. It grows with its text.
+// answer (or leaves an edit), Up in an empty composer edits the last prompt (editLastRequested;
+// the last prompt sent from here comes back when the chat shows none). It grows with its text.
 class Composer final : public QPlainTextEdit
 {
     Q_OBJECT
@@ -20,6 +21,7 @@ public:
 Q_SIGNALS:
     void submitted(const QString &text);
     void stopRequested();
+    void editLastRequested();
 
 protected:
     void keyPressEvent(QKeyEvent *event) override;

@@ -4,6 +4,7 @@
 #include "gui/chatpane.h"
 #include "gui/chatview.h"
 #include "gui/composer.h"
+#include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
 #include "gui/sessionexport.h"
@@ -47,8 +48,9 @@ QSettings windowSettings()
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent)
-    : QMainWindow(parent), m_sidebar(new SessionSidebar(this)), m_pane(new ChatPane(this)),
-      m_splitter(new QSplitter(this)), m_banner(new QLabel(this)), m_serviceLabel(new QLabel(this))
+    : QMainWindow(parent), m_drafts(new DraftStore({}, this)), m_sidebar(new SessionSidebar(this)),
+      m_pane(new ChatPane(this)), m_splitter(new QSplitter(this)), m_banner(new QLabel(this)),
+      m_serviceLabel(new QLabel(this))
 {
     initResources();
     setWindowTitle(QStringLiteral("Holdfast"));
@@ -90,11 +92,17 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_pane, &ChatPane::statusMessage, this,
             [this](const QString &message) { statusBar()->showMessage(message, 6000); });
     restoreState();
+    m_pane->setDrafts(m_drafts);
+    m_drafts->load();
     m_pane->setEnabled(false);
     m_sidebar->setEnabled(false);
 }
 
-MainWindow::~MainWindow() = default;
+// The drafts' last write runs on a worker thread, which the application waits for at exit.
+MainWindow::~MainWindow()
+{
+    m_drafts->flush();
+}
 
 void MainWindow::createActions()
 {
@@ -105,7 +113,7 @@ void MainWindow::createActions()
     file->addSeparator();
     file->addAction(icons::icon(icons::Name::Export), tr("Export as &Markdown…"), this,
                     [this] { exportChat(false); });
-    file->addAction(tr("Export as &JSON…"), this, [this] { exportChat(true); });
+    file->addAction(tr("Export as &JSON (every version)…"), this, [this] { exportChat(true); });
     file->addSeparator();
     QAction *settings = file->addAction(icons::icon(icons::Name::Settings), tr("&Settings…"), this,
                                         &MainWindow::openSettings);
@@ -151,6 +159,21 @@ void MainWindow::createActions()
     QAction *stop = chat->addAction(icons::icon(icons::Name::Stop), tr("&Stop Answer"), m_pane,
                                     &ChatPane::stop);
     stop->setShortcut(Qt::Key_Escape);
+    chat->addSeparator();
+    QAction *editLast =
+        chat->addAction(icons::icon(icons::Name::Rename), tr("&Edit Last Message"), this, [this] {
+            m_pane->editMessage(m_pane->view()->lastIndexOfRole(QStringLiteral("user")));
+        });
+    editLast->setToolTip(tr("Edit Last Message (Up in an empty composer)"));
+    QAction *regenerate =
+        chat->addAction(tr("&Regenerate Answer"), m_pane, &ChatPane::regenerateLast);
+    regenerate->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    QAction *previous =
+        chat->addAction(tr("Pre&vious Version"), this, [this] { m_pane->stepVersion(-1); });
+    previous->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Left));
+    QAction *next = chat->addAction(tr("Ne&xt Version"), this, [this] { m_pane->stepVersion(+1); });
+    next->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Right));
+    chat->addSeparator();
     QAction *system = chat->addAction(icons::icon(icons::Name::System), tr("System &Prompt…"),
                                       m_pane, &ChatPane::editSystemPrompt);
     system->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
@@ -315,28 +338,25 @@ QCoro::Task<> MainWindow::exportTask(QString sid, bool asJson)
         asJson ? tr("JSON (*.json)") : tr("Markdown (*.md)"));
     if (path.isEmpty())
         co_return;
-    // Every message, page by page from the newest.
-    QList<Message> all;
-    qint64 before = -1;
-    for (;;) {
-        const auto page = co_await m_client->messages(sid, before, 200);
-        if (!self)
-            co_return;
-        if (!page) {
-            m_pane->showError(tr("Export failed: %1").arg(page.error().message));
-            co_return;
-        }
-        all = page->messages + all;
-        if (page->messages.isEmpty() || page->messages.first().index == 0)
-            break;
-        before = page->messages.first().index;
+    // Markdown: the active branch; JSON: every branch, each message with its parent.
+    auto reading =
+        asJson ? sessionexport::readTree(m_client, sid) : sessionexport::readBranch(m_client, sid);
+    const auto messages = co_await std::move(reading);
+    if (!self)
+        co_return;
+    if (!messages) {
+        m_pane->showError(tr("Export failed: %1").arg(messages.error().message));
+        co_return;
     }
-    const QByteArray bytes =
-        asJson ? sessionexport::toJson(meta, all) : sessionexport::toMarkdown(meta, all);
-    const bool written = co_await QtConcurrent::run([path, bytes] {
+    const QByteArray bytes = asJson ? sessionexport::toJson(meta, *messages)
+                                    : sessionexport::toMarkdown(meta, *messages);
+    // Named, not a temporary of the co_await expression: g++ 12 destroys those twice.
+    const auto writeFile = [path, bytes] {
         QSaveFile out(path);
         return out.open(QIODevice::WriteOnly) && out.write(bytes) == bytes.size() && out.commit();
-    });
+    };
+    QFuture<bool> job = QtConcurrent::run(writeFile);
+    const bool written = co_await job;
     if (!self)
         co_return;
     if (written)
@@ -406,6 +426,7 @@ void MainWindow::saveState() const
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     saveState();
+    m_drafts->flush();
     QMainWindow::closeEvent(event);
 }
 

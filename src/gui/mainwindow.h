@@ -13,6 +13,7 @@ class QSplitter;
 namespace holdfast {
 
 class ChatPane;
+class DraftStore;
 class LiveTurns;
 class SessionClient;
 class SessionSidebar;
@@ -42,6 +43,7 @@ public:
     SessionSidebar *sidebar() const { return m_sidebar; }
     ChatPane *chatPane() const { return m_pane; }
     LiveTurns *liveTurns() const { return m_live; }
+    DraftStore *drafts() const { return m_drafts; }
 
 public Q_SLOTS:
     void newChat();
@@ -64,6 +66,7 @@ private:
 
     QPointer<SessionClient> m_client;
     LiveTurns *m_live = nullptr;
+    DraftStore *m_drafts;
     SessionSidebar *m_sidebar;
     ChatPane *m_pane;
     QSplitter *m_splitter;

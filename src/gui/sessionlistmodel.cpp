@@ -72,12 +72,39 @@ Qt::ItemFlags SessionListModel::flags(const QModelIndex &index) const
     return QAbstractListModel::flags(index) | Qt::ItemIsEditable;
 }
 
-void SessionListModel::setSessions(const QList<SessionMeta> &sessions)
+void SessionListModel::setSessions(const QList<SessionMeta> &sessions, qint64 total)
 {
     beginResetModel();
     m_sessions = sessions;
     std::stable_sort(m_sessions.begin(), m_sessions.end(), newerFirst);
+    m_total = std::max<qint64>(total, m_sessions.size());
     endResetModel();
+}
+
+void SessionListModel::appendSessions(const QList<SessionMeta> &sessions, qint64 total)
+{
+    QList<SessionMeta> fresh;
+    for (const SessionMeta &meta : sessions) {
+        if (rowOf(meta.id) < 0) // a page may overlap the last one when chats moved meanwhile
+            fresh << meta;
+    }
+    m_total = total;
+    if (fresh.isEmpty())
+        return;
+    beginInsertRows({}, int(m_sessions.size()), int(m_sessions.size() + fresh.size() - 1));
+    m_sessions += fresh;
+    endInsertRows();
+}
+
+bool SessionListModel::canFetchMore(const QModelIndex &parent) const
+{
+    return !parent.isValid() && !m_fetching && m_sessions.size() < m_total;
+}
+
+void SessionListModel::fetchMore(const QModelIndex &parent)
+{
+    if (canFetchMore(parent))
+        Q_EMIT moreWanted();
 }
 
 int SessionListModel::rowOf(const QString &sid) const

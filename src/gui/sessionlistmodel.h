@@ -23,7 +23,16 @@ public:
     bool setData(const QModelIndex &index, const QVariant &value, int role) override;
     Qt::ItemFlags flags(const QModelIndex &index) const override;
 
-    void setSessions(const QList<SessionMeta> &sessions);
+    bool canFetchMore(const QModelIndex &parent) const override;
+    // The view reached the end of what is loaded: asks for the next page (moreWanted).
+    void fetchMore(const QModelIndex &parent) override;
+
+    // The first page of a listing; `total` counts every session that matches.
+    void setSessions(const QList<SessionMeta> &sessions, qint64 total = -1);
+    // A later page: the sessions not yet listed go at the end.
+    void appendSessions(const QList<SessionMeta> &sessions, qint64 total);
+    void setFetching(bool fetching) { m_fetching = fetching; }
+    qint64 total() const { return m_total; }
     // Inserts or updates, keeping the order; `insertIfMissing` false only updates.
     void upsert(const SessionMeta &meta, bool insertIfMissing = true);
     void remove(const QString &sid);
@@ -36,12 +45,15 @@ public:
 
 Q_SIGNALS:
     void renameRequested(const QString &sid, const QString &title);
+    void moreWanted();
 
 private:
     int sortedRow(const SessionMeta &meta) const;
 
     QList<SessionMeta> m_sessions;
     QSet<QString> m_active;
+    qint64 m_total = 0; // sessions of the listing, loaded or not
+    bool m_fetching = false;
 };
 
 } // namespace holdfast

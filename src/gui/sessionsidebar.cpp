@@ -71,6 +71,7 @@ SessionSidebar::SessionSidebar(QWidget *parent)
                 if (current.isValid())
                     Q_EMIT sessionActivated(current.data(SessionListModel::IdRole).toString());
             });
+    connect(m_model, &SessionListModel::moreWanted, this, [this] { fetchMore(); });
     connect(m_model, &SessionListModel::renameRequested, this,
             [this](const QString &sid, const QString &title) { rename(sid, title); });
     // The pulse of generating rows: repaint only while something generates.
@@ -148,15 +149,17 @@ QCoro::Task<> SessionSidebar::fetch()
     QPointer<SessionSidebar> self(this);
     const quint64 fetch = ++m_fetches;
     const QString current = currentSession();
-    const auto page = co_await m_client->listSessions(m_search->text().trimmed(), kListLimit, 0);
+    m_model->setFetching(true);
+    const auto page = co_await m_client->listSessions(m_search->text().trimmed(), kPageSize, 0);
     if (!self || fetch != m_fetches)
         co_return;
+    m_model->setFetching(false);
     if (!page) {
         Q_EMIT errorOccurred(tr("Could not list the chats: %1").arg(page.error().message));
         co_return;
     }
     const QSignalBlocker blocker(m_list->selectionModel());
-    m_model->setSessions(page->sessions);
+    m_model->setSessions(page->sessions, page->total);
     if (m_live) {
         for (const QString &sid : m_live->activeSessions())
             m_model->setActive(sid, true);
@@ -170,6 +173,36 @@ QCoro::Task<> SessionSidebar::fetch()
     if (const int row = m_model->rowOf(wanted); row >= 0)
         m_list->setCurrentIndex(m_model->index(row));
     Q_EMIT loaded();
+}
+
+// The next page of the listing (the same search), after the rows loaded so far.
+QCoro::Task<> SessionSidebar::fetchMore()
+{
+    if (!m_client)
+        co_return;
+    QPointer<SessionSidebar> self(this);
+    const quint64 fetch = m_fetches; // a new search or reload makes this page stale
+    m_model->setFetching(true);
+    const auto page =
+        co_await m_client->listSessions(m_search->text().trimmed(), kPageSize, m_model->rowCount());
+    if (!self || fetch != m_fetches)
+        co_return;
+    m_model->setFetching(false);
+    if (!page) {
+        Q_EMIT errorOccurred(tr("Could not list the chats: %1").arg(page.error().message));
+        co_return;
+    }
+    m_model->appendSessions(page->sessions, page->total);
+    for (const SessionMeta &meta : page->sessions) {
+        if (meta.activeTurn > 0 && m_live)
+            m_live->adopt(meta.id, meta.activeTurn);
+    }
+    if (!m_selectAfterLoad.isEmpty()) {
+        if (const int row = m_model->rowOf(m_selectAfterLoad); row >= 0) {
+            m_list->setCurrentIndex(m_model->index(row));
+            m_selectAfterLoad.clear();
+        }
+    }
 }
 
 QCoro::Task<> SessionSidebar::rename(QString sid, QString title)

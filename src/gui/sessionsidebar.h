@@ -18,7 +18,8 @@ class SessionClient;
 class SessionListModel;
 
 // Every session, newest change first, with a search field that asks the service (the API's
-// `q`: titles and message text). Rows pulse while their answer generates.
+// `q`: titles and message text). The list comes in pages: the next one when the reader scrolls
+// to the end of what is loaded. Rows pulse while their answer generates.
 class SessionSidebar final : public QWidget
 {
     Q_OBJECT
@@ -33,7 +34,7 @@ public:
     QListView *list() const { return m_list; }
     SessionListModel *model() const { return m_model; }
 
-    static constexpr int kListLimit = 200;
+    static constexpr int kPageSize = 100;
 
 public Q_SLOTS:
     void reload();
@@ -48,6 +49,7 @@ Q_SIGNALS:
 
 private:
     QCoro::Task<> fetch();
+    QCoro::Task<> fetchMore();
     QCoro::Task<> rename(QString sid, QString title);
     void onChanged(const SessionMeta &meta);
 

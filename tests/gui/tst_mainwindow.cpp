@@ -15,6 +15,7 @@
 #include "gui/mainwindow.h"
 #include "gui/sessionlistmodel.h"
 #include "gui/sessionsidebar.h"
+#include "gui/windowfixture.h"
 #include "provider/demoprovider.h"
 #include "store/memorystore.h"
 
@@ -36,62 +37,10 @@
 #include <QToolTip>
 
 using namespace holdfast;
+using holdfast::test::Fixture;
 using holdfast::test::spinUntil;
 
 namespace {
-
-// The in-process service with the demo model (default) and a scripted one, and a window on it.
-struct Fixture
-{
-    std::unique_ptr<Store> store = std::make_unique<MemoryStore>();
-    ProviderRegistry registry;
-    test::ScriptedProvider *scripted = new test::ScriptedProvider();
-    std::unique_ptr<SessionService> service;
-    std::unique_ptr<MainWindow> window;
-    LocalClient *client = nullptr;
-    QString failure; // set when the constructor failed (HF_CHECK_FIXTURE)
-
-    Fixture(int demoChunks = 8, int demoDelayMs = 15)
-    {
-        registry.add(new DemoProvider({demoChunks, demoDelayMs}), {QStringLiteral("demo")});
-        registry.add(scripted, {QStringLiteral("scripted")});
-        service = std::make_unique<SessionService>(store.get(), &registry);
-        if (!test::awaitResult(service->start()).ok())
-            failure = QStringLiteral("the service did not start");
-        window = std::make_unique<MainWindow>();
-        client = new LocalClient(service.get(), window.get());
-        window->setClient(client);
-        window->resize(1000, 700);
-        window->show();
-        if (!QTest::qWaitForWindowExposed(window.get()))
-            failure = QStringLiteral("the window was not exposed");
-    }
-    ~Fixture()
-    {
-        window.reset();
-        if (service)
-            test::awaitVoid(service->shutdown());
-    }
-
-    ChatPane *pane() const { return window->chatPane(); }
-    ChatView *view() const { return pane()->view(); }
-    Composer *composer() const { return pane()->composer(); }
-    SessionListModel *list() const { return window->sidebar()->model(); }
-
-    // Types the prompt into the composer and presses Enter, as a person would.
-    void type(const QString &prompt)
-    {
-        composer()->setFocus();
-        QTest::keyClicks(composer(), prompt);
-        QTest::keyClick(composer(), Qt::Key_Return);
-    }
-
-    QList<Message> stored(const QString &sid)
-    {
-        const auto page = test::awaitResult(service->messages(sid, -1, 200));
-        return page.ok() ? page.value().messages : QList<Message>{};
-    }
-};
 
 QString plain(const QString &markdown)
 {
@@ -332,13 +281,21 @@ void TestMainWindow::failedTurnOffersRetry()
     QVERIFY(spinUntil(
         [&] { return f.view()->toPlainText().contains(QLatin1String("model exploded")); }));
     QVERIFY(f.view()->toHtml().contains(QLatin1String("hf-retry:1")));
-    // Retry sends the same prompt again, as turn 2.
+    // Retry answers the same prompt again (turn 2): a new version of the answer, the prompt
+    // is not repeated.
     f.scripted->script.failure.reset();
     f.scripted->script.chunks = {QStringLiteral("Worked.")};
     Q_EMIT f.view()->retryRequested(1);
     QVERIFY(spinUntil([&] { return finished.count() == 2; }));
-    QCOMPARE(finished.last().first().value<TurnRecord>().state, TurnRecord::State::Done);
-    QCOMPARE(f.stored(f.pane()->sessionId()).size(), 4);
+    const auto retried = finished.last().first().value<TurnRecord>();
+    QCOMPARE(retried.state, TurnRecord::State::Done);
+    QCOMPARE(retried.promptIndex, 0);
+    const QList<Message> branch = f.stored(f.pane()->sessionId());
+    QCOMPARE(branch.size(), 2); // the active branch: the prompt and the new answer
+    QCOMPARE(branch.at(1).content, QStringLiteral("Worked."));
+    QCOMPARE(branch.at(1).siblings, (QList<qint64>{1, 2}));
+    QCOMPARE(f.view()->toPlainText().count(QLatin1String("Try this")), 1);
+    QVERIFY(!f.view()->toPlainText().contains(QLatin1String("model exploded")));
 }
 
 // The prompt that froze the window (`look ![x](FIFO) here`), and an answer that writes the
