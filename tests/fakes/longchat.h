@@ -28,12 +28,16 @@ inline bool fillLongChat(Store *store, const QString &sid, int messages)
         prompt.content = QStringLiteral("Question %1: what comes next?").arg(i);
         prompt.turn = tid;
         prompt.createdAt = meta.createdAt;
+        prompt.parent = i - 1; // one branch: each message follows the one before
+        prompt.depth = i;
         TurnRecord turn;
         turn.id = tid;
         turn.session = sid;
         turn.state = TurnRecord::State::Streaming;
         turn.promptIndex = i;
         meta.total = i + 1;
+        meta.head = i;
+        meta.length = i + 1;
         meta.lastTurn = tid;
         const auto begun = awaitResult(store->beginTurn(meta, prompt, turn));
         if (!begun.ok())
@@ -48,9 +52,13 @@ inline bool fillLongChat(Store *store, const QString &sid, int messages)
                              .arg(i + 1);
         answer.turn = tid;
         answer.createdAt = meta.createdAt;
+        answer.parent = i;
+        answer.depth = i + 1;
         turn.state = TurnRecord::State::Done;
         turn.responseIndex = i + 1;
         meta.total = i + 2;
+        meta.head = i + 1;
+        meta.length = i + 2;
         const auto finished = awaitResult(store->finishTurn(meta, answer, turn));
         if (!finished.ok())
             return false;
