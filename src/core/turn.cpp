@@ -43,7 +43,7 @@ QList<Chunk> Turn::chunks(int from, int limit) const
 
 void Turn::cancel(TurnRecord::State reason)
 {
-    if (m_record.ended() || m_cancelReason)
+    if (m_record.ended() || m_cancelReason || m_ending) // ending: its answer is being saved
         return;
     m_cancelReason = reason;
     m_stream->cancel();
@@ -86,26 +86,30 @@ QCoro::Task<> Turn::run()
     answer.content = m_chunks.join(QString());
     answer.turn = m_record.id;
     answer.createdAt = QDateTime::currentDateTimeUtc();
+    // How the turn ends. Readers keep seeing it streaming until the end is saved: a client told
+    // "done" may start the next turn at once, and finds the answer stored.
+    TurnRecord end = m_record;
+    m_ending = true;
     if (storeError) {
-        m_record.state = TurnRecord::State::Error;
-        m_record.errorCode = errorCodeName(ErrorCode::Unavailable);
-        m_record.errorMessage = QStringLiteral("the store failed: %1").arg(storeError->message);
+        end.state = TurnRecord::State::Error;
+        end.errorCode = errorCodeName(ErrorCode::Unavailable);
+        end.errorMessage = QStringLiteral("the store failed: %1").arg(storeError->message);
         answer.state = Message::State::Error;
     } else if (m_cancelReason) {
-        m_record.state = *m_cancelReason;
+        end.state = *m_cancelReason;
         answer.state = Message::State::Interrupted;
     } else if (m_stream->error()) {
-        m_record.state = TurnRecord::State::Error;
-        m_record.errorCode = errorCodeName(m_stream->error()->code);
-        m_record.errorMessage = m_stream->error()->message;
+        end.state = TurnRecord::State::Error;
+        end.errorCode = errorCodeName(m_stream->error()->code);
+        end.errorMessage = m_stream->error()->message;
         answer.state = Message::State::Error;
     } else {
-        m_record.state = TurnRecord::State::Done;
+        end.state = TurnRecord::State::Done;
         answer.state = Message::State::Complete;
     }
     m_stream.reset();
 
-    const bool saved = co_await saveEnd(answer);
+    const bool saved = co_await saveEnd(answer, end);
     if (!self)
         co_return;
     if (!saved)
@@ -119,7 +123,7 @@ QCoro::Task<> Turn::run()
     deleteLater();
 }
 
-QCoro::Task<bool> Turn::saveEnd(Message answer)
+QCoro::Task<bool> Turn::saveEnd(Message answer, TurnRecord end)
 {
     QPointer<Turn> self(this);
     Session *s = session();
@@ -135,7 +139,7 @@ QCoro::Task<bool> Turn::saveEnd(Message answer)
         meta.length = answer.depth + 1;
         meta.activeTurn = 0;
         meta.updatedAt = answer.createdAt;
-        TurnRecord record = m_record;
+        TurnRecord record = end;
         record.responseIndex = answer.index;
         record.finishedAt = QDateTime::currentDateTimeUtc();
 
@@ -163,12 +167,13 @@ QCoro::Task<bool> Turn::saveEnd(Message answer)
         qCWarning(lcCore) << "saving the end of turn" << m_record.id << "of" << m_record.session
                           << "failed:" << saved.error().message << "- retrying";
         if (!m_retrySaves) {
-            m_record.finishedAt = record.finishedAt;
-            if (m_record.errorCode.isEmpty()) {
-                m_record.state = TurnRecord::State::Error;
-                m_record.errorCode = errorCodeName(ErrorCode::Unavailable);
-                m_record.errorMessage = saved.error().message;
+            end.finishedAt = record.finishedAt;
+            if (end.errorCode.isEmpty()) {
+                end.state = TurnRecord::State::Error;
+                end.errorCode = errorCodeName(ErrorCode::Unavailable);
+                end.errorMessage = saved.error().message;
             }
+            m_record = end;
             co_return false;
         }
         co_await QCoro::sleepFor(backoff);

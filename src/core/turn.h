@@ -58,7 +58,7 @@ Q_SIGNALS:
 
 private:
     QCoro::Task<> run();
-    QCoro::Task<bool> saveEnd(Message answer);
+    QCoro::Task<bool> saveEnd(Message answer, TurnRecord end);
     Session *session() const;
 
     TurnRecord m_record;
@@ -67,6 +67,7 @@ private:
     QStringList m_chunks;
     std::optional<TurnRecord::State> m_cancelReason;
     bool m_retrySaves = true;
+    bool m_ending = false; // the stream is over; the end is being saved
     qint64 m_promptDepth = 0;
     bool m_regenerating = false;
     WaiterList m_waiters;

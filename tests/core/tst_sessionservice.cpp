@@ -502,6 +502,43 @@ private Q_SLOTS:
                               QStringLiteral("assistant:A1"), QStringLiteral("user:Q2")}));
     }
 
+    // A turn reads as ended only once its answer is stored: a client told "done" may start the
+    // next turn at once. Here the final save fails twice (and retries) before it lands.
+    void endedOnlyOnceSaved()
+    {
+        auto faulty = std::make_unique<test::FaultyStore>(std::make_unique<MemoryStore>());
+        test::FaultyStore *store = faulty.get();
+        Fixture f(std::move(faulty));
+        HF_CHECK_FIXTURE(f);
+        const QString sid = f.create();
+        QVERIFY(!sid.isEmpty());
+        store->failFinishTurns(2);
+        const TurnRecord t = f.startTurn(sid, QStringLiteral("hello"));
+        QVERIFY(t.id > 0);
+        int sawSaving = 0;
+        while (true) {
+            HF_AWAIT(now, f.service->turn(sid, t.id));
+            QVERIFY(now->ok());
+            if ((*now)->ended())
+                break;
+            if (store->failedWrites() > 0)
+                ++sawSaving; // the answer is being saved: the turn must still hold the session
+            StartTurnParams next;
+            next.prompt = QStringLiteral("too early");
+            HF_AWAIT(early, f.service->startTurn(sid, next));
+            QVERIFY(!early->ok());
+            QCOMPARE(early->error().code, ErrorCode::Conflict);
+            QTest::qWait(20);
+        }
+        QVERIFY(sawSaving > 0);
+        QCOMPARE(store->failedWrites(), 2);
+        // Ended: the answer is stored and the session takes the next turn.
+        QCOMPARE(f.stored(sid).size(), 2);
+        const TurnRecord second = f.startTurn(sid, QStringLiteral("right after"));
+        QVERIFY(second.id > t.id);
+        QCOMPARE(f.finish(sid, second.id).state, TurnRecord::State::Done);
+    }
+
     // A chat longer than the cache: the first turn reads the model's context from the store,
     // the next ones find it in memory, and every request carries the right history.
     void longChatContextIsReadOnce_data()

@@ -107,6 +107,12 @@ QCoro::Task<Status> FaultyStore::finishTurn(SessionMeta meta, std::optional<Mess
 {
     if (auto e = writeFault("finish turn"))
         co_return *e;
+    if (m_finishFailures > 0) {
+        --m_finishFailures;
+        ++m_failedWrites;
+        co_return makeError(ErrorCode::Unavailable,
+                            QStringLiteral("finish turn: the disk is full"));
+    }
     co_return co_await m_inner->finishTurn(std::move(meta), std::move(answer), std::move(turn));
 }
 

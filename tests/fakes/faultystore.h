@@ -20,6 +20,8 @@ public:
     ~FaultyStore() override;
 
     void setFault(Fault fault) { m_fault = fault; }
+    // The next `count` finishTurn calls fail as on a full disk (the turn's final save retries).
+    void failFinishTurns(int count) { m_finishFailures = count; }
     Fault fault() const { return m_fault; }
     int failedWrites() const { return m_failedWrites; }
     int messageLoads() const { return m_messageLoads; }
@@ -53,6 +55,7 @@ private:
     Fault m_fault = Fault::None;
     int m_failedWrites = 0;
     int m_messageLoads = 0;
+    int m_finishFailures = 0;
 };
 
 } // namespace holdfast::test
