@@ -464,8 +464,9 @@ private Q_SLOTS:
         QVERIFY(value(b.store->unfinishedTurns()).isEmpty());
     }
 
-    // Redis is lost mid-turn: the turn ends in error (unavailable), service calls answer
-    // `unavailable`, and once Redis is back the turn's answer is saved and service resumes.
+    // Redis is lost mid-turn: service calls answer `unavailable`, the turn stays live while its
+    // answer cannot be saved, and once Redis is back it ends in error (unavailable) with its
+    // answer saved, and the service resumes.
     void redisLostMidTurn()
     {
         ServiceConfig config;
@@ -484,11 +485,13 @@ private Q_SLOTS:
             return t && value(a.service->turn(params.id, started->id)).chunks >= 3;
         }));
         m_redis->kill();
-        QVERIFY(spinUntil([&] {
-            const auto t = test::awaitResult(a.service->turn(params.id, started->id));
-            return t.ok() && t->state == TurnRecord::State::Error;
-        }));
+        // The turn's next chunk write fails: it stops the model and ends in error.
+        QVERIFY(spinUntil([&] { return a.scripted->cancelled > 0; }));
         QCOMPARE(failure(a.service->listSessions({}, 10, 0)), ErrorCode::Unavailable);
+        // Its answer cannot be stored: the turn does not read as ended, it keeps saving.
+        const auto during = test::awaitResult(a.service->turn(params.id, started->id));
+        QVERIFY(during.ok() && !during->ended());
+        QVERIFY(a.service->liveTurn(params.id, started->id));
         QVERIFY(m_redis->restart());
         const TurnRecord ended = value(a.service->waitForTurn(params.id, started->id, 30000));
         QCOMPARE(ended.state, TurnRecord::State::Error);
