@@ -304,18 +304,23 @@ QJsonObject errorBody(const Error &error)
                                               {QStringLiteral("message"), error.message}}}};
 }
 
-std::optional<Message> messageFromJson(const QJsonObject &o)
+void readMessageFields(const QJsonObject &o, Message &m)
 {
-    if (!o.value(QStringLiteral("index")).isDouble() || !o.value(QStringLiteral("role")).isString())
-        return std::nullopt;
-    Message m;
-    m.index = o.value(QStringLiteral("index")).toInteger();
     m.role = o.value(QStringLiteral("role")).toString();
     m.content = o.value(QStringLiteral("content")).toString();
     m.turn = o.value(QStringLiteral("turn")).toInt();
     m.state = messageStateFromName(o.value(QStringLiteral("state")).toString())
                   .value_or(Message::State::Complete);
     m.createdAt = fromIso(o.value(QStringLiteral("created_at")).toString());
+}
+
+std::optional<Message> messageFromJson(const QJsonObject &o)
+{
+    if (!o.value(QStringLiteral("index")).isDouble() || !o.value(QStringLiteral("role")).isString())
+        return std::nullopt;
+    Message m;
+    m.index = o.value(QStringLiteral("index")).toInteger();
+    readMessageFields(o, m);
     m.parent = indexOrNull(o.value(QStringLiteral("parent")));
     const QJsonArray siblings = o.value(QStringLiteral("siblings")).toArray();
     for (const QJsonValue &v : siblings)

@@ -27,6 +27,9 @@ QJsonObject errorBody(const Error &error); // {"error":{"code","message"}}
 void appendString(QByteArray &out, QStringView text);
 
 std::optional<Message> messageFromJson(const QJsonObject &object);
+// The fields the API's message object and the Redis message record share: role, content, turn,
+// state, created_at (index, parent and the rest differ between the two).
+void readMessageFields(const QJsonObject &object, Message &message);
 std::optional<SessionMeta> sessionFromJson(const QJsonObject &object);
 std::optional<SessionSnapshot> snapshotFromJson(const QJsonObject &object);
 std::optional<TurnRecord> turnFromJson(const QJsonObject &object);

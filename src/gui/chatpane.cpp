@@ -405,14 +405,8 @@ QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces)
     }
     const quint64 generation = m_generation;
     const auto turn = co_await m_client->startTurn(sid, params);
-    if (!self)
+    if (!self || !turnStarted(turn, tr("The message was not sent: %1")))
         co_return;
-    m_sending = false;
-    if (!turn) {
-        updateControls();
-        showError(tr("The message was not sent: %1").arg(turn.error().message));
-        co_return;
-    }
     m_composer->setLastPrompt(prompt);
     bool shown = sid == m_meta.id && generation == m_generation;
     if (shown && old) {
@@ -527,6 +521,17 @@ void ChatPane::regenerateLast()
     }
 }
 
+// The reply to a startTurn: the composer unlocks; false, with `failure` shown, when it failed.
+bool ChatPane::turnStarted(const Result<TurnRecord> &turn, const QString &failure)
+{
+    m_sending = false;
+    if (turn)
+        return true;
+    updateControls();
+    showError(failure.arg(turn.error().message));
+    return false;
+}
+
 // A new answer to `prompt`: the answers shown below it leave the view for the new one.
 QCoro::Task<> ChatPane::regenerateTask(qint64 prompt)
 {
@@ -540,14 +545,8 @@ QCoro::Task<> ChatPane::regenerateTask(qint64 prompt)
     StartTurnParams params;
     params.regenerate = prompt;
     const auto turn = co_await m_client->startTurn(sid, params);
-    if (!self)
+    if (!self || !turnStarted(turn, tr("Could not answer again: %1")))
         co_return;
-    m_sending = false;
-    if (!turn) {
-        updateControls();
-        showError(tr("Could not answer again: %1").arg(turn.error().message));
-        co_return;
-    }
     if (sid == m_meta.id && generation == m_generation) {
         m_error->hide();
         // Everything after the prompt belongs to the old version.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/error.h"
 #include "core/parameters.h"
 #include "core/types.h"
 
@@ -75,6 +76,7 @@ private:
     QCoro::Task<> loadNewer();
     QCoro::Task<> sendTask(QString prompt, qint64 replaces);
     QCoro::Task<> regenerateTask(qint64 prompt);
+    bool turnStarted(const Result<TurnRecord> &turn, const QString &failure);
     QCoro::Task<> versionTask(qint64 index);
     QCoro::Task<> refreshVersions(QString sid);
     void endEdit();

@@ -74,14 +74,14 @@ void SessionItemDelegate::paint(QPainter *painter, const QStyleOptionViewItem &o
     QColor muted = pal.color(QPalette::Text);
     muted.setAlphaF(0.55f);
     painter->setPen(muted);
-    const qint64 total = index.data(SessionListModel::TotalRole).toLongLong();
+    const qint64 length = index.data(SessionListModel::LengthRole).toLongLong();
     QString detail = relativeTime(index.data(SessionListModel::UpdatedRole).toDateTime(),
                                   QDateTime::currentDateTimeUtc());
     if (active)
         detail = tr("answering…");
-    else if (total > 0)
-        detail +=
-            QStringLiteral("  ·  ") + (total == 1 ? tr("1 message") : tr("%1 messages").arg(total));
+    else if (length > 0)
+        detail += QStringLiteral("  ·  ") +
+                  (length == 1 ? tr("1 message") : tr("%1 messages").arg(length));
     painter->drawText(text, Qt::AlignLeft | Qt::AlignBottom, detail);
 
     if (active) {

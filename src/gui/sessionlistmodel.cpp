@@ -38,14 +38,14 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
         return Qt::convertFromPlainText(
             tr("%1\n%2 messages, last change %3")
                 .arg(displayTitle(meta))
-                .arg(meta.total)
+                .arg(meta.length)
                 .arg(QLocale().toString(meta.updatedAt.toLocalTime(), QLocale::ShortFormat)));
     case IdRole:
         return meta.id;
     case UpdatedRole:
         return meta.updatedAt;
-    case TotalRole:
-        return meta.total;
+    case LengthRole:
+        return meta.length;
     case ActiveRole:
         return m_active.contains(meta.id) || meta.activeTurn > 0;
     default:

@@ -14,7 +14,8 @@ class SessionListModel final : public QAbstractListModel
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(SessionListModel)
 public:
-    enum Role { IdRole = Qt::UserRole + 1, UpdatedRole, TotalRole, ActiveRole };
+    // LengthRole: the messages of the active branch (what the chat shows), not of every branch.
+    enum Role { IdRole = Qt::UserRole + 1, UpdatedRole, LengthRole, ActiveRole };
 
     explicit SessionListModel(QObject *parent = nullptr);
 

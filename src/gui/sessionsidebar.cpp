@@ -153,21 +153,15 @@ QCoro::Task<> SessionSidebar::fetch()
     const auto page = co_await m_client->listSessions(m_search->text().trimmed(), kPageSize, 0);
     if (!self || fetch != m_fetches)
         co_return;
-    m_model->setFetching(false);
-    if (!page) {
-        Q_EMIT errorOccurred(tr("Could not list the chats: %1").arg(page.error().message));
+    if (!pageArrived(page))
         co_return;
-    }
     const QSignalBlocker blocker(m_list->selectionModel());
     m_model->setSessions(page->sessions, page->total);
     if (m_live) {
         for (const QString &sid : m_live->activeSessions())
             m_model->setActive(sid, true);
     }
-    for (const SessionMeta &meta : page->sessions) {
-        if (meta.activeTurn > 0 && m_live)
-            m_live->adopt(meta.id, meta.activeTurn);
-    }
+    adoptRunning(page->sessions);
     const QString wanted = m_selectAfterLoad.isEmpty() ? current : m_selectAfterLoad;
     m_selectAfterLoad.clear();
     if (const int row = m_model->rowOf(wanted); row >= 0)
@@ -187,21 +181,36 @@ QCoro::Task<> SessionSidebar::fetchMore()
         co_await m_client->listSessions(m_search->text().trimmed(), kPageSize, m_model->rowCount());
     if (!self || fetch != m_fetches)
         co_return;
-    m_model->setFetching(false);
-    if (!page) {
-        Q_EMIT errorOccurred(tr("Could not list the chats: %1").arg(page.error().message));
+    if (!pageArrived(page))
         co_return;
-    }
     m_model->appendSessions(page->sessions, page->total);
-    for (const SessionMeta &meta : page->sessions) {
-        if (meta.activeTurn > 0 && m_live)
-            m_live->adopt(meta.id, meta.activeTurn);
-    }
+    adoptRunning(page->sessions);
     if (!m_selectAfterLoad.isEmpty()) {
         if (const int row = m_model->rowOf(m_selectAfterLoad); row >= 0) {
             m_list->setCurrentIndex(m_model->index(row));
             m_selectAfterLoad.clear();
         }
+    }
+}
+
+// Ends a listing request: false, with the error said, when it failed.
+bool SessionSidebar::pageArrived(const Result<SessionPage> &page)
+{
+    m_model->setFetching(false);
+    if (page)
+        return true;
+    Q_EMIT errorOccurred(tr("Could not list the chats: %1").arg(page.error().message));
+    return false;
+}
+
+// A listed chat whose turn is still running streams on in the sidebar.
+void SessionSidebar::adoptRunning(const QList<SessionMeta> &sessions)
+{
+    if (!m_live)
+        return;
+    for (const SessionMeta &meta : sessions) {
+        if (meta.activeTurn > 0)
+            m_live->adopt(meta.id, meta.activeTurn);
     }
 }
 

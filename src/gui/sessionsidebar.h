@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/error.h"
 #include "core/types.h"
 
 #include <QCoroTask>
@@ -50,6 +51,8 @@ Q_SIGNALS:
 private:
     QCoro::Task<> fetch();
     QCoro::Task<> fetchMore();
+    bool pageArrived(const Result<SessionPage> &page);
+    void adoptRunning(const QList<SessionMeta> &sessions);
     QCoro::Task<> rename(QString sid, QString title);
     void onChanged(const SessionMeta &meta);
 

@@ -1,5 +1,6 @@
 #include "store/rediscodec.h"
 
+#include "core/json.h"
 #include "store/redisscripts.h"
 
 #include <QJsonDocument>
@@ -115,12 +116,7 @@ std::optional<Message> messageFrom(qint64 index, const QByteArray &json)
         return std::nullopt;
     Message m;
     m.index = index;
-    m.role = o.value(QStringLiteral("role")).toString();
-    m.content = o.value(QStringLiteral("content")).toString();
-    m.turn = o.value(QStringLiteral("turn")).toInt();
-    m.state = messageStateFromName(o.value(QStringLiteral("state")).toString())
-                  .value_or(Message::State::Complete);
-    m.createdAt = fromIso(o.value(QStringLiteral("created_at")).toString());
+    json::readMessageFields(o, m);
     // Written before the tree: one branch, each message after the one before it.
     m.parent = o.value(QStringLiteral("parent")).toInteger(index - 1);
     m.depth = o.value(QStringLiteral("depth")).toInteger(index);

@@ -1,11 +1,13 @@
 // Branches through both clients (SessionClient): edit a prompt, regenerate an answer and switch
 // the active branch, with LocalClient in-process and RemoteClient over a real socket against a
 // real HttpServer on port 0; both must see the same tree.
+#include "client/clientserver.h"
 #include "client/localclient.h"
 #include "client/remoteclient.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "core/store.h"
+#include "fakes/branchpaths.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
 #include "provider/demoprovider.h"
@@ -13,67 +15,16 @@
 #include <QTest>
 
 using namespace holdfast;
+using holdfast::test::indexes;
+using holdfast::test::list;
 
 namespace {
 
-// A service on a memory store, served on 127.0.0.1:0, and both clients of it.
-struct Server
+// No token; a demo model of three chunks.
+struct Server : test::ClientServer
 {
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    std::unique_ptr<SessionService> service;
-    std::unique_ptr<HttpServer> http;
-    std::unique_ptr<LocalClient> local;
-    std::unique_ptr<RemoteClient> remote;
-    QString failure;
-
-    Server()
-    {
-        store = std::move(*createStore(QStringLiteral("memory:")));
-        registry.add(new DemoProvider({3, 5}), {QStringLiteral("demo")});
-        service = std::make_unique<SessionService>(store.get(), &registry);
-        if (!test::awaitResult(service->start()).ok()) {
-            failure = QStringLiteral("the service did not start");
-            return;
-        }
-        HttpOptions options;
-        options.logRequests = false;
-        http = std::make_unique<HttpServer>(service.get(), options);
-        if (!http->listen(QHostAddress::LocalHost, 0).ok()) {
-            failure = QStringLiteral("the server did not listen");
-            return;
-        }
-        local = std::make_unique<LocalClient>(service.get());
-        remote = std::make_unique<RemoteClient>(
-            QUrl(QStringLiteral("http://127.0.0.1:%1").arg(http->serverPort())), QString());
-    }
-    ~Server()
-    {
-        remote.reset();
-        local.reset();
-        test::awaitVoid(service->shutdown());
-        http.reset();
-        service.reset();
-    }
-    SessionClient *client(const QString &kind)
-    {
-        return kind == QLatin1String("local") ? static_cast<SessionClient *>(local.get())
-                                              : remote.get();
-    }
+    Server() : ClientServer({}, 3) {}
 };
-
-QList<qint64> indexes(const QList<Message> &messages)
-{
-    QList<qint64> out;
-    for (const Message &m : messages)
-        out << m.index;
-    return out;
-}
-
-QList<qint64> list(std::initializer_list<qint64> l)
-{
-    return QList<qint64>(l);
-}
 
 } // namespace
 

@@ -2,6 +2,7 @@
 // SessionClient interface, side by side with LocalClient on the same service: what the window
 // sees must not depend on where the sessions live. Also: its event stream over the wire (bare CR
 // line endings, resuming after the last event id), errors, and redirects that are never followed.
+#include "client/clientserver.h"
 #include "client/localclient.h"
 #include "client/remoteclient.h"
 #include "core/providerregistry.h"
@@ -27,54 +28,12 @@ namespace {
 
 const QByteArray kToken = "t0ken";
 
-// A service on a memory store, served on 127.0.0.1:0 with a token, and both clients of it.
-struct Server
+// The server asks for a token.
+struct Server : test::ClientServer
 {
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    test::ScriptedProvider *scripted = nullptr;
-    std::unique_ptr<SessionService> service;
-    std::unique_ptr<HttpServer> http;
-    std::unique_ptr<LocalClient> local;
-    std::unique_ptr<RemoteClient> remote;
-    quint16 port = 0;
-    bool ready = false; // set-up failures are reported here, for the test to check
-
     explicit Server(int demoChunks = 8, int demoDelayMs = 5)
-    {
-        store = std::move(*createStore(QStringLiteral("memory:")));
-        registry.add(new DemoProvider({demoChunks, demoDelayMs}), {QStringLiteral("demo")});
-        scripted = new test::ScriptedProvider();
-        registry.add(scripted, {QStringLiteral("scripted")});
-        service = std::make_unique<SessionService>(store.get(), &registry);
-        if (!test::awaitResult(service->start()).ok())
-            return;
-        HttpOptions options;
-        options.token = QString::fromLatin1(kToken);
-        options.logRequests = false;
-        http = std::make_unique<HttpServer>(service.get(), options);
-        if (!http->listen(QHostAddress::LocalHost, 0).ok())
-            return;
-        port = http->serverPort();
-        local = std::make_unique<LocalClient>(service.get());
-        remote = std::make_unique<RemoteClient>(url(port), QString::fromLatin1(kToken));
-        ready = true;
-    }
-    ~Server()
-    {
-        remote.reset();
-        local.reset();
-        test::awaitVoid(service->shutdown());
-        http.reset();
-        service.reset();
-    }
-
-    static QUrl url(quint16 port) { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)); }
-    SessionClient *client(const QString &kind)
-    {
-        return kind == QLatin1String("local") ? static_cast<SessionClient *>(local.get())
-                                              : remote.get();
-    }
+        : ClientServer(QString::fromLatin1(kToken), demoChunks, demoDelayMs)
+    {}
 };
 
 // A TCP relay in front of the server that can cut every open connection at once, as a network
@@ -246,7 +205,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Server server;
-        QVERIFY(server.ready);
+        HF_CHECK_FIXTURE(server);
         SessionClient *client = server.client(kind);
         QSignalSpy changed(client, &SessionClient::sessionChanged);
         QSignalSpy deleted(client, &SessionClient::sessionDeleted);
@@ -302,7 +261,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Server server(12, 10);
-        QVERIFY(server.ready);
+        HF_CHECK_FIXTURE(server);
         SessionClient *client = server.client(kind);
         HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
         QSignalSpy started(client, &SessionClient::turnStarted);
@@ -343,7 +302,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Server server;
-        QVERIFY(server.ready);
+        HF_CHECK_FIXTURE(server);
         SessionClient *client = server.client(kind);
         HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
         server.scripted->script.chunks = {QStringLiteral("ok")};
@@ -366,7 +325,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Server server(200, 20);
-        QVERIFY(server.ready);
+        HF_CHECK_FIXTURE(server);
         SessionClient *client = server.client(kind);
         HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
         QSignalSpy chunks(client, &SessionClient::chunkReady);
@@ -400,7 +359,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         Server server(200, 20);
-        QVERIFY(server.ready);
+        HF_CHECK_FIXTURE(server);
         SessionClient *client = server.client(kind);
         HF_AWAIT(unknown, client->session(QStringLiteral("nope"), 30));
         QVERIFY(unknown && !unknown->ok());
@@ -437,7 +396,7 @@ private Q_SLOTS:
     void wrongTokenIsUnauthorized()
     {
         Server server;
-        QVERIFY(server.ready);
+        HF_CHECK_FIXTURE(server);
         RemoteClient client(Server::url(server.port), QStringLiteral("wrong"));
         HF_AWAIT(listed, client.listSessions({}, 50, 0));
         QVERIFY(listed && !listed->ok());
@@ -475,7 +434,7 @@ private Q_SLOTS:
     void resumesAfterTheConnectionDrops()
     {
         Server server(60, 25);
-        QVERIFY(server.ready);
+        HF_CHECK_FIXTURE(server);
         CutProxy proxy(server.port);
         RemoteClient client(Server::url(proxy.port()), QString::fromLatin1(kToken));
         QSignalSpy chunks(&client, &SessionClient::chunkReady);

@@ -4,6 +4,7 @@
 #include "core/sessionservice.h"
 #include "fakes/redisserver.h"
 #include "fakes/scriptedprovider.h"
+#include "fakes/servicefixture.h"
 #include "fakes/storedata.h"
 #include "fakes/testutil.h"
 #include "provider/demoprovider.h"
@@ -41,30 +42,11 @@ std::unique_ptr<RedisStore> makeStore(const QString &url)
 }
 
 // A SessionService on its own RedisStore: one "instance" of Holdfast.
-struct Instance
+struct Instance : test::ServiceFixture
 {
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    test::ScriptedProvider *scripted = nullptr;
-    std::unique_ptr<SessionService> service;
-    QString failure; // set when the constructor failed (HF_CHECK_FIXTURE)
-
-    Instance(const QString &url, ServiceConfig config = {})
-    {
-        store = makeStore(url);
-        registry.add(new DemoProvider({6, 5}), {QStringLiteral("demo")});
-        scripted = new test::ScriptedProvider();
-        registry.add(scripted, {QStringLiteral("scripted")});
-        service = std::make_unique<SessionService>(store.get(), &registry, config);
-        const auto started = test::awaitResult(service->start());
-        if (!started.ok())
-            failure = QStringLiteral("start failed: ") + started.error().message;
-    }
-    ~Instance()
-    {
-        if (service)
-            test::awaitVoid(service->shutdown());
-    }
+    explicit Instance(const QString &url, ServiceConfig config = {})
+        : ServiceFixture(makeStore(url), config)
+    {}
 
     Result<TurnRecord> startTurn(const QString &sid, const QString &prompt, const QString &model)
     {

@@ -1,10 +1,9 @@
 // The conversation tree in the service (shared/API.md, "Branches: edit and regenerate"): where a
 // prompt or a new answer goes, head, the active branch in reads, what goes to the model, and
 // every error, on each store.
-#include "core/providerregistry.h"
-#include "core/sessionservice.h"
+#include "fakes/branchpaths.h"
 #include "fakes/faultystore.h"
-#include "fakes/scriptedprovider.h"
+#include "fakes/servicefixture.h"
 #include "fakes/testutil.h"
 #include "store/memorystore.h"
 #include "store/sqlitestore.h"
@@ -13,6 +12,8 @@
 #include <QTest>
 
 using namespace holdfast;
+using holdfast::test::indexes;
+using holdfast::test::list;
 
 namespace {
 
@@ -20,26 +21,14 @@ using StoreFactory = std::function<std::unique_ptr<Store>(const QString &dir)>;
 
 // A service on a store (wrapped in a FaultyStore that counts loads), with a scripted model that
 // records what it was sent.
-struct Fixture
+struct Fixture : test::ServiceFixture
 {
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    test::ScriptedProvider *scripted = nullptr;
-    std::unique_ptr<SessionService> service;
-    QString failure;
     QString sid = QStringLiteral("tree");
 
     // `create`: a new session; else the store already holds it (a restart).
-    Fixture(std::unique_ptr<Store> s, bool create) : store(std::move(s))
+    Fixture(std::unique_ptr<Store> s, bool create) : ServiceFixture(std::move(s))
     {
-        scripted = new test::ScriptedProvider();
-        registry.add(scripted, {QStringLiteral("scripted")});
-        service = std::make_unique<SessionService>(store.get(), &registry);
-        if (!test::awaitResult(service->start()).ok()) {
-            failure = QStringLiteral("the service did not start");
-            return;
-        }
-        if (!create)
+        if (!failure.isEmpty() || !create)
             return;
         CreateSessionParams p;
         p.id = sid;
@@ -48,7 +37,6 @@ struct Fixture
         if (!test::awaitResult(service->createSession(p)).ok())
             failure = QStringLiteral("no session");
     }
-    ~Fixture() { test::awaitVoid(service->shutdown()); }
 
     Result<TurnRecord> start(StartTurnParams p)
     {
@@ -101,19 +89,6 @@ struct Fixture
         return sent;
     }
 };
-
-QList<qint64> indexes(const QList<Message> &messages)
-{
-    QList<qint64> out;
-    for (const Message &m : messages)
-        out << m.index;
-    return out;
-}
-
-QList<qint64> list(std::initializer_list<qint64> l)
-{
-    return QList<qint64>(l);
-}
 
 } // namespace
 

@@ -5,6 +5,7 @@
 #include "fakes/fakemodelserver.h"
 #include "fakes/faultystore.h"
 #include "fakes/scriptedprovider.h"
+#include "fakes/servicefixture.h"
 #include "fakes/testutil.h"
 #include "provider/demoprovider.h"
 #include "provider/openaiprovider.h"
@@ -21,31 +22,10 @@ using holdfast::test::spinUntil;
 
 namespace {
 
-// A service with its store and providers, torn down in the right order.
-struct Fixture
+// A service with its store and providers, and the calls the tests repeat.
+struct Fixture : test::ServiceFixture
 {
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    test::ScriptedProvider *scripted = nullptr;
-    std::unique_ptr<SessionService> service;
-    QString failure; // set when the constructor failed (HF_CHECK_FIXTURE)
-
-    explicit Fixture(std::unique_ptr<Store> s, ServiceConfig config = {}, int demoDelayMs = 5,
-                     int demoChunks = 6)
-        : store(std::move(s))
-    {
-        registry.add(new DemoProvider({demoChunks, demoDelayMs}), {QStringLiteral("demo")});
-        scripted = new test::ScriptedProvider();
-        registry.add(scripted, {QStringLiteral("scripted")});
-        service = std::make_unique<SessionService>(store.get(), &registry, config);
-        if (!test::awaitResult(service->start()).ok())
-            failure = QStringLiteral("the service did not start");
-    }
-    ~Fixture()
-    {
-        if (service)
-            test::awaitVoid(service->shutdown());
-    }
+    using ServiceFixture::ServiceFixture;
 
     QString create(const QString &id = {})
     {
@@ -61,27 +41,16 @@ struct Fixture
         p.prompt = prompt;
         if (!model.isEmpty())
             p.model = model;
-        const auto started = test::awaitResult(service->startTurn(sid, p));
-        if (!started.ok())
-            return {};
-        return started.value();
+        return test::startedTurn(service.get(), sid, p);
     }
 
     // Waits for the turn to end (its final save done) and returns its stored record.
     TurnRecord finish(const QString &sid, int tid)
     {
-        const auto r = test::awaitResult(service->waitForTurn(sid, tid, 20000));
-        return r.ok() ? r.value() : TurnRecord{};
+        return test::finishedTurn(service.get(), sid, tid);
     }
 
-    QList<Message> stored(const QString &sid)
-    {
-        const auto meta = test::awaitResult(store->loadSession(sid));
-        if (!meta.ok() || !meta.value())
-            return {};
-        const auto messages = test::awaitResult(store->loadMessages(sid, 0, meta.value()->total));
-        return messages.ok() ? messages.value() : QList<Message>{};
-    }
+    QList<Message> stored(const QString &sid) { return test::storedMessages(store.get(), sid); }
 };
 
 std::unique_ptr<Store> sqliteStore(const QString &path)

@@ -1,47 +1,32 @@
 // Branches with several instances on one Redis (shared/API.md, Branches): two SessionServices,
 // each on its own RedisStore, agree on head; a PATCH head on one while a turn runs on the other
 // is 409; an edit made on one is the branch the other reads.
-#include "core/providerregistry.h"
-#include "core/sessionservice.h"
+#include "fakes/branchpaths.h"
 #include "fakes/redisserver.h"
-#include "fakes/scriptedprovider.h"
+#include "fakes/servicefixture.h"
 #include "fakes/testutil.h"
 #include "store/redisstore.h"
 
 #include <QTest>
 
 using namespace holdfast;
+using holdfast::test::indexes;
 
 namespace {
 
-// A SessionService on its own RedisStore: one "instance" of Holdfast.
-struct Instance
+std::unique_ptr<Store> redisStore(const QString &url)
 {
-    std::unique_ptr<Store> store;
-    ProviderRegistry registry;
-    test::ScriptedProvider *scripted = nullptr;
-    std::unique_ptr<SessionService> service;
-    QString failure;
+    const auto options = RedisStore::parseUrl(url);
+    if (!options)
+        qFatal("bad url %s", qPrintable(url));
+    return std::make_unique<RedisStore>(*options);
+}
 
-    explicit Instance(const QString &url)
-    {
-        auto options = RedisStore::parseUrl(url);
-        if (!options) {
-            failure = QStringLiteral("bad url");
-            return;
-        }
-        store = std::make_unique<RedisStore>(*options);
-        scripted = new test::ScriptedProvider();
-        registry.add(scripted, {QStringLiteral("scripted")});
-        service = std::make_unique<SessionService>(store.get(), &registry);
-        if (!test::awaitResult(service->start()).ok())
-            failure = QStringLiteral("the service did not start");
-    }
-    ~Instance()
-    {
-        if (service)
-            test::awaitVoid(service->shutdown());
-    }
+// A SessionService on its own RedisStore: one "instance" of Holdfast.
+struct Instance : test::ServiceFixture
+{
+    explicit Instance(const QString &url) : ServiceFixture(redisStore(url)) {}
+
     Result<TurnRecord> start(const QString &prompt, std::optional<qint64> parent = {})
     {
         StartTurnParams p;
@@ -51,8 +36,7 @@ struct Instance
     }
     TurnRecord finish(int tid)
     {
-        const auto r = test::awaitResult(service->waitForTurn(QStringLiteral("s"), tid, 20000));
-        return r.ok() ? r.value() : TurnRecord{};
+        return test::finishedTurn(service.get(), QStringLiteral("s"), tid);
     }
     Result<SessionSnapshot> patchHead(qint64 head)
     {
@@ -66,14 +50,6 @@ struct Instance
         return s.ok() ? s.value() : SessionSnapshot{};
     }
 };
-
-QList<qint64> indexes(const QList<Message> &messages)
-{
-    QList<qint64> out;
-    for (const Message &m : messages)
-        out << m.index;
-    return out;
-}
 
 } // namespace
 

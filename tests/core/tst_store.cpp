@@ -2,8 +2,9 @@
 // redis-server) by one data-driven suite, plus what only SQLite has: a file that survives
 // restarts, schema versions, private permissions and group commit. What only Redis has (leases,
 // several instances, a lost Redis) is in tst_redisstore.
-#include "fakes/redisserver.h"
+#include "fakes/sqlitecheck.h"
 #include "fakes/storedata.h"
+#include "fakes/storekinds.h"
 #include "fakes/testutil.h"
 #include "runtime/handoff.h"
 #include "store/memorystore.h"
@@ -14,7 +15,6 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
 
@@ -28,6 +28,7 @@ using test::message;
 using test::meta;
 using test::ok;
 using test::turnRecord;
+using test::userVersion;
 using test::value;
 
 // Creates a SQLite file from SQL text, as another program (or an old Holdfast) would have.
@@ -77,77 +78,22 @@ bool whileWriteLocked(const QString &path, const std::function<void()> &queue)
     return locked;
 }
 
-int userVersion(const QString &path)
-{
-    int version = -1;
-    {
-        QSqlDatabase db =
-            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
-        db.setDatabaseName(path);
-        if (db.open()) {
-            QSqlQuery q(QStringLiteral("PRAGMA user_version"), db);
-            if (q.next())
-                version = q.value(0).toInt();
-        }
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
-    return version;
-}
-
 } // namespace
 
 class TestStore : public QObject
 {
     Q_OBJECT
 
-    QTemporaryDir m_dir;
-    int m_files = 0;
-    std::unique_ptr<test::RedisServer> m_redis;
-
-    // A new, empty store of that kind.
-    std::unique_ptr<Store> make(const QString &kind)
-    {
-        if (kind == QLatin1String("memory"))
-            return std::make_unique<MemoryStore>();
-        if (kind == QLatin1String("redis")) {
-            if (!m_redis->command({QStringLiteral("FLUSHALL")}).startsWith("+OK"))
-                qFatal("redis-server did not flush");
-            const auto options = RedisStore::parseUrl(m_redis->url());
-            if (!options)
-                qFatal("bad redis url");
-            return std::make_unique<RedisStore>(*options);
-        }
-        return std::make_unique<SqliteStore>(
-            m_dir.filePath(QStringLiteral("s%1.db").arg(++m_files)));
-    }
-
-    void kinds()
-    {
-        QTest::addColumn<QString>("kind");
-        QTest::newRow("memory") << QStringLiteral("memory");
-        QTest::newRow("sqlite") << QStringLiteral("sqlite");
-        if (m_redis)
-            QTest::newRow("redis") << QStringLiteral("redis");
-        else
-            qWarning("redis-server is not installed: the Redis rows are left out");
-    }
+    test::StoreKinds m_stores;
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QVERIFY(m_dir.isValid());
-        if (test::RedisServer::executable().isEmpty())
-            return;
-        m_redis = std::make_unique<test::RedisServer>();
-        QVERIFY(m_redis->start());
-    }
+    void initTestCase() { QVERIFY(m_stores.start()); }
 
-    void sessionsRoundTrip_data() { kinds(); }
+    void sessionsRoundTrip_data() { m_stores.addRows(); }
     void sessionsRoundTrip()
     {
         QFETCH(QString, kind);
-        auto store = make(kind);
+        auto store = m_stores.make(kind);
         QVERIFY(ok(store->open()));
 
         SessionMeta a = meta(QStringLiteral("alpha"));
@@ -178,11 +124,11 @@ private Q_SLOTS:
         QCOMPARE(missing->error().code, ErrorCode::NotFound);
     }
 
-    void listingOrderSearchAndPaging_data() { kinds(); }
+    void listingOrderSearchAndPaging_data() { m_stores.addRows(); }
     void listingOrderSearchAndPaging()
     {
         QFETCH(QString, kind);
-        auto store = make(kind);
+        auto store = m_stores.make(kind);
         QVERIFY(ok(store->open()));
         QVERIFY(ok(store->createSession(
             meta(QStringLiteral("old"), QStringLiteral("2026-01-01T00:00:00Z")))));
@@ -229,11 +175,11 @@ private Q_SLOTS:
         QCOMPARE(o.sessions.at(0).id, QStringLiteral("old"));
     }
 
-    void turnLifecycle_data() { kinds(); }
+    void turnLifecycle_data() { m_stores.addRows(); }
     void turnLifecycle()
     {
         QFETCH(QString, kind);
-        auto store = make(kind);
+        auto store = m_stores.make(kind);
         QVERIFY(ok(store->open()));
         const QString sid = QStringLiteral("s1");
         SessionMeta m = meta(sid);
@@ -316,7 +262,7 @@ private Q_SLOTS:
 
     void sqliteSurvivesARestart()
     {
-        const QString path = m_dir.filePath(QStringLiteral("restart.db"));
+        const QString path = m_stores.filePath(QStringLiteral("restart.db"));
         {
             SqliteStore store(path);
             QVERIFY(ok(store.open()));
@@ -342,7 +288,7 @@ private Q_SLOTS:
 
     void sqliteFileIsPrivate()
     {
-        const QString path = m_dir.filePath(QStringLiteral("private/sub/holdfast.db"));
+        const QString path = m_stores.filePath(QStringLiteral("private/sub/holdfast.db"));
         SqliteStore store(path);
         QVERIFY(ok(store.open()));
         QVERIFY(ok(store.createSession(meta(QStringLiteral("p")))));
@@ -351,13 +297,13 @@ private Q_SLOTS:
         QVERIFY(!(perms &
                   (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther)));
         const QFile::Permissions dirPerms =
-            QFile::permissions(m_dir.filePath(QStringLiteral("private/sub")));
+            QFile::permissions(m_stores.filePath(QStringLiteral("private/sub")));
         QVERIFY(!(dirPerms & (QFile::ReadOther | QFile::ExeOther)));
     }
 
     void sqliteMigratesAnOlderFile()
     {
-        const QString path = m_dir.filePath(QStringLiteral("v1.db"));
+        const QString path = m_stores.filePath(QStringLiteral("v1.db"));
         QFile fixture(QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) +
                       QStringLiteral("/tests/core/data/holdfast-schema-v1.sql"));
         QVERIFY2(fixture.open(QIODevice::ReadOnly), qPrintable(fixture.fileName()));
@@ -449,7 +395,7 @@ private Q_SLOTS:
         QFETCH(QString, sql);
         QFETCH(QByteArray, raw);
         QFETCH(QString, expected);
-        const QString path = m_dir.filePath(QStringLiteral("bad%1.db").arg(++m_files));
+        const QString path = m_stores.newFile();
         if (!sql.isEmpty()) {
             QVERIFY(writeSqliteFile(path, sql));
         } else {
@@ -480,7 +426,7 @@ private Q_SLOTS:
     // Appends that queue up while the worker is busy share one transaction.
     void sqliteGroupsConcurrentChunkWrites()
     {
-        SqliteStore store(m_dir.filePath(QStringLiteral("group.db")));
+        SqliteStore store(m_stores.filePath(QStringLiteral("group.db")));
         QVERIFY(ok(store.open()));
         constexpr int kSessions = 40;
         constexpr int kBatches = 25;
@@ -527,7 +473,7 @@ private Q_SLOTS:
     // that exists) fails alone with its own error while the others are stored.
     void sqliteGroupsConcurrentWrites()
     {
-        const QString path = m_dir.filePath(QStringLiteral("groupall.db"));
+        const QString path = m_stores.filePath(QStringLiteral("groupall.db"));
         SqliteStore store(path);
         QVERIFY(ok(store.open()));
         QVERIFY(ok(store.createSession(meta(QStringLiteral("w0")))));
@@ -603,7 +549,7 @@ private Q_SLOTS:
     // One bad batch in a group fails alone; the others are stored.
     void sqliteBadBatchFailsAlone()
     {
-        SqliteStore store(m_dir.filePath(QStringLiteral("alone.db")));
+        SqliteStore store(m_stores.filePath(QStringLiteral("alone.db")));
         QVERIFY(ok(store.open()));
         SessionMeta m = meta(QStringLiteral("a"));
         QVERIFY(ok(store.createSession(m)));
@@ -630,7 +576,7 @@ private Q_SLOTS:
     // an empty (not null) one, and text beyond the BMP survives.
     void sqliteTextsRoundTrip()
     {
-        SqliteStore store(m_dir.filePath(QStringLiteral("texts.db")));
+        SqliteStore store(m_stores.filePath(QStringLiteral("texts.db")));
         QVERIFY(ok(store.open()));
         SessionMeta empty = meta(QStringLiteral("empty"));
         empty.title = QStringLiteral("");

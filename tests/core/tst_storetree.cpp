@@ -2,26 +2,27 @@
 // links and depth kept with each message, siblings filled on every load, the active branch read
 // from any message, the latest leaf below a message, head and length kept with the session and
 // written with the turn's messages. One data-driven suite so that the stores cannot drift apart.
-#include "fakes/redisserver.h"
+#include "fakes/branchpaths.h"
+#include "fakes/sqlitecheck.h"
 #include "fakes/storedata.h"
+#include "fakes/storekinds.h"
 #include "fakes/testutil.h"
 #include "store/memorystore.h"
 #include "store/redisstore.h"
 #include "store/sqlitestore.h"
 
 #include <QFile>
-#include <QSqlDatabase>
-#include <QSqlQuery>
-#include <QTemporaryDir>
 #include <QTest>
 
 using namespace holdfast;
+using holdfast::test::indexes;
 
 namespace {
 
 using test::meta;
 using test::ok;
 using test::turnRecord;
+using test::userVersion;
 using test::value;
 
 Message node(qint64 index, const QString &role, const QString &content, qint64 parent, qint64 depth,
@@ -33,70 +34,13 @@ Message node(qint64 index, const QString &role, const QString &content, qint64 p
     return m;
 }
 
-QList<qint64> indexes(const QList<Message> &messages)
-{
-    QList<qint64> out;
-    for (const Message &m : messages)
-        out.append(m.index);
-    return out;
-}
-
-int userVersion(const QString &path)
-{
-    int version = -1;
-    {
-        QSqlDatabase db =
-            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
-        db.setDatabaseName(path);
-        if (db.open()) {
-            QSqlQuery q(QStringLiteral("PRAGMA user_version"), db);
-            if (q.next())
-                version = q.value(0).toInt();
-        }
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
-    return version;
-}
-
 } // namespace
 
 class TestStoreTree : public QObject
 {
     Q_OBJECT
 
-    QTemporaryDir m_dir;
-    int m_files = 0;
-    QString m_lastFile;
-    std::unique_ptr<test::RedisServer> m_redis;
-
-    std::unique_ptr<Store> make(const QString &kind, bool fresh = true)
-    {
-        if (kind == QLatin1String("memory"))
-            return std::make_unique<MemoryStore>();
-        if (kind == QLatin1String("redis")) {
-            if (fresh && !m_redis->command({QStringLiteral("FLUSHALL")}).startsWith("+OK"))
-                qFatal("redis-server did not flush");
-            const auto options = RedisStore::parseUrl(m_redis->url());
-            if (!options)
-                qFatal("bad redis url");
-            return std::make_unique<RedisStore>(*options);
-        }
-        if (fresh)
-            m_lastFile = m_dir.filePath(QStringLiteral("t%1.db").arg(++m_files));
-        return std::make_unique<SqliteStore>(m_lastFile);
-    }
-
-    void kinds()
-    {
-        QTest::addColumn<QString>("kind");
-        QTest::newRow("memory") << QStringLiteral("memory");
-        QTest::newRow("sqlite") << QStringLiteral("sqlite");
-        if (m_redis)
-            QTest::newRow("redis") << QStringLiteral("redis");
-        else
-            qWarning("redis-server is not installed: the Redis rows are left out");
-    }
+    test::StoreKinds m_stores;
 
     // One turn, saved as the service saves it: the prompt (none when the turn regenerates an
     // answer) with head on it, then the answer with head on the answer.
@@ -148,21 +92,14 @@ class TestStoreTree : public QObject
     }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QVERIFY(m_dir.isValid());
-        if (test::RedisServer::executable().isEmpty())
-            return;
-        m_redis = std::make_unique<test::RedisServer>();
-        QVERIFY(m_redis->start());
-    }
+    void initTestCase() { QVERIFY(m_stores.start()); }
 
     // A session nobody branched: one path, every message its own only sibling.
-    void unbranchedReadsAsBefore_data() { kinds(); }
+    void unbranchedReadsAsBefore_data() { m_stores.addRows(); }
     void unbranchedReadsAsBefore()
     {
         QFETCH(QString, kind);
-        auto store = make(kind);
+        auto store = m_stores.make(kind);
         QVERIFY(ok(store->open()));
         SessionMeta m = meta(QStringLiteral("line"));
         QVERIFY(ok(store->createSession(m)));
@@ -191,11 +128,11 @@ private Q_SLOTS:
         QCOMPARE(loaded.total, 6);
     }
 
-    void branchesLoadTheirOwnPath_data() { kinds(); }
+    void branchesLoadTheirOwnPath_data() { m_stores.addRows(); }
     void branchesLoadTheirOwnPath()
     {
         QFETCH(QString, kind);
-        auto store = make(kind);
+        auto store = m_stores.make(kind);
         QVERIFY(ok(store->open()));
         SessionMeta m = meta(QStringLiteral("tree"));
         QVERIFY(buildTree(store.get(), m));
@@ -232,11 +169,11 @@ private Q_SLOTS:
         QCOMPARE(value(store->loadMessages(m.id, 4, 6)).at(1).siblings, (QList<qint64>{5, 6}));
     }
 
-    void latestLeafFollowsTheNewestChild_data() { kinds(); }
+    void latestLeafFollowsTheNewestChild_data() { m_stores.addRows(); }
     void latestLeafFollowsTheNewestChild()
     {
         QFETCH(QString, kind);
-        auto store = make(kind);
+        auto store = m_stores.make(kind);
         QVERIFY(ok(store->open()));
         SessionMeta m = meta(QStringLiteral("leaf"));
         QVERIFY(buildTree(store.get(), m));
@@ -257,11 +194,11 @@ private Q_SLOTS:
     }
 
     // head and length travel with the session, through the turn's saves and a PATCH-like save.
-    void headIsPersisted_data() { kinds(); }
+    void headIsPersisted_data() { m_stores.addRows(); }
     void headIsPersisted()
     {
         QFETCH(QString, kind);
-        auto store = make(kind);
+        auto store = m_stores.make(kind);
         QVERIFY(ok(store->open()));
         SessionMeta m = meta(QStringLiteral("head"));
         QVERIFY(buildTree(store.get(), m));
@@ -281,7 +218,7 @@ private Q_SLOTS:
             return;
         // Another store on the same data (a restart, or another instance) sees the same.
         store.reset();
-        auto again = make(kind, false);
+        auto again = m_stores.make(kind, false);
         QVERIFY(ok(again->open()));
         QCOMPARE(*value(again->loadSession(m.id)), m);
         QCOMPARE(indexes(value(again->loadBranch(m.id, m.head, 100))), (QList<qint64>{0, 1, 4, 6}));
@@ -289,11 +226,11 @@ private Q_SLOTS:
 
     // A turn that regenerates an answer stores no prompt: head on the prompt it answers again,
     // total unchanged until the answer comes.
-    void regeneratingTurnStoresNoPrompt_data() { kinds(); }
+    void regeneratingTurnStoresNoPrompt_data() { m_stores.addRows(); }
     void regeneratingTurnStoresNoPrompt()
     {
         QFETCH(QString, kind);
-        auto store = make(kind);
+        auto store = m_stores.make(kind);
         QVERIFY(ok(store->open()));
         SessionMeta m = meta(QStringLiteral("regen"));
         QVERIFY(ok(store->createSession(m)));
@@ -331,11 +268,11 @@ private Q_SLOTS:
     }
 
     // Deleting a session deletes its tree: a new session of the same id starts with none.
-    void deleteForgetsTheTree_data() { kinds(); }
+    void deleteForgetsTheTree_data() { m_stores.addRows(); }
     void deleteForgetsTheTree()
     {
         QFETCH(QString, kind);
-        auto store = make(kind);
+        auto store = m_stores.make(kind);
         QVERIFY(ok(store->open()));
         SessionMeta m = meta(QStringLiteral("gone"));
         QVERIFY(buildTree(store.get(), m));
@@ -356,12 +293,12 @@ private Q_SLOTS:
     // as one branch as it is; the first write to such a session builds its tree.
     void redisReadsDataOfBeforeTheTree()
     {
-        if (!m_redis)
+        if (!m_stores.redis())
             QSKIP("redis-server is not installed");
-        auto store = make(QStringLiteral("redis"));
+        auto store = m_stores.make(QStringLiteral("redis"));
         QVERIFY(ok(store->open()));
         const auto redis = [this](const QStringList &args) {
-            const QByteArray answer = m_redis->command(args);
+            const QByteArray answer = m_stores.redis()->command(args);
             return !answer.startsWith('-');
         };
         // Exactly what the RedisStore of commit 6bae348 writes for two turns.
@@ -418,7 +355,8 @@ private Q_SLOTS:
         QCOMPARE(*value(store->loadSession(m.id)), m);
         // Deleting it leaves no key behind.
         QVERIFY(ok(store->deleteSession(m.id)));
-        QVERIFY(m_redis->command({QStringLiteral("KEYS"), QStringLiteral("hf:{old}:*")})
+        QVERIFY(m_stores.redis()
+                    ->command({QStringLiteral("KEYS"), QStringLiteral("hf:{old}:*")})
                     .startsWith("*0"));
     }
 
@@ -426,10 +364,10 @@ private Q_SLOTS:
     // a turn runs, or when the session changed since it was read; other saves go through.
     void redisHeadMovesOnlyOnAFreshIdleSession()
     {
-        if (!m_redis)
+        if (!m_stores.redis())
             QSKIP("redis-server is not installed");
-        auto a = make(QStringLiteral("redis"));
-        auto b = make(QStringLiteral("redis"), false);
+        auto a = m_stores.make(QStringLiteral("redis"));
+        auto b = m_stores.make(QStringLiteral("redis"), false);
         QVERIFY(ok(a->open()));
         QVERIFY(ok(b->open()));
         SessionMeta m = meta(QStringLiteral("shared"));
@@ -498,7 +436,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, sid);
         QFETCH(qint64, total);
-        const QString path = m_dir.filePath(QStringLiteral("v2-%1.db").arg(sid));
+        const QString path = m_stores.filePath(QStringLiteral("v2-%1.db").arg(sid));
         const QString fixture = QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) +
                                 QStringLiteral("/tests/core/data/holdfast-schema-v2.db");
         QVERIFY2(QFile::copy(fixture, path), qPrintable(fixture));

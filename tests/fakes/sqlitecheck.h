@@ -1,6 +1,7 @@
 #pragma once
 
-// SQLite's own check of a database file a test left behind (tst_crash, tst_storagefaults).
+// SQLite's own check of a database file a test left behind (tst_crash, tst_storagefaults), and
+// the schema version a file says it has (tst_store, tst_storetree).
 // Header-only: the suites that use it link Qt SQL, the fakes library does not.
 
 #include <QSqlDatabase>
@@ -29,6 +30,25 @@ inline QString integrityCheck(const QString &db)
     }
     QSqlDatabase::removeDatabase(name);
     return result;
+}
+
+// PRAGMA user_version of the file at `path`, -1 when it cannot be read.
+inline int userVersion(const QString &path)
+{
+    int version = -1;
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+        db.setDatabaseName(path);
+        if (db.open()) {
+            QSqlQuery q(QStringLiteral("PRAGMA user_version"), db);
+            if (q.next())
+                version = q.value(0).toInt();
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
+    return version;
 }
 
 } // namespace holdfast::test

@@ -85,9 +85,7 @@ private:
 
 void TestWindowBranches::initTestCase()
 {
-    QVERIFY(m_home.isValid());
-    qputenv("XDG_CONFIG_HOME", m_home.filePath(QStringLiteral("config")).toUtf8());
-    qputenv("XDG_DATA_HOME", m_home.filePath(QStringLiteral("data")).toUtf8());
+    QVERIFY(test::isolateHome(m_home));
 }
 
 void TestWindowBranches::editMakesANewVersion()
@@ -120,6 +118,17 @@ void TestWindowBranches::editMakesANewVersion()
     HF_AWAIT(session, f.service->session(sid, 0));
     QVERIFY(session->ok());
     QCOMPARE(session->value().meta.total, 4);
+    // The sidebar counts the messages of the branch shown (2), not of every branch (4).
+    QVERIFY(spinUntil([&] {
+        const int row = f.list()->rowOf(sid);
+        return row >= 0 && f.list()->at(row).total == 4;
+    }));
+    const QModelIndex listed = f.list()->index(f.list()->rowOf(sid));
+    QCOMPARE(f.list()->data(listed, SessionListModel::LengthRole).toLongLong(), 2);
+    // The tooltip is rich text: its spaces may come as no-break spaces.
+    const QString tip =
+        f.list()->data(listed, Qt::ToolTipRole).toString().replace(QChar::Nbsp, u' ');
+    QVERIFY2(tip.contains(QLatin1String("2 messages")), qPrintable(tip));
     // The view: the new version only, once, with ‹ 2/2 ›.
     QVERIFY(spinUntil([&] { return f.view()->toPlainText().contains(QLatin1String("2/2")); }));
     const QString shown = f.view()->toPlainText();

@@ -36,9 +36,7 @@ private:
 
 void TestWindowState::initTestCase()
 {
-    QVERIFY(m_home.isValid());
-    qputenv("XDG_CONFIG_HOME", m_home.filePath(QStringLiteral("config")).toUtf8());
-    qputenv("XDG_DATA_HOME", m_home.filePath(QStringLiteral("data")).toUtf8());
+    QVERIFY(test::isolateHome(m_home));
 }
 
 void TestWindowState::init()

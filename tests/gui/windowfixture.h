@@ -15,11 +15,23 @@
 #include "provider/demoprovider.h"
 #include "store/memorystore.h"
 
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
 
 namespace holdfast::test {
+
+// Points the settings and data folders into `home` (an initTestCase's), so that no test reads or
+// writes the real ones; false when the folder could not be made.
+inline bool isolateHome(const QTemporaryDir &home)
+{
+    if (!home.isValid())
+        return false;
+    qputenv("XDG_CONFIG_HOME", home.filePath(QStringLiteral("config")).toUtf8());
+    qputenv("XDG_DATA_HOME", home.filePath(QStringLiteral("data")).toUtf8());
+    return true;
+}
 
 // The in-process service with the demo model (default) and a scripted one, and a window on it.
 struct Fixture

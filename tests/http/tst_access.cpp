@@ -27,6 +27,15 @@ QString refusalProblem(const HttpReply &r, const QByteArray &target, int status,
     return {};
 }
 
+// Default options, with the bearer token "t" required when `token`.
+HttpOptions withToken(bool token)
+{
+    HttpOptions options;
+    if (token)
+        options.token = QStringLiteral("t");
+    return options;
+}
+
 } // namespace
 
 class TestAccess : public QObject
@@ -184,10 +193,8 @@ private Q_SLOTS:
         QFETCH(QStringList, allowed);
         QFETCH(bool, token);
         QFETCH(int, status);
-        HttpOptions options;
+        HttpOptions options = withToken(token);
         options.allowedHosts = allowed;
-        if (token)
-            options.token = QStringLiteral("t");
         Server srv(options);
         HF_CHECK_FIXTURE(srv);
         QList<QByteArray> fields;
@@ -271,10 +278,8 @@ private Q_SLOTS:
         QFETCH(QString, corsOrigin);
         QFETCH(bool, token);
         QFETCH(int, status);
-        HttpOptions options;
+        HttpOptions options = withToken(token);
         options.corsOrigin = corsOrigin;
-        if (token)
-            options.token = QStringLiteral("t");
         Server srv(options);
         HF_CHECK_FIXTURE(srv);
         QList<QPair<QByteArray, QByteArray>> headers;
@@ -349,10 +354,8 @@ private Q_SLOTS:
         QFETCH(QByteArray, method);
         QFETCH(QByteArray, target);
         QFETCH(QList<QByteArray>, fields);
-        HttpOptions options;
+        HttpOptions options = withToken(token);
         options.corsOrigin = corsOrigin;
-        if (token)
-            options.token = QStringLiteral("t");
         Server srv(options);
         HF_CHECK_FIXTURE(srv);
         for (QByteArray &field : fields)

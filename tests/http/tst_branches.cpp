@@ -1,6 +1,7 @@
 // Branches over HTTP (shared/API.md, "Branches: edit and regenerate"): `parent`, `regenerate`
 // and PATCH `head`, the new fields, one test per rule and per error status, and what the model
 // server is sent, over real sockets against a real HttpServer on port 0.
+#include "fakes/branchpaths.h"
 #include "fakes/fakemodelserver.h"
 #include "fakes/httpserverfixture.h"
 #include "provider/openaiprovider.h"
@@ -10,18 +11,12 @@
 #include <QTest>
 
 using namespace holdfast;
+using holdfast::test::indexes;
+using holdfast::test::list;
 using test::HttpReply;
 
 namespace {
 using Server = test::HttpServerFixture;
-
-QList<qint64> indexes(const QJsonArray &messages)
-{
-    QList<qint64> out;
-    for (const QJsonValue &m : messages)
-        out << m.toObject().value(QStringLiteral("index")).toInteger();
-    return out;
-}
 
 QList<qint64> ints(const QJsonValue &array)
 {
@@ -31,17 +26,21 @@ QList<qint64> ints(const QJsonValue &array)
     return out;
 }
 
-QList<qint64> list(std::initializer_list<qint64> l)
+test::HttpServerSetup demoTakes(int delayMs)
 {
-    return QList<qint64>(l);
+    test::HttpServerSetup setup;
+    setup.demoDelayMs = delayMs;
+    return setup;
 }
 
-// A server whose session "s" holds Q0 A1 Q2 A3 (demo model, quick).
+// A server whose session "s" holds Q0 A1 Q2 A3 (demo model, quick), or the first `turns` of them
+// (a turn each) with a demo that takes `delayMs` a chunk.
 struct Branched
 {
     Server srv;
     QString failure;
-    Branched()
+    explicit Branched(int turns = 2, int delayMs = test::HttpServerSetup().demoDelayMs)
+        : srv(demoTakes(delayMs))
     {
         if (!srv.failure.isEmpty()) {
             failure = srv.failure;
@@ -51,8 +50,8 @@ struct Branched
             failure = QStringLiteral("no session");
             return;
         }
-        for (const QString &prompt : {QStringLiteral("Q0"), QStringLiteral("Q2")}) {
-            const int tid = srv.startTurn(QStringLiteral("s"), prompt);
+        for (int t = 0; t < turns; ++t) {
+            const int tid = srv.startTurn(QStringLiteral("s"), QStringLiteral("Q%1").arg(2 * t));
             if (tid == 0 || srv.finish(QStringLiteral("s"), tid).state != TurnRecord::State::Done) {
                 failure = QStringLiteral("a turn failed");
                 return;
@@ -182,14 +181,9 @@ private Q_SLOTS:
     // While the regenerated answer streams, head is U.
     void headIsThePromptAt202()
     {
-        test::HttpServerSetup setup;
-        setup.demoDelayMs = 100;
-        Server srv(setup);
-        HF_CHECK_FIXTURE(srv);
-        QVERIFY(!srv.createSession(QStringLiteral("s")).isEmpty());
-        const int first = srv.startTurn(QStringLiteral("s"), QStringLiteral("Q0"));
-        QVERIFY(first > 0);
-        QCOMPARE(srv.finish(QStringLiteral("s"), first).state, TurnRecord::State::Done);
+        Branched b(1, 100); // Q0 A1, and a demo slow enough to act while it answers
+        HF_CHECK_FIXTURE(b);
+        Server &srv = b.srv;
         auto c = srv.client();
         const HttpReply r = c.post("/v1/sessions/s/turns", {{QStringLiteral("regenerate"), 0}});
         QCOMPARE(r.status, 202);
@@ -280,14 +274,9 @@ private Q_SLOTS:
 
     void patchHeadErrors()
     {
-        test::HttpServerSetup setup;
-        setup.demoDelayMs = 100;
-        Server srv(setup);
-        HF_CHECK_FIXTURE(srv);
-        QVERIFY(!srv.createSession(QStringLiteral("s")).isEmpty());
-        const int first = srv.startTurn(QStringLiteral("s"), QStringLiteral("Q0"));
-        QVERIFY(first > 0);
-        srv.finish(QStringLiteral("s"), first);
+        Branched b(1, 100); // Q0 A1, and a demo slow enough to act while it answers
+        HF_CHECK_FIXTURE(b);
+        Server &srv = b.srv;
         auto c = srv.client();
         EXPECT_ERROR(c.patch("/v1/sessions/s", {{QStringLiteral("head"), 2}}), 422, "invalid");
         EXPECT_ERROR(c.patch("/v1/sessions/s", {{QStringLiteral("head"), -1}}), 422, "invalid");

@@ -2,6 +2,7 @@
 // SIGKILL while an answer streams on an edited branch (and on a regenerated one), then restarted
 // on the same file. After the restart `head` is a message that exists, the interrupted answer
 // follows its turn's prompt (on the branch where the turn ran), and the other branch is intact.
+#include "fakes/branchpaths.h"
 #include "fakes/holdfastprocess.h"
 #include "fakes/httptestclient.h"
 #include "fakes/testutil.h"
@@ -16,6 +17,8 @@ using namespace holdfast;
 using holdfast::test::HoldfastProcess;
 using holdfast::test::HttpReply;
 using holdfast::test::HttpTestClient;
+using holdfast::test::indexes;
+using holdfast::test::list;
 using holdfast::test::spinUntil;
 
 namespace {
@@ -27,19 +30,6 @@ QStringList serverArgs(const QString &db, int delayMs)
             QStringLiteral("--log-level"),     QStringLiteral("warning"),
             QStringLiteral("--demo-delay-ms"), QString::number(delayMs),
             QStringLiteral("--demo-chunks"),   QStringLiteral("40")};
-}
-
-QList<qint64> indexes(const QJsonArray &messages)
-{
-    QList<qint64> out;
-    for (const QJsonValue &m : messages)
-        out << m.toObject().value(QStringLiteral("index")).toInteger();
-    return out;
-}
-
-QList<qint64> list(std::initializer_list<qint64> l)
-{
-    return QList<qint64>(l);
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "fakes/fakemodelserver.h"
+#include "fakes/servicefixture.h"
 #include "fakes/testutil.h"
 #include "provider/ollamaprovider.h"
 #include "provider/openaiprovider.h"
@@ -120,16 +121,12 @@ struct Fixture
         if (!model.isEmpty())
             p.model = model;
         p.options = options;
-        const auto started = test::awaitResult(service->startTurn(sid, p));
-        if (!started.ok())
-            return {};
-        return started.value();
+        return test::startedTurn(service.get(), sid, p);
     }
 
     TurnRecord finish(const QString &sid, int tid)
     {
-        const auto r = test::awaitResult(service->waitForTurn(sid, tid, 20000));
-        return r.ok() ? r.value() : TurnRecord{};
+        return test::finishedTurn(service.get(), sid, tid);
     }
 
     TurnRecord run(const QString &sid, const QString &prompt, const QString &model = {},
@@ -169,14 +166,7 @@ struct Fixture
         return all ? t : TurnRecord{};
     }
 
-    QList<Message> stored(const QString &sid)
-    {
-        const auto meta = test::awaitResult(store->loadSession(sid));
-        if (!meta.ok() || !meta.value())
-            return {};
-        const auto messages = test::awaitResult(store->loadMessages(sid, 0, meta.value()->total));
-        return messages.ok() ? messages.value() : QList<Message>{};
-    }
+    QList<Message> stored(const QString &sid) { return test::storedMessages(store.get(), sid); }
 };
 
 inline QStringList roles(const QJsonArray &messages)
