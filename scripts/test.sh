@@ -10,9 +10,17 @@ sanitize="${HOLDFAST_SANITIZE:-OFF}"
 dir="build/test"
 if [ "$sanitize" = "ON" ]; then dir="build/asan"; fi
 jobs="$(nproc)"
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOLDFAST_BUILD_TESTS=ON \
-    -DHOLDFAST_SANITIZE="$sanitize" -DHOLDFAST_WERROR="${HOLDFAST_WERROR:-OFF}"
+# -g1 (line tables): enough for a sanitizer's or a debugger's backtrace, and a faster build.
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+    -DHOLDFAST_BUILD_TESTS=ON -DHOLDFAST_SANITIZE="$sanitize" \
+    -DHOLDFAST_WERROR="${HOLDFAST_WERROR:-OFF}"
 cmake --build "$dir" -j "$jobs"
 cd "$dir"
 export QT_QPA_PLATFORM=offscreen
-ctest --output-on-failure -j "$jobs" --timeout 600
+exclude=()
+if [ "$sanitize" = "ON" ]; then
+    # Nothing of ours runs in these under the sanitizers: the layering probes only compile, the
+    # docs checks read files, the packaging checks build and inspect the .deb.
+    exclude=(-LE 'layering|docs|packaging')
+fi
+ctest --output-on-failure -j "$jobs" --timeout 600 "${exclude[@]}"

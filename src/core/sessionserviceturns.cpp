@@ -245,7 +245,7 @@ QCoro::Task<Result<QList<Message>>> SessionService::branch(Session *session, qin
 
 QCoro::Task<Result<QList<Message>>> SessionService::switchBranch(Session *s, qint64 from)
 {
-    const auto busy = [s, this]() -> std::optional<Error> {
+    const auto busy = [s]() -> std::optional<Error> {
         // A turn of this instance, or (shared store) of another one: acquire() read the metadata
         // again, so meta().activeTurn is the store's.
         if (!s->activeTurn() && !s->starting() && s->meta().activeTurn == 0)
