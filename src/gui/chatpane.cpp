@@ -1,3 +1,6 @@
+// One chat: the view, the composer and the turn being streamed, with edit, regenerate, versions,
+// retry and paging. Over 600 lines on purpose: each action is a few lines of client calls and
+// view updates, and they share the pane's state (loaded window, live turn, edit mode, draft).
 #include "gui/chatpane.h"
 
 #include "client/sessionclient.h"

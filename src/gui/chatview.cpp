@@ -1,3 +1,7 @@
+// The chat view: messages rendered into one bounded document, streamed chunks appended to the
+// last block, pages of older and newer messages swapped in and out, and the keyed links of its
+// controls. Over 600 lines on purpose: these share one document and its invariants (bounded,
+// append-only while streaming), which split files would have to expose to each other.
 #include "gui/chatview.h"
 
 #include "gui/markdownstream.h"

@@ -19,6 +19,8 @@
 // Several servers (--url, repeated or comma-separated; workload R: instances sharing one Redis):
 // client i talks to server i mod n; --pid takes every server's PID and sums their CPU and RSS.
 // Output: a human-readable block, then one line "JSON {...}".
+//
+// Over 600 lines: a self-contained tool (one file to read next to its report), not a library.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

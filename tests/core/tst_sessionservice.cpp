@@ -1,4 +1,6 @@
 // The core's promises: a turn's answer is saved exactly once, whatever happens to the callers.
+// Over 600 lines: the service's rules share the fixture of tests/fakes/servicefixture.h; branches
+// have their own suite (tst_servicebranches).
 #include "core/providerregistry.h"
 #include "core/session.h"
 #include "core/sessionservice.h"

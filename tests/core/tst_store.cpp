@@ -2,6 +2,7 @@
 // redis-server) by one data-driven suite, plus what only SQLite has: a file that survives
 // restarts, schema versions, private permissions and group commit. What only Redis has (leases,
 // several instances, a lost Redis) is in tst_redisstore.
+// Over 600 lines: the Store contract is one list of rules, each run against every store.
 #include "fakes/sqlitecheck.h"
 #include "fakes/storedata.h"
 #include "fakes/storekinds.h"

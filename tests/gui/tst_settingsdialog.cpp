@@ -1,6 +1,7 @@
 // The settings dialog's providers through its real widgets: add, edit, remove, validation that
 // keeps the dialog open, the file written as the [provider.NAME] groups Settings reads back, API
 // keys kept out of that file, and keychain keys put back into the groups at start.
+// Over 600 lines: one widget, driven through every path of its form (data-driven rows).
 #include "app/providersetup.h"
 #include "app/settings.h"
 #include "app/settingsfile.h"

@@ -1,6 +1,7 @@
 // The HTTP/1.1 layer under the API (shared/API.md): health, bad requests and strict JSON,
 // body limits, the order of checks, the token, keep-alive and pipelining, malformed requests
 // and a fuzz of all of them; over real sockets against a real HttpServer on port 0.
+// Over 600 lines: one suite for the protocol layer, which shares one server fixture per case.
 #include "fakes/httpserverfixture.h"
 
 #include <QLoggingCategory>
