@@ -103,4 +103,21 @@ QCoro::Task<Result<QList<ModelInfo>>> LocalClient::models()
     co_return co_await m_service->models();
 }
 
+QCoro::Task<Result<Attachment>> LocalClient::uploadAttachment(QString sid, UploadParams params)
+{
+    if (!m_service)
+        co_return gone();
+    co_return co_await m_service->uploadAttachment(std::move(sid), std::move(params));
+}
+
+QCoro::Task<Result<QByteArray>> LocalClient::attachmentBytes(QString sid, QString aid)
+{
+    if (!m_service)
+        co_return gone();
+    auto content = co_await m_service->attachment(std::move(sid), std::move(aid));
+    if (!content)
+        co_return content.error();
+    co_return std::move(content->bytes);
+}
+
 } // namespace holdfast

@@ -30,6 +30,8 @@ public:
     QCoro::Task<Result<ChunkPage>> chunks(QString sid, int tid, int from) override;
     QCoro::Task<Result<TurnRecord>> cancelTurn(QString sid, int tid) override;
     QCoro::Task<Result<QList<ModelInfo>>> models() override;
+    QCoro::Task<Result<Attachment>> uploadAttachment(QString sid, UploadParams params) override;
+    QCoro::Task<Result<QByteArray>> attachmentBytes(QString sid, QString aid) override;
     void watchTurn(const QString &, int, int) override {}
 
 private:

@@ -316,6 +316,21 @@ QCoro::Task<Result<QList<ModelInfo>>> RemoteClient::models()
     co_return list;
 }
 
+// FOUNDATION PLACEHOLDER: the attachments helper replaces these with the real requests.
+QCoro::Task<Result<Attachment>> RemoteClient::uploadAttachment(QString sid, UploadParams params)
+{
+    Q_UNUSED(sid);
+    Q_UNUSED(params);
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+}
+
+QCoro::Task<Result<QByteArray>> RemoteClient::attachmentBytes(QString sid, QString aid)
+{
+    Q_UNUSED(sid);
+    Q_UNUSED(aid);
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+}
+
 void RemoteClient::watchTurn(const QString &sid, int tid, int fromSeq)
 {
     const QString key = sid + u'/' + QString::number(tid);

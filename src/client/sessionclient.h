@@ -39,6 +39,9 @@ public:
     virtual QCoro::Task<Result<ChunkPage>> chunks(QString sid, int tid, int from) = 0;
     virtual QCoro::Task<Result<TurnRecord>> cancelTurn(QString sid, int tid) = 0;
     virtual QCoro::Task<Result<QList<ModelInfo>>> models() = 0;
+    // Attachments (shared/API.md, Attachments): one upload, and one file's bytes.
+    virtual QCoro::Task<Result<Attachment>> uploadAttachment(QString sid, UploadParams params) = 0;
+    virtual QCoro::Task<Result<QByteArray>> attachmentBytes(QString sid, QString aid) = 0;
 
     // Makes sure chunkReady and turnFinished are emitted for this turn from `fromSeq` on
     // (the remote client opens its event stream; the local one hears every turn anyway).

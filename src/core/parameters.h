@@ -2,7 +2,9 @@
 
 #include "core/types.h"
 
+#include <QByteArray>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -25,7 +27,8 @@ struct PatchSessionParams
     std::optional<QString> title;
     std::optional<QString> system;
     std::optional<QString> model;
-    std::optional<qint64> head; // switch the active branch (shared/API.md, Branches)
+    std::optional<qint64> head;         // switch the active branch (shared/API.md, Branches)
+    std::optional<TurnOptions> options; // replaces the session's default options
 };
 
 struct StartTurnParams
@@ -38,6 +41,17 @@ struct StartTurnParams
     std::optional<qint64> parent;
     // A user message to answer again (a new version); no prompt is appended. -1: not set.
     qint64 regenerate = -1;
+    // Ids of this session's attachments for the new user message, in order (shared/API.md,
+    // Attachments: at most 10).
+    QStringList attachments;
+};
+
+// One upload (shared/API.md: POST /v1/sessions/{sid}/attachments).
+struct UploadParams
+{
+    QString name; // empty: "attachment"
+    QString type; // the Content-Type as sent (parameters may follow a ';')
+    QByteArray bytes;
 };
 
 } // namespace holdfast

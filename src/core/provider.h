@@ -14,10 +14,25 @@
 
 namespace holdfast {
 
+// An attachment with its bytes, as it goes to a model.
+struct AttachmentContent
+{
+    Attachment meta;
+    QByteArray bytes;
+};
+
 struct ChatMessage
 {
+    ChatMessage() = default;
+    ChatMessage(QString role, QString content, QList<AttachmentContent> attachments = {})
+        : role(std::move(role)), content(std::move(content)), attachments(std::move(attachments))
+    {}
+
     QString role; // "system" | "user" | "assistant"
     QString content;
+    // A user message's files (shared/API.md, Attachments: "To the model"); each provider puts
+    // images in its own wire format and text (and a PDF's text) before the content.
+    QList<AttachmentContent> attachments;
 };
 
 // What goes to a model: the system prompt first (if any), then the conversation oldest first,
@@ -49,6 +64,9 @@ public:
     bool ended() const { return m_ended; }
     bool cancelled() const { return m_cancelled; }
     const std::optional<Error> &error() const { return m_error; }
+    // The tokens the model server reported for this generation, once it has ended (nullopt:
+    // it reported none).
+    const std::optional<TokenUsage> &usage() const { return m_usage; }
 
 Q_SIGNALS:
     void changed(); // a chunk arrived or the stream ended
@@ -57,6 +75,7 @@ protected:
     void push(const QString &text);
     void finish();
     void fail(Error error);
+    void setUsage(TokenUsage usage) { m_usage = usage; } // before finish()
     virtual void abort() {} // called once by cancel(): stop upstream work
 
 private:
@@ -67,6 +86,7 @@ private:
     bool m_ended = false;
     bool m_cancelled = false;
     std::optional<Error> m_error;
+    std::optional<TokenUsage> m_usage;
 };
 
 struct ModelInfo
@@ -88,6 +108,14 @@ public:
     // The model used when a session names the provider only.
     virtual QString defaultModel() const = 0;
     virtual QCoro::Task<Result<QStringList>> models() = 0;
+    // The context size of `model` in tokens, the budget of a turn without `context_tokens`
+    // (shared/API.md, Usage and context budget): the provider setting `context-tokens`, or what
+    // the server says of the model (Ollama); nullopt when unknown (no budget applies).
+    virtual QCoro::Task<std::optional<int>> contextTokens(QString model)
+    {
+        Q_UNUSED(model);
+        co_return std::nullopt;
+    }
     // Starts a generation; the stream is owned by the caller.
     virtual std::unique_ptr<ProviderStream> start(const ProviderRequest &request) = 0;
 };

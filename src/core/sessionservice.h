@@ -92,6 +92,11 @@ public:
     QCoro::Task<Result<ChunkPage>> chunks(QString sid, int tid, int from, int waitMs);
     QCoro::Task<Result<TurnRecord>> cancelTurn(QString sid, int tid);
 
+    // Attachments (shared/API.md, Attachments): stores one upload after its checks (media type,
+    // magic numbers, UTF-8, name), and reads one file back with its bytes.
+    QCoro::Task<Result<Attachment>> uploadAttachment(QString sid, UploadParams params);
+    QCoro::Task<Result<AttachmentContent>> attachment(QString sid, QString aid);
+
     // Waits up to timeoutMs for the turn to end; returns its record as it is then.
     QCoro::Task<Result<TurnRecord>> waitForTurn(QString sid, int tid, int timeoutMs);
 

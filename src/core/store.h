@@ -50,7 +50,8 @@ public:
     // turn and the session's metadata (with its new head) at once.
     virtual QCoro::Task<Status> beginTurn(SessionMeta meta, std::optional<Message> prompt,
                                           TurnRecord turn) = 0;
-    // Stores chunks (consecutive seqs) and the turn's chunk count.
+    // Stores chunks (consecutive seqs) and the turn's chunk count; the batch that holds seq 0 also
+    // stores the turn's first_chunk_at (the time of that write).
     virtual QCoro::Task<Status> appendChunks(QString sid, int tid, QList<Chunk> chunks) = 0;
     // Stores the answer (if any), the ended turn and the session's metadata (head on the answer)
     // at once: a crash never leaves head on a message that does not exist.
@@ -62,6 +63,17 @@ public:
                                                          int limit) = 0;
     // Turns still queued or streaming (left so by a crash when read at start-up).
     virtual QCoro::Task<Result<QList<TurnRecord>>> unfinishedTurns() = 0;
+
+    // Attachments (shared/API.md, Attachments). putAttachment stores one upload of session `sid`
+    // durably (bytes written once, kept apart from the metadata); NotFound if the session does not
+    // exist, Conflict if the id does. beginTurn links a prompt's Message::attachments (ids of
+    // this session's attachments, in order); loads of messages fill their metadata and never read
+    // bytes. deleteSession deletes them with everything else.
+    virtual QCoro::Task<Status> putAttachment(QString sid, Attachment meta, QByteArray bytes) = 0;
+    virtual QCoro::Task<Result<std::optional<Attachment>>> loadAttachment(QString sid,
+                                                                          QString aid) = 0;
+    virtual QCoro::Task<Result<std::optional<QByteArray>>> loadAttachmentBytes(QString sid,
+                                                                               QString aid) = 0;
 
     // Several instances share this store (Redis): state written by others must be re-read.
     virtual bool isShared() const { return false; }

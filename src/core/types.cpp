@@ -4,6 +4,20 @@
 
 namespace holdfast {
 
+TurnOptions TurnOptions::overriddenBy(const TurnOptions &over) const
+{
+    TurnOptions merged = *this;
+    if (over.temperature)
+        merged.temperature = over.temperature;
+    if (over.topP)
+        merged.topP = over.topP;
+    if (over.maxTokens)
+        merged.maxTokens = over.maxTokens;
+    if (over.contextTokens)
+        merged.contextTokens = over.contextTokens;
+    return merged;
+}
+
 QString messageStateName(Message::State state)
 {
     switch (state) {

@@ -9,6 +9,19 @@
 
 namespace holdfast {
 
+// A file attached to a user message (shared/API.md, Attachments): metadata only; the bytes are
+// stored apart and read only when a model or a client asks for them.
+struct Attachment
+{
+    QString id;   // matches the session id rule
+    QString name; // 1 to 255 code points, no '/', '\\', DEL or control characters
+    QString type; // the stored media type: image/png, application/pdf, text/plain, ...
+    qint64 size = 0;
+    QDateTime createdAt;
+
+    bool operator==(const Attachment &) const = default;
+};
+
 // One message of a session. `index` is its 0-based position in the session, forever. The
 // messages form a tree (shared/API.md, Branches): `parent` is the message this one follows.
 struct Message
@@ -26,12 +39,30 @@ struct Message
     // Every message with the same parent, this one included, ascending. Filled by the stores'
     // loads (not stored with the message); empty on a message not loaded from a store.
     QList<qint64> siblings;
+    // A user message's files, in the order given (always empty on answers). Stored as links to
+    // the session's attachments; loads fill the metadata, never the bytes.
+    QList<Attachment> attachments;
 
     bool operator==(const Message &) const = default;
 };
 
 QString messageStateName(Message::State state);
 std::optional<Message::State> messageStateFromName(const QString &name);
+
+// Options of a turn passed through to the model (shared/API.md, Usage and context budget). A
+// session's `options` are its defaults; a turn's own options override them one by one.
+struct TurnOptions
+{
+    std::optional<double> temperature; // 0 ... 2
+    std::optional<double> topP;        // 0 ... 1
+    std::optional<int> maxTokens;      // >= 1
+    std::optional<int> contextTokens;  // >= 256: the budget of what goes to the model
+
+    bool isEmpty() const { return !temperature && !topP && !maxTokens && !contextTokens; }
+    // `over`'s options where set, else these.
+    TurnOptions overriddenBy(const TurnOptions &over) const;
+    bool operator==(const TurnOptions &) const = default;
+};
 
 // Everything about a session except its messages.
 struct SessionMeta
@@ -42,13 +73,32 @@ struct SessionMeta
     QString model;
     QDateTime createdAt;
     QDateTime updatedAt;
-    qint64 total = 0;   // messages ever appended, on every branch
-    qint64 head = -1;   // the last message of the active branch (-1: no message yet)
-    qint64 length = 0;  // messages on the active branch (head's depth + 1, 0 without head)
-    int activeTurn = 0; // 0: none
-    int lastTurn = 0;   // id of the newest turn (turn ids are 1, 2, 3, ...)
+    qint64 total = 0;    // messages ever appended, on every branch
+    qint64 head = -1;    // the last message of the active branch (-1: no message yet)
+    qint64 length = 0;   // messages on the active branch (head's depth + 1, 0 without head)
+    int activeTurn = 0;  // 0: none
+    int lastTurn = 0;    // id of the newest turn (turn ids are 1, 2, 3, ...)
+    TurnOptions options; // the session's default generation options ({} until set)
 
     bool operator==(const SessionMeta &) const = default;
+};
+
+// Tokens as the model server reported them for one generation.
+struct TokenUsage
+{
+    qint64 promptTokens = 0;
+    qint64 completionTokens = 0;
+
+    bool operator==(const TokenUsage &) const = default;
+};
+
+// What of the branch went to the model (shared/API.md: a turn's `context`).
+struct ContextUse
+{
+    int messages = 0; // earlier messages of the branch sent (the new prompt not counted)
+    int dropped = 0;  // earlier messages left out to fit the context budget
+
+    bool operator==(const ContextUse &) const = default;
 };
 
 struct TurnRecord
@@ -66,6 +116,9 @@ struct TurnRecord
     QDateTime finishedAt; // invalid: null
     QString errorCode;    // empty: no error
     QString errorMessage;
+    std::optional<TokenUsage> usage;   // null until ended, or where the server reported none
+    std::optional<ContextUse> context; // known once the request to the model is built
+    QDateTime firstChunkAt;            // when the first chunk was stored; invalid: null
 
     bool ended() const { return state != State::Queued && state != State::Streaming; }
     bool operator==(const TurnRecord &) const = default;
@@ -110,13 +163,6 @@ struct ChunkPage
     TurnRecord::State state = TurnRecord::State::Streaming;
 };
 
-// Options of a turn passed through to the model.
-struct TurnOptions
-{
-    std::optional<double> temperature;
-    std::optional<int> maxTokens;
-};
-
 // The one time format (stores, JSON, events): RFC 3339 UTC with milliseconds.
 QString nowIso();
 QString toIso(const QDateTime &time); // "2024-05-01T12:34:56.789Z"; "" for invalid
@@ -129,6 +175,7 @@ bool writeIso(const QDateTime &time, char *out);
 
 } // namespace holdfast
 
+Q_DECLARE_METATYPE(holdfast::Attachment)
 Q_DECLARE_METATYPE(holdfast::Message)
 Q_DECLARE_METATYPE(holdfast::SessionMeta)
 Q_DECLARE_METATYPE(holdfast::TurnRecord)

@@ -125,6 +125,13 @@ Message MemoryStore::withSiblings(const Data &d, Message m)
     return m;
 }
 
+Message MemoryStore::withAttachments(const Data &d, Message m)
+{
+    for (Attachment &a : m.attachments)
+        a = d.attachments.value(a.id, a);
+    return m;
+}
+
 QCoro::Task<Status> MemoryStore::beginTurn(SessionMeta meta, std::optional<Message> prompt,
                                            TurnRecord turn)
 {
@@ -133,8 +140,15 @@ QCoro::Task<Status> MemoryStore::beginTurn(SessionMeta meta, std::optional<Messa
         co_return makeError(ErrorCode::NotFound,
                             QStringLiteral("session '%1' does not exist").arg(meta.id));
     it->meta = meta;
-    if (prompt)
-        put(*it, *prompt);
+    if (prompt) {
+        for (const Attachment &a : std::as_const(prompt->attachments)) {
+            if (!it->attachments.contains(a.id))
+                co_return makeError(
+                    ErrorCode::NotFound,
+                    QStringLiteral("attachment '%1' of '%2' does not exist").arg(a.id, meta.id));
+        }
+        put(*it, withAttachments(*it, *prompt));
+    }
     it->turns.insert(turn.id, turn);
     countRows(3);
     co_return Ok{};
@@ -161,6 +175,8 @@ QCoro::Task<Status> MemoryStore::appendChunks(QString sid, int tid, QList<Chunk>
                     .arg(tid)
                     .arg(sid));
     }
+    if (stored.isEmpty() && !chunks.isEmpty())
+        it->turns[tid].firstChunkAt = QDateTime::currentDateTimeUtc();
     stored.append(chunks);
     it->turns[tid].chunks = stored.size();
     countRows(chunks.size() + 1);
@@ -178,6 +194,9 @@ QCoro::Task<Status> MemoryStore::finishTurn(SessionMeta meta, std::optional<Mess
     // A retried final save (its first outcome unknown) replaces instead of appending twice.
     if (answer)
         put(*it, *answer);
+    // The stored first_chunk_at wins: it is when the chunk was written.
+    if (const TurnRecord stored = it->turns.value(turn.id); stored.firstChunkAt.isValid())
+        turn.firstChunkAt = stored.firstChunkAt;
     it->turns.insert(turn.id, turn);
     countRows(answer ? 3 : 2);
     co_return Ok{};
@@ -210,6 +229,38 @@ QCoro::Task<Result<QList<TurnRecord>>> MemoryStore::unfinishedTurns()
         }
     }
     co_return result;
+}
+
+QCoro::Task<Status> MemoryStore::putAttachment(QString sid, Attachment meta, QByteArray bytes)
+{
+    auto it = m_sessions.find(sid);
+    if (it == m_sessions.end())
+        co_return makeError(ErrorCode::NotFound,
+                            QStringLiteral("session '%1' does not exist").arg(sid));
+    if (it->attachments.contains(meta.id))
+        co_return makeError(ErrorCode::Conflict,
+                            QStringLiteral("attachment '%1' already exists").arg(meta.id));
+    it->attachments.insert(meta.id, meta);
+    it->attachmentBytes.insert(meta.id, bytes);
+    countRows(2);
+    co_return Ok{};
+}
+
+QCoro::Task<Result<std::optional<Attachment>>> MemoryStore::loadAttachment(QString sid, QString aid)
+{
+    auto it = m_sessions.constFind(sid);
+    if (it == m_sessions.constEnd() || !it->attachments.contains(aid))
+        co_return std::optional<Attachment>{};
+    co_return std::optional<Attachment>{it->attachments.value(aid)};
+}
+
+QCoro::Task<Result<std::optional<QByteArray>>> MemoryStore::loadAttachmentBytes(QString sid,
+                                                                                QString aid)
+{
+    auto it = m_sessions.constFind(sid);
+    if (it == m_sessions.constEnd() || !it->attachmentBytes.contains(aid))
+        co_return std::optional<QByteArray>{};
+    co_return std::optional<QByteArray>{it->attachmentBytes.value(aid)};
 }
 
 } // namespace holdfast

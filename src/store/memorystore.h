@@ -36,6 +36,11 @@ public:
     QCoro::Task<Result<QList<Chunk>>> loadChunks(QString sid, int tid, int from,
                                                  int limit) override;
     QCoro::Task<Result<QList<TurnRecord>>> unfinishedTurns() override;
+    QCoro::Task<Status> putAttachment(QString sid, Attachment meta, QByteArray bytes) override;
+    QCoro::Task<Result<std::optional<Attachment>>> loadAttachment(QString sid,
+                                                                  QString aid) override;
+    QCoro::Task<Result<std::optional<QByteArray>>> loadAttachmentBytes(QString sid,
+                                                                       QString aid) override;
 
 private:
     struct Data
@@ -47,10 +52,14 @@ private:
         QHash<qint64, QList<qint64>> children;
         QMap<int, TurnRecord> turns;
         QHash<int, QList<Chunk>> chunks;
+        QHash<QString, Attachment> attachments;
+        QHash<QString, QByteArray> attachmentBytes;
     };
     // Stores a new message (or replaces one, as a retried final save does) and links it.
     static void put(Data &d, const Message &m);
     static Message withSiblings(const Data &d, Message m);
+    // Fills a message's attachments from the session's (a prompt links them by id).
+    static Message withAttachments(const Data &d, Message m);
 
     QHash<QString, Data> m_sessions;
 };

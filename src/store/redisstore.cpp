@@ -620,4 +620,28 @@ void RedisStore::onMessage(const QByteArray &channel, const QByteArray &payload)
         Q_EMIT turnUpdated(sid, tid);
 }
 
+// FOUNDATION PLACEHOLDER: the store helper replaces these with the real storage.
+QCoro::Task<Status> RedisStore::putAttachment(QString sid, Attachment meta, QByteArray bytes)
+{
+    Q_UNUSED(sid);
+    Q_UNUSED(meta);
+    Q_UNUSED(bytes);
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+}
+
+QCoro::Task<Result<std::optional<Attachment>>> RedisStore::loadAttachment(QString sid, QString aid)
+{
+    Q_UNUSED(sid);
+    Q_UNUSED(aid);
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+}
+
+QCoro::Task<Result<std::optional<QByteArray>>> RedisStore::loadAttachmentBytes(QString sid,
+                                                                               QString aid)
+{
+    Q_UNUSED(sid);
+    Q_UNUSED(aid);
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+}
+
 } // namespace holdfast

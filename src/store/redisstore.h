@@ -61,6 +61,11 @@ public:
     // Turns not ended whose lease expired: their instance is gone. Turns that a live instance
     // runs (this one included) are not listed.
     QCoro::Task<Result<QList<TurnRecord>>> unfinishedTurns() override;
+    QCoro::Task<Status> putAttachment(QString sid, Attachment meta, QByteArray bytes) override;
+    QCoro::Task<Result<std::optional<Attachment>>> loadAttachment(QString sid,
+                                                                  QString aid) override;
+    QCoro::Task<Result<std::optional<QByteArray>>> loadAttachmentBytes(QString sid,
+                                                                       QString aid) override;
 
     bool isShared() const override { return true; }
     QCoro::Task<Status> requestCancel(QString sid, int tid) override;

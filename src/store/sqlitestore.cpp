@@ -504,4 +504,28 @@ QCoro::Task<Result<QList<TurnRecord>>> SqliteStore::unfinishedTurns()
     co_return std::move(*r);
 }
 
+// FOUNDATION PLACEHOLDER: the store helper replaces these with the real storage.
+QCoro::Task<Status> SqliteStore::putAttachment(QString sid, Attachment meta, QByteArray bytes)
+{
+    Q_UNUSED(sid);
+    Q_UNUSED(meta);
+    Q_UNUSED(bytes);
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+}
+
+QCoro::Task<Result<std::optional<Attachment>>> SqliteStore::loadAttachment(QString sid, QString aid)
+{
+    Q_UNUSED(sid);
+    Q_UNUSED(aid);
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+}
+
+QCoro::Task<Result<std::optional<QByteArray>>> SqliteStore::loadAttachmentBytes(QString sid,
+                                                                                QString aid)
+{
+    Q_UNUSED(sid);
+    Q_UNUSED(aid);
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+}
+
 } // namespace holdfast

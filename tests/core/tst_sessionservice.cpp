@@ -75,6 +75,7 @@ void seedMessages(Store *store, const QString &sid, int count)
                      QDateTime::currentDateTimeUtc(),
                      m.total - 1,
                      m.total,
+                     {},
                      {}};
         TurnRecord t;
         t.id = m.lastTurn + 1;
@@ -338,6 +339,7 @@ private Q_SLOTS:
                            meta.createdAt,
                            -1,
                            0,
+                           {},
                            {}};
             TurnRecord turn;
             turn.id = 1;

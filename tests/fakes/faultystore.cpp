@@ -131,4 +131,20 @@ QCoro::Task<Result<QList<TurnRecord>>> FaultyStore::unfinishedTurns()
     co_return co_await m_inner->unfinishedTurns();
 }
 
+QCoro::Task<Status> FaultyStore::putAttachment(QString sid, Attachment meta, QByteArray bytes)
+{
+    co_return co_await m_inner->putAttachment(std::move(sid), std::move(meta), std::move(bytes));
+}
+
+QCoro::Task<Result<std::optional<Attachment>>> FaultyStore::loadAttachment(QString sid, QString aid)
+{
+    co_return co_await m_inner->loadAttachment(std::move(sid), std::move(aid));
+}
+
+QCoro::Task<Result<std::optional<QByteArray>>> FaultyStore::loadAttachmentBytes(QString sid,
+                                                                                QString aid)
+{
+    co_return co_await m_inner->loadAttachmentBytes(std::move(sid), std::move(aid));
+}
+
 } // namespace holdfast::test

@@ -46,6 +46,11 @@ public:
     QCoro::Task<Result<QList<Chunk>>> loadChunks(QString sid, int tid, int from,
                                                  int limit) override;
     QCoro::Task<Result<QList<TurnRecord>>> unfinishedTurns() override;
+    QCoro::Task<Status> putAttachment(QString sid, Attachment meta, QByteArray bytes) override;
+    QCoro::Task<Result<std::optional<Attachment>>> loadAttachment(QString sid,
+                                                                  QString aid) override;
+    QCoro::Task<Result<std::optional<QByteArray>>> loadAttachmentBytes(QString sid,
+                                                                       QString aid) override;
 
 private:
     // The error a write meets now, if any.
