@@ -25,7 +25,7 @@ constexpr CodeColour kCodeColours[] = {
     {CodeToken::Keyword, 0xcf222e, 0xff7b72},   {CodeToken::Type, 0x953800, 0xffa657},
     {CodeToken::Constant, 0x0550ae, 0x79c0ff},  {CodeToken::Number, 0x0550ae, 0x79c0ff},
     {CodeToken::String, 0x0a3069, 0xa5d6ff},    {CodeToken::Comment, 0x6e7781, 0x8b949e},
-    {CodeToken::Meta, 0x116329, 0x7ee787},      {CodeToken::Function, 0x8250df, 0xd2a8ff},
+    {CodeToken::Meta, 0x0f6b73, 0x56d4dd},      {CodeToken::Function, 0x8250df, 0xd2a8ff},
     {CodeToken::Variable, 0x953800, 0xffa657},  {CodeToken::Tag, 0x116329, 0x7ee787},
     {CodeToken::Attribute, 0x0550ae, 0x79c0ff}, {CodeToken::Heading, 0x0550ae, 0x79c0ff},
     {CodeToken::Added, 0x116329, 0x7ee787},     {CodeToken::Removed, 0x82071e, 0xffa198},
@@ -78,9 +78,14 @@ ChatStyle ChatStyle::fromPalette(const QPalette &palette, const QFont &font)
     plain.setFont(s.mono);
     plain.setForeground(s.text);
     s.code.fill(plain);
+    const auto colour = [light](const CodeColour &c) { return QColor(light ? c.light : c.dark); };
     for (const CodeColour &c : kCodeColours) {
-        QTextCharFormat &format = s.code[std::size_t(c.kind)];
-        format.setForeground(readable(QColor(light ? c.light : c.dark), s.codeBackground, s.text));
+        QColor background = s.codeBackground;
+        if (c.kind == CodeToken::Added || c.kind == CodeToken::Removed) {
+            background = mix(s.codeBackground, colour(c), light ? 0.1 : 0.16);
+            (c.kind == CodeToken::Added ? s.codeAddedLine : s.codeRemovedLine) = background;
+        }
+        s.code[std::size_t(c.kind)].setForeground(readable(colour(c), background, s.text));
     }
     s.code[std::size_t(CodeToken::Comment)].setFontItalic(true);
     s.code[std::size_t(CodeToken::Heading)].setFontWeight(QFont::Bold);

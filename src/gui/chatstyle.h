@@ -29,6 +29,8 @@ struct ChatStyle
     // The text of code blocks, one format per kind of token (CodeToken): monospace, coloured for
     // a light or a dark window, each readable on codeBackground.
     std::array<QTextCharFormat, kCodeTokenCount> code;
+    QColor codeAddedLine; // behind a diff's added and removed lines
+    QColor codeRemovedLine;
 
     static ChatStyle fromPalette(const QPalette &palette, const QFont &font);
     // WCAG's contrast ratio of two colours (1 to 21; text reads from 4.5).

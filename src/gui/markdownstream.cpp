@@ -435,6 +435,12 @@ void MarkdownStream::setCodeLine(const QString &text, bool complete)
             m_runs.append(CodeRun{0, int(text.size()), CodeToken::Plain});
     }
     const QTextCharFormat &plain = m_style->code[std::size_t(CodeToken::Plain)];
+    // A diff's added or removed line is marked across the box, as its colour alone is faint.
+    QColor background;
+    if (m_runs.size() == 1 && m_runs.first().kind == CodeToken::Added)
+        background = m_style->codeAddedLine;
+    else if (m_runs.size() == 1 && m_runs.first().kind == CodeToken::Removed)
+        background = m_style->codeRemovedLine;
     if (!m_codeLineOpen && m_codeLines > 0 && m_codeLines % kCodePartLines == 0)
         startCodePart();
     QTextCursor out = (m_codePart ? m_codePart : m_code)->lastCursorPosition();
@@ -456,9 +462,21 @@ void MarkdownStream::setCodeLine(const QString &text, bool complete)
             out.setPosition(out.block().position() + keep, QTextCursor::KeepAnchor);
             out.removeSelectedText();
         }
+        QTextBlockFormat block = out.blockFormat();
+        const bool marked = block.hasProperty(QTextFormat::BackgroundBrush);
+        if (marked != background.isValid() ||
+            (marked && block.background().color() != background)) {
+            if (background.isValid())
+                block.setBackground(background);
+            else
+                block.clearBackground();
+            out.setBlockFormat(block);
+        }
     } else {
         QTextBlockFormat block;
         block.setNonBreakableLines(true);
+        if (background.isValid())
+            block.setBackground(background);
         if (std::exchange(m_codePartFresh, false)) {
             out.setBlockFormat(block);
             out.setBlockCharFormat(plain);

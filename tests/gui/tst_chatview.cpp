@@ -139,7 +139,10 @@ QList<Look> codeLooks(QTextDocument *doc)
                  b.isValid() && b.position() <= last; b = b.next()) {
                 for (auto it = b.begin(); !it.atEnd(); ++it)
                     add(it.fragment().text(), it.fragment().charFormat());
-                add(QStringLiteral("\n"), QTextCharFormat());
+                QTextCharFormat lineEnd; // its colour: the line's background, if it has one
+                if (b.blockFormat().hasProperty(QTextFormat::BackgroundBrush))
+                    lineEnd.setForeground(b.blockFormat().background());
+                add(QStringLiteral("\n"), lineEnd);
             }
         }
     };
@@ -719,6 +722,13 @@ void TestChatView::highlightsLanguages()
                  qPrintable(QStringLiteral("%1 should be %2 (%3) in %4")
                                 .arg(text, kindName, want, describe(codeLooks(doc)))));
         QCOMPARE(f.fontItalic(), kind == CodeToken::Comment);
+        // A diff's added and removed lines are marked across the box; other lines are not.
+        const QTextBlock line = doc->find(text).block();
+        const bool marked = line.blockFormat().hasProperty(QTextFormat::BackgroundBrush);
+        QCOMPARE(marked, kind == CodeToken::Added || kind == CodeToken::Removed);
+        if (marked)
+            QCOMPARE(line.blockFormat().background().color(),
+                     kind == CodeToken::Added ? style.codeAddedLine : style.codeRemovedLine);
     }
 }
 
@@ -793,8 +803,11 @@ void TestChatView::spansAcrossChunks_data()
     const QString html =
         fenced(QStringLiteral("html"),
                QStringLiteral("<p class=\"a\n  b\">text <!-- a\ncomment --></p>\n<img\n src=x>"));
+    const QString diff =
+        fenced(QStringLiteral("diff"), QStringLiteral("@@ -1 +1 @@\n-old\n+new\n same\n+\n-"));
     const QString answer = QStringLiteral("Here:\n\n") + fenced(QStringLiteral("cpp"), kCppSample) +
-                           QStringLiteral("\nand\n\n") + python + html + QStringLiteral("Done.");
+                           QStringLiteral("\nand\n\n") + python + html + diff +
+                           QStringLiteral("Done.");
     for (const int size : {1, 2, 3, 7, 16})
         QTest::addRow("%d-char chunks", size) << answer << size;
 }
@@ -935,7 +948,7 @@ void TestChatView::highlightScreenshots()
     ChatView view;
     if (dark)
         view.setPalette(test::darkPalette());
-    view.resize(820, 1250);
+    view.resize(820, 760);
     Message prompt = assistant(QStringLiteral("Show me the fix, in C++, Python and as a diff."));
     prompt.role = QStringLiteral("user");
     prompt.index = 0;
