@@ -1,8 +1,13 @@
 #pragma once
 
+#include "gui/codehighlighter.h"
+
 #include <QColor>
 #include <QFont>
 #include <QPalette>
+#include <QTextCharFormat>
+
+#include <array>
 
 namespace holdfast {
 
@@ -21,8 +26,15 @@ struct ChatStyle
     QColor tableBorder;
     QColor tableHeader;
     QColor error;
+    // The text of code blocks, one format per kind of token (CodeToken): monospace, coloured for
+    // a light or a dark window, each readable on codeBackground.
+    std::array<QTextCharFormat, kCodeTokenCount> code;
+    QColor codeAddedLine; // behind a diff's added and removed lines
+    QColor codeRemovedLine;
 
     static ChatStyle fromPalette(const QPalette &palette, const QFont &font);
+    // WCAG's contrast ratio of two colours (1 to 21; text reads from 4.5).
+    static qreal contrast(const QColor &a, const QColor &b);
 };
 
 } // namespace holdfast

@@ -419,39 +419,91 @@ void MarkdownStream::openCode(const QString &info)
     m_codePart = nullptr;
     m_codeLines = 0;
     m_fresh = false;
+    m_language = CodeHighlighter::language(info);
+    m_codeState = 0;
+    m_openRuns.clear();
 }
 
 void MarkdownStream::setCodeLine(const QString &text, bool complete)
 {
-    QTextCharFormat chars;
-    chars.setFont(m_style->mono);
-    chars.setForeground(m_style->text);
+    int endState = m_codeState;
+    if (m_language && text.size() <= kMaxHighlightedLine) {
+        endState = CodeHighlighter::highlightLine(*m_language, text, m_codeState, &m_runs);
+    } else {
+        m_runs.clear();
+        if (!text.isEmpty())
+            m_runs.append(CodeRun{0, int(text.size()), CodeToken::Plain});
+    }
+    const QTextCharFormat &plain = m_style->code[std::size_t(CodeToken::Plain)];
+    // A diff's added or removed line is marked across the box, as its colour alone is faint.
+    QColor background;
+    if (m_runs.size() == 1 && m_runs.first().kind == CodeToken::Added)
+        background = m_style->codeAddedLine;
+    else if (m_runs.size() == 1 && m_runs.first().kind == CodeToken::Removed)
+        background = m_style->codeRemovedLine;
     if (!m_codeLineOpen && m_codeLines > 0 && m_codeLines % kCodePartLines == 0)
         startCodePart();
     QTextCursor out = (m_codePart ? m_codePart : m_code)->lastCursorPosition();
+    int keep = 0;       // characters of the line already shown as they should be
+    qsizetype from = 0; // the first run not shown in full
     if (m_codeLineOpen) {
-        out.movePosition(QTextCursor::StartOfBlock, QTextCursor::KeepAnchor);
-        out.removeSelectedText();
+        // The line only grew at its end: the runs that did not change stay, and a last run that
+        // only grew is extended, so a chunk costs what it adds (plus reading its line again).
+        while (from < m_openRuns.size() && from < m_runs.size() &&
+               m_openRuns.at(from) == m_runs.at(from))
+            keep = m_runs.at(from++).end();
+        if (from + 1 == m_openRuns.size() && from < m_runs.size() &&
+            m_openRuns.at(from).start == m_runs.at(from).start &&
+            m_openRuns.at(from).kind == m_runs.at(from).kind &&
+            m_runs.at(from).length >= m_openRuns.at(from).length)
+            keep = m_openRuns.at(from).end();
+        const int shown = m_openRuns.isEmpty() ? 0 : m_openRuns.last().end();
+        if (keep < shown) {
+            out.setPosition(out.block().position() + keep, QTextCursor::KeepAnchor);
+            out.removeSelectedText();
+        }
+        QTextBlockFormat block = out.blockFormat();
+        const bool marked = block.hasProperty(QTextFormat::BackgroundBrush);
+        if (marked != background.isValid() ||
+            (marked && block.background().color() != background)) {
+            if (background.isValid())
+                block.setBackground(background);
+            else
+                block.clearBackground();
+            out.setBlockFormat(block);
+        }
     } else {
         QTextBlockFormat block;
         block.setNonBreakableLines(true);
+        if (background.isValid())
+            block.setBackground(background);
         if (std::exchange(m_codePartFresh, false)) {
             out.setBlockFormat(block);
-            out.setBlockCharFormat(chars);
+            out.setBlockCharFormat(plain);
         } else {
-            out.insertBlock(block, chars);
+            out.insertBlock(block, plain);
         }
         ++m_codeLines;
     }
-    out.insertText(text, chars);
+    for (qsizetype r = from; r < m_runs.size(); ++r) {
+        const CodeRun &run = m_runs.at(r);
+        const int start = std::max(run.start, keep);
+        if (start < run.end())
+            out.insertText(text.mid(start, run.end() - start),
+                           m_style->code[std::size_t(run.kind)]);
+    }
     m_work += text.size();
     m_codeLineOpen = !complete;
     if (complete) {
+        m_codeState = endState; // the next line starts where this one ended
+        m_openRuns.clear();
         QString &code = (*m_codeBlocks)[m_codeIndex];
         if (!m_codeEmpty)
             code += u'\n';
         code += text;
         m_codeEmpty = false;
+    } else {
+        std::swap(m_openRuns, m_runs);
     }
 }
 
@@ -490,6 +542,7 @@ void MarkdownStream::closeCode()
         }
         out.removeSelectedText();
         m_codeLineOpen = false;
+        m_openRuns.clear();
     }
     m_code = nullptr;
     m_codePart = nullptr;

@@ -1,6 +1,9 @@
 #pragma once
 
+#include "gui/codehighlighter.h"
+
 #include <QHash>
+#include <QList>
 #include <QString>
 #include <QTextCursor>
 #include <QTextFormat>
@@ -30,6 +33,10 @@ struct ChatStyle;
 // frame that grows must stay small for a chunk to cost the same at 1 MiB as at 1 KiB. The frames
 // of one message follow each other in the document; `continueAfter` makes the next one. A long
 // code block goes on the same way, in parts of kCodePartLines lines inside its box.
+//
+// Code is highlighted line by line (CodeHighlighter) from the state the line above ended in, so a
+// finished line is never read again; the unfinished last line is read again as it grows, and only
+// what changed at its end is rewritten in the document.
 //
 // The text is not trusted (a model wrote it, or it was pasted): raw HTML shows as text, an image
 // shows as its alt text and is never loaded, and a link stays a link only when it goes to the web
@@ -67,6 +74,9 @@ public:
     static constexpr qsizetype kMaxTail = 2048;
     static constexpr int kFrameChars = 4096;
     static constexpr int kCodePartLines = 200;
+    // A longer line of code (minified, generated) stays plain: reading it again per chunk would
+    // cost in proportion to the line.
+    static constexpr int kMaxHighlightedLine = 4096;
 
 private:
     void scan(bool final);
@@ -112,6 +122,10 @@ private:
     QTextFrame *m_codePart = nullptr; // where the lines of a long code block go on
     bool m_codePartFresh = false;     // ... and it holds only its empty first block
     int m_codeLines = 0;
+    const CodeLanguage *m_language = nullptr; // of the open code block; nullptr: monochrome
+    int m_codeState = 0;                      // the highlighter's state after the last full line
+    QList<CodeRun> m_openRuns;                // the unfinished line's runs as shown
+    QList<CodeRun> m_runs;                    // scratch
     qint64 m_work = 0;
 };
 

@@ -1,10 +1,14 @@
 // The chat view alone: Markdown rendered, and streaming cost that does not grow with the answer.
+#include "darkpalette.h"
+#include "gui/chatstyle.h"
 #include "gui/chatview.h"
+#include "gui/codehighlighter.h"
 #include "gui/markdownstream.h"
 
 #include <QAbstractTextDocumentLayout>
 #include <QApplication>
 #include <QClipboard>
+#include <QDir>
 #include <QPixmap>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -75,6 +79,129 @@ Message assistant(const QString &text)
     return m;
 }
 
+const QHash<QString, CodeToken> &kindNames()
+{
+    static const QHash<QString, CodeToken> names = {
+        {QStringLiteral("plain"), CodeToken::Plain},
+        {QStringLiteral("keyword"), CodeToken::Keyword},
+        {QStringLiteral("type"), CodeToken::Type},
+        {QStringLiteral("constant"), CodeToken::Constant},
+        {QStringLiteral("number"), CodeToken::Number},
+        {QStringLiteral("string"), CodeToken::String},
+        {QStringLiteral("comment"), CodeToken::Comment},
+        {QStringLiteral("meta"), CodeToken::Meta},
+        {QStringLiteral("function"), CodeToken::Function},
+        {QStringLiteral("variable"), CodeToken::Variable},
+        {QStringLiteral("tag"), CodeToken::Tag},
+        {QStringLiteral("attribute"), CodeToken::Attribute},
+        {QStringLiteral("heading"), CodeToken::Heading},
+        {QStringLiteral("added"), CodeToken::Added},
+        {QStringLiteral("removed"), CodeToken::Removed},
+        {QStringLiteral("emphasis"), CodeToken::Emphasis},
+    };
+    return names;
+}
+
+QString fenced(const QString &language, const QString &code)
+{
+    return QStringLiteral("```") + language + u'\n' + code + QStringLiteral("\n```\n");
+}
+
+// What the reader sees of the code lines (not the header) of every code block: runs of one look.
+struct Look
+{
+    QString text;
+    QString colour;
+    bool italic = false;
+    bool bold = false;
+};
+
+QList<Look> codeLooks(QTextDocument *doc)
+{
+    QList<Look> looks;
+    const auto add = [&looks](const QString &text, const QTextCharFormat &f) {
+        const QString colour = f.foreground().color().name();
+        const bool bold = f.fontWeight() >= QFont::Bold;
+        if (!looks.isEmpty() && looks.last().colour == colour &&
+            looks.last().italic == f.fontItalic() && looks.last().bold == bold)
+            looks.last().text += text;
+        else
+            looks.append(Look{text, colour, f.fontItalic(), bold});
+    };
+    const std::function<void(QTextFrame *)> walk = [&](QTextFrame *frame) {
+        for (QTextFrame *child : frame->childFrames()) {
+            if (qobject_cast<QTextTable *>(child) || child->frameFormat().border() <= 0) {
+                walk(child);
+                continue;
+            }
+            const int last = child->lastPosition();
+            for (QTextBlock b = doc->findBlock(child->firstPosition()).next();
+                 b.isValid() && b.position() <= last; b = b.next()) {
+                for (auto it = b.begin(); !it.atEnd(); ++it)
+                    add(it.fragment().text(), it.fragment().charFormat());
+                QTextCharFormat lineEnd; // its colour: the line's background, if it has one
+                if (b.blockFormat().hasProperty(QTextFormat::BackgroundBrush))
+                    lineEnd.setForeground(b.blockFormat().background());
+                add(QStringLiteral("\n"), lineEnd);
+            }
+        }
+    };
+    walk(doc->rootFrame());
+    return looks;
+}
+
+QString describe(const QList<Look> &looks)
+{
+    QStringList parts;
+    for (const Look &l : looks)
+        parts << QStringLiteral("[%1|%2%3%4]")
+                     .arg(l.text, l.colour, l.italic ? QStringLiteral("|i") : QString(),
+                          l.bold ? QStringLiteral("|b") : QString());
+    return parts.join(QString());
+}
+
+// The format of the first occurrence of `text` in the document, and whether all its characters
+// share it (a token is one run).
+QTextCharFormat formatOf(QTextDocument *doc, const QString &text, bool *found, bool *uniform)
+{
+    const bool word = text.front().isLetterOrNumber() && text.back().isLetterOrNumber();
+    const QTextCursor hit =
+        doc->find(text, 0,
+                  QTextDocument::FindCaseSensitively |
+                      (word ? QTextDocument::FindWholeWords : QTextDocument::FindFlags()));
+    *found = !hit.isNull();
+    *uniform = true;
+    if (hit.isNull())
+        return {};
+    QTextCursor at(doc);
+    at.setPosition(hit.selectionStart() + 1);
+    const QTextCharFormat first = at.charFormat();
+    for (int p = hit.selectionStart() + 2; p <= hit.selectionEnd(); ++p) {
+        at.setPosition(p);
+        if (at.charFormat().foreground() != first.foreground() ||
+            at.charFormat().fontItalic() != first.fontItalic())
+            *uniform = false;
+    }
+    return first;
+}
+
+void finishStream(ChatView &view)
+{
+    TurnRecord done;
+    done.id = 1;
+    done.state = TurnRecord::State::Done;
+    view.finishAnswer(done);
+}
+
+const QString kCppSample =
+    QStringLiteral("#include <vector>\n"
+                   "/* A widget\n   with parts. */\n"
+                   "class Widget final {\n"
+                   "    std::vector<int> items; // the parts\n"
+                   "    bool empty() const { return items.size() == 0 && this != nullptr; }\n"
+                   "    const char *name = \"widget\\n\";\n"
+                   "};");
+
 } // namespace
 
 class TestChatView : public QObject
@@ -90,6 +217,18 @@ private Q_SLOTS:
     void longCodeBlockGoesOnInParts();
     void closingFenceArrivingInPieces();
     void boundedWindowOfMessages();
+    void highlightsLanguages_data();
+    void highlightsLanguages();
+    void aliasesName_data();
+    void aliasesName();
+    void spansAcrossChunks_data();
+    void spansAcrossChunks();
+    void unknownLanguageIsMonochrome_data();
+    void unknownLanguageIsMonochrome();
+    void darkPaletteHasItsOwnColours();
+    void copyGivesPlainCode();
+    void highlightScreenshots_data();
+    void highlightScreenshots();
 };
 
 void TestChatView::rendersMarkdown()
@@ -422,6 +561,430 @@ void TestChatView::boundedWindowOfMessages()
     text = view.toPlainText();
     QVERIFY(!text.contains(QLatin1String("Message 8")) && !text.contains(QLatin1String("code 9")));
     QVERIFY(text.contains(QLatin1String("code 12")));
+}
+
+void TestChatView::highlightsLanguages_data()
+{
+    QTest::addColumn<QString>("language");
+    QTest::addColumn<QString>("code");
+    QTest::addColumn<QStringList>("expected"); // "kind:text": the first `text` is one run of `kind`
+    const auto row = [](const char *name, const char *language, const QString &code,
+                        const QStringList &expected) {
+        QTest::addRow("%s", name) << QString::fromLatin1(language) << code << expected;
+    };
+    row("C", "c",
+        QStringLiteral("#include <stdio.h>\nint main(void) {\n    /* say\n       it */\n"
+                       "    printf(\"hi\\n\", 'x'); // note\n    return 0;\n}"),
+        {QStringLiteral("meta:#include <stdio.h>"), QStringLiteral("type:int"),
+         QStringLiteral("function:main"), QStringLiteral("comment:/* say"),
+         QStringLiteral("comment:it */"), QStringLiteral("function:printf"),
+         QStringLiteral("string:\"hi\\n\""), QStringLiteral("string:'x'"),
+         QStringLiteral("comment:// note"), QStringLiteral("keyword:return"),
+         QStringLiteral("number:0")});
+    row("C++", "c++", kCppSample,
+        {QStringLiteral("meta:#include <vector>"), QStringLiteral("comment:with parts. */"),
+         QStringLiteral("keyword:class"), QStringLiteral("type:Widget"),
+         QStringLiteral("keyword:final"), QStringLiteral("plain:items"),
+         QStringLiteral("comment:// the parts"), QStringLiteral("type:bool"),
+         QStringLiteral("function:size"), QStringLiteral("constant:this"),
+         QStringLiteral("constant:nullptr"), QStringLiteral("string:\"widget\\n\"")});
+    row("Python", "py",
+        QStringLiteral("@dataclass\nclass Point:\n    \"\"\"A point,\n    two numbers.\"\"\"\n"
+                       "    def norm(self) -> float:\n        return abs(self.x) + 1.5  # length\n"
+                       "print('done', None)"),
+        {QStringLiteral("meta:@dataclass"), QStringLiteral("keyword:class"),
+         QStringLiteral("type:Point"), QStringLiteral("string:\"\"\"A point,"),
+         QStringLiteral("string:two numbers.\"\"\""), QStringLiteral("keyword:def"),
+         QStringLiteral("function:norm"), QStringLiteral("constant:self"),
+         QStringLiteral("keyword:return"), QStringLiteral("number:1.5"),
+         QStringLiteral("comment:# length"), QStringLiteral("string:'done'"),
+         QStringLiteral("constant:None")});
+    row("JavaScript", "js",
+        QStringLiteral("const total = items.reduce((a, b) => a + b, 0); // sum\n"
+                       "console.log(`total ${total}`);\nlet none = null;"),
+        {QStringLiteral("keyword:const"), QStringLiteral("plain:total"),
+         QStringLiteral("function:reduce"), QStringLiteral("number:0"),
+         QStringLiteral("comment:// sum"), QStringLiteral("type:console"),
+         QStringLiteral("string:`total ${total}`"), QStringLiteral("keyword:let"),
+         QStringLiteral("constant:null")});
+    row("TypeScript", "ts",
+        QStringLiteral("interface User { name: string; age?: number }\n"
+                       "export function greet(u: User): void {}"),
+        {QStringLiteral("keyword:interface"), QStringLiteral("type:User"),
+         QStringLiteral("type:string"), QStringLiteral("type:number"),
+         QStringLiteral("keyword:export"), QStringLiteral("function:greet")});
+    row("Java", "java",
+        QStringLiteral("@Override\npublic String toString() {\n    return \"x\" + 'c' + 42L;\n}"),
+        {QStringLiteral("meta:@Override"), QStringLiteral("keyword:public"),
+         QStringLiteral("type:String"), QStringLiteral("function:toString"),
+         QStringLiteral("keyword:return"), QStringLiteral("string:\"x\""),
+         QStringLiteral("string:'c'"), QStringLiteral("number:42L")});
+    row("Go", "golang",
+        QStringLiteral("package main\n\nfunc main() {\n\tmsg := `raw\nline`\n"
+                       "\tfmt.Println(msg, nil, 3.14)\n}"),
+        {QStringLiteral("keyword:package"), QStringLiteral("plain:main"),
+         QStringLiteral("keyword:func"), QStringLiteral("string:`raw"),
+         QStringLiteral("string:line`"), QStringLiteral("function:Println"),
+         QStringLiteral("constant:nil"), QStringLiteral("number:3.14")});
+    row("Rust", "rs",
+        QStringLiteral("#[derive(Debug)]\nfn longest<'a>(x: &'a str) -> Option<&'a str> {\n"
+                       "    let c = 'z';\n    println!(\"{}\", x);\n    None\n}"),
+        {QStringLiteral("meta:#[derive(Debug)]"), QStringLiteral("keyword:fn"),
+         QStringLiteral("plain:x"), QStringLiteral("type:str"), QStringLiteral("type:Option"),
+         QStringLiteral("keyword:let"), QStringLiteral("string:'z'"),
+         QStringLiteral("function:println!"), QStringLiteral("string:\"{}\""),
+         QStringLiteral("constant:None")});
+    row("Shell", "bash",
+        QStringLiteral("#!/bin/bash\n# install\nexport NAME=\"world $USER\"\n"
+                       "if [ -n \"$1\" ]; then echo 'hi'; fi"),
+        {QStringLiteral("comment:#!/bin/bash"), QStringLiteral("comment:# install"),
+         QStringLiteral("keyword:export"), QStringLiteral("string:\"world "),
+         QStringLiteral("variable:$USER"), QStringLiteral("keyword:if"),
+         QStringLiteral("variable:$1"), QStringLiteral("keyword:then"), QStringLiteral("type:echo"),
+         QStringLiteral("string:'hi'"), QStringLiteral("keyword:fi")});
+    row("SQL", "sql",
+        QStringLiteral("SELECT name, COUNT(*) FROM users -- all\n"
+                       "WHERE active = TRUE AND id > 10 /* big */\n  AND note = 'it''s';"),
+        {QStringLiteral("keyword:SELECT"), QStringLiteral("plain:name"),
+         QStringLiteral("function:COUNT"), QStringLiteral("keyword:FROM"),
+         QStringLiteral("comment:-- all"), QStringLiteral("keyword:WHERE"),
+         QStringLiteral("constant:TRUE"), QStringLiteral("number:10"),
+         QStringLiteral("comment:/* big */"), QStringLiteral("string:'it''s'")});
+    row("JSON", "json",
+        QStringLiteral("{\n  \"name\": \"holdfast\",\n  \"port\": 8080,\n  \"tls\": false,\n"
+                       "  \"tags\": [null]\n}"),
+        {QStringLiteral("attribute:\"name\""), QStringLiteral("string:\"holdfast\""),
+         QStringLiteral("number:8080"), QStringLiteral("constant:false"),
+         QStringLiteral("constant:null")});
+    row("YAML", "yml",
+        QStringLiteral("# config\nserver:\n  port: 8080\n  hosts:\n    - name: \"a\"\n"
+                       "  debug: true"),
+        {QStringLiteral("comment:# config"), QStringLiteral("attribute:server"),
+         QStringLiteral("attribute:port"), QStringLiteral("number:8080"),
+         QStringLiteral("keyword:- "), QStringLiteral("attribute:name"),
+         QStringLiteral("string:\"a\""), QStringLiteral("constant:true")});
+    row("HTML", "html",
+        QStringLiteral("<!-- top -->\n<a href=\"/x\" class='y'>Link &amp; text</a>\n<div\n"
+                       "  id=\"z\">"),
+        {QStringLiteral("comment:<!-- top -->"), QStringLiteral("tag:<a"),
+         QStringLiteral("attribute:href"), QStringLiteral("string:\"/x\""),
+         QStringLiteral("string:'y'"), QStringLiteral("plain:Link"),
+         QStringLiteral("constant:&amp;"), QStringLiteral("tag:</a"), QStringLiteral("tag:<div"),
+         QStringLiteral("attribute:id"), QStringLiteral("string:\"z\"")});
+    row("CSS", "css",
+        QStringLiteral("/* theme */\n.button:hover {\n  color: #333;\n  margin: 0 auto;\n"
+                       "  width: 50%;\n}\n@media print { }"),
+        {QStringLiteral("comment:/* theme */"), QStringLiteral("plain:button"),
+         QStringLiteral("plain:hover"), QStringLiteral("attribute:color"),
+         QStringLiteral("attribute:margin"), QStringLiteral("number:0"),
+         QStringLiteral("constant:auto"), QStringLiteral("number:50%"),
+         QStringLiteral("meta:@media")});
+    row("Markdown", "markdown",
+        QStringLiteral("# Title\n\nSome **bold** and `code`.\n- item\n> quote\n"
+                       "[link](https://example.org)"),
+        {QStringLiteral("heading:# Title"), QStringLiteral("plain:Some"),
+         QStringLiteral("emphasis:**bold**"), QStringLiteral("string:`code`"),
+         QStringLiteral("keyword:- "), QStringLiteral("comment:> quote"),
+         QStringLiteral("attribute:](https://example.org)")});
+    row("diff", "diff",
+        QStringLiteral("diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n context\n"
+                       "-old line\n+new line"),
+        {QStringLiteral("heading:diff --git a/f b/f"), QStringLiteral("heading:--- a/f"),
+         QStringLiteral("heading:+++ b/f"), QStringLiteral("meta:@@ -1,2 +1,2 @@"),
+         QStringLiteral("plain:context"), QStringLiteral("removed:-old line"),
+         QStringLiteral("added:+new line")});
+}
+
+// Per language: its keywords, strings, comments (and what else it has) take their colours; the
+// label names the language and the Copy link is there.
+void TestChatView::highlightsLanguages()
+{
+    QFETCH(QString, language);
+    QFETCH(QString, code);
+    QFETCH(QStringList, expected);
+    ChatView view;
+    view.appendMessage(assistant(fenced(language, code)));
+    const ChatStyle style = ChatStyle::fromPalette(view.palette(), view.font());
+    QTextDocument *doc = view.document();
+    QVERIFY(view.toPlainText().contains(language + QStringLiteral("    ") + QObject::tr("Copy")));
+    QVERIFY(inspect(doc).copyLink);
+    for (const QString &e : expected) {
+        const QString kindName = e.section(u':', 0, 0);
+        const QString text = e.mid(kindName.size() + 1);
+        QVERIFY2(kindNames().contains(kindName), qPrintable(kindName));
+        const CodeToken kind = kindNames().value(kindName);
+        bool found = false;
+        bool uniform = false;
+        const QTextCharFormat f = formatOf(doc, text, &found, &uniform);
+        QVERIFY2(found, qPrintable(QStringLiteral("not shown: ") + text));
+        const QString want = style.code[std::size_t(kind)].foreground().color().name();
+        QVERIFY2(uniform && f.foreground().color().name() == want,
+                 qPrintable(QStringLiteral("%1 should be %2 (%3) in %4")
+                                .arg(text, kindName, want, describe(codeLooks(doc)))));
+        QCOMPARE(f.fontItalic(), kind == CodeToken::Comment);
+        // A diff's added and removed lines are marked across the box; other lines are not.
+        const QTextBlock line = doc->find(text).block();
+        const bool marked = line.blockFormat().hasProperty(QTextFormat::BackgroundBrush);
+        QCOMPARE(marked, kind == CodeToken::Added || kind == CodeToken::Removed);
+        if (marked)
+            QCOMPARE(line.blockFormat().background().color(),
+                     kind == CodeToken::Added ? style.codeAddedLine : style.codeRemovedLine);
+    }
+}
+
+void TestChatView::aliasesName_data()
+{
+    QTest::addColumn<QString>("info");
+    QTest::addColumn<QString>("language"); // "": none, monochrome
+    const QList<std::pair<const char *, const char *>> rows = {
+        {"c", "C"},
+        {"C", "C"},
+        {"c++", "C++"},
+        {"cpp", "C++"},
+        {"cc", "C++"},
+        {"h", "C++"},
+        {"hpp", "C++"},
+        {"python", "Python"},
+        {"py", "Python"},
+        {"{.python}", "Python"},
+        {"python title=\"x\"", "Python"},
+        {"javascript", "JavaScript"},
+        {"js", "JavaScript"},
+        {"jsx", "JavaScript"},
+        {"typescript", "TypeScript"},
+        {"ts", "TypeScript"},
+        {"java", "Java"},
+        {"go", "Go"},
+        {"golang", "Go"},
+        {"main.go", "Go"},
+        {"rust", "Rust"},
+        {"rs", "Rust"},
+        {"language-rust", "Rust"},
+        {"sh", "Shell"},
+        {"bash", "Shell"},
+        {"zsh", "Shell"},
+        {"sql", "SQL"},
+        {"postgresql", "SQL"},
+        {"json", "JSON"},
+        {"yaml", "YAML"},
+        {"yml", "YAML"},
+        {"html", "HTML"},
+        {"xml", "HTML"},
+        {"css", "CSS"},
+        {"markdown", "Markdown"},
+        {"md", "Markdown"},
+        {"diff", "Diff"},
+        {"patch", "Diff"},
+        {"brainfuck", ""},
+        {"", ""},
+        {"text", ""},
+    };
+    for (const auto &[info, language] : rows)
+        QTest::addRow("%s", info) << QString::fromUtf8(info) << QString::fromUtf8(language);
+}
+
+void TestChatView::aliasesName()
+{
+    QFETCH(QString, info);
+    QFETCH(QString, language);
+    const CodeLanguage *found = CodeHighlighter::language(info);
+    QCOMPARE(found ? found->name : QString(), language);
+    QVERIFY(CodeHighlighter::languageNames().size() >= 16);
+}
+
+void TestChatView::spansAcrossChunks_data()
+{
+    QTest::addColumn<QString>("answer");
+    QTest::addColumn<int>("chunkSize");
+    const QString python = fenced(
+        QStringLiteral("python"),
+        QStringLiteral("def f():\n    '''Docs that go\n    on: # not a comment\n    for lines.'''\n"
+                       "    return \"x\"  # a comment"));
+    const QString html =
+        fenced(QStringLiteral("html"),
+               QStringLiteral("<p class=\"a\n  b\">text <!-- a\ncomment --></p>\n<img\n src=x>"));
+    const QString diff =
+        fenced(QStringLiteral("diff"), QStringLiteral("@@ -1 +1 @@\n-old\n+new\n same\n+\n-"));
+    const QString answer = QStringLiteral("Here:\n\n") + fenced(QStringLiteral("cpp"), kCppSample) +
+                           QStringLiteral("\nand\n\n") + python + html + diff +
+                           QStringLiteral("Done.");
+    for (const int size : {1, 2, 3, 7, 16})
+        QTest::addRow("%d-char chunks", size) << answer << size;
+}
+
+// A block comment, a string or a tag that spans lines, streamed in pieces, ends as the whole text
+// rendered at once: every line is read from the state the line above ended in.
+void TestChatView::spansAcrossChunks()
+{
+    QFETCH(QString, answer);
+    QFETCH(int, chunkSize);
+    ChatView whole;
+    whole.appendMessage(assistant(answer));
+    ChatView streamed;
+    streamed.beginAnswer(1, QStringLiteral("demo"), QString());
+    for (qsizetype i = 0; i < answer.size(); i += chunkSize)
+        streamed.appendAnswer(answer.mid(i, chunkSize));
+    finishStream(streamed);
+    const QList<Look> expected = codeLooks(whole.document());
+    const QList<Look> got = codeLooks(streamed.document());
+    QCOMPARE(describe(got), describe(expected));
+    // The spans did colour what they span (a continued comment, a docstring, a tag).
+    const ChatStyle style = ChatStyle::fromPalette(whole.palette(), whole.font());
+    bool found = false;
+    bool uniform = false;
+    for (const auto &[text, kind] :
+         {std::pair{QStringLiteral("with parts. */"), CodeToken::Comment},
+          std::pair{QStringLiteral("on: # not a comment"), CodeToken::String},
+          std::pair{QStringLiteral("# a comment"), CodeToken::Comment},
+          std::pair{QStringLiteral("b\""), CodeToken::String},
+          std::pair{QStringLiteral("comment -->"), CodeToken::Comment},
+          std::pair{QStringLiteral("src"), CodeToken::Attribute}}) {
+        const QTextCharFormat f = formatOf(streamed.document(), text, &found, &uniform);
+        QVERIFY2(found && uniform, qPrintable(text));
+        QCOMPARE(f.foreground().color().name(),
+                 style.code[std::size_t(kind)].foreground().color().name());
+    }
+}
+
+void TestChatView::unknownLanguageIsMonochrome_data()
+{
+    QTest::addColumn<QString>("language");
+    QTest::addRow("unknown") << QStringLiteral("brainfuck");
+    QTest::addRow("none") << QString();
+    QTest::addRow("plain text") << QStringLiteral("text");
+}
+
+void TestChatView::unknownLanguageIsMonochrome()
+{
+    QFETCH(QString, language);
+    ChatView view;
+    view.appendMessage(assistant(fenced(language, kCppSample)));
+    const ChatStyle style = ChatStyle::fromPalette(view.palette(), view.font());
+    const QList<Look> looks = codeLooks(view.document());
+    QVERIFY(!looks.isEmpty());
+    for (const Look &look : looks) {
+        if (look.text == QLatin1String("\n"))
+            continue;
+        QVERIFY2(look.colour == style.text.name() && !look.italic && !look.bold,
+                 qPrintable(describe(looks)));
+    }
+    QVERIFY(view.toPlainText().contains((language.isEmpty() ? QStringLiteral("code") : language) +
+                                        QStringLiteral("    Copy")));
+}
+
+// A dark window gets colours of its own, each readable on its code background, as in the light.
+void TestChatView::darkPaletteHasItsOwnColours()
+{
+    ChatView light;
+    ChatView dark;
+    dark.setPalette(test::darkPalette());
+    const ChatStyle lightStyle = ChatStyle::fromPalette(light.palette(), light.font());
+    const ChatStyle darkStyle = ChatStyle::fromPalette(dark.palette(), dark.font());
+    QVERIFY(darkStyle.codeBackground.lightnessF() < 0.3);
+    for (int k = 1; k < kCodeTokenCount; ++k) {
+        for (const ChatStyle *style : {&lightStyle, &darkStyle}) {
+            const QColor c = style->code[std::size_t(k)].foreground().color();
+            QVERIFY2(ChatStyle::contrast(c, style->codeBackground) >= 4.5,
+                     qPrintable(QStringLiteral("kind %1: %2 on %3")
+                                    .arg(k)
+                                    .arg(c.name(), style->codeBackground.name())));
+        }
+        if (k != int(CodeToken::Emphasis)) // bold text, in the text colour
+            QVERIFY(lightStyle.code[std::size_t(k)].foreground() !=
+                    darkStyle.code[std::size_t(k)].foreground());
+    }
+    // The view renders with the palette it has.
+    light.appendMessage(assistant(fenced(QStringLiteral("cpp"), kCppSample)));
+    dark.appendMessage(assistant(fenced(QStringLiteral("cpp"), kCppSample)));
+    bool found = false;
+    bool uniform = false;
+    QCOMPARE(formatOf(dark.document(), QStringLiteral("return"), &found, &uniform).foreground(),
+             darkStyle.code[std::size_t(CodeToken::Keyword)].foreground());
+    QCOMPARE(formatOf(light.document(), QStringLiteral("return"), &found, &uniform).foreground(),
+             lightStyle.code[std::size_t(CodeToken::Keyword)].foreground());
+}
+
+// Copy gives the code as it was written, colours or not, streamed or stored.
+void TestChatView::copyGivesPlainCode()
+{
+    const QString answer = QStringLiteral("Look:\n\n") + fenced(QStringLiteral("cpp"), kCppSample) +
+                           QStringLiteral("\nend");
+    ChatView stored;
+    stored.appendMessage(assistant(answer));
+    ChatView streamed;
+    streamed.beginAnswer(1, QStringLiteral("demo"), QString());
+    for (qsizetype i = 0; i < answer.size(); i += 5)
+        streamed.appendAnswer(answer.mid(i, 5));
+    finishStream(streamed);
+    for (ChatView *view : {&stored, &streamed}) {
+        QString href;
+        for (QTextBlock b = view->document()->begin(); b.isValid(); b = b.next()) {
+            for (auto it = b.begin(); !it.atEnd(); ++it) {
+                if (it.fragment().charFormat().anchorHref().startsWith(QLatin1String("hf-copy:")))
+                    href = it.fragment().charFormat().anchorHref();
+            }
+        }
+        QVERIFY(!href.isEmpty());
+        QApplication::clipboard()->clear();
+        QSignalSpy copied(view, &ChatView::copied);
+        Q_EMIT view->anchorClicked(QUrl(href));
+        QCOMPARE(copied.size(), 1);
+        QCOMPARE(QApplication::clipboard()->text(), kCppSample);
+    }
+}
+
+void TestChatView::highlightScreenshots_data()
+{
+    QTest::addColumn<bool>("dark");
+    QTest::addRow("light") << false;
+    QTest::addRow("dark") << true;
+}
+
+// Pictures of highlighted code to look at: highlight-light.png and highlight-dark.png in the build
+// folder (or HOLDFAST_SHOTS_DIR).
+void TestChatView::highlightScreenshots()
+{
+    QFETCH(bool, dark);
+    ChatView view;
+    if (dark)
+        view.setPalette(test::darkPalette());
+    view.resize(820, 760);
+    Message prompt = assistant(QStringLiteral("Show me the fix, in C++, Python and as a diff."));
+    prompt.role = QStringLiteral("user");
+    prompt.index = 0;
+    view.appendMessage(prompt);
+    const QString answer =
+        QStringLiteral("The loop read past the end. In C++:\n\n") +
+        fenced(QStringLiteral("cpp"), kCppSample) + QStringLiteral("\nThe same in Python:\n\n") +
+        fenced(QStringLiteral("python"),
+               QStringLiteral("@lru_cache(maxsize=None)\ndef total(values: list[int]) -> int:\n"
+                              "    \"\"\"Sum of the values, 0 when empty.\"\"\"\n"
+                              "    return sum(v for v in values if v > 0)  # positives only\n\n"
+                              "print(f\"total: {total([1, 2, 3])}\", None, True)")) +
+        QStringLiteral("\nThe patch:\n\n") +
+        fenced(QStringLiteral("diff"),
+               QStringLiteral("--- a/src/sum.cpp\n+++ b/src/sum.cpp\n@@ -3,4 +3,4 @@\n"
+                              " int sum(const std::vector<int> &v) {\n"
+                              "-    for (size_t i = 0; i <= v.size(); ++i)\n"
+                              "+    for (size_t i = 0; i < v.size(); ++i)\n"
+                              "         total += v[i];")) +
+        QStringLiteral("\nAnd the settings:\n\n") +
+        fenced(QStringLiteral("json"),
+               QStringLiteral("{ \"name\": \"holdfast\", \"port\": 8080, \"tls\": false }"));
+    view.beginAnswer(1, QStringLiteral("demo"), QString());
+    for (qsizetype i = 0; i < answer.size(); i += 16)
+        view.appendAnswer(answer.mid(i, 16));
+    finishStream(view);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.verticalScrollBar()->setValue(0);
+    const QString dir =
+        qEnvironmentVariable("HOLDFAST_SHOTS_DIR", QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR));
+    QDir().mkpath(dir);
+    const QString picture = dir + (dark ? QStringLiteral("/highlight-dark.png")
+                                        : QStringLiteral("/highlight-light.png"));
+    QVERIFY(view.grab().save(picture));
+    qInfo("screenshot: %s", qPrintable(picture));
 }
 
 QTEST_MAIN(TestChatView)
