@@ -7,6 +7,7 @@
 #include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
+#include "gui/providercontrol.h"
 #include "gui/sessionexport.h"
 #include "gui/sessionlistmodel.h"
 #include "gui/sessionsidebar.h"
@@ -394,6 +395,14 @@ QCoro::Task<> MainWindow::saveSettings(SettingsDialog::Values values)
                                     [](const auto &p) { return !p.apiKey.isEmpty(); });
     if (values.keychain && (anyKey || !values.apiKey.isEmpty() || !values.token.isEmpty()))
         windowSettings().setValue(QStringLiteral("useKeychain"), true); // read at the next start
+    // The providers apply at once: new turns use them, running ones keep theirs.
+    if (const auto control = providerControl()) {
+        if (const QString refused = control->apply(values); !refused.isEmpty()) {
+            m_pane->showError(tr("Saved, but the providers could not be applied: %1").arg(refused));
+            co_return;
+        }
+        m_pane->refreshModels();
+    }
     statusBar()->showMessage(tr("Settings saved"), 4000);
 }
 
