@@ -266,7 +266,9 @@ QCoro::Task<> SettingsDialog::testConnection()
         co_return;
     }
     m_found.insert(key, models.names);
-    show(tr("Connected: the server serves %n model(s).", nullptr, int(models.names.size())));
+    show(models.names.size() == 1
+             ? tr("Connected: the server serves one model.")
+             : tr("Connected: the server serves %1 models.").arg(models.names.size()));
     if (shown) {
         const QString typed = m_ui->model->currentText();
         m_loading = true;
