@@ -33,7 +33,7 @@ QString SessionService::cleanTitle(const QString &answer)
     // Reasoning models may think aloud first.
     static const QRegularExpression thinking(QStringLiteral("<think>.*?(</think>|$)"),
                                              QRegularExpression::DotMatchesEverythingOption);
-    static const QRegularExpression label(QStringLiteral("^(title\\s*:\\s*)"),
+    static const QRegularExpression label(QStringLiteral("^title[\\s*_]*:[\\s*_]*"),
                                           QRegularExpression::CaseInsensitiveOption);
     QString text = answer;
     text.remove(thinking);
@@ -44,11 +44,15 @@ QString SessionService::cleanTitle(const QString &answer)
             break;
         }
     }
-    line.remove(label);
     static const QString wrappers = QStringLiteral("\"'`*#_“”‘’«»„ ");
     static const QString trailing = QStringLiteral(".:;,!");
-    while (!line.isEmpty() && wrappers.contains(line.front()))
-        line.remove(0, 1);
+    const auto stripFront = [&line] {
+        while (!line.isEmpty() && wrappers.contains(line.front()))
+            line.remove(0, 1);
+    };
+    stripFront();
+    line.remove(label); // "**Title:** …"
+    stripFront();
     while (!line.isEmpty() && (wrappers.contains(line.back()) || trailing.contains(line.back())))
         line.chop(1);
     if (line.size() > kMaxTitle) {
