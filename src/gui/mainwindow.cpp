@@ -387,6 +387,15 @@ QCoro::Task<> MainWindow::saveSettings(SettingsDialog::Values values)
     const QString error = co_await SettingsDialog::save(values, before, m_configFile);
     if (!self)
         co_return;
+    // The providers apply at once, whatever became of the file: new turns use them, running ones
+    // keep theirs.
+    if (const auto control = providerControl()) {
+        if (const QString refused = control->apply(values); !refused.isEmpty()) {
+            m_pane->showError(tr("The providers could not be applied: %1").arg(refused));
+            co_return;
+        }
+        m_pane->refreshModels();
+    }
     if (!error.isEmpty()) {
         m_pane->showError(error);
         co_return;
@@ -395,14 +404,6 @@ QCoro::Task<> MainWindow::saveSettings(SettingsDialog::Values values)
                                     [](const auto &p) { return !p.apiKey.isEmpty(); });
     if (values.keychain && (anyKey || !values.apiKey.isEmpty() || !values.token.isEmpty()))
         windowSettings().setValue(QStringLiteral("useKeychain"), true); // read at the next start
-    // The providers apply at once: new turns use them, running ones keep theirs.
-    if (const auto control = providerControl()) {
-        if (const QString refused = control->apply(values); !refused.isEmpty()) {
-            m_pane->showError(tr("Saved, but the providers could not be applied: %1").arg(refused));
-            co_return;
-        }
-        m_pane->refreshModels();
-    }
     statusBar()->showMessage(tr("Settings saved"), 4000);
 }
 

@@ -85,12 +85,16 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
 
     const auto edited = [this] { storeProvider(); };
     connect(m_ui->name, &QLineEdit::textEdited, this, edited);
-    connect(m_ui->baseUrl, &QLineEdit::textEdited, this, edited);
+    connect(m_ui->baseUrl, &QLineEdit::textEdited, this, [this] {
+        storeProvider();
+        showServer();
+    });
     connect(m_ui->model, &QComboBox::editTextChanged, this, edited);
     connect(m_ui->apiKey, &QLineEdit::textEdited, this, edited);
     connect(m_ui->kind, &QComboBox::currentTextChanged, this, [this](const QString &kind) {
         m_ui->baseUrl->setPlaceholderText(kind == kDemo ? QString() : defaultBaseUrl(kind));
         storeProvider();
+        showServer();
     });
     connect(m_ui->providerList, &QListWidget::currentRowChanged, this,
             &SettingsDialog::showProvider);
@@ -152,11 +156,8 @@ void SettingsDialog::showProvider(int row)
     m_ui->kind->setCurrentText(p.kind);
     m_ui->baseUrl->setText(p.baseUrl);
     m_ui->baseUrl->setPlaceholderText(builtIn ? QString() : defaultBaseUrl(p.kind));
-    m_ui->model->clear();
-    m_ui->model->addItems(m_found.value(serverKey(p)));
     m_ui->model->setEditText(p.model);
-    m_ui->connectionStatus->setText(m_status.value(serverKey(p)));
-    m_ui->connectionStatus->setVisible(!builtIn && !m_ui->connectionStatus->text().isEmpty());
+    showServer();
     m_ui->apiKey->setText(p.apiKey);
     m_ui->name->setReadOnly(builtIn || p.isDefault);
     m_ui->name->setEnabled(!builtIn);
@@ -223,6 +224,20 @@ void SettingsDialog::removeProvider()
     m_ui->providerList->setFocus();
 }
 
+void SettingsDialog::showServer()
+{
+    const bool builtIn = m_current < 0 || m_current >= m_providers.size();
+    const QString key = builtIn ? QString() : serverKey(m_providers.at(m_current));
+    const bool loading = std::exchange(m_loading, true);
+    const QString typed = m_ui->model->currentText();
+    m_ui->model->clear();
+    m_ui->model->addItems(m_found.value(key));
+    m_ui->model->setEditText(typed);
+    m_loading = loading;
+    m_ui->connectionStatus->setText(m_status.value(key));
+    m_ui->connectionStatus->setVisible(!builtIn && !m_ui->connectionStatus->text().isEmpty());
+}
+
 QString SettingsDialog::serverKey(const Provider &p)
 {
     return p.kind + QLatin1Char(' ') + (p.baseUrl.isEmpty() ? defaultBaseUrl(p.kind) : p.baseUrl);
@@ -235,50 +250,40 @@ QCoro::Task<> SettingsDialog::testConnection()
         co_return;
     const Provider p = m_providers.at(m_current);
     const QString key = serverKey(p);
-    const auto show = [this, &key](const QString &text) {
-        m_status.insert(key, text);
-        if (m_current >= 0 && m_current < m_providers.size() &&
-            serverKey(m_providers.at(m_current)) == key) {
-            m_ui->connectionStatus->setText(text);
-            m_ui->connectionStatus->setVisible(!text.isEmpty());
-        }
-    };
     const std::shared_ptr<ProviderControl> control = providerControl();
     if (!control) {
-        show(tr("Holdfast cannot test connections here."));
+        m_status.insert(key, tr("Holdfast cannot test connections here."));
+        showServer();
         Q_EMIT connectionTested(false);
         co_return;
     }
     QPointer<SettingsDialog> self(this);
     m_testing = true;
     m_ui->testConnection->setEnabled(false);
-    show(tr("Asking %1 for its models…").arg(key.section(u' ', 1)));
+    m_status.insert(key, tr("Asking %1 for its models…").arg(key.section(u' ', 1)));
+    showServer();
     const ProviderControl::Models models = co_await control->listModels(p);
     if (!self)
         co_return;
     m_testing = false;
-    const bool shown = m_current >= 0 && m_current < m_providers.size() &&
-                       serverKey(m_providers.at(m_current)) == key;
-    m_ui->testConnection->setEnabled(m_current >= 0 && m_current < m_providers.size());
+    const bool editable = m_current >= 0 && m_current < m_providers.size();
+    m_ui->testConnection->setEnabled(editable);
     if (!models.error.isEmpty()) {
-        show(tr("Could not list the models: %1").arg(models.error));
-        Q_EMIT connectionTested(false);
-        co_return;
+        m_status.insert(key, tr("Could not list the models: %1").arg(models.error));
+    } else {
+        m_found.insert(key, models.names);
+        m_status.insert(
+            key, models.names.size() == 1
+                     ? tr("Connected: the server serves one model.")
+                     : tr("Connected: the server serves %1 models.").arg(models.names.size()));
     }
-    m_found.insert(key, models.names);
-    show(models.names.size() == 1
-             ? tr("Connected: the server serves one model.")
-             : tr("Connected: the server serves %1 models.").arg(models.names.size()));
-    if (shown) {
-        const QString typed = m_ui->model->currentText();
-        m_loading = true;
-        m_ui->model->clear();
-        m_ui->model->addItems(models.names);
-        m_ui->model->setEditText(typed.isEmpty() ? models.names.value(0) : typed);
-        m_loading = false;
+    showServer(); // when the user moved on to another server meanwhile, that one's
+    if (editable && models.error.isEmpty() && serverKey(m_providers.at(m_current)) == key &&
+        m_ui->model->currentText().trimmed().isEmpty()) {
+        m_ui->model->setCurrentIndex(0); // an empty field gets the first model
         storeProvider();
     }
-    Q_EMIT connectionTested(true);
+    Q_EMIT connectionTested(models.error.isEmpty());
 }
 
 void SettingsDialog::browseStore()

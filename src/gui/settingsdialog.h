@@ -84,6 +84,8 @@ private:
     void showError(const QString &message);
     // Asks the shown provider's server for its models (through the installed ProviderControl).
     QCoro::Task<> testConnection();
+    // The models and the last test's message of the shown provider's server.
+    void showServer();
     // Which server a provider reaches: what "Test connection" found is kept per server.
     static QString serverKey(const Provider &p);
 

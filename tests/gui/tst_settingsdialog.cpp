@@ -785,6 +785,13 @@ void TestSettingsDialog::testConnectionFillsTheModels()
     const QString shot = QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR "/settings-test-connection.png");
     QVERIFY(dialog.grab().save(shot));
     qInfo("screenshot: %s", qPrintable(shot));
+    // Another server: its own list (none yet); back to the first: its models again.
+    d.type("baseUrl", QStringLiteral("http://127.0.0.1:1/v1"));
+    QCOMPARE(models->count(), 0);
+    QVERIFY(status->isHidden());
+    d.type("baseUrl", server.openAiBaseUrl());
+    QCOMPARE(models->count(), 2);
+    QCOMPARE(models->currentText(), QStringLiteral("other-model"));
     d.clickSave();
     QCOMPARE(dialog.result(), int(QDialog::Accepted));
     QCOMPARE(dialog.values().providers.value(0).model, QStringLiteral("other-model"));
