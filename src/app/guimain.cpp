@@ -1,5 +1,6 @@
 #include "app/guimain.h"
 
+#include "app/liveproviders.h"
 #include "app/servicehost.h"
 #include "app/settings.h"
 #include "app/settingsfile.h"
@@ -36,12 +37,15 @@ QCoro::Task<> probeKeychain(QPointer<MainWindow> window)
         window->setKeychainAvailable(reachable);
 }
 
-QCoro::Task<> startLocal(ServiceHost *host, Settings *settings, QPointer<MainWindow> window)
+QCoro::Task<> startLocal(ServiceHost *host, Settings *settings, QPointer<MainWindow> window,
+                         std::shared_ptr<LiveProviders> providers)
 {
     co_await readSecrets(settings);
     if (window)
         window->mergeSecrets(dialogValues(*settings));
     const Status started = co_await host->start(*settings, false);
+    if (started)
+        providers->setService(host->service()); // the settings dialog's changes apply at once
     if (!window)
         co_return;
     if (!started) {
@@ -74,6 +78,8 @@ int runGui(int &argc, char **argv, const Settings &initial)
 
     installSettingsFileWriter(std::make_shared<SettingsFile>());
     Settings settings = initial;
+    const auto providers = std::make_shared<LiveProviders>(initial);
+    installProviderControl(providers);
     const QString remote = settings.value(QStringLiteral("connect"));
     QUrl remoteUrl;
     if (!remote.isEmpty()) {
@@ -106,8 +112,8 @@ int runGui(int &argc, char **argv, const Settings &initial)
         } else {
             host = std::make_unique<ServiceHost>();
             QPointer<MainWindow> guard(&window);
-            QTimer::singleShot(0, host.get(), [&host, &settings, guard] {
-                startLocal(host.get(), &settings, guard);
+            QTimer::singleShot(0, host.get(), [&host, &settings, guard, providers] {
+                startLocal(host.get(), &settings, guard, providers);
             });
         }
         code = app.exec();

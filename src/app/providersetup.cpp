@@ -191,4 +191,54 @@ Status setupProviders(const Settings &settings, ProviderRegistry *registry)
     return Ok{};
 }
 
+Status reloadProviders(const Settings &settings, ProviderRegistry *registry)
+{
+    ProviderRegistry next;
+    if (Status s = setupProviders(settings, &next); !s)
+        return s;
+    registry->replaceWith(&next);
+    return Ok{};
+}
+
+QCoro::Task<Result<QStringList>> probeModels(Settings settings, QString name,
+                                             QHash<QString, QString> values)
+{
+    // Only the connection is tested: any name and model will do for that.
+    static const QRegularExpression validName(
+        QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9_.-]{1,64}")));
+    if (!validName.match(name).hasMatch() || name == QLatin1String("demo"))
+        name = QStringLiteral("test");
+    if (values.value(QStringLiteral("model")).trimmed().isEmpty() &&
+        values.value(QStringLiteral("models")).trimmed().isEmpty())
+        values.insert(QStringLiteral("model"), QStringLiteral("any"));
+    auto made = makeProvider(name, values, settings, QStringLiteral("Test connection"));
+    if (!made)
+        co_return made.error();
+    const std::unique_ptr<Provider> provider(made->provider);
+    const bool ollama = qobject_cast<OllamaProvider *>(provider.get()) != nullptr;
+    const QString listed =
+        upstream::endpoint(static_cast<HttpProvider *>(provider.get())->config().baseUrl,
+                           ollama ? QStringLiteral("api/tags") : QStringLiteral("models"))
+            .toDisplayString(QUrl::RemoveUserInfo);
+    const QString notAServer =
+        ollama ? QStringLiteral("Is it an Ollama server? It lists its models at %1.").arg(listed)
+               : QStringLiteral("Is it an OpenAI-compatible server (its base URL usually ends in "
+                                "/v1)? It should list its models at %1.")
+                     .arg(listed);
+    auto models = co_await provider->models();
+    if (!models) {
+        Error error = models.error();
+        static const QRegularExpression notFound(QStringLiteral("HTTP (404|405)|not JSON"));
+        if (notFound.match(error.message).hasMatch())
+            error.message += QStringLiteral(". ") + notAServer;
+        co_return error;
+    }
+    if (models->isEmpty()) {
+        co_return makeError(
+            ErrorCode::UpstreamError,
+            QStringLiteral("the server answered but listed no models. %1").arg(notAServer));
+    }
+    co_return *models;
+}
+
 } // namespace holdfast

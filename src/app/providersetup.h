@@ -2,6 +2,10 @@
 
 #include "core/error.h"
 
+#include <QCoroTask>
+#include <QHash>
+#include <QStringList>
+
 namespace holdfast {
 
 class ProviderRegistry;
@@ -20,5 +24,16 @@ class Settings;
 // A session names a model as NAME/model, NAME alone, or a model name only one provider lists.
 // Errors are usage errors (a bad group, an unknown kind, a missing model).
 Status setupProviders(const Settings &settings, ProviderRegistry *registry);
+
+// The providers of `settings` in place of those `registry` has, while Holdfast runs (the settings
+// dialog saved). A replaced provider stays alive until the turns that use it end. On an error
+// nothing changes.
+Status reloadProviders(const Settings &settings, ProviderRegistry *registry);
+
+// The models the server of one provider lists (Ollama's /api/tags, OpenAI's /models), for the
+// settings dialog's "Test connection": `values` are its [provider.NAME] keys (a model may be
+// missing). The error says what went wrong: unreachable, a refused key, not a model server.
+QCoro::Task<Result<QStringList>> probeModels(Settings settings, QString name,
+                                             QHash<QString, QString> values);
 
 } // namespace holdfast

@@ -72,6 +72,7 @@ QCoro::Task<Status> ServiceHost::start(const Settings &settings, bool serveHttp)
     config.maxLoadedSessions = int(settings.integer(QStringLiteral("max-loaded-sessions")));
     config.maxPromptBytes = settings.integer(QStringLiteral("max-prompt-bytes"));
     config.shutdownTimeoutMs = int(settings.integer(QStringLiteral("shutdown-timeout-ms")));
+    config.autoTitle = settings.flag(QStringLiteral("auto-title"));
     m_service = new SessionService(m_store.get(), m_providers, config);
 
     const Status started = co_await m_service->start();

@@ -123,6 +123,12 @@ const QList<Settings::Option> &Settings::options()
         {QStringLiteral("shutdown-timeout-ms"), T::Int, QStringLiteral("MS"),
          QStringLiteral("5000"), QStringLiteral("Bound on interrupting running turns at exit."), 0,
          3600000},
+        {QStringLiteral("auto-title"),
+         T::Flag,
+         {},
+         QStringLiteral("true"),
+         QStringLiteral("Ask a chat's model for a short title after its first answer; on by "
+                        "default (--auto-title=false keeps the first line of the first prompt).")},
         {QStringLiteral("cors-origin"),
          T::String,
          QStringLiteral("ORIGIN"),

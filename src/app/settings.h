@@ -55,6 +55,8 @@ public:
     // Sets one key of a provider group (the window puts keychain API keys there); false when
     // no such group exists.
     bool setProviderValue(const QString &provider, const QString &key, const QString &value);
+    // Replaces the provider groups (the settings dialog's, applied while Holdfast runs).
+    void setProviderEntries(QList<ProviderEntry> entries) { m_providers = std::move(entries); }
 
     QString printConfig() const; // one line per setting: name = value (source); secrets masked
     static QString helpText();

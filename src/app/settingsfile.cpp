@@ -52,6 +52,7 @@ bool SettingsFile::write(const QString &configFile, const SettingsDialog::Values
     put(QStringLiteral("base-url"), v.baseUrl);
     put(QStringLiteral("model"), v.model);
     put(QStringLiteral("store"), v.store);
+    put(QStringLiteral("auto-title"), v.autoTitle ? QString() : QStringLiteral("false"));
     put(QStringLiteral("listen"),
         v.serve ? QStringLiteral("%1:%2")
                       .arg(v.allNetworks ? QStringLiteral("0.0.0.0") : QStringLiteral("127.0.0.1"))

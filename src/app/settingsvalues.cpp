@@ -45,6 +45,7 @@ SettingsDialog::Values dialogValues(const Settings &settings)
         v.allNetworks = host == QLatin1String("0.0.0.0") || host == QLatin1String("*");
     }
     v.token = settings.value(QStringLiteral("token"));
+    v.autoTitle = settings.flag(QStringLiteral("auto-title"));
     v.keychain = secrets::available(); // until secrets::reachable() says otherwise
     return v;
 }

@@ -4,6 +4,62 @@
 
 namespace holdfast {
 
+ProviderUse::ProviderUse(Provider *provider) : m_provider(provider)
+{
+    if (provider)
+        ++provider->m_uses;
+}
+
+ProviderUse::ProviderUse(const ProviderUse &other) : ProviderUse(other.m_provider.data()) {}
+
+ProviderUse &ProviderUse::operator=(const ProviderUse &other)
+{
+    if (this != &other) {
+        ProviderUse copy(other);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+ProviderUse::ProviderUse(ProviderUse &&other) noexcept : m_provider(std::move(other.m_provider))
+{
+    other.m_provider.clear();
+}
+
+ProviderUse &ProviderUse::operator=(ProviderUse &&other) noexcept
+{
+    if (this != &other) {
+        release();
+        m_provider = std::move(other.m_provider);
+        other.m_provider.clear();
+    }
+    return *this;
+}
+
+ProviderUse::~ProviderUse()
+{
+    release();
+}
+
+void ProviderUse::release()
+{
+    Provider *p = m_provider.data();
+    m_provider.clear();
+    // deleteLater: the last use may end inside the provider's own call stack (a stream's
+    // callback from its network client).
+    if (p && --p->m_uses == 0 && p->m_retired)
+        p->deleteLater();
+}
+
+void Provider::retire()
+{
+    if (m_retired)
+        return;
+    m_retired = true;
+    if (m_uses == 0)
+        deleteLater();
+}
+
 QCoro::Task<QStringList> ProviderStream::next()
 {
     while (m_queue.isEmpty() && !m_ended) {

@@ -21,6 +21,32 @@ struct AttachmentContent
     QByteArray bytes;
 };
 
+class Provider;
+
+// Keeps a provider alive while it is used (a starting turn, a running stream): the registry deletes
+// a replaced provider only once no ProviderUse of it is left. Holds a QPointer, so a provider its
+// registry deleted at exit is simply gone.
+class ProviderUse
+{
+public:
+    ProviderUse() = default;
+    explicit ProviderUse(Provider *provider);
+    ProviderUse(const ProviderUse &other);
+    ProviderUse &operator=(const ProviderUse &other);
+    ProviderUse(ProviderUse &&other) noexcept;
+    ProviderUse &operator=(ProviderUse &&other) noexcept;
+    ~ProviderUse();
+
+    Provider *get() const { return m_provider.data(); }
+    Provider *operator->() const { return m_provider.data(); }
+    explicit operator bool() const { return !m_provider.isNull(); }
+
+private:
+    void release();
+
+    QPointer<Provider> m_provider;
+};
+
 struct ChatMessage
 {
     ChatMessage() = default;
@@ -62,6 +88,8 @@ public:
     void cancel();
 
     bool ended() const { return m_ended; }
+    // The provider this stream keeps alive until it is destroyed (set by whoever started it).
+    void keepProvider(ProviderUse use) { m_provider = std::move(use); }
     bool cancelled() const { return m_cancelled; }
     const std::optional<Error> &error() const { return m_error; }
     // The tokens the model server reported for this generation, once it has ended (nullopt:
@@ -87,6 +115,7 @@ private:
     bool m_cancelled = false;
     std::optional<Error> m_error;
     std::optional<TokenUsage> m_usage;
+    ProviderUse m_provider;
 };
 
 struct ModelInfo
@@ -118,6 +147,16 @@ public:
     }
     // Starts a generation; the stream is owned by the caller.
     virtual std::unique_ptr<ProviderStream> start(const ProviderRequest &request) = 0;
+
+    // Replaced in its registry: deleted (later) once no ProviderUse of it is left.
+    void retire();
+    bool retired() const { return m_retired; }
+    int uses() const { return m_uses; }
+
+private:
+    friend class ProviderUse;
+    int m_uses = 0;
+    bool m_retired = false;
 };
 
 } // namespace holdfast

@@ -1,6 +1,18 @@
 #include "core/providerregistry.h"
 
+#include <utility>
+
 namespace holdfast {
+
+namespace {
+ProviderRegistry::Resolved resolved(Provider *provider, const QString &model)
+{
+    ProviderRegistry::Resolved r;
+    r.provider = ProviderUse(provider);
+    r.model = model;
+    return r;
+}
+} // namespace
 
 ProviderRegistry::ProviderRegistry(QObject *parent) : QObject(parent) {}
 
@@ -10,6 +22,28 @@ void ProviderRegistry::add(Provider *provider, QStringList models)
     if (models.isEmpty())
         models.append(provider->defaultModel());
     m_entries.append(Entry{provider, models});
+}
+
+void ProviderRegistry::replaceWith(ProviderRegistry *next)
+{
+    const QList<Entry> old = std::exchange(m_entries, {});
+    for (const Entry &e : next->m_entries) {
+        e.provider->setParent(this);
+        m_entries.append(e);
+    }
+    next->m_entries.clear();
+    m_defaultModel = next->m_defaultModel;
+    for (const Entry &e : old)
+        e.provider->retire(); // stays our child until deleted, so it never outlives us
+    Q_EMIT providersReplaced();
+}
+
+std::unique_ptr<ProviderStream>
+ProviderRegistry::Resolved::start(const ProviderRequest &request) const
+{
+    auto stream = provider->start(request);
+    stream->keepProvider(provider);
+    return stream;
 }
 
 Provider *ProviderRegistry::provider(const QString &name) const
@@ -35,15 +69,15 @@ Result<ProviderRegistry::Resolved> ProviderRegistry::resolve(const QString &mode
     const qsizetype slash = name.indexOf(QLatin1Char('/'));
     if (slash > 0) {
         if (Provider *p = provider(name.left(slash)))
-            return Resolved{p, name.mid(slash + 1)};
+            return resolved(p, name.mid(slash + 1));
     }
     Resolved found;
     int matches = 0;
     for (const Entry &e : m_entries) {
         if (e.provider->name() == name)
-            return Resolved{e.provider, e.provider->defaultModel()};
+            return resolved(e.provider, e.provider->defaultModel());
         if (e.models.contains(name)) {
-            found = Resolved{e.provider, name};
+            found = resolved(e.provider, name);
             ++matches;
         }
     }

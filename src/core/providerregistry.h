@@ -24,15 +24,24 @@ public:
     QString defaultModel() const { return m_defaultModel; }
     void setDefaultModel(const QString &model) { m_defaultModel = model; }
 
+    // Replaces every provider and the default model with those of `next` (left empty). A
+    // replaced provider is retired: what still uses it (running turns) keeps it until it ends.
+    void replaceWith(ProviderRegistry *next);
+
     struct Resolved
     {
-        Provider *provider = nullptr;
-        QString model; // the provider's own model name
+        ProviderUse provider; // alive while this (or a stream started from it) lives
+        QString model;        // the provider's own model name
+        // Starts a generation that keeps the provider alive until the stream is destroyed.
+        std::unique_ptr<ProviderStream> start(const ProviderRequest &request) const;
     };
     Result<Resolved> resolve(const QString &model) const;
 
     // Every model, as clients name them ("demo", "openai/gpt-4o-mini", ...).
     QList<ModelInfo> models() const;
+
+Q_SIGNALS:
+    void providersReplaced();
 
 private:
     struct Entry

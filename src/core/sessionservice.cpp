@@ -71,6 +71,10 @@ SessionService::SessionService(Store *store, ProviderRegistry *providers, Servic
 
 SessionService::~SessionService()
 {
+    for (const QPointer<ProviderStream> &title : std::as_const(m_titleStreams)) {
+        if (title)
+            title->cancel(); // its job then ends without touching the service
+    }
     // Whoever destroys the service should have awaited shutdown(); a session still busy here
     // would lose its answer, so say it loudly.
     for (Session *s : std::as_const(m_sessions)) {
@@ -162,6 +166,10 @@ QCoro::Task<> SessionService::shutdown()
     for (const QPointer<Turn> &t : turns) {
         if (t)
             t->cancel(TurnRecord::State::Interrupted);
+    }
+    for (const QPointer<ProviderStream> &title : std::as_const(m_titleStreams)) {
+        if (title)
+            title->cancel();
     }
     QElapsedTimer clock;
     clock.start();
@@ -332,6 +340,17 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::session(QString sid, int wi
 QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
                                                                   PatchSessionParams params)
 {
+    // Marked before any wait: a title job that ends meanwhile must not overwrite this one.
+    if (params.title) {
+        if (auto job = m_titleJobs.find(sid); job != m_titleJobs.end())
+            *job = true;
+    }
+    return patch(std::move(sid), std::move(params), std::nullopt);
+}
+
+QCoro::Task<Result<SessionSnapshot>> SessionService::patch(QString sid, PatchSessionParams params,
+                                                           std::optional<QString> titleWas)
+{
     const auto acquired = co_await acquire(sid);
     if (!acquired)
         co_return acquired.error();
@@ -354,6 +373,10 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
         if (auto resolved = m_providers->resolve(*params.model); !resolved)
             co_return resolved.error();
         meta.model = *params.model;
+    }
+    if (titleWas && (m_titleJobs.value(sid, true) || s->meta().title != *titleWas)) {
+        co_return makeError(ErrorCode::Conflict,
+                            QStringLiteral("the title of session '%1' was set meanwhile").arg(sid));
     }
     meta.updatedAt = QDateTime::currentDateTimeUtc();
     SessionPin pin(s);

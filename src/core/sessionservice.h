@@ -32,6 +32,9 @@ struct ServiceConfig
     qint64 maxPromptBytes = 262144;
     int shutdownTimeoutMs = 5000;
     int sweepIntervalMs = 2000; // shared stores: how often to look for turns of crashed instances
+    // After the first answer of a chat, ask its model for a short title (never the demo model's;
+    // a title set by hand stays). The program turns it on (--auto-title, on by default).
+    bool autoTitle = false;
 };
 
 // A completion without a session: the messages go to the model as they are; nothing is stored.
@@ -70,6 +73,7 @@ public:
     Store *store() const { return m_store; }
     ProviderRegistry *providers() const { return m_providers; }
     const ServiceConfig &config() const { return m_config; }
+    void setAutoTitle(bool on) { m_config.autoTitle = on; } // the settings dialog, while running
 
     QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset);
     QCoro::Task<Result<SessionSnapshot>> createSession(CreateSessionParams params);
@@ -116,6 +120,12 @@ public:
     // API.md's session id rule, and its pattern for error messages.
     static bool isValidSessionId(const QString &sid);
     static QString sessionIdPattern() { return QStringLiteral("^[A-Za-z0-9_-]{1,64}$"); }
+    // What a model answered to "name this chat", made a title: its first line without quotes or
+    // markup, at most kMaxTitle characters (cut at a word); "" when nothing is left.
+    static QString cleanTitle(const QString &answer);
+    static constexpr int kMaxTitle = 60;
+    // The title the window gives a new chat: the first line of its first prompt.
+    static QString firstLineTitle(const QString &prompt);
 
 Q_SIGNALS:
     void sessionChanged(const holdfast::SessionMeta &meta);
@@ -143,6 +153,12 @@ private:
     QCoro::Task<Status> recover(TurnRecord turn);
     QCoro::Task<> sweep();
     QCoro::Task<> waitForStoreUpdate(QString sid, int tid, int timeoutMs);
+    // The PATCH; with `titleWas`, the service's own title, written only while the title still is
+    // `titleWas` and nobody set one by hand since the title job began (409 otherwise).
+    QCoro::Task<Result<SessionSnapshot>> patch(QString sid, PatchSessionParams params,
+                                               std::optional<QString> titleWas);
+    // After a turn ended: the title job of sessiontitle.cpp, when it is a chat's first answer.
+    QCoro::Task<> generateTitle(QString sid, TurnRecord turn);
     // What goes to the model before the prompt: the system prompt, then `path` (the branch up to
     // the prompt's parent) without its error answers.
     QList<ChatMessage> context(const SessionMeta &meta, const QList<Message> &path) const;
@@ -158,6 +174,9 @@ private:
     bool m_stopping = false;
     bool m_sweeping = false;
     QTimer *m_sweepTimer = nullptr;
+    // Sessions whose title job runs: true once a title was set by hand meanwhile.
+    QHash<QString, bool> m_titleJobs;
+    QList<QPointer<ProviderStream>> m_titleStreams; // cancelled at shutdown
 };
 
 } // namespace holdfast

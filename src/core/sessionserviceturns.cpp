@@ -210,7 +210,7 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
     request.messages.append(ChatMessage{QStringLiteral("user"),
                                         regenerating ? place.regenerated.content : params.prompt});
     request.options = params.options;
-    auto *turn = new Turn(record, resolved->provider->start(request), m_store, s);
+    auto *turn = new Turn(record, resolved->start(request), m_store, s);
     turn->setBranch(place.promptDepth, regenerating);
     s->setActiveTurn(turn);
     connect(turn, &Turn::chunkReady, this, [this, sid, tid = record.id](int seq, const QString &t) {
@@ -222,6 +222,7 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
         Q_EMIT turnFinished(r);
         if (Session *session = m_sessions.value(sid))
             Q_EMIT sessionChanged(session->meta());
+        generateTitle(sid, r); // runs on its own
     });
     Q_EMIT turnStarted(record);
     Q_EMIT sessionChanged(current);
@@ -381,7 +382,7 @@ Result<StatelessCompletion> SessionService::completeStateless(StatelessParams pa
     }
     StatelessCompletion completion;
     completion.model = params.model.isEmpty() ? m_providers->defaultModel() : params.model;
-    completion.stream = resolved->provider->start(
+    completion.stream = resolved->start(
         ProviderRequest{resolved->model, std::move(params.messages), params.options});
     return completion;
 }

@@ -7,6 +7,7 @@
 #include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
+#include "gui/providercontrol.h"
 #include "gui/sessionexport.h"
 #include "gui/sessionlistmodel.h"
 #include "gui/sessionsidebar.h"
@@ -386,6 +387,15 @@ QCoro::Task<> MainWindow::saveSettings(SettingsDialog::Values values)
     const QString error = co_await SettingsDialog::save(values, before, m_configFile);
     if (!self)
         co_return;
+    // The providers apply at once, whatever became of the file: new turns use them, running ones
+    // keep theirs.
+    if (const auto control = providerControl()) {
+        if (const QString refused = control->apply(values); !refused.isEmpty()) {
+            m_pane->showError(tr("The providers could not be applied: %1").arg(refused));
+            co_return;
+        }
+        m_pane->refreshModels();
+    }
     if (!error.isEmpty()) {
         m_pane->showError(error);
         co_return;

@@ -1,11 +1,14 @@
 #include "gui/settingsdialog.h"
 
 #include "gui/icons.h"
+#include "gui/providercontrol.h"
 #include "gui/settingswriter.h"
 #include "ui_settingsdialog.h"
 
 #include <QFileDialog>
 #include <QKeyEvent>
+#include <QLineEdit>
+#include <QPointer>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QStandardItemModel>
@@ -82,17 +85,23 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
 
     const auto edited = [this] { storeProvider(); };
     connect(m_ui->name, &QLineEdit::textEdited, this, edited);
-    connect(m_ui->baseUrl, &QLineEdit::textEdited, this, edited);
-    connect(m_ui->model, &QLineEdit::textEdited, this, edited);
+    connect(m_ui->baseUrl, &QLineEdit::textEdited, this, [this] {
+        storeProvider();
+        showServer();
+    });
+    connect(m_ui->model, &QComboBox::editTextChanged, this, edited);
     connect(m_ui->apiKey, &QLineEdit::textEdited, this, edited);
     connect(m_ui->kind, &QComboBox::currentTextChanged, this, [this](const QString &kind) {
         m_ui->baseUrl->setPlaceholderText(kind == kDemo ? QString() : defaultBaseUrl(kind));
         storeProvider();
+        showServer();
     });
     connect(m_ui->providerList, &QListWidget::currentRowChanged, this,
             &SettingsDialog::showProvider);
     connect(m_ui->addProvider, &QToolButton::clicked, this, &SettingsDialog::addProvider);
     connect(m_ui->removeProvider, &QToolButton::clicked, this, &SettingsDialog::removeProvider);
+    connect(m_ui->testConnection, &QPushButton::clicked, this, [this] { testConnection(); });
+    m_ui->connectionStatus->hide();
     m_ui->providerList->installEventFilter(this); // Ins adds, Del removes
     m_ui->providerList->setCurrentRow(m_providers.isEmpty() ? 0 : 1);
 
@@ -102,6 +111,7 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
     m_ui->allNetworks->setChecked(values.allNetworks);
     m_ui->token->setText(values.token);
     m_ui->fontSize->setValue(values.fontSize);
+    m_ui->autoTitle->setChecked(values.autoTitle);
     connect(m_ui->browseStore, &QToolButton::clicked, this, &SettingsDialog::browseStore);
     connect(m_ui->generateToken, &QPushButton::clicked, this, [this] {
         QByteArray bytes(24, Qt::Uninitialized);
@@ -110,7 +120,8 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
         m_ui->token->setText(QString::fromLatin1(
             bytes.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)));
     });
-    m_ui->restartNote->setToolTip(m_configFile);
+    m_ui->storeNote->setToolTip(m_configFile);
+    m_ui->serverNote->setToolTip(m_configFile);
 }
 
 SettingsDialog::~SettingsDialog() = default;
@@ -145,13 +156,15 @@ void SettingsDialog::showProvider(int row)
     m_ui->kind->setCurrentText(p.kind);
     m_ui->baseUrl->setText(p.baseUrl);
     m_ui->baseUrl->setPlaceholderText(builtIn ? QString() : defaultBaseUrl(p.kind));
-    m_ui->model->setText(p.model);
+    m_ui->model->setEditText(p.model);
+    showServer();
     m_ui->apiKey->setText(p.apiKey);
     m_ui->name->setReadOnly(builtIn || p.isDefault);
     m_ui->name->setEnabled(!builtIn);
     m_ui->kind->setEnabled(!builtIn);
     m_ui->baseUrl->setEnabled(!builtIn);
     m_ui->model->setEnabled(!builtIn);
+    m_ui->testConnection->setEnabled(!builtIn && !m_testing);
     m_ui->apiKey->setEnabled(!builtIn && m_initial.keychain);
     m_ui->removeProvider->setEnabled(!builtIn);
     if (builtIn) {
@@ -165,6 +178,8 @@ void SettingsDialog::showProvider(int row)
         QString note = p.isDefault ? tr("The provider of --provider, --base-url and --model "
                                         "(the global keys of the settings file). ")
                                    : QString();
+        note += tr("Saved changes apply at once; answers being written finish with the provider "
+                   "they began with. ");
         note += m_initial.keychain
                     ? tr("The API key goes to the system keychain, never to the settings file.")
                     : tr("No keychain here: put api-key = KEY in this provider's group of the "
@@ -183,7 +198,7 @@ void SettingsDialog::storeProvider()
         p.name = m_ui->name->text().trimmed();
     p.kind = m_ui->kind->currentText();
     p.baseUrl = m_ui->baseUrl->text().trimmed();
-    p.model = m_ui->model->text().trimmed();
+    p.model = m_ui->model->currentText().trimmed();
     p.apiKey = m_ui->apiKey->text();
     if (QListWidgetItem *item = m_ui->providerList->item(m_current + 1))
         item->setText(p.name.isEmpty() ? tr("(no name)") : p.name);
@@ -207,6 +222,68 @@ void SettingsDialog::removeProvider()
     delete m_ui->providerList->takeItem(row);
     m_ui->providerList->setCurrentRow(std::min(row, int(m_providers.size())));
     m_ui->providerList->setFocus();
+}
+
+void SettingsDialog::showServer()
+{
+    const bool builtIn = m_current < 0 || m_current >= m_providers.size();
+    const QString key = builtIn ? QString() : serverKey(m_providers.at(m_current));
+    const bool loading = std::exchange(m_loading, true);
+    const QString typed = m_ui->model->currentText();
+    m_ui->model->clear();
+    m_ui->model->addItems(m_found.value(key));
+    m_ui->model->setEditText(typed);
+    m_loading = loading;
+    m_ui->connectionStatus->setText(m_status.value(key));
+    m_ui->connectionStatus->setVisible(!builtIn && !m_ui->connectionStatus->text().isEmpty());
+}
+
+QString SettingsDialog::serverKey(const Provider &p)
+{
+    return p.kind + QLatin1Char(' ') + (p.baseUrl.isEmpty() ? defaultBaseUrl(p.kind) : p.baseUrl);
+}
+
+QCoro::Task<> SettingsDialog::testConnection()
+{
+    storeProvider();
+    if (m_testing || m_current < 0 || m_current >= m_providers.size())
+        co_return;
+    const Provider p = m_providers.at(m_current);
+    const QString key = serverKey(p);
+    const std::shared_ptr<ProviderControl> control = providerControl();
+    if (!control) {
+        m_status.insert(key, tr("Holdfast cannot test connections here."));
+        showServer();
+        Q_EMIT connectionTested(false);
+        co_return;
+    }
+    QPointer<SettingsDialog> self(this);
+    m_testing = true;
+    m_ui->testConnection->setEnabled(false);
+    m_status.insert(key, tr("Asking %1 for its models…").arg(key.section(u' ', 1)));
+    showServer();
+    const ProviderControl::Models models = co_await control->listModels(p);
+    if (!self)
+        co_return;
+    m_testing = false;
+    const bool editable = m_current >= 0 && m_current < m_providers.size();
+    m_ui->testConnection->setEnabled(editable);
+    if (!models.error.isEmpty()) {
+        m_status.insert(key, tr("Could not list the models: %1").arg(models.error));
+    } else {
+        m_found.insert(key, models.names);
+        m_status.insert(
+            key, models.names.size() == 1
+                     ? tr("Connected: the server serves one model.")
+                     : tr("Connected: the server serves %1 models.").arg(models.names.size()));
+    }
+    showServer(); // when the user moved on to another server meanwhile, that one's
+    if (editable && models.error.isEmpty() && serverKey(m_providers.at(m_current)) == key &&
+        m_ui->model->currentText().trimmed().isEmpty()) {
+        m_ui->model->setCurrentIndex(0); // an empty field gets the first model
+        storeProvider();
+    }
+    Q_EMIT connectionTested(models.error.isEmpty());
 }
 
 void SettingsDialog::browseStore()
@@ -249,6 +326,7 @@ SettingsDialog::Values SettingsDialog::values() const
     v.allNetworks = m_ui->allNetworks->isChecked();
     v.token = m_ui->token->text();
     v.fontSize = m_ui->fontSize->value();
+    v.autoTitle = m_ui->autoTitle->isChecked();
     return v;
 }
 

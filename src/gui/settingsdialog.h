@@ -46,6 +46,7 @@ public:
         bool allNetworks = false;
         QString token;
         int fontSize = 11;
+        bool autoTitle = true; // ask a chat's model for its title after the first answer
         bool keychain = false; // keys go to the keychain (built in and answering)
     };
 
@@ -67,6 +68,10 @@ public:
 public Q_SLOTS:
     void accept() override; // refuses (and says why) while the values are not valid
 
+Q_SIGNALS:
+    // "Test connection" has an answer: the models are in the model field, or the error shows.
+    void connectionTested(bool ok);
+
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
@@ -77,6 +82,12 @@ private:
     void showProvider(int row);
     void storeProvider();
     void showError(const QString &message);
+    // Asks the shown provider's server for its models (through the installed ProviderControl).
+    QCoro::Task<> testConnection();
+    // The models and the last test's message of the shown provider's server.
+    void showServer();
+    // Which server a provider reaches: what "Test connection" found is kept per server.
+    static QString serverKey(const Provider &p);
 
     std::unique_ptr<Ui::SettingsDialog> m_ui;
     QString m_configFile;
@@ -84,6 +95,9 @@ private:
     QList<Provider> m_providers; // the list's rows after "demo"
     int m_current = -1;          // index into m_providers shown in the form
     bool m_loading = false;
+    bool m_testing = false;
+    QHash<QString, QStringList> m_found; // server -> the models it listed
+    QHash<QString, QString> m_status;    // server -> what the last test said
 };
 
 } // namespace holdfast

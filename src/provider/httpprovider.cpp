@@ -25,7 +25,10 @@ QJsonObject HttpProvider::chatBody(const ProviderRequest &request)
 
 QCoro::Task<Result<QStringList>> HttpProvider::models()
 {
+    const QPointer<HttpProvider> self(this); // a replaced provider may be deleted meanwhile
     const auto doc = co_await upstream::getJson(m_network, m_config, m_modelsPath);
+    if (!self)
+        co_return makeError(ErrorCode::Unavailable, QStringLiteral("the provider is gone"));
     if (!doc)
         co_return doc.error();
     co_return modelNames(doc->object());

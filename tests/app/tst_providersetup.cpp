@@ -1,5 +1,6 @@
 // Several providers from the settings file, as the program builds them (app/providersetup): each
 // [provider.NAME] group reaches its server with its key; bad groups are refused with a message.
+// Providers replaced while Holdfast runs (a running turn keeps its own), and "Test connection".
 #include "app/providersetup.h"
 #include "app/settings.h"
 #include "core/providerregistry.h"
@@ -11,14 +12,50 @@
 #include "store/memorystore.h"
 
 #include <QFile>
+#include <QPointer>
+#include <QSignalSpy>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 using namespace holdfast;
 using holdfast::test::FakeModelServer;
 
+// Awaits a task returning Result<T>, fails the test unless it is ok, and names its value `var`.
+#define AWAIT_VALUE(var, task)                                                                     \
+    HF_AWAIT(var##Result, task);                                                                   \
+    QVERIFY2(var##Result->ok(), #task);                                                            \
+    const auto &var = **var##Result
+
 namespace {
 const QString kKey = QStringLiteral("sk-secret-key-123");
+
+// Settings from a settings file with `text`, and `flags`.
+bool loadSettings(Settings *settings, const QTemporaryDir &dir, const QString &text,
+                  QStringList flags = {})
+{
+    const QString path = dir.filePath(QStringLiteral("holdfast.conf"));
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return false;
+    file.write(text.toUtf8());
+    file.close();
+    QString error;
+    const bool ok = settings->load(
+        QStringList{QStringLiteral("holdfast"), QStringLiteral("--config"), path} + flags,
+        QProcessEnvironment(), &error);
+    if (!ok)
+        qWarning("settings: %s", qPrintable(error));
+    return ok;
+}
+
+// A loopback port nothing listens on.
+quint16 closedPort()
+{
+    QTcpServer server;
+    server.listen(QHostAddress::LocalHost, 0);
+    return server.serverPort(); // closed when `server` goes
+}
 } // namespace
 
 class TestProviderSetup : public QObject
@@ -110,6 +147,139 @@ private Q_SLOTS:
         QCOMPARE(server.chatRequests()[0].headers.value("authorization"),
                  "Bearer " + kKey.toUtf8());
         test::awaitVoid(service.shutdown());
+    }
+
+    // The settings dialog saved while a turn runs: the turn finishes on the provider it began
+    // with (not deleted under it), new turns use the new one, the old one goes afterwards.
+    void replacedProviderKeepsItsRunningTurn()
+    {
+        FakeModelServer before;
+        FakeModelServer after;
+        QVERIFY(before.listen());
+        QVERIFY(after.listen());
+        before.script.chunks = {QStringLiteral("one "), QStringLiteral("two "),
+                                QStringLiteral("three "), QStringLiteral("four")};
+        before.script.delayMs = 60;
+        after.script.chunks = {QStringLiteral("from the new server")};
+        QTemporaryDir dir;
+        const QString group = QStringLiteral("[provider.local]\nkind = openai\nbase-url = %1\n"
+                                             "model = fake-model\n");
+        Settings first;
+        QVERIFY(loadSettings(&first, dir, group.arg(before.openAiBaseUrl())));
+        ProviderRegistry registry;
+        QVERIFY(setupProviders(first, &registry).ok());
+        MemoryStore store;
+        SessionService service(&store, &registry);
+        HF_AWAIT_OK(service.start());
+        CreateSessionParams create;
+        create.model = QStringLiteral("local/fake-model");
+        AWAIT_VALUE(created, service.createSession(create));
+        const QString sid = created.meta.id;
+        StartTurnParams params;
+        params.prompt = QStringLiteral("count");
+        QSignalSpy chunks(&service, &SessionService::chunkReady);
+        AWAIT_VALUE(running, service.startTurn(sid, params));
+        QVERIFY(chunks.wait(5000)); // the old server is answering
+
+        const QPointer<Provider> old = registry.provider(QStringLiteral("local"));
+        Settings second;
+        QVERIFY(loadSettings(&second, dir, group.arg(after.openAiBaseUrl())));
+        const Status reloaded = reloadProviders(second, &registry);
+        QVERIFY2(reloaded.ok(), qPrintable(reloaded.ok() ? QString() : reloaded.error().message));
+        QVERIFY(registry.provider(QStringLiteral("local")) != old.data());
+        QVERIFY(old->retired());
+        chunks.clear();
+        QVERIFY(chunks.wait(5000)); // events run meanwhile: a deferred deletion would happen
+        QVERIFY(old);               // the running turn still uses it
+
+        AWAIT_VALUE(ended, service.waitForTurn(sid, running.id, 20000));
+        QCOMPARE(ended.state, TurnRecord::State::Done);
+        AWAIT_VALUE(page, service.messages(sid, -1, 10));
+        QCOMPARE(page.messages.size(), 2);
+        QCOMPARE(page.messages.last().content, QStringLiteral("one two three four"));
+        QVERIFY(QTest::qWaitFor([&] { return old.isNull(); }, 5000)); // gone once unused
+
+        // The next turn goes to the new server.
+        AWAIT_VALUE(next, service.startTurn(sid, params));
+        AWAIT_VALUE(nextEnded, service.waitForTurn(sid, next.id, 20000));
+        QCOMPARE(nextEnded.state, TurnRecord::State::Done);
+        QCOMPARE(after.chatRequests().size(), 1);
+        QCOMPARE(before.chatRequests().size(), 1);
+        test::awaitVoid(service.shutdown());
+    }
+
+    // Bad settings leave the providers as they were.
+    void failedReloadChangesNothing()
+    {
+        QTemporaryDir dir;
+        Settings good;
+        QVERIFY(loadSettings(&good, dir,
+                             QStringLiteral("[provider.local]\nkind = ollama\nmodel = m\n")));
+        ProviderRegistry registry;
+        QVERIFY(setupProviders(good, &registry).ok());
+        Provider *local = registry.provider(QStringLiteral("local"));
+        Settings bad;
+        QVERIFY(
+            loadSettings(&bad, dir, QStringLiteral("[provider.x]\nkind = gemini\nmodel = m\n")));
+        QVERIFY(!reloadProviders(bad, &registry).ok());
+        QCOMPARE(registry.provider(QStringLiteral("local")), local);
+        QVERIFY(!local->retired());
+    }
+
+    void probeModels_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("where"); // openai, ollama, closed, wrong
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QStringList>("models");
+        QTest::addColumn<QString>("says");
+        const QStringList both{QStringLiteral("fake-model"), QStringLiteral("other-model")};
+        QTest::addRow("openai /models") << "openai"
+                                        << "openai" << 200 << both << "";
+        QTest::addRow("ollama /api/tags") << "ollama"
+                                          << "ollama" << 200 << both << "";
+        QTest::addRow("unreachable")
+            << "openai"
+            << "closed" << 200 << QStringList() << "cannot reach the model server";
+        QTest::addRow("refused key")
+            << "openai"
+            << "openai" << 401 << QStringList() << "refused the request with HTTP 401";
+        QTest::addRow("not a model server")
+            << "ollama"
+            << "wrong" << 200 << QStringList() << "Is it an Ollama server?";
+    }
+
+    void probeModels()
+    {
+        QFETCH(QString, kind);
+        QFETCH(QString, where);
+        QFETCH(int, status);
+        QFETCH(QStringList, models);
+        QFETCH(QString, says);
+        FakeModelServer server;
+        QVERIFY(server.listen());
+        server.script.status = status;
+        server.script.errorBody = R"({"error":{"message":"Incorrect API key provided"}})";
+        QString url =
+            where == QLatin1String("openai") ? server.openAiBaseUrl() : server.ollamaBaseUrl();
+        if (where == QLatin1String("closed"))
+            url = QStringLiteral("http://127.0.0.1:%1/v1").arg(closedPort());
+        if (where == QLatin1String("wrong"))
+            url = server.openAiBaseUrl(); // Ollama's /api/tags is not under /v1
+        Settings settings;
+        QTemporaryDir dir;
+        QVERIFY(loadSettings(&settings, dir, QString()));
+        QHash<QString, QString> values{{QStringLiteral("kind"), kind},
+                                       {QStringLiteral("base-url"), url}};
+        HF_AWAIT(listed, holdfast::probeModels(settings, QStringLiteral("lab"), values));
+        const Result<QStringList> &answer = *listed;
+        if (says.isEmpty()) {
+            QVERIFY2(answer.ok(), qPrintable(answer.ok() ? QString() : answer.error().message));
+            QCOMPARE(*answer, models);
+        } else {
+            QVERIFY(!answer.ok());
+            QVERIFY2(answer.error().message.contains(says), qPrintable(answer.error().message));
+        }
     }
 
     void badProviderSettings_data()

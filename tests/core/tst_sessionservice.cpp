@@ -14,12 +14,14 @@
 #include "store/memorystore.h"
 #include "store/sqlitestore.h"
 
+#include <QJsonArray>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 using namespace holdfast;
+using holdfast::test::FakeModelServer;
 using holdfast::test::spinUntil;
 
 namespace {
@@ -101,6 +103,43 @@ void seedMessages(Store *store, const QString &sid, int count)
         HF_AWAIT_OK(store->finishTurn(m, answer, t));
     }
 }
+
+// A fixture whose chats talk to a wire-level fake OpenAI server ("fake/fake-model").
+struct TitleFixture : Fixture
+{
+    test::FakeModelServer upstream;
+    bool listening = false;
+
+    explicit TitleFixture(bool autoTitle)
+        : Fixture(std::make_unique<MemoryStore>(), titleConfig(autoTitle))
+    {
+        listening = upstream.listen();
+        UpstreamConfig c;
+        c.name = QStringLiteral("fake");
+        c.baseUrl = QUrl(upstream.openAiBaseUrl());
+        c.defaultModel = QStringLiteral("fake-model");
+        c.models = {c.defaultModel};
+        registry.add(new OpenAiProvider(c), c.models);
+    }
+    static ServiceConfig titleConfig(bool autoTitle)
+    {
+        ServiceConfig config;
+        config.autoTitle = autoTitle;
+        return config;
+    }
+    static FakeModelServer::Script answer(const QStringList &chunks, int delayMs = 0)
+    {
+        FakeModelServer::Script script;
+        script.chunks = chunks;
+        script.delayMs = delayMs;
+        return script;
+    }
+    SessionMeta meta(const QString &sid)
+    {
+        const auto got = test::awaitResult(service->session(sid, 0));
+        return got.ok() ? got->meta : SessionMeta{};
+    }
+};
 
 } // namespace
 
@@ -842,6 +881,165 @@ private Q_SLOTS:
         HF_AWAIT(after, started->stream->next());
         QVERIFY(after && after->isEmpty());
         QVERIFY(started->stream->cancelled());
+    }
+
+    // Titles: after the first answer of a new chat the model names it, through a stateless
+    // completion that leaves no message, turn or chunk behind; the demo model, the setting off, a
+    // failure and a title set by hand keep the title the chat had.
+    void titleAfterTheFirstAnswer_data()
+    {
+        QTest::addColumn<bool>("autoTitle");
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("initial"); // the title the chat has before (null: none)
+        QTest::addColumn<int>("titleStatus"); // how the server answers the title request
+        QTest::addColumn<QString>("expected");
+        const QString prompt = QStringLiteral("How does the borrow checker work?");
+        const QString named = QStringLiteral("Borrow checker basics");
+        const QString model = QStringLiteral("fake/fake-model");
+        QTest::addRow("new chat") << true << model << QString() << 200 << named;
+        QTest::addRow("first-line title") << true << model << prompt << 200 << named;
+        QTest::addRow("set by hand")
+            << true << model << QStringLiteral("Mine") << 200 << QStringLiteral("Mine");
+        QTest::addRow("setting off") << false << model << prompt << 200 << prompt;
+        QTest::addRow("demo model") << true << QStringLiteral("demo") << prompt << 200 << prompt;
+        QTest::addRow("model fails") << true << model << prompt << 500 << prompt;
+    }
+
+    void titleAfterTheFirstAnswer()
+    {
+        QFETCH(bool, autoTitle);
+        QFETCH(QString, model);
+        QFETCH(QString, initial);
+        QFETCH(int, titleStatus);
+        QFETCH(QString, expected);
+        TitleFixture f(autoTitle);
+        HF_CHECK_FIXTURE(f);
+        QVERIFY(f.listening);
+        FakeModelServer::Script title = TitleFixture::answer(
+            {QStringLiteral("\"Borrow checker "), QStringLiteral("basics.\"\n")});
+        title.status = titleStatus;
+        title.errorBody = R"({"error":{"message":"overloaded"}})";
+        f.upstream.queue = {
+            TitleFixture::answer({QStringLiteral("It tracks "), QStringLiteral("lifetimes.")}),
+            title};
+        CreateSessionParams create;
+        create.model = model;
+        if (!initial.isNull())
+            create.title = initial;
+        HF_AWAIT(created, f.service->createSession(create));
+        QVERIFY(created->ok());
+        const QString sid = (**created).meta.id;
+        QSignalSpy changed(f.service.get(), &SessionService::sessionChanged);
+        const TurnRecord turn = f.startTurn(sid, QStringLiteral("How does the borrow checker work?"
+                                                                "\nWith an example."));
+        QCOMPARE(turn.id, 1);
+        QCOMPARE(f.finish(sid, turn.id).state, TurnRecord::State::Done);
+        const bool demo = model == QLatin1String("demo");
+        const bool asks = autoTitle && !demo && initial != QLatin1String("Mine");
+        if (asks) {
+            QVERIFY(spinUntil([&] { return f.upstream.chatRequests().size() == 2; }, 10000));
+            const QJsonArray sent =
+                f.upstream.chatRequests().last().json().value(QStringLiteral("messages")).toArray();
+            QCOMPARE(sent.size(), 2);
+            QCOMPARE(sent[0].toObject().value(QStringLiteral("role")).toString(),
+                     QStringLiteral("system"));
+            QVERIFY(sent[1]
+                        .toObject()
+                        .value(QStringLiteral("content"))
+                        .toString()
+                        .contains(QLatin1String("It tracks lifetimes.")));
+        }
+        if (expected != initial) {
+            QVERIFY(spinUntil([&] { return f.meta(sid).title == expected; }, 10000));
+            // The window hears of it.
+            const auto told = [&] {
+                return std::any_of(changed.cbegin(), changed.cend(), [&](const QList<QVariant> &a) {
+                    return a.first().value<SessionMeta>().title == expected;
+                });
+            };
+            QVERIFY(spinUntil(told, 5000));
+        } else {
+            QTest::qWait(300); // a title job, if one ran by mistake, has answered by now
+            QCOMPARE(f.meta(sid).title, initial);
+        }
+        QCOMPARE(f.upstream.chatRequests().size(), asks ? 2 : (demo ? 0 : 1));
+        // Never a message, a turn or a chunk.
+        const SessionMeta meta = f.meta(sid);
+        QCOMPARE(meta.total, 2);
+        QCOMPARE(meta.lastTurn, 1);
+        const QList<Message> stored = f.stored(sid);
+        QCOMPARE(stored.size(), 2);
+        HF_AWAIT(page, f.service->messages(sid, -1, 10));
+        QVERIFY(page->ok());
+        QCOMPARE((**page).messages.size(), 2);
+        HF_AWAIT(chunks, f.service->chunks(sid, 1, 0, 0));
+        QVERIFY(chunks->ok());
+        QString text;
+        for (const auto &c : (**chunks).chunks)
+            text += c.text;
+        QCOMPARE(text, stored.last().content);
+        if (!demo)
+            QCOMPARE(text, QStringLiteral("It tracks lifetimes."));
+    }
+
+    // A rename while the title request runs wins: the model's title is dropped.
+    void renameDuringTheTitleRequestWins()
+    {
+        TitleFixture f(true);
+        HF_CHECK_FIXTURE(f);
+        QVERIFY(f.listening);
+        f.upstream.queue = {
+            TitleFixture::answer({QStringLiteral("An answer")}),
+            TitleFixture::answer({QStringLiteral("Model "), QStringLiteral("title")}, 100)};
+        CreateSessionParams create;
+        create.model = QStringLiteral("fake/fake-model");
+        HF_AWAIT(created, f.service->createSession(create));
+        QVERIFY(created->ok());
+        const QString sid = (**created).meta.id;
+        const TurnRecord turn = f.startTurn(sid, QStringLiteral("hello"));
+        QCOMPARE(f.finish(sid, turn.id).state, TurnRecord::State::Done);
+        QVERIFY(spinUntil([&] { return f.upstream.chatRequests().size() == 2; }, 10000));
+        // The title is being written: the user renames the chat.
+        PatchSessionParams rename;
+        rename.title = QStringLiteral("My own title");
+        HF_AWAIT(patched, f.service->patchSession(sid, rename));
+        QVERIFY(patched->ok());
+        QVERIFY(!f.upstream.chatRequests().last().answered); // it was a race indeed
+        QVERIFY(spinUntil([&] { return f.upstream.chatRequests().last().answered; }, 10000));
+        QTest::qWait(200); // the title job has read the whole answer by now
+        QCOMPARE(f.meta(sid).title, QStringLiteral("My own title"));
+    }
+
+    void cleanTitle_data()
+    {
+        QTest::addColumn<QString>("answer");
+        QTest::addColumn<QString>("title");
+        QTest::addRow("plain") << "Borrow checker basics"
+                               << "Borrow checker basics";
+        QTest::addRow("quoted") << "\"Borrow checker basics.\""
+                                << "Borrow checker basics";
+        QTest::addRow("curly quotes") << "“Rust lifetimes”"
+                                      << "Rust lifetimes";
+        QTest::addRow("markdown") << "**Title:** Rust lifetimes\nMore text"
+                                  << "Rust lifetimes";
+        QTest::addRow("label") << "Title: Rust lifetimes"
+                               << "Rust lifetimes";
+        QTest::addRow("blank lines first") << "\n\n  Rust  lifetimes \n"
+                                           << "Rust lifetimes";
+        QTest::addRow("thinking") << "<think>they ask about Rust\nhmm</think>\nRust lifetimes"
+                                  << "Rust lifetimes";
+        QTest::addRow("long") << QStringLiteral("word ").repeated(30)
+                              << QStringLiteral("word ").repeated(12).trimmed();
+        QTest::addRow("nothing") << "  \"\"  "
+                                 << "";
+    }
+
+    void cleanTitle()
+    {
+        QFETCH(QString, answer);
+        QFETCH(QString, title);
+        QCOMPARE(SessionService::cleanTitle(answer), title);
+        QVERIFY(SessionService::cleanTitle(answer).size() <= SessionService::kMaxTitle);
     }
 
     // The models clients can name: the configured ones first, then those each provider lists now

@@ -2,22 +2,33 @@
 // keeps the dialog open, the file written as the [provider.NAME] groups Settings reads back, API
 // keys kept out of that file, and keychain keys put back into the groups at start.
 // Over 600 lines: one widget, driven through every path of its form (data-driven rows).
+#include "app/liveproviders.h"
 #include "app/providersetup.h"
+#include "app/servicehost.h"
 #include "app/settings.h"
 #include "app/settingsfile.h"
 #include "app/settingsvalues.h"
+#include "client/localclient.h"
 #include "core/providerregistry.h"
+#include "core/sessionservice.h"
+#include "fakes/fakemodelserver.h"
 #include "fakes/testutil.h"
+#include "gui/chatpane.h"
 #include "gui/darkpalette.h"
 #include "gui/mainwindow.h"
+#include "gui/providercontrol.h"
 #include "gui/secretstore.h"
+#include "gui/sessionlistmodel.h"
+#include "gui/sessionsidebar.h"
 #include "gui/settingsdialog.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -25,10 +36,13 @@
 #include <QPushButton>
 #include <QScopeGuard>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
+#include <QTimer>
 #include <QToolButton>
 
 #include <sys/stat.h>
@@ -89,7 +103,8 @@ struct Driver
     QListWidget *list() const { return child<QListWidget>("providerList"); }
     void type(const char *field, const QString &text) const
     {
-        auto *edit = child<QLineEdit>(field);
+        auto *combo = dialog->findChild<QComboBox *>(QString::fromLatin1(field));
+        auto *edit = combo ? combo->lineEdit() : child<QLineEdit>(field);
         edit->selectAll();
         QTest::keyClick(edit, Qt::Key_Backspace);
         if (!text.isEmpty())
@@ -142,6 +157,9 @@ private Q_SLOTS:
     void keysReadAfterStartReachTheDialog();
     void screenshot_data();
     void screenshot();
+    void testConnectionFillsTheModels();
+    void providerAddedAnswersWithoutRestart();
+    void autoTitleSetting();
 
 private:
     bool keychainWorks();
@@ -729,6 +747,197 @@ void TestSettingsDialog::screenshot()
                              .arg(dark ? QStringLiteral("-dark") : QString());
     QVERIFY(dialog.grab().save(path));
     qInfo("screenshot: %s", qPrintable(path));
+}
+
+// "Test connection" asks the server (through the app's ProviderControl, as the program installs
+// it) and puts the models it lists into the model field; an unreachable port says so.
+void TestSettingsDialog::testConnectionFillsTheModels()
+{
+    test::FakeModelServer server;
+    QVERIFY(server.listen());
+    const QString file = m_dir.filePath(QStringLiteral("probe.conf"));
+    QVERIFY(QFile(file).open(QIODevice::WriteOnly));
+    const Settings settings = load(file);
+    installProviderControl(std::make_shared<LiveProviders>(settings));
+    const auto uninstall = qScopeGuard([] { installProviderControl(nullptr); });
+    SettingsDialog::Values values = dialogValues(settings);
+    values.keychain = true; // the screenshot shows the keychain's wording
+    SettingsDialog dialog(values, file);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    Driver d{&dialog};
+    d.add(QStringLiteral("lab"), QStringLiteral("openai"), server.openAiBaseUrl(), QString());
+    auto *models = d.child<QComboBox>("model");
+    auto *status = d.child<QLabel>("connectionStatus");
+    QSignalSpy tested(&dialog, &SettingsDialog::connectionTested);
+    QTest::mouseClick(d.child<QPushButton>("testConnection"), Qt::LeftButton);
+    QVERIFY(tested.wait(10000));
+    QCOMPARE(tested.first().first().toBool(), true);
+    QCOMPARE(models->count(), 2);
+    QCOMPARE(models->itemText(0), QStringLiteral("fake-model"));
+    QCOMPARE(models->itemText(1), QStringLiteral("other-model"));
+    QCOMPARE(models->currentText(), QStringLiteral("fake-model")); // the field was empty
+    QVERIFY2(status->isVisible() && status->text().contains(QLatin1String("2 models")),
+             qPrintable(status->text()));
+    QVERIFY(server.requests.last().path.endsWith("/v1/models"));
+    models->setCurrentIndex(1); // picked from the list
+    QTest::qWait(50);
+    const QString shot = QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR "/settings-test-connection.png");
+    QVERIFY(dialog.grab().save(shot));
+    qInfo("screenshot: %s", qPrintable(shot));
+    // Another server: its own list (none yet); back to the first: its models again.
+    d.type("baseUrl", QStringLiteral("http://127.0.0.1:1/v1"));
+    QCOMPARE(models->count(), 0);
+    QVERIFY(status->isHidden());
+    d.type("baseUrl", server.openAiBaseUrl());
+    QCOMPARE(models->count(), 2);
+    QCOMPARE(models->currentText(), QStringLiteral("other-model"));
+    d.clickSave();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QCOMPARE(dialog.values().providers.value(0).model, QStringLiteral("other-model"));
+
+    // Nobody listens there: the message says so, the field keeps what it had.
+    quint16 closed = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        closed = probe.serverPort();
+    }
+    SettingsDialog second(values, file);
+    second.show();
+    Driver e{&second};
+    e.add(QStringLiteral("gone"), QStringLiteral("ollama"),
+          QStringLiteral("http://127.0.0.1:%1").arg(closed), QStringLiteral("llama3.2"));
+    QSignalSpy failed(&second, &SettingsDialog::connectionTested);
+    QTest::mouseClick(e.child<QPushButton>("testConnection"), Qt::LeftButton);
+    QVERIFY(failed.wait(10000));
+    QCOMPARE(failed.first().first().toBool(), false);
+    const QString said = e.child<QLabel>("connectionStatus")->text();
+    QVERIFY2(said.contains(QLatin1String("cannot reach the model server")), qPrintable(said));
+    QCOMPARE(e.child<QComboBox>("model")->currentText(), QStringLiteral("llama3.2"));
+    QVERIFY(e.child<QPushButton>("testConnection")->isEnabled());
+}
+
+// A provider added in the settings dialog of a running window answers a turn at once: no restart.
+void TestSettingsDialog::providerAddedAnswersWithoutRestart()
+{
+    test::FakeModelServer server;
+    QVERIFY(server.listen());
+    server.script.chunks = {QStringLiteral("answered "), QStringLiteral("at once")};
+    const QString file = m_dir.filePath(QStringLiteral("live.conf"));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write("store = memory:\n");
+    }
+    const Settings settings = load(file);
+    ServiceHost host;
+    HF_AWAIT(started, host.start(settings, false));
+    QVERIFY(started->ok());
+    const auto providers = std::make_shared<LiveProviders>(settings);
+    providers->setService(host.service());
+    installProviderControl(providers);
+    const auto uninstall = qScopeGuard([] { installProviderControl(nullptr); });
+    {
+        MainWindow window;
+        window.setSettingsValues(dialogValues(settings), file);
+        window.setClient(new LocalClient(host.service(), &window));
+        window.show();
+        QVERIFY(!host.service()->providers()->resolve(QStringLiteral("lab/fake-model")).ok());
+        bool driven = false;
+        QTimer::singleShot(0, &window, [&] {
+            auto *dialog = qobject_cast<SettingsDialog *>(QApplication::activeModalWidget());
+            if (!dialog)
+                return;
+            Driver d{dialog};
+            d.add(QStringLiteral("lab"), QStringLiteral("openai"), server.openAiBaseUrl(),
+                  QStringLiteral("fake-model"));
+            d.clickSave();
+            driven = true;
+        });
+        window.openSettings();
+        QVERIFY(driven);
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                return host.service()->providers()->resolve(QStringLiteral("lab/fake-model")).ok();
+            },
+            10000));
+        // The chat's model list has it too.
+        QComboBox *models = nullptr;
+        for (auto *combo : window.chatPane()->findChildren<QComboBox *>()) {
+            if (combo->accessibleName() == QLatin1String("Model"))
+                models = combo;
+        }
+        QVERIFY(models);
+        QVERIFY(QTest::qWaitFor(
+            [&] { return models->findText(QStringLiteral("lab/fake-model")) >= 0; }, 10000));
+
+        SessionService *service = host.service();
+        CreateSessionParams create;
+        create.model = QStringLiteral("lab/fake-model");
+        HF_AWAIT(created, service->createSession(create));
+        QVERIFY(created->ok());
+        const QString sid = (**created).meta.id;
+        StartTurnParams params;
+        params.prompt = QStringLiteral("hello");
+        HF_AWAIT(turn, service->startTurn(sid, params));
+        QVERIFY(turn->ok());
+        HF_AWAIT(ended, service->waitForTurn(sid, (**turn).id, 20000));
+        QVERIFY(ended->ok());
+        QCOMPARE((**ended).state, TurnRecord::State::Done);
+        HF_AWAIT(page, service->messages(sid, -1, 10));
+        QVERIFY(page->ok());
+        QCOMPARE((**page).messages.last().content, QStringLiteral("answered at once"));
+        QVERIFY(server.chatRequests().size() >= 1);
+        QCOMPARE(server.chatRequests()
+                     .first()
+                     .json()
+                     .value(QStringLiteral("messages"))
+                     .toArray()
+                     .last()
+                     .toObject()
+                     .value(QStringLiteral("content"))
+                     .toString(),
+                 QStringLiteral("hello"));
+        // Titles are on by default: the model's answer names the chat, in the sidebar too.
+        const auto sidebarTitle = [&] {
+            const SessionListModel *list = window.sidebar()->model();
+            for (int row = 0; row < list->rowCount(); ++row) {
+                if (list->at(row).id == sid)
+                    return list->at(row).title;
+            }
+            return QString();
+        };
+        QVERIFY(QTest::qWaitFor([&] { return sidebarTitle() == QLatin1String("answered at once"); },
+                                10000));
+    }
+    HF_AWAIT_VOID(host.shutdown());
+}
+
+// The titles setting: shown in the dialog, written to the file only when off, read back.
+void TestSettingsDialog::autoTitleSetting()
+{
+    const QString file = m_dir.filePath(QStringLiteral("titles.conf"));
+    QVERIFY(QFile(file).open(QIODevice::WriteOnly));
+    const SettingsDialog::Values before = dialogValues(load(file));
+    QVERIFY(before.autoTitle); // on by default
+    SettingsDialog dialog(before, file);
+    dialog.show();
+    Driver d{&dialog};
+    auto *box = d.child<QCheckBox>("autoTitle");
+    QVERIFY(box->isChecked());
+    box->click();
+    d.clickSave();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QVERIFY(!dialog.values().autoTitle);
+    QCOMPARE(result(SettingsDialog::save(dialog.values(), before, file)), QString());
+    QVERIFY2(fileText(file).contains(QLatin1String("auto-title=false")),
+             qPrintable(fileText(file)));
+    const Settings read = load(file);
+    QVERIFY(!read.flag(QStringLiteral("auto-title")));
+    QVERIFY(!dialogValues(read).autoTitle);
+    QVERIFY(!LiveProviders::withValues(load(file), dialogValues(read))
+                 .flag(QStringLiteral("auto-title")));
 }
 
 QTEST_MAIN(TestSettingsDialog)
