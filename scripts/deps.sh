@@ -7,6 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 packages=(
     build-essential cmake ninja-build pkg-config clang-format
     qt6-base-dev qcoro-qt6-dev libqt6sql6-sqlite libgl-dev qtkeychain-qt6-dev libsqlite3-dev
+    qt6-pdf-dev # the text of PDF attachments (src/provider/pdftext.h)
     libhiredis-dev redis-server
     nlohmann-json3-dev # scripts/fuzz.sh: the oracle of fuzz_json_body (tests/fuzz)
     fonts-dejavu-core xvfb xauth

@@ -1,6 +1,7 @@
 #include "provider/httpmodelstream.h"
 
 #include "core/logging.h"
+#include "provider/pdftext.h"
 #include "provider/wireformat.h"
 
 #include <QElapsedTimer>
@@ -298,6 +299,27 @@ void HttpModelStream::begin(UpstreamClient *network, UpstreamRequest request,
     request.method = QByteArrayLiteral("POST");
     request.body = body;
     run(network, std::move(request)); // runs until its first suspension, then on its own
+}
+
+void HttpModelStream::beginChat(UpstreamClient *network, UpstreamRequest request,
+                                ProviderRequest chat, BodyWriter write)
+{
+    if (!upstream::hasPdf(chat)) {
+        begin(network, std::move(request), write(chat, {}));
+        return;
+    }
+    readPdfsThenBegin(network, std::move(request), std::move(chat), write);
+}
+
+QCoro::Task<> HttpModelStream::readPdfsThenBegin(QPointer<UpstreamClient> network,
+                                                 UpstreamRequest request, ProviderRequest chat,
+                                                 BodyWriter write)
+{
+    QPointer<HttpModelStream> self(this);
+    const upstream::PdfTexts texts = co_await upstream::readPdfTexts(chat);
+    if (!self || ended()) // destroyed or cancelled meanwhile: nothing was sent
+        co_return;
+    begin(network, std::move(request), write(chat, texts));
 }
 
 QCoro::Task<> HttpModelStream::run(QPointer<UpstreamClient> network, UpstreamRequest request)

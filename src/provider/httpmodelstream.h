@@ -75,6 +75,11 @@ protected:
     // Sends the request (once: never again, whatever happens); subclasses call it last in their
     // constructor.
     void begin(UpstreamClient *network, UpstreamRequest request, const QByteArray &body);
+    // begin() with the body `write` makes of `chat`, once the text of its PDF attachments has
+    // been read (off this thread; at once when it has none).
+    using BodyWriter = QByteArray (*)(const ProviderRequest &, const QHash<QString, QString> &);
+    void beginChat(UpstreamClient *network, UpstreamRequest request, ProviderRequest chat,
+                   BodyWriter write);
     // Bytes of a successful answer, as they arrive, cut anywhere.
     virtual void consume(QByteArrayView bytes) = 0;
     // The body has ended: flush what is buffered. A stream that has not ended after this lacked
@@ -90,6 +95,8 @@ protected:
 
 private:
     QCoro::Task<> run(QPointer<UpstreamClient> network, UpstreamRequest request);
+    QCoro::Task<> readPdfsThenBegin(QPointer<UpstreamClient> network, UpstreamRequest request,
+                                    ProviderRequest chat, BodyWriter write);
     void stopUpstream();
 
     UpstreamConfig m_config;

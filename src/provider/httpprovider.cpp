@@ -11,13 +11,12 @@ HttpProvider::HttpProvider(UpstreamConfig config, QString modelsPath, QObject *p
 
 HttpProvider::~HttpProvider() = default;
 
-QJsonObject HttpProvider::chatBody(const ProviderRequest &request)
+QJsonObject HttpProvider::chatBody(const ProviderRequest &request, MessageWriter message,
+                                   const upstream::PdfTexts &pdfs)
 {
     QJsonArray messages;
-    for (const ChatMessage &m : request.messages) {
-        messages.append(
-            QJsonObject{{QStringLiteral("role"), m.role}, {QStringLiteral("content"), m.content}});
-    }
+    for (const ChatMessage &m : request.messages)
+        messages.append(message(m, pdfs));
     return QJsonObject{{QStringLiteral("model"), request.model},
                        {QStringLiteral("messages"), messages},
                        {QStringLiteral("stream"), true}};

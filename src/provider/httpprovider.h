@@ -1,6 +1,7 @@
 #pragma once
 
 #include "provider/httpmodelstream.h"
+#include "provider/wireformat.h"
 
 #include <QJsonObject>
 
@@ -26,8 +27,11 @@ protected:
     HttpProvider(UpstreamConfig config, QString modelsPath, QObject *parent);
 
     UpstreamClient *network() const { return m_network; }
-    // {"model", "messages": [{"role", "content"}...], "stream": true}: the rest is the format's.
-    static QJsonObject chatBody(const ProviderRequest &request);
+    // {"model", "messages": [...], "stream": true}: the rest is the format's, and so is each
+    // message (with its attachments), written by `message`.
+    using MessageWriter = QJsonObject (*)(const ChatMessage &, const upstream::PdfTexts &);
+    static QJsonObject chatBody(const ProviderRequest &request, MessageWriter message,
+                                const upstream::PdfTexts &pdfs);
     // The model names in the answer to GET modelsPath.
     virtual QStringList modelNames(const QJsonObject &answer) const = 0;
 

@@ -16,10 +16,10 @@ public:
     OllamaStream(UpstreamConfig config, UpstreamClient *network, const ProviderRequest &request)
         : HttpModelStream(std::move(config))
     {
-        begin(network,
-              upstream::request(this->config(), QStringLiteral("api/chat"),
-                                QByteArrayLiteral("application/x-ndjson")),
-              OllamaProvider::requestBody(request));
+        beginChat(network,
+                  upstream::request(this->config(), QStringLiteral("api/chat"),
+                                    QByteArrayLiteral("application/x-ndjson")),
+                  request, &OllamaProvider::requestBody);
     }
 
 protected:
@@ -47,9 +47,10 @@ OllamaProvider::OllamaProvider(UpstreamConfig config, QObject *parent)
 
 OllamaProvider::~OllamaProvider() = default;
 
-QByteArray OllamaProvider::requestBody(const ProviderRequest &request)
+QByteArray OllamaProvider::requestBody(const ProviderRequest &request,
+                                       const upstream::PdfTexts &pdfs)
 {
-    QJsonObject body = chatBody(request);
+    QJsonObject body = chatBody(request, &upstream::ollamaMessage, pdfs);
     QJsonObject options;
     if (request.options.temperature)
         options.insert(QStringLiteral("temperature"), *request.options.temperature);

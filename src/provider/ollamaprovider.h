@@ -16,7 +16,8 @@ public:
 
     std::unique_ptr<ProviderStream> start(const ProviderRequest &request) override;
     // The body of the chat request (exposed for tests).
-    static QByteArray requestBody(const ProviderRequest &request);
+    static QByteArray requestBody(const ProviderRequest &request,
+                                  const upstream::PdfTexts &pdfs = {});
 
 private:
     QStringList modelNames(const QJsonObject &answer) const override;

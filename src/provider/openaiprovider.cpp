@@ -16,10 +16,10 @@ public:
     OpenAiStream(UpstreamConfig config, UpstreamClient *network, const ProviderRequest &request)
         : HttpModelStream(std::move(config))
     {
-        begin(network,
-              upstream::request(this->config(), QStringLiteral("chat/completions"),
-                                QByteArrayLiteral("text/event-stream")),
-              OpenAiProvider::requestBody(request));
+        beginChat(network,
+                  upstream::request(this->config(), QStringLiteral("chat/completions"),
+                                    QByteArrayLiteral("text/event-stream")),
+                  request, &OpenAiProvider::requestBody);
     }
 
 protected:
@@ -47,9 +47,10 @@ OpenAiProvider::OpenAiProvider(UpstreamConfig config, QObject *parent)
 
 OpenAiProvider::~OpenAiProvider() = default;
 
-QByteArray OpenAiProvider::requestBody(const ProviderRequest &request)
+QByteArray OpenAiProvider::requestBody(const ProviderRequest &request,
+                                       const upstream::PdfTexts &pdfs)
 {
-    QJsonObject body = chatBody(request);
+    QJsonObject body = chatBody(request, &upstream::openAiMessage, pdfs);
     if (request.options.temperature)
         body.insert(QStringLiteral("temperature"), *request.options.temperature);
     if (request.options.maxTokens)

@@ -1,10 +1,13 @@
 #include "provider/wireformat.h"
 
+#include "core/attachmentrules.h"
 #include "provider/httpmodelstream.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <algorithm>
 
 namespace holdfast::upstream {
 
@@ -78,6 +81,78 @@ StreamItem readOllamaLine(const QByteArray &line)
     }
     item.end = done.toBool();
     return item;
+}
+
+QString fenceFor(QStringView content)
+{
+    qsizetype longest = 0;
+    qsizetype run = 0;
+    for (const QChar c : content) {
+        run = c == u'`' ? run + 1 : 0;
+        longest = std::max(longest, run);
+    }
+    return QString(std::max<qsizetype>(3, longest + 1), u'`');
+}
+
+QString messageText(const ChatMessage &message, const PdfTexts &pdfs)
+{
+    QString text;
+    for (const AttachmentContent &a : message.attachments) {
+        if (attachments::isImage(a.meta.type))
+            continue;
+        const QString content =
+            attachments::isPdf(a.meta.type) ? pdfs.value(a.meta.id) : QString::fromUtf8(a.bytes);
+        const QString fence = fenceFor(content);
+        text += a.meta.name + u'\n' + fence + u'\n' + content;
+        if (!content.endsWith(u'\n'))
+            text += u'\n';
+        text += fence + QStringLiteral("\n\n");
+    }
+    return text + message.content;
+}
+
+namespace {
+bool hasImages(const ChatMessage &message)
+{
+    return std::any_of(
+        message.attachments.cbegin(), message.attachments.cend(),
+        [](const AttachmentContent &a) { return attachments::isImage(a.meta.type); });
+}
+} // namespace
+
+QJsonObject openAiMessage(const ChatMessage &message, const PdfTexts &pdfs)
+{
+    const QString text = messageText(message, pdfs);
+    if (!hasImages(message))
+        return QJsonObject{{QStringLiteral("role"), message.role},
+                           {QStringLiteral("content"), text}};
+    QJsonArray parts{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                 {QStringLiteral("text"), text}}};
+    for (const AttachmentContent &a : message.attachments) {
+        if (!attachments::isImage(a.meta.type))
+            continue;
+        const QString url = QStringLiteral("data:") + a.meta.type + QStringLiteral(";base64,") +
+                            QString::fromLatin1(a.bytes.toBase64());
+        parts.append(
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("image_url")},
+                        {QStringLiteral("image_url"), QJsonObject{{QStringLiteral("url"), url}}}});
+    }
+    return QJsonObject{{QStringLiteral("role"), message.role}, {QStringLiteral("content"), parts}};
+}
+
+QJsonObject ollamaMessage(const ChatMessage &message, const PdfTexts &pdfs)
+{
+    QJsonObject object{{QStringLiteral("role"), message.role},
+                       {QStringLiteral("content"), messageText(message, pdfs)}};
+    if (hasImages(message)) {
+        QJsonArray images;
+        for (const AttachmentContent &a : message.attachments) {
+            if (attachments::isImage(a.meta.type))
+                images.append(QString::fromLatin1(a.bytes.toBase64()));
+        }
+        object.insert(QStringLiteral("images"), images);
+    }
+    return object;
 }
 
 } // namespace holdfast::upstream

@@ -660,6 +660,32 @@ private Q_SLOTS:
         QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
     }
 
+    // The in-process client uploads through the service: it holds the attachment limit itself
+    // (over HTTP the request head is refused first), exactly the limit accepted.
+    void attachmentLimitInTheService()
+    {
+        ServiceConfig config;
+        config.maxAttachmentBytes = 10;
+        Fixture f(std::make_unique<MemoryStore>(), config);
+        HF_CHECK_FIXTURE(f);
+        const QString sid = f.create();
+        UploadParams p;
+        p.type = QStringLiteral("text/plain");
+        p.bytes = QByteArray(10, 'a');
+        HF_AWAIT(fits, f.service->uploadAttachment(sid, p));
+        QVERIFY(fits->ok());
+        QCOMPARE(fits->value().size, 10);
+        QCOMPARE(fits->value().name, QStringLiteral("attachment"));
+        p.bytes += 'a';
+        HF_AWAIT(over, f.service->uploadAttachment(sid, p));
+        QVERIFY(!over->ok());
+        QCOMPARE(over->error().code, ErrorCode::PayloadTooLarge);
+        HF_AWAIT(back, f.service->attachment(sid, fits->value().id));
+        QVERIFY(back->ok());
+        QCOMPARE(back->value().bytes, QByteArray(10, 'a'));
+        QCOMPARE(back->value().meta, fits->value());
+    }
+
     // Shutdown interrupts running turns and saves what they had.
     void shutdownSavesPartialAnswers()
     {

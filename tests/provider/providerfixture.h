@@ -124,6 +124,18 @@ struct Fixture
         return test::startedTurn(service.get(), sid, p);
     }
 
+    // An upload's id, or "" when the service refused it.
+    QString upload(const QString &sid, const QString &name, const QString &type,
+                   const QByteArray &bytes)
+    {
+        UploadParams p;
+        p.name = name;
+        p.type = type;
+        p.bytes = bytes;
+        const auto stored = test::awaitResult(service->uploadAttachment(sid, p));
+        return stored.ok() ? stored->id : QString();
+    }
+
     TurnRecord finish(const QString &sid, int tid)
     {
         return test::finishedTurn(service.get(), sid, tid);

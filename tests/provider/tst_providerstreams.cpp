@@ -1,6 +1,8 @@
 // The openai and ollama providers against a fake model server on a real socket: a whole turn over
 // each wire format, what is sent, and every fault ending the turn in its documented state with
 // the session usable; a request that reached the server is never sent twice.
+#include "fakes/attachmentfiles.h"
+#include "provider/pdftext.h"
 #include "providerfixture.h"
 
 class TestProviderStreams : public QObject
@@ -102,6 +104,120 @@ private Q_SLOTS:
             QCOMPARE(o[QStringLiteral("temperature")].toDouble(), 0.25);
             QCOMPARE(o[QStringLiteral("num_predict")].toInt(), 42);
         }
+    }
+
+    // --- attachments (shared/API.md, Attachments: "To the model") ------------------------------
+
+    void pdfTextIsRead()
+    {
+        QCOMPARE(upstream::pdfText(test::tinyPdf()), test::tinyPdfText());
+        QVERIFY(upstream::pdfText("%PDF-1.4 broken").startsWith(u'['));
+    }
+
+    void fencesOutgrowTheContent_data()
+    {
+        QTest::addColumn<QString>("content");
+        QTest::addColumn<QString>("fence");
+        QTest::addRow("plain") << "text"
+                               << "```";
+        QTest::addRow("one backtick") << "a `b` c"
+                                      << "```";
+        QTest::addRow("a fence") << "```\ncode\n```"
+                                 << "````";
+        QTest::addRow("a longer run") << "x ````` y ``` z"
+                                      << "``````";
+    }
+    void fencesOutgrowTheContent()
+    {
+        QFETCH(QString, content);
+        QFETCH(QString, fence);
+        QCOMPARE(upstream::fenceFor(content), fence);
+    }
+
+    // Images in the format's own shape, text and a PDF's text fenced before the prompt, byte for
+    // byte as the server received them; the next turn sends the earlier message with its files.
+    void attachmentsOnTheWire_data() { addKinds(); }
+    void attachmentsOnTheWire()
+    {
+        QFETCH(QString, kind);
+        Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
+        const QString sid = f.create();
+        const QString notes =
+            f.upload(sid, QStringLiteral("notes.md"), QStringLiteral("text/markdown"),
+                     "use ``` here and ```` there");
+        const QString png =
+            f.upload(sid, QStringLiteral("dot.png"), QStringLiteral("image/png"), test::tinyPng());
+        const QString pdf = f.upload(sid, QStringLiteral("scan.pdf"),
+                                     QStringLiteral("application/pdf"), test::tinyPdf());
+        QVERIFY(!notes.isEmpty() && !png.isEmpty() && !pdf.isEmpty());
+        f.server.queue = {FakeModelServer::Script{}, FakeModelServer::Script{}};
+        f.server.queue[0].chunks = {QStringLiteral("first answer")};
+        f.server.queue[1].chunks = {QStringLiteral("second answer")};
+        StartTurnParams p;
+        p.prompt = QStringLiteral("What is this?");
+        p.attachments = {notes, png, pdf};
+        const TurnRecord first = test::startedTurn(f.service.get(), sid, p);
+        QCOMPARE(f.finish(sid, first.id).state, TurnRecord::State::Done);
+        QCOMPARE(f.run(sid, QStringLiteral("And now?")).state, TurnRecord::State::Done);
+
+        const QByteArray text =
+            "notes.md\\n`````\\nuse ``` here and ```` there\\n`````\\n\\n"
+            "scan.pdf\\n```\\nHoldfast test PDF\\nSecond line of text\\n```\\n\\nWhat is this?";
+        const QByteArray base64 = test::tinyPng().toBase64();
+        QByteArray prompt;
+        if (kind == QLatin1String("openai"))
+            prompt = "{\"content\":[{\"text\":\"" + text +
+                     "\",\"type\":\"text\"},{\"image_url\":{\"url\":\"data:image/png;base64," +
+                     base64 + "\"},\"type\":\"image_url\"}],\"role\":\"user\"}";
+        else
+            prompt =
+                "{\"content\":\"" + text + "\",\"images\":[\"" + base64 + "\"],\"role\":\"user\"}";
+        const auto requests = f.server.chatRequests();
+        QCOMPARE(requests.size(), 2);
+        const QByteArray firstMessages = "\"messages\":[" + prompt + "],";
+        QVERIFY2(requests[0].body.contains(firstMessages), requests[0].body.constData());
+        const QByteArray secondMessages =
+            "\"messages\":[" + prompt +
+            ",{\"content\":\"first answer\",\"role\":\"assistant\"},{\"content\":\"And "
+            "now?\",\"role\":\"user\"}],";
+        QVERIFY2(requests[1].body.contains(secondMessages), requests[1].body.constData());
+    }
+
+    // A model server that refuses images answers with an error status: the turn ends `error`
+    // with `upstream_error` and the server's message; the session goes on.
+    void refusedImagesEndTheTurnOnly_data() { addKinds(); }
+    void refusedImagesEndTheTurnOnly()
+    {
+        QFETCH(QString, kind);
+        Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
+        const QString sid = f.create();
+        const QString png =
+            f.upload(sid, QStringLiteral("dot.png"), QStringLiteral("image/png"), test::tinyPng());
+        QVERIFY(!png.isEmpty());
+        FakeModelServer::Script refuse;
+        refuse.status = 400;
+        refuse.errorBody = kind == QLatin1String("openai")
+                               ? "{\"error\":{\"message\":\"this model does not support image "
+                                 "input\",\"type\":\"invalid_request_error\"}}"
+                               : "{\"error\":\"this model does not support image input\"}";
+        FakeModelServer::Script fine;
+        fine.chunks = {QStringLiteral("text only")};
+        f.server.queue = {refuse, fine};
+        StartTurnParams p;
+        p.prompt = QStringLiteral("describe");
+        p.attachments = {png};
+        const TurnRecord t = f.finish(sid, test::startedTurn(f.service.get(), sid, p).id);
+        QCOMPARE(t.state, TurnRecord::State::Error);
+        QCOMPARE(t.errorCode, QStringLiteral("upstream_error"));
+        QVERIFY2(t.errorMessage.contains(QStringLiteral("does not support image input")),
+                 qPrintable(t.errorMessage));
+        const TurnRecord next = f.run(sid, QStringLiteral("then just talk"));
+        QCOMPARE(next.state, TurnRecord::State::Done);
+        const QList<Message> messages = f.stored(sid);
+        QCOMPARE(messages.size(), 4);
+        QCOMPARE(messages.at(3).content, QStringLiteral("text only"));
     }
 
     // --- faults -----------------------------------------------------------------------------
