@@ -173,13 +173,7 @@ QByteArray messageJson(const Message &m)
                   {QStringLiteral("created_at"), toIso(m.createdAt)},
                   {QStringLiteral("parent"), m.parent},
                   {QStringLiteral("depth"), m.depth}};
-    // Links, by id: the read scripts add the metadata from the attachments' hashes.
-    if (!m.attachments.isEmpty()) {
-        QJsonArray ids;
-        for (const Attachment &a : m.attachments)
-            ids.append(a.id);
-        o.insert(QStringLiteral("attachments"), ids);
-    }
+    // Without attachments: kBeginTurn adds them from their hashes (a prompt names them by id).
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -194,30 +188,31 @@ std::optional<Message> messageFrom(qint64 index, const QByteArray &json)
     // Written before the tree: one branch, each message after the one before it.
     m.parent = o.value(QStringLiteral("parent")).toInteger(index - 1);
     m.depth = o.value(QStringLiteral("depth")).toInteger(index);
+    // Written before attachments: none.
+    const QJsonArray attachments = o.value(QStringLiteral("attachments")).toArray();
+    for (const QJsonValue &v : attachments) {
+        const QJsonObject a = v.toObject();
+        Attachment att;
+        att.id = a.value(QStringLiteral("id")).toString();
+        att.name = a.value(QStringLiteral("name")).toString();
+        att.type = a.value(QStringLiteral("type")).toString();
+        att.size = a.value(QStringLiteral("size")).toInteger();
+        att.createdAt = fromIso(a.value(QStringLiteral("created_at")).toString());
+        m.attachments.append(att);
+    }
     return m;
 }
 
 // {index, JSON, siblings} of kLoadBranch and kMessagesAt.
 std::optional<Message> branchEntry(const RedisReply &entry)
 {
-    if (entry.elements.size() != 4)
+    if (entry.elements.size() != 3)
         return std::nullopt;
     auto m = messageFrom(entry.elements.at(0).toInt(), entry.elements.at(1).string);
     if (!m)
         return std::nullopt;
     for (const RedisReply &sibling : entry.elements.at(2).elements)
         m->siblings.append(sibling.toInt());
-    for (const RedisReply &a : entry.elements.at(3).elements) {
-        if (a.elements.size() != 5)
-            continue;
-        Attachment att;
-        att.id = a.elements.at(0).text();
-        att.name = a.elements.at(1).text();
-        att.type = a.elements.at(2).text();
-        att.size = a.elements.at(3).toInt();
-        att.createdAt = fromIso(a.elements.at(4).text());
-        m->attachments.append(att);
-    }
     return m;
 }
 

@@ -50,10 +50,10 @@ SessionMeta metaFrom(const QHash<QByteArray, QByteArray> &f);
 // The options not set are absent: `unsetOptions` names them (for HDEL).
 QList<QByteArray> describedFields(const SessionMeta &m);
 QList<QByteArray> unsetOptions(const TurnOptions &o);
+// A message's JSON holds its attachments' metadata (written by kBeginTurn, not here).
 QByteArray messageJson(const Message &m);
 std::optional<Message> messageFrom(qint64 index, const QByteArray &json);
-// {index, JSON, siblings, attachments} of kLoadBranch and kMessagesAt (attachments: one array of
-// id, name, type, size, created each).
+// {index, JSON, siblings} of kLoadBranch and kMessagesAt.
 std::optional<Message> branchEntry(const RedisReply &entry);
 QList<QByteArray> turnFields(const TurnRecord &t);
 std::optional<TurnRecord> turnFrom(const RedisReply &hash);

@@ -26,24 +26,18 @@ local function hfTree(sess, p)
   end
   redis.call('HSET', sess, 'tree', '1')
 end
--- A message's parent and its attachments' metadata ({id, name, type, size, created} each, in the
--- order of the ids its JSON holds): one decode of the JSON for both.
-local function hfMessage(p, json, at)
-  local m = cjson.decode(json)
-  local parent = m['parent']
+-- The key "parent" found without decoding the whole JSON (a message with attachments holds their
+-- metadata too): inside a JSON string every quote is escaped, so only the key itself matches.
+local function hfParent(json, at)
+  local parent = tonumber(string.match(json, '"parent":(%-?%d+)'))
+  if parent then
+    return parent
+  end
+  parent = cjson.decode(json)['parent']
   if type(parent) ~= 'number' then
-    parent = at - 1
+    return at - 1
   end
-  local atts = {}
-  if type(m['attachments']) == 'table' then
-    for _, id in ipairs(m['attachments']) do
-      local a = redis.call('HMGET', p .. 'att:' .. id, 'id', 'name', 'type', 'size', 'created')
-      if a[1] then
-        atts[#atts + 1] = a
-      end
-    end
-  end
-  return parent, atts
+  return parent
 end
 local function hfSiblings(p, tree, at, parent)
   if not tree then
@@ -94,8 +88,9 @@ return 1
 
 // Claims the session for a new turn: no other turn active, and nothing appended since the
 // caller read the session. Stores the prompt (none when the turn regenerates an answer: message
-// empty) as a child of its parent, and head on the prompt; the prompt's attachments (which must
-// exist) are no longer unlinked uploads.
+// empty) as a child of its parent, and head on the prompt. The prompt's attachments must exist:
+// their metadata (which never changes) is copied into its JSON, so that loading a message costs
+// no lookup per attachment, and they are no longer unlinked uploads.
 // KEYS: sess, msg:N, turn:T, lease:T, hf:sessions, hf:unfinished, hf:unlinked.
 // ARGV: score, sid, N (the session's total before the turn: the prompt's index), T, message,
 // lease ms, owner, total, active, last, updated, key prefix, head, length, the prompt's parent,
@@ -106,10 +101,19 @@ if not s[1] then
   return redis.error_reply('NOTFOUND no such key')
 end
 local natts = tonumber(ARGV[16])
+local atts = {}
 for i = 17, 16 + natts do
-  if redis.call('EXISTS', ARGV[12] .. 'att:' .. ARGV[i]) == 0 then
+  local a = redis.call('HMGET', ARGV[12] .. 'att:' .. ARGV[i], 'id', 'name', 'type', 'size',
+                       'created')
+  if not a[1] then
     return redis.error_reply("NOTFOUND attachment '" .. ARGV[i] .. "'")
   end
+  atts[#atts + 1] = {id = a[1], name = a[2], type = a[3], size = tonumber(a[4]),
+                     created_at = a[5]}
+end
+local message = ARGV[5]
+if natts > 0 then
+  message = string.sub(message, 1, -2) .. ',"attachments":' .. cjson.encode(atts) .. '}'
 end
 if tonumber(s[2]) ~= 0 then
   return redis.error_reply('CONFLICT turn ' .. s[2] .. ' is active')
@@ -120,8 +124,8 @@ end
 hfTree(KEYS[1], ARGV[12])
 redis.call('HSET', KEYS[1], 'total', ARGV[8], 'active', ARGV[9], 'last', ARGV[10],
            'updated', ARGV[11], 'head', ARGV[13], 'length', ARGV[14])
-if ARGV[5] ~= '' then
-  redis.call('SET', KEYS[2], ARGV[5])
+if message ~= '' then
+  redis.call('SET', KEYS[2], message)
   redis.call('ZADD', ARGV[12] .. 'kids:' .. ARGV[15], ARGV[3], ARGV[3])
 end
 for i = 17, 16 + natts do
@@ -340,7 +344,7 @@ return out
 )lua";
 
 // Up to `limit` messages of the branch that ends at message `last`, following parent links,
-// newest first: {index, JSON, siblings, attachments} each. One script: one round trip and one
+// newest first: {index, JSON, siblings} each. One script: one round trip and one
 // consistent view, O(limit) lookups whatever the history. KEYS: sess. ARGV: key prefix, last,
 // limit. (kTreeLua first)
 inline constexpr const char *kLoadBranch = R"lua(
@@ -353,8 +357,8 @@ while at >= 0 and #out < limit do
   if not json then
     break
   end
-  local parent, atts = hfMessage(ARGV[1], json, at)
-  out[#out + 1] = {at, json, hfSiblings(ARGV[1], tree, at, parent), atts}
+  local parent = hfParent(json, at)
+  out[#out + 1] = {at, json, hfSiblings(ARGV[1], tree, at, parent)}
   if parent >= at then
     break
   end
@@ -363,8 +367,7 @@ end
 return out
 )lua";
 
-// Messages from..to-1 (to - from kept small by the caller): {index, JSON or '', siblings,
-// attachments} each.
+// Messages from..to-1 (to - from kept small by the caller): {index, JSON or '', siblings} each.
 // KEYS: sess. ARGV: key prefix, from, to. (kTreeLua first)
 inline constexpr const char *kMessagesAt = R"lua(
 local tree = redis.call('HEXISTS', KEYS[1], 'tree') == 1
@@ -373,15 +376,15 @@ local kids = {}
 for at = tonumber(ARGV[2]), tonumber(ARGV[3]) - 1 do
   local json = redis.call('GET', ARGV[1] .. 'msg:' .. at)
   if not json then
-    out[#out + 1] = {at, '', {}, {}}
+    out[#out + 1] = {at, '', {}}
   else
-    local parent, atts = hfMessage(ARGV[1], json, at)
+    local parent = hfParent(json, at)
     local siblings = kids[parent]
     if not siblings or not tree then
       siblings = hfSiblings(ARGV[1], tree, at, parent)
       kids[parent] = siblings
     end
-    out[#out + 1] = {at, json, siblings, atts}
+    out[#out + 1] = {at, json, siblings}
   end
 end
 return out

@@ -18,7 +18,7 @@ namespace holdfast {
 // a TTL it keeps renewing), hf:{SID}:cancel:T (a cancel request), hf:{SID}:att:AID (an
 // attachment's metadata, hash), hf:{SID}:attbytes:AID (its bytes), hf:{SID}:atts (set of its
 // attachment ids) and hf:unlinked (sorted set of "SID/AID": uploads no message links yet, by
-// time); a message's JSON lists its attachment ids. Every multi-key write is one
+// time); a message's JSON holds a copy of its attachments' metadata. Every multi-key write is one
 // Lua script, which Redis runs atomically. Chunks and cancel requests are announced on the pub/sub
 // channels hf:turns:DB and hf:cancel:DB (message "SID/T").
 class RedisStore final : public Store
