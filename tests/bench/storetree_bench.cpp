@@ -152,9 +152,7 @@ double loadMs(Store *store, const QString &id)
 }
 
 constexpr int kAttachments = 100;
-const int kAttachmentBytes = qEnvironmentVariableIntValue("HF_ATT_BYTES")
-                                 ? qEnvironmentVariableIntValue("HF_ATT_BYTES")
-                                 : 1 << 20;
+constexpr int kAttachmentBytes = 1 << 20;
 
 // A session of 5 turns; with `attachments`, its prompts link 100 uploads of 1 MiB, 20 each.
 bool buildWithAttachments(Store *store, const QString &id, bool attachments)
