@@ -35,6 +35,22 @@ Error turnNotFound(const QString &sid, int tid)
                      QStringLiteral("turn %1 of session '%2' does not exist").arg(tid).arg(sid));
 }
 
+// Uploads that no message uses are deleted once they are a day old (README, Storage).
+constexpr auto kUnlinkedUploadAge = 24h;
+
+QCoro::Task<> deleteOldUploads(QPointer<Store> store)
+{
+    if (!store)
+        co_return;
+    const auto deleted =
+        co_await store->deleteUnlinkedAttachments(QDateTime::currentDateTimeUtc().addMSecs(
+            -std::chrono::milliseconds(kUnlinkedUploadAge).count()));
+    if (!deleted)
+        qCWarning(lcCore) << "could not delete unused uploads:" << deleted.error().message;
+    else if (*deleted > 0)
+        qCInfo(lcCore) << "deleted" << *deleted << "upload(s) no message used for a day";
+}
+
 } // namespace
 
 Error SessionService::badId(const QString &sid)
@@ -96,6 +112,11 @@ QCoro::Task<Status> SessionService::start()
     }
     if (!unfinished->isEmpty())
         qCInfo(lcCore) << "recovered" << unfinished->size() << "interrupted turn(s)";
+    // Unused uploads: now, then daily.
+    co_await deleteOldUploads(m_store);
+    auto *uploadsTimer = new QTimer(this);
+    connect(uploadsTimer, &QTimer::timeout, this, [this] { deleteOldUploads(m_store); });
+    uploadsTimer->start(24h);
     if (m_store->isShared() && !m_sweepTimer) {
         // Other instances may crash at any time, not only before we start: their turns are found
         // by their expired leases, and the first instance to see one saves it as interrupted.

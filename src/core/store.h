@@ -74,6 +74,9 @@ public:
                                                                           QString aid) = 0;
     virtual QCoro::Task<Result<std::optional<QByteArray>>> loadAttachmentBytes(QString sid,
                                                                                QString aid) = 0;
+    // Deletes the attachments (of every session) uploaded before `olderThan` that no message
+    // links: uploads nobody sent. Returns how many it deleted.
+    virtual QCoro::Task<Result<qint64>> deleteUnlinkedAttachments(QDateTime olderThan) = 0;
 
     // Several instances share this store (Redis): state written by others must be re-read.
     virtual bool isShared() const { return false; }

@@ -139,15 +139,19 @@ QCoro::Task<Status> MemoryStore::beginTurn(SessionMeta meta, std::optional<Messa
     if (it == m_sessions.end())
         co_return makeError(ErrorCode::NotFound,
                             QStringLiteral("session '%1' does not exist").arg(meta.id));
+    // Checked before anything is written: an unknown attachment stores nothing (as in the
+    // other stores' transactions).
+    for (const Attachment &a : prompt ? prompt->attachments : QList<Attachment>()) {
+        if (!it->attachments.contains(a.id))
+            co_return makeError(
+                ErrorCode::NotFound,
+                QStringLiteral("attachment '%1' of '%2' does not exist").arg(a.id, meta.id));
+    }
     it->meta = meta;
     if (prompt) {
-        for (const Attachment &a : std::as_const(prompt->attachments)) {
-            if (!it->attachments.contains(a.id))
-                co_return makeError(
-                    ErrorCode::NotFound,
-                    QStringLiteral("attachment '%1' of '%2' does not exist").arg(a.id, meta.id));
-        }
         put(*it, withAttachments(*it, *prompt));
+        for (const Attachment &a : std::as_const(prompt->attachments))
+            it->linked.insert(a.id);
     }
     it->turns.insert(turn.id, turn);
     countRows(3);
@@ -261,6 +265,24 @@ QCoro::Task<Result<std::optional<QByteArray>>> MemoryStore::loadAttachmentBytes(
     if (it == m_sessions.constEnd() || !it->attachmentBytes.contains(aid))
         co_return std::optional<QByteArray>{};
     co_return std::optional<QByteArray>{it->attachmentBytes.value(aid)};
+}
+
+QCoro::Task<Result<qint64>> MemoryStore::deleteUnlinkedAttachments(QDateTime olderThan)
+{
+    qint64 deleted = 0;
+    for (Data &d : m_sessions) {
+        for (auto it = d.attachments.begin(); it != d.attachments.end();) {
+            if (d.linked.contains(it.key()) || it->createdAt >= olderThan) {
+                ++it;
+                continue;
+            }
+            d.attachmentBytes.remove(it.key());
+            it = d.attachments.erase(it);
+            ++deleted;
+        }
+    }
+    countRows(quint64(deleted) * 2);
+    co_return deleted;
 }
 
 } // namespace holdfast

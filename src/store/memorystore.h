@@ -4,6 +4,7 @@
 
 #include <QHash>
 #include <QMap>
+#include <QSet>
 
 namespace holdfast {
 
@@ -41,6 +42,7 @@ public:
                                                                   QString aid) override;
     QCoro::Task<Result<std::optional<QByteArray>>> loadAttachmentBytes(QString sid,
                                                                        QString aid) override;
+    QCoro::Task<Result<qint64>> deleteUnlinkedAttachments(QDateTime olderThan) override;
 
 private:
     struct Data
@@ -54,6 +56,7 @@ private:
         QHash<int, QList<Chunk>> chunks;
         QHash<QString, Attachment> attachments;
         QHash<QString, QByteArray> attachmentBytes;
+        QSet<QString> linked; // attachments some message links
     };
     // Stores a new message (or replaces one, as a retried final save does) and links it.
     static void put(Data &d, const Message &m);

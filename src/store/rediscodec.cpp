@@ -3,8 +3,12 @@
 #include "core/json.h"
 #include "store/redisscripts.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocale>
+
+#include <iterator>
 
 namespace holdfast::rediscodec {
 
@@ -29,6 +33,19 @@ QByteArray member(const QString &sid, int tid)
     return sid.toUtf8() + '/' + QByteArray::number(tid);
 }
 
+QByteArray attKey(const QString &sid, const QString &aid)
+{
+    return prefix(sid) + "att:" + aid.toUtf8();
+}
+QByteArray attBytesKey(const QString &sid, const QString &aid)
+{
+    return prefix(sid) + "attbytes:" + aid.toUtf8();
+}
+QByteArray attsKey(const QString &sid)
+{
+    return prefix(sid) + "atts";
+}
+
 QByteArray num(qint64 n)
 {
     return QByteArray::number(n);
@@ -47,6 +64,25 @@ QByteArray score(const SessionMeta &meta)
 {
     return num(-meta.updatedAt.toMSecsSinceEpoch());
 }
+
+namespace {
+
+// The shortest text that reads back as the same double.
+QByteArray real(double d)
+{
+    return QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
+}
+
+// The session hash's fields of the options, in TurnOptions' order.
+constexpr const char *kOptionFields[] = {"temperature", "top_p", "max_tokens", "context_tokens"};
+
+// A count field, "" for none (a turn's usage and context).
+QByteArray optionalNum(bool has, qint64 n)
+{
+    return has ? num(n) : QByteArray("");
+}
+
+} // namespace
 
 QHash<QByteArray, QByteArray> fields(const RedisReply &hash)
 {
@@ -81,6 +117,16 @@ SessionMeta metaFrom(const QHash<QByteArray, QByteArray> &f)
     // Written before the tree: one branch, head on the last message.
     m.head = f.value("head", num(m.total - 1)).toLongLong();
     m.length = f.value("length", num(m.total)).toLongLong();
+    // Written before the options: none set.
+    bool ok = false;
+    if (const double v = f.value(kOptionFields[0]).toDouble(&ok); ok)
+        m.options.temperature = v;
+    if (const double v = f.value(kOptionFields[1]).toDouble(&ok); ok)
+        m.options.topP = v;
+    if (const int v = f.value(kOptionFields[2]).toInt(&ok); ok)
+        m.options.maxTokens = v;
+    if (const int v = f.value(kOptionFields[3]).toInt(&ok); ok)
+        m.options.contextTokens = v;
     return m;
 }
 
@@ -94,19 +140,41 @@ QList<QByteArray> describedFields(const SessionMeta &m)
         pairs << "title" << m.title.toUtf8();
     if (!m.system.isNull())
         pairs << "system" << m.system.toUtf8();
+    const TurnOptions &o = m.options;
+    if (o.temperature)
+        pairs << kOptionFields[0] << real(*o.temperature);
+    if (o.topP)
+        pairs << kOptionFields[1] << real(*o.topP);
+    if (o.maxTokens)
+        pairs << kOptionFields[2] << num(*o.maxTokens);
+    if (o.contextTokens)
+        pairs << kOptionFields[3] << num(*o.contextTokens);
     return pairs;
+}
+
+QList<QByteArray> unsetOptions(const TurnOptions &o)
+{
+    QList<QByteArray> names;
+    const bool set[] = {bool(o.temperature), bool(o.topP), bool(o.maxTokens),
+                        bool(o.contextTokens)};
+    for (std::size_t i = 0; i < std::size(set); ++i) {
+        if (!set[i])
+            names << kOptionFields[i];
+    }
+    return names;
 }
 
 QByteArray messageJson(const Message &m)
 {
-    return QJsonDocument(QJsonObject{{QStringLiteral("role"), m.role},
-                                     {QStringLiteral("content"), m.content},
-                                     {QStringLiteral("turn"), m.turn},
-                                     {QStringLiteral("state"), messageStateName(m.state)},
-                                     {QStringLiteral("created_at"), toIso(m.createdAt)},
-                                     {QStringLiteral("parent"), m.parent},
-                                     {QStringLiteral("depth"), m.depth}})
-        .toJson(QJsonDocument::Compact);
+    QJsonObject o{{QStringLiteral("role"), m.role},
+                  {QStringLiteral("content"), m.content},
+                  {QStringLiteral("turn"), m.turn},
+                  {QStringLiteral("state"), messageStateName(m.state)},
+                  {QStringLiteral("created_at"), toIso(m.createdAt)},
+                  {QStringLiteral("parent"), m.parent},
+                  {QStringLiteral("depth"), m.depth}};
+    // Without attachments: kBeginTurn adds them from their hashes (a prompt names them by id).
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
 std::optional<Message> messageFrom(qint64 index, const QByteArray &json)
@@ -120,6 +188,18 @@ std::optional<Message> messageFrom(qint64 index, const QByteArray &json)
     // Written before the tree: one branch, each message after the one before it.
     m.parent = o.value(QStringLiteral("parent")).toInteger(index - 1);
     m.depth = o.value(QStringLiteral("depth")).toInteger(index);
+    // Written before attachments: none.
+    const QJsonArray attachments = o.value(QStringLiteral("attachments")).toArray();
+    for (const QJsonValue &v : attachments) {
+        const QJsonObject a = v.toObject();
+        Attachment att;
+        att.id = a.value(QStringLiteral("id")).toString();
+        att.name = a.value(QStringLiteral("name")).toString();
+        att.type = a.value(QStringLiteral("type")).toString();
+        att.size = a.value(QStringLiteral("size")).toInteger();
+        att.createdAt = fromIso(a.value(QStringLiteral("created_at")).toString());
+        m.attachments.append(att);
+    }
     return m;
 }
 
@@ -148,7 +228,12 @@ QList<QByteArray> turnFields(const TurnRecord &t)
             "created",  iso(t.createdAt),
             "finished", iso(t.finishedAt),
             "ecode",    t.errorCode.toUtf8(),
-            "emsg",     t.errorMessage.toUtf8()};
+            "emsg",     t.errorMessage.toUtf8(),
+            "ptok",     optionalNum(bool(t.usage), t.usage ? t.usage->promptTokens : 0),
+            "ctok",     optionalNum(bool(t.usage), t.usage ? t.usage->completionTokens : 0),
+            "cmsgs",    optionalNum(bool(t.context), t.context ? t.context->messages : 0),
+            "cdrop",    optionalNum(bool(t.context), t.context ? t.context->dropped : 0),
+            "first",    iso(t.firstChunkAt)};
 }
 
 std::optional<TurnRecord> turnFrom(const RedisReply &hash)
@@ -168,6 +253,12 @@ std::optional<TurnRecord> turnFrom(const RedisReply &hash)
     t.finishedAt = fromIso(str(f, "finished"));
     t.errorCode = str(f, "ecode");
     t.errorMessage = str(f, "emsg");
+    // Written before usage and context: none (absent or "").
+    if (!f.value("ptok").isEmpty())
+        t.usage = TokenUsage{f.value("ptok").toLongLong(), f.value("ctok").toLongLong()};
+    if (!f.value("cmsgs").isEmpty())
+        t.context = ContextUse{f.value("cmsgs").toInt(), f.value("cdrop").toInt()};
+    t.firstChunkAt = fromIso(str(f, "first"));
     return t;
 }
 
@@ -178,6 +269,25 @@ bool parseMember(const QByteArray &text, QString *sid, int *tid)
     *tid = text.mid(slash + 1).toInt(&ok);
     *sid = QString::fromUtf8(text.left(slash));
     return slash > 0 && ok;
+}
+
+QList<QByteArray> attachmentFields(const Attachment &a)
+{
+    return {"id",   a.id.toUtf8(), "name",    a.name.toUtf8(), "type", a.type.toUtf8(),
+            "size", num(a.size),   "created", iso(a.createdAt)};
+}
+
+std::optional<Attachment> attachmentFrom(const QHash<QByteArray, QByteArray> &f)
+{
+    if (f.isEmpty())
+        return std::nullopt;
+    Attachment a;
+    a.id = str(f, "id");
+    a.name = str(f, "name");
+    a.type = str(f, "type");
+    a.size = f.value("size").toLongLong();
+    a.createdAt = fromIso(str(f, "created"));
+    return a;
 }
 
 } // namespace holdfast::rediscodec

@@ -26,8 +26,14 @@ local function hfTree(sess, p)
   end
   redis.call('HSET', sess, 'tree', '1')
 end
+-- The key "parent" found without decoding the whole JSON (a message with attachments holds their
+-- metadata too): inside a JSON string every quote is escaped, so only the key itself matches.
 local function hfParent(json, at)
-  local parent = cjson.decode(json)['parent']
+  local parent = tonumber(string.match(json, '"parent":(%-?%d+)'))
+  if parent then
+    return parent
+  end
+  parent = cjson.decode(json)['parent']
   if type(parent) ~= 'number' then
     return at - 1
   end
@@ -82,15 +88,32 @@ return 1
 
 // Claims the session for a new turn: no other turn active, and nothing appended since the
 // caller read the session. Stores the prompt (none when the turn regenerates an answer: message
-// empty) as a child of its parent, and head on the prompt.
-// KEYS: sess, msg:N, turn:T, lease:T, hf:sessions, hf:unfinished.
+// empty) as a child of its parent, and head on the prompt. The prompt's attachments must exist:
+// their metadata (which never changes) is copied into its JSON, so that loading a message costs
+// no lookup per attachment, and they are no longer unlinked uploads.
+// KEYS: sess, msg:N, turn:T, lease:T, hf:sessions, hf:unfinished, hf:unlinked.
 // ARGV: score, sid, N (the session's total before the turn: the prompt's index), T, message,
 // lease ms, owner, total, active, last, updated, key prefix, head, length, the prompt's parent,
-// turn pairs... (kTreeLua first)
+// n, n attachment ids, turn pairs... (kTreeLua first)
 inline constexpr const char *kBeginTurn = R"lua(
 local s = redis.call('HMGET', KEYS[1], 'total', 'active', 'last')
 if not s[1] then
   return redis.error_reply('NOTFOUND no such key')
+end
+local natts = tonumber(ARGV[16])
+local atts = {}
+for i = 17, 16 + natts do
+  local a = redis.call('HMGET', ARGV[12] .. 'att:' .. ARGV[i], 'id', 'name', 'type', 'size',
+                       'created')
+  if not a[1] then
+    return redis.error_reply("NOTFOUND attachment '" .. ARGV[i] .. "'")
+  end
+  atts[#atts + 1] = {id = a[1], name = a[2], type = a[3], size = tonumber(a[4]),
+                     created_at = a[5]}
+end
+local message = ARGV[5]
+if natts > 0 then
+  message = string.sub(message, 1, -2) .. ',"attachments":' .. cjson.encode(atts) .. '}'
 end
 if tonumber(s[2]) ~= 0 then
   return redis.error_reply('CONFLICT turn ' .. s[2] .. ' is active')
@@ -101,20 +124,24 @@ end
 hfTree(KEYS[1], ARGV[12])
 redis.call('HSET', KEYS[1], 'total', ARGV[8], 'active', ARGV[9], 'last', ARGV[10],
            'updated', ARGV[11], 'head', ARGV[13], 'length', ARGV[14])
-if ARGV[5] ~= '' then
-  redis.call('SET', KEYS[2], ARGV[5])
+if message ~= '' then
+  redis.call('SET', KEYS[2], message)
   redis.call('ZADD', ARGV[12] .. 'kids:' .. ARGV[15], ARGV[3], ARGV[3])
 end
+for i = 17, 16 + natts do
+  redis.call('ZREM', KEYS[7], ARGV[2] .. '/' .. ARGV[i])
+end
 redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], unpack(ARGV, 16))
+redis.call('HSET', KEYS[3], unpack(ARGV, 17 + natts))
 redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[6])
 redis.call('ZADD', KEYS[5], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[6], ARGV[2] .. '/' .. ARGV[4])
 return 1
 )lua";
 
-// KEYS: turn, chunks, lease, cancel. ARGV: first seq, lease ms, owner, "SID/T", channel, texts...
-// Returns 1 when someone asked to cancel the turn.
+// The batch that holds chunk 0 also stores when it was written (the turn's `first`).
+// KEYS: turn, chunks, lease, cancel. ARGV: first seq, lease ms, owner, "SID/T", channel, now,
+// texts... Returns 1 when someone asked to cancel the turn.
 inline constexpr const char *kAppendChunks = R"lua(
 local t = redis.call('HMGET', KEYS[1], 'state', 'chunks')
 if not t[1] then
@@ -127,10 +154,16 @@ local first = tonumber(ARGV[1])
 if tonumber(t[2]) ~= first then
   return redis.error_reply('CONFLICT the next chunk is ' .. t[2])
 end
-for i = 6, #ARGV do
-  redis.call('XADD', KEYS[2], (first + i - 6) .. '-1', 't', ARGV[i])
+for i = 7, #ARGV do
+  redis.call('XADD', KEYS[2], (first + i - 7) .. '-1', 't', ARGV[i])
 end
-redis.call('HSET', KEYS[1], 'chunks', first + #ARGV - 5)
+redis.call('HSET', KEYS[1], 'chunks', first + #ARGV - 6)
+if first == 0 then
+  local f = redis.call('HGET', KEYS[1], 'first')
+  if not f or f == '' then
+    redis.call('HSET', KEYS[1], 'first', ARGV[6])
+  end
+end
 redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[2])
 redis.call('PUBLISH', ARGV[5], ARGV[4])
 return redis.call('EXISTS', KEYS[4])
@@ -138,7 +171,8 @@ return redis.call('EXISTS', KEYS[4])
 
 // Ends a turn exactly once: a turn already ended (a retried save, or a sweeper that was first)
 // or a deleted session is left alone and answers 0. The answer becomes a child of its parent
-// and head moves onto it, with the answer: a crash never leaves head on a missing message.
+// and head moves onto it, with the answer: a crash never leaves head on a missing message. The
+// stored `first` (when chunk 0 was written) wins over the caller's.
 // KEYS: sess, msg:N, turn, lease, hf:sessions, hf:unfinished.
 // ARGV: score, sid, N (-1: no answer), T, message, total, active, updated, channel, key prefix,
 // head, length, the answer's parent, turn pairs... (kTreeLua first)
@@ -172,8 +206,12 @@ if tonumber(s[2]) == tonumber(ARGV[4]) then
   meta[#meta + 1] = ARGV[7]
 end
 redis.call('HSET', KEYS[1], unpack(meta))
+local first = redis.call('HGET', KEYS[3], 'first')
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[3], unpack(ARGV, 14))
+if first and first ~= '' then
+  redis.call('HSET', KEYS[3], 'first', first)
+end
 redis.call('DEL', KEYS[4])
 redis.call('ZADD', KEYS[5], ARGV[1], ARGV[2])
 redis.call('SREM', KEYS[6], ARGV[2] .. '/' .. ARGV[4])
@@ -181,7 +219,7 @@ redis.call('PUBLISH', ARGV[9], ARGV[2] .. '/' .. ARGV[4])
 return 1
 )lua";
 
-// KEYS: sess, hf:sessions, hf:unfinished. ARGV: sid, key prefix "hf:{SID}:".
+// KEYS: sess, hf:sessions, hf:unfinished, hf:unlinked. ARGV: sid, key prefix "hf:{SID}:".
 inline constexpr const char *kDeleteSession = R"lua(
 local s = redis.call('HMGET', KEYS[1], 'total', 'last')
 local total = tonumber(s[1]) or 0
@@ -205,10 +243,52 @@ for t = 1, last do
   redis.call('SREM', KEYS[3], ARGV[1] .. '/' .. t)
   if #batch >= 1000 then flush() end
 end
+for _, a in ipairs(redis.call('SMEMBERS', ARGV[2] .. 'atts')) do
+  batch[#batch + 1] = ARGV[2] .. 'att:' .. a
+  batch[#batch + 1] = ARGV[2] .. 'attbytes:' .. a
+  redis.call('ZREM', KEYS[4], ARGV[1] .. '/' .. a)
+  if #batch >= 1000 then flush() end
+end
+batch[#batch + 1] = ARGV[2] .. 'atts'
 flush()
 redis.call('UNLINK', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
+)lua";
+
+// Stores an upload: its metadata (hash) and bytes (string) apart, its id in the session's set,
+// and "SID/AID" among the unlinked uploads until a prompt links it.
+// KEYS: sess, att, attbytes, atts, hf:unlinked. ARGV: AID, "SID/AID", created (ms), bytes,
+// pairs...
+inline constexpr const char *kPutAttachment = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return redis.error_reply('NOTFOUND no such session')
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return redis.error_reply('CONFLICT the attachment exists')
+end
+redis.call('SET', KEYS[3], ARGV[4])
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
+return 1
+)lua";
+
+// Deletes up to `limit` uploads no prompt linked, created before `before`; returns how many.
+// KEYS: hf:unlinked. ARGV: before (ms, excluded), limit.
+inline constexpr const char *kDeleteUnlinked = R"lua(
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0,
+                           tonumber(ARGV[2]))
+for _, m in ipairs(members) do
+  local sid, aid = string.match(m, '^(.*)/([^/]*)$')
+  if sid then
+    local p = 'hf:{' .. sid .. '}:'
+    redis.call('UNLINK', p .. 'att:' .. aid, p .. 'attbytes:' .. aid)
+    redis.call('SREM', p .. 'atts', aid)
+  end
+  redis.call('ZREM', KEYS[1], m)
+end
+return #members
 )lua";
 
 // Turns not ended whose lease has expired, as HGETALL arrays; forgets ended ones.
@@ -264,9 +344,9 @@ return out
 )lua";
 
 // Up to `limit` messages of the branch that ends at message `last`, following parent links,
-// newest first: {index, JSON, siblings} each. One script: one round trip and one consistent
-// view, O(limit) lookups whatever the history.
-// KEYS: sess. ARGV: key prefix, last, limit. (kTreeLua first)
+// newest first: {index, JSON, siblings} each. One script: one round trip and one
+// consistent view, O(limit) lookups whatever the history. KEYS: sess. ARGV: key prefix, last,
+// limit. (kTreeLua first)
 inline constexpr const char *kLoadBranch = R"lua(
 local tree = redis.call('HEXISTS', KEYS[1], 'tree') == 1
 local out = {}

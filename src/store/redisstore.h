@@ -15,7 +15,10 @@ namespace holdfast {
 // slot: hf:{SID}:sess (hash), hf:{SID}:msg:N (JSON), hf:{SID}:kids:N (sorted set: message N's
 // children, N = -1 the first messages; redisscripts.h tells the tree), hf:{SID}:turn:T (hash),
 // hf:{SID}:chunks:T (stream, entry id "SEQ-1"), hf:{SID}:lease:T (the running instance's id, with
-// a TTL it keeps renewing) and hf:{SID}:cancel:T (a cancel request). Every multi-key write is one
+// a TTL it keeps renewing), hf:{SID}:cancel:T (a cancel request), hf:{SID}:att:AID (an
+// attachment's metadata, hash), hf:{SID}:attbytes:AID (its bytes), hf:{SID}:atts (set of its
+// attachment ids) and hf:unlinked (sorted set of "SID/AID": uploads no message links yet, by
+// time); a message's JSON holds a copy of its attachments' metadata. Every multi-key write is one
 // Lua script, which Redis runs atomically. Chunks and cancel requests are announced on the pub/sub
 // channels hf:turns:DB and hf:cancel:DB (message "SID/T").
 class RedisStore final : public Store
@@ -66,6 +69,7 @@ public:
                                                                   QString aid) override;
     QCoro::Task<Result<std::optional<QByteArray>>> loadAttachmentBytes(QString sid,
                                                                        QString aid) override;
+    QCoro::Task<Result<qint64>> deleteUnlinkedAttachments(QDateTime olderThan) override;
 
     bool isShared() const override { return true; }
     QCoro::Task<Status> requestCancel(QString sid, int tid) override;

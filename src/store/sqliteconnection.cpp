@@ -138,7 +138,8 @@ Status SqliteStore::Connection::updateMeta(const SessionMeta &meta)
 {
     Query u =
         query("UPDATE sessions SET title = ?, system = ?, model = ?, updated_at = ?,"
-              " total = ?, active_turn = ?, last_turn = ?, head = ?, length = ? WHERE id = ?");
+              " total = ?, active_turn = ?, last_turn = ?, head = ?, length = ?, temperature = ?,"
+              " top_p = ?, max_tokens = ?, context_tokens = ? WHERE id = ?");
     u.add(meta.title);
     u.add(meta.system);
     u.add(meta.model);
@@ -148,6 +149,7 @@ Status SqliteStore::Connection::updateMeta(const SessionMeta &meta)
     u.add(meta.lastTurn);
     sqlite::addIndex(u, meta.head);
     u.add(meta.length);
+    sqlite::bindOptions(u, meta.options);
     u.add(meta.id);
     if (Status s = u.exec(QStringLiteral("saving session")); !s)
         return s;

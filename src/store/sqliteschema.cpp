@@ -36,6 +36,29 @@ const char *const kMigrations[] = {
     "ALTER TABLE sessions ADD COLUMN length INTEGER NOT NULL DEFAULT 0;"
     "UPDATE sessions SET head = CASE WHEN total > 0 THEN total - 1 END, length = total;"
     "CREATE INDEX messages_by_parent ON messages (session, parent);",
+    // 3 -> 4: attachments (shared/API.md, Attachments), a session's options and a turn's usage,
+    // context and first chunk time (Usage and context budget); NULL: not set. An attachment's
+    // bytes have their own table, so that no query of its metadata (a session's load) reads a
+    // page of them; `linked` marks one a message uses (unlinked old uploads are deleted, through
+    // the partial index). A message's attachments are links, in order.
+    "ALTER TABLE sessions ADD COLUMN temperature REAL;"
+    "ALTER TABLE sessions ADD COLUMN top_p REAL;"
+    "ALTER TABLE sessions ADD COLUMN max_tokens INTEGER;"
+    "ALTER TABLE sessions ADD COLUMN context_tokens INTEGER;"
+    "ALTER TABLE turns ADD COLUMN prompt_tokens INTEGER;"
+    "ALTER TABLE turns ADD COLUMN completion_tokens INTEGER;"
+    "ALTER TABLE turns ADD COLUMN context_messages INTEGER;"
+    "ALTER TABLE turns ADD COLUMN context_dropped INTEGER;"
+    "ALTER TABLE turns ADD COLUMN first_chunk_at TEXT;"
+    "CREATE TABLE attachments (session TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,"
+    " type TEXT NOT NULL, size INTEGER NOT NULL, created_at TEXT NOT NULL,"
+    " linked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (session, id)) WITHOUT ROWID;"
+    "CREATE INDEX attachments_unlinked ON attachments (created_at) WHERE linked = 0;"
+    "CREATE TABLE attachment_bytes (session TEXT NOT NULL, id TEXT NOT NULL, bytes BLOB NOT NULL,"
+    " PRIMARY KEY (session, id));"
+    "CREATE TABLE message_attachments (session TEXT NOT NULL, idx INTEGER NOT NULL,"
+    " position INTEGER NOT NULL, attachment TEXT NOT NULL, PRIMARY KEY (session, idx, position))"
+    " WITHOUT ROWID;",
 };
 
 void addIndex(Query &q, qint64 index)
@@ -60,6 +83,12 @@ SessionMeta readMeta(const Query &q)
     m.lastTurn = int(q.integer(8));
     m.head = q.isNull(9) ? -1 : q.integer(9);
     m.length = q.integer(10);
+    m.options.temperature = q.optionalReal(11);
+    m.options.topP = q.optionalReal(12);
+    if (!q.isNull(13))
+        m.options.maxTokens = int(q.integer(13));
+    if (!q.isNull(14))
+        m.options.contextTokens = int(q.integer(14));
     return m;
 }
 
@@ -91,7 +120,23 @@ TurnRecord readTurn(const Query &q)
     t.finishedAt = q.isNull(8) ? QDateTime() : fromIso(q.text(8));
     t.errorCode = q.text(9);
     t.errorMessage = q.text(10);
+    if (!q.isNull(11) || !q.isNull(12))
+        t.usage = TokenUsage{q.integer(11), q.integer(12)};
+    if (!q.isNull(13) || !q.isNull(14))
+        t.context = ContextUse{int(q.integer(13)), int(q.integer(14))};
+    t.firstChunkAt = q.isNull(15) ? QDateTime() : fromIso(q.text(15));
     return t;
+}
+
+Attachment readAttachment(const Query &q, int first)
+{
+    Attachment a;
+    a.id = q.text(first);
+    a.name = q.text(first + 1);
+    a.type = q.text(first + 2);
+    a.size = q.integer(first + 3);
+    a.createdAt = fromIso(q.text(first + 4));
+    return a;
 }
 
 void bindMeta(Query &q, const SessionMeta &m)
@@ -107,6 +152,15 @@ void bindMeta(Query &q, const SessionMeta &m)
     q.add(m.lastTurn);
     addIndex(q, m.head);
     q.add(m.length);
+    bindOptions(q, m.options);
+}
+
+void bindOptions(Query &q, const TurnOptions &o)
+{
+    q.addOptional(o.temperature);
+    q.addOptional(o.topP);
+    q.addOptional(o.maxTokens);
+    q.addOptional(o.contextTokens);
 }
 
 void bindMessage(Query &q, const QString &sid, const Message &m)
@@ -146,6 +200,11 @@ void bindTurn(Query &q, const TurnRecord &t)
         q.addNull();
     else
         q.add(t.errorMessage);
+    q.addOptional(t.usage ? std::optional(t.usage->promptTokens) : std::nullopt);
+    q.addOptional(t.usage ? std::optional(t.usage->completionTokens) : std::nullopt);
+    q.addOptional(t.context ? std::optional(t.context->messages) : std::nullopt);
+    q.addOptional(t.context ? std::optional(t.context->dropped) : std::nullopt);
+    q.addIso(t.firstChunkAt);
 }
 
 } // namespace holdfast::sqlite

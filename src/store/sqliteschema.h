@@ -9,8 +9,9 @@
 namespace holdfast::sqlite {
 
 // Version 1 was the first release; version 2 added the indexes for listing and recovery;
-// version 3 the conversation tree.
-constexpr int kSchemaVersion = 3;
+// version 3 the conversation tree; version 4 attachments, session options and a turn's usage,
+// context and first chunk time.
+constexpr int kSchemaVersion = 4;
 
 // 'HFDB' in PRAGMA application_id: marks a file as a Holdfast database.
 extern const int kApplicationId;
@@ -21,19 +22,28 @@ extern const char *const kMigrations[kSchemaVersion];
 // bindMessage and bindTurn in the same order.
 #define HF_META_COLUMNS                                                                            \
     "id, title, system, model, created_at, updated_at, total, active_turn, last_turn, head, "      \
-    "length"
+    "length, temperature, top_p, max_tokens, context_tokens"
+#define HF_META_VALUES "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 #define HF_MESSAGE_COLUMNS "idx, role, content, turn, state, created_at, parent, depth"
 #define HF_TURN_COLUMNS                                                                            \
     "session, id, state, prompt_index, response_index, chunks, model, created_at, finished_at, "   \
-    "error_code, error_message"
+    "error_code, error_message, prompt_tokens, completion_tokens, context_messages, "              \
+    "context_dropped, first_chunk_at"
+#define HF_TURN_VALUES "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+// The columns read by readAttachment.
+#define HF_ATTACHMENT_COLUMNS "id, name, type, size, created_at"
 
 SessionMeta readMeta(const Query &q);
 Message readMessage(const Query &q);
 TurnRecord readTurn(const Query &q);
+// From `first`, the HF_ATTACHMENT_COLUMNS.
+Attachment readAttachment(const Query &q, int first = 0);
 void bindMeta(Query &q, const SessionMeta &m);
 // Binds (session, then HF_MESSAGE_COLUMNS).
 void bindMessage(Query &q, const QString &sid, const Message &m);
 void bindTurn(Query &q, const TurnRecord &t);
+// Binds the session's options as in HF_META_COLUMNS.
+void bindOptions(Query &q, const TurnOptions &o);
 // A message index, or NULL for -1 (no message: a first message's parent, an empty head).
 void addIndex(Query &q, qint64 index);
 

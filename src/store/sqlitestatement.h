@@ -13,6 +13,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -98,6 +100,31 @@ public:
         if (m_stmt)
             sqlite3_bind_null(m_stmt, ++m_bound);
     }
+    // (Not an overload of add: an int argument would be ambiguous.)
+    void addReal(double value)
+    {
+        if (m_stmt)
+            sqlite3_bind_double(m_stmt, ++m_bound, value);
+    }
+    // Bound without a copy: the statement's buffer shares the bytes until the next bind.
+    void addBlob(const QByteArray &bytes)
+    {
+        if (!m_stmt)
+            return;
+        QByteArray &kept = buffer();
+        kept = bytes;
+        sqlite3_bind_blob64(m_stmt, ++m_bound, kept.constData(), sqlite3_uint64(kept.size()),
+                            SQLITE_STATIC);
+    }
+    template <typename T> void addOptional(const std::optional<T> &value)
+    {
+        if (!value)
+            addNull();
+        else if constexpr (std::is_floating_point_v<T>)
+            addReal(*value);
+        else
+            add(qint64(*value));
+    }
 
     // Runs the statement up to its first row; `what` names the work in the error (null: the
     // statement's first three words). A statement without rows (a write) is reset at once, so
@@ -158,6 +185,20 @@ public:
 
     bool isNull(int column) const { return sqlite3_column_type(m_stmt, column) == SQLITE_NULL; }
     qint64 integer(int column) const { return sqlite3_column_int64(m_stmt, column); }
+    double real(int column) const { return sqlite3_column_double(m_stmt, column); }
+    QByteArray blob(int column) const
+    {
+        const auto *data = static_cast<const char *>(sqlite3_column_blob(m_stmt, column));
+        return QByteArray(data, data ? sqlite3_column_bytes(m_stmt, column) : 0);
+    }
+    std::optional<double> optionalReal(int column) const
+    {
+        return isNull(column) ? std::nullopt : std::optional<double>(real(column));
+    }
+    std::optional<qint64> optionalInteger(int column) const
+    {
+        return isNull(column) ? std::nullopt : std::optional<qint64>(integer(column));
+    }
     // A NULL column reads as a null QString, '' as an empty one.
     QString text(int column) const
     {

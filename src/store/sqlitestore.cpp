@@ -36,6 +36,70 @@ Status fillSiblings(SqliteStore::Connection &c, const QString &sid, QList<Messag
     return Ok{};
 }
 
+// Each message's attachments (metadata only: the bytes are in another table), with one query
+// over the link rows of the messages' index range.
+Status fillAttachments(SqliteStore::Connection &c, const QString &sid, QList<Message> &messages)
+{
+    if (messages.isEmpty())
+        return Ok{};
+    QHash<qint64, Message *> byIndex;
+    qint64 low = messages.constFirst().index;
+    qint64 high = low;
+    for (Message &m : messages) {
+        byIndex.insert(m.index, &m);
+        low = std::min(low, m.index);
+        high = std::max(high, m.index);
+    }
+    Query q = c.query(
+        "SELECT l.idx, a.id, a.name, a.type, a.size, a.created_at FROM message_attachments l"
+        " JOIN attachments a ON a.session = l.session AND a.id = l.attachment"
+        " WHERE l.session = ? AND l.idx BETWEEN ? AND ? ORDER BY l.idx, l.position");
+    q.add(sid);
+    q.add(low);
+    q.add(high);
+    if (Status s = q.exec(QStringLiteral("loading attachments")); !s)
+        return s;
+    while (q.next()) {
+        if (Message *m = byIndex.value(q.integer(0)))
+            m->attachments.append(readAttachment(q, 1));
+    }
+    return Ok{};
+}
+
+// Siblings and attachments: what a load adds to the message rows.
+Status completeMessages(SqliteStore::Connection &c, const QString &sid, QList<Message> &messages)
+{
+    if (Status s = fillSiblings(c, sid, messages); !s)
+        return s;
+    return fillAttachments(c, sid, messages);
+}
+
+// Links a prompt's attachments to it, in order, and marks them used (never deleted as unlinked).
+Status linkAttachments(SqliteStore::Connection &c, const QString &sid, const Message &prompt)
+{
+    Query mark = c.query("UPDATE attachments SET linked = 1 WHERE session = ? AND id = ?");
+    Query link = c.query("INSERT INTO message_attachments (session, idx, position, attachment)"
+                         " VALUES (?, ?, ?, ?)");
+    for (qsizetype i = 0; i < prompt.attachments.size(); ++i) {
+        const QString &aid = prompt.attachments.at(i).id;
+        mark.add(sid);
+        mark.add(aid);
+        if (Status s = mark.exec(QStringLiteral("linking attachments")); !s)
+            return s;
+        if (mark.changes() == 0)
+            return makeError(
+                ErrorCode::NotFound,
+                QStringLiteral("attachment '%1' of '%2' does not exist").arg(aid, sid));
+        link.add(sid);
+        link.add(prompt.index);
+        link.add(qint64(i));
+        link.add(aid);
+        if (Status s = link.exec(QStringLiteral("linking attachments")); !s)
+            return s;
+    }
+    return Ok{};
+}
+
 } // namespace
 
 struct SqliteStore::PendingWrite
@@ -156,8 +220,7 @@ QCoro::Task<Status> SqliteStore::open()
 QCoro::Task<Status> SqliteStore::createSession(SessionMeta meta)
 {
     auto work = [meta](Connection &c) -> Status {
-        Query q = c.query("INSERT INTO sessions (" HF_META_COLUMNS
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        Query q = c.query("INSERT INTO sessions (" HF_META_COLUMNS ") VALUES (" HF_META_VALUES ")");
         bindMeta(q, meta);
         Status s = q.exec(QStringLiteral("creating session"));
         if (!s && s.error().code == ErrorCode::Conflict)
@@ -198,7 +261,10 @@ QCoro::Task<Status> SqliteStore::deleteSession(QString id)
     auto work = [id](Connection &c) -> Status {
         for (const char *sql :
              {"DELETE FROM chunks WHERE session = ?", "DELETE FROM turns WHERE session = ?",
-              "DELETE FROM messages WHERE session = ?", "DELETE FROM sessions WHERE id = ?"}) {
+              "DELETE FROM message_attachments WHERE session = ?",
+              "DELETE FROM attachment_bytes WHERE session = ?",
+              "DELETE FROM attachments WHERE session = ?", "DELETE FROM messages WHERE session = ?",
+              "DELETE FROM sessions WHERE id = ?"}) {
             Query q = c.query(sql);
             q.add(id);
             if (Status s = q.exec(QStringLiteral("deleting session")); !s)
@@ -271,7 +337,7 @@ QCoro::Task<Result<QList<Message>>> SqliteStore::loadMessages(QString id, qint64
             while (q.next())
                 messages.append(readMessage(q));
         }
-        if (Status s = fillSiblings(c, id, messages); !s)
+        if (Status s = completeMessages(c, id, messages); !s)
             return s.error();
         return messages;
     };
@@ -302,7 +368,7 @@ QCoro::Task<Result<QList<Message>>> SqliteStore::loadBranch(QString id, qint64 l
             at = parent < at ? parent : -1;
         }
         std::reverse(messages.begin(), messages.end());
-        if (Status s = fillSiblings(c, id, messages); !s)
+        if (Status s = completeMessages(c, id, messages); !s)
             return s.error();
         return messages;
     };
@@ -357,9 +423,10 @@ QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, std::optional<Messa
             bindMessage(m, meta.id, *prompt);
             if (Status s = m.exec(QStringLiteral("storing the prompt")); !s)
                 return s;
+            if (Status s = linkAttachments(c, meta.id, *prompt); !s)
+                return s;
         }
-        Query t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        Query t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS ") VALUES (" HF_TURN_VALUES ")");
         bindTurn(t, turn);
         if (Status s = t.exec(QStringLiteral("storing the turn")); !s)
             return s;
@@ -376,9 +443,13 @@ QCoro::Task<Status> SqliteStore::appendChunks(QString sid, int tid, QList<Chunk>
     auto work = [sid, tid, chunks](Connection &c) -> Status {
         // The chunks must continue the turn's stream exactly (no gap, no repeat) and the
         // turn must still be running: checked and advanced by one conditional UPDATE.
-        Query upd = c.query("UPDATE turns SET chunks = ? WHERE session = ? AND id = ?"
-                            " AND chunks = ? AND state IN ('queued', 'streaming')");
+        // The batch that holds chunk 0 also stores when it was written (first_chunk_at).
+        Query upd =
+            c.query("UPDATE turns SET chunks = ?, first_chunk_at = COALESCE(first_chunk_at, ?)"
+                    " WHERE session = ? AND id = ? AND chunks = ?"
+                    " AND state IN ('queued', 'streaming')");
         upd.add(chunks.constLast().seq + 1);
+        upd.addIso(chunks.constFirst().seq == 0 ? QDateTime::currentDateTimeUtc() : QDateTime());
         upd.add(sid);
         upd.add(tid);
         upd.add(chunks.constFirst().seq);
@@ -428,7 +499,17 @@ QCoro::Task<Status> SqliteStore::appendChunks(QString sid, int tid, QList<Chunk>
 QCoro::Task<Status> SqliteStore::finishTurn(SessionMeta meta, std::optional<Message> answer,
                                             TurnRecord turn)
 {
-    auto work = [meta, answer, turn](Connection &c) -> Status {
+    auto work = [meta, answer, turn](Connection &c) mutable -> Status {
+        {
+            // The stored first_chunk_at wins: it is when chunk 0 was written.
+            Query q = c.query("SELECT first_chunk_at FROM turns WHERE session = ? AND id = ?");
+            q.add(turn.session);
+            q.add(turn.id);
+            if (Status s = q.exec(QStringLiteral("storing the turn")); !s)
+                return s;
+            if (q.next() && !q.isNull(0))
+                turn.firstChunkAt = fromIso(q.text(0));
+        }
         if (answer) {
             // INSERT OR REPLACE: a retried save after an unknown outcome stays exactly-once.
             Query m = c.query("INSERT OR REPLACE INTO messages (session, " HF_MESSAGE_COLUMNS
@@ -438,7 +519,7 @@ QCoro::Task<Status> SqliteStore::finishTurn(SessionMeta meta, std::optional<Mess
                 return s;
         }
         Query t = c.query("INSERT OR REPLACE INTO turns (" HF_TURN_COLUMNS
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          ") VALUES (" HF_TURN_VALUES ")");
         bindTurn(t, turn);
         if (Status s = t.exec(QStringLiteral("storing the turn")); !s)
             return s;
@@ -504,28 +585,103 @@ QCoro::Task<Result<QList<TurnRecord>>> SqliteStore::unfinishedTurns()
     co_return std::move(*r);
 }
 
-// FOUNDATION PLACEHOLDER: the store helper replaces these with the real storage.
 QCoro::Task<Status> SqliteStore::putAttachment(QString sid, Attachment meta, QByteArray bytes)
 {
-    Q_UNUSED(sid);
-    Q_UNUSED(meta);
-    Q_UNUSED(bytes);
-    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+    auto work = [sid, meta, bytes](Connection &c) -> Status {
+        {
+            Query q = c.query("SELECT 1 FROM sessions WHERE id = ?");
+            q.add(sid);
+            if (Status s = q.exec(QStringLiteral("storing an attachment")); !s)
+                return s;
+            if (!q.next())
+                return makeError(ErrorCode::NotFound,
+                                 QStringLiteral("session '%1' does not exist").arg(sid));
+        }
+        Query m = c.query("INSERT INTO attachments (session, " HF_ATTACHMENT_COLUMNS
+                          ") VALUES (?, ?, ?, ?, ?, ?)");
+        m.add(sid);
+        m.add(meta.id);
+        m.add(meta.name);
+        m.add(meta.type);
+        m.add(meta.size);
+        m.addIso(meta.createdAt);
+        Status s = m.exec(QStringLiteral("storing an attachment"));
+        if (!s && s.error().code == ErrorCode::Conflict)
+            return makeError(ErrorCode::Conflict,
+                             QStringLiteral("attachment '%1' already exists").arg(meta.id));
+        if (!s)
+            return s;
+        // The bytes are written once, here, and read only by loadAttachmentBytes.
+        Query b = c.query("INSERT INTO attachment_bytes (session, id, bytes) VALUES (?, ?, ?)");
+        b.add(sid);
+        b.add(meta.id);
+        b.addBlob(bytes);
+        return b.exec(QStringLiteral("storing an attachment"));
+    };
+    auto r = co_await write(std::move(work));
+    co_return std::move(*r);
 }
 
 QCoro::Task<Result<std::optional<Attachment>>> SqliteStore::loadAttachment(QString sid, QString aid)
 {
-    Q_UNUSED(sid);
-    Q_UNUSED(aid);
-    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+    using R = Result<std::optional<Attachment>>;
+    auto work = [sid, aid](Connection &c) -> R {
+        Query q = c.query("SELECT " HF_ATTACHMENT_COLUMNS " FROM attachments"
+                          " WHERE session = ? AND id = ?");
+        q.add(sid);
+        q.add(aid);
+        if (Status s = q.exec(QStringLiteral("loading an attachment")); !s)
+            return s.error();
+        std::optional<Attachment> found;
+        if (q.next())
+            found = readAttachment(q);
+        return found;
+    };
+    auto r = co_await run<R>(std::move(work));
+    co_return std::move(*r);
 }
 
 QCoro::Task<Result<std::optional<QByteArray>>> SqliteStore::loadAttachmentBytes(QString sid,
                                                                                 QString aid)
 {
-    Q_UNUSED(sid);
-    Q_UNUSED(aid);
-    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+    using R = Result<std::optional<QByteArray>>;
+    auto work = [sid, aid](Connection &c) -> R {
+        Query q = c.query("SELECT bytes FROM attachment_bytes WHERE session = ? AND id = ?");
+        q.add(sid);
+        q.add(aid);
+        if (Status s = q.exec(QStringLiteral("loading an attachment's bytes")); !s)
+            return s.error();
+        std::optional<QByteArray> bytes;
+        if (q.next())
+            bytes = q.blob(0);
+        return bytes;
+    };
+    auto r = co_await run<R>(std::move(work));
+    co_return std::move(*r);
+}
+
+QCoro::Task<Result<qint64>> SqliteStore::deleteUnlinkedAttachments(QDateTime olderThan)
+{
+    // A write (it deletes), but with a count to answer: the count travels out through `deleted`.
+    auto deleted = std::make_shared<std::atomic<qint64>>(0);
+    auto work = [olderThan, deleted](Connection &c) -> Status {
+        Query bytes = c.query("DELETE FROM attachment_bytes WHERE (session, id) IN"
+                              " (SELECT session, id FROM attachments"
+                              " WHERE linked = 0 AND created_at < ?)");
+        bytes.addIso(olderThan);
+        if (Status s = bytes.exec(QStringLiteral("deleting unlinked attachments")); !s)
+            return s;
+        Query meta = c.query("DELETE FROM attachments WHERE linked = 0 AND created_at < ?");
+        meta.addIso(olderThan);
+        if (Status s = meta.exec(QStringLiteral("deleting unlinked attachments")); !s)
+            return s;
+        *deleted = meta.changes();
+        return Ok{};
+    };
+    auto r = co_await write(std::move(work));
+    if (!*r)
+        co_return r->error();
+    co_return deleted->load();
 }
 
 } // namespace holdfast

@@ -27,7 +27,7 @@ public:
     ~SqliteStore() override;
 
     // The version of the files this build writes (sqliteschema.h tells each one).
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     QCoro::Task<Status> open() override;
     QString describe() const override { return QStringLiteral("sqlite:") + m_path; }
@@ -55,6 +55,7 @@ public:
                                                                   QString aid) override;
     QCoro::Task<Result<std::optional<QByteArray>>> loadAttachmentBytes(QString sid,
                                                                        QString aid) override;
+    QCoro::Task<Result<qint64>> deleteUnlinkedAttachments(QDateTime olderThan) override;
 
     // Group commit: how many transactions wrote, and how many writes they carried; the same
     // for the transactions that stored chunks and the chunk batches among their writes.

@@ -9,7 +9,12 @@
 // every fork point has two children. Sizes are measured in 5 interleaved rounds (200 loads of
 // each, then 10 turns of each, per round); a figure is the median of the rounds' medians.
 //
-// `cmake --build B --target storetree_bench && B/tests/bench/storetree_bench [kinds...]`
+// Attachments (issue 20): a session of 10 messages whose 5 prompts link 100 attachments of 1 MiB
+// each against the same session without any: loading it (metadata, then the branch of 30) never
+// reads attachment bytes, so it must cost the same, within 2x. `--attachments` runs only this.
+//
+// `cmake --build B --target storetree_bench && B/tests/bench/storetree_bench [--attachments]
+// [kinds...]`
 #include "fakes/redisserver.h"
 #include "fakes/storedata.h"
 #include "store/memorystore.h"
@@ -146,10 +151,100 @@ double loadMs(Store *store, const QString &id)
     return ms;
 }
 
-void run(const QString &kind, Store *store)
+constexpr int kAttachments = 100;
+constexpr int kAttachmentBytes = 1 << 20;
+
+// A session of 5 turns; with `attachments`, its prompts link 100 uploads of 1 MiB, 20 each.
+bool buildWithAttachments(Store *store, const QString &id, bool attachments)
+{
+    SessionMeta meta = test::meta(id);
+    if (!test::ok(store->createSession(meta)))
+        return false;
+    QByteArray bytes(kAttachmentBytes, 'x');
+    QList<Attachment> uploads;
+    for (int i = 0; attachments && i < kAttachments; ++i) {
+        Attachment a;
+        a.id = QStringLiteral("file-%1").arg(i);
+        a.name = QStringLiteral("photo-%1.png").arg(i);
+        a.type = QStringLiteral("image/png");
+        a.size = bytes.size();
+        a.createdAt = meta.createdAt;
+        bytes[0] = char(i); // every upload its own bytes
+        if (!test::ok(store->putAttachment(id, a, bytes)))
+            return false;
+        uploads.append(a);
+    }
+    Grower g{store, meta};
+    std::vector<QCoro::Task<Status>> pending;
+    qint64 parent = -1;
+    for (int t = 0; t < 5; ++t) {
+        const int tid = g.meta.lastTurn + 1;
+        const qint64 p = g.meta.total;
+        Message prompt = message(p, true, parent, p, tid);
+        prompt.attachments = uploads.mid(t * 20, 20);
+        g.meta.lastTurn = tid;
+        g.meta.total = p + 1;
+        g.meta.head = p;
+        g.meta.length = p + 1;
+        TurnRecord turn = test::turnRecord(id, tid, p);
+        pending.push_back(store->beginTurn(g.meta, prompt, turn));
+        g.meta.total = p + 2;
+        g.meta.head = p + 1;
+        g.meta.length = p + 2;
+        turn.state = TurnRecord::State::Done;
+        turn.responseIndex = p + 1;
+        pending.push_back(store->finishTurn(g.meta, message(p + 1, false, p, p + 1, tid), turn));
+        parent = p + 1;
+        if (!settle(pending))
+            return false;
+    }
+    return true;
+}
+
+void runAttachments(const QString &kind, Store *store)
+{
+    const QString with = QStringLiteral("attached"), without = QStringLiteral("plain");
+    QElapsedTimer clock;
+    clock.start();
+    if (!buildWithAttachments(store, without, false) || !buildWithAttachments(store, with, true))
+        qFatal("building the attachment sessions in %s failed", qPrintable(kind));
+    std::printf("%s: stored %d attachments of %d bytes in %.1f s\n", qPrintable(kind), kAttachments,
+                kAttachmentBytes, double(clock.elapsed()) / 1000);
+    const auto branch = test::value(store->loadBranch(with, 9, kWindow));
+    qsizetype linked = 0;
+    for (const Message &m : branch)
+        linked += m.attachments.size();
+    if (linked != kAttachments)
+        qFatal("the branch of %s lists %lld attachments", qPrintable(with), qint64(linked));
+    std::vector<double> loads[2];
+    const QString ids[2] = {without, with};
+    for (int round = 0; round < kRounds; ++round) {
+        for (int s = 0; s < 2; ++s) {
+            std::vector<double> v;
+            for (int i = 0; i < kLoadsPerRound; ++i)
+                v.push_back(loadMs(store, ids[s]));
+            loads[s].push_back(median(v));
+        }
+    }
+    const double l0 = median(loads[0]), l1 = median(loads[1]);
+    std::printf("| %s | GET session, no attachments | %.3f |\n", qPrintable(kind), l0);
+    std::printf("| %s | GET session, %d x 1 MiB attachments | %.3f |\n", qPrintable(kind),
+                kAttachments, l1);
+    std::printf("%s: load with attachments %.3f / %.3f ms = %.2fx\n", qPrintable(kind), l1, l0,
+                l1 / l0);
+    std::printf("JSON-W3A {\"store\": \"%s\", \"attachments\": %d, \"attachment_bytes\": %d, "
+                "\"plain_load_ms\": %.4f, \"attached_load_ms\": %.4f}\n",
+                qPrintable(kind), kAttachments, kAttachmentBytes, l0, l1);
+    std::fflush(stdout);
+}
+
+void run(const QString &kind, Store *store, bool attachmentsOnly)
 {
     if (!test::ok(store->open()))
         qFatal("cannot open the %s store", qPrintable(kind));
+    runAttachments(kind, store);
+    if (attachmentsOnly)
+        return;
     QElapsedTimer clock;
     clock.start();
     auto small = build(store, QStringLiteral("small"), 1, 5);
@@ -210,16 +305,17 @@ int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     QStringList kinds = app.arguments().mid(1);
+    const bool attachmentsOnly = kinds.removeAll(QStringLiteral("--attachments")) > 0;
     if (kinds.isEmpty())
         kinds = {QStringLiteral("memory"), QStringLiteral("sqlite"), QStringLiteral("redis")};
     QTemporaryDir dir;
     for (const QString &kind : std::as_const(kinds)) {
         if (kind == QLatin1String("memory")) {
             MemoryStore store;
-            run(kind, &store);
+            run(kind, &store, attachmentsOnly);
         } else if (kind == QLatin1String("sqlite")) {
             SqliteStore store(dir.filePath(QStringLiteral("tree.db")));
-            run(kind, &store);
+            run(kind, &store, attachmentsOnly);
         } else if (kind == QLatin1String("redis")) {
             if (test::RedisServer::executable().isEmpty()) {
                 std::printf("redis: redis-server is not installed, left out\n");
@@ -229,7 +325,7 @@ int main(int argc, char **argv)
             if (!server.start())
                 qFatal("redis-server did not start");
             RedisStore store(*RedisStore::parseUrl(server.url()));
-            run(kind, &store);
+            run(kind, &store, attachmentsOnly);
         }
     }
     return 0;

@@ -396,6 +396,15 @@ private Q_SLOTS:
                 meta.id, 1, {{1, QStringLiteral("lo, ")}, {2, QStringLiteral("wor")}}));
             // ... and the process dies here.
         }
+        std::optional<TurnRecord> cut;
+        {
+            SqliteStore store(path);
+            HF_AWAIT_OK(store.open());
+            HF_AWAIT(loaded, store.loadTurn(QStringLiteral("crashed"), 1));
+            QVERIFY(loaded && loaded->ok());
+            cut = loaded->value();
+        }
+        QVERIFY(cut && cut->firstChunkAt.isValid());
         Fixture f(sqliteStore(path));
         HF_CHECK_FIXTURE(f);
         const QList<Message> messages = f.stored(QStringLiteral("crashed"));
@@ -406,6 +415,8 @@ private Q_SLOTS:
         HF_AWAIT(turn, f.service->turn(QStringLiteral("crashed"), 1));
         QCOMPARE(turn->value().state, TurnRecord::State::Interrupted);
         QCOMPARE(turn->value().responseIndex, 1);
+        // When its first chunk was stored stays known.
+        QCOMPARE(turn->value().firstChunkAt, cut->firstChunkAt);
         HF_AWAIT(snapshot, f.service->session(QStringLiteral("crashed")));
         QCOMPARE(snapshot->value().meta.activeTurn, 0);
         // The session is usable again, and recovery is not repeated.
@@ -413,6 +424,65 @@ private Q_SLOTS:
         QCOMPARE(next.id, 2);
         QCOMPARE(f.finish(QStringLiteral("crashed"), 2).state, TurnRecord::State::Done);
         QCOMPARE(f.stored(QStringLiteral("crashed")).size(), 4);
+    }
+
+    // Uploads no message uses are deleted when the service starts once they are a day old; the
+    // ones a prompt uses and the newer ones stay.
+    void startDeletesOldUnusedUploads()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("uploads.db"));
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const auto upload = [](const QString &id, const QDateTime &created) {
+            Attachment a;
+            a.id = id;
+            a.name = id;
+            a.type = QStringLiteral("text/plain");
+            a.size = 1;
+            a.createdAt = created;
+            return a;
+        };
+        const QString sid = QStringLiteral("up");
+        {
+            SqliteStore store(path);
+            HF_AWAIT_OK(store.open());
+            SessionMeta meta;
+            meta.id = sid;
+            meta.model = QStringLiteral("demo");
+            meta.createdAt = meta.updatedAt = now;
+            HF_AWAIT_OK(store.createSession(meta));
+            HF_AWAIT_OK(store.putAttachment(
+                sid, upload(QStringLiteral("stale"), now.addSecs(-90000)), "s"));
+            HF_AWAIT_OK(
+                store.putAttachment(sid, upload(QStringLiteral("used"), now.addSecs(-90000)), "u"));
+            HF_AWAIT_OK(store.putAttachment(
+                sid, upload(QStringLiteral("recent"), now.addSecs(-3600)), "r"));
+            Message prompt;
+            prompt.role = QStringLiteral("user");
+            prompt.content = QStringLiteral("see");
+            prompt.turn = 1;
+            prompt.createdAt = now;
+            prompt.attachments = {upload(QStringLiteral("used"), now)};
+            TurnRecord turn;
+            turn.id = 1;
+            turn.session = sid;
+            turn.state = TurnRecord::State::Cancelled;
+            turn.model = QStringLiteral("demo");
+            turn.createdAt = now;
+            meta.total = 1;
+            meta.head = 0;
+            meta.length = 1;
+            meta.lastTurn = 1;
+            HF_AWAIT_OK(store.beginTurn(meta, prompt, turn));
+        }
+        Fixture f(sqliteStore(path));
+        HF_CHECK_FIXTURE(f);
+        HF_AWAIT(stale, f.store->loadAttachment(sid, QStringLiteral("stale")));
+        QVERIFY(stale && stale->ok() && !stale->value());
+        for (const QString &kept : {QStringLiteral("used"), QStringLiteral("recent")}) {
+            HF_AWAIT(found, f.store->loadAttachment(sid, kept));
+            QVERIFY2(found && found->ok() && found->value(), qPrintable(kept));
+        }
     }
 
     void cancelMidStream()

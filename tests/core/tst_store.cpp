@@ -32,6 +32,49 @@ using test::turnRecord;
 using test::userVersion;
 using test::value;
 
+Attachment attachment(const QString &id, const QString &type, qint64 size,
+                      const QString &created = QStringLiteral("2026-03-01T09:20:00.250Z"))
+{
+    Attachment a;
+    a.id = id;
+    a.name = id + QStringLiteral(" — name.") + type.section(QLatin1Char('/'), 1);
+    a.type = type;
+    a.size = size;
+    a.createdAt = fromIso(created);
+    return a;
+}
+
+// Bytes of every value, NUL included.
+QByteArray someBytes(int size, int seed)
+{
+    QByteArray bytes(size, Qt::Uninitialized);
+    for (int i = 0; i < size; ++i)
+        bytes[i] = char((i * 7 + seed) & 0xff);
+    return bytes;
+}
+
+// A message of `kind` with only the ids of its attachments, as a prompt names them.
+Message withAttachmentIds(Message m, const QStringList &ids)
+{
+    for (const QString &id : ids) {
+        Attachment a;
+        a.id = id;
+        m.attachments.append(a);
+    }
+    return m;
+}
+
+// Starts turn `tid` with `prompt` on the active branch (head, total and the turn ids follow it).
+QCoro::Task<Status> beginWith(Store *store, SessionMeta &m, int tid, const Message &prompt)
+{
+    m.total = prompt.index + 1;
+    m.head = prompt.index;
+    m.length = prompt.depth + 1;
+    m.lastTurn = tid;
+    m.activeTurn = 0;
+    return store->beginTurn(m, prompt, turnRecord(m.id, tid, prompt.index));
+}
+
 // Creates a SQLite file from SQL text, as another program (or an old Holdfast) would have.
 bool writeSqliteFile(const QString &path, const QString &sqlText)
 {
@@ -197,9 +240,20 @@ private Q_SLOTS:
         else
             QCOMPARE(value(store->unfinishedTurns()).size(), 1);
 
+        QVERIFY(!value(store->loadTurn(sid, 1))->firstChunkAt.isValid());
+        // The batch with chunk 0 stores when it was written (times are stored to the ms).
+        const QDateTime beforeFirst = QDateTime::currentDateTimeUtc().addMSecs(-1);
         QVERIFY(ok(
             store->appendChunks(sid, 1, {{0, QStringLiteral("Hel")}, {1, QStringLiteral("lo")}})));
+        const QDateTime firstChunkAt = value(store->loadTurn(sid, 1))->firstChunkAt;
+        QVERIFY(firstChunkAt.isValid());
+        QVERIFY(firstChunkAt >= beforeFirst);
+        QVERIFY(firstChunkAt <= QDateTime::currentDateTimeUtc());
+        if (!store->isShared())
+            QCOMPARE(value(store->unfinishedTurns()).at(0).firstChunkAt, firstChunkAt);
+        QTest::qWait(5);
         QVERIFY(ok(store->appendChunks(sid, 1, {{2, QStringLiteral(" wörld")}})));
+        QCOMPARE(value(store->loadTurn(sid, 1))->firstChunkAt, firstChunkAt);
         HF_AWAIT(unknown, store->appendChunks(sid, 9, {{0, QStringLiteral("x")}}));
         QVERIFY(unknown && !unknown->ok());
         QCOMPARE(unknown->error().code, ErrorCode::NotFound);
@@ -240,11 +294,9 @@ private Q_SLOTS:
         HF_AWAIT(late, store->appendChunks(sid, 1, {{3, QStringLiteral("late")}}));
         QVERIFY(late && !late->ok());
 
-        std::optional<TurnRecord> loaded = value(store->loadTurn(sid, 1));
-        QVERIFY(loaded);
-        // first_chunk_at is the store's own: when chunk 0 was written.
-        loaded->firstChunkAt = QDateTime();
-        QCOMPARE(loaded, std::optional<TurnRecord>(t));
+        // first_chunk_at is the store's own: the finished turn (which had none) keeps it.
+        t.firstChunkAt = firstChunkAt;
+        QCOMPARE(value(store->loadTurn(sid, 1)), std::optional<TurnRecord>(t));
         QVERIFY(value(store->unfinishedTurns()).isEmpty());
         // Loads fill siblings (each message is its parent's only child here).
         Message loadedPrompt = prompt;
@@ -263,6 +315,247 @@ private Q_SLOTS:
         QVERIFY(value(store->loadChunks(sid, 1, 0, 10)).isEmpty());
         QVERIFY(value(store->loadMessages(sid, 0, 100)).isEmpty());
         QCOMPARE(value(store->listSessions({}, 10, 0)).total, 0);
+    }
+
+    // Attachments (shared/API.md, Attachments): stored apart from their bytes, linked to prompts
+    // in the order given (the same file again on an edited prompt), loaded with every message
+    // load, and deleted with their session. Every store answers the same errors.
+    void attachmentsStoreLinkAndDelete_data() { m_stores.addRows(); }
+    void attachmentsStoreLinkAndDelete()
+    {
+        QFETCH(QString, kind);
+        auto store = m_stores.make(kind);
+        QVERIFY(ok(store->open()));
+        const QString sid = QStringLiteral("files");
+        SessionMeta m = meta(sid);
+        QVERIFY(ok(store->createSession(m)));
+
+        const Attachment png =
+            attachment(QStringLiteral("a-png"), QStringLiteral("image/png"), 70000);
+        const Attachment txt = attachment(QStringLiteral("b_txt"), QStringLiteral("text/plain"), 5);
+        const QByteArray pngBytes = someBytes(70000, 1);
+        QVERIFY(ok(store->putAttachment(sid, png, pngBytes)));
+        QVERIFY(ok(store->putAttachment(sid, txt, QByteArrayLiteral("hello"))));
+
+        HF_AWAIT(again, store->putAttachment(sid, png, QByteArrayLiteral("other")));
+        QVERIFY(again && !again->ok());
+        QCOMPARE(again->error().code, ErrorCode::Conflict);
+        HF_AWAIT(nowhere, store->putAttachment(QStringLiteral("ghost"), txt, "x"));
+        QVERIFY(nowhere && !nowhere->ok());
+        QCOMPARE(nowhere->error().code, ErrorCode::NotFound);
+        QVERIFY(!value(store->loadAttachment(QStringLiteral("ghost"), txt.id)));
+
+        QCOMPARE(value(store->loadAttachment(sid, png.id)), std::optional<Attachment>(png));
+        QCOMPARE(value(store->loadAttachmentBytes(sid, png.id)),
+                 std::optional<QByteArray>(pngBytes));
+        QCOMPARE(value(store->loadAttachmentBytes(sid, txt.id)),
+                 std::optional<QByteArray>(QByteArrayLiteral("hello")));
+        QVERIFY(!value(store->loadAttachment(sid, QStringLiteral("nope"))));
+        QVERIFY(!value(store->loadAttachmentBytes(sid, QStringLiteral("nope"))));
+
+        // A prompt names its files by id, in its own order; the loads give their metadata.
+        const Message first = withAttachmentIds(
+            message(0, QStringLiteral("user"), QStringLiteral("look"), 1), {txt.id, png.id});
+        QVERIFY(ok(beginWith(store.get(), m, 1, first)));
+        // An edited prompt (a sibling) keeps one of the files.
+        Message edited = withAttachmentIds(
+            message(1, QStringLiteral("user"), QStringLiteral("look again"), 2), {png.id});
+        edited.parent = -1;
+        edited.depth = 0;
+        QVERIFY(ok(beginWith(store.get(), m, 2, edited)));
+        // An unknown id stores nothing: no message, no turn.
+        const SessionMeta before = *value(store->loadSession(sid));
+        SessionMeta bad = m;
+        HF_AWAIT(unknown, beginWith(store.get(), bad, 3,
+                                    withAttachmentIds(
+                                        message(2, QStringLiteral("user"), QStringLiteral("?"), 3),
+                                        {png.id, QStringLiteral("missing")})));
+        QVERIFY(unknown && !unknown->ok());
+        QCOMPARE(unknown->error().code, ErrorCode::NotFound);
+        QVERIFY2(unknown->error().message.contains(QLatin1String("'missing'")),
+                 qPrintable(unknown->error().message));
+        QCOMPARE(*value(store->loadSession(sid)), before);
+        QVERIFY(!value(store->loadTurn(sid, 3)));
+
+        const QList<Message> all = value(store->loadMessages(sid, 0, 10));
+        QCOMPARE(all.size(), 2);
+        QCOMPARE(all.at(0).attachments, (QList<Attachment>{txt, png}));
+        QCOMPARE(all.at(1).attachments, QList<Attachment>{png});
+        QCOMPARE(value(store->loadBranch(sid, 0, 10)).at(0).attachments,
+                 (QList<Attachment>{txt, png}));
+        QCOMPARE(value(store->loadBranch(sid, 1, 10)).at(0).attachments, QList<Attachment>{png});
+        // An answer has none.
+        m.total = 3;
+        m.head = 2;
+        m.length = 2;
+        TurnRecord t = turnRecord(sid, 2, 1);
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = 2;
+        Message answer = message(2, QStringLiteral("assistant"), QStringLiteral("a PNG"), 2);
+        answer.parent = 1;
+        answer.depth = 1;
+        QVERIFY(ok(store->finishTurn(m, answer, t)));
+        const QList<Message> branch = value(store->loadBranch(sid, 2, 10));
+        QCOMPARE(branch.size(), 2);
+        QCOMPARE(branch.at(0).attachments, QList<Attachment>{png});
+        QVERIFY(branch.at(1).attachments.isEmpty());
+
+        // Deleted with the session: a new session of that id starts without them.
+        QVERIFY(ok(store->deleteSession(sid)));
+        QVERIFY(!value(store->loadAttachment(sid, png.id)));
+        QVERIFY(!value(store->loadAttachmentBytes(sid, png.id)));
+        QVERIFY(ok(store->createSession(meta(sid))));
+        QVERIFY(!value(store->loadAttachment(sid, txt.id)));
+        QVERIFY(ok(store->putAttachment(sid, txt, QByteArrayLiteral("again"))));
+        QCOMPARE(value(store->loadAttachmentBytes(sid, txt.id)),
+                 std::optional<QByteArray>(QByteArrayLiteral("again")));
+        QVERIFY(ok(store->deleteSession(sid)));
+        // Nothing is left behind (the SQLite tables, the Redis keys).
+        if (kind == QLatin1String("redis"))
+            QCOMPARE(
+                m_stores.redis()->command({QStringLiteral("KEYS"), QStringLiteral("hf:*att*")}),
+                QByteArrayLiteral("*0\r\n"));
+    }
+
+    // Uploads that no message uses are deleted once older than the given time; the ones a prompt
+    // links, and the newer ones, stay (every session).
+    void unlinkedAttachmentsAreDeleted_data() { m_stores.addRows(); }
+    void unlinkedAttachmentsAreDeleted()
+    {
+        QFETCH(QString, kind);
+        auto store = m_stores.make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta a = meta(QStringLiteral("a"));
+        SessionMeta b = meta(QStringLiteral("b"));
+        QVERIFY(ok(store->createSession(a)));
+        QVERIFY(ok(store->createSession(b)));
+        const QString old = QStringLiteral("2026-03-01T08:00:00.000Z");
+        const QString fresh = QStringLiteral("2026-03-02T08:00:00.000Z");
+        const Attachment oldA =
+            attachment(QStringLiteral("old"), QStringLiteral("text/plain"), 1, old);
+        const Attachment usedA =
+            attachment(QStringLiteral("used"), QStringLiteral("text/plain"), 1, old);
+        const Attachment newA =
+            attachment(QStringLiteral("new"), QStringLiteral("text/plain"), 1, fresh);
+        const Attachment oldB =
+            attachment(QStringLiteral("old"), QStringLiteral("text/plain"), 1, old);
+        QVERIFY(ok(store->putAttachment(a.id, oldA, "1")));
+        QVERIFY(ok(store->putAttachment(a.id, usedA, "2")));
+        QVERIFY(ok(store->putAttachment(a.id, newA, "3")));
+        QVERIFY(ok(store->putAttachment(b.id, oldB, "4")));
+        QVERIFY(ok(
+            beginWith(store.get(), a, 1,
+                      withAttachmentIds(message(0, QStringLiteral("user"), QStringLiteral("x"), 1),
+                                        {usedA.id}))));
+
+        const QDateTime cutoff = fromIso(QStringLiteral("2026-03-02T00:00:00.000Z"));
+        QCOMPARE(value(store->deleteUnlinkedAttachments(cutoff)), qint64(2));
+        QVERIFY(!value(store->loadAttachment(a.id, oldA.id)));
+        QVERIFY(!value(store->loadAttachmentBytes(a.id, oldA.id)));
+        QVERIFY(!value(store->loadAttachment(b.id, oldB.id)));
+        QVERIFY(!value(store->loadAttachmentBytes(b.id, oldB.id)));
+        QCOMPARE(value(store->loadAttachment(a.id, usedA.id)), std::optional<Attachment>(usedA));
+        QCOMPARE(value(store->loadAttachmentBytes(a.id, usedA.id)),
+                 std::optional<QByteArray>(QByteArrayLiteral("2")));
+        QCOMPARE(value(store->loadAttachment(a.id, newA.id)), std::optional<Attachment>(newA));
+        QCOMPARE(value(store->loadMessages(a.id, 0, 10)).at(0).attachments,
+                 QList<Attachment>{usedA});
+        QCOMPARE(value(store->deleteUnlinkedAttachments(cutoff)), qint64(0));
+        // Later, the newer one goes too; the linked one never.
+        QCOMPARE(value(store->deleteUnlinkedAttachments(cutoff.addDays(30))), qint64(1));
+        QVERIFY(!value(store->loadAttachment(a.id, newA.id)));
+        QVERIFY(value(store->loadAttachment(a.id, usedA.id)));
+    }
+
+    // A session's options and a turn's usage and context are stored with them; options not set
+    // stay unset (null), and a turn without usage has none.
+    void optionsUsageAndContextRoundTrip_data() { m_stores.addRows(); }
+    void optionsUsageAndContextRoundTrip()
+    {
+        QFETCH(QString, kind);
+        auto store = m_stores.make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("opts"));
+        m.options.temperature = 0.7;
+        m.options.maxTokens = 100;
+        QVERIFY(ok(store->createSession(m)));
+        QCOMPARE(*value(store->loadSession(m.id)), m);
+        QCOMPARE(value(store->listSessions({}, 10, 0)).sessions.at(0), m);
+
+        m.options.temperature.reset();
+        m.options.topP = 0.1 + 0.2; // not a short decimal: stored exactly all the same
+        m.options.contextTokens = 4096;
+        QVERIFY(ok(store->saveSessionMeta(m)));
+        QCOMPARE(value(store->loadSession(m.id))->options, m.options);
+
+        // A turn carries its context from the start, its usage from its end.
+        TurnRecord t = turnRecord(m.id, 1, 0);
+        t.context = ContextUse{3, 1};
+        m.total = 1;
+        m.head = 0;
+        m.length = 1;
+        m.lastTurn = 1;
+        m.activeTurn = 1;
+        QVERIFY(ok(store->beginTurn(
+            m, message(0, QStringLiteral("user"), QStringLiteral("count"), 1), t)));
+        QCOMPARE(value(store->loadTurn(m.id, 1))->context, t.context);
+        QVERIFY(!value(store->loadTurn(m.id, 1))->usage);
+        QCOMPARE(value(store->loadSession(m.id))->options, m.options);
+
+        m.activeTurn = 0;
+        m.total = 2;
+        m.head = 1;
+        m.length = 2;
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = 1;
+        t.usage = TokenUsage{1234567890123, 42};
+        t.finishedAt = fromIso(QStringLiteral("2026-03-01T09:31:00Z"));
+        QVERIFY(ok(store->finishTurn(
+            m, message(1, QStringLiteral("assistant"), QStringLiteral("ok"), 1), t)));
+        QCOMPARE(value(store->loadTurn(m.id, 1)), std::optional<TurnRecord>(t));
+
+        // Options unset again: none left.
+        m.options = TurnOptions();
+        QVERIFY(ok(store->saveSessionMeta(m)));
+        QVERIFY(value(store->loadSession(m.id))->options.isEmpty());
+    }
+
+    // Loading a session never reads attachment bytes: with the table of bytes gone (dropped from
+    // another connection), every load still works and lists the attachments; only reading the
+    // bytes fails. (storetree_bench --attachments times it: 100 x 1 MiB against none.)
+    void sqliteLoadsNeverReadAttachmentBytes()
+    {
+        const QString path = m_stores.filePath(QStringLiteral("nobytes.db"));
+        SqliteStore store(path);
+        QVERIFY(ok(store.open()));
+        SessionMeta m = meta(QStringLiteral("pics"));
+        QVERIFY(ok(store.createSession(m)));
+        const Attachment big =
+            attachment(QStringLiteral("big"), QStringLiteral("image/png"), 1 << 20);
+        QVERIFY(ok(store.putAttachment(m.id, big, someBytes(1 << 20, 3))));
+        QVERIFY(ok(beginWith(
+            &store, m, 1,
+            withAttachmentIds(message(0, QStringLiteral("user"), QStringLiteral("see"), 1),
+                              {big.id}))));
+        {
+            QSqlDatabase db =
+                QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("dropper"));
+            db.setDatabaseName(path);
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY2(q.exec(QStringLiteral("DROP TABLE attachment_bytes")),
+                     qPrintable(q.lastError().text()));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("dropper"));
+
+        QCOMPARE(value(store.loadSession(m.id))->total, 1);
+        QCOMPARE(value(store.loadMessages(m.id, 0, 10)).at(0).attachments, QList<Attachment>{big});
+        QCOMPARE(value(store.loadBranch(m.id, 0, 10)).at(0).attachments, QList<Attachment>{big});
+        QCOMPARE(value(store.listSessions(QStringLiteral("see"), 10, 0)).total, 1);
+        QCOMPARE(value(store.loadAttachment(m.id, big.id)), std::optional<Attachment>(big));
+        HF_AWAIT(bytes, store.loadAttachmentBytes(m.id, big.id));
+        QVERIFY(bytes && !bytes->ok());
     }
 
     void sqliteSurvivesARestart()
@@ -335,6 +628,150 @@ private Q_SLOTS:
         // And the migrated file takes new writes.
         QVERIFY(ok(store.createSession(meta(QStringLiteral("after-upgrade")))));
         QCOMPARE(value(store.listSessions({}, 10, 0)).total, 2);
+    }
+
+    // A real file of schema version 3, written by the holdfast of commit 156e5c4 (session
+    // "chat": three turns, the second prompt edited; session "empty"): after the migration its
+    // data reads as before, with no options, no usage, context or first chunk time, and no
+    // attachments; the migrated file takes all of them.
+    void sqliteMigratesARealVersion3File()
+    {
+        const QString path = m_stores.filePath(QStringLiteral("v3.db"));
+        const QString fixture = QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) +
+                                QStringLiteral("/tests/core/data/holdfast-schema-v3.db");
+        QVERIFY2(QFile::copy(fixture, path), qPrintable(fixture));
+        QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner));
+        QCOMPARE(userVersion(path), 3);
+        const QString sid = QStringLiteral("chat");
+        {
+            SqliteStore store(path);
+            QVERIFY(ok(store.open()));
+            QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
+            QCOMPARE(value(store.listSessions({}, 10, 0)).total, 2);
+            SessionMeta m = *value(store.loadSession(sid));
+            QCOMPARE(m.title, QStringLiteral("Version 3 chat"));
+            QCOMPARE(m.system, QStringLiteral("Be kind."));
+            QVERIFY(m.options.isEmpty());
+            QCOMPARE(m.total, 6);
+            QCOMPARE(m.head, 5);
+            QCOMPARE(m.length, 4);
+            QVERIFY(value(store.loadSession(QStringLiteral("empty")))->options.isEmpty());
+            const QList<Message> all = value(store.loadMessages(sid, 0, 10));
+            QCOMPARE(all.size(), 6);
+            for (const Message &msg : all)
+                QVERIFY(msg.attachments.isEmpty());
+            QCOMPARE(all.at(2).content, QStringLiteral("Second question ✓"));
+            QCOMPARE(all.at(4).siblings, (QList<qint64>{2, 4}));
+            const QList<Message> branch = value(store.loadBranch(sid, m.head, 10));
+            QCOMPARE(branch.size(), 4);
+            QCOMPARE(branch.at(2).content, QStringLiteral("Second question, edited"));
+            for (int tid = 1; tid <= 3; ++tid) {
+                const TurnRecord t = *value(store.loadTurn(sid, tid));
+                QCOMPARE(t.state, TurnRecord::State::Done);
+                QCOMPARE(t.chunks, 12);
+                QVERIFY(!t.usage);
+                QVERIFY(!t.context);
+                QVERIFY(!t.firstChunkAt.isValid());
+            }
+
+            // The migrated file takes options, an attachment linked to a new prompt, usage.
+            m.options.temperature = 0.5;
+            QVERIFY(ok(store.saveSessionMeta(m)));
+            const Attachment notes =
+                attachment(QStringLiteral("notes"), QStringLiteral("text/plain"), 5);
+            QVERIFY(ok(store.putAttachment(sid, notes, QByteArrayLiteral("notes"))));
+            Message prompt = withAttachmentIds(
+                message(6, QStringLiteral("user"), QStringLiteral("with a file"), 4), {notes.id});
+            prompt.parent = 5;
+            prompt.depth = 4;
+            QVERIFY(ok(beginWith(&store, m, 4, prompt)));
+            QVERIFY(ok(store.appendChunks(sid, 4, {{0, QStringLiteral("ok")}})));
+        }
+        // And after a restart.
+        SqliteStore store(path);
+        QVERIFY(ok(store.open()));
+        QCOMPARE(value(store.loadSession(sid))->options.temperature, std::optional<double>(0.5));
+        QCOMPARE(value(store.loadBranch(sid, 6, 1)).at(0).attachments.at(0).name,
+                 QStringLiteral("notes — name.plain"));
+        QCOMPARE(value(store.loadAttachmentBytes(sid, QStringLiteral("notes"))),
+                 std::optional<QByteArray>(QByteArrayLiteral("notes")));
+        QVERIFY(value(store.loadTurn(sid, 4))->firstChunkAt.isValid());
+    }
+
+    // Redis data written before attachments, options and usage (the hashes and JSON of commit
+    // 156e5c4's RedisStore) reads with none of them, and takes them from its next write on.
+    void redisReadsDataOfBeforeAttachments()
+    {
+        if (!m_stores.redis())
+            QSKIP("redis-server is not installed");
+        auto store = m_stores.make(QStringLiteral("redis"));
+        QVERIFY(ok(store->open()));
+        const auto redis = [this](const QStringList &args) {
+            return !m_stores.redis()->command(args).startsWith('-');
+        };
+        QVERIFY(redis({QStringLiteral("HSET"),    QStringLiteral("hf:{old}:sess"),
+                       QStringLiteral("id"),      QStringLiteral("old"),
+                       QStringLiteral("model"),   QStringLiteral("demo"),
+                       QStringLiteral("created"), QStringLiteral("2026-03-01T09:00:00.000Z"),
+                       QStringLiteral("updated"), QStringLiteral("2026-03-01T10:00:00.000Z"),
+                       QStringLiteral("total"),   QStringLiteral("1"),
+                       QStringLiteral("active"),  QStringLiteral("1"),
+                       QStringLiteral("last"),    QStringLiteral("1"),
+                       QStringLiteral("head"),    QStringLiteral("0"),
+                       QStringLiteral("length"),  QStringLiteral("1"),
+                       QStringLiteral("tree"),    QStringLiteral("1")}));
+        QVERIFY(redis({QStringLiteral("ZADD"), QStringLiteral("hf:sessions"),
+                       QStringLiteral("-1772359200000"), QStringLiteral("old")}));
+        QVERIFY(
+            redis({QStringLiteral("SET"), QStringLiteral("hf:{old}:msg:0"),
+                   QStringLiteral("{\"content\":\"hi\",\"created_at\":\"2026-03-01T09:30:00.123Z\","
+                                  "\"depth\":0,\"parent\":-1,\"role\":\"user\","
+                                  "\"state\":\"complete\",\"turn\":1}")}));
+        QVERIFY(redis({QStringLiteral("ZADD"), QStringLiteral("hf:{old}:kids:-1"),
+                       QStringLiteral("0"), QStringLiteral("0")}));
+        QVERIFY(redis({QStringLiteral("HSET"),     QStringLiteral("hf:{old}:turn:1"),
+                       QStringLiteral("id"),       QStringLiteral("1"),
+                       QStringLiteral("session"),  QStringLiteral("old"),
+                       QStringLiteral("state"),    QStringLiteral("streaming"),
+                       QStringLiteral("prompt"),   QStringLiteral("0"),
+                       QStringLiteral("response"), QStringLiteral("-1"),
+                       QStringLiteral("chunks"),   QStringLiteral("0"),
+                       QStringLiteral("model"),    QStringLiteral("demo"),
+                       QStringLiteral("created"),  QStringLiteral("2026-03-01T09:30:00.000Z"),
+                       QStringLiteral("finished"), QString(),
+                       QStringLiteral("ecode"),    QString(),
+                       QStringLiteral("emsg"),     QString()}));
+
+        SessionMeta m = *value(store->loadSession(QStringLiteral("old")));
+        QVERIFY(m.options.isEmpty());
+        const QList<Message> all = value(store->loadMessages(m.id, 0, 10));
+        QCOMPARE(all.size(), 1);
+        QVERIFY(all.at(0).attachments.isEmpty());
+        QCOMPARE(value(store->loadBranch(m.id, 0, 10)), all);
+        TurnRecord t = *value(store->loadTurn(m.id, 1));
+        QVERIFY(!t.usage);
+        QVERIFY(!t.context);
+        QVERIFY(!t.firstChunkAt.isValid());
+
+        // Its next writes store what is new.
+        QVERIFY(ok(store->appendChunks(m.id, 1, {{0, QStringLiteral("hello")}})));
+        const QDateTime first = value(store->loadTurn(m.id, 1))->firstChunkAt;
+        QVERIFY(first.isValid());
+        m.options.maxTokens = 64;
+        QVERIFY(ok(store->saveSessionMeta(m)));
+        m.total = 2;
+        m.head = 1;
+        m.length = 2;
+        m.activeTurn = 0;
+        t.state = TurnRecord::State::Done;
+        t.chunks = 1;
+        t.responseIndex = 1;
+        t.usage = TokenUsage{5, 1};
+        QVERIFY(ok(store->finishTurn(
+            m, message(1, QStringLiteral("assistant"), QStringLiteral("hello"), 1), t)));
+        t.firstChunkAt = first;
+        QCOMPARE(value(store->loadTurn(m.id, 1)), std::optional<TurnRecord>(t));
+        QCOMPARE(value(store->loadSession(m.id))->options.maxTokens, std::optional<int>(64));
     }
 
     // A store spec may carry the Redis password: no error message repeats it.

@@ -133,6 +133,8 @@ QCoro::Task<Result<QList<TurnRecord>>> FaultyStore::unfinishedTurns()
 
 QCoro::Task<Status> FaultyStore::putAttachment(QString sid, Attachment meta, QByteArray bytes)
 {
+    if (auto e = writeFault("store attachment"))
+        co_return *e;
     co_return co_await m_inner->putAttachment(std::move(sid), std::move(meta), std::move(bytes));
 }
 
@@ -145,6 +147,13 @@ QCoro::Task<Result<std::optional<QByteArray>>> FaultyStore::loadAttachmentBytes(
                                                                                 QString aid)
 {
     co_return co_await m_inner->loadAttachmentBytes(std::move(sid), std::move(aid));
+}
+
+QCoro::Task<Result<qint64>> FaultyStore::deleteUnlinkedAttachments(QDateTime olderThan)
+{
+    if (auto e = writeFault("delete unlinked attachments"))
+        co_return *e;
+    co_return co_await m_inner->deleteUnlinkedAttachments(std::move(olderThan));
 }
 
 } // namespace holdfast::test

@@ -51,6 +51,7 @@ public:
                                                                   QString aid) override;
     QCoro::Task<Result<std::optional<QByteArray>>> loadAttachmentBytes(QString sid,
                                                                        QString aid) override;
+    QCoro::Task<Result<qint64>> deleteUnlinkedAttachments(QDateTime olderThan) override;
 
 private:
     // The error a write meets now, if any.

@@ -7,7 +7,11 @@
 //   - every turn is `done` with the demo model's full answer, or `interrupted` with an
 //     `interrupted` message that starts with every chunk any client received (and is a prefix of
 //     the full answer);
-//   - every turn has exactly one assistant message.
+//   - every turn has exactly one assistant message;
+//   - every turn a client saw end, and every interrupted turn with a chunk, has the time its first
+//     chunk was stored (first_chunk_at, read from the file);
+//   - every attachment whose upload answered 201 (an uploader posts them one after another on
+//     its own session while the turns run) reads back with its bytes and type.
 // Seeds: HOLDFAST_CRASH_SEEDS="3,17,42" or "1..20" (default "1..20", about 3 s each). Soak:
 // HOLDFAST_CRASH_SOAK=N runs N more seeds from a random base (printed), e.g.
 //   HOLDFAST_CRASH_SOAK=500 ctest -R tst_crash --output-on-failure
@@ -19,6 +23,8 @@
 
 #include <QJsonArray>
 #include <QRandomGenerator>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -202,6 +208,81 @@ private:
     bool m_serverGone = false;
 };
 
+// Uploads attachments to its session one after the other until the server goes away, and keeps
+// the bytes of every upload that answered 201.
+class Uploader : public QObject
+{
+public:
+    Uploader(quint16 port, QString sid, int seed, QObject *parent)
+        : QObject(parent), m_port(port), m_sid(std::move(sid)), m_seed(seed)
+    {}
+
+    QHash<QString, QByteArray> stored; // by id: the uploads that answered 201
+    QStringList problems;
+    bool stopped = false;
+
+    void upload()
+    {
+        // Text of 16 to 80 KiB, its own for each upload: a torn write could not pass for it.
+        QByteArray bytes = QStringLiteral("seed %1, upload %2\n").arg(m_seed).arg(m_count).toUtf8();
+        bytes = bytes.repeated(int((16 + (m_count * 7) % 64) * 1024 / bytes.size()));
+        const QByteArray target = "/v1/sessions/" + m_sid.toUtf8() + "/attachments?name=upload-" +
+                                  QByteArray::number(m_count++) + ".txt";
+        const QByteArray request = "POST " + target +
+                                   " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                                   "Content-Type: text/plain\r\nContent-Length: " +
+                                   QByteArray::number(bytes.size()) + "\r\n\r\n" + bytes;
+        new Exchange(
+            m_port, request, [this, bytes](const HttpReply &r) { uploaded(r, bytes); }, this);
+    }
+
+private:
+    void uploaded(const HttpReply &r, const QByteArray &bytes)
+    {
+        if (r.status == 0) {
+            stopped = true;
+            return;
+        }
+        if (r.status != 201) {
+            problems << QStringLiteral("upload answered %1 %2")
+                            .arg(r.status)
+                            .arg(QString::fromUtf8(r.body));
+            stopped = true;
+            return;
+        }
+        stored.insert(r.json().value(QStringLiteral("id")).toString(), bytes);
+        upload();
+    }
+
+    quint16 m_port;
+    QString m_sid;
+    int m_seed;
+    int m_count = 0;
+};
+
+// first_chunk_at of a turn, read from the file: "" when NULL, or without the turn or the column.
+QString firstChunkAt(const QString &db, const QString &sid, int tid)
+{
+    QString value;
+    {
+        QSqlDatabase sql =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe-turn"));
+        sql.setDatabaseName(db);
+        if (sql.open()) {
+            QSqlQuery q(sql);
+            q.prepare(
+                QStringLiteral("SELECT first_chunk_at FROM turns WHERE session = ? AND id = ?"));
+            q.addBindValue(sid);
+            q.addBindValue(tid);
+            if (q.exec() && q.next())
+                value = q.value(0).toString();
+        }
+        sql.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("probe-turn"));
+    return value;
+}
+
 QStringList serverArgs(const QString &db, bool slow)
 {
     QStringList args{QStringLiteral("--listen"),    QStringLiteral("127.0.0.1:0"),
@@ -303,6 +384,7 @@ void TestCrash::runSeed(int seed)
     const QString db = home.filePath(QStringLiteral("crash.db"));
     QStringList sids;
     QList<Client *> clients;
+    Uploader *uploader = nullptr;
     QObject owner;
     {
         HoldfastProcess hf(home.path(), serverArgs(db, true));
@@ -315,6 +397,10 @@ void TestCrash::runSeed(int seed)
         }
         for (int i = 0; i < kClients; ++i)
             clients << new Client(port, sids.at(i), i % 2 == 0, seed, &owner);
+        QCOMPARE(
+            setup.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("uploads")}}).status,
+            201);
+        uploader = new Uploader(port, QStringLiteral("uploads"), seed, &owner);
         QTimer ticker;
         QObject::connect(&ticker, &QTimer::timeout, &owner, [&] {
             for (Client *c : std::as_const(clients))
@@ -325,6 +411,7 @@ void TestCrash::runSeed(int seed)
         clock.start();
         for (Client *c : std::as_const(clients))
             c->postTurn();
+        uploader->upload();
         spinUntil([&] { return clock.elapsed() >= killAtMs; }, kMaxKillMs + 1000);
         hf.signal(SIGKILL);
         QVERIFY(hf.waitForExit());
@@ -333,8 +420,8 @@ void TestCrash::runSeed(int seed)
             c->serverGone();
         QVERIFY(spinUntil(
             [&] {
-                return std::all_of(clients.cbegin(), clients.cend(),
-                                   [](const Client *c) { return c->stopped; });
+                return uploader->stopped && std::all_of(clients.cbegin(), clients.cend(),
+                                                        [](const Client *c) { return c->stopped; });
             },
             10000));
         ticker.stop();
@@ -342,8 +429,21 @@ void TestCrash::runSeed(int seed)
     for (const Client *c : std::as_const(clients))
         QVERIFY2(c->problems.isEmpty(), qPrintable(c->problems.join(QLatin1Char('\n'))));
 
+    QVERIFY2(uploader->problems.isEmpty(), qPrintable(uploader->problems.join(QLatin1Char('\n'))));
+
     const QString integrity = test::integrityCheck(db);
     QVERIFY2(integrity == QLatin1String("ok"), qPrintable(integrity));
+    // A turn that ended before the kill has its first chunk's time, as stored with chunk 0.
+    for (int i = 0; i < kClients; ++i) {
+        for (const SeenTurn &seen : clients.at(i)->turns) {
+            if (seen.end == QLatin1String("done"))
+                QVERIFY2(!firstChunkAt(db, sids.at(i), seen.tid).isEmpty(),
+                         qPrintable(QStringLiteral("seed %1, %2 turn %3: no first_chunk_at")
+                                        .arg(seed)
+                                        .arg(sids.at(i))
+                                        .arg(seen.tid)));
+        }
+    }
 
     HoldfastProcess again(home.path(), serverArgs(db, false));
     const quint16 port = again.waitForPort();
@@ -387,6 +487,10 @@ void TestCrash::runSeed(int seed)
             const QString full = DemoProvider::answerFor(context);
             const QString content = answer.value(QStringLiteral("content")).toString();
             const QString messageState = answer.value(QStringLiteral("state")).toString();
+            // Recovery keeps the time of the first chunk: every answer with a chunk has it.
+            if (!content.isEmpty())
+                QVERIFY2(!firstChunkAt(db, sids.at(i), tid).isEmpty(),
+                         qPrintable(where + QStringLiteral(": no first_chunk_at")));
             if (state == QLatin1String("done")) {
                 ++done;
                 QCOMPARE(messageState, QStringLiteral("complete"));
@@ -432,8 +536,20 @@ void TestCrash::runSeed(int seed)
         const HttpReply session = c.get("/v1/sessions/" + sids.at(i).toUtf8() + "?window=0");
         QVERIFY(session.json().value(QStringLiteral("active_turn")).isNull());
     }
-    qInfo("seed %d: %d acknowledged, %d done, %d interrupted, %d chunks seen", seed, acknowledged,
-          done, interrupted, seenChunks);
+    // Every upload that answered 201 is there, byte for byte.
+    for (auto it = uploader->stored.cbegin(); it != uploader->stored.cend(); ++it) {
+        const HttpReply r = c.get("/v1/sessions/uploads/attachments/" + it.key().toUtf8());
+        QVERIFY2(r.status == 200 && r.body == it.value(),
+                 qPrintable(QStringLiteral("seed %1: upload %2 lost (%3, %4 of %5 bytes)")
+                                .arg(seed)
+                                .arg(it.key())
+                                .arg(r.status)
+                                .arg(r.body.size())
+                                .arg(it.value().size())));
+        QCOMPARE(r.headers.value("content-type"), QByteArray("text/plain"));
+    }
+    qInfo("seed %d: %d acknowledged, %d done, %d interrupted, %d chunks seen, %d uploads", seed,
+          acknowledged, done, interrupted, seenChunks, int(uploader->stored.size()));
     ++m_totals.seeds;
     m_totals.acknowledged += acknowledged;
     m_totals.done += done;
