@@ -151,7 +151,6 @@ public:
     // Replaced in its registry: deleted (later) once no ProviderUse of it is left.
     void retire();
     bool retired() const { return m_retired; }
-    int uses() const { return m_uses; }
 
 private:
     friend class ProviderUse;

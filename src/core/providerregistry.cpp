@@ -35,7 +35,6 @@ void ProviderRegistry::replaceWith(ProviderRegistry *next)
     m_defaultModel = next->m_defaultModel;
     for (const Entry &e : old)
         e.provider->retire(); // stays our child until deleted, so it never outlives us
-    Q_EMIT providersReplaced();
 }
 
 std::unique_ptr<ProviderStream>

@@ -40,9 +40,6 @@ public:
     // Every model, as clients name them ("demo", "openai/gpt-4o-mini", ...).
     QList<ModelInfo> models() const;
 
-Q_SIGNALS:
-    void providersReplaced();
-
 private:
     struct Entry
     {

@@ -15,6 +15,8 @@
 #include <QStyle>
 #include <QUrl>
 
+#include <utility>
+
 namespace holdfast {
 
 namespace {
