@@ -2,6 +2,7 @@
 // SessionClient interface, side by side with LocalClient on the same service: what the window
 // sees must not depend on where the sessions live. Also: its event stream over the wire (bare CR
 // line endings, resuming after the last event id), errors, and redirects that are never followed.
+// Over 600 lines: the SessionClient interface is one list of rules, each run on both clients.
 #include "client/clientserver.h"
 #include "client/localclient.h"
 #include "client/remoteclient.h"

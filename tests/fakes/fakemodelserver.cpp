@@ -1,3 +1,4 @@
+// Over 600 lines: one fake speaks both wire formats byte for byte, with every scripted fault.
 #include "fakes/fakemodelserver.h"
 
 #include "fakes/testcertificate.h"

@@ -1,6 +1,7 @@
 // Turns over HTTP (shared/API.md): starting one, the prompt limit, one active turn per
 // session, long-polling chunks, cancelling, and deleting a session with a turn running; options,
 // usage, the context budget and first_chunk_at ("Usage and context budget"), one test per rule.
+// Over 600 lines: one suite for the turn routes' rules, each a short test on one server fixture.
 #include "fakes/fakemodelserver.h"
 #include "fakes/httpserverfixture.h"
 #include "provider/demoprovider.h"
