@@ -383,6 +383,10 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patch(QString sid, PatchSes
     if (titleWas && (m_titleJobs.value(sid, true) || s->meta().title != *titleWas)) {
         co_return makeError(ErrorCode::Conflict,
                             QStringLiteral("the title of session '%1' was set meanwhile").arg(sid));
+    if (params.options) {
+        if (auto invalidOption = invalidOptions(*params.options))
+            co_return *invalidOption;
+        meta.options = *params.options; // replaces the defaults: {} clears them
     }
     meta.updatedAt = QDateTime::currentDateTimeUtc();
     SessionPin pin(s);
@@ -391,6 +395,7 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patch(QString sid, PatchSes
     current.title = meta.title;
     current.system = meta.system;
     current.model = meta.model;
+    current.options = meta.options;
     current.updatedAt = meta.updatedAt;
     if (newBranch) {
         current.head = newBranch->last().index;
@@ -406,6 +411,7 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patch(QString sid, PatchSes
         restored.title = before.title;
         restored.system = before.system;
         restored.model = before.model;
+        restored.options = before.options;
         if (newBranch && restored.head == current.head) {
             restored.head = before.head;
             restored.length = before.length;

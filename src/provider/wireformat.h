@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/types.h"
 #include "runtime/sseparser.h"
 
 #include "core/provider.h"
@@ -8,6 +9,8 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QString>
+
+#include <optional>
 
 // The meaning of one unit of a model server's stream, apart from the network code, so that it
 // can be tested and fuzzed on bytes alone (tests/fuzz).
@@ -22,11 +25,15 @@ struct StreamItem
     bool hasText = false;
     QString text;     // a piece of the answer (when hasText)
     bool end = false; // the stream's end marker
+    // The tokens the server reported (OpenAI's usage chunk; Ollama's final line's counts).
+    std::optional<TokenUsage> usage;
 };
 
-// One event of an OpenAI-compatible stream: {"choices":[{"delta":{"content":…}}]} or [DONE].
+// One event of an OpenAI-compatible stream: {"choices":[{"delta":{"content":…}}]} or [DONE]; the
+// chunk that stream_options.include_usage asks for carries "usage":{"prompt_tokens",…}.
 StreamItem readOpenAiEvent(const SseParser::Event &event);
 // One line of Ollama's NDJSON: {"message":{"content":…},"done":bool}; a blank line is nothing.
+// The last line ("done": true) carries prompt_eval_count and eval_count.
 StreamItem readOllamaLine(const QByteArray &line);
 
 // What goes to a model server: the messages of a request with their attachments

@@ -2,6 +2,7 @@
 // the Server-Sent Events parser (OpenAI's wire) and the line splitter (Ollama's), cut anywhere.
 #include "fakes/fakemodelserver.h"
 #include "fakes/testutil.h"
+#include "provider/wireformat.h"
 #include "runtime/sseparser.h"
 #include "runtime/waiter.h"
 
@@ -154,6 +155,63 @@ private Q_SLOTS:
             QCOMPARE(lines.at(2), QByteArray());
             QCOMPARE(lines.at(3), QByteArray("last"));
         }
+    }
+
+    // The usage a stream reports: OpenAI's usage chunk (no choices), Ollama's last line; "usage":
+    // null on the other chunks, counts that are not counts, and an Ollama line that is not the
+    // last carry none; the text of a chunk is read as before.
+    void usageOfAStream_data()
+    {
+        QTest::addColumn<bool>("openAi");
+        QTest::addColumn<QByteArray>("unit");
+        QTest::addColumn<qint64>("prompt"); // -1: no usage
+        QTest::addColumn<qint64>("completion");
+        QTest::addRow("openai usage chunk")
+            << true
+            << QByteArray(R"({"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":7,)"
+                          R"("total_tokens":19}})")
+            << qint64(12) << qint64(7);
+        QTest::addRow("openai text chunk, usage null")
+            << true << QByteArray(R"({"choices":[{"delta":{"content":"x"}}],"usage":null})")
+            << qint64(-1) << qint64(0);
+        QTest::addRow("openai usage without completion")
+            << true << QByteArray(R"({"choices":[],"usage":{"prompt_tokens":3}})") << qint64(3)
+            << qint64(0);
+        QTest::addRow("openai negative counts")
+            << true
+            << QByteArray(R"({"choices":[],"usage":{"prompt_tokens":-1,"completion_tokens":2.5}})")
+            << qint64(-1) << qint64(0);
+        QTest::addRow("ollama last line")
+            << false
+            << QByteArray(R"({"message":{"content":""},"done":true,"prompt_eval_count":26,)"
+                          R"("eval_count":282})")
+            << qint64(26) << qint64(282);
+        QTest::addRow("ollama last line, prompt cached")
+            << false << QByteArray(R"({"message":{"content":""},"done":true,"eval_count":5})")
+            << qint64(0) << qint64(5);
+        QTest::addRow("ollama middle line")
+            << false << QByteArray(R"({"message":{"content":"a"},"done":false,"eval_count":5})")
+            << qint64(-1) << qint64(0);
+    }
+
+    void usageOfAStream()
+    {
+        QFETCH(bool, openAi);
+        QFETCH(QByteArray, unit);
+        QFETCH(qint64, prompt);
+        QFETCH(qint64, completion);
+        SseParser::Event event;
+        event.data = QString::fromUtf8(unit);
+        const upstream::StreamItem item =
+            openAi ? upstream::readOpenAiEvent(event) : upstream::readOllamaLine(unit);
+        QCOMPARE(item.fault, upstream::StreamItem::Fault::None);
+        if (prompt < 0) {
+            QVERIFY(!item.usage);
+            return;
+        }
+        QVERIFY(item.usage);
+        QCOMPARE(item.usage->promptTokens, prompt);
+        QCOMPARE(item.usage->completionTokens, completion);
     }
 };
 
