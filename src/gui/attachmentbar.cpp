@@ -73,7 +73,9 @@ void AttachmentBar::setChips(const QList<Chip> &chips)
     }
     QStringList errors;
     for (qsizetype i = 0; i < chips.size(); ++i) {
-        m_rowLayout->insertWidget(int(i), makeChip(chips.at(i)));
+        QWidget *made = makeChip(chips.at(i));
+        m_rowLayout->insertWidget(int(i), made);
+        made->show(); // now, so that the row's size below counts it
         if (!chips.at(i).error.isEmpty())
             errors << QStringLiteral("⚠  %1: %2").arg(chips.at(i).name, chips.at(i).error);
     }
@@ -108,20 +110,32 @@ QWidget *AttachmentBar::makeChip(const Chip &chip)
                                                                                : icons::Name::File)
                                .pixmap(QSize(22, 22)));
     layout->addWidget(picture);
-    auto *text = new QLabel(frame);
-    text->setTextFormat(Qt::PlainText);
+    auto *lines = new QVBoxLayout;
+    lines->setSpacing(0);
+    auto *title = new QLabel(frame);
+    title->setTextFormat(Qt::PlainText);
     QString name = chip.name;
     if (name.size() > 28)
         name = name.left(18) + QStringLiteral("…") + name.right(8);
-    QString detail;
+    title->setText(name);
+    lines->addWidget(title);
+    auto *detail = new QLabel(frame);
+    detail->setObjectName(QStringLiteral("attachmentDetail"));
+    detail->setTextFormat(Qt::PlainText);
     if (!chip.error.isEmpty())
-        detail = tr("not attached");
+        detail->setText(tr("not attached"));
     else if (chip.busy)
-        detail = tr("uploading…");
+        detail->setText(tr("uploading…"));
     else
-        detail = attachmentfiles::formatSize(chip.size);
-    text->setText(name + u'\n' + detail);
-    layout->addWidget(text);
+        detail->setText(attachmentfiles::formatSize(chip.size));
+    QFont small = detail->font();
+    small.setPointSizeF(small.pointSizeF() * 0.88);
+    detail->setFont(small);
+    QPalette muted = detail->palette();
+    muted.setColor(QPalette::WindowText, muted.color(QPalette::PlaceholderText));
+    detail->setPalette(muted);
+    lines->addWidget(detail);
+    layout->addLayout(lines);
     auto *remove = new QToolButton(frame);
     remove->setObjectName(QStringLiteral("removeAttachment"));
     remove->setIcon(icons::icon(icons::Name::Close));

@@ -102,17 +102,22 @@ void drawGlyph(QPainter *p, Name name, const QColor &color)
         p->drawLine(QPointF(5, 12), QPointF(19, 12));
         break;
     case Name::Attach: {
-        // A paperclip: two nested loops, open at the top of the inner one.
+        // A paperclip, tilted: an outer loop and an inner one, open at the top.
+        p->save();
+        p->translate(12, 12);
+        p->rotate(40);
+        p->translate(-12, -12);
         QPainterPath clip;
-        clip.moveTo(15.5, 8);
-        clip.lineTo(15.5, 16);
-        clip.arcTo(QRectF(8.5, 12.5, 7, 7), 0, -180);
-        clip.lineTo(8.5, 6.5);
-        clip.arcTo(QRectF(8.5, 2.5, 9, 8), 180, -180);
-        clip.lineTo(17.5, 17);
-        clip.arcTo(QRectF(6.5, 11.5, 11, 10), 0, -180);
-        clip.lineTo(6.5, 8);
+        clip.moveTo(14.5, 8);
+        clip.lineTo(14.5, 17);
+        clip.arcTo(QRectF(9.5, 14.5, 5, 5), 0, -180);
+        clip.lineTo(9.5, 5.5);
+        clip.arcTo(QRectF(9.5, 1.5 + 0.5, 8, 7), 180, -180);
+        clip.lineTo(17.5, 18);
+        clip.arcTo(QRectF(6.5, 13, 11, 9), 0, -180);
+        clip.lineTo(6.5, 9);
         p->drawPath(clip);
+        p->restore();
         break;
     }
     case Name::File: {
