@@ -71,6 +71,7 @@ QCoro::Task<Status> ServiceHost::start(const Settings &settings, bool serveHttp)
     ServiceConfig config;
     config.maxLoadedSessions = int(settings.integer(QStringLiteral("max-loaded-sessions")));
     config.maxPromptBytes = settings.integer(QStringLiteral("max-prompt-bytes"));
+    config.maxAttachmentBytes = settings.integer(QStringLiteral("max-attachment-bytes"));
     config.shutdownTimeoutMs = int(settings.integer(QStringLiteral("shutdown-timeout-ms")));
     m_service = new SessionService(m_store.get(), m_providers, config);
 

@@ -80,14 +80,31 @@ QCoro::Task<> RemoteClient::checkHealth()
 QCoro::Task<Result<QJsonDocument>> RemoteClient::call(QByteArray verb, QString p, QUrlQuery query,
                                                       std::optional<QJsonObject> body)
 {
-    QNetworkRequest req = request(p, query);
-    req.setTransferTimeout(kRequestTimeoutMs);
+    QByteArray type;
     QByteArray bytes;
     if (body) {
-        req.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        type = "application/json";
         bytes = QJsonDocument(*body).toJson(QJsonDocument::Compact);
     }
-    QPointer<QNetworkReply> reply = m_nam->sendCustomRequest(req, verb, bytes);
+    const auto answer = co_await exchange(std::move(verb), std::move(p), std::move(query),
+                                          std::move(type), std::move(bytes));
+    if (!answer)
+        co_return answer.error();
+    QJsonParseError parseError{};
+    const QJsonDocument document = QJsonDocument::fromJson(*answer, &parseError);
+    if (!answer->isEmpty() && parseError.error != QJsonParseError::NoError)
+        co_return malformed();
+    co_return document;
+}
+
+QCoro::Task<Result<QByteArray>> RemoteClient::exchange(QByteArray verb, QString p, QUrlQuery query,
+                                                       QByteArray contentType, QByteArray body)
+{
+    QNetworkRequest req = request(p, query);
+    req.setTransferTimeout(kRequestTimeoutMs);
+    if (!contentType.isEmpty())
+        req.setHeader(QNetworkRequest::ContentTypeHeader, QString::fromLatin1(contentType));
+    QPointer<QNetworkReply> reply = m_nam->sendCustomRequest(req, verb, body);
     co_await qCoro(reply.get())
         .waitForFinished(std::chrono::milliseconds(kRequestTimeoutMs + 1000));
     if (!reply)
@@ -104,17 +121,13 @@ QCoro::Task<Result<QJsonDocument>> RemoteClient::call(QByteArray verb, QString p
     const int status = statusAttribute.toInt();
     if (status >= 300 && status < 400)
         co_return makeError(ErrorCode::UpstreamError, redirectMessage(reply));
-    const QByteArray answer = reply->readAll();
-    QJsonParseError parseError{};
-    const QJsonDocument document = QJsonDocument::fromJson(answer, &parseError);
+    QByteArray answer = reply->readAll();
     if (status < 200 || status >= 300) {
-        if (auto error = json::errorFromJson(document.object()))
+        if (auto error = json::errorFromJson(QJsonDocument::fromJson(answer).object()))
             co_return *error;
         co_return makeError(ErrorCode::UpstreamError, tr("HTTP status %1").arg(status));
     }
-    if (!answer.isEmpty() && parseError.error != QJsonParseError::NoError)
-        co_return malformed();
-    co_return document;
+    co_return answer;
 }
 
 QCoro::Task<Result<SessionPage>> RemoteClient::listSessions(QString query, int limit, int offset)
@@ -245,6 +258,8 @@ QCoro::Task<Result<TurnRecord>> RemoteClient::startTurn(QString sid, StartTurnPa
         options.insert(QStringLiteral("max_tokens"), *params.options.maxTokens);
     if (!options.isEmpty())
         body.insert(QStringLiteral("options"), options);
+    if (!params.attachments.isEmpty())
+        body.insert(QStringLiteral("attachments"), QJsonArray::fromStringList(params.attachments));
     const auto answer = co_await call("POST", path(sid) + QStringLiteral("/turns"), {}, body);
     if (!answer)
         co_return answer.error();
@@ -316,19 +331,33 @@ QCoro::Task<Result<QList<ModelInfo>>> RemoteClient::models()
     co_return list;
 }
 
-// FOUNDATION PLACEHOLDER: the attachments helper replaces these with the real requests.
 QCoro::Task<Result<Attachment>> RemoteClient::uploadAttachment(QString sid, UploadParams params)
 {
-    Q_UNUSED(sid);
-    Q_UNUSED(params);
-    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+    QUrlQuery q;
+    if (!params.name.isNull())
+        q.addQueryItem(QStringLiteral("name"),
+                       QString::fromLatin1(QUrl::toPercentEncoding(params.name)));
+    // No type: octet-stream (the server stores UTF-8 text as text/plain); QNAM would send a
+    // form type instead.
+    const QByteArray type =
+        params.type.isEmpty() ? QByteArray("application/octet-stream") : params.type.toLatin1();
+    const auto answer = co_await exchange("POST", path(sid) + QStringLiteral("/attachments"), q,
+                                          type, std::move(params.bytes));
+    if (!answer)
+        co_return answer.error();
+    const QJsonDocument document = QJsonDocument::fromJson(*answer);
+    auto attachment = json::attachmentFromJson(document.object());
+    if (!attachment)
+        co_return malformed();
+    co_return *attachment;
 }
 
 QCoro::Task<Result<QByteArray>> RemoteClient::attachmentBytes(QString sid, QString aid)
 {
-    Q_UNUSED(sid);
-    Q_UNUSED(aid);
-    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
+    co_return co_await exchange("GET",
+                                path(sid) + QStringLiteral("/attachments/") +
+                                    QString::fromLatin1(QUrl::toPercentEncoding(aid)),
+                                {}, {}, {});
 }
 
 void RemoteClient::watchTurn(const QString &sid, int tid, int fromSeq)

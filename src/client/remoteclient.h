@@ -51,6 +51,10 @@ private:
     // One API call; the JSON body of a 2xx answer, or the error the service (or network) gave.
     QCoro::Task<Result<QJsonDocument>> call(QByteArray verb, QString path, QUrlQuery query,
                                             std::optional<QJsonObject> body);
+    // One request with a body of any type (none when `contentType` is empty); the raw body of a
+    // 2xx answer, or the error.
+    QCoro::Task<Result<QByteArray>> exchange(QByteArray verb, QString path, QUrlQuery query,
+                                             QByteArray contentType, QByteArray body);
     QCoro::Task<> finishTurn(QString sid, int tid, QJsonObject data);
     // Loads the session and tells sessionChanged.
     QCoro::Task<> refreshSession(QString sid);

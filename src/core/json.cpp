@@ -30,6 +30,14 @@ QJsonArray siblingsArray(const QList<qint64> &siblings)
     return array;
 }
 
+QJsonArray attachmentsArray(const QList<Attachment> &attachments)
+{
+    QJsonArray array;
+    for (const Attachment &a : attachments)
+        array.append(toJson(a));
+    return array;
+}
+
 // A message index, or -1 for null (a first message's parent, a session without head).
 qint64 indexOrNull(const QJsonValue &value)
 {
@@ -48,6 +56,18 @@ QJsonObject toJson(const Message &message)
         {QStringLiteral("created_at"), toIso(message.createdAt)},
         {QStringLiteral("parent"), message.parent >= 0 ? QJsonValue(message.parent) : QJsonValue()},
         {QStringLiteral("siblings"), siblingsArray(message.siblings)},
+        {QStringLiteral("attachments"), attachmentsArray(message.attachments)},
+    };
+}
+
+QJsonObject toJson(const Attachment &attachment)
+{
+    return QJsonObject{
+        {QStringLiteral("id"), attachment.id},
+        {QStringLiteral("name"), attachment.name},
+        {QStringLiteral("type"), attachment.type},
+        {QStringLiteral("size"), attachment.size},
+        {QStringLiteral("created_at"), toIso(attachment.createdAt)},
     };
 }
 
@@ -168,7 +188,22 @@ void writeTime(QByteArray &out, const QDateTime &time)
 
 void writeMessage(QByteArray &out, const Message &m)
 {
-    out += "{\"content\":";
+    out += "{\"attachments\":[";
+    for (qsizetype i = 0; i < m.attachments.size(); ++i) {
+        const Attachment &a = m.attachments.at(i);
+        out += i > 0 ? ",{\"created_at\":" : "{\"created_at\":";
+        writeTime(out, a.createdAt);
+        out += ",\"id\":";
+        appendString(out, a.id);
+        out += ",\"name\":";
+        appendString(out, a.name);
+        out += ",\"size\":";
+        out += QByteArray::number(a.size);
+        out += ",\"type\":";
+        appendString(out, a.type);
+        out += '}';
+    }
+    out += "],\"content\":";
     appendString(out, m.content);
     out += ",\"created_at\":";
     writeTime(out, m.createdAt);
@@ -325,7 +360,25 @@ std::optional<Message> messageFromJson(const QJsonObject &o)
     const QJsonArray siblings = o.value(QStringLiteral("siblings")).toArray();
     for (const QJsonValue &v : siblings)
         m.siblings.append(v.toInteger());
+    const QJsonArray attachments = o.value(QStringLiteral("attachments")).toArray();
+    for (const QJsonValue &v : attachments) {
+        if (auto a = attachmentFromJson(v.toObject()))
+            m.attachments.append(*a);
+    }
     return m;
+}
+
+std::optional<Attachment> attachmentFromJson(const QJsonObject &o)
+{
+    if (!o.value(QStringLiteral("id")).isString())
+        return std::nullopt;
+    Attachment a;
+    a.id = o.value(QStringLiteral("id")).toString();
+    a.name = o.value(QStringLiteral("name")).toString();
+    a.type = o.value(QStringLiteral("type")).toString();
+    a.size = o.value(QStringLiteral("size")).toInteger();
+    a.createdAt = fromIso(o.value(QStringLiteral("created_at")).toString());
+    return a;
 }
 
 std::optional<SessionMeta> sessionFromJson(const QJsonObject &o)

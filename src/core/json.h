@@ -9,6 +9,7 @@
 namespace holdfast::json {
 
 QJsonObject toJson(const Message &message);
+QJsonObject toJson(const Attachment &attachment);
 QJsonObject toJson(const SessionMeta &meta);         // without "history"
 QJsonObject toJson(const SessionSnapshot &snapshot); // with "history"
 // Byte for byte QJsonDocument(toJson(snapshot)).toJson(Compact), written directly: GET session
@@ -27,6 +28,7 @@ QJsonObject errorBody(const Error &error); // {"error":{"code","message"}}
 void appendString(QByteArray &out, QStringView text);
 
 std::optional<Message> messageFromJson(const QJsonObject &object);
+std::optional<Attachment> attachmentFromJson(const QJsonObject &object);
 // The fields the API's message object and the Redis message record share: role, content, turn,
 // state, created_at (index, parent and the rest differ between the two).
 void readMessageFields(const QJsonObject &object, Message &message);

@@ -18,21 +18,6 @@
 
 namespace holdfast {
 
-// FOUNDATION PLACEHOLDER: the attachments helper replaces these with the real service calls.
-QCoro::Task<Result<Attachment>> SessionService::uploadAttachment(QString sid, UploadParams params)
-{
-    Q_UNUSED(sid);
-    Q_UNUSED(params);
-    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
-}
-
-QCoro::Task<Result<AttachmentContent>> SessionService::attachment(QString sid, QString aid)
-{
-    Q_UNUSED(sid);
-    Q_UNUSED(aid);
-    co_return makeError(ErrorCode::Internal, QStringLiteral("not implemented yet"));
-}
-
 using namespace std::chrono_literals;
 
 namespace {

@@ -30,6 +30,7 @@ struct ServiceConfig
     // long chat do not read it again.
     qint64 contextCacheBytes = 256 * 1024;
     qint64 maxPromptBytes = 262144;
+    qint64 maxAttachmentBytes = 20 * 1024 * 1024; // one upload (API.md: --max-attachment-bytes)
     int shutdownTimeoutMs = 5000;
     int sweepIntervalMs = 2000; // shared stores: how often to look for turns of crashed instances
 };
@@ -146,6 +147,15 @@ private:
     // What goes to the model before the prompt: the system prompt, then `path` (the branch up to
     // the prompt's parent) without its error answers.
     QList<ChatMessage> context(const SessionMeta &meta, const QList<Message> &path) const;
+    // A new prompt's attachments (sessionserviceattachments.cpp): the metadata of `ids`, which
+    // must be at most 10 distinct attachments of the session (else 422).
+    QCoro::Task<Result<QList<Attachment>>> promptAttachments(QString sid, QStringList ids);
+    // The bytes of every attachment of `path` and of the prompt, by id, read before the prompt is
+    // stored; fillAttachments() puts them into the request's messages.
+    QCoro::Task<Result<QHash<QString, QByteArray>>>
+    attachmentBytes(QString sid, QList<Message> path, QList<Attachment> prompt);
+    static void fillAttachments(QList<ChatMessage> &messages,
+                                const QHash<QString, QByteArray> &bytes);
     void touch(Session *session);
     void evictIdle();
     void unload(Session *session);

@@ -49,6 +49,15 @@ struct Placement
     Message regenerated;    // the user message answered again (regenerate only)
 };
 
+// A message's files as they go to the model, their bytes filled in by fillAttachments().
+QList<AttachmentContent> filesOf(const QList<Attachment> &attachments)
+{
+    QList<AttachmentContent> files;
+    for (const Attachment &a : attachments)
+        files.append(AttachmentContent{a, {}});
+    return files;
+}
+
 } // namespace
 
 QList<ChatMessage> SessionService::context(const SessionMeta &meta,
@@ -60,7 +69,7 @@ QList<ChatMessage> SessionService::context(const SessionMeta &meta,
     for (const Message &m : path) {
         if (m.state == Message::State::Error)
             continue; // a failed answer is not something the model said
-        messages.append(ChatMessage{m.role, m.content});
+        messages.append(ChatMessage{m.role, m.content, filesOf(m.attachments)});
     }
     return messages;
 }
@@ -75,6 +84,8 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
         co_return badRequest(QStringLiteral("'regenerate' takes no 'prompt'"));
     if (regenerating && params.parent)
         co_return badRequest(QStringLiteral("'regenerate' cannot be combined with 'parent'"));
+    if (regenerating && !params.attachments.isEmpty())
+        co_return badRequest(QStringLiteral("'regenerate' takes no 'attachments'"));
     if (m_stopping)
         co_return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
     const auto acquired = co_await acquire(sid);
@@ -90,7 +101,8 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
     }
     // After the 409 (API.md's order: 409, then 422).
     if (!regenerating) {
-        if (params.prompt.trimmed().isEmpty())
+        // Files alone (an image to describe) are a prompt too.
+        if (params.prompt.trimmed().isEmpty() && params.attachments.isEmpty())
             co_return invalid(QStringLiteral("the prompt is empty"));
         if (auto tooLong = promptTooLong(params.prompt, QStringLiteral("the prompt")))
             co_return *tooLong;
@@ -153,6 +165,18 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
         if (contextMessages == 0)
             place.path.clear();
     }
+    // The prompt's files (a regenerated prompt keeps its own), and every file's bytes for the
+    // model, read while the session is still `starting`: nothing is stored if a read fails.
+    QList<Attachment> files = place.regenerated.attachments;
+    if (!regenerating) {
+        auto listed = co_await promptAttachments(sid, params.attachments);
+        if (!listed)
+            co_return listed.error();
+        files = *listed;
+    }
+    const auto fileBytes = co_await attachmentBytes(sid, place.path, files);
+    if (!fileBytes)
+        co_return fileBytes.error();
 
     SessionMeta meta = s->meta();
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -173,6 +197,7 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
         prompt->turn = record.id;
         prompt->parent = place.parent;
         prompt->depth = place.promptDepth;
+        prompt->attachments = files;
         // After head (a leaf), it is an only child; elsewhere the store knows its siblings.
         if (place.parent == meta.head)
             prompt->siblings = {prompt->index};
@@ -208,7 +233,9 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
     request.model = resolved->model;
     request.messages = context(meta, place.path);
     request.messages.append(ChatMessage{QStringLiteral("user"),
-                                        regenerating ? place.regenerated.content : params.prompt});
+                                        regenerating ? place.regenerated.content : params.prompt,
+                                        filesOf(files)});
+    fillAttachments(request.messages, *fileBytes);
     request.options = params.options;
     auto *turn = new Turn(record, resolved->provider->start(request), m_store, s);
     turn->setBranch(place.promptDepth, regenerating);

@@ -26,6 +26,7 @@ HttpConnection::HttpConnection(QTcpSocket *socket, HttpHandler *handler, Limits 
       m_defaultHeaders(std::move(defaultHeaders)), m_peer(socket->peerAddress()),
       m_parser({limits.maxHeadBytes, limits.maxHeaderCount, limits.maxBodyBytes})
 {
+    m_parser.setBodyLimitPicker(limits.bodyLimit);
     m_socket->setParent(this);
     // No Nagle: an event written after a quiet spell (the head, then the first chunk) must not
     // wait for the client's delayed ACK (40 ms). Writes within one event-loop pass still share
@@ -117,7 +118,10 @@ void HttpConnection::process()
             admit(m_exchange);
             return;
         case RequestParser::Event::Body:
-            m_request.body += m_parser.takeBody();
+            if (m_request.body.capacity() == 0)
+                m_request.body = m_parser.takeBody(); // no room reserved: kept, not copied
+            else
+                m_request.body += m_parser.takeBody();
             break;
         case RequestParser::Event::Complete:
             dispatch();
@@ -147,6 +151,10 @@ QCoro::Task<> HttpConnection::admit(quint64 exchange)
     }
     if (m_request.expectContinue && m_request.hasBody())
         send("HTTP/1.1 100 Continue\r\n\r\n");
+    // The body is held once: room for all of a declared length (checked against the limit
+    // above), so that appending its pieces never copies what came before.
+    if (m_request.contentLength > 0)
+        m_request.body.reserve(m_request.contentLength);
     m_state = State::Body;
     m_timer.start(m_limits.bodyTimeoutMs);
     process();

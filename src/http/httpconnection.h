@@ -47,6 +47,7 @@ public:
         int bodyTimeoutMs = 30000;  // no byte of a request body for this long: close
         qint64 maxBufferedBytes = 4 * 1024 * 1024; // output queued per connection (see backedUp)
         bool logRequests = true;
+        RequestParser::BodyLimitPicker bodyLimit; // per request, from its head (see the parser)
     };
 
     HttpConnection(QTcpSocket *socket, HttpHandler *handler, Limits limits,

@@ -2,6 +2,7 @@
 
 #include "core/sessionservice.h"
 #include "http/apirequest.h"
+#include "http/attachmentscontroller.h"
 #include "http/eventstream.h"
 #include "http/httpconnection.h"
 #include "http/httplog.h"
@@ -126,6 +127,7 @@ HttpServer::HttpServer(SessionService *service, HttpOptions options, QObject *pa
     });
     SessionsController::registerRoutes(d->router, service);
     TurnsController::registerRoutes(d->router, service, d->streams);
+    AttachmentsController::registerRoutes(d->router, service);
     registerOpenAiRoutes(d->router, service, d->options, this);
     connect(&d->tcp, &QTcpServer::newConnection, this, [this] { d->accept(); });
     connect(&d->tcp, &QTcpServer::acceptError, this,
@@ -283,6 +285,12 @@ void HttpServer::Private::adopt(QTcpSocket *socket)
     limits.bodyTimeoutMs = options.bodyTimeoutMs;
     limits.maxBufferedBytes = options.maxBufferedBytes;
     limits.logRequests = options.logRequests;
+    // An upload's body is a file: its own limit, checked from the head like any other.
+    limits.bodyLimit = [service = QPointer<SessionService>(service)](const HttpRequest &head) {
+        return service && AttachmentsController::isUpload(head)
+                   ? service->config().maxAttachmentBytes
+                   : qint64(-1);
+    };
     HttpHeaders defaults;
     if (!options.corsOrigin.isEmpty()) {
         defaults.emplaceBack("Access-Control-Allow-Origin", options.corsOrigin.toUtf8());

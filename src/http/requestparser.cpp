@@ -38,7 +38,7 @@ bool isHexDigit(char c)
 
 } // namespace
 
-RequestParser::RequestParser(Limits limits) : m_limits(limits) {}
+RequestParser::RequestParser(Limits limits) : m_limits(limits), m_bodyLimit(limits.maxBodyBytes) {}
 
 void RequestParser::feed(QByteArrayView bytes)
 {
@@ -144,6 +144,11 @@ RequestParser::Event RequestParser::parseHeadFromBuffer()
     m_bodyBytes = 0;
     if (!parseHead(head))
         return Event::Error;
+    m_bodyLimit = m_limits.maxBodyBytes;
+    if (m_pickBodyLimit) {
+        if (const qint64 picked = m_pickBodyLimit(m_request); picked >= 0)
+            m_bodyLimit = picked;
+    }
     m_state = State::AwaitingContinue;
     return Event::Head;
 }
@@ -253,11 +258,11 @@ bool RequestParser::continueBody()
     Q_ASSERT(m_state == State::AwaitingContinue);
     if (m_state != State::AwaitingContinue)
         return false;
-    if (m_request.contentLength > m_limits.maxBodyBytes) {
+    if (m_request.contentLength > m_bodyLimit) {
         fail(ErrorCode::PayloadTooLarge,
              QStringLiteral("the request body is %1 bytes; the limit is %2 bytes")
                  .arg(m_request.contentLength)
-                 .arg(m_limits.maxBodyBytes));
+                 .arg(m_bodyLimit));
         return false;
     }
     m_state = State::Body;
@@ -287,8 +292,12 @@ RequestParser::Event RequestParser::readLengthBody()
     if (buffered() == 0)
         return Event::NeedMore;
     const qsizetype take = qsizetype(std::min<qint64>(missing, buffered()));
-    m_body = pending().first(take).toByteArray();
-    m_pos += take;
+    if (m_pos == 0 && take == m_buffer.size()) {
+        m_body = std::exchange(m_buffer, {}); // all of it is body: handed over, not copied
+    } else {
+        m_body = pending().first(take).toByteArray();
+        m_pos += take;
+    }
     m_bodyBytes += take;
     return Event::Body;
 }
@@ -329,10 +338,10 @@ RequestParser::Event RequestParser::readChunkedBody()
                 m_chunkState = ChunkState::Trailer;
                 break;
             }
-            if (m_bodyBytes + size > m_limits.maxBodyBytes) {
-                return fail(ErrorCode::PayloadTooLarge,
-                            QStringLiteral("the request body is larger than %1 bytes")
-                                .arg(m_limits.maxBodyBytes));
+            if (m_bodyBytes + size > m_bodyLimit) {
+                return fail(
+                    ErrorCode::PayloadTooLarge,
+                    QStringLiteral("the request body is larger than %1 bytes").arg(m_bodyLimit));
             }
             m_chunkLeft = size;
             m_chunkState = ChunkState::Data;

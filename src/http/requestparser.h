@@ -6,6 +6,8 @@
 #include <QByteArray>
 #include <QByteArrayView>
 
+#include <functional>
+
 namespace holdfast {
 
 // HTTP/1.x request framing with no socket, timer or event loop: bytes go in with feed(), and
@@ -38,6 +40,13 @@ public:
     static constexpr qsizetype kMaxChunkLine = 1024;
 
     explicit RequestParser(Limits limits);
+
+    // Picks the body limit of each request from its head (a route whose body is a file has a
+    // larger one); a negative answer, or no picker, means Limits::maxBodyBytes.
+    using BodyLimitPicker = std::function<qint64(const HttpRequest &head)>;
+    void setBodyLimitPicker(BodyLimitPicker picker) { m_pickBodyLimit = std::move(picker); }
+    // The body limit of the current request (known from its head on).
+    qint64 bodyLimit() const { return m_bodyLimit; }
 
     void feed(QByteArrayView bytes);
     Event next();
@@ -75,6 +84,8 @@ private:
     QByteArrayView pending() const { return QByteArrayView(m_buffer).sliced(m_pos); }
 
     Limits m_limits;
+    BodyLimitPicker m_pickBodyLimit;
+    qint64 m_bodyLimit = 0;
     State m_state = State::Head;
     QByteArray m_buffer;
     qsizetype m_pos = 0;      // where the unparsed bytes of m_buffer begin

@@ -53,7 +53,18 @@ Result<StartTurnParams> startParams(const HttpRequest &request)
         params.parent = **index < 0 ? kNoMessage : **index;
     }
     const QJsonValue attachments = body->value(QStringLiteral("attachments"));
-    if (*regenerate && attachments.isArray() && !attachments.toArray().isEmpty())
+    if (!attachments.isUndefined() && !attachments.isNull()) {
+        const QString wrongType = QStringLiteral("'attachments' must be an array of strings");
+        if (!attachments.isArray())
+            return api::badRequest(wrongType);
+        const QJsonArray ids = attachments.toArray();
+        for (const QJsonValue &id : ids) {
+            if (!id.isString())
+                return api::badRequest(wrongType);
+            params.attachments.append(id.toString());
+        }
+    }
+    if (*regenerate && !params.attachments.isEmpty())
         return api::badRequest(QStringLiteral("'regenerate' takes no 'attachments'"));
     const auto model = api::stringField(*body, QStringLiteral("model"));
     if (!model)

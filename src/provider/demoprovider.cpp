@@ -103,6 +103,7 @@ QString DemoProvider::answerFor(const QList<ChatMessage> &messages)
     // on the shape of the conversation before it (how many messages, how long), which a model
     // reading its whole context would see change; the text of older messages is not read again.
     QString prompt;
+    QList<AttachmentContent> files; // the prompt's
     int turns = 0;
     quint64 shape = kFnvOffset;
     for (const ChatMessage &m : messages) {
@@ -111,6 +112,7 @@ QString DemoProvider::answerFor(const QList<ChatMessage> &messages)
         shape = fnv1a(shape, quint64(m.content.size()));
         if (m.role == QLatin1String("user")) {
             prompt = m.content;
+            files = m.attachments;
             ++turns;
         }
     }
@@ -131,6 +133,15 @@ QString DemoProvider::answerFor(const QList<ChatMessage> &messages)
     text += QStringLiteral("- first, the %1 %2\n- then the %3 %4\n\n")
                 .arg(word(5), word(6), word(7), word(8));
     text += QStringLiteral("`%1-%2` is %3.").arg(word(9), word(10), word(11));
+    // What it was given, so that attachments can be seen to arrive without a real model.
+    if (!files.isEmpty()) {
+        QStringList named;
+        for (const AttachmentContent &f : std::as_const(files))
+            named.append(QStringLiteral("%1 (%2, %3 bytes)")
+                             .arg(f.meta.name, f.meta.type)
+                             .arg(f.bytes.size()));
+        text += QStringLiteral("\n\nAttachments: %1.").arg(named.join(QStringLiteral(", ")));
+    }
     return text;
 }
 

@@ -8,6 +8,7 @@
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "core/store.h"
+#include "fakes/attachmentfiles.h"
 #include "fakes/fakemodelserver.h"
 #include "fakes/scriptedprovider.h"
 #include "fakes/testutil.h"
@@ -317,6 +318,67 @@ private Q_SLOTS:
         QCOMPARE(server.scripted->requests.size(), 1);
         QCOMPARE(server.scripted->requests.first().options.temperature, std::optional(0.25));
         QCOMPARE(server.scripted->requests.first().options.maxTokens, std::optional(7));
+    }
+
+    // Attachments: an upload, its bytes back, a turn that carries it to the model, the message
+    // that lists it; and the service's errors keep their codes.
+    void attachmentsUploadReadAndSend_data() { addKinds(); }
+    void attachmentsUploadReadAndSend()
+    {
+        QFETCH(QString, kind);
+        Server server;
+        HF_CHECK_FIXTURE(server);
+        SessionClient *client = server.client(kind);
+        HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
+        UploadParams upload;
+        upload.name = QStringLiteral("\u00e9t\u00e9 & co.png");
+        upload.type = QStringLiteral("image/png");
+        upload.bytes = test::tinyPng();
+        HF_AWAIT(stored, client->uploadAttachment(QStringLiteral("s1"), upload));
+        QVERIFY2(stored->ok(), qPrintable(stored->ok() ? QString() : stored->error().message));
+        const Attachment meta = stored->value();
+        QCOMPARE(meta.name, upload.name);
+        QCOMPARE(meta.type, QStringLiteral("image/png"));
+        QCOMPARE(meta.size, test::tinyPng().size());
+        QVERIFY(meta.createdAt.isValid());
+        HF_AWAIT(bytes, client->attachmentBytes(QStringLiteral("s1"), meta.id));
+        QVERIFY(bytes->ok());
+        QCOMPARE(bytes->value(), test::tinyPng());
+
+        UploadParams untyped; // no type: text is stored as text/plain
+        untyped.bytes = "some notes";
+        HF_AWAIT(text, client->uploadAttachment(QStringLiteral("s1"), untyped));
+        QVERIFY(text->ok());
+        QCOMPARE(text->value().type, QStringLiteral("text/plain"));
+        QCOMPARE(text->value().name, QStringLiteral("attachment"));
+
+        UploadParams wrong = upload;
+        wrong.type = QStringLiteral("image/jpeg");
+        HF_AWAIT(refused, client->uploadAttachment(QStringLiteral("s1"), wrong));
+        QVERIFY(!refused->ok());
+        QCOMPARE(refused->error().code, ErrorCode::Invalid);
+        HF_AWAIT(missing, client->attachmentBytes(QStringLiteral("s1"), QStringLiteral("nope")));
+        QVERIFY(!missing->ok());
+        QCOMPARE(missing->error().code, ErrorCode::NotFound);
+
+        server.scripted->script.chunks = {QStringLiteral("ok")};
+        QSignalSpy finished(client, &SessionClient::turnFinished);
+        StartTurnParams params;
+        params.prompt = QStringLiteral("look");
+        params.model = QStringLiteral("scripted");
+        params.attachments = {meta.id, text->value().id};
+        HF_AWAIT_OK(client->startTurn(QStringLiteral("s1"), params));
+        QVERIFY(spinUntil([&] { return !finished.isEmpty(); }));
+        QCOMPARE(server.scripted->requests.size(), 1);
+        const ChatMessage sent = server.scripted->requests.first().messages.last();
+        QCOMPARE(sent.attachments.size(), 2);
+        QCOMPARE(sent.attachments[0].bytes, test::tinyPng());
+        QCOMPARE(sent.attachments[1].bytes, QByteArray("some notes"));
+        HF_AWAIT(page, client->messages(QStringLiteral("s1"), -1, 50));
+        QVERIFY(page->ok());
+        QCOMPARE(page->value().messages.first().attachments,
+                 (QList<Attachment>{meta, text->value()}));
+        QVERIFY(page->value().messages.last().attachments.isEmpty());
     }
 
     // Cancel: the turn ends cancelled, and what was produced is saved as an interrupted answer.

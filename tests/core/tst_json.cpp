@@ -194,6 +194,34 @@ private Q_SLOTS:
         QVERIFY(json::toJsonBytes(s).contains("\"created_at\":\"2026-06-01T10:00:00.000Z\""));
     }
 
+    // A user message's attachments: written as QJsonDocument writes them, and read back.
+    void messageAttachments()
+    {
+        SessionSnapshot s{meta(QStringLiteral("s")), {}};
+        Message m =
+            message(0, QStringLiteral("user"), QStringLiteral("look"), 1, Message::State::Complete,
+                    QDateTime(QDate(2026, 6, 1), QTime(10, 0), Qt::UTC));
+        Attachment a;
+        a.id = QStringLiteral("a1");
+        a.name = QStringLiteral("\"quoted\" \u00e9.png");
+        a.type = QStringLiteral("image/png");
+        a.size = 12345678901LL;
+        a.createdAt = QDateTime(QDate(2026, 6, 1), QTime(9, 59), Qt::UTC);
+        Attachment b = a;
+        b.id = QStringLiteral("b2");
+        b.type = QStringLiteral("text/plain");
+        m.attachments = {a, b};
+        s.history = {m, message(1, QStringLiteral("assistant"), QStringLiteral("ok"), 1,
+                                Message::State::Complete, QDateTime())};
+        QCOMPARE(json::toJsonBytes(s), viaDocument(s));
+        QVERIFY(json::toJsonBytes(s).contains("\"attachments\":[]"));
+        const auto back =
+            json::snapshotFromJson(QJsonDocument::fromJson(json::toJsonBytes(s)).object());
+        QVERIFY(back);
+        QCOMPARE(back->history.first().attachments, m.attachments);
+        QCOMPARE(json::attachmentFromJson(json::toJson(a)), std::optional<Attachment>(a));
+    }
+
     void randomTextMatchesQJsonDocument()
     {
         // Any UTF-16 at all, including every kind of broken surrogate: 2,000 seeded strings.
