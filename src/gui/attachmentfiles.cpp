@@ -12,6 +12,8 @@
 #include <QImageReader>
 #include <QLocale>
 #include <QMimeDatabase>
+#include <QPainter>
+#include <QPainterPath>
 #include <QSaveFile>
 #include <QTemporaryDir>
 #include <QUrl>
@@ -92,10 +94,19 @@ QImage thumbnail(const QByteArray &bytes, QSize box)
     if (image.isNull())
         return {};
     image = image.scaled(box, Qt::KeepAspectRatioByExpanding, Qt::SmoothTransformation);
-    return image
-        .copy((image.width() - box.width()) / 2, (image.height() - box.height()) / 2, box.width(),
-              box.height())
-        .convertToFormat(QImage::Format_ARGB32_Premultiplied);
+    const QImage cropped =
+        image.copy((image.width() - box.width()) / 2, (image.height() - box.height()) / 2,
+                   box.width(), box.height());
+    // Rounded corners, as the placeholder and the chips have.
+    QImage rounded(box, QImage::Format_ARGB32_Premultiplied);
+    rounded.fill(Qt::transparent);
+    QPainter p(&rounded);
+    p.setRenderHint(QPainter::Antialiasing);
+    QPainterPath corners;
+    corners.addRoundedRect(QRectF(0, 0, box.width(), box.height()), 6, 6);
+    p.setClipPath(corners);
+    p.drawImage(0, 0, cropped);
+    return rounded;
 }
 
 QString formatSize(qint64 bytes)

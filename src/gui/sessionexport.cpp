@@ -61,10 +61,13 @@ QByteArray toMarkdown(const SessionMeta &meta, const QList<Message> &messages,
             out += QStringLiteral(" (%1)").arg(messageStateName(m.state));
         out += QStringLiteral("\n\n") + m.content.trimmed() + QStringLiteral("\n\n");
         for (const Attachment &a : m.attachments) {
-            // <…> keeps spaces in the target; the name is escaped for the link text.
-            const QString target = QStringLiteral("<%1/%2>").arg(
-                QFileInfo(filesFolder).fileName(),
-                QString::fromUtf8(QUrl::toPercentEncoding(names.value(a.id), "/ ")));
+            // <…> keeps spaces and brackets in the target; the name is escaped for the link text.
+            QString file = names.value(a.id);
+            file.replace(u'%', QStringLiteral("%25"))
+                .replace(u'<', QStringLiteral("%3C"))
+                .replace(u'>', QStringLiteral("%3E"));
+            const QString target =
+                QStringLiteral("<%1/%2>").arg(QFileInfo(filesFolder).fileName(), file);
             QString label = a.name;
             for (const QChar c : {u'\\', u'[', u']', u'*', u'_', u'`'})
                 label.replace(c, QStringLiteral("\\") + c);

@@ -245,28 +245,48 @@ void TestWindowAttachments::attachByDropAndPaste()
     QCOMPARE(f.window->drafts()->attachments(sid).size(), 2);
 }
 
-// What the service refuses shows its message by the chip, and is not sent.
+// What the service refuses (over its limit: 413; a type it does not take: 415; bytes that are not
+// what they claim: 422) shows the service's message by the chip, and is not sent.
 void TestWindowAttachments::refusedFilesShowTheServiceMessage()
 {
     Fixture f(2, 0);
     HF_CHECK_FIXTURE(f);
-    QByteArray binary(64, '\0');
-    for (int i = 0; i < binary.size(); ++i)
-        binary[i] = char(0x80 + i);
-    const QString bin = writeFile(m_files, QStringLiteral("blob.bin"), binary);
+    // The same window on a service whose uploads may be 1000 bytes at most.
+    f.window.reset();
+    QVERIFY(test::awaitVoid(f.service->shutdown()));
+    ServiceConfig config;
+    config.maxAttachmentBytes = 1000;
+    f.service = std::make_unique<SessionService>(f.store.get(), &f.registry, config);
+    QVERIFY(test::awaitResult(f.service->start()).ok());
+    f.openWindow();
+    HF_CHECK_FIXTURE(f);
+
+    const QString big = writeFile(m_files, QStringLiteral("big.txt"), QByteArray(1001, 'x'));
+    QByteArray zip("PK\x03\x04", 4);
+    zip += QByteArray(60, '\0');
+    const QString archive = writeFile(m_files, QStringLiteral("archive.zip"), zip);
     const QString fake = writeFile(m_files, QStringLiteral("fake.png"), "not a picture at all");
-    const QString ok = writeFile(m_files, QStringLiteral("ok.txt"), "fine\n");
-    f.pane()->setFileChooser([&](QWidget *) { return QStringList{bin, fake, ok}; });
+    const QString ok = writeFile(m_files, QStringLiteral("ok.txt"), QByteArray(1000, 'y'));
+    f.pane()->setFileChooser([&](QWidget *) { return QStringList{big, archive, fake, ok}; });
     f.pane()->attachButton()->click();
     QVERIFY(spinUntil([&] { return settled(f.pane()); }));
-    const auto chips = f.pane()->attachmentBar()->chips();
-    QCOMPARE(chips.size(), 3);
-    QVERIFY(!chips.at(0).error.isEmpty());
-    QVERIFY(!chips.at(1).error.isEmpty());
-    QCOMPARE(chips.at(2).error, QString());
+    QHash<QString, QString> errors;
+    for (const AttachmentBar::Chip &chip : f.pane()->attachmentBar()->chips())
+        errors.insert(chip.name, chip.error);
+    QCOMPARE(errors.size(), 4);
+    QVERIFY2(errors.value(QStringLiteral("big.txt")).contains(QLatin1String("1000")),
+             qPrintable(errors.value(QStringLiteral("big.txt"))));
+    QVERIFY2(errors.value(QStringLiteral("archive.zip")).contains(QLatin1String("application/zip")),
+             qPrintable(errors.value(QStringLiteral("archive.zip"))));
+    QVERIFY2(errors.value(QStringLiteral("fake.png")).contains(QLatin1String("image/png")),
+             qPrintable(errors.value(QStringLiteral("fake.png"))));
+    QCOMPARE(errors.value(QStringLiteral("ok.txt")), QString());
+    // The messages are shown under the chips, each with its file's name.
     const QString shown = f.pane()->attachmentBar()->errorText();
-    QVERIFY2(shown.contains(QLatin1String("blob.bin")) && shown.contains(QLatin1String("fake.png")),
-             qPrintable(shown));
+    for (const QString &name :
+         {QStringLiteral("big.txt"), QStringLiteral("archive.zip"), QStringLiteral("fake.png")})
+        QVERIFY2(shown.contains(name + QStringLiteral(": ") + errors.value(name)),
+                 qPrintable(shown));
     QVERIFY(f.pane()->attachmentBar()->isVisible());
     QCOMPARE(f.pane()->composerFiles().size(), 1);
 
@@ -274,9 +294,11 @@ void TestWindowAttachments::refusedFilesShowTheServiceMessage()
     f.type(QStringLiteral("Only the good one"));
     QVERIFY(spinUntil([&] { return finished.count() == 1; }));
     const QList<Message> stored = f.stored(f.pane()->sessionId());
+    QVERIFY(!stored.isEmpty());
     QCOMPARE(stored.at(0).attachments.size(), 1);
     QCOMPARE(stored.at(0).attachments.at(0).name, QStringLiteral("ok.txt"));
     QVERIFY(f.pane()->attachmentBar()->chips().isEmpty());
+    QCOMPARE(f.pane()->attachmentBar()->errorText(), QString());
 }
 
 // A sent file opens through the desktop's handler (injected here) from a private folder, and
@@ -307,8 +329,12 @@ void TestWindowAttachments::sentFilesOpenAndSave()
     const QString path = opened.first().toLocalFile();
     QCOMPARE(QFileInfo(path).fileName(), QStringLiteral("words.txt"));
     QVERIFY(path.startsWith(f.pane()->opener()->folder() + u'/'));
-    QCOMPARE(QFileInfo(f.pane()->opener()->folder()).permissions() & 0x0777,
-             QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    const auto mode = QFileInfo(f.pane()->opener()->folder()).permissions();
+    QVERIFY(
+        mode.testFlags(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner));
+    QVERIFY(!(mode & (QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup |
+                      QFileDevice::ReadOther | QFileDevice::WriteOther | QFileDevice::ExeOther)));
+    QVERIFY(!(QFileInfo(path).permissions() & (QFileDevice::ReadOther | QFileDevice::ReadGroup)));
     QFile written(path);
     QVERIFY(written.open(QIODevice::ReadOnly));
     QCOMPARE(written.readAll(), text);
