@@ -2,6 +2,7 @@
 // paperclip's dialog, by drop and by paste; chips removable and kept in the chat's draft; the
 // service's refusals shown; thumbnails and file chips in sent messages; edit keeps the files;
 // export writes them; screenshots to look at.
+#include "client/remoteclient.h"
 #include "gui/attachmentbar.h"
 #include "gui/attachmentcache.h"
 #include "gui/attachmentfiles.h"
@@ -21,7 +22,10 @@
 #include <QListView>
 #include <QMimeData>
 #include <QPainter>
+#include <QProcess>
 #include <QScopeGuard>
+#include <QScrollBar>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTextBlock>
@@ -128,6 +132,7 @@ private Q_SLOTS:
     void draftKeepsPendingFiles();
     void editKeepsTheFiles();
     void exportWritesTheFiles();
+    void remoteWindowUploadsOverHttp();
     void screenshots_data();
     void screenshots();
 
@@ -380,7 +385,11 @@ void TestWindowAttachments::draftKeepsPendingFiles()
     QVERIFY(open(a));
     QCOMPARE(chipNames(f.pane()), QStringList{QStringLiteral("kept.png")});
 
-    f.window->close(); // the drafts are written
+    f.window->close(); // the drafts are written (on a worker thread)
+    QVERIFY(spinUntil([&] {
+        QFile file(DraftStore().path());
+        return file.open(QIODevice::ReadOnly) && file.readAll().contains("kept.png");
+    }));
     f.openWindow();
     HF_CHECK_FIXTURE(f);
     QVERIFY(spinUntil([&] { return f.pane()->sessionId() == a; }));
@@ -481,6 +490,74 @@ void TestWindowAttachments::exportWritesTheFiles()
              QByteArray("a,b\n1,2\n"));
 }
 
+// The window on a real `holdfast --headless` (--connect): files upload over HTTP, the limit is
+// the server's (413 before the body is read), and the sent picture's thumbnail is fetched back.
+void TestWindowAttachments::remoteWindowUploadsOverHttp()
+{
+    const QString binary = qEnvironmentVariable("HOLDFAST_BINARY");
+    if (binary.isEmpty() || !QFile::exists(binary))
+        QSKIP("HOLDFAST_BINARY is not set (run through ctest)");
+    QProcess server;
+    server.setProgram(binary);
+    server.setArguments(
+        {QStringLiteral("--headless"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+         QStringLiteral("--store"), QStringLiteral("memory:"), QStringLiteral("--demo-chunks"),
+         QStringLiteral("2"), QStringLiteral("--demo-delay-ms"), QStringLiteral("0"),
+         QStringLiteral("--max-attachment-bytes"), QStringLiteral("5000")});
+    server.setProcessChannelMode(QProcess::SeparateChannels);
+    server.start();
+    QVERIFY(server.waitForStarted());
+    const auto stop = qScopeGuard([&] {
+        server.terminate();
+        server.waitForFinished(10000);
+    });
+    QVERIFY(spinUntil([&] { return server.canReadLine(); }, 15000));
+    const QString line = QString::fromUtf8(server.readLine()).trimmed();
+    QVERIFY2(line.startsWith(QLatin1String("listening on http://")), qPrintable(line));
+    const QUrl url(line.section(u' ', 2));
+
+    const QString png = writePng(m_files, QStringLiteral("remote.png"));
+    const QString big = writeFile(m_files, QStringLiteral("too big.txt"), QByteArray(5001, 'z'));
+    QVERIFY(QFileInfo(png).size() <= 5000);
+    // The window opens no chat of the earlier tests (they are not on this server).
+    QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
+              QStringLiteral("window"))
+        .remove(QStringLiteral("lastSession"));
+    MainWindow window;
+    auto *client = new RemoteClient(url, QString(), &window);
+    window.setClient(client);
+    window.resize(1000, 700);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    ChatPane *pane = window.chatPane();
+    pane->setFileChooser([&](QWidget *) { return QStringList{png, big}; });
+    pane->attachButton()->click();
+    QVERIFY(spinUntil([&] { return settled(pane); }));
+    QVERIFY2(pane->composerFiles().size() == 1, qPrintable(pane->attachmentBar()->errorText()));
+    QVERIFY2(pane->attachmentBar()->errorText().contains(QLatin1String("too big.txt")),
+             qPrintable(pane->attachmentBar()->errorText()));
+    QSignalSpy finished(client, &SessionClient::turnFinished);
+    pane->composer()->setFocus();
+    QTest::keyClicks(pane->composer(), QStringLiteral("Seen from afar?"));
+    QTest::keyClick(pane->composer(), Qt::Key_Return);
+    QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+    HF_AWAIT(page, client->messages(pane->sessionId(), -1, 10));
+    QVERIFY(page->ok());
+    QCOMPARE(page->value().messages.size(), 2);
+    QCOMPARE(page->value().messages.at(0).attachments.size(), 1);
+    const QString aid = page->value().messages.at(0).attachments.at(0).id;
+    QVERIFY(page->value().messages.at(1).content.contains(QLatin1String("remote.png")));
+    // A new window (no thumbnail cached) fetches the picture from the server.
+    MainWindow again;
+    auto *second = new RemoteClient(url, QString(), &again);
+    again.setClient(second);
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    again.chatPane()->openSession(pane->sessionId());
+    QVERIFY(spinUntil([&] { return again.chatPane()->view()->thumbnailLoaded(aid); }));
+    QCOMPARE(again.chatPane()->attachmentCache()->loads(), 1);
+}
+
 void TestWindowAttachments::screenshots_data()
 {
     QTest::addColumn<bool>("dark");
@@ -517,6 +594,7 @@ void TestWindowAttachments::screenshots()
     f.pane()->setFileChooser([&](QWidget *) { return QStringList{more, txt}; });
     f.pane()->attachButton()->click();
     QVERIFY(spinUntil([&] { return f.pane()->composerFiles().size() == 2 && settled(f.pane()); }));
+    f.view()->verticalScrollBar()->setValue(0); // the whole prompt, from its top
     QTest::qWait(100);
     const QString shot =
         shotsDir() +
