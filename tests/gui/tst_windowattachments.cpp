@@ -237,17 +237,28 @@ void TestWindowAttachments::attachByDropAndPaste()
     QVERIFY(decoded.loadFromData(bytes->value(), "PNG"));
     QCOMPARE(decoded.size(), picture().size());
 
+    // Files copied in a file manager and pasted: the files, not their paths.
+    const QString csv = writeFile(m_files, QStringLiteral("copied.csv"), "a,b\n");
+    auto *copied = new QMimeData;
+    copied->setUrls({QUrl::fromLocalFile(csv)});
+    QApplication::clipboard()->setMimeData(copied);
+    QTest::keySequence(f.composer(), QKeySequence::Paste);
+    QVERIFY(spinUntil([&] { return f.pane()->composerFiles().size() == 4; }));
+    QCOMPARE(f.pane()->composerFiles().at(3).name, QStringLiteral("copied.csv"));
+    QCOMPARE(f.composer()->toPlainText(), QString());
+
     QApplication::clipboard()->setText(QStringLiteral("just words"));
     QTest::keySequence(f.composer(), QKeySequence::Paste);
     QCOMPARE(f.composer()->toPlainText(), QStringLiteral("just words"));
-    QCOMPARE(f.pane()->composerFiles().size(), 3);
+    QCOMPARE(f.pane()->composerFiles().size(), 4);
 
     // The markdown file's ×.
     QVERIFY(settled(f.pane()));
     f.pane()->attachmentBar()->removeButton(1)->click();
-    QVERIFY(spinUntil([&] { return f.pane()->attachmentBar()->chips().size() == 2; }));
-    QCOMPARE(chipNames(f.pane()), (QStringList{QStringLiteral("dropped.log"), pasted.name}));
-    QCOMPARE(f.window->drafts()->attachments(sid).size(), 2);
+    QVERIFY(spinUntil([&] { return f.pane()->attachmentBar()->chips().size() == 3; }));
+    QCOMPARE(chipNames(f.pane()), (QStringList{QStringLiteral("dropped.log"), pasted.name,
+                                               QStringLiteral("copied.csv")}));
+    QCOMPARE(f.window->drafts()->attachments(sid).size(), 3);
 }
 
 // What the service refuses (over its limit: 413; a type it does not take: 415; bytes that are not
