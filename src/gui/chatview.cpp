@@ -103,6 +103,7 @@ void ChatView::clearMessages()
     m_codeBlocks.clear();
     m_files.clear();
     m_thumbnailUrls.clear();
+    m_frameThumbnails.clear();
     m_loadedThumbnails.clear();
     m_hasOlder = false;
     m_hasNewer = false;
@@ -158,7 +159,7 @@ QTextFrame *ChatView::insertFrame(QTextCursor &at, const Message &message, const
     QTextFrame *frame = at.insertFrame(messageFormat(message.role == QLatin1String("user")));
     writeHeader(at, message, model);
     if (!message.attachments.isEmpty())
-        writeAttachments(at, message);
+        writeAttachments(frame, at, message);
     return frame;
 }
 
@@ -234,7 +235,7 @@ QImage ChatView::placeholder(bool failed) const
 }
 
 // Pictures first, as thumbnails (each a link to the file), then the other files as chips.
-void ChatView::writeAttachments(QTextCursor &at, const Message &message)
+void ChatView::writeAttachments(QTextFrame *frame, QTextCursor &at, const Message &message)
 {
     QTextBlockFormat block;
     block.setTopMargin(6);
@@ -257,6 +258,7 @@ void ChatView::writeAttachments(QTextCursor &at, const Message &message)
             shown = placeholder(m_attachmentCache && m_attachmentCache->hasFailed(m_sid, file.id));
         document()->addResource(QTextDocument::ImageResource, name, shown);
         m_thumbnailUrls.insert(file.id, name);
+        m_frameThumbnails[frame] << qMakePair(file.id, name);
         QTextImageFormat image;
         image.setName(name.toString());
         image.setWidth(box.width());
@@ -419,6 +421,11 @@ void ChatView::removeEntries(std::size_t from, std::size_t to)
         }
         for (int c = entry.codeFrom; c < entry.codeTo && c < m_codeBlocks.size(); ++c)
             m_codeBlocks[c] = QString(); // their Copy links leave with them
+        // Their thumbnails' pixels too (the document keeps a resource until it is cleared).
+        for (const auto &[aid, name] : m_frameThumbnails.take(entry.frame)) {
+            document()->addResource(QTextDocument::ImageResource, name, QVariant());
+            m_thumbnailUrls.remove(aid, name);
+        }
     }
     m_entries.erase(m_entries.begin() + qsizetype(from), m_entries.begin() + qsizetype(to));
     cut.removeSelectedText(); // restorePlace() runs in here, as the scroll range shrinks

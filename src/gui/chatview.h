@@ -155,7 +155,7 @@ private:
     QTextFrameFormat messageFormat(bool user) const;
     QTextFrame *insertFrame(QTextCursor &at, const Message &message, const QString &model = {});
     void writeHeader(QTextCursor &at, const Message &message, const QString &model);
-    void writeAttachments(QTextCursor &at, const Message &message);
+    void writeAttachments(QTextFrame *frame, QTextCursor &at, const Message &message);
     void onThumbnail(const QString &sid, const QString &aid, const QImage &image);
     QImage placeholder(bool failed) const;
     QTextFrame *renderInto(QTextFrame *frame, const Message &message);
@@ -182,7 +182,8 @@ private:
     QString m_sid;
     QList<Attachment> m_files;                 // what the view's "hf-file:N" links name
     QMultiHash<QString, QUrl> m_thumbnailUrls; // attachment id -> its thumbnails' resources
-    QSet<QString> m_loadedThumbnails;          // attachment ids shown decoded
+    QHash<QTextFrame *, QList<QPair<QString, QUrl>>> m_frameThumbnails; // by message frame
+    QSet<QString> m_loadedThumbnails; // attachment ids shown decoded
     qint64 m_finishedWork = 0;
     bool m_hasOlder = false;
     bool m_hasNewer = false;

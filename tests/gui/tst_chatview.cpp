@@ -541,6 +541,14 @@ void TestChatView::attachmentsShownWithThePrompt()
     Q_EMIT view.anchorClicked(QUrl(QStringLiteral("hf-file:0")));
     Q_EMIT view.anchorClicked(QUrl(QStringLiteral("hf-file:1?") + QStringLiteral("guess")));
     QCOMPARE(open.count(), 2);
+
+    // A prompt that leaves the bounded document takes its thumbnails with it.
+    view.setMaxShown(1);
+    Message later = assistant(QStringLiteral("later"));
+    later.index = 1;
+    view.appendNewerMessages({later});
+    QCOMPARE(view.messageCount(), 1);
+    QVERIFY(view.thumbnailShown(QStringLiteral("img1")).isNull());
 }
 
 QTEST_MAIN(TestChatView)
