@@ -1,7 +1,8 @@
 // Attachments in the window, on the in-process service with the demo model: attached by the
 // paperclip's dialog, by drop and by paste; chips removable and kept in the chat's draft; the
 // service's refusals shown; thumbnails and file chips in sent messages; edit keeps the files;
-// export writes them; screenshots to look at.
+// export writes them; screenshots to look at. Over 600 lines on purpose: one executable for all of
+// the window's attachment tests (each new test executable costs CI time), sharing its helpers.
 #include "client/remoteclient.h"
 #include "gui/attachmentbar.h"
 #include "gui/attachmentcache.h"
