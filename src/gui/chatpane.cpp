@@ -4,6 +4,9 @@
 #include "gui/chatpane.h"
 
 #include "client/sessionclient.h"
+#include "gui/attachmentbar.h"
+#include "gui/attachmentcache.h"
+#include "gui/attachmentfiles.h"
 #include "gui/chatview.h"
 #include "gui/composer.h"
 #include "gui/draftstore.h"
@@ -40,7 +43,9 @@ bool olderExist(const QList<Message> &messages)
 ChatPane::ChatPane(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_model(new QComboBox(this)),
       m_system(new QToolButton(this)), m_error(new QLabel(this)), m_editBar(new QFrame(this)),
-      m_view(new ChatView(this)), m_composer(new Composer(this)), m_sendStop(new QToolButton(this))
+      m_view(new ChatView(this)), m_composer(new Composer(this)), m_sendStop(new QToolButton(this)),
+      m_attach(new QToolButton(this)), m_attachments(new AttachmentBar(this)),
+      m_cache(new AttachmentCache(this)), m_opener(new AttachmentOpener(this))
 {
     auto *header = new QWidget(this);
     header->setObjectName(QStringLiteral("chatHeader"));
@@ -71,8 +76,21 @@ ChatPane::ChatPane(QWidget *parent)
 
     auto *composerBox = new QFrame(this);
     composerBox->setObjectName(QStringLiteral("composerBox"));
-    auto *composerLayout = new QHBoxLayout(composerBox);
-    composerLayout->setContentsMargins(10, 6, 6, 6);
+    auto *boxLayout = new QVBoxLayout(composerBox);
+    boxLayout->setContentsMargins(8, 6, 6, 6);
+    boxLayout->setSpacing(2);
+    boxLayout->addWidget(m_attachments);
+    auto *composerLayout = new QHBoxLayout;
+    composerLayout->setContentsMargins(0, 0, 0, 0);
+    boxLayout->addLayout(composerLayout);
+    m_attach->setIcon(icons::icon(icons::Name::Attach));
+    m_attach->setIconSize(QSize(20, 20));
+    m_attach->setObjectName(QStringLiteral("attachButton"));
+    m_attach->setAutoRaise(true);
+    m_attach->setToolTip(tr("Attach files: pictures, text, PDF (or drop them on the chat, or "
+                            "paste a picture)"));
+    m_attach->setAccessibleName(tr("Attach files"));
+    composerLayout->addWidget(m_attach, 0, Qt::AlignBottom);
     composerLayout->addWidget(m_composer, 1);
     m_sendStop->setIconSize(QSize(20, 20));
     m_sendStop->setObjectName(QStringLiteral("sendButton"));
@@ -145,6 +163,25 @@ ChatPane::ChatPane(QWidget *parent)
             editMessage(last);
     });
     connect(m_view, &ChatView::copied, this, &ChatPane::statusMessage);
+    m_view->setAttachmentCache(m_cache);
+    connect(m_attach, &QToolButton::clicked, this, &ChatPane::chooseFiles);
+    connect(m_composer, &Composer::filesDropped, this, &ChatPane::attachFiles);
+    connect(m_composer, &Composer::imagePasted, this, &ChatPane::attachImage);
+    connect(m_attachments, &AttachmentBar::removeRequested, this, &ChatPane::removeAttachment);
+    connect(m_cache, &AttachmentCache::thumbnailReady, this, [this](const QString &sid) {
+        if (sid == m_draftKey)
+            refreshChips();
+    });
+    connect(m_view, &ChatView::attachmentOpenRequested, this,
+            [this](const QString &sid, const Attachment &a) { m_opener->open(sid, a); });
+    connect(m_view, &ChatView::attachmentSaveRequested, this,
+            [this](const QString &sid, const Attachment &a) { m_opener->saveAs(sid, a, this); });
+    connect(m_opener, &AttachmentOpener::failed, this, &ChatPane::showError);
+    connect(m_opener, &AttachmentOpener::saved, this,
+            [this](const QString &path) { Q_EMIT statusMessage(tr("Saved %1").arg(path)); });
+    // Files dropped anywhere on the conversation are attached (the composer takes its own).
+    m_view->viewport()->setAcceptDrops(true);
+    m_view->viewport()->installEventFilter(this);
     connect(m_view, &ChatView::linkHovered, this, &ChatPane::statusMessage);
     showEmpty();
 }
@@ -153,6 +190,8 @@ void ChatPane::setClient(SessionClient *client, LiveTurns *live)
 {
     m_client = client;
     m_live = live;
+    m_cache->setClient(client);
+    m_opener->setClient(client);
     connect(live, &LiveTurns::textAppended, this, &ChatPane::onText);
     connect(live, &LiveTurns::finished, this, &ChatPane::onFinished);
     connect(live, &LiveTurns::activeChanged, this, [this] { updateControls(); });
@@ -171,11 +210,15 @@ void ChatPane::setDrafts(DraftStore *drafts)
     for (auto it = m_memoryDrafts.cbegin(); it != m_memoryDrafts.cend(); ++it)
         drafts->setDraft(it.key(), it.value());
     m_memoryDrafts.clear();
+    for (auto it = m_memoryFiles.cbegin(); it != m_memoryFiles.cend(); ++it)
+        drafts->setAttachments(it.key(), it.value());
+    m_memoryFiles.clear();
     // The file is read after the window opened: show the draft once it is there, unless the
     // user has started writing.
     connect(drafts, &DraftStore::loaded, this, [this] {
         if (m_composer->document()->isEmpty())
             switchDraft(m_draftKey);
+        refreshChips();
     });
 }
 
@@ -199,6 +242,7 @@ void ChatPane::switchDraft(const QString &key)
     if (key != m_draftKey)
         endEdit();
     m_draftKey = key;
+    refreshChips();
     const QString text = storedDraft(key);
     if (text == m_composer->toPlainText())
         return;
@@ -225,6 +269,7 @@ void ChatPane::showEmpty()
     m_meta = SessionMeta{};
     switchDraft(QString());
     m_view->clearMessages();
+    m_view->setSessionId(QString());
     m_view->setPlaceholderText(tr("Start a new chat: write below and press Enter."));
     m_error->hide();
     updateHeader();
@@ -259,6 +304,7 @@ QCoro::Task<> ChatPane::load(QString sid)
     m_error->hide();
     m_meta = snapshot->meta;
     m_view->clearMessages();
+    m_view->setSessionId(sid);
     for (const Message &message : snapshot->history)
         m_view->appendMessage(message);
     m_view->setHasOlder(olderExist(snapshot->history));
@@ -352,11 +398,15 @@ void ChatPane::send(const QString &prompt)
     // While another chat loads, the composer holds that chat's draft: it is not this one's.
     if (m_sending || isGenerating() || m_draftKey != m_meta.id)
         return;
-    sendTask(prompt, m_editIndex);
+    if (isUploading()) {
+        Q_EMIT statusMessage(tr("Wait for the files to finish uploading, then send"));
+        return;
+    }
+    sendTask(prompt, m_editIndex, composerFiles());
 }
 
 // `replaces` >= 0: the prompt is a new version of that one (an edit), after the same parent.
-QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces)
+QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces, QList<Attachment> files)
 {
     QPointer<ChatPane> self(this);
     if (!m_client)
@@ -379,18 +429,8 @@ QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces)
             showError(tr("Could not create a chat: %1").arg(created.error().message));
             co_return;
         }
-        ++m_generation;
-        m_meta = created->meta;
+        adoptNewChat(created->meta);
         sid = m_meta.id;
-        if (m_draftKey.isEmpty()) { // the new chat's draft becomes the chat's
-            const QString draft = storedDraft(QString());
-            storeDraft(QString(), QString());
-            storeDraft(sid, draft);
-            m_draftKey = sid;
-        }
-        m_view->clearMessages();
-        updateHeader();
-        Q_EMIT sessionOpened(sid);
     } else if (m_meta.title.isEmpty() && m_meta.total == 0) {
         PatchSessionParams params;
         params.title = prompt.section(u'\n', 0, 0).left(60);
@@ -398,6 +438,8 @@ QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces)
     }
     StartTurnParams params;
     params.prompt = prompt;
+    for (const Attachment &file : files)
+        params.attachments << file.id;
     // Copied before the await: the view's messages may change meanwhile.
     const Message *shownOld = replaces >= 0 ? m_view->shownMessage(replaces) : nullptr;
     const bool old = shownOld != nullptr;
@@ -422,16 +464,21 @@ QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces)
         // Far up the history: jump to the newest page, which has the prompt, and the answer.
         m_error->hide();
         clearSentDraft(sid, prompt);
+        if (!old)
+            clearSentFiles(sid, files);
         load(sid);
     } else if (shown) {
         m_error->hide();
         clearSentDraft(sid, prompt);
+        if (!old)
+            clearSentFiles(sid, files);
         Message user;
         user.index = turn->promptIndex;
         user.role = QStringLiteral("user");
         user.content = prompt;
         user.turn = turn->id;
         user.createdAt = turn->createdAt;
+        user.attachments = files;
         if (old) {
             user.parent = params.parent.value_or(-1);
             user.siblings = versions;
@@ -441,10 +488,38 @@ QCoro::Task<> ChatPane::sendTask(QString prompt, qint64 replaces)
         m_view->appendMessage(user);
         followLiveAnswer();
     }
-    if (sid != m_meta.id)
+    if (sid != m_meta.id) {
         clearSentDraft(sid, prompt);
+        if (!old)
+            clearSentFiles(sid, files);
+    }
     updateControls();
     Q_EMIT statusMessage(tr("Generating…"));
+}
+
+// A chat created here (the first prompt, or the first file, of a new chat) becomes the open one,
+// with the new chat's draft.
+void ChatPane::adoptNewChat(const SessionMeta &meta)
+{
+    ++m_generation;
+    m_meta = meta;
+    const QString sid = m_meta.id;
+    if (m_draftKey.isEmpty()) { // the new chat's draft becomes the chat's
+        const QString draft = storedDraft(QString());
+        storeDraft(QString(), QString());
+        storeDraft(sid, draft);
+        storeFiles(sid, storedFiles(QString()));
+        storeFiles(QString(), {});
+        for (PendingFile &file : m_pendingFiles) {
+            if (file.sid.isEmpty())
+                file.sid = sid;
+        }
+        m_draftKey = sid;
+    }
+    m_view->clearMessages();
+    m_view->setSessionId(sid);
+    updateHeader();
+    Q_EMIT sessionOpened(sid);
 }
 
 // The draft that was sent is gone, whichever chat the composer shows now.
@@ -476,6 +551,8 @@ void ChatPane::editMessage(qint64 index)
     if (!isEditing())
         m_editStash = m_composer->toPlainText();
     m_editIndex = index;
+    m_editFiles = message->attachments; // an edited prompt keeps its files
+    refreshChips();
     m_settingDraft = true;
     m_composer->setPlainText(message->content);
     m_composer->moveCursor(QTextCursor::End);
@@ -498,6 +575,9 @@ void ChatPane::endEdit()
     if (!isEditing())
         return;
     m_editIndex = -1;
+    m_editFiles.clear();
+    m_pendingFiles.removeIf([](const PendingFile &f) { return f.forEdit && !f.busy; });
+    refreshChips();
     m_editBar->hide();
     m_settingDraft = true;
     m_composer->setPlainText(m_editStash);
@@ -705,6 +785,7 @@ void ChatPane::updateControls()
     m_sendStop->setToolTip(generating ? tr("Stop the answer (Esc)") : tr("Send (Enter)"));
     m_sendStop->setEnabled(!m_sending && m_client);
     m_composer->setEnabled(bool(m_client));
+    m_attach->setEnabled(bool(m_client));
 }
 
 void ChatPane::showError(const QString &message)

@@ -6,8 +6,11 @@
 
 #include <QCoroTask>
 #include <QHash>
+#include <QImage>
 #include <QPointer>
 #include <QWidget>
+
+#include <functional>
 
 class QComboBox;
 class QFrame;
@@ -16,6 +19,9 @@ class QToolButton;
 
 namespace holdfast {
 
+class AttachmentBar;
+class AttachmentCache;
+class AttachmentOpener;
 class ChatView;
 class Composer;
 class DraftStore;
@@ -25,6 +31,10 @@ class SessionClient;
 // The open chat: its header (title, model, system prompt), the conversation, the composer with
 // Send/Stop, and the errors of what happened here. Loading, sending and stopping are
 // asynchronous; a result that arrives after the user opened another chat is dropped.
+//
+// Files (paperclip, drop on the chat, paste of a picture) are read on a worker thread and uploaded
+// at once, shown as chips above the composer, kept with the chat's draft, and sent with the next
+// prompt. Attaching in a new chat creates the chat (files belong to a session).
 class ChatPane final : public QWidget
 {
     Q_OBJECT
@@ -45,6 +55,20 @@ public:
     ChatView *view() const { return m_view; }
     Composer *composer() const { return m_composer; }
     QComboBox *modelPicker() const { return m_model; }
+    AttachmentBar *attachmentBar() const { return m_attachments; }
+    QToolButton *attachButton() const { return m_attach; }
+    AttachmentOpener *opener() const { return m_opener; }
+    AttachmentCache *attachmentCache() const { return m_cache; }
+
+    // The uploaded files that go with the next prompt sent from the composer.
+    QList<Attachment> composerFiles() const;
+    // A file of the composer is still being read or uploaded (sending waits for it).
+    bool isUploading() const;
+    // Tests: what the paperclip asks for files with (default a QFileDialog; empty: cancelled).
+    using ChooseFilesFn = std::function<QStringList(QWidget *parent)>;
+    void setFileChooser(ChooseFilesFn choose) { m_chooseFiles = std::move(choose); }
+
+    static constexpr int kMaxFiles = 10; // per message (shared/API.md, Attachments)
 
     static constexpr int kPageSize = 50;
 
@@ -56,6 +80,9 @@ public Q_SLOTS:
     void editSystemPrompt();
     void refreshModels();
     void showError(const QString &message);
+    void chooseFiles();
+    void attachFiles(const QStringList &paths);
+    void attachImage(const QImage &image);
     // Branches (shared/API.md): edit a sent prompt (Enter sends the new text as a new version,
     // Esc cancels), answer a prompt again, show another version of a message.
     void editMessage(qint64 index);
@@ -70,11 +97,38 @@ Q_SIGNALS:
     void sessionOpened(const QString &sid);
     void statusMessage(const QString &message);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
+    struct PendingFile
+    {
+        quint64 key = 0;
+        QString sid;          // the chat it is for ("" until a new chat is created)
+        bool forEdit = false; // added while a sent prompt was edited: it goes with the edit
+        QString path;         // a file from disk, or:
+        QImage image;         // a pasted picture
+        QString name;
+        QString type;
+        qint64 size = 0;
+        QImage thumbnail;
+        bool busy = true;
+        QString error;
+    };
+    QCoro::Task<> addFiles(QStringList paths, QList<QImage> images);
+    QCoro::Task<bool> ensureChat();
+    QCoro::Task<> upload(quint64 key);
+    PendingFile *pendingFile(quint64 key);
+    QList<Attachment> storedFiles(const QString &key) const;
+    void storeFiles(const QString &key, const QList<Attachment> &files);
+    void removeAttachment(const QString &chip);
+    void clearSentFiles(const QString &sid, const QList<Attachment> &sent);
+    void refreshChips();
+    void adoptNewChat(const SessionMeta &meta);
     QCoro::Task<> load(QString sid);
     QCoro::Task<> loadOlder();
     QCoro::Task<> loadNewer();
-    QCoro::Task<> sendTask(QString prompt, qint64 replaces);
+    QCoro::Task<> sendTask(QString prompt, qint64 replaces, QList<Attachment> files);
     QCoro::Task<> regenerateTask(qint64 prompt);
     bool turnStarted(const Result<TurnRecord> &turn, const QString &failure);
     QCoro::Task<> versionTask(qint64 index);
@@ -103,11 +157,17 @@ private:
     bool m_loadingPage = false;
     bool m_sending = false;
     QPointer<DraftStore> m_drafts;
-    QHash<QString, QString> m_memoryDrafts; // without a DraftStore
-    QString m_draftKey;                     // whose draft the composer holds
-    bool m_settingDraft = false;            // the composer changes because of a switch
-    qint64 m_editIndex = -1;                // the prompt being edited (-1: none)
-    QString m_editStash;                    // the draft the edit replaced in the composer
+    QHash<QString, QString> m_memoryDrafts;          // without a DraftStore
+    QString m_draftKey;                              // whose draft the composer holds
+    bool m_settingDraft = false;                     // the composer changes because of a switch
+    qint64 m_editIndex = -1;                         // the prompt being edited (-1: none)
+    QString m_editStash;                             // the draft the edit replaced in the composer
+    QList<Attachment> m_editFiles;                   // the files of the prompt being edited
+    QHash<QString, QList<Attachment>> m_memoryFiles; // without a DraftStore
+    QList<PendingFile> m_pendingFiles;               // being read or uploaded, or refused
+    quint64 m_nextFileKey = 1;
+    bool m_creatingChat = false;
+    ChooseFilesFn m_chooseFiles;
 
     QLabel *m_title;
     QComboBox *m_model;
@@ -117,6 +177,10 @@ private:
     ChatView *m_view;
     Composer *m_composer;
     QToolButton *m_sendStop;
+    QToolButton *m_attach;
+    AttachmentBar *m_attachments;
+    AttachmentCache *m_cache;
+    AttachmentOpener *m_opener;
 };
 
 } // namespace holdfast

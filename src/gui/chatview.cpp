@@ -4,6 +4,9 @@
 // append-only while streaming), which split files would have to expose to each other.
 #include "gui/chatview.h"
 
+#include "gui/attachmentcache.h"
+#include "gui/attachmentfiles.h"
+#include "gui/icons.h"
 #include "gui/markdownstream.h"
 #include "gui/sealeddocument.h"
 
@@ -15,9 +18,11 @@
 #include <QDesktopServices>
 #include <QMenu>
 #include <QMessageBox>
+#include <QPainter>
 #include <QScrollBar>
 #include <QTextBlock>
 #include <QTextFrame>
+#include <QTextImageFormat>
 #include <QTimer>
 #include <QUuid>
 
@@ -96,6 +101,10 @@ void ChatView::clearMessages()
     m_answerTurn = 0;
     m_entries.clear();
     m_codeBlocks.clear();
+    m_files.clear();
+    m_thumbnailUrls.clear();
+    m_frameThumbnails.clear();
+    m_loadedThumbnails.clear();
     m_hasOlder = false;
     m_hasNewer = false;
     m_follow = true;
@@ -149,6 +158,8 @@ QTextFrame *ChatView::insertFrame(QTextCursor &at, const Message &message, const
 {
     QTextFrame *frame = at.insertFrame(messageFormat(message.role == QLatin1String("user")));
     writeHeader(at, message, model);
+    if (!message.attachments.isEmpty())
+        writeAttachments(frame, at, message);
     return frame;
 }
 
@@ -197,6 +208,138 @@ void ChatView::writeHeader(QTextCursor &at, const Message &message, const QStrin
                                                                    : QColor(0xc0, 0x7a, 0x10));
         at.insertText(QStringLiteral(" · ") + messageStateName(message.state), badge);
     }
+}
+
+void ChatView::setAttachmentCache(AttachmentCache *cache)
+{
+    m_attachmentCache = cache;
+    connect(cache, &AttachmentCache::thumbnailReady, this, &ChatView::onThumbnail);
+}
+
+// A box of the thumbnail's size, shown until the picture is decoded (or when it cannot be).
+QImage ChatView::placeholder(bool failed) const
+{
+    const QSize box = attachmentfiles::kThumbnailBox;
+    QImage image(box, QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::transparent);
+    QPainter p(&image);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QPen(m_style.codeBorder, 1));
+    p.setBrush(m_style.codeBackground);
+    p.drawRoundedRect(QRectF(0.5, 0.5, box.width() - 1, box.height() - 1), 6, 6);
+    const QPixmap glyph =
+        icons::icon(failed ? icons::Name::File : icons::Name::Image).pixmap(QSize(28, 28));
+    p.setOpacity(0.6);
+    p.drawPixmap((box.width() - 28) / 2, (box.height() - 28) / 2, glyph);
+    return image;
+}
+
+// Pictures first, as thumbnails (each a link to the file), then the other files as chips.
+void ChatView::writeAttachments(QTextFrame *frame, QTextCursor &at, const Message &message)
+{
+    QTextBlockFormat block;
+    block.setTopMargin(6);
+    block.setBottomMargin(2);
+    const QSize box = attachmentfiles::kThumbnailBox;
+    bool pictures = false;
+    for (const Attachment &file : message.attachments) {
+        if (!attachmentfiles::isImageType(file.type))
+            continue;
+        if (!pictures)
+            at.insertBlock(block, QTextCharFormat());
+        pictures = true;
+        const int n = int(m_files.size());
+        m_files << file;
+        const QUrl name(QStringLiteral("hf-thumb:%1?%2").arg(n).arg(m_linkKey));
+        QImage shown = m_attachmentCache ? m_attachmentCache->thumbnail(m_sid, file.id) : QImage();
+        if (!shown.isNull())
+            m_loadedThumbnails.insert(file.id);
+        else
+            shown = placeholder(m_attachmentCache && m_attachmentCache->hasFailed(m_sid, file.id));
+        document()->addResource(QTextDocument::ImageResource, name, shown);
+        m_thumbnailUrls.insert(file.id, name);
+        m_frameThumbnails[frame] << qMakePair(file.id, name);
+        QTextImageFormat image;
+        image.setName(name.toString());
+        image.setWidth(box.width());
+        image.setHeight(box.height());
+        image.setAnchor(true);
+        image.setAnchorHref(QStringLiteral("hf-file:%1?%2").arg(n).arg(m_linkKey));
+        image.setToolTip(tr("%1 (%2) — click to open, right-click to save")
+                             .arg(file.name, attachmentfiles::formatSize(file.size)));
+        image.setVerticalAlignment(QTextCharFormat::AlignBottom);
+        at.insertImage(image);
+        at.insertText(QStringLiteral("  "), QTextCharFormat());
+    }
+    bool chips = false;
+    for (const Attachment &file : message.attachments) {
+        if (attachmentfiles::isImageType(file.type))
+            continue;
+        if (!chips)
+            at.insertBlock(block, QTextCharFormat());
+        chips = true;
+        const int n = int(m_files.size());
+        m_files << file;
+        const QString href = QStringLiteral("hf-file:%1?%2").arg(n).arg(m_linkKey);
+        const QString tip = tr("%1 (%2, %3) — click to open, right-click to save")
+                                .arg(file.name, file.type, attachmentfiles::formatSize(file.size));
+        const QUrl glyph(QStringLiteral("hf-glyph:file?%1").arg(m_linkKey));
+        if (document()->resource(QTextDocument::ImageResource, glyph).isNull())
+            document()->addResource(QTextDocument::ImageResource, glyph,
+                                    icons::icon(icons::Name::File).pixmap(QSize(18, 18)).toImage());
+        QTextImageFormat icon;
+        icon.setName(glyph.toString());
+        icon.setWidth(18);
+        icon.setHeight(18);
+        icon.setAnchor(true);
+        icon.setAnchorHref(href);
+        icon.setToolTip(tip);
+        icon.setVerticalAlignment(QTextCharFormat::AlignMiddle);
+        at.insertImage(icon);
+        QTextCharFormat name;
+        name.setAnchor(true);
+        name.setAnchorHref(href);
+        name.setToolTip(tip);
+        name.setForeground(m_style.accent);
+        at.insertText(QStringLiteral(" ") + file.name, name);
+        QTextCharFormat size = name;
+        size.setForeground(m_style.muted);
+        size.setFontPointSize(m_style.body.pointSizeF() * 0.85);
+        at.insertText(QStringLiteral(" · ") + attachmentfiles::formatSize(file.size), size);
+        at.insertText(QStringLiteral("      "), QTextCharFormat());
+    }
+}
+
+void ChatView::onThumbnail(const QString &sid, const QString &aid, const QImage &image)
+{
+    if (sid != m_sid || !m_thumbnailUrls.contains(aid))
+        return;
+    // Same name, same size: the layout stays as it is, only the pixels change.
+    const QImage shown = image.isNull() ? placeholder(true) : image;
+    for (const QUrl &name : m_thumbnailUrls.values(aid))
+        document()->addResource(QTextDocument::ImageResource, name, shown);
+    if (!image.isNull())
+        m_loadedThumbnails.insert(aid);
+    viewport()->update();
+}
+
+std::optional<Attachment> ChatView::attachmentOfLink(const QUrl &url) const
+{
+    if (url.scheme() != QLatin1String("hf-file") || url.query() != m_linkKey)
+        return std::nullopt;
+    bool ok = false;
+    const int n = url.path().toInt(&ok);
+    if (!ok || n < 0 || n >= m_files.size())
+        return std::nullopt;
+    return m_files.at(n);
+}
+
+QImage ChatView::thumbnailShown(const QString &aid) const
+{
+    const auto names = m_thumbnailUrls.values(aid);
+    return names.isEmpty()
+               ? QImage()
+               : document()->resource(QTextDocument::ImageResource, names.first()).value<QImage>();
 }
 
 // Renders a stored message into its frame; returns the last frame it took.
@@ -278,6 +421,11 @@ void ChatView::removeEntries(std::size_t from, std::size_t to)
         }
         for (int c = entry.codeFrom; c < entry.codeTo && c < m_codeBlocks.size(); ++c)
             m_codeBlocks[c] = QString(); // their Copy links leave with them
+        // Their thumbnails' pixels too (the document keeps a resource until it is cleared).
+        for (const auto &[aid, name] : m_frameThumbnails.take(entry.frame)) {
+            document()->addResource(QTextDocument::ImageResource, name, QVariant());
+            m_thumbnailUrls.remove(aid, name);
+        }
     }
     m_entries.erase(m_entries.begin() + qsizetype(from), m_entries.begin() + qsizetype(to));
     cut.removeSelectedText(); // restorePlace() runs in here, as the scroll range shrinks
@@ -641,6 +789,9 @@ void ChatView::onAnchor(const QUrl &url)
     } else if (url.scheme() == QLatin1String("hf-version")) {
         if (own)
             Q_EMIT versionRequested(url.path().toLongLong());
+    } else if (url.scheme() == QLatin1String("hf-file")) {
+        if (const auto file = attachmentOfLink(url))
+            Q_EMIT attachmentOpenRequested(m_sid, *file);
     } else if (MarkdownStream::isExternalLink(url)) {
         askToOpen(url);
     }
@@ -674,6 +825,19 @@ void ChatView::askToOpen(const QUrl &url)
 void ChatView::contextMenuEvent(QContextMenuEvent *event)
 {
     QMenu *menu = createStandardContextMenu(event->pos());
+    if (const auto file = attachmentOfLink(QUrl(anchorAt(event->pos())))) {
+        const Attachment a = *file;
+        const QString sid = m_sid;
+        menu->insertSeparator(menu->actions().value(0));
+        QAction *save = new QAction(tr("Save “%1” As…").arg(a.name), menu);
+        connect(save, &QAction::triggered, this,
+                [this, sid, a] { Q_EMIT attachmentSaveRequested(sid, a); });
+        menu->insertAction(menu->actions().value(0), save);
+        QAction *open = new QAction(tr("Open “%1”").arg(a.name), menu);
+        connect(open, &QAction::triggered, this,
+                [this, sid, a] { Q_EMIT attachmentOpenRequested(sid, a); });
+        menu->insertAction(save, open);
+    }
     const QString text = messageTextAt(event->pos());
     if (!text.isEmpty()) {
         menu->addSeparator();

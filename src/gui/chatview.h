@@ -3,19 +3,23 @@
 #include "core/types.h"
 #include "gui/chatstyle.h"
 
+#include <QMultiHash>
 #include <QPointer>
+#include <QSet>
 #include <QTextBrowser>
 #include <QTextCursor>
 #include <QTextFormat>
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QTextFrame;
 
 namespace holdfast {
 
+class AttachmentCache;
 class MarkdownStream;
 
 // The conversation: one frame per message in a QTextDocument, Markdown rendered. The document
@@ -28,6 +32,10 @@ class MarkdownStream;
 //
 // Under each stored message a line of controls: Edit (a prompt), Regenerate (an answer), and
 // ‹ 2/3 › when the message has other versions (siblings, shared/API.md "Branches").
+//
+// A prompt's files are shown above its text: pictures as thumbnails (decoded by the
+// AttachmentCache off the GUI thread; a placeholder of the same size until then), other files as
+// chips. Clicking one asks to open it (attachmentOpenRequested), its context menu to save it.
 //
 // Messages are not trusted: the view loads no resource a message names (its document is sealed),
 // acts on its own links only (Retry, Copy, Edit, Regenerate, the version arrows: their hrefs carry
@@ -80,6 +88,13 @@ public:
     // Shows the line of controls (Edit, Regenerate, ‹ n/N ›) under the messages added from now on
     // (off by default: a bare view shows the messages only).
     void setBranchControls(bool on) { m_branchControls = on; }
+    // Where thumbnails come from, and the session the shown messages belong to (the cache's key).
+    void setAttachmentCache(AttachmentCache *cache);
+    void setSessionId(const QString &sid) { m_sid = sid; }
+    // Tests: the attachment behind a view link ("hf-file:N?key"), and the image a thumbnail shows.
+    std::optional<Attachment> attachmentOfLink(const QUrl &url) const;
+    QImage thumbnailShown(const QString &aid) const;
+    bool thumbnailLoaded(const QString &aid) const { return m_loadedThumbnails.contains(aid); }
     // The branch: what is shown of each message, and its versions.
     const Message *shownMessage(qint64 index) const; // nullptr: not shown
     // The message `index` follows: its parent, or (from a service without branches) the one shown
@@ -114,6 +129,8 @@ Q_SIGNALS:
     void regenerateRequested(qint64 answerIndex);
     void versionRequested(qint64 index);
     void copied(const QString &what);
+    void attachmentOpenRequested(const QString &sid, const holdfast::Attachment &attachment);
+    void attachmentSaveRequested(const QString &sid, const holdfast::Attachment &attachment);
     // The target of the web link under the mouse, or "" when it left the link.
     void linkHovered(const QString &target);
 
@@ -138,6 +155,9 @@ private:
     QTextFrameFormat messageFormat(bool user) const;
     QTextFrame *insertFrame(QTextCursor &at, const Message &message, const QString &model = {});
     void writeHeader(QTextCursor &at, const Message &message, const QString &model);
+    void writeAttachments(QTextFrame *frame, QTextCursor &at, const Message &message);
+    void onThumbnail(const QString &sid, const QString &aid, const QImage &image);
+    QImage placeholder(bool failed) const;
     QTextFrame *renderInto(QTextFrame *frame, const Message &message);
     QTextFrame *continueAfter(QTextFrame *full);
     QTextFrame *lastFrameOf(const Entry &entry) const;
@@ -158,6 +178,12 @@ private:
     int m_answerTurn = 0;
     QString m_answerModel;
     QStringList m_codeBlocks;
+    QPointer<AttachmentCache> m_attachmentCache;
+    QString m_sid;
+    QList<Attachment> m_files;                 // what the view's "hf-file:N" links name
+    QMultiHash<QString, QUrl> m_thumbnailUrls; // attachment id -> its thumbnails' resources
+    QHash<QTextFrame *, QList<QPair<QString, QUrl>>> m_frameThumbnails; // by message frame
+    QSet<QString> m_loadedThumbnails; // attachment ids shown decoded
     qint64 m_finishedWork = 0;
     bool m_hasOlder = false;
     bool m_hasNewer = false;

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
@@ -23,6 +24,33 @@ QString defaultPath()
 {
     return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
            QStringLiteral("/drafts.json");
+}
+
+QJsonArray filesToJson(const QList<Attachment> &files)
+{
+    QJsonArray out;
+    for (const Attachment &a : files)
+        out.append(QJsonObject{{QStringLiteral("id"), a.id},
+                               {QStringLiteral("name"), a.name},
+                               {QStringLiteral("type"), a.type},
+                               {QStringLiteral("size"), a.size}});
+    return out;
+}
+
+QList<Attachment> filesFromJson(const QJsonArray &array)
+{
+    QList<Attachment> files;
+    for (const QJsonValue &v : array) {
+        const QJsonObject o = v.toObject();
+        Attachment a;
+        a.id = o.value(QStringLiteral("id")).toString();
+        a.name = o.value(QStringLiteral("name")).toString();
+        a.type = o.value(QStringLiteral("type")).toString();
+        a.size = o.value(QStringLiteral("size")).toInteger();
+        if (!a.id.isEmpty())
+            files << a;
+    }
+    return files;
 }
 } // namespace
 
@@ -44,6 +72,22 @@ void DraftStore::setDraft(const QString &sid, const QString &text)
         m_drafts.remove(sid);
     else
         m_drafts.insert(sid, text);
+    changed();
+}
+
+void DraftStore::setAttachments(const QString &sid, const QList<Attachment> &files)
+{
+    if (m_files.value(sid) == files)
+        return;
+    if (files.isEmpty())
+        m_files.remove(sid);
+    else
+        m_files.insert(sid, files);
+    changed();
+}
+
+void DraftStore::changed()
+{
     m_dirty = true;
     m_debounce->start();
 }
@@ -66,8 +110,15 @@ QCoro::Task<> DraftStore::load()
         co_return;
     const QJsonObject stored = QJsonDocument::fromJson(bytes).object();
     for (auto it = stored.constBegin(); it != stored.constEnd(); ++it) {
-        if (!m_drafts.contains(it.key()) && it.value().isString())
-            m_drafts.insert(it.key(), it.value().toString());
+        const QJsonObject entry = it.value().toObject();
+        const QString text = it.value().isString() ? it.value().toString()
+                                                   : entry.value(QStringLiteral("text")).toString();
+        if (!m_drafts.contains(it.key()) && !text.isEmpty())
+            m_drafts.insert(it.key(), text);
+        const QList<Attachment> files =
+            filesFromJson(entry.value(QStringLiteral("attachments")).toArray());
+        if (!m_files.contains(it.key()) && !files.isEmpty())
+            m_files.insert(it.key(), files);
     }
     m_loading = false;
     m_loaded = true;
@@ -97,6 +148,9 @@ QCoro::Task<> DraftStore::write()
     QJsonObject all;
     for (auto it = m_drafts.cbegin(); it != m_drafts.cend(); ++it)
         all.insert(it.key(), it.value());
+    for (auto it = m_files.cbegin(); it != m_files.cend(); ++it)
+        all.insert(it.key(), QJsonObject{{QStringLiteral("text"), m_drafts.value(it.key())},
+                                         {QStringLiteral("attachments"), filesToJson(it.value())}});
     const QByteArray bytes = QJsonDocument(all).toJson(QJsonDocument::Compact);
     const QString path = m_path;
     const auto writeFile = [path, bytes] {

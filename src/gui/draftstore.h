@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/types.h"
+
 #include <QCoroTask>
 #include <QHash>
 #include <QObject>
@@ -9,10 +11,11 @@ class QTimer;
 
 namespace holdfast {
 
-// What the user has written but not sent, per chat ("" is the new chat not created yet), kept in
-// a small JSON file so that drafts survive a restart. The file is read and written on a worker
-// thread (the window never waits for the disk); writes are debounced and never overlap, so the
-// newest drafts are the ones that land.
+// What the user has written but not sent, per chat ("" is the new chat not created yet), with the
+// files already uploaded for it (their metadata), kept in a small JSON file so that drafts
+// survive a restart. A chat's entry is its text, or {"text", "attachments"} when it has files. The
+// file is read and written on a worker thread (the window never waits for the disk); writes are
+// debounced and never overlap, so the newest drafts are the ones that land.
 class DraftStore final : public QObject
 {
     Q_OBJECT
@@ -26,6 +29,8 @@ public:
     QString draft(const QString &sid) const { return m_drafts.value(sid); }
     // "" removes the draft.
     void setDraft(const QString &sid, const QString &text);
+    QList<Attachment> attachments(const QString &sid) const { return m_files.value(sid); }
+    void setAttachments(const QString &sid, const QList<Attachment> &files);
     bool isLoaded() const { return m_loaded; }
 
     // Reads the file (once); drafts set before it finished win over what it held.
@@ -41,9 +46,11 @@ Q_SIGNALS:
 
 private:
     QCoro::Task<> write();
+    void changed();
 
     QString m_path;
     QHash<QString, QString> m_drafts;
+    QHash<QString, QList<Attachment>> m_files;
     QTimer *m_debounce;
     bool m_loaded = false;
     bool m_loading = false;

@@ -101,6 +101,49 @@ void drawGlyph(QPainter *p, Name name, const QColor &color)
     case Name::Remove:
         p->drawLine(QPointF(5, 12), QPointF(19, 12));
         break;
+    case Name::Attach: {
+        // A paperclip, tilted: an outer loop and an inner one, open at the top.
+        p->save();
+        p->translate(12, 12);
+        p->rotate(40);
+        p->translate(-12, -12);
+        QPainterPath clip;
+        clip.moveTo(14.5, 8);
+        clip.lineTo(14.5, 17);
+        clip.arcTo(QRectF(9.5, 14.5, 5, 5), 0, -180);
+        clip.lineTo(9.5, 5.5);
+        clip.arcTo(QRectF(9.5, 1.5 + 0.5, 8, 7), 180, -180);
+        clip.lineTo(17.5, 18);
+        clip.arcTo(QRectF(6.5, 13, 11, 9), 0, -180);
+        clip.lineTo(6.5, 9);
+        p->drawPath(clip);
+        p->restore();
+        break;
+    }
+    case Name::File: {
+        QPainterPath page;
+        page.moveTo(6, 3.5);
+        page.lineTo(14, 3.5);
+        page.lineTo(18.5, 8);
+        page.lineTo(18.5, 20.5);
+        page.lineTo(6, 20.5);
+        page.closeSubpath();
+        p->drawPath(page);
+        p->drawPolyline(QPolygonF({QPointF(14, 3.5), QPointF(14, 8), QPointF(18.5, 8)}));
+        p->drawLine(QPointF(9, 12.5), QPointF(15.5, 12.5));
+        p->drawLine(QPointF(9, 16), QPointF(15.5, 16));
+        break;
+    }
+    case Name::Image:
+        p->drawRoundedRect(QRectF(3.5, 5, 17, 14), 2, 2);
+        p->drawEllipse(QPointF(9, 10), 1.6, 1.6);
+        p->drawPolyline(QPolygonF({QPointF(4, 17.5), QPointF(10, 12.5), QPointF(13.5, 15.5),
+                                   QPointF(16, 13.5), QPointF(20, 17)}));
+        break;
+    case Name::Close:
+        p->drawLine(QPointF(7, 7), QPointF(17, 17));
+        p->drawLine(QPointF(17, 7), QPointF(7, 17));
+        break;
     case Name::App:
         break;
     }

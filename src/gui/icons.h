@@ -20,6 +20,10 @@ enum class Name {
     System,
     Add,
     Remove,
+    Attach,
+    File,
+    Image,
+    Close,
     App
 };
 QIcon icon(Name name);

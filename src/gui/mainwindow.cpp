@@ -349,10 +349,21 @@ QCoro::Task<> MainWindow::exportTask(QString sid, bool asJson)
         m_pane->showError(tr("Export failed: %1").arg(messages.error().message));
         co_return;
     }
-    const QByteArray bytes = asJson ? sessionexport::toJson(meta, *messages)
-                                    : sessionexport::toMarkdown(meta, *messages);
+    const auto files = co_await sessionexport::readFiles(m_client, sid, *messages);
+    if (!self)
+        co_return;
+    if (!files) {
+        m_pane->showError(tr("Export failed: %1").arg(files.error().message));
+        co_return;
+    }
+    // Markdown: the files go in a folder beside the document; JSON: inside it, as base64.
+    const QByteArray bytes =
+        asJson ? sessionexport::toJson(meta, *messages, *files)
+               : sessionexport::toMarkdown(meta, *messages, sessionexport::filesFolderFor(path));
     // Named, not a temporary of the co_await expression: g++ 12 destroys those twice.
-    const auto writeFile = [path, bytes] {
+    const auto writeFile = [path, bytes, asJson, list = *messages, data = *files] {
+        if (!asJson)
+            return sessionexport::writeMarkdown(path, bytes, list, data);
         QSaveFile out(path);
         return out.open(QIODevice::WriteOnly) && out.write(bytes) == bytes.size() && out.commit();
     };

@@ -2,16 +2,50 @@
 
 #include "client/sessionclient.h"
 #include "core/json.h"
+#include "gui/attachmentfiles.h"
 
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QLocale>
 #include <QMap>
 #include <QPointer>
+#include <QSaveFile>
+#include <QSet>
+#include <QUrl>
 
 namespace holdfast::sessionexport {
 
-QByteArray toMarkdown(const SessionMeta &meta, const QList<Message> &messages)
+QHash<QString, QString> exportFileNames(const QList<Message> &messages)
 {
+    QHash<QString, QString> names;
+    QSet<QString> taken;
+    for (const Message &m : messages) {
+        for (const Attachment &a : m.attachments) {
+            if (names.contains(a.id))
+                continue;
+            QString name = attachmentfiles::safeFileName(a);
+            if (taken.contains(name))
+                name = a.id + u'-' + name;
+            taken.insert(name);
+            names.insert(a.id, name);
+        }
+    }
+    return names;
+}
+
+QString filesFolderFor(const QString &markdownPath)
+{
+    const QFileInfo info(markdownPath);
+    return info.dir().filePath(info.completeBaseName() + QStringLiteral("_files"));
+}
+
+QByteArray toMarkdown(const SessionMeta &meta, const QList<Message> &messages,
+                      const QString &filesFolder)
+{
+    const QHash<QString, QString> names = exportFileNames(messages);
     QString out;
     out += QStringLiteral("# %1\n\n").arg(meta.title.isEmpty() ? meta.id : meta.title);
     out += QStringLiteral("_Model: %1 · exported %2_\n\n")
@@ -26,17 +60,95 @@ QByteArray toMarkdown(const SessionMeta &meta, const QList<Message> &messages)
         if (m.state != Message::State::Complete)
             out += QStringLiteral(" (%1)").arg(messageStateName(m.state));
         out += QStringLiteral("\n\n") + m.content.trimmed() + QStringLiteral("\n\n");
+        for (const Attachment &a : m.attachments) {
+            // <…> keeps spaces and brackets in the target; the name is escaped for the link text.
+            QString file = names.value(a.id);
+            file.replace(u'%', QStringLiteral("%25"))
+                .replace(u'<', QStringLiteral("%3C"))
+                .replace(u'>', QStringLiteral("%3E"));
+            const QString target =
+                QStringLiteral("<%1/%2>").arg(QFileInfo(filesFolder).fileName(), file);
+            QString label = a.name;
+            for (const QChar c : {u'\\', u'[', u']', u'*', u'_', u'`'})
+                label.replace(c, QStringLiteral("\\") + c);
+            if (attachmentfiles::isImageType(a.type))
+                out += QStringLiteral("![%1](%2)\n\n").arg(label, target);
+            else
+                out += QStringLiteral("📎 [%1](%2) (%3)\n\n")
+                           .arg(label, target, attachmentfiles::formatSize(a.size));
+        }
     }
     return out.toUtf8();
 }
 
-QByteArray toJson(const SessionMeta &meta, const QList<Message> &messages)
+QByteArray toJson(const SessionMeta &meta, const QList<Message> &messages, const Files &files)
 {
     QList<Message> byIndex = messages;
     std::sort(byIndex.begin(), byIndex.end(),
               [](const Message &a, const Message &b) { return a.index < b.index; });
-    return QJsonDocument(json::toJson(SessionSnapshot{meta, byIndex}))
-        .toJson(QJsonDocument::Indented);
+    QJsonObject session = json::toJson(SessionSnapshot{meta, byIndex});
+    QJsonArray history = session.value(QStringLiteral("history")).toArray();
+    for (qsizetype i = 0; i < history.size() && i < byIndex.size(); ++i) {
+        const Message &m = byIndex.at(i);
+        if (m.attachments.isEmpty())
+            continue;
+        QJsonObject message = history.at(i).toObject();
+        QJsonArray attachments;
+        for (const Attachment &a : m.attachments) {
+            QJsonObject o{{QStringLiteral("id"), a.id},
+                          {QStringLiteral("name"), a.name},
+                          {QStringLiteral("type"), a.type},
+                          {QStringLiteral("size"), a.size}};
+            if (a.createdAt.isValid())
+                o.insert(QStringLiteral("created_at"), a.createdAt.toString(Qt::ISODateWithMs));
+            if (files.contains(a.id))
+                o.insert(QStringLiteral("data"), QString::fromLatin1(files.value(a.id).toBase64()));
+            attachments.append(o);
+        }
+        message.insert(QStringLiteral("attachments"), attachments);
+        history[i] = message;
+    }
+    session.insert(QStringLiteral("history"), history);
+    return QJsonDocument(session).toJson(QJsonDocument::Indented);
+}
+
+bool writeMarkdown(const QString &path, const QByteArray &markdown, const QList<Message> &messages,
+                   const Files &files)
+{
+    const QHash<QString, QString> names = exportFileNames(messages);
+    if (!names.isEmpty()) {
+        const QString folder = filesFolderFor(path);
+        if (!QDir().mkpath(folder))
+            return false;
+        for (auto it = names.cbegin(); it != names.cend(); ++it) {
+            QSaveFile out(QDir(folder).filePath(it.value()));
+            const QByteArray bytes = files.value(it.key());
+            if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size() ||
+                !out.commit())
+                return false;
+        }
+    }
+    QSaveFile out(path);
+    return out.open(QIODevice::WriteOnly) && out.write(markdown) == markdown.size() && out.commit();
+}
+
+QCoro::Task<Result<Files>> readFiles(SessionClient *client, QString sid, QList<Message> messages)
+{
+    QPointer<SessionClient> alive(client);
+    Files files;
+    for (const Message &m : messages) {
+        for (const Attachment &a : m.attachments) {
+            if (files.contains(a.id))
+                continue;
+            const auto bytes = co_await client->attachmentBytes(sid, a.id);
+            if (!alive)
+                co_return Error{ErrorCode::Unavailable, QStringLiteral("the service went away")};
+            if (!bytes)
+                co_return bytes.error();
+            files.insert(a.id, *bytes);
+        }
+    }
+    co_return files;
 }
 
 namespace {

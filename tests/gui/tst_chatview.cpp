@@ -1,5 +1,8 @@
 // The chat view alone: Markdown rendered, and streaming cost that does not grow with the answer.
 #include "darkpalette.h"
+#include "fakes/testutil.h"
+#include "gui/attachmentcache.h"
+#include "gui/attachmentfiles.h"
 #include "gui/chatstyle.h"
 #include "gui/chatview.h"
 #include "gui/codehighlighter.h"
@@ -7,8 +10,11 @@
 
 #include <QAbstractTextDocumentLayout>
 #include <QApplication>
+#include <QBuffer>
 #include <QClipboard>
+#include <QCoroTimer>
 #include <QDir>
+#include <QPainter>
 #include <QPixmap>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -18,6 +24,7 @@
 #include <QTextTable>
 
 using namespace holdfast;
+using holdfast::test::spinUntil;
 
 namespace {
 
@@ -217,6 +224,7 @@ private Q_SLOTS:
     void longCodeBlockGoesOnInParts();
     void closingFenceArrivingInPieces();
     void boundedWindowOfMessages();
+    void attachmentsShownWithThePrompt();
     void highlightsLanguages_data();
     void highlightsLanguages();
     void aliasesName_data();
@@ -985,6 +993,125 @@ void TestChatView::highlightScreenshots()
                                         : QStringLiteral("/highlight-light.png"));
     QVERIFY(view.grab().save(picture));
     qInfo("screenshot: %s", qPrintable(picture));
+}
+
+namespace {
+QByteArray pngOf(const QColor &color)
+{
+    QImage image(400, 300, QImage::Format_RGB32);
+    image.fill(color);
+    QByteArray bytes;
+    QBuffer out(&bytes);
+    out.open(QIODevice::WriteOnly);
+    image.save(&out, "PNG");
+    return bytes;
+}
+
+Attachment file(const QString &id, const QString &name, const QString &type, qint64 size)
+{
+    Attachment a;
+    a.id = id;
+    a.name = name;
+    a.type = type;
+    a.size = size;
+    return a;
+}
+
+// The document position of the first character whose format links to `scheme`.
+int linkPosition(QTextDocument *doc, const QString &scheme, bool image)
+{
+    for (QTextBlock b = doc->begin(); b.isValid(); b = b.next()) {
+        for (auto it = b.begin(); !it.atEnd(); ++it) {
+            const QTextCharFormat c = it.fragment().charFormat();
+            if (c.anchorHref().startsWith(scheme) && c.isImageFormat() == image)
+                return it.fragment().position();
+        }
+    }
+    return -1;
+}
+} // namespace
+
+// A prompt's picture shows as a placeholder, then its thumbnail (fetched once per session and
+// id, decoded off the GUI thread); its file is a chip whose click asks to open it; a link a
+// message writes with the same scheme asks nothing.
+void TestChatView::attachmentsShownWithThePrompt()
+{
+    const QByteArray png = pngOf(QColor(0xd0, 0x30, 0x30));
+    AttachmentCache cache;
+    int fetched = 0;
+    cache.setFetch([&](QString sid, QString aid) -> QCoro::Task<Result<QByteArray>> {
+        ++fetched;
+        co_await QCoro::sleepFor(std::chrono::milliseconds(10)); // as a store or a socket would
+        if (sid == QLatin1String("s1") && aid == QLatin1String("img1"))
+            co_return png;
+        co_return Error{ErrorCode::NotFound, QStringLiteral("no such attachment")};
+    });
+    ChatView view;
+    view.resize(700, 500);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setAttachmentCache(&cache);
+    view.setSessionId(QStringLiteral("s1"));
+    Message prompt;
+    prompt.index = 0;
+    prompt.role = QStringLiteral("user");
+    prompt.content = QStringLiteral("What is in these? [not mine](hf-file:0)");
+    prompt.attachments = {file(QStringLiteral("img1"), QStringLiteral("photo.png"),
+                               QStringLiteral("image/png"), png.size()),
+                          file(QStringLiteral("txt1"), QStringLiteral("notes.txt"),
+                               QStringLiteral("text/plain"), 1234)};
+    view.appendMessage(prompt);
+    QCOMPARE(view.thumbnailShown(QStringLiteral("img1")).size(), attachmentfiles::kThumbnailBox);
+    QVERIFY(!view.thumbnailLoaded(QStringLiteral("img1"))); // the placeholder, for now
+    QVERIFY(view.toPlainText().contains(QLatin1String("notes.txt")));
+    QVERIFY(spinUntil([&] { return view.thumbnailLoaded(QStringLiteral("img1")); }));
+    const QImage shown = view.thumbnailShown(QStringLiteral("img1"));
+    QCOMPARE(shown.size(), attachmentfiles::kThumbnailBox);
+    QCOMPARE(shown.pixelColor(shown.width() / 2, shown.height() / 2), QColor(0xd0, 0x30, 0x30));
+    QCOMPARE(fetched, 1); // pictures only: a text file is fetched when it is opened
+
+    // Shown again (the chat reopened): the thumbnail comes from the cache at once.
+    view.clearMessages();
+    view.setSessionId(QStringLiteral("s1"));
+    view.appendMessage(prompt);
+    QVERIFY(view.thumbnailLoaded(QStringLiteral("img1")));
+    QCOMPARE(fetched, 1);
+
+    QSignalSpy open(&view, &ChatView::attachmentOpenRequested);
+    // A click on the thumbnail, as a person would.
+    QApplication::processEvents();
+    const int at = linkPosition(view.document(), QStringLiteral("hf-file:"), true);
+    QVERIFY(at >= 0);
+    QTextCursor cursor(view.document());
+    cursor.setPosition(at);
+    const QRect caret = view.cursorRect(cursor);
+    const QPoint middle(caret.left() + attachmentfiles::kThumbnailBox.width() / 2,
+                        caret.bottom() - attachmentfiles::kThumbnailBox.height() / 2);
+    QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, middle);
+    QVERIFY(spinUntil([&] { return open.count() == 1; }));
+    QCOMPARE(open.at(0).at(0).toString(), QStringLiteral("s1"));
+    QCOMPARE(open.at(0).at(1).value<Attachment>().id, QStringLiteral("img1"));
+    // The text file's chip.
+    const int chip = linkPosition(view.document(), QStringLiteral("hf-file:"), false);
+    QVERIFY(chip >= 0);
+    QTextCursor chipCursor(view.document());
+    chipCursor.setPosition(chip + 1);
+    const QUrl chipLink(chipCursor.charFormat().anchorHref());
+    Q_EMIT view.anchorClicked(chipLink);
+    QCOMPARE(open.count(), 2);
+    QCOMPARE(open.at(1).at(1).value<Attachment>().id, QStringLiteral("txt1"));
+    // A message cannot forge the view's links: without the key they name nothing.
+    Q_EMIT view.anchorClicked(QUrl(QStringLiteral("hf-file:0")));
+    Q_EMIT view.anchorClicked(QUrl(QStringLiteral("hf-file:1?") + QStringLiteral("guess")));
+    QCOMPARE(open.count(), 2);
+
+    // A prompt that leaves the bounded document takes its thumbnails with it.
+    view.setMaxShown(1);
+    Message later = assistant(QStringLiteral("later"));
+    later.index = 1;
+    view.appendNewerMessages({later});
+    QCOMPARE(view.messageCount(), 1);
+    QVERIFY(view.thumbnailShown(QStringLiteral("img1")).isNull());
 }
 
 QTEST_MAIN(TestChatView)

@@ -24,6 +24,7 @@ private Q_SLOTS:
     void initTestCase();
     void init();
     void draftStoreWritesDebouncedAndReadsBack();
+    void draftStoreKeepsAttachments();
     void eachChatKeepsItsDraft();
     void draftSurvivesRestart();
     void sidebarPagesInOlderChats();
@@ -77,6 +78,48 @@ void TestWindowState::draftStoreWritesDebouncedAndReadsBack()
     HF_AWAIT_VOID(again.load());
     QCOMPARE(again.draft(QStringLiteral("s1")), QStringLiteral("draft 20"));
     QCOMPARE(again.draft(QStringLiteral("s2")), QStringLiteral("typed before the file was read"));
+}
+
+// A draft's uploaded files are kept with its text (and alone, without text), and read back; a
+// file written before attachments existed (text only) still reads.
+void TestWindowState::draftStoreKeepsAttachments()
+{
+    const QString path = m_home.filePath(QStringLiteral("files/drafts.json"));
+    Attachment photo;
+    photo.id = QStringLiteral("a1");
+    photo.name = QStringLiteral("photo one.png");
+    photo.type = QStringLiteral("image/png");
+    photo.size = 4321;
+    Attachment notes;
+    notes.id = QStringLiteral("a2");
+    notes.name = QStringLiteral("notes.txt");
+    notes.type = QStringLiteral("text/plain");
+    notes.size = 12;
+    {
+        DraftStore drafts(path);
+        QSignalSpy written(&drafts, &DraftStore::written);
+        drafts.setDraft(QStringLiteral("s1"), QStringLiteral("look at these"));
+        drafts.setAttachments(QStringLiteral("s1"), {photo, notes});
+        drafts.setAttachments(QStringLiteral("s2"), {notes});
+        drafts.setDraft(QStringLiteral("s3"), QStringLiteral("text only"));
+        HF_AWAIT_VOID(drafts.flush());
+        QVERIFY(written.count() >= 1);
+    }
+    DraftStore again(path);
+    HF_AWAIT_VOID(again.load());
+    QCOMPARE(again.draft(QStringLiteral("s1")), QStringLiteral("look at these"));
+    QCOMPARE(again.attachments(QStringLiteral("s1")), (QList<Attachment>{photo, notes}));
+    QCOMPARE(again.draft(QStringLiteral("s2")), QString());
+    QCOMPARE(again.attachments(QStringLiteral("s2")), QList<Attachment>{notes});
+    QCOMPARE(again.draft(QStringLiteral("s3")), QStringLiteral("text only"));
+    QVERIFY(again.attachments(QStringLiteral("s3")).isEmpty());
+    // Removing the files leaves the text (stored as before: a plain string).
+    again.setAttachments(QStringLiteral("s1"), {});
+    HF_AWAIT_VOID(again.flush());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject stored = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(stored.value(QStringLiteral("s1")).toString(), QStringLiteral("look at these"));
 }
 
 // A draft typed in chat A stays with A: chat B shows its own, and Enter in B sends B's.
