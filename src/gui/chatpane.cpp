@@ -4,18 +4,22 @@
 #include "gui/chatpane.h"
 
 #include "client/sessionclient.h"
+#include "gui/answerfooter.h"
+#include "gui/chatsettingspanel.h"
 #include "gui/chatview.h"
 #include "gui/composer.h"
 #include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
 #include "gui/sessionlistmodel.h"
+#include "gui/turndetails.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
 #include <QTextDocument>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -102,14 +106,24 @@ ChatPane::ChatPane(QWidget *parent)
     bottom->setSpacing(2);
     bottom->addWidget(m_editBar);
     bottom->addWidget(composerBox);
+    buildUsageWidgets(headerLayout, bottom);
+
+    // The conversation, with the chat settings at its side when they are open.
+    auto *conversation = new QVBoxLayout;
+    conversation->setSpacing(0);
+    conversation->addWidget(m_view, 1);
+    conversation->addLayout(bottom);
+    auto *body = new QHBoxLayout;
+    body->setSpacing(0);
+    body->addLayout(conversation, 1);
+    body->addWidget(m_settings);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
     layout->addWidget(header);
     layout->addWidget(m_error);
-    layout->addWidget(m_view, 1);
-    layout->addLayout(bottom);
+    layout->addLayout(body, 1);
 
     connect(m_composer, &Composer::submitted, this, &ChatPane::send);
     connect(m_composer, &QPlainTextEdit::textChanged, this, &ChatPane::onComposerChanged);
@@ -153,6 +167,8 @@ void ChatPane::setClient(SessionClient *client, LiveTurns *live)
 {
     m_client = client;
     m_live = live;
+    m_settings->setClient(client);
+    m_details->setClient(client);
     connect(live, &LiveTurns::textAppended, this, &ChatPane::onText);
     connect(live, &LiveTurns::finished, this, &ChatPane::onFinished);
     connect(live, &LiveTurns::activeChanged, this, [this] { updateControls(); });
@@ -665,6 +681,7 @@ void ChatPane::onText(const QString &sid, int tid, const QString &text)
 
 void ChatPane::onFinished(const TurnRecord &turn)
 {
+    m_details->remember(turn);
     if (turn.session != m_meta.id)
         return;
     if (m_view->answering() && m_view->answerTurn() == turn.id) {
@@ -696,6 +713,9 @@ void ChatPane::updateHeader()
             m_model->addItem(m_meta.model);
         m_model->setCurrentText(m_meta.model);
     }
+    m_settings->setSession(m_meta);
+    m_settingsButton->setEnabled(!m_meta.id.isEmpty());
+    updateEstimate(); // the budget may have changed
 }
 
 void ChatPane::updateControls()
@@ -754,14 +774,124 @@ QCoro::Task<> ChatPane::fetchModels()
         co_return;
     const QString current = m_model->currentText();
     m_model->clear();
+    QStringList ids;
     for (const ModelInfo &model : *models)
-        m_model->addItem(model.id);
+        ids << model.id;
+    m_model->addItems(ids);
+    m_settings->setModels(ids);
     if (!current.isEmpty()) {
         if (m_model->findText(current) < 0)
             m_model->addItem(current);
         m_model->setCurrentText(current);
     }
     updateHeader();
+}
+
+} // namespace holdfast
+
+namespace holdfast {
+
+void ChatPane::buildUsageWidgets(QLayout *header, QLayout *bottom)
+{
+    m_settings = new ChatSettingsPanel(this);
+    m_settings->hide();
+    m_settingsButton = new QToolButton(this);
+    m_settingsButton->setObjectName(QStringLiteral("chatSettingsButton"));
+    m_settingsButton->setIcon(icons::icon(icons::Name::Settings));
+    m_settingsButton->setCheckable(true);
+    m_settingsButton->setAutoRaise(true);
+    m_settingsButton->setToolTip(tr("Chat settings: model, system prompt, temperature, context "
+                                    "budget (Ctrl+Shift+S)"));
+    m_settingsButton->setAccessibleName(tr("Chat settings"));
+    header->addWidget(m_settingsButton);
+    connect(m_settingsButton, &QToolButton::toggled, this, &ChatPane::showSettings);
+    connect(m_settings, &ChatSettingsPanel::closeRequested, this, [this] {
+        showSettings(false);
+        m_settingsButton->setFocus(Qt::OtherFocusReason);
+    });
+    connect(m_settings, &ChatSettingsPanel::saved, this, &ChatPane::onSessionChanged);
+
+    m_estimate = new QLabel(this);
+    m_estimate->setObjectName(QStringLiteral("tokenEstimate"));
+    m_estimate->setAccessibleName(tr("Token estimate of the message"));
+    m_estimate->setAlignment(Qt::AlignRight);
+    m_estimate->setForegroundRole(QPalette::PlaceholderText);
+    QFont small = m_estimate->font();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    m_estimate->setFont(small);
+    m_estimate->hide();
+    bottom->addWidget(m_estimate);
+    m_estimateTimer = new QTimer(this);
+    m_estimateTimer->setSingleShot(true);
+    m_estimateTimer->setInterval(150);
+    connect(m_estimateTimer, &QTimer::timeout, this, &ChatPane::updateEstimate);
+    connect(m_composer, &QPlainTextEdit::textChanged, m_estimateTimer, qOverload<>(&QTimer::start));
+
+    m_details = new TurnDetails(this);
+    connect(m_details, &TurnDetails::known, this, [this](const TurnRecord &turn) {
+        if (turn.session == m_meta.id)
+            m_view->setTurnDetails(turn);
+    });
+    // A page comes in as many messages: one look at the view once they are all there.
+    connect(m_view, &ChatView::answersShown, this, [this] {
+        if (m_detailsQueued)
+            return;
+        m_detailsQueued = true;
+        QTimer::singleShot(0, this, [this] {
+            m_detailsQueued = false;
+            requestDetails();
+        });
+    });
+}
+
+void ChatPane::showSettings(bool shown)
+{
+    m_settings->setVisible(shown);
+    if (m_settingsButton->isChecked() != shown)
+        m_settingsButton->setChecked(shown);
+    if (shown)
+        m_settings->focusFirstField();
+}
+
+void ChatPane::toggleSettings()
+{
+    showSettings(!m_settings->isVisible());
+}
+
+// The records of the answers shown whose footers are missing: from the cache, else fetched.
+void ChatPane::requestDetails()
+{
+    if (m_meta.id.isEmpty())
+        return;
+    QList<int> missing;
+    for (const int turn : m_view->answerTurnsWithoutDetails()) {
+        if (const TurnRecord *known = m_details->cached(m_meta.id, turn))
+            m_view->setTurnDetails(*known);
+        else
+            missing << turn;
+    }
+    m_details->request(m_meta.id, missing);
+}
+
+void ChatPane::updateEstimate()
+{
+    m_estimateTimer->stop();
+    const QString draft = m_composer->toPlainText();
+    if (draft.trimmed().isEmpty()) {
+        m_estimate->hide();
+        return;
+    }
+    const qint64 tokens = AnswerFooter::estimateTokens(draft);
+    const qint64 budget = m_meta.options.contextTokens.value_or(0);
+    m_estimate->setText(AnswerFooter::estimateText(tokens, budget));
+    const bool over = budget > 0 && tokens > budget;
+    QPalette colours = palette();
+    if (over)
+        colours.setColor(QPalette::PlaceholderText, QColor(0xc0, 0x39, 0x2b));
+    m_estimate->setPalette(colours);
+    m_estimate->setToolTip(over ? tr("The message alone is larger than the chat's context budget")
+                                : tr("About one token per 4 bytes of text"));
+    m_estimate->show();
 }
 
 } // namespace holdfast

@@ -12,15 +12,18 @@
 class QComboBox;
 class QFrame;
 class QLabel;
+class QTimer;
 class QToolButton;
 
 namespace holdfast {
 
+class ChatSettingsPanel;
 class ChatView;
 class Composer;
 class DraftStore;
 class LiveTurns;
 class SessionClient;
+class TurnDetails;
 
 // The open chat: its header (title, model, system prompt), the conversation, the composer with
 // Send/Stop, and the errors of what happened here. Loading, sending and stopping are
@@ -45,6 +48,12 @@ public:
     ChatView *view() const { return m_view; }
     Composer *composer() const { return m_composer; }
     QComboBox *modelPicker() const { return m_model; }
+    // The chat settings panel (issue 21), the button in the header that shows it, the draft's
+    // token estimate under the composer, and the turn records of the answers shown.
+    ChatSettingsPanel *settingsPanel() const { return m_settings; }
+    QToolButton *settingsButton() const { return m_settingsButton; }
+    QLabel *tokenEstimate() const { return m_estimate; }
+    TurnDetails *turnDetails() const { return m_details; }
 
     static constexpr int kPageSize = 50;
 
@@ -65,6 +74,9 @@ public Q_SLOTS:
     void showVersion(qint64 index);
     // The previous (-1) or next (+1) version of the newest message shown that has versions.
     void stepVersion(int step);
+    // Shows or hides the chat settings panel (the keyboard goes to it when it opens).
+    void showSettings(bool shown);
+    void toggleSettings();
 
 Q_SIGNALS:
     void sessionOpened(const QString &sid);
@@ -95,6 +107,10 @@ private:
     void clearSentDraft(const QString &sid, const QString &prompt);
     QString storedDraft(const QString &key) const;
     void storeDraft(const QString &key, const QString &text);
+    // Issue 21: the settings panel, the answers' details, the draft's estimate.
+    void buildUsageWidgets(QLayout *header, QLayout *bottom);
+    void requestDetails();
+    void updateEstimate();
 
     QPointer<SessionClient> m_client;
     QPointer<LiveTurns> m_live;
@@ -117,6 +133,12 @@ private:
     ChatView *m_view;
     Composer *m_composer;
     QToolButton *m_sendStop;
+    ChatSettingsPanel *m_settings = nullptr;
+    QToolButton *m_settingsButton = nullptr;
+    QLabel *m_estimate = nullptr;
+    QTimer *m_estimateTimer = nullptr; // the estimate waits for a pause in the typing
+    TurnDetails *m_details = nullptr;
+    bool m_detailsQueued = false; // a request for the shown answers' records is on its way
 };
 
 } // namespace holdfast
