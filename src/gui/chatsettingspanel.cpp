@@ -90,6 +90,7 @@ ChatSettingsPanel::ChatSettingsPanel(QWidget *parent)
     m_system->setPlaceholderText(tr("None: instructions the model gets before the chat"));
     m_system->setTabChangesFocus(true);
     m_system->setMinimumHeight(90);
+    m_system->setMaximumHeight(180);
     m_system->installEventFilter(this);
 
     m_temperature = numberField(tr("Temperature"), tr("model default"));
@@ -106,6 +107,7 @@ ChatSettingsPanel::ChatSettingsPanel(QWidget *parent)
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     form->setLabelAlignment(Qt::AlignLeft);
     form->setRowWrapPolicy(QFormLayout::DontWrapRows);
+    form->setHorizontalSpacing(12);
     form->addRow(tr("&Temperature"), m_temperature);
     form->addRow(tr("Top-&p"), m_topP);
     form->addRow(tr("Max &tokens"), m_maxTokens);
@@ -140,13 +142,21 @@ ChatSettingsPanel::ChatSettingsPanel(QWidget *parent)
     layout->addWidget(m_model);
     layout->addSpacing(6);
     layout->addWidget(systemLabel);
-    layout->addWidget(m_system, 1);
+    layout->addWidget(m_system);
     layout->addSpacing(6);
     layout->addLayout(form);
     layout->addWidget(m_error);
     layout->addWidget(m_reset, 0, Qt::AlignLeft);
     layout->addWidget(m_status);
-    layout->addStretch(0);
+    layout->addStretch(1);
+    // Top to bottom, as the panel reads (the close button last).
+    setTabOrder(m_model, m_system);
+    setTabOrder(m_system, m_temperature);
+    setTabOrder(m_temperature, m_topP);
+    setTabOrder(m_topP, m_maxTokens);
+    setTabOrder(m_maxTokens, m_context);
+    setTabOrder(m_context, m_reset);
+    setTabOrder(m_reset, close);
     setSession(SessionMeta{});
 }
 

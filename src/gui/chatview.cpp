@@ -483,7 +483,11 @@ void ChatView::writeFooter(QTextCursor &at, const Entry &entry, bool afterContro
     QTextCharFormat quiet;
     quiet.setForeground(m_style.muted);
     quiet.setFontPointSize(m_style.body.pointSizeF() * 0.8);
-    at.insertText((afterControls ? QStringLiteral("      ") : QString()) + footer, quiet);
+    // A narrow view breaks the line between the parts only ("0.25 s" stays whole).
+    QString unbroken = footer;
+    unbroken.replace(u' ', QChar::Nbsp)
+        .replace(QStringLiteral("\u00a0·\u00a0"), QStringLiteral("\u00a0· "));
+    at.insertText((afterControls ? QStringLiteral("      ") : QString()) + unbroken, quiet);
 }
 
 // The notice that older messages were left out of the answer's context: a quiet line under the
