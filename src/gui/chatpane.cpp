@@ -16,7 +16,6 @@
 
 #include <QComboBox>
 #include <QHBoxLayout>
-#include <QInputDialog>
 #include <QLabel>
 #include <QTextDocument>
 #include <QTimer>
@@ -738,15 +737,9 @@ void ChatPane::editSystemPrompt()
 {
     if (m_meta.id.isEmpty())
         return;
-    bool ok = false;
-    const QString system = QInputDialog::getMultiLineText(
-        this, tr("System Prompt"), tr("Instructions the model gets before this chat:"),
-        m_meta.system, &ok);
-    if (!ok)
-        return;
-    PatchSessionParams p;
-    p.system = system.trimmed().isEmpty() ? QString() : system;
-    patch(m_meta.id, p);
+    // In the chat's settings, beside the conversation (saved when the field is left).
+    showSettings(true);
+    m_settings->systemField()->setFocus(Qt::ShortcutFocusReason);
 }
 
 QCoro::Task<> ChatPane::patch(QString sid, PatchSessionParams params)

@@ -299,6 +299,14 @@ void TestWindowState::settingsPanelByKeyboard()
     QVERIFY(
         spinUntil([&] { return f.pane()->meta().system == QLatin1String("Answer in French."); }));
 
+    // The shortcut hides it again; the system prompt's shortcut opens it at that field.
+    QTest::keySequence(f.window.get(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    QVERIFY(!panel->isVisible());
+    QTest::keySequence(f.window.get(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
+    QVERIFY(panel->isVisible());
+    QVERIFY(spinUntil([&] { return panel->systemField()->hasFocus(); }));
+    QCOMPARE(panel->systemField()->toPlainText(), QStringLiteral("Answer in French."));
+
     // Another chat shows its own settings; the close button hides the panel.
     QTest::keySequence(f.window.get(), QKeySequence::New);
     QVERIFY(spinUntil([&] { return f.pane()->sessionId().isEmpty(); }));
