@@ -14,6 +14,7 @@
 #include "gui/sessionlistmodel.h"
 #include "gui/turndetails.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -473,10 +474,14 @@ void ChatPane::clearSentDraft(const QString &sid, const QString &prompt)
 
 void ChatPane::stop()
 {
-    if (isEditing())
+    if (isEditing()) {
         cancelEdit(); // Esc leaves the edit first
-    else if (isGenerating())
+    } else if (m_settings->isVisible() && m_settings->isAncestorOf(QApplication::focusWidget())) {
+        showSettings(false); // then the settings the keyboard is in
+        m_composer->setFocus(Qt::OtherFocusReason);
+    } else if (isGenerating()) {
         stopTask();
+    }
 }
 
 void ChatPane::editMessage(qint64 index)

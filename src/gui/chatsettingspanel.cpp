@@ -254,6 +254,8 @@ void ChatSettingsPanel::saveOptions()
         showError(options.error().message);
         return;
     }
+    if (m_sentOptions && *options == *m_sentOptions)
+        return; // on its way already (Enter, then leaving the field)
     if (*options == m_meta.options) {
         for (QLineEdit *field : {m_temperature, m_topP, m_maxTokens, m_context})
             field->setModified(false);
@@ -300,10 +302,14 @@ QCoro::Task<> ChatSettingsPanel::save(PatchSessionParams params)
     const bool options = params.options.has_value();
     const bool system = params.system.has_value();
     ++m_saving;
+    if (options)
+        m_sentOptions = params.options;
     const auto patched = co_await m_client->patchSession(m_meta.id, params);
     if (!self)
         co_return;
     --m_saving;
+    if (options && m_sentOptions == params.options)
+        m_sentOptions.reset();
     if (generation != m_generation)
         co_return;
     if (!patched) {
@@ -343,16 +349,6 @@ bool ChatSettingsPanel::eventFilter(QObject *watched, QEvent *event)
         }
     }
     return QFrame::eventFilter(watched, event);
-}
-
-void ChatSettingsPanel::keyPressEvent(QKeyEvent *event)
-{
-    if (event->key() == Qt::Key_Escape) {
-        Q_EMIT closeRequested();
-        event->accept();
-        return;
-    }
-    QFrame::keyPressEvent(event);
 }
 
 } // namespace holdfast

@@ -65,7 +65,6 @@ Q_SIGNALS:
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
-    void keyPressEvent(QKeyEvent *event) override;
 
 private:
     QCoro::Task<> save(PatchSessionParams params);
@@ -77,6 +76,7 @@ private:
     SessionMeta m_meta;
     quint64 m_generation = 0; // bumped when another chat is shown: its saves' replies are dropped
     int m_saving = 0;
+    std::optional<TurnOptions> m_sentOptions; // the options of the save on its way
 
     QComboBox *m_model;
     QPlainTextEdit *m_system;

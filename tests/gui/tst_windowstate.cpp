@@ -306,6 +306,11 @@ void TestWindowState::settingsPanelByKeyboard()
     QVERIFY(panel->isVisible());
     QVERIFY(spinUntil([&] { return panel->systemField()->hasFocus(); }));
     QCOMPARE(panel->systemField()->toPlainText(), QStringLiteral("Answer in French."));
+    // Esc in the panel closes it, and the keyboard goes back to the composer.
+    QTest::keyClick(panel->systemField(), Qt::Key_Escape);
+    QVERIFY(!panel->isVisible());
+    QVERIFY(spinUntil([&] { return f.composer()->hasFocus(); }));
+    f.pane()->showSettings(true);
 
     // Another chat shows its own settings; the close button hides the panel.
     QTest::keySequence(f.window.get(), QKeySequence::New);
