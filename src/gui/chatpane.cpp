@@ -817,6 +817,10 @@ void ChatPane::buildUsageWidgets(QLayout *header, QLayout *bottom)
     QFont small = m_estimate->font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
     m_estimate->setFont(small);
+    // Its line stays when it is empty: the conversation does not move at the first keystroke.
+    QSizePolicy keep = m_estimate->sizePolicy();
+    keep.setRetainSizeWhenHidden(true);
+    m_estimate->setSizePolicy(keep);
     m_estimate->hide();
     bottom->addWidget(m_estimate);
     m_estimateTimer = new QTimer(this);

@@ -383,8 +383,9 @@ void TestWindowState::answerDetailsOfHistory()
     // A picture of it, the settings open beside the answers.
     f.window->resize(1200, 760);
     f.pane()->showSettings(true);
+    QTest::keyClicks(f.composer(), QStringLiteral("Draft"));
     f.view()->verticalScrollBar()->setValue(f.view()->verticalScrollBar()->maximum());
-    QTest::qWait(50);
+    QTest::qWait(300);
     const QString path = QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR "/chat-settings.png");
     QVERIFY(f.window->grab().save(path));
     qInfo("screenshot: %s", qPrintable(path));
