@@ -23,6 +23,10 @@ QString defaultBaseUrl(const QString &kind)
                            : QStringLiteral("http://127.0.0.1:11434");
 }
 
+// A model's context size, as the setting context-tokens gives it (API.md's context_tokens range).
+constexpr qint64 kMinContextTokens = 256;
+constexpr qint64 kMaxContextTokens = 1 << 30;
+
 Error usage(const QString &message)
 {
     return makeError(ErrorCode::BadRequest, message);
@@ -62,7 +66,8 @@ Result<Made> makeProvider(const QString &name, const QHash<QString, QString> &va
                                    QStringLiteral("api-key"),
                                    QStringLiteral("connect-timeout-ms"),
                                    QStringLiteral("idle-timeout-ms"),
-                                   QStringLiteral("max-response-bytes")};
+                                   QStringLiteral("max-response-bytes"),
+                                   QStringLiteral("context-tokens")};
     for (auto it = values.cbegin(); it != values.cend(); ++it) {
         if (!known.contains(it.key())) {
             return usage(QStringLiteral("%1: unknown key '%2' (known: %3)")
@@ -127,6 +132,13 @@ Result<Made> makeProvider(const QString &name, const QHash<QString, QString> &va
     config.connectTimeoutMs = int(*connect);
     config.idleTimeoutMs = int(*idle);
     config.maxResponseBytes = *cap;
+    if (values.contains(QStringLiteral("context-tokens"))) {
+        const auto context = integerValue(values, QStringLiteral("context-tokens"), 0,
+                                          kMinContextTokens, kMaxContextTokens, where);
+        if (!context)
+            return context.error();
+        config.contextTokens = int(*context);
+    }
 
     if (kind == kOpenAi)
         return Made{new OpenAiProvider(config), config.models};
@@ -143,10 +155,11 @@ Status setupProviders(const Settings &settings, ProviderRegistry *registry)
     registry->add(new DemoProvider(demo), {QStringLiteral("demo")});
 
     // The provider of --provider (flags, environment or the file's general keys) gets the
-    // global base-url, model and api-key; set explicitly, they win over its group's keys.
+    // global base-url, model, api-key and context-tokens; set explicitly, they win over its
+    // group's keys.
     const QString chosen = settings.value(QStringLiteral("provider"));
     auto globals = [&](QHash<QString, QString> values) {
-        for (const char *key : {"base-url", "model", "api-key"}) {
+        for (const char *key : {"base-url", "model", "api-key", "context-tokens"}) {
             const QString k = QString::fromLatin1(key);
             if (settings.isSet(k) && !settings.value(k).isEmpty())
                 values.insert(k, settings.value(k));

@@ -185,6 +185,8 @@ QCoro::Task<Result<SessionSnapshot>> RemoteClient::patchSession(QString sid,
         body.insert(QStringLiteral("model"), *params.model);
     if (params.head)
         body.insert(QStringLiteral("head"), *params.head);
+    if (params.options) // replaces the session's options ({} clears them)
+        body.insert(QStringLiteral("options"), json::toJson(*params.options));
     const auto answer = co_await call("PATCH", path(sid), {}, body);
     if (!answer)
         co_return answer.error();
@@ -238,13 +240,8 @@ QCoro::Task<Result<TurnRecord>> RemoteClient::startTurn(QString sid, StartTurnPa
                     *params.parent == -1 ? QJsonValue() : QJsonValue(*params.parent));
     if (params.model)
         body.insert(QStringLiteral("model"), *params.model);
-    QJsonObject options;
-    if (params.options.temperature)
-        options.insert(QStringLiteral("temperature"), *params.options.temperature);
-    if (params.options.maxTokens)
-        options.insert(QStringLiteral("max_tokens"), *params.options.maxTokens);
-    if (!options.isEmpty())
-        body.insert(QStringLiteral("options"), options);
+    if (!params.options.isEmpty())
+        body.insert(QStringLiteral("options"), json::toJson(params.options));
     const auto answer = co_await call("POST", path(sid) + QStringLiteral("/turns"), {}, body);
     if (!answer)
         co_return answer.error();

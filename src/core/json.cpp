@@ -1,6 +1,7 @@
 #include "core/json.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 #include <utility>
 
@@ -65,7 +66,34 @@ QJsonObject toJson(const SessionMeta &meta)
         {QStringLiteral("length"), meta.length},
         {QStringLiteral("active_turn"),
          meta.activeTurn > 0 ? QJsonValue(meta.activeTurn) : QJsonValue()},
+        {QStringLiteral("options"), toJson(meta.options)},
     };
+}
+
+QJsonObject toJson(const TurnOptions &options)
+{
+    QJsonObject object;
+    if (options.temperature)
+        object.insert(QStringLiteral("temperature"), *options.temperature);
+    if (options.topP)
+        object.insert(QStringLiteral("top_p"), *options.topP);
+    if (options.maxTokens)
+        object.insert(QStringLiteral("max_tokens"), *options.maxTokens);
+    if (options.contextTokens)
+        object.insert(QStringLiteral("context_tokens"), *options.contextTokens);
+    return object;
+}
+
+QJsonObject toJson(const TokenUsage &usage)
+{
+    return QJsonObject{{QStringLiteral("prompt_tokens"), usage.promptTokens},
+                       {QStringLiteral("completion_tokens"), usage.completionTokens}};
+}
+
+QJsonObject toJson(const ContextUse &context)
+{
+    return QJsonObject{{QStringLiteral("messages"), context.messages},
+                       {QStringLiteral("dropped"), context.dropped}};
 }
 
 QJsonObject toJson(const SessionSnapshot &snapshot)
@@ -219,6 +247,9 @@ QByteArray toJsonBytes(const SessionSnapshot &snapshot)
     out += QByteArray::number(meta.length);
     out += ",\"model\":";
     appendString(out, meta.model);
+    out += ",\"options\":";
+    // A handful of numbers: QJsonDocument writes them as toJson(meta) does.
+    out += QJsonDocument(toJson(meta.options)).toJson(QJsonDocument::Compact);
     out += ",\"system\":";
     writeNullable(out, meta.system);
     out += ",\"title\":";
@@ -237,6 +268,16 @@ QByteArray toJsonBytes(const TurnRecord &turn)
     out.reserve(320 + turn.errorMessage.size() * 3 / 2);
     out += "{\"chunks\":";
     out += QByteArray::number(turn.chunks);
+    out += ",\"context\":";
+    if (turn.context) {
+        out += "{\"dropped\":";
+        out += QByteArray::number(turn.context->dropped);
+        out += ",\"messages\":";
+        out += QByteArray::number(turn.context->messages);
+        out += '}';
+    } else {
+        out += "null";
+    }
     out += ",\"created_at\":";
     writeTime(out, turn.createdAt);
     out += ",\"error\":";
@@ -254,6 +295,11 @@ QByteArray toJsonBytes(const TurnRecord &turn)
         writeTime(out, turn.finishedAt);
     else
         out += "null";
+    out += ",\"first_chunk_at\":";
+    if (turn.firstChunkAt.isValid())
+        writeTime(out, turn.firstChunkAt);
+    else
+        out += "null";
     out += ",\"id\":";
     out += QByteArray::number(turn.id);
     out += ",\"model\":";
@@ -266,6 +312,16 @@ QByteArray toJsonBytes(const TurnRecord &turn)
     appendString(out, turn.session);
     out += ",\"state\":";
     appendString(out, turnStateName(turn.state));
+    out += ",\"usage\":";
+    if (turn.usage) {
+        out += "{\"completion_tokens\":";
+        out += QByteArray::number(turn.usage->completionTokens);
+        out += ",\"prompt_tokens\":";
+        out += QByteArray::number(turn.usage->promptTokens);
+        out += '}';
+    } else {
+        out += "null";
+    }
     out += '}';
     return out;
 }
@@ -289,6 +345,10 @@ QJsonObject toJson(const TurnRecord &turn)
         {QStringLiteral("created_at"), toIso(turn.createdAt)},
         {QStringLiteral("finished_at"), nullableTime(turn.finishedAt)},
         {QStringLiteral("error"), error},
+        {QStringLiteral("usage"), turn.usage ? QJsonValue(toJson(*turn.usage)) : QJsonValue()},
+        {QStringLiteral("context"),
+         turn.context ? QJsonValue(toJson(*turn.context)) : QJsonValue()},
+        {QStringLiteral("first_chunk_at"), nullableTime(turn.firstChunkAt)},
     };
 }
 
@@ -343,6 +403,7 @@ std::optional<SessionMeta> sessionFromJson(const QJsonObject &o)
     s.head = indexOrNull(o.value(QStringLiteral("head")));
     s.length = o.value(QStringLiteral("length")).toInteger();
     s.activeTurn = o.value(QStringLiteral("active_turn")).toInt();
+    s.options = optionsFromJson(o.value(QStringLiteral("options")).toObject());
     return s;
 }
 
@@ -379,7 +440,34 @@ std::optional<TurnRecord> turnFromJson(const QJsonObject &o)
     const QJsonObject error = o.value(QStringLiteral("error")).toObject();
     t.errorCode = error.value(QStringLiteral("code")).toString();
     t.errorMessage = error.value(QStringLiteral("message")).toString();
+    if (const QJsonValue usage = o.value(QStringLiteral("usage")); usage.isObject()) {
+        TokenUsage u;
+        u.promptTokens = usage[QStringLiteral("prompt_tokens")].toInteger();
+        u.completionTokens = usage[QStringLiteral("completion_tokens")].toInteger();
+        t.usage = u;
+    }
+    if (const QJsonValue context = o.value(QStringLiteral("context")); context.isObject()) {
+        ContextUse c;
+        c.messages = context[QStringLiteral("messages")].toInt();
+        c.dropped = context[QStringLiteral("dropped")].toInt();
+        t.context = c;
+    }
+    t.firstChunkAt = fromIso(o.value(QStringLiteral("first_chunk_at")).toString());
     return t;
+}
+
+TurnOptions optionsFromJson(const QJsonObject &o)
+{
+    TurnOptions options;
+    if (const QJsonValue v = o.value(QStringLiteral("temperature")); v.isDouble())
+        options.temperature = v.toDouble();
+    if (const QJsonValue v = o.value(QStringLiteral("top_p")); v.isDouble())
+        options.topP = v.toDouble();
+    if (const QJsonValue v = o.value(QStringLiteral("max_tokens")); v.isDouble())
+        options.maxTokens = v.toInt();
+    if (const QJsonValue v = o.value(QStringLiteral("context_tokens")); v.isDouble())
+        options.contextTokens = v.toInt();
+    return options;
 }
 
 std::optional<Chunk> chunkFromJson(const QJsonObject &o)

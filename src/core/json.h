@@ -18,7 +18,11 @@ QJsonObject toJson(const TurnRecord &turn);
 // Byte for byte QJsonDocument(toJson(turn)).toJson(Compact), written directly.
 QByteArray toJsonBytes(const TurnRecord &turn);
 QJsonObject toJson(const Chunk &chunk);
-QJsonObject errorBody(const Error &error); // {"error":{"code","message"}}
+// A session's or a turn's options: only the options that are set ({} for none).
+QJsonObject toJson(const TurnOptions &options);
+QJsonObject toJson(const TokenUsage &usage);   // {"prompt_tokens","completion_tokens"}
+QJsonObject toJson(const ContextUse &context); // {"messages","dropped"}
+QJsonObject errorBody(const Error &error);     // {"error":{"code","message"}}
 
 // Appends `text` as a JSON string, quotes included: UTF-8, with \" \\ \b \f \n \r \t and \u00xx
 // for the other control characters. The one string writer of the session and turn bodies and the
@@ -34,6 +38,8 @@ std::optional<SessionMeta> sessionFromJson(const QJsonObject &object);
 std::optional<SessionSnapshot> snapshotFromJson(const QJsonObject &object);
 std::optional<TurnRecord> turnFromJson(const QJsonObject &object);
 std::optional<Chunk> chunkFromJson(const QJsonObject &object);
+// Leniently, as the service wrote them (the HTTP layer checks what clients send).
+TurnOptions optionsFromJson(const QJsonObject &object);
 std::optional<Error> errorFromJson(const QJsonObject &object); // from an errorBody
 
 } // namespace holdfast::json

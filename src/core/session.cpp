@@ -81,6 +81,26 @@ void Session::setActiveTurn(Turn *turn)
     }
 }
 
+void Session::rememberCompletionTokens(int turn, qint64 tokens)
+{
+    // Enough for the newest answers of a long chat; the oldest turn goes first.
+    constexpr qsizetype kKept = 512;
+    if (m_completionTokens.size() >= kKept && !m_completionTokens.contains(turn)) {
+        const auto oldest =
+            std::min_element(m_completionTokens.keyBegin(), m_completionTokens.keyEnd());
+        m_completionTokens.remove(*oldest);
+    }
+    m_completionTokens.insert(turn, tokens);
+}
+
+std::optional<qint64> Session::completionTokens(int turn) const
+{
+    const auto it = m_completionTokens.constFind(turn);
+    if (it == m_completionTokens.constEnd())
+        return std::nullopt;
+    return *it;
+}
+
 void Session::unpin()
 {
     Q_ASSERT(m_pins > 0);

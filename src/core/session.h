@@ -2,9 +2,11 @@
 
 #include "core/types.h"
 
+#include <QHash>
 #include <QObject>
 
 #include <list>
+#include <optional>
 
 namespace holdfast {
 
@@ -64,6 +66,11 @@ public:
     bool starting() const { return m_starting; }
     void setStarting(bool starting) { m_starting = starting; }
 
+    // The completion tokens the model server reported for the answers of recent turns (turn id to
+    // count), for the context budget: an answer whose count is here is counted exactly.
+    void rememberCompletionTokens(int turn, qint64 tokens);
+    std::optional<qint64> completionTokens(int turn) const;
+
     void pin() { ++m_pins; }
     void unpin();
     // A busy session holds work that is not saved yet: it must stay in memory.
@@ -87,6 +94,7 @@ private:
     int m_pins = 0;
     bool m_starting = false;
     Turn *m_turn = nullptr;
+    QHash<int, qint64> m_completionTokens;
 };
 
 // Keeps a session in memory for the scope of an operation that awaits.

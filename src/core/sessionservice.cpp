@@ -355,6 +355,11 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
             co_return resolved.error();
         meta.model = *params.model;
     }
+    if (params.options) {
+        if (auto invalidOption = invalidOptions(*params.options))
+            co_return *invalidOption;
+        meta.options = *params.options; // replaces the defaults: {} clears them
+    }
     meta.updatedAt = QDateTime::currentDateTimeUtc();
     SessionPin pin(s);
     // Other fields may move while we save (a turn ending): only write what the PATCH owns.
@@ -362,6 +367,7 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
     current.title = meta.title;
     current.system = meta.system;
     current.model = meta.model;
+    current.options = meta.options;
     current.updatedAt = meta.updatedAt;
     if (newBranch) {
         current.head = newBranch->last().index;
@@ -377,6 +383,7 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patchSession(QString sid,
         restored.title = before.title;
         restored.system = before.system;
         restored.model = before.model;
+        restored.options = before.options;
         if (newBranch && restored.head == current.head) {
             restored.head = before.head;
             restored.length = before.length;

@@ -111,6 +111,10 @@ public:
     // and GET /v1/models list these.
     QCoro::Task<QList<ModelInfo>> models();
 
+    // API.md's option ranges (Usage and context budget): 422 for a value out of range.
+    static std::optional<Error> invalidOptions(const TurnOptions &options);
+    static constexpr int kMinContextTokens = 256;
+
     // The longest one call may wait for a turn's chunks or its end (API.md's `wait` cap).
     static constexpr int kMaxWaitMs = 30000;
     // API.md's session id rule, and its pattern for error messages.

@@ -5,7 +5,12 @@
 #include "core/session.h"
 #include "core/sessionservice.h"
 #include "core/store.h"
+#include "core/tokens.h"
 #include "core/turn.h"
+
+#include <QPointer>
+
+#include <limits>
 
 namespace holdfast {
 
@@ -49,7 +54,75 @@ struct Placement
     Message regenerated;    // the user message answered again (regenerate only)
 };
 
+// What of the branch goes to the model (shared/API.md, Usage and context budget).
+struct ContextChoice
+{
+    QList<Message> kept; // the newest messages of the path that fit, oldest first
+    ContextUse use;
+};
+
+// The newest messages of `path` (the branch before the prompt, `ancestors` messages in all, of
+// which `path` holds the newest) that fit in `budget` tokens together with the system prompt and
+// the prompt, which always go. Error answers never go and count in neither figure. An answer
+// whose turn's completion_tokens the session remembers counts exactly; the rest is estimated.
+ContextChoice fitContext(const Session &session, const SessionMeta &meta,
+                         const QList<Message> &path, qint64 ancestors, const Message &prompt,
+                         std::optional<int> budget)
+{
+    ContextChoice choice;
+    qint64 left = budget ? qint64(*budget) : std::numeric_limits<qint64>::max();
+    if (!meta.system.isEmpty())
+        left -= tokens::estimate(meta.system) + tokens::kPerMessage;
+    left -= tokens::estimate(prompt);
+    qint64 errors = 0;
+    qsizetype first = path.size(); // the oldest message that goes
+    bool full = false;
+    for (qsizetype i = path.size(); i-- > 0;) {
+        const Message &m = path.at(i);
+        if (m.state == Message::State::Error) {
+            ++errors;
+            continue;
+        }
+        if (full)
+            continue; // only the newest ones go: nothing older after a message that did not fit
+        std::optional<qint64> exact;
+        if (m.role == QLatin1String("assistant") && m.turn > 0)
+            exact = session.completionTokens(m.turn);
+        const qint64 cost = exact ? *exact + tokens::kPerMessage : tokens::estimate(m);
+        if (cost > left) {
+            full = true;
+            continue;
+        }
+        left -= cost;
+        first = i;
+    }
+    for (qsizetype i = first; i < path.size(); ++i) {
+        if (path.at(i).state != Message::State::Error)
+            choice.kept.append(path.at(i));
+    }
+    choice.use.messages = int(choice.kept.size());
+    choice.use.dropped = int(std::max<qint64>(0, ancestors - errors - choice.kept.size()));
+    return choice;
+}
+
 } // namespace
+
+std::optional<Error> SessionService::invalidOptions(const TurnOptions &options)
+{
+    const auto outOfRange = [](const char *name, const QString &range) {
+        return makeError(ErrorCode::Invalid,
+                         QStringLiteral("'%1' must be %2").arg(QLatin1String(name), range));
+    };
+    if (options.temperature && !(*options.temperature >= 0 && *options.temperature <= 2))
+        return outOfRange("temperature", QStringLiteral("between 0 and 2"));
+    if (options.topP && !(*options.topP >= 0 && *options.topP <= 1))
+        return outOfRange("top_p", QStringLiteral("between 0 and 1"));
+    if (options.maxTokens && *options.maxTokens < 1)
+        return outOfRange("max_tokens", QStringLiteral("at least 1"));
+    if (options.contextTokens && *options.contextTokens < kMinContextTokens)
+        return outOfRange("context_tokens", QStringLiteral("at least %1").arg(kMinContextTokens));
+    return std::nullopt;
+}
 
 QList<ChatMessage> SessionService::context(const SessionMeta &meta,
                                            const QList<Message> &path) const
@@ -95,13 +168,28 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
         if (auto tooLong = promptTooLong(params.prompt, QStringLiteral("the prompt")))
             co_return *tooLong;
     }
+    if (auto invalidOption = invalidOptions(params.options))
+        co_return *invalidOption;
     const QString model =
         params.model && !params.model->isEmpty() ? *params.model : s->meta().model;
-    const auto resolved = m_providers->resolve(model);
+    auto resolved = m_providers->resolve(model);
     if (!resolved)
         co_return resolved.error();
 
     StartingFlag starting(s);
+    // The turn's options override the session's one by one; without context_tokens, the
+    // provider's context size of the model is the budget (it may ask the model server once).
+    const TurnOptions options = s->meta().options.overriddenBy(params.options);
+    std::optional<int> budget = options.contextTokens;
+    if (!budget) {
+        QPointer<Provider> provider(resolved->provider);
+        budget = co_await provider->contextTokens(resolved->model);
+        if (!provider) { // reconfigured meanwhile: the provider that serves the model now
+            resolved = m_providers->resolve(model);
+            if (!resolved)
+                co_return resolved.error();
+        }
+    }
     const SessionMeta before = s->meta();
     const int contextMessages = std::max(0, m_config.contextMessages);
     Placement place;
@@ -178,6 +266,10 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
             prompt->siblings = {prompt->index};
         meta.total += 1;
     }
+    // The budget is applied before anything is stored: the turn's record says what went.
+    const ContextChoice fitted = fitContext(*s, meta, place.path, place.promptDepth,
+                                            prompt ? *prompt : place.regenerated, budget);
+    record.context = fitted.use;
     meta.head = record.promptIndex;
     meta.length = place.promptDepth + 1;
     meta.lastTurn = record.id;
@@ -206,10 +298,10 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
 
     ProviderRequest request;
     request.model = resolved->model;
-    request.messages = context(meta, place.path);
+    request.messages = context(meta, fitted.kept);
     request.messages.append(ChatMessage{QStringLiteral("user"),
                                         regenerating ? place.regenerated.content : params.prompt});
-    request.options = params.options;
+    request.options = options;
     auto *turn = new Turn(record, resolved->provider->start(request), m_store, s);
     turn->setBranch(place.promptDepth, regenerating);
     s->setActiveTurn(turn);
@@ -371,6 +463,8 @@ Result<StatelessCompletion> SessionService::completeStateless(StatelessParams pa
 {
     if (m_stopping)
         return makeError(ErrorCode::Unavailable, QStringLiteral("the server is shutting down"));
+    if (auto invalidOption = invalidOptions(params.options))
+        return *invalidOption;
     const auto resolved = m_providers->resolve(params.model);
     if (!resolved)
         return resolved.error();

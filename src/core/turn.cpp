@@ -72,6 +72,9 @@ QCoro::Task<> Turn::run()
             m_stream->cancel();
             break;
         }
+        // As the store did with this batch (Store::appendChunks): readers of the live turn see it.
+        if (batch.first().seq == 0 && !m_record.firstChunkAt.isValid())
+            m_record.firstChunkAt = QDateTime::currentDateTimeUtc();
         for (const Chunk &chunk : std::as_const(batch)) {
             m_chunks.append(chunk.text);
             m_record.chunks = int(m_chunks.size());
@@ -107,6 +110,7 @@ QCoro::Task<> Turn::run()
         end.state = TurnRecord::State::Done;
         answer.state = Message::State::Complete;
     }
+    end.usage = m_stream->usage(); // as the model server reported it, if it did
     m_stream.reset();
 
     const bool saved = co_await saveEnd(answer, end);
@@ -116,6 +120,8 @@ QCoro::Task<> Turn::run()
         qCCritical(lcCore) << "turn" << m_record.id << "of session" << m_record.session
                            << "ended but its answer could not be saved";
 
+    if (saved && m_record.usage) // the next turns' context budget counts this answer exactly
+        session()->rememberCompletionTokens(m_record.id, m_record.usage->completionTokens);
     // No longer live: from here on, readers find the ended turn in the store.
     session()->setActiveTurn(nullptr);
     Q_EMIT finished(m_record);

@@ -5,6 +5,8 @@
 #include <QJsonDocument>
 #include <QJsonValue>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace holdfast::api {
@@ -81,6 +83,44 @@ Result<std::optional<qint64>> integerField(const QJsonObject &object, const QStr
     if (!value.isDouble() || d != std::floor(d) || std::abs(d) > 9007199254740992.0)
         return badRequest(QStringLiteral("'%1' must be an integer").arg(key));
     return std::optional<qint64>(qint64(d));
+}
+
+Result<std::optional<TurnOptions>> optionsField(const QJsonObject &object, const QString &key)
+{
+    const QJsonValue value = object.value(key);
+    if (value.isUndefined())
+        return std::optional<TurnOptions>();
+    if (value.isNull())
+        return std::optional<TurnOptions>(TurnOptions{});
+    if (!value.isObject())
+        return badRequest(QStringLiteral("'%1' must be an object").arg(key));
+    const QJsonObject o = value.toObject();
+    TurnOptions options;
+    const auto temperature = numberField(o, QStringLiteral("temperature"));
+    if (!temperature)
+        return temperature.error();
+    options.temperature = *temperature;
+    const auto topP = numberField(o, QStringLiteral("top_p"));
+    if (!topP)
+        return topP.error();
+    options.topP = *topP;
+    // Integers beyond int's range are out of range all the same: clamped, the service says 422
+    // for the low ones; a high one means "no limit" to any model.
+    const auto clamped = [](qint64 n) {
+        return int(std::clamp<qint64>(n, std::numeric_limits<int>::min(),
+                                      std::numeric_limits<int>::max()));
+    };
+    const auto maxTokens = integerField(o, QStringLiteral("max_tokens"));
+    if (!maxTokens)
+        return maxTokens.error();
+    if (*maxTokens)
+        options.maxTokens = clamped(**maxTokens);
+    const auto contextTokens = integerField(o, QStringLiteral("context_tokens"));
+    if (!contextTokens)
+        return contextTokens.error();
+    if (*contextTokens)
+        options.contextTokens = clamped(**contextTokens);
+    return std::optional<TurnOptions>(options);
 }
 
 std::optional<qint64> parseInteger(QStringView text)

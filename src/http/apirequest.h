@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/types.h"
 #include "http/httpmessage.h"
 
 #include <QJsonObject>
@@ -21,6 +22,10 @@ Result<QJsonObject> jsonBody(const HttpRequest &request);
 Result<std::optional<QString>> stringField(const QJsonObject &object, const QString &key);
 Result<std::optional<double>> numberField(const QJsonObject &object, const QString &key);
 Result<std::optional<qint64>> integerField(const QJsonObject &object, const QString &key);
+
+// A generation options object (shared/API.md, Usage and context budget): nullopt when absent,
+// {} when null. A wrong type is 400; ranges are the service's (422, after its 409).
+Result<std::optional<TurnOptions>> optionsField(const QJsonObject &object, const QString &key);
 
 // An integer query parameter in [min, max]; `fallback` when absent.
 Result<qint64> queryInteger(const HttpRequest &request, const QString &key, qint64 fallback,

@@ -206,12 +206,15 @@ QCoro::Task<> EventStream::finish(std::optional<TurnRecord> ended)
                                      json::toJson(*turn).value(QStringLiteral("error"))}}) +
                 "\n\n";
     } else {
-        // {"chunks":N,"response_index":N|null,"state":"..."}: what QJsonDocument would write.
+        // {"chunks":N,"response_index":N|null,"state":"...","usage"?:{...}}: what QJsonDocument
+        // would write; usage when the model server reported one.
         event = "event: done\ndata: {\"chunks\":" + QByteArray::number(turn->chunks) +
                 ",\"response_index\":" +
                 (turn->responseIndex >= 0 ? QByteArray::number(turn->responseIndex)
                                           : QByteArray("null")) +
-                ",\"state\":\"" + turnStateName(turn->state).toLatin1() + "\"}\n\n";
+                ",\"state\":\"" + turnStateName(turn->state).toLatin1() + '"' +
+                (turn->usage ? ",\"usage\":" + compact(json::toJson(*turn->usage)) : QByteArray()) +
+                "}\n\n";
     }
     QByteArray last = std::exchange(m_out, {}); // the gathered chunks, the event, the end:
     last += event;                              // one send()

@@ -2,6 +2,7 @@
 
 #include "core/json.h"
 #include "core/sessionservice.h"
+#include "core/tokens.h"
 #include "http/apirequest.h"
 #include "http/httpconnection.h"
 
@@ -13,8 +14,9 @@
 #include <limits>
 
 // OpenAI's shapes: https://platform.openai.com/docs/api-reference/chat (the chat completion
-// object, the chunk object, the model list). Holdfast does not tokenize: `usage` counts are an
-// estimate (a token per 4 UTF-8 bytes), which is what tools that only display or budget need.
+// object, the chunk object, the model list). `usage` is what the model server reported; Holdfast
+// does not tokenize, so where the server reported nothing (the demo model reports its own) it is
+// an estimate (a token per 4 UTF-8 bytes), which is what tools that only display or budget need.
 namespace holdfast {
 
 namespace {
@@ -61,12 +63,6 @@ QJsonObject openAiErrorObject(const Error &error)
 QJsonObject openAiErrorBody(const Error &error)
 {
     return QJsonObject{{QStringLiteral("error"), openAiErrorObject(error)}};
-}
-
-int estimateTokens(const QString &text)
-{
-    const qsizetype bytes = text.toUtf8().size();
-    return int(std::min<qsizetype>((bytes + 3) / 4, std::numeric_limits<int>::max()));
 }
 
 // A message's content: a string, or an array of parts of which only text parts are supported.
@@ -142,6 +138,11 @@ Result<CompletionRequest> parseCompletion(const HttpRequest &request)
     if (!temperature)
         return temperature.error();
     r.options.temperature = *temperature;
+    const auto topP = api::numberField(*body, QStringLiteral("top_p"));
+    if (!topP)
+        return topP.error();
+    r.options.topP = *topP;
+    // Ranges are the service's (422): a session's turn checks them after its 409.
     for (const QString &key :
          {QStringLiteral("max_completion_tokens"), QStringLiteral("max_tokens")}) {
         const auto maxTokens = api::integerField(*body, key);
@@ -149,10 +150,8 @@ Result<CompletionRequest> parseCompletion(const HttpRequest &request)
             return maxTokens.error();
         if (!*maxTokens || r.options.maxTokens)
             continue;
-        if (**maxTokens < 1 || **maxTokens > std::numeric_limits<int>::max())
-            return makeError(ErrorCode::Invalid,
-                             QStringLiteral("'%1' must be a positive integer").arg(key));
-        r.options.maxTokens = int(**maxTokens);
+        r.options.maxTokens = int(std::clamp<qint64>(**maxTokens, std::numeric_limits<int>::min(),
+                                                     std::numeric_limits<int>::max()));
     }
     return r;
 }
@@ -172,7 +171,7 @@ public:
           m_created(QDateTime::currentSecsSinceEpoch())
     {
         for (const ChatMessage &m : request.messages)
-            m_promptTokens += estimateTokens(m.content) + 4; // and a few for the role
+            m_promptTokens += tokens::estimate(m.content) + tokens::kPerMessage;
     }
 
     bool clientGone() const { return !m_responder.isOpen(); }
@@ -186,8 +185,11 @@ public:
         write(chunkObject(QJsonObject{{QStringLiteral("content"), text}}, QJsonValue::Null));
     }
 
-    void finish(const QString &reason = QStringLiteral("stop"))
+    // `reported`: the model server's usage, if it reported one (else an estimate goes out).
+    void finish(const std::optional<TokenUsage> &reported,
+                const QString &reason = QStringLiteral("stop"))
     {
+        m_reported = reported;
         if (!m_stream) {
             m_responder.sendJson(
                 200,
@@ -259,10 +261,12 @@ private:
 
     QJsonObject usage() const
     {
-        const int completion = estimateTokens(m_text);
-        return QJsonObject{{QStringLiteral("prompt_tokens"), m_promptTokens},
+        const qint64 prompt = m_reported ? m_reported->promptTokens : m_promptTokens;
+        const qint64 completion =
+            m_reported ? m_reported->completionTokens : tokens::estimate(m_text);
+        return QJsonObject{{QStringLiteral("prompt_tokens"), prompt},
                            {QStringLiteral("completion_tokens"), completion},
-                           {QStringLiteral("total_tokens"), m_promptTokens + completion}};
+                           {QStringLiteral("total_tokens"), prompt + completion}};
     }
 
     void begin()
@@ -293,7 +297,8 @@ private:
     QString m_id;
     qint64 m_created;
     QString m_text;
-    int m_promptTokens = 0;
+    qint64 m_promptTokens = 0;            // estimated
+    std::optional<TokenUsage> m_reported; // the model server's
     bool m_begun = false;
 };
 
@@ -326,7 +331,7 @@ QCoro::Task<> statelessCompletion(SessionService *service, CompletionRequest req
     if (stream->error())
         out.fail(*stream->error());
     else
-        out.finish();
+        out.finish(stream->usage());
 }
 
 // With X-Holdfast-Session: the last user message is a turn's prompt, saved like any other.
@@ -379,7 +384,7 @@ QCoro::Task<> sessionCompletion(SessionService *service, QString sid, Completion
     switch (ended->state) {
     case TurnRecord::State::Done:
     case TurnRecord::State::Cancelled:
-        out.finish();
+        out.finish(ended->usage);
         break;
     case TurnRecord::State::Error:
         out.fail(makeError(errorCodeFromName(ended->errorCode).value_or(ErrorCode::UpstreamError),

@@ -123,11 +123,13 @@ QCoro::Task<> SessionsController::patch(SessionService *service, HttpRequest req
     const auto system = api::stringField(*body, QStringLiteral("system"));
     const auto model = api::stringField(*body, QStringLiteral("model"));
     const auto head = api::integerField(*body, QStringLiteral("head"));
+    const auto options = api::optionsField(*body, QStringLiteral("options"));
     if (failed(title, responder) || failed(system, responder) || failed(model, responder) ||
-        failed(head, responder))
+        failed(head, responder) || failed(options, responder))
         co_return;
-    params.head = *head;   // a negative one is no message: 422 from the service, after its 409
-    params.title = *title; // null clears
+    params.options = *options; // replaces the session's options; {} (or null) clears them
+    params.head = *head;       // a negative one is no message: 422 from the service, after its 409
+    params.title = *title;     // null clears
     params.system = *system;
     if (*model && !(*model)->isNull())
         params.model = **model;

@@ -60,25 +60,10 @@ Result<StartTurnParams> startParams(const HttpRequest &request)
         return model.error();
     if (*model && !(*model)->isNull())
         params.model = **model;
-    const QJsonValue options = body->value(QStringLiteral("options"));
-    if (!options.isUndefined() && !options.isNull()) {
-        if (!options.isObject())
-            return api::badRequest(QStringLiteral("'options' must be an object"));
-        const auto temperature =
-            api::numberField(options.toObject(), QStringLiteral("temperature"));
-        if (!temperature)
-            return temperature.error();
-        const auto maxTokens = api::integerField(options.toObject(), QStringLiteral("max_tokens"));
-        if (!maxTokens)
-            return maxTokens.error();
-        params.options.temperature = *temperature;
-        if (*maxTokens) {
-            if (**maxTokens < 1 || **maxTokens > std::numeric_limits<int>::max())
-                return makeError(ErrorCode::Invalid,
-                                 QStringLiteral("'max_tokens' must be a positive integer"));
-            params.options.maxTokens = int(**maxTokens);
-        }
-    }
+    const auto options = api::optionsField(*body, QStringLiteral("options"));
+    if (!options)
+        return options.error();
+    params.options = options->value_or(TurnOptions{});
     return params;
 }
 } // namespace

@@ -1,5 +1,7 @@
 #include "provider/demoprovider.h"
 
+#include "core/tokens.h"
+
 #include <QTimer>
 
 namespace holdfast {
@@ -17,7 +19,8 @@ constexpr int kWordCount = int(sizeof(kWords) / sizeof(kWords[0]));
 class DemoStream final : public ProviderStream
 {
 public:
-    DemoStream(QStringList pieces, int delayMs) : m_pieces(std::move(pieces))
+    DemoStream(QStringList pieces, int delayMs, TokenUsage usage)
+        : m_pieces(std::move(pieces)), m_usage(usage)
     {
         m_timer.setSingleShot(false);
         m_timer.setInterval(delayMs);
@@ -42,11 +45,13 @@ private:
             push(m_pieces.at(m_next++));
         if (m_next >= m_pieces.size()) {
             m_timer.stop();
+            setUsage(m_usage); // a whole answer only: a cancelled one reports none
             finish();
         }
     }
 
     QStringList m_pieces;
+    TokenUsage m_usage;
     qsizetype m_next = 0;
     QTimer m_timer;
 };
@@ -64,7 +69,8 @@ QCoro::Task<Result<QStringList>> DemoProvider::models()
 std::unique_ptr<ProviderStream> DemoProvider::start(const ProviderRequest &request)
 {
     const QString text = answerFor(request.messages);
-    return std::make_unique<DemoStream>(split(text, m_options.chunks), m_options.delayMs);
+    return std::make_unique<DemoStream>(split(text, m_options.chunks), m_options.delayMs,
+                                        usageOf(request.messages, text));
 }
 
 namespace {
@@ -132,6 +138,18 @@ QString DemoProvider::answerFor(const QList<ChatMessage> &messages)
                 .arg(word(5), word(6), word(7), word(8));
     text += QStringLiteral("`%1-%2` is %3.").arg(word(9), word(10), word(11));
     return text;
+}
+
+TokenUsage DemoProvider::usageOf(const QList<ChatMessage> &messages, const QString &answer)
+{
+    TokenUsage usage;
+    for (const ChatMessage &m : messages) {
+        usage.promptTokens += tokens::estimate(m.content) + tokens::kPerMessage;
+        for (const AttachmentContent &a : m.attachments)
+            usage.promptTokens += tokens::estimate(a.meta);
+    }
+    usage.completionTokens = tokens::estimate(answer);
+    return usage;
 }
 
 QStringList DemoProvider::split(const QString &text, int count)

@@ -5,7 +5,7 @@
 namespace holdfast {
 
 // The built-in offline model: deterministic Markdown derived from the prompt and the history,
-// cut into `chunks` pieces emitted `delayMs` apart.
+// cut into `chunks` pieces emitted `delayMs` apart; it reports estimated token counts.
 class DemoProvider final : public Provider
 {
     Q_OBJECT
@@ -26,6 +26,9 @@ public:
 
     // The whole answer the demo model gives to this conversation, before it is cut into chunks.
     static QString answerFor(const QList<ChatMessage> &messages);
+    // The counts the demo model reports (it has no tokenizer: core/tokens.h's estimate of what it
+    // was given and of its answer).
+    static TokenUsage usageOf(const QList<ChatMessage> &messages, const QString &answer);
     // The answer cut into `count` pieces (fewer if the text is shorter).
     static QStringList split(const QString &text, int count);
 

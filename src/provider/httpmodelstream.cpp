@@ -250,13 +250,17 @@ QCoro::Task<std::optional<Error>> exchange(UpstreamReply *replyPtr, UpstreamConf
     co_return std::nullopt;
 }
 
-QCoro::Task<Result<QJsonDocument>> getJson(QPointer<UpstreamClient> manager, UpstreamConfig config,
-                                           QString path)
+namespace {
+QCoro::Task<Result<QJsonDocument>> fetchJson(QPointer<UpstreamClient> manager,
+                                             UpstreamConfig config, QString path, QByteArray method,
+                                             QByteArray requestBody)
 {
     if (!manager)
         co_return makeError(ErrorCode::Unavailable, QStringLiteral("the provider is gone"));
-    UpstreamReply *reply =
-        manager->send(request(config, path, QByteArrayLiteral("application/json")));
+    UpstreamRequest r = request(config, path, QByteArrayLiteral("application/json"));
+    r.method = method;
+    r.body = requestBody;
+    UpstreamReply *reply = manager->send(r);
     QPointer<UpstreamReply> guard(reply);
     QByteArray body;
     const std::optional<Error> error = co_await exchange(
@@ -275,12 +279,28 @@ QCoro::Task<Result<QJsonDocument>> getJson(QPointer<UpstreamClient> manager, Ups
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(body, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
-        co_return makeError(ErrorCode::UpstreamError,
-                            QStringLiteral("the answer of the model server %1 to GET %2 is not "
-                                           "JSON: %3")
-                                .arg(where(config), path, parseError.errorString()));
+        co_return makeError(
+            ErrorCode::UpstreamError,
+            QStringLiteral("the answer of the model server %1 to %2 %3 is not "
+                           "JSON: %4")
+                .arg(where(config), QString::fromLatin1(method), path, parseError.errorString()));
     }
     co_return doc;
+}
+} // namespace
+
+QCoro::Task<Result<QJsonDocument>> getJson(QPointer<UpstreamClient> network, UpstreamConfig config,
+                                           QString path)
+{
+    co_return co_await fetchJson(network, std::move(config), std::move(path),
+                                 QByteArrayLiteral("GET"), {});
+}
+
+QCoro::Task<Result<QJsonDocument>> postJson(QPointer<UpstreamClient> network, UpstreamConfig config,
+                                            QString path, QByteArray body)
+{
+    co_return co_await fetchJson(network, std::move(config), std::move(path),
+                                 QByteArrayLiteral("POST"), std::move(body));
 }
 
 } // namespace upstream
@@ -375,6 +395,8 @@ void HttpModelStream::apply(const upstream::StreamItem &item, const QByteArray &
     }
     if (item.hasText)
         push(item.text);
+    if (item.usage)
+        setUsage(*item.usage);
     if (item.end)
         finish();
 }

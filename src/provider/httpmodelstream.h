@@ -19,6 +19,9 @@ struct UpstreamConfig
     QString apiKey; // sent as a Bearer token; never logged, never stored
     QString defaultModel;
     QStringList models; // model names it is known to serve (the default one included)
+    // The setting context-tokens: the context size of its models, the budget of a turn without
+    // context_tokens (Ollama: also sent as num_ctx). Unset: unknown (Ollama: the model's own).
+    std::optional<int> contextTokens;
     int connectTimeoutMs = 10000;
     int idleTimeoutMs = 60000;
     qint64 maxResponseBytes = 16 * 1024 * 1024;
@@ -57,6 +60,9 @@ QCoro::Task<std::optional<Error>> exchange(UpstreamReply *reply, UpstreamConfig 
 // GET {base-url}/path as JSON (model lists).
 QCoro::Task<Result<QJsonDocument>> getJson(QPointer<UpstreamClient> network, UpstreamConfig config,
                                            QString path);
+// POST {base-url}/path with a JSON body, the answer as JSON (Ollama's /api/show).
+QCoro::Task<Result<QJsonDocument>> postJson(QPointer<UpstreamClient> network, UpstreamConfig config,
+                                            QString path, QByteArray body);
 
 } // namespace upstream
 

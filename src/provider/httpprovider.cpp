@@ -31,4 +31,10 @@ QCoro::Task<Result<QStringList>> HttpProvider::models()
     co_return modelNames(doc->object());
 }
 
+QCoro::Task<std::optional<int>> HttpProvider::contextTokens(QString model)
+{
+    Q_UNUSED(model);
+    co_return m_config.contextTokens;
+}
+
 } // namespace holdfast

@@ -18,6 +18,8 @@ public:
     QString name() const override { return m_config.name; }
     QString defaultModel() const override { return m_config.defaultModel; }
     QCoro::Task<Result<QStringList>> models() override;
+    // The setting context-tokens, if set.
+    QCoro::Task<std::optional<int>> contextTokens(QString model) override;
 
     const UpstreamConfig &config() const { return m_config; }
 

@@ -52,8 +52,13 @@ QByteArray OpenAiProvider::requestBody(const ProviderRequest &request)
     QJsonObject body = chatBody(request);
     if (request.options.temperature)
         body.insert(QStringLiteral("temperature"), *request.options.temperature);
+    if (request.options.topP)
+        body.insert(QStringLiteral("top_p"), *request.options.topP);
     if (request.options.maxTokens)
         body.insert(QStringLiteral("max_tokens"), *request.options.maxTokens);
+    // The usage of the generation comes in a last chunk, without choices, before [DONE].
+    body.insert(QStringLiteral("stream_options"),
+                QJsonObject{{QStringLiteral("include_usage"), true}});
     return QJsonDocument(body).toJson(QJsonDocument::Compact);
 }
 

@@ -5,8 +5,9 @@
 namespace holdfast {
 
 // Any OpenAI-compatible server (OpenAI, llama.cpp's server, vLLM, LM Studio, Ollama's /v1):
-// POST {base-url}/chat/completions with "stream": true, read as Server-Sent Events;
-// GET {base-url}/models for the model list.
+// POST {base-url}/chat/completions with "stream": true and stream_options.include_usage (the
+// usage arrives in a last chunk), read as Server-Sent Events; GET {base-url}/models for the model
+// list. Its context size is the setting context-tokens (the API has no way to ask).
 class OpenAiProvider final : public HttpProvider
 {
     Q_OBJECT

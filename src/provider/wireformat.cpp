@@ -6,6 +6,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <cmath>
+
 namespace holdfast::upstream {
 
 namespace {
@@ -15,6 +17,29 @@ StreamItem fault(StreamItem::Fault kind, const QString &reported = {})
     item.fault = kind;
     item.reported = reported;
     return item;
+}
+// A count as servers write it: a non-negative integer.
+std::optional<qint64> count(const QJsonValue &value)
+{
+    if (!value.isDouble())
+        return std::nullopt;
+    const double d = value.toDouble();
+    if (d < 0 || d != std::floor(d) || d > 9007199254740992.0)
+        return std::nullopt;
+    return qint64(d);
+}
+
+// Usage from two counts; none when the server gave neither.
+std::optional<TokenUsage> usageOf(const QJsonValue &prompt, const QJsonValue &completion)
+{
+    const std::optional<qint64> p = count(prompt);
+    const std::optional<qint64> c = count(completion);
+    if (!p && !c)
+        return std::nullopt;
+    TokenUsage usage;
+    usage.promptTokens = p.value_or(0);
+    usage.completionTokens = c.value_or(0);
+    return usage;
 }
 } // namespace
 
@@ -37,7 +62,13 @@ StreamItem readOpenAiEvent(const SseParser::Event &event)
     const QJsonValue choices = object.value(QStringLiteral("choices"));
     if (!choices.isUndefined() && !choices.isArray())
         return fault(StreamItem::Fault::Malformed);
-    // A chunk without choices is allowed (the usage chunk of stream_options).
+    // A chunk without choices is allowed (the usage chunk of stream_options); "usage" is null on
+    // the other chunks of such a stream.
+    const QJsonValue usage = object.value(QStringLiteral("usage"));
+    if (usage.isObject()) {
+        item.usage = usageOf(usage[QStringLiteral("prompt_tokens")],
+                             usage[QStringLiteral("completion_tokens")]);
+    }
     const QJsonArray list = choices.toArray();
     if (list.isEmpty())
         return item;
@@ -77,6 +108,10 @@ StreamItem readOllamaLine(const QByteArray &line)
         item.text = content.toString();
     }
     item.end = done.toBool();
+    if (item.end) {
+        item.usage = usageOf(object.value(QStringLiteral("prompt_eval_count")),
+                             object.value(QStringLiteral("eval_count")));
+    }
     return item;
 }
 

@@ -40,6 +40,7 @@ private Q_SLOTS:
             file.write(QStringLiteral("[provider.local]\nkind = openai\nbase-url = %1\n"
                                       "model = fake-model\nmodels = fake-model, shared\n"
                                       "api-key = %2\nidle-timeout-ms = 5000\n"
+                                      "context-tokens = 8192\n"
                                       "[provider.ollama]\nbase-url = %3\nmodel = llama3.2\n"
                                       "models = shared\n")
                            .arg(server.openAiBaseUrl(), kKey, server.ollamaBaseUrl())
@@ -50,7 +51,8 @@ private Q_SLOTS:
         QVERIFY2(settings.load({QStringLiteral("holdfast"), QStringLiteral("--config"), path,
                                 QStringLiteral("--provider"), QStringLiteral("openai"),
                                 QStringLiteral("--base-url"), server.openAiBaseUrl(),
-                                QStringLiteral("--model"), QStringLiteral("gpt-x")},
+                                QStringLiteral("--model"), QStringLiteral("gpt-x"),
+                                QStringLiteral("--context-tokens"), QStringLiteral("4096")},
                                QProcessEnvironment(), &error),
                  qPrintable(error));
         ProviderRegistry registry;
@@ -89,6 +91,15 @@ private Q_SLOTS:
                      ->config()
                      .connectTimeoutMs,
                  10000);
+        // context-tokens: a group's own; --context-tokens goes to the provider of --provider.
+        const auto contextOf = [&](const char *name) {
+            return static_cast<HttpProvider *>(registry.provider(QString::fromLatin1(name)))
+                ->config()
+                .contextTokens;
+        };
+        QCOMPARE(contextOf("local"), std::optional<int>(8192));
+        QCOMPARE(contextOf("openai"), std::optional<int>(4096));
+        QCOMPARE(contextOf("ollama"), std::optional<int>());
 
         // A turn through a configured provider reaches its server with its key.
         MemoryStore store;
@@ -128,6 +139,12 @@ private Q_SLOTS:
         QTest::addRow("bad timeout")
             << "[provider.x]\nkind = ollama\nmodel = m\nidle-timeout-ms = soon\n"
             << QStringList() << "idle-timeout-ms";
+        QTest::addRow("context-tokens too small")
+            << "[provider.x]\nkind = ollama\nmodel = m\ncontext-tokens = 255\n"
+            << QStringList() << "context-tokens";
+        QTest::addRow("context-tokens not a number")
+            << "[provider.x]\nkind = openai\nmodel = m\ncontext-tokens = 8k\n"
+            << QStringList() << "context-tokens";
         QTest::addRow("flag without model")
             << "" << QStringList{QStringLiteral("--provider"), QStringLiteral("ollama")}
             << "a model is needed";

@@ -312,11 +312,71 @@ private Q_SLOTS:
         params.model = QStringLiteral("scripted");
         params.options.temperature = 0.25;
         params.options.maxTokens = 7;
+        params.options.topP = 0.5;
+        params.options.contextTokens = 1000;
         HF_AWAIT_OK(client->startTurn(QStringLiteral("s1"), params));
         QVERIFY(spinUntil([&] { return !finished.isEmpty(); }));
         QCOMPARE(server.scripted->requests.size(), 1);
-        QCOMPARE(server.scripted->requests.first().options.temperature, std::optional(0.25));
-        QCOMPARE(server.scripted->requests.first().options.maxTokens, std::optional(7));
+        QCOMPARE(server.scripted->requests.first().options, params.options);
+    }
+
+    // A session's options set with patchSession come back on every read, are the defaults of its
+    // turns (a turn's own options override them one by one); an ended turn carries its usage,
+    // its context and first_chunk_at, whichever client reads it.
+    void sessionOptionsAndUsage_data() { addKinds(); }
+    void sessionOptionsAndUsage()
+    {
+        QFETCH(QString, kind);
+        Server server;
+        HF_CHECK_FIXTURE(server);
+        SessionClient *client = server.client(kind);
+        HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
+        PatchSessionParams patch;
+        patch.options = TurnOptions{};
+        patch.options->temperature = 1.5;
+        patch.options->maxTokens = 99;
+        patch.options->contextTokens = 2048;
+        HF_AWAIT(patched, client->patchSession(QStringLiteral("s1"), patch));
+        QVERIFY(patched && patched->ok());
+        QCOMPARE((*patched)->meta.options, *patch.options);
+        HF_AWAIT(loaded, client->session(QStringLiteral("s1"), 0));
+        QCOMPARE((*loaded)->meta.options, *patch.options);
+        HF_AWAIT(listed, client->listSessions({}, 50, 0));
+        QCOMPARE((*listed)->sessions.first().options, *patch.options);
+        // Out of range: the API's 422, through either client.
+        PatchSessionParams bad;
+        bad.options = TurnOptions{};
+        bad.options->topP = 2;
+        HF_AWAIT(refused, client->patchSession(QStringLiteral("s1"), bad));
+        QVERIFY(refused && !refused->ok());
+        QCOMPARE(refused->error().code, ErrorCode::Invalid);
+
+        QSignalSpy finished(client, &SessionClient::turnFinished);
+        StartTurnParams params;
+        params.prompt = QStringLiteral("hi");
+        params.options.maxTokens = 5;
+        HF_AWAIT(started, client->startTurn(QStringLiteral("s1"), params));
+        QVERIFY(started && started->ok());
+        QCOMPARE((*started)->context, std::optional(ContextUse{0, 0}));
+        QVERIFY(spinUntil([&] { return !finished.isEmpty(); }));
+        const TurnRecord end = lastFinished(finished);
+        QCOMPARE(end.state, TurnRecord::State::Done);
+        QVERIFY(end.usage && end.usage->promptTokens > 0 && end.usage->completionTokens > 0);
+        QVERIFY(end.firstChunkAt.isValid());
+        HF_AWAIT(read, client->turn(QStringLiteral("s1"), 1));
+        QVERIFY(read && read->ok());
+        QCOMPARE((*read)->usage, end.usage);
+        QCOMPARE((*read)->context, std::optional(ContextUse{0, 0}));
+        // The live turn's time and the store's (Store::appendChunks) are the same moment, taken
+        // on each side of one write.
+        QVERIFY(qAbs((*read)->firstChunkAt.msecsTo(end.firstChunkAt)) < 1000);
+
+        // {} clears the session's options.
+        PatchSessionParams clear;
+        clear.options = TurnOptions{};
+        HF_AWAIT(cleared, client->patchSession(QStringLiteral("s1"), clear));
+        QVERIFY(cleared && cleared->ok());
+        QVERIFY((*cleared)->meta.options.isEmpty());
     }
 
     // Cancel: the turn ends cancelled, and what was produced is saved as an interrupted answer.

@@ -192,6 +192,15 @@ private Q_SLOTS:
                                  Message::State::Complete, QDateTime()));
         QCOMPARE(json::toJsonBytes(s), viaDocument(s));
         QVERIFY(json::toJsonBytes(s).contains("\"created_at\":\"2026-06-01T10:00:00.000Z\""));
+
+        // Options: none ({}), then each kind of number.
+        QVERIFY(json::toJsonBytes(s).contains("\"options\":{}"));
+        s.meta.options.temperature = 0.1;
+        s.meta.options.topP = 1;
+        s.meta.options.maxTokens = 2147483647;
+        s.meta.options.contextTokens = 256;
+        QCOMPARE(json::toJsonBytes(s), viaDocument(s));
+        QCOMPARE(json::sessionFromJson(json::toJson(s.meta))->options, s.meta.options);
     }
 
     void randomTextMatchesQJsonDocument()
@@ -254,6 +263,12 @@ private Q_SLOTS:
                         message += QChar(char16_t(random.bounded(0x10000)));
                     t.errorMessage = message;
                 }
+                if (variant & 1)
+                    t.usage = TokenUsage{1234567, variant};
+                if (variant & 2)
+                    t.context = ContextUse{variant * 3, variant};
+                if (variant & 4)
+                    t.firstChunkAt = t.createdAt.addMSecs(17);
                 TurnRecord written = t; // the random message's lone surrogates as U+FFFD
                 written.errorMessage = paired(t.errorMessage);
                 const QByteArray expected =

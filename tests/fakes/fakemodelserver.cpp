@@ -69,7 +69,7 @@ QJsonObject FakeModelServer::Received::json() const
     return QJsonDocument::fromJson(body).object();
 }
 
-QList<QByteArray> FakeModelServer::openAiEvents(const Script &script)
+QList<QByteArray> FakeModelServer::openAiEvents(const Script &script, bool includeUsage)
 {
     // As OpenAI sends them: a first chunk with the role, one per piece of text, a last one with
     // finish_reason, then [DONE]; each event one "data:" line and a blank line.
@@ -91,6 +91,18 @@ QList<QByteArray> FakeModelServer::openAiEvents(const Script &script)
         events.append(line + "\n\n");
     if (script.endMarker) {
         events.append(head + "{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\n");
+        if (includeUsage && script.reportUsage) {
+            // OpenAI's usage chunk: no choices, after the finish chunk, before [DONE].
+            events.append("data: {\"id\":\"chatcmpl-fake123\",\"object\":\"chat.completion."
+                          "chunk\",\"created\":1732480200,\"model\":" +
+                          jsonString(script.model) +
+                          ",\"system_fingerprint\":\"fp_fake\",\"choices\":[],\"usage\":{"
+                          "\"prompt_tokens\":" +
+                          QByteArray::number(script.promptTokens) + ",\"completion_tokens\":" +
+                          QByteArray::number(script.completionTokens) + ",\"total_tokens\":" +
+                          QByteArray::number(script.promptTokens + script.completionTokens) +
+                          ",\"prompt_tokens_details\":{\"cached_tokens\":0}}}\n\n");
+        }
         events.append("data: [DONE]\n\n");
     }
     return events;
@@ -110,10 +122,16 @@ QList<QByteArray> FakeModelServer::ollamaLines(const Script &script)
     for (const QByteArray &line : script.rawLines)
         lines.append(line + "\n");
     if (script.endMarker) {
-        lines.append(head + "\"\"},\"done_reason\":\"stop\",\"done\":true,\"total_duration\":"
-                            "4883583458,\"load_duration\":1334875,\"prompt_eval_count\":26,"
-                            "\"prompt_eval_duration\":342546000,\"eval_count\":282,"
-                            "\"eval_duration\":4535599000}\n");
+        const QByteArray counts =
+            script.reportUsage
+                ? ",\"prompt_eval_count\":" + QByteArray::number(script.promptTokens) +
+                      ",\"prompt_eval_duration\":342546000,\"eval_count\":" +
+                      QByteArray::number(script.completionTokens)
+                : QByteArray();
+        lines.append(head +
+                     "\"\"},\"done_reason\":\"stop\",\"done\":true,\"total_duration\":"
+                     "4883583458,\"load_duration\":1334875" +
+                     counts + ",\"eval_duration\":4535599000}\n");
     }
     return lines;
 }
@@ -174,6 +192,10 @@ private:
 
     void answer(const FakeModelServer::Received &r)
     {
+        if (r.method == "POST" && !r.isChat()) {
+            answerShow(r);
+            return;
+        }
         FakeModelServer::Script s = m_server->script;
         const bool chat = r.method == "POST";
         if (chat && !m_server->queue.isEmpty())
@@ -243,8 +265,13 @@ private:
                                   : "Connection: close\r\n";
         writeRaw(head + "\r\n");
 
-        const QList<QByteArray> parts =
-            openAi ? FakeModelServer::openAiEvents(s) : FakeModelServer::ollamaLines(s);
+        const bool includeUsage = r.json()
+                                      .value(QStringLiteral("stream_options"))
+                                      .toObject()
+                                      .value(QStringLiteral("include_usage"))
+                                      .toBool();
+        const QList<QByteArray> parts = openAi ? FakeModelServer::openAiEvents(s, includeUsage)
+                                               : FakeModelServer::ollamaLines(s);
         m_pieces.clear();
         if (s.splitBytes > 0) {
             const QByteArray all = parts.join();
@@ -256,6 +283,38 @@ private:
         m_script = s;
         m_next = 0;
         m_timer.start(s.delayMs);
+    }
+
+    // Ollama's POST /api/show: the model's details, of which the context length counts here.
+    void answerShow(const FakeModelServer::Received &r)
+    {
+        const QJsonObject request = r.json();
+        QString model = request.value(QStringLiteral("model")).toString();
+        if (model.isEmpty())
+            model = request.value(QStringLiteral("name")).toString(); // older clients
+        QByteArray body;
+        QByteArray status = "200 OK";
+        if (r.path != "/api/show" || !m_server->contextLengths.contains(model)) {
+            status = "404 Not Found";
+            body = QJsonDocument(QJsonObject{{QStringLiteral("error"),
+                                              QStringLiteral("model '%1' not found").arg(model)}})
+                       .toJson(QJsonDocument::Compact);
+        } else {
+            const QJsonObject info{
+                {QStringLiteral("general.architecture"), QStringLiteral("llama")},
+                {QStringLiteral("general.parameter_count"), 8030261248LL},
+                {QStringLiteral("llama.context_length"), m_server->contextLengths.value(model)},
+                {QStringLiteral("llama.embedding_length"), 4096}};
+            body =
+                QJsonDocument(QJsonObject{{QStringLiteral("modelfile"), QStringLiteral("FROM x")},
+                                          {QStringLiteral("parameters"),
+                                           QStringLiteral("stop \"<|eot_id|>\"")},
+                                          {QStringLiteral("model_info"), info}})
+                    .toJson(QJsonDocument::Compact);
+        }
+        writeRaw("HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                 QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        done();
     }
 
     void writeNext()

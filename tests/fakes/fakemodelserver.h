@@ -26,6 +26,7 @@ protected:
 // Ollama's /api/chat NDJSON byte for byte, with scripted faults. It records every request.
 //   POST …/chat/completions   OpenAI stream          GET …/models     OpenAI model list
 //   POST /api/chat            Ollama stream          GET /api/tags    Ollama model list
+//   POST /api/show            Ollama model details (contextLengths)
 class FakeModelServer final : public QObject
 {
     Q_OBJECT
@@ -61,6 +62,11 @@ public:
         Cut cut = Cut::None;
         int cutAfterMs = 0;  // how long to stay silent before the cut
         QByteArray location; // the Location header of an answer with a 3xx status
+        // The counts of the answer's usage: OpenAI's last chunk (when the request asked for it
+        // with stream_options.include_usage), Ollama's prompt_eval_count and eval_count.
+        bool reportUsage = true;
+        qint64 promptTokens = 26;
+        qint64 completionTokens = 282;
     };
 
     struct Received
@@ -72,7 +78,7 @@ public:
         bool answered = false;     // the whole answer went out
         bool clientClosed = false; // the client closed the connection before the answer's end
         QJsonObject json() const;
-        bool isChat() const { return method == "POST"; }
+        bool isChat() const { return method == "POST" && !path.endsWith("/api/show"); }
     };
 
     explicit FakeModelServer(QObject *parent = nullptr);
@@ -96,6 +102,9 @@ public:
     QHash<QString, int> chaosCounts;
     QList<Script> queue; // for the next chat requests, in order
     QStringList models{QStringLiteral("fake-model"), QStringLiteral("other-model")};
+    // What POST /api/show says of a model's context length (model_info's
+    // "llama.context_length"); a model not here is 404, as Ollama answers an unknown one.
+    QHash<QString, qint64> contextLengths;
     // >= 0: a kept-alive connection with no request is closed this long after its last answer.
     int idleCloseMs = -1;
     QList<Received> requests; // every request, in arrival order
@@ -105,7 +114,7 @@ public:
     void closeIdleConnections();
 
     // The body of a streamed answer in each wire format, as a list of events / lines.
-    static QList<QByteArray> openAiEvents(const Script &script);
+    static QList<QByteArray> openAiEvents(const Script &script, bool includeUsage = false);
     static QList<QByteArray> ollamaLines(const Script &script);
 
 Q_SIGNALS:

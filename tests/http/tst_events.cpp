@@ -76,6 +76,10 @@ void TestEvents::sseStreamsIncrementally()
     QCOMPARE(last.json().value(QStringLiteral("chunks")).toInt(), 6);
     QCOMPARE(last.json().value(QStringLiteral("response_index")).toInt(), 1);
     auto c = srv.client();
+    // The usage the model reported (the demo model's own) comes with the end, as on the turn.
+    QVERIFY(last.json().value(QStringLiteral("usage")).isObject());
+    QCOMPARE(last.json().value(QStringLiteral("usage")),
+             c.get(turnPath(sid, 1)).json().value(QStringLiteral("usage")));
     const QJsonArray history =
         c.get("/v1/sessions/live").json().value(QStringLiteral("history")).toArray();
     QCOMPARE(history.at(1).toObject().value(QStringLiteral("content")).toString(), text);

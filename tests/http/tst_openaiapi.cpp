@@ -380,6 +380,18 @@ private Q_SLOTS:
         QTest::addRow("unknown model")
             << QByteArray(R"x({"model":"gpt-9","messages":[{"role":"user","content":"x"}]})x")
             << json << 422 << "invalid";
+        QTest::addRow("temperature out of range")
+            << QByteArray(R"x({"temperature":2.5,"messages":[{"role":"user","content":"x"}]})x")
+            << json << 422 << "invalid";
+        QTest::addRow("top_p out of range")
+            << QByteArray(R"x({"top_p":-1,"messages":[{"role":"user","content":"x"}]})x") << json
+            << 422 << "invalid";
+        QTest::addRow("max_tokens 0")
+            << QByteArray(R"x({"max_tokens":0,"messages":[{"role":"user","content":"x"}]})x")
+            << json << 422 << "invalid";
+        QTest::addRow("top_p not a number")
+            << QByteArray(R"x({"top_p":"high","messages":[{"role":"user","content":"x"}]})x")
+            << json << 400 << "bad_request";
         QTest::addRow("image part")
             << QByteArray(
                    R"x({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]})x")
@@ -402,6 +414,55 @@ private Q_SLOTS:
         QCOMPARE(r.error()[QStringLiteral("type")].toString(),
                  QStringLiteral("invalid_request_error"));
         QVERIFY(!r.error()[QStringLiteral("message")].toString().isEmpty());
+    }
+
+    void reportsModelServerUsage_data()
+    {
+        QTest::addColumn<bool>("stream");
+        QTest::addColumn<bool>("session");
+        QTest::addRow("stateless") << false << false;
+        QTest::addRow("stateless, streamed") << true << false;
+        QTest::addRow("session") << false << true;
+        QTest::addRow("session, streamed") << true << true;
+    }
+
+    // `usage` is the model server's own when it reported one (not bytes / 4), streamed (the
+    // include_usage chunk) or not, stateless or as a session's turn.
+    void reportsModelServerUsage()
+    {
+        QFETCH(bool, stream);
+        QFETCH(bool, session);
+        Server s;
+        HF_CHECK_FIXTURE(s);
+        s.upstream.script.chunks = {QStringLiteral("Fine, "), QStringLiteral("thanks.")};
+        s.upstream.script.promptTokens = 77;
+        s.upstream.script.completionTokens = 9;
+        HttpTestClient client(s.port);
+        if (session)
+            QCOMPARE(
+                client.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("u1")}}).status,
+                201);
+        QJsonObject body =
+            request(QStringLiteral("How are you?"), QStringLiteral("fake/fake-model"), stream);
+        if (stream)
+            body.insert(QStringLiteral("stream_options"),
+                        QJsonObject{{QStringLiteral("include_usage"), true}});
+        const HttpReply r = s.complete(body, session ? QByteArray("u1") : QByteArray());
+        QCOMPARE(r.status, 200);
+        QJsonObject usage;
+        if (stream) {
+            const QList<QByteArray> lines = dataLines(r.body);
+            QCOMPARE(checkChunks(lines, QStringLiteral("fake/fake-model"), true),
+                     QStringLiteral("Fine, thanks."));
+            usage = QJsonDocument::fromJson(lines.at(lines.size() - 2))
+                        .object()[QStringLiteral("usage")]
+                        .toObject();
+        } else {
+            usage = r.json()[QStringLiteral("usage")].toObject();
+        }
+        QCOMPARE(usage, (QJsonObject{{QStringLiteral("prompt_tokens"), 77},
+                                     {QStringLiteral("completion_tokens"), 9},
+                                     {QStringLiteral("total_tokens"), 86}}));
     }
 
     // A model failure before any text: the error's own status; after text began streaming: a

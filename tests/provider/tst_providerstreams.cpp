@@ -104,6 +104,148 @@ private Q_SLOTS:
         }
     }
 
+    void requestBytesCarryOptions_data() { addKinds(); }
+
+    // The exact body of the chat request: every option in the format's own names; OpenAI asks
+    // for the usage chunk; Ollama gets num_ctx from context_tokens.
+    void requestBytesCarryOptions()
+    {
+        QFETCH(QString, kind);
+        Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
+        f.server.script.chunks = {QStringLiteral("ok")};
+        const QString sid = f.create();
+        TurnOptions options;
+        options.temperature = 0.25;
+        options.topP = 0.5;
+        options.maxTokens = 42;
+        options.contextTokens = 4096;
+        QCOMPARE(f.run(sid, QStringLiteral("hi"), {}, options).state, TurnRecord::State::Done);
+        const auto requests = f.server.chatRequests();
+        QCOMPARE(requests.size(), 1);
+        const QByteArray expected =
+            kind == QLatin1String("openai")
+                ? QByteArray(
+                      "{\"max_tokens\":42,\"messages\":[{\"content\":\"hi\",\"role\":\"user\"}],"
+                      "\"model\":\"fake-model\",\"stream\":true,\"stream_options\":{"
+                      "\"include_usage\":true},\"temperature\":0.25,\"top_p\":0.5}")
+                : QByteArray("{\"messages\":[{\"content\":\"hi\",\"role\":\"user\"}],\"model\":"
+                             "\"fake-model\",\"options\":{\"num_ctx\":4096,\"num_predict\":42,"
+                             "\"temperature\":0.25,\"top_p\":0.5},\"stream\":true}");
+        QCOMPARE(requests[0].body, expected);
+    }
+
+    void ollamaNumCtxFromSetting()
+    {
+        // The provider setting context-tokens is Ollama's num_ctx when the turn names none; the
+        // model's own context length (from /api/show) never is.
+        Fixture f(QStringLiteral("ollama"), {}, [](UpstreamConfig &c) { c.contextTokens = 2048; });
+        HF_CHECK_FIXTURE(f);
+        f.server.contextLengths.insert(QStringLiteral("fake-model"), 131072);
+        f.server.script.chunks = {QStringLiteral("ok")};
+        const QString sid = f.create();
+        QCOMPARE(f.run(sid, QStringLiteral("one")).state, TurnRecord::State::Done);
+        QCOMPARE(f.server.chatRequests()
+                     .last()
+                     .json()[QStringLiteral("options")][QStringLiteral("num_ctx")]
+                     .toInt(),
+                 2048);
+
+        Fixture g(QStringLiteral("ollama"));
+        HF_CHECK_FIXTURE(g);
+        g.server.contextLengths.insert(QStringLiteral("fake-model"), 131072);
+        g.server.script.chunks = {QStringLiteral("ok")};
+        const QString other = g.create();
+        QCOMPARE(g.run(other, QStringLiteral("one")).state, TurnRecord::State::Done);
+        QVERIFY(!g.server.chatRequests().last().json().contains(QStringLiteral("options")));
+    }
+
+    void usageParsed_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<bool>("reported");
+        QTest::addColumn<int>("splitBytes");
+        for (const QString &kind : {QStringLiteral("openai"), QStringLiteral("ollama")}) {
+            QTest::addRow("%s", qPrintable(kind)) << kind << true << 0;
+            QTest::addRow("%s, one byte per write", qPrintable(kind)) << kind << true << 1;
+            QTest::addRow("%s, none reported", qPrintable(kind)) << kind << false << 0;
+        }
+    }
+
+    // OpenAI's final usage chunk and Ollama's counts on its last line are the turn's usage.
+    void usageParsed()
+    {
+        QFETCH(QString, kind);
+        QFETCH(bool, reported);
+        QFETCH(int, splitBytes);
+        Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
+        f.server.script.chunks = kAnswer;
+        f.server.script.reportUsage = reported;
+        f.server.script.promptTokens = 31;
+        f.server.script.completionTokens = 415;
+        f.server.script.splitBytes = splitBytes;
+        const QString sid = f.create();
+        const TurnRecord t = f.run(sid, QStringLiteral("count"));
+        QCOMPARE(t.state, TurnRecord::State::Done);
+        QCOMPARE(f.stored(sid).at(1).content, kAnswer.join(QString()));
+        if (!reported) {
+            QVERIFY(!t.usage);
+            return;
+        }
+        QVERIFY(t.usage);
+        QCOMPARE(t.usage->promptTokens, 31);
+        QCOMPARE(t.usage->completionTokens, 415);
+        HF_AWAIT(stored, f.store->loadTurn(sid, t.id));
+        QVERIFY(stored->ok() && stored->value());
+        QCOMPARE(stored->value()->usage, t.usage);
+    }
+
+    // Ollama's context size of a model: asked once with POST /api/show, read from model_info;
+    // an unknown model is unknown; the setting context-tokens wins and asks nothing.
+    void ollamaContextLength()
+    {
+        Fixture f(QStringLiteral("ollama"));
+        HF_CHECK_FIXTURE(f);
+        f.server.contextLengths.insert(QStringLiteral("fake-model"), 8192);
+        const auto shows = [&] {
+            int n = 0;
+            for (const auto &r : std::as_const(f.server.requests))
+                n += r.path == "/api/show" ? 1 : 0;
+            return n;
+        };
+        HF_AWAIT(first, f.provider->contextTokens(QStringLiteral("fake-model")));
+        QCOMPARE(*first, std::optional<int>(8192));
+        QCOMPARE(shows(), 1);
+        QCOMPARE(f.server.requests.last().json(),
+                 (QJsonObject{{QStringLiteral("model"), QStringLiteral("fake-model")}}));
+        HF_AWAIT(again, f.provider->contextTokens(QStringLiteral("fake-model")));
+        QCOMPARE(*again, std::optional<int>(8192));
+        QCOMPARE(shows(), 1); // cached
+        HF_AWAIT(unknown, f.provider->contextTokens(QStringLiteral("no-such-model")));
+        QCOMPARE(*unknown, std::optional<int>());
+
+        // Used as the budget of a turn without context_tokens.
+        f.server.contextLengths.insert(QStringLiteral("small-model"), 300);
+        const QString sid = f.create();
+        f.server.script.chunks = {QString(800, QLatin1Char('a'))};
+        f.server.script.reportUsage = false;
+        QCOMPARE(f.run(sid, QString(800, QLatin1Char('q')), QStringLiteral("p/small-model")).state,
+                 TurnRecord::State::Done);
+        const TurnRecord t = f.run(sid, QStringLiteral("next"), QStringLiteral("p/small-model"));
+        QCOMPARE(t.state, TurnRecord::State::Done);
+        QVERIFY(t.context);
+        QCOMPARE(t.context->messages, 1); // 300 - 5: the 204-token answer fits, its prompt not
+        QCOMPARE(t.context->dropped, 1);
+
+        Fixture g(QStringLiteral("ollama"), {}, [](UpstreamConfig &c) { c.contextTokens = 1000; });
+        HF_CHECK_FIXTURE(g);
+        g.server.contextLengths.insert(QStringLiteral("fake-model"), 8192);
+        HF_AWAIT(setting, g.provider->contextTokens(QStringLiteral("fake-model")));
+        QCOMPARE(*setting, std::optional<int>(1000));
+        QVERIFY(g.server.requests.isEmpty());
+    }
+
     // --- faults -----------------------------------------------------------------------------
 
     void faults_data()
