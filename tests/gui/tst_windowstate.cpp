@@ -380,16 +380,6 @@ void TestWindowState::answerDetailsOfHistory()
         text.indexOf(QLatin1String("Question 11")) <
         text.indexOf(QLatin1String("9 older messages were left out to fit the context budget")));
 
-    // A picture of it, the settings open beside the answers.
-    f.window->resize(1200, 760);
-    f.pane()->showSettings(true);
-    QTest::keyClicks(f.composer(), QStringLiteral("Draft"));
-    f.view()->verticalScrollBar()->setValue(f.view()->verticalScrollBar()->maximum());
-    QTest::qWait(300);
-    const QString path = QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR "/chat-settings.png");
-    QVERIFY(f.window->grab().save(path));
-    qInfo("screenshot: %s", qPrintable(path));
-
     // Shown again: from the cache, with no request.
     f.pane()->showEmpty();
     f.pane()->openSession(sid);
