@@ -566,6 +566,9 @@ void TestMainWindow::chatSettingsSaveOptions()
              qPrintable(panel->errorLabel()->text()));
     QCOMPARE(sessionOptions(f.service.get(), sid), wanted);
     QCOMPARE(panel->temperatureField()->text(), QStringLiteral("5")); // left to fix
+    const QString path = QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR "/chat-settings-error.png");
+    QVERIFY(f.window->grab().save(path));
+    qInfo("screenshot: %s", qPrintable(path));
     // Emptied: the default again, and the error goes.
     commit(panel->temperatureField(), QString());
     wanted.temperature.reset();
