@@ -7,16 +7,18 @@
 #include "gui/attachmentbar.h"
 #include "gui/attachmentcache.h"
 #include "gui/attachmentfiles.h"
+#include "gui/chatsettingspanel.h"
 #include "gui/chatview.h"
 #include "gui/composer.h"
 #include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
 #include "gui/sessionlistmodel.h"
+#include "gui/turndetails.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QHBoxLayout>
-#include <QInputDialog>
 #include <QLabel>
 #include <QTextDocument>
 #include <QToolButton>
@@ -120,14 +122,24 @@ ChatPane::ChatPane(QWidget *parent)
     bottom->setSpacing(2);
     bottom->addWidget(m_editBar);
     bottom->addWidget(composerBox);
+    buildUsageWidgets(headerLayout, bottom);
+
+    // The conversation, with the chat settings at its side when they are open.
+    auto *conversation = new QVBoxLayout;
+    conversation->setSpacing(0);
+    conversation->addWidget(m_view, 1);
+    conversation->addLayout(bottom);
+    auto *body = new QHBoxLayout;
+    body->setSpacing(0);
+    body->addLayout(conversation, 1);
+    body->addWidget(m_settings);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
     layout->addWidget(header);
     layout->addWidget(m_error);
-    layout->addWidget(m_view, 1);
-    layout->addLayout(bottom);
+    layout->addLayout(body, 1);
 
     connect(m_composer, &Composer::submitted, this, &ChatPane::send);
     connect(m_composer, &QPlainTextEdit::textChanged, this, &ChatPane::onComposerChanged);
@@ -192,6 +204,8 @@ void ChatPane::setClient(SessionClient *client, LiveTurns *live)
     m_live = live;
     m_cache->setClient(client);
     m_opener->setClient(client);
+    m_settings->setClient(client);
+    m_details->setClient(client);
     connect(live, &LiveTurns::textAppended, this, &ChatPane::onText);
     connect(live, &LiveTurns::finished, this, &ChatPane::onFinished);
     connect(live, &LiveTurns::activeChanged, this, [this] { updateControls(); });
@@ -533,10 +547,14 @@ void ChatPane::clearSentDraft(const QString &sid, const QString &prompt)
 
 void ChatPane::stop()
 {
-    if (isEditing())
+    if (isEditing()) {
         cancelEdit(); // Esc leaves the edit first
-    else if (isGenerating())
+    } else if (m_settings->isVisible() && m_settings->isAncestorOf(QApplication::focusWidget())) {
+        showSettings(false); // then the settings the keyboard is in
+        m_composer->setFocus(Qt::OtherFocusReason);
+    } else if (isGenerating()) {
         stopTask();
+    }
 }
 
 void ChatPane::editMessage(qint64 index)
@@ -745,6 +763,7 @@ void ChatPane::onText(const QString &sid, int tid, const QString &text)
 
 void ChatPane::onFinished(const TurnRecord &turn)
 {
+    m_details->remember(turn);
     if (turn.session != m_meta.id)
         return;
     if (m_view->answering() && m_view->answerTurn() == turn.id) {
@@ -776,6 +795,9 @@ void ChatPane::updateHeader()
             m_model->addItem(m_meta.model);
         m_model->setCurrentText(m_meta.model);
     }
+    m_settings->setSession(m_meta);
+    m_settingsButton->setEnabled(!m_meta.id.isEmpty());
+    updateEstimate(); // the budget may have changed
 }
 
 void ChatPane::updateControls()
@@ -799,15 +821,9 @@ void ChatPane::editSystemPrompt()
 {
     if (m_meta.id.isEmpty())
         return;
-    bool ok = false;
-    const QString system = QInputDialog::getMultiLineText(
-        this, tr("System Prompt"), tr("Instructions the model gets before this chat:"),
-        m_meta.system, &ok);
-    if (!ok)
-        return;
-    PatchSessionParams p;
-    p.system = system.trimmed().isEmpty() ? QString() : system;
-    patch(m_meta.id, p);
+    // In the chat's settings, beside the conversation (saved when the field is left).
+    showSettings(true);
+    m_settings->systemField()->setFocus(Qt::ShortcutFocusReason);
 }
 
 QCoro::Task<> ChatPane::patch(QString sid, PatchSessionParams params)
@@ -835,8 +851,11 @@ QCoro::Task<> ChatPane::fetchModels()
         co_return;
     const QString current = m_model->currentText();
     m_model->clear();
+    QStringList ids;
     for (const ModelInfo &model : *models)
-        m_model->addItem(model.id);
+        ids << model.id;
+    m_model->addItems(ids);
+    m_settings->setModels(ids);
     if (!current.isEmpty()) {
         if (m_model->findText(current) < 0)
             m_model->addItem(current);

@@ -15,6 +15,7 @@
 class QComboBox;
 class QFrame;
 class QLabel;
+class QTimer;
 class QToolButton;
 
 namespace holdfast {
@@ -22,11 +23,13 @@ namespace holdfast {
 class AttachmentBar;
 class AttachmentCache;
 class AttachmentOpener;
+class ChatSettingsPanel;
 class ChatView;
 class Composer;
 class DraftStore;
 class LiveTurns;
 class SessionClient;
+class TurnDetails;
 
 // The open chat: its header (title, model, system prompt), the conversation, the composer with
 // Send/Stop, and the errors of what happened here. Loading, sending and stopping are
@@ -69,6 +72,12 @@ public:
     void setFileChooser(ChooseFilesFn choose) { m_chooseFiles = std::move(choose); }
 
     static constexpr int kMaxFiles = 10; // per message (shared/API.md, Attachments)
+    // The chat settings panel (issue 21), the button in the header that shows it, the draft's
+    // token estimate under the composer, and the turn records of the answers shown.
+    ChatSettingsPanel *settingsPanel() const { return m_settings; }
+    QToolButton *settingsButton() const { return m_settingsButton; }
+    QLabel *tokenEstimate() const { return m_estimate; }
+    TurnDetails *turnDetails() const { return m_details; }
 
     static constexpr int kPageSize = 50;
 
@@ -92,6 +101,9 @@ public Q_SLOTS:
     void showVersion(qint64 index);
     // The previous (-1) or next (+1) version of the newest message shown that has versions.
     void stepVersion(int step);
+    // Shows or hides the chat settings panel (the keyboard goes to it when it opens).
+    void showSettings(bool shown);
+    void toggleSettings();
 
 Q_SIGNALS:
     void sessionOpened(const QString &sid);
@@ -149,6 +161,10 @@ private:
     void clearSentDraft(const QString &sid, const QString &prompt);
     QString storedDraft(const QString &key) const;
     void storeDraft(const QString &key, const QString &text);
+    // Issue 21: the settings panel, the answers' details, the draft's estimate.
+    void buildUsageWidgets(QLayout *header, QLayout *bottom);
+    void requestDetails();
+    void updateEstimate();
 
     QPointer<SessionClient> m_client;
     QPointer<LiveTurns> m_live;
@@ -181,6 +197,12 @@ private:
     AttachmentBar *m_attachments;
     AttachmentCache *m_cache;
     AttachmentOpener *m_opener;
+    ChatSettingsPanel *m_settings = nullptr;
+    QToolButton *m_settingsButton = nullptr;
+    QLabel *m_estimate = nullptr;
+    QTimer *m_estimateTimer = nullptr; // the estimate waits for a pause in the typing
+    TurnDetails *m_details = nullptr;
+    bool m_detailsQueued = false; // a request for the shown answers' records is on its way
 };
 
 } // namespace holdfast

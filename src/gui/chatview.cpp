@@ -7,6 +7,7 @@
 #include "gui/attachmentcache.h"
 #include "gui/attachmentfiles.h"
 #include "gui/icons.h"
+#include "gui/answerfooter.h"
 #include "gui/markdownstream.h"
 #include "gui/sealeddocument.h"
 
@@ -34,6 +35,8 @@ namespace {
 constexpr int kFollowSlack = 24; // pixels from the bottom that still count as "at the bottom"
 constexpr int kPadding = 12;     // around a message's text
 constexpr int kGap = 4;          // between messages (each side)
+// Marks the block of a left-out notice, so that it is written once per shown answer.
+constexpr int kNoticeProperty = QTextFormat::UserProperty + 21;
 } // namespace
 
 ChatView::ChatView(QWidget *parent)
@@ -105,6 +108,7 @@ void ChatView::clearMessages()
     m_thumbnailUrls.clear();
     m_frameThumbnails.clear();
     m_loadedThumbnails.clear();
+    m_answerInfo.clear();
     m_hasOlder = false;
     m_hasNewer = false;
     m_follow = true;
@@ -363,6 +367,8 @@ void ChatView::appendMessage(const Message &message)
     QTextFrame *last = renderInto(frame, message);
     m_entries.push_back({frame, last, message, codeFrom, int(m_codeBlocks.size()), false});
     writeControls(m_entries.back());
+    if (message.role == QLatin1String("assistant") && message.turn > 0)
+        Q_EMIT answersShown();
 }
 
 void ChatView::prependMessages(const QList<Message> &messages)
@@ -387,6 +393,7 @@ void ChatView::prependMessages(const QList<Message> &messages)
         setHasNewer(true);
     }
     restorePlace();
+    Q_EMIT answersShown();
 }
 
 void ChatView::appendNewerMessages(const QList<Message> &messages)
@@ -534,6 +541,8 @@ void ChatView::finishAnswer(const TurnRecord &turn)
     }
     m_streamFrame = nullptr;
     m_answerTurn = 0;
+    if (turn.id > 0 && turn.ended())
+        m_answerInfo.insert(turn.id, {AnswerFooter::text(turn), AnswerFooter::leftOutNotice(turn)});
     writeControls(entry);
 }
 
@@ -556,7 +565,11 @@ void ChatView::addLink(QTextCursor &at, const QString &text, const QString &sche
 void ChatView::writeControls(Entry &entry)
 {
     const Message &m = entry.message;
-    if (m.index < 0 || !m_branchControls)
+    writeNotice(entry);
+    const bool controls = m.index >= 0 && m_branchControls;
+    const bool footer =
+        m.role == QLatin1String("assistant") && !m_answerInfo.value(m.turn).footer.isEmpty();
+    if (!controls && !footer)
         return;
     QTextCursor at(lastFrameOf(entry)->lastCursorPosition());
     QTextBlockFormat block;
@@ -571,6 +584,10 @@ void ChatView::writeControls(Entry &entry)
         at.setBlockFormat(block);
     }
     entry.controls = true;
+    if (!controls) {
+        writeFooter(at, entry, false);
+        return;
+    }
     QTextCharFormat plain;
     plain.setForeground(m_style.muted);
     plain.setFontPointSize(m_style.body.pointSizeF() * 0.85);
@@ -600,6 +617,78 @@ void ChatView::writeControls(Entry &entry)
     else
         addLink(at, tr("↻ Regenerate"), QStringLiteral("hf-regen"), m.index,
                 tr("Answer again: a new version (Ctrl+Shift+R)"));
+    writeFooter(at, entry, true);
+}
+
+// The answer's footer (AnswerFooter::text), quiet, at the end of its line of controls.
+void ChatView::writeFooter(QTextCursor &at, const Entry &entry, bool afterControls)
+{
+    if (entry.message.role != QLatin1String("assistant"))
+        return;
+    const QString footer = m_answerInfo.value(entry.message.turn).footer;
+    if (footer.isEmpty())
+        return;
+    QTextCharFormat quiet;
+    quiet.setForeground(m_style.muted);
+    quiet.setFontPointSize(m_style.body.pointSizeF() * 0.8);
+    // A narrow view breaks the line between the parts only ("0.25 s" stays whole).
+    QString unbroken = footer;
+    unbroken.replace(u' ', QChar::Nbsp)
+        .replace(QStringLiteral("\u00a0·\u00a0"), QStringLiteral("\u00a0· "));
+    at.insertText((afterControls ? QStringLiteral("      ") : QString()) + unbroken, quiet);
+}
+
+// The notice that older messages were left out of the answer's context: a quiet line under the
+// answer's header (the header stays the frame's first block, where its badges go).
+void ChatView::writeNotice(const Entry &entry)
+{
+    if (entry.message.role != QLatin1String("assistant") || entry.frame == m_streamFrame)
+        return;
+    const QString notice = m_answerInfo.value(entry.message.turn).notice;
+    if (notice.isEmpty())
+        return;
+    const QTextBlock header = document()->findBlock(entry.frame->firstPosition());
+    if (header.next().blockFormat().property(kNoticeProperty).toBool())
+        return;
+    QTextCursor at(header);
+    at.movePosition(QTextCursor::EndOfBlock);
+    QTextBlockFormat block;
+    block.setTopMargin(2);
+    block.setBottomMargin(2);
+    block.setProperty(kNoticeProperty, true);
+    QTextCharFormat quiet;
+    quiet.setForeground(m_style.muted);
+    quiet.setFontItalic(true);
+    quiet.setFontPointSize(m_style.body.pointSizeF() * 0.85);
+    at.insertBlock(block, quiet);
+    at.insertText(QStringLiteral("⋯ ") + notice, quiet);
+}
+
+void ChatView::setTurnDetails(const TurnRecord &turn)
+{
+    if (turn.id <= 0 || !turn.ended())
+        return;
+    const AnswerInfo info{AnswerFooter::text(turn), AnswerFooter::leftOutNotice(turn)};
+    if (const auto it = m_answerInfo.constFind(turn.id); it != m_answerInfo.cend() && *it == info)
+        return;
+    m_answerInfo.insert(turn.id, info);
+    for (Entry &entry : m_entries) {
+        if (entry.message.turn == turn.id && entry.message.role == QLatin1String("assistant") &&
+            entry.frame != m_streamFrame)
+            writeControls(entry);
+    }
+}
+
+QList<int> ChatView::answerTurnsWithoutDetails() const
+{
+    QList<int> turns;
+    for (const Entry &entry : m_entries) {
+        const int turn = entry.message.turn;
+        if (entry.message.role == QLatin1String("assistant") && turn > 0 &&
+            entry.frame != m_streamFrame && !m_answerInfo.contains(turn) && !turns.contains(turn))
+            turns << turn;
+    }
+    return turns;
 }
 
 const ChatView::Entry *ChatView::entryOf(qint64 index) const

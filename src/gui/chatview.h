@@ -4,6 +4,7 @@
 #include "gui/chatstyle.h"
 
 #include <QMultiHash>
+#include <QHash>
 #include <QPointer>
 #include <QSet>
 #include <QTextBrowser>
@@ -114,6 +115,13 @@ public:
     bool truncateAfter(qint64 index);
     // The stored message has changed (new versions): its controls are written anew.
     void updateMessage(const Message &message);
+    // What the turn record says of the answers of turn `turn.id` (AnswerFooter): a notice under
+    // the header when older messages were left out of its context, and a quiet footer (model,
+    // tokens, speed) in the line under it; answers of that turn shown later get them too.
+    void setTurnDetails(const TurnRecord &turn);
+    bool hasTurnDetails(int turn) const { return m_answerInfo.contains(turn); }
+    // The turns of the stored answers shown whose details are not known, oldest first.
+    QList<int> answerTurnsWithoutDetails() const;
 
     void setFontPointSize(qreal points);
     bool followsBottom() const { return m_follow; }
@@ -124,6 +132,8 @@ public:
 Q_SIGNALS:
     void olderWanted();
     void newerWanted();
+    // Stored answers came into the view (a page, or an answer that ended).
+    void answersShown();
     void retryRequested(int turn);
     void editRequested(qint64 index);
     void regenerateRequested(qint64 answerIndex);
@@ -149,6 +159,8 @@ private:
         bool controls = false; // its last block is the line of controls
     };
     void writeControls(Entry &entry);
+    void writeNotice(const Entry &entry);
+    void writeFooter(QTextCursor &at, const Entry &entry, bool afterControls);
     void addLink(QTextCursor &at, const QString &text, const QString &scheme, qint64 target,
                  const QString &tip, bool large = false);
     const Entry *entryOf(qint64 index) const;
@@ -190,6 +202,13 @@ private:
     bool m_follow = true;
     int m_maxShown = kDefaultMaxShown;
     bool m_branchControls = false;
+    struct AnswerInfo
+    {
+        QString footer; // AnswerFooter::text
+        QString notice; // AnswerFooter::leftOutNotice
+        bool operator==(const AnswerInfo &) const = default;
+    };
+    QHash<int, AnswerInfo> m_answerInfo; // by turn id
     // While a page lays out: the message at the top of the viewport and how far above the top
     // of the viewport its frame starts, so the reader's place stays put.
     bool m_holding = false;

@@ -183,6 +183,10 @@ void MainWindow::createActions()
         m_pane->modelPicker()->showPopup();
     });
     model->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    QAction *chatSettings =
+        chat->addAction(icons::icon(icons::Name::Settings), tr("Chat Se&ttings"), m_pane,
+                        &ChatPane::toggleSettings);
+    chatSettings->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
     QAction *list = chat->addAction(tr("Go to &Chat List"), this, [this] {
         m_sidebar->list()->setFocus(Qt::ShortcutFocusReason);
     });

@@ -4,6 +4,7 @@
 #include "gui/attachmentcache.h"
 #include "gui/attachmentfiles.h"
 #include "gui/chatstyle.h"
+#include "gui/answerfooter.h"
 #include "gui/chatview.h"
 #include "gui/codehighlighter.h"
 #include "gui/markdownstream.h"
@@ -25,6 +26,7 @@
 
 using namespace holdfast;
 using holdfast::test::spinUntil;
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -237,6 +239,12 @@ private Q_SLOTS:
     void copyGivesPlainCode();
     void highlightScreenshots_data();
     void highlightScreenshots();
+    void footerText_data();
+    void footerText();
+    void tokenEstimate_data();
+    void tokenEstimate();
+    void footerAndNoticeUnderStoredAnswers();
+    void footerOfStreamedAnswerIsLocal();
 };
 
 void TestChatView::rendersMarkdown()
@@ -1112,6 +1120,209 @@ void TestChatView::attachmentsShownWithThePrompt()
     view.appendNewerMessages({later});
     QCOMPARE(view.messageCount(), 1);
     QVERIFY(view.thumbnailShown(QStringLiteral("img1")).isNull());
+namespace {
+// A turn that ended `ms` after it began, its first chunk `firstMs` in.
+TurnRecord endedTurn(int id, std::optional<TokenUsage> usage, qint64 firstMs, qint64 ms,
+                     int dropped = 0)
+{
+    TurnRecord turn;
+    turn.id = id;
+    turn.session = QStringLiteral("s");
+    turn.state = TurnRecord::State::Done;
+    turn.model = QStringLiteral("demo");
+    turn.createdAt = QDateTime(QDate(2026, 1, 2), QTime(3, 4, 5), Qt::UTC);
+    if (firstMs >= 0)
+        turn.firstChunkAt = turn.createdAt.addMSecs(firstMs);
+    turn.finishedAt = turn.createdAt.addMSecs(ms);
+    turn.usage = usage;
+    ContextUse context;
+    context.messages = 3;
+    context.dropped = dropped;
+    turn.context = context;
+    return turn;
+}
+
+TokenUsage tokens(qint64 in, qint64 out)
+{
+    TokenUsage usage;
+    usage.promptTokens = in;
+    usage.completionTokens = out;
+    return usage;
+}
+
+Message message(qint64 index, const QString &role, int turn, const QString &text)
+{
+    Message m;
+    m.index = index;
+    m.role = role;
+    m.turn = turn;
+    m.content = text;
+    m.parent = index - 1;
+    m.createdAt = QDateTime::currentDateTimeUtc();
+    return m;
+}
+} // namespace
+
+void TestChatView::footerText_data()
+{
+    QLocale::setDefault(QLocale::c());
+    QTest::addColumn<TurnRecord>("turn");
+    QTest::addColumn<QString>("footer");
+    QTest::addColumn<QString>("notice");
+    // 48 tokens over the 2 s from the first chunk to the end: 24 a second.
+    QTest::addRow("everything") << endedTurn(1, tokens(120, 48), 500, 2500, 12)
+                                << u"demo · 120 in · 48 out · 24.0 tok/s · 0.50 s to first token"_s
+                                << u"12 older messages were left out to fit the context budget"_s;
+    QTest::addRow("one left out") << endedTurn(1, tokens(7, 3), 20, 1020, 1)
+                                  << u"demo · 7 in · 3 out · 3.0 tok/s · 0.02 s to first token"_s
+                                  << u"1 older message was left out to fit the context budget"_s;
+    QTest::addRow("fast") << endedTurn(1, tokens(10, 900), 12000, 14000)
+                          << u"demo · 10 in · 900 out · 450 tok/s · 12 s to first token"_s
+                          << QString();
+    QTest::addRow("no usage reported")
+        << endedTurn(1, std::nullopt, 250, 900) << u"demo · 0.25 s to first token"_s << QString();
+    QTest::addRow("no chunk") << endedTurn(1, tokens(5, 0), -1, 900) << u"demo · 5 in · 0 out"_s
+                              << QString();
+    QTest::addRow("nothing known") << endedTurn(1, std::nullopt, -1, 900) << QString() << QString();
+    TurnRecord running = endedTurn(1, tokens(1, 1), 10, 20, 4);
+    running.state = TurnRecord::State::Streaming;
+    QTest::addRow("not ended") << running << QString()
+                               << u"4 older messages were left out to fit the context budget"_s;
+}
+
+void TestChatView::footerText()
+{
+    QFETCH(TurnRecord, turn);
+    QFETCH(QString, footer);
+    QFETCH(QString, notice);
+    QCOMPARE(AnswerFooter::text(turn), footer);
+    QCOMPARE(AnswerFooter::leftOutNotice(turn), notice);
+}
+
+void TestChatView::tokenEstimate_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addRow("empty") << QString();
+    QTest::addRow("ascii") << u"abcde"_s;
+    QTest::addRow("accents") << u"éèàü"_s;
+    QTest::addRow("cjk") << u"漢字かな"_s;
+    QTest::addRow("emoji") << u"🙂🙂 ok"_s;
+    QTest::addRow("long") << QString(10001, u'x');
+}
+
+// About one token per 4 UTF-8 bytes, as the service counts, without building the UTF-8.
+void TestChatView::tokenEstimate()
+{
+    QFETCH(QString, text);
+    const qint64 bytes = text.toUtf8().size();
+    QCOMPARE(AnswerFooter::estimateTokens(text), (bytes + 3) / 4);
+    QCOMPARE(AnswerFooter::estimateText(3, 0), u"~3 tokens"_s);
+    QCOMPARE(AnswerFooter::estimateText(3, 4096), u"~3 tokens of 4096"_s);
+}
+
+// The records of stored answers arrive after the page: the notice goes under the answer's
+// header, the footer into its line of controls, each once however often it is written, and an
+// answer of a known turn that comes into the view later gets them at once.
+void TestChatView::footerAndNoticeUnderStoredAnswers()
+{
+    QLocale::setDefault(QLocale::c());
+    ChatView view;
+    view.setBranchControls(true);
+    view.appendMessage(message(0, u"user"_s, 1, u"first question"_s));
+    view.appendMessage(message(1, u"assistant"_s, 1, u"first answer"_s));
+    view.appendMessage(message(2, u"user"_s, 2, u"second question"_s));
+    view.appendMessage(message(3, u"assistant"_s, 2, u"second answer"_s));
+    QCOMPARE(view.answerTurnsWithoutDetails(), (QList<int>{1, 2}));
+    const QString footer = u"demo · 120 in · 48 out · 24.0 tok/s · 0.50 s to first token"_s;
+    const QString notice = u"12 older messages were left out to fit the context budget"_s;
+    QVERIFY(!view.toPlainText().contains(notice));
+
+    const TurnRecord second = endedTurn(2, tokens(120, 48), 500, 2500, 12);
+    view.setTurnDetails(second);
+    view.setTurnDetails(second); // again: nothing doubles
+    QCOMPARE(view.answerTurnsWithoutDetails(), (QList<int>{1}));
+    QString text = view.toPlainText();
+    QCOMPARE(text.count(footer), 1);
+    QCOMPARE(text.count(notice), 1);
+    // Above the answer's text, after the second prompt; the footer after the answer's text.
+    QVERIFY(text.indexOf(u"second question"_s) < text.indexOf(notice));
+    QVERIFY(text.indexOf(notice) < text.indexOf(u"second answer"_s));
+    QVERIFY(text.indexOf(u"second answer"_s) < text.indexOf(footer));
+    QVERIFY(text.contains(u"Regenerate"_s)); // the controls stay
+
+    // New versions rewrite the line of controls: the footer stays, once.
+    Message versions = message(3, u"assistant"_s, 2, u"second answer"_s);
+    versions.siblings = {3, 5};
+    view.updateMessage(versions);
+    text = view.toPlainText();
+    QVERIFY(text.contains(u"1/2"_s));
+    QCOMPARE(text.count(footer), 1);
+    QCOMPARE(text.count(notice), 1);
+
+    // The first turn left nothing out and says nothing more: no notice, its own footer.
+    view.setTurnDetails(endedTurn(1, std::nullopt, 250, 900));
+    text = view.toPlainText();
+    QCOMPARE(text.count(u"older messages"_s), 1);
+    QVERIFY(text.contains(u"demo · 0.25 s to first token"_s));
+
+    // Out of the view and back (paging): written again from what is known, once.
+    QVERIFY(view.truncateFrom(2));
+    QVERIFY(!view.toPlainText().contains(notice));
+    QSignalSpy shown(&view, &ChatView::answersShown);
+    view.appendNewerMessages({message(2, u"user"_s, 2, u"second question"_s),
+                              message(3, u"assistant"_s, 2, u"second answer"_s)});
+    QVERIFY(!shown.isEmpty());
+    text = view.toPlainText();
+    QCOMPARE(text.count(footer), 1);
+    QCOMPARE(text.count(notice), 1);
+    QVERIFY(view.answerTurnsWithoutDetails().isEmpty());
+
+    // A bare view (no controls) shows the footer on a line of its own.
+    ChatView bare;
+    bare.appendMessage(message(1, u"assistant"_s, 2, u"second answer"_s));
+    bare.setTurnDetails(second);
+    QCOMPARE(bare.toPlainText().count(footer), 1);
+
+    // Another chat: nothing of this one's records stays.
+    view.clearMessages();
+    view.appendMessage(message(1, u"assistant"_s, 2, u"other chat"_s));
+    QVERIFY(!view.toPlainText().contains(footer));
+    QCOMPARE(view.answerTurnsWithoutDetails(), (QList<int>{2}));
+}
+
+// The footer of a streamed answer is written once, when it ends, in its last frame: the edit
+// touches a few lines whatever the answer's length, and the chunks before paid nothing for it.
+void TestChatView::footerOfStreamedAnswerIsLocal()
+{
+    QLocale::setDefault(QLocale::c());
+    QString answer;
+    for (int i = 0; answer.size() < 64 * 1024; ++i)
+        answer +=
+            QStringLiteral("Paragraph %1 goes on for a while, long enough to wrap.\n\n").arg(i);
+    ChatView view;
+    view.setBranchControls(true);
+    view.beginAnswer(4, u"demo"_s, QString());
+    for (qsizetype i = 0; i < answer.size(); i += 256)
+        view.appendAnswer(answer.mid(i, 256));
+    qint64 touched = 0;
+    int from = -1;
+    connect(view.document(), &QTextDocument::contentsChange, &view,
+            [&](int position, int removed, int added) {
+                touched += removed + added;
+                from = from < 0 ? position : std::min(from, position);
+            });
+    TurnRecord done = endedTurn(4, tokens(30, 2000), 100, 20100, 3);
+    done.responseIndex = 1;
+    done.promptIndex = 0;
+    view.finishAnswer(done);
+    const QString text = view.toPlainText();
+    QCOMPARE(text.count(u"demo · 30 in · 2000 out · 100 tok/s · 0.10 s to first token"_s), 1);
+    QCOMPARE(text.count(u"3 older messages were left out"_s), 1);
+    qInfo("finishing a %lld-char answer touched %lld chars", qint64(answer.size()), touched);
+    // The flush of the last paragraph, the controls, the footer and the notice near the top.
+    QVERIFY2(touched < 2 * MarkdownStream::kFrameChars + 2 * MarkdownStream::kMaxTail + 400,
+             "ending an answer must not rewrite it");
+    QVERIFY(view.answerTurnsWithoutDetails().isEmpty());
 }
 
 QTEST_MAIN(TestChatView)

@@ -1,5 +1,6 @@
 // The window through its real widgets: typing, streaming, stopping, switching, searching,
-// renaming, deleting; and the same window on a remote headless Holdfast.
+// renaming, deleting; chat settings, answer footers and the left-out notice on the service's real
+// options and usage; and the same window on a remote headless Holdfast.
 #include "client/localclient.h"
 #include "client/remoteclient.h"
 #include "core/providerregistry.h"
@@ -7,6 +8,7 @@
 #include "fakes/scriptedprovider.h"
 #include "fakes/testutil.h"
 #include "gui/chatpane.h"
+#include "gui/chatsettingspanel.h"
 #include "gui/chatview.h"
 #include "gui/composer.h"
 #include "gui/darkpalette.h"
@@ -26,7 +28,9 @@
 #include <QLineEdit>
 #include <QListView>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QProcess>
+#include <QPushButton>
 #include <QScopeGuard>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -49,6 +53,24 @@ QString plain(const QString &markdown)
     return doc.toPlainText();
 }
 
+// Types `text` over what the field holds and presses Enter, which saves it.
+void commit(QLineEdit *field, const QString &text)
+{
+    field->setFocus(Qt::OtherFocusReason);
+    field->selectAll();
+    if (text.isEmpty())
+        QTest::keyClick(field, Qt::Key_Delete);
+    else
+        QTest::keyClicks(field, text);
+    QTest::keyClick(field, Qt::Key_Return);
+}
+
+TurnOptions sessionOptions(SessionService *service, const QString &sid)
+{
+    const auto session = test::awaitResult(service->session(sid, 0));
+    return session.ok() ? session.value().meta.options : TurnOptions{};
+}
+
 } // namespace
 
 class TestMainWindow : public QObject
@@ -68,6 +90,8 @@ private Q_SLOTS:
     void screenshot_data();
     void screenshot();
     void remoteWindow();
+    void chatSettingsSaveOptions();
+    void footerAndLeftOutNotice();
 
 private:
     QTemporaryDir m_home;
@@ -497,6 +521,143 @@ void TestMainWindow::remoteWindow()
     }
     server.terminate();
     QVERIFY(server.waitForFinished(10000));
+}
+
+// The settings panel saves the options through the client; the service keeps them, a new window
+// shows them, the draft's estimate counts against the budget, and what the service refuses
+// (422) is said in the panel, the chat's options left as they were.
+void TestMainWindow::chatSettingsSaveOptions()
+{
+    QLocale::setDefault(QLocale::c());
+    Fixture f(4, 5);
+    HF_CHECK_FIXTURE(f);
+    QSignalSpy finished(f.client, &SessionClient::turnFinished);
+    f.type(QStringLiteral("First question"));
+    QVERIFY(spinUntil([&] { return finished.count() == 1; }));
+    const QString sid = f.pane()->sessionId();
+    f.pane()->settingsButton()->click();
+    ChatSettingsPanel *panel = f.pane()->settingsPanel();
+    QVERIFY(panel->isVisible());
+
+    commit(panel->temperatureField(), QStringLiteral("0.7"));
+    commit(panel->topPField(), QStringLiteral("0.9"));
+    commit(panel->maxTokensField(), QStringLiteral("256"));
+    commit(panel->contextField(), QStringLiteral("1000"));
+    TurnOptions wanted;
+    wanted.temperature = 0.7;
+    wanted.topP = 0.9;
+    wanted.maxTokens = 256;
+    wanted.contextTokens = 1000;
+    QVERIFY(spinUntil([&] { return sessionOptions(f.service.get(), sid) == wanted; }));
+    QVERIFY(spinUntil([&] { return !panel->isSaving(); }));
+    QVERIFY(!panel->errorLabel()->isVisible());
+    QCOMPARE(f.pane()->meta().options, wanted);
+
+    // The budget is known now: the estimate counts against it.
+    f.composer()->setFocus();
+    QTest::keyClicks(f.composer(), QStringLiteral("Twelve bytes"));
+    QVERIFY(spinUntil(
+        [&] { return f.pane()->tokenEstimate()->text() == QLatin1String("~3 tokens of 1000"); }));
+
+    // Out of range: the service's words under the fields, nothing changed.
+    commit(panel->temperatureField(), QStringLiteral("5"));
+    QVERIFY(spinUntil([&] { return panel->errorLabel()->isVisible(); }));
+    QVERIFY2(panel->errorLabel()->text().contains(QLatin1String("temperature")),
+             qPrintable(panel->errorLabel()->text()));
+    QCOMPARE(sessionOptions(f.service.get(), sid), wanted);
+    QCOMPARE(panel->temperatureField()->text(), QStringLiteral("5")); // left to fix
+    const QString path = QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR "/chat-settings-error.png");
+    QVERIFY(f.window->grab().save(path));
+    qInfo("screenshot: %s", qPrintable(path));
+    // Emptied: the default again, and the error goes.
+    commit(panel->temperatureField(), QString());
+    wanted.temperature.reset();
+    QVERIFY(spinUntil([&] { return sessionOptions(f.service.get(), sid) == wanted; }));
+    QVERIFY(spinUntil([&] { return !panel->errorLabel()->isVisible(); }));
+
+    // A new window (as after a restart) shows the chat's options.
+    f.window->close(); // it remembers the open chat
+    f.openWindow();
+    HF_CHECK_FIXTURE(f);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == sid; }));
+    ChatSettingsPanel *again = f.pane()->settingsPanel();
+    QCOMPARE(again->temperatureField()->text(), QString());
+    QCOMPARE(again->topPField()->text(), QStringLiteral("0.9"));
+    QCOMPARE(again->maxTokensField()->text(), QStringLiteral("256"));
+    QCOMPARE(again->contextField()->text(), QStringLiteral("1000"));
+    // Reset clears them all.
+    f.pane()->showSettings(true);
+    QTest::mouseClick(again->findChild<QPushButton *>(), Qt::LeftButton);
+    QVERIFY(spinUntil([&] { return sessionOptions(f.service.get(), sid).isEmpty(); }));
+}
+
+// An answer that ends shows its model, tokens, speed and time to first token; in a long chat
+// with a small context budget, a notice above the answer says how many older messages were left
+// out; both come back when the chat is opened later.
+void TestMainWindow::footerAndLeftOutNotice()
+{
+    QLocale::setDefault(QLocale::c());
+    Fixture f(4, 5);
+    HF_CHECK_FIXTURE(f);
+    CreateSessionParams p;
+    p.title = QStringLiteral("Long chat");
+    HF_AWAIT(created, f.service->createSession(p));
+    QVERIFY(created->ok());
+    const QString sid = created->value().meta.id;
+    QSignalSpy finished(f.client, &SessionClient::turnFinished);
+    constexpr int kTurns = 8;
+    for (int i = 0; i < kTurns; ++i) {
+        StartTurnParams turn;
+        turn.prompt = QStringLiteral("Question %1 with a few words to make it longer").arg(i);
+        HF_AWAIT_OK(f.service->startTurn(sid, turn));
+        QVERIFY(spinUntil([&] { return finished.count() == i + 1; }));
+    }
+    f.pane()->openSession(sid);
+    QVERIFY(spinUntil([&] { return f.view()->messageCount() == 2 * kTurns; }));
+    f.pane()->showSettings(true);
+    commit(f.pane()->settingsPanel()->contextField(), QStringLiteral("300"));
+    QVERIFY(spinUntil(
+        [&] { return sessionOptions(f.service.get(), sid).contextTokens == std::optional(300); }));
+
+    f.type(QStringLiteral("And the last question?"));
+    QVERIFY(spinUntil([&] { return finished.count() == kTurns + 1; }));
+    const TurnRecord last = finished.last().first().value<TurnRecord>();
+    QVERIFY(last.usage);
+    QVERIFY(last.context && last.context->dropped > 0);
+    const QString notice =
+        QStringLiteral("%1 older messages were left out to fit the context budget")
+            .arg(last.context->dropped);
+    const QString usage = QStringLiteral("demo · %1 in · %2 out")
+                              .arg(last.usage->promptTokens)
+                              .arg(last.usage->completionTokens);
+    QVERIFY(spinUntil([&] { return f.view()->toPlainText().contains(usage); }));
+    QString text = f.view()->toPlainText();
+    QCOMPARE(text.count(notice), 1);
+    QVERIFY(text.indexOf(QLatin1String("And the last question?")) < text.indexOf(notice));
+    QVERIFY(text.contains(QLatin1String("s to first token")));
+    QVERIFY(text.contains(QLatin1String("tok/s")));
+    // The answers from before (loaded from history) get theirs from the turn records.
+    QVERIFY(spinUntil(
+        [&] { return f.view()->toPlainText().count(QStringLiteral(" in · ")) == kTurns + 1; }));
+
+    const QString path = QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR "/chat-settings.png");
+    f.window->resize(1200, 760);
+    commit(f.pane()->settingsPanel()->temperatureField(), QStringLiteral("0.7"));
+    QVERIFY(spinUntil(
+        [&] { return sessionOptions(f.service.get(), sid).temperature == std::optional(0.7); }));
+    f.composer()->setFocus();
+    QTest::keyClicks(f.composer(), QStringLiteral("One more thing: "));
+    QTest::qWait(300);
+    QVERIFY(f.window->grab().save(path));
+    qInfo("screenshot: %s", qPrintable(path));
+
+    // Opened again in a new window: from the turn records.
+    f.window->close();
+    f.openWindow();
+    HF_CHECK_FIXTURE(f);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == sid; }));
+    QVERIFY(spinUntil([&] { return f.view()->toPlainText().contains(notice); }));
+    QVERIFY(spinUntil([&] { return f.view()->toPlainText().contains(usage); }));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -1,16 +1,24 @@
 // What the window keeps per chat and how it reaches every chat: each chat's own draft (across
-// switches and restarts, written off the GUI thread), and the sidebar's pages and search.
+// switches and restarts, written off the GUI thread), the sidebar's pages and search, and each
+// chat's settings, answer details and draft estimate (issue 21).
+#include "gui/answerfooter.h"
+#include "gui/chatsettingspanel.h"
 #include "gui/draftstore.h"
+#include "gui/turndetails.h"
 #include "gui/windowfixture.h"
 
+#include <QComboBox>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QPlainTextEdit>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QToolButton>
 
 using namespace holdfast;
 using holdfast::test::Fixture;
@@ -29,8 +37,13 @@ private Q_SLOTS:
     void draftSurvivesRestart();
     void sidebarPagesInOlderChats();
     void searchFindsAnyChat();
+    void settingsPanelByKeyboard();
+    void answerDetailsOfHistory();
+    void draftEstimate();
 
 private:
+    // A chat with `turns` demo answers, made through the service; its id.
+    QString chatWithAnswers(Fixture &f, int turns);
     QString draftsFile() const;
     QTemporaryDir m_home;
 };
@@ -38,6 +51,7 @@ private:
 void TestWindowState::initTestCase()
 {
     QVERIFY(test::isolateHome(m_home));
+    QLocale::setDefault(QLocale::c()); // numbers in the footers without group separators
 }
 
 void TestWindowState::init()
@@ -249,6 +263,189 @@ void TestWindowState::searchFindsAnyChat()
              QStringLiteral("Ancient recipe"));
     f.window->sidebar()->list()->setCurrentIndex(f.list()->index(0));
     QVERIFY(spinUntil([&] { return f.pane()->sessionId() == created->value().meta.id; }));
+}
+
+QString TestWindowState::chatWithAnswers(Fixture &f, int turns)
+{
+    CreateSessionParams p;
+    p.title = QStringLiteral("Measured");
+    const auto created = test::awaitResult(f.service->createSession(p));
+    if (!created.ok())
+        return {};
+    const QString sid = created.value().meta.id;
+    QSignalSpy finished(f.service.get(), &SessionService::turnFinished);
+    for (int i = 0; i < turns; ++i) {
+        StartTurnParams turn;
+        turn.prompt = QStringLiteral("Question %1").arg(i);
+        if (!test::awaitResult(f.service->startTurn(sid, turn)).ok() ||
+            !spinUntil([&] { return finished.count() == i + 1; }))
+            return {};
+    }
+    return sid;
+}
+
+// The panel opens from the keyboard (Ctrl+Shift+S) with the focus in it, names its fields for
+// assistive tools, shows "default" for what is unset, and says what is wrong with a value
+// without asking the service.
+void TestWindowState::settingsPanelByKeyboard()
+{
+    Fixture f;
+    HF_CHECK_FIXTURE(f);
+    const QString sid = chatWithAnswers(f, 1);
+    QVERIFY(!sid.isEmpty());
+    f.pane()->openSession(sid);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == sid; }));
+    ChatSettingsPanel *panel = f.pane()->settingsPanel();
+    QVERIFY(!panel->isVisible());
+    QVERIFY(f.pane()->settingsButton()->isEnabled());
+    QVERIFY(!f.pane()->settingsButton()->accessibleName().isEmpty());
+
+    QTest::keySequence(f.window.get(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    QVERIFY(spinUntil([&] { return panel->isVisible(); }));
+    QVERIFY(f.pane()->settingsButton()->isChecked());
+    QVERIFY(spinUntil([&] { return panel->modelField()->hasFocus(); }));
+    QCOMPARE(panel->modelField()->currentText(), QStringLiteral("demo"));
+    for (QWidget *field : std::initializer_list<QWidget *>{
+             panel->modelField(), panel->systemField(), panel->temperatureField(),
+             panel->topPField(), panel->maxTokensField(), panel->contextField()}) {
+        QVERIFY(!field->accessibleName().isEmpty());
+        QVERIFY(field->isEnabled());
+    }
+    QCOMPARE(panel->temperatureField()->text(), QString());
+    QCOMPARE(panel->temperatureField()->placeholderText(), QStringLiteral("model default"));
+    QCOMPARE(panel->maxTokensField()->placeholderText(), QStringLiteral("model default"));
+    QVERIFY(panel->contextField()->placeholderText().contains(QLatin1String("default")));
+
+    // Tab walks from the model to the system prompt and on to the numbers.
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QVERIFY(panel->systemField()->hasFocus());
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QVERIFY(panel->temperatureField()->hasFocus());
+
+    // Not a number: said at once, under the fields, and nothing sent.
+    QTest::keyClicks(panel->temperatureField(), QStringLiteral("warm"));
+    QTest::keyClick(panel->temperatureField(), Qt::Key_Return);
+    QVERIFY(panel->errorLabel()->isVisible());
+    QVERIFY2(panel->errorLabel()->text().contains(QLatin1String("Temperature must be a number")),
+             qPrintable(panel->errorLabel()->text()));
+    QVERIFY(!panel->isSaving());
+    QCOMPARE(panel->temperatureField()->text(), QStringLiteral("warm")); // left to fix
+
+    // A system prompt is saved when the field is left, and the header says so.
+    panel->systemField()->setFocus();
+    QTest::keyClicks(panel->systemField(), QStringLiteral("Answer in French."));
+    panel->maxTokensField()->setFocus();
+    QVERIFY(spinUntil([&] {
+        const auto s = test::awaitResult(f.service->session(sid, 0));
+        return s.ok() && s.value().meta.system == QLatin1String("Answer in French.");
+    }));
+    QVERIFY(
+        spinUntil([&] { return f.pane()->meta().system == QLatin1String("Answer in French."); }));
+
+    // The shortcut hides it again; the system prompt's shortcut opens it at that field.
+    QTest::keySequence(f.window.get(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    QVERIFY(!panel->isVisible());
+    QTest::keySequence(f.window.get(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
+    QVERIFY(panel->isVisible());
+    QVERIFY(spinUntil([&] { return panel->systemField()->hasFocus(); }));
+    QCOMPARE(panel->systemField()->toPlainText(), QStringLiteral("Answer in French."));
+    // Esc in the panel closes it, and the keyboard goes back to the composer.
+    QTest::keyClick(panel->systemField(), Qt::Key_Escape);
+    QVERIFY(!panel->isVisible());
+    QVERIFY(spinUntil([&] { return f.composer()->hasFocus(); }));
+    f.pane()->showSettings(true);
+
+    // Another chat shows its own settings; the close button hides the panel.
+    QTest::keySequence(f.window.get(), QKeySequence::New);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId().isEmpty(); }));
+    QCOMPARE(panel->systemField()->toPlainText(), QString());
+    QVERIFY(!panel->temperatureField()->isEnabled());
+    QVERIFY(!panel->errorLabel()->isVisible());
+    QToolButton *close = panel->findChild<QToolButton *>(QStringLiteral("closeChatSettings"));
+    QVERIFY(close);
+    close->click();
+    QVERIFY(!panel->isVisible());
+    QVERIFY(!f.pane()->settingsButton()->isChecked());
+}
+
+// Answers loaded from history get their footers and notices from the turn records, fetched in
+// the background a few at a time, each once.
+void TestWindowState::answerDetailsOfHistory()
+{
+    Fixture f(2, 1);
+    HF_CHECK_FIXTURE(f);
+    constexpr int kTurns = 12;
+    const QString sid = chatWithAnswers(f, kTurns);
+    QVERIFY(!sid.isEmpty());
+    // What a model server would have reported (the store keeps it with each turn).
+    HF_AWAIT(meta, f.store->loadSession(sid));
+    QVERIFY(meta->ok() && meta->value());
+    for (int tid = 1; tid <= kTurns; ++tid) {
+        HF_AWAIT(loaded, f.store->loadTurn(sid, tid));
+        QVERIFY(loaded->ok() && loaded->value());
+        TurnRecord turn = *loaded->value();
+        TokenUsage usage;
+        usage.promptTokens = 100 + tid;
+        usage.completionTokens = 40;
+        turn.usage = usage;
+        // The store keeps the first chunk's time it wrote: the others are set around it.
+        if (!turn.firstChunkAt.isValid())
+            turn.firstChunkAt = turn.createdAt.addMSecs(250);
+        turn.createdAt = turn.firstChunkAt.addMSecs(-250);
+        turn.finishedAt = turn.firstChunkAt.addMSecs(2000);
+        ContextUse context;
+        context.messages = 2 * (tid - 1);
+        context.dropped = tid == kTurns ? 9 : 0;
+        turn.context = context;
+        HF_AWAIT_OK(f.store->finishTurn(meta->value().value(), std::nullopt, turn));
+    }
+
+    f.openWindow(); // as after a restart: nothing known yet
+    HF_CHECK_FIXTURE(f);
+    TurnDetails *details = f.pane()->turnDetails();
+    f.pane()->openSession(sid);
+    int most = 0;
+    QVERIFY(spinUntil([&] {
+        most = std::max(most, details->inFlight());
+        return f.view()->answerTurnsWithoutDetails().isEmpty() && f.view()->messageCount() > 0;
+    }));
+    QVERIFY2(most <= TurnDetails::kParallel, qPrintable(QString::number(most)));
+    const QString text = f.view()->toPlainText();
+    for (int tid = 1; tid <= kTurns; ++tid) {
+        const QString footer =
+            QStringLiteral("demo · %1 in · 40 out · 20.0 tok/s · 0.25 s to first token")
+                .arg(100 + tid);
+        QVERIFY2(text.count(footer) == 1, qPrintable(footer));
+        QVERIFY(details->cached(sid, tid));
+    }
+    QCOMPARE(text.count(QLatin1String("older messages were left out")), 1);
+    QVERIFY(
+        text.indexOf(QLatin1String("Question 11")) <
+        text.indexOf(QLatin1String("9 older messages were left out to fit the context budget")));
+
+    // Shown again: from the cache, with no request.
+    f.pane()->showEmpty();
+    f.pane()->openSession(sid);
+    QVERIFY(spinUntil([&] { return f.view()->messageCount() == 2 * kTurns; }));
+    QVERIFY(spinUntil([&] { return f.view()->answerTurnsWithoutDetails().isEmpty(); }));
+    QCOMPARE(details->inFlight(), 0);
+}
+
+// The composer says about how many tokens the draft is, once the typing pauses.
+void TestWindowState::draftEstimate()
+{
+    Fixture f;
+    HF_CHECK_FIXTURE(f);
+    QLabel *estimate = f.pane()->tokenEstimate();
+    QVERIFY(!estimate->isVisible());
+    f.composer()->setFocus();
+    QTest::keyClicks(f.composer(), QStringLiteral("Twelve bytes"));
+    QVERIFY(spinUntil([&] { return estimate->isVisible(); }));
+    QCOMPARE(estimate->text(), QStringLiteral("~3 tokens")); // no budget set: no "of"
+    QTest::keyClicks(f.composer(), QStringLiteral(" and then some more words"));
+    QVERIFY(spinUntil([&] { return estimate->text() == QLatin1String("~10 tokens"); }));
+    f.composer()->clear();
+    QVERIFY(spinUntil([&] { return !estimate->isVisible(); }));
 }
 
 QTEST_MAIN(TestWindowState)
