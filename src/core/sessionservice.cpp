@@ -383,6 +383,7 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patch(QString sid, PatchSes
     if (titleWas && (m_titleJobs.value(sid, true) || s->meta().title != *titleWas)) {
         co_return makeError(ErrorCode::Conflict,
                             QStringLiteral("the title of session '%1' was set meanwhile").arg(sid));
+    }
     if (params.options) {
         if (auto invalidOption = invalidOptions(*params.options))
             co_return *invalidOption;

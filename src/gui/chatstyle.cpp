@@ -87,7 +87,6 @@ ChatStyle ChatStyle::fromPalette(const QPalette &palette, const QFont &font)
         }
         s.code[std::size_t(c.kind)].setForeground(readable(colour(c), background, s.text));
     }
-    s.code[std::size_t(CodeToken::Comment)].setFontItalic(true);
     s.code[std::size_t(CodeToken::Heading)].setFontWeight(QFont::Bold);
     s.code[std::size_t(CodeToken::Emphasis)].setFontWeight(QFont::Bold);
     return s;

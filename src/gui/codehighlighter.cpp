@@ -514,11 +514,11 @@ int LineLexer::run(int state)
                 end = identEnd(end + 1); // @pytest.mark.skip
             emit(i, end, CodeToken::Meta);
             i = end;
-        } else if (m_lang.numbers &&
-                   (c.isDigit() || (c == u'.' && i + 1 < m_n && m_line[i + 1].isDigit())) &&
+        } else if ((c.isDigit() || (c == u'.' && i + 1 < m_n && m_line[i + 1].isDigit())) &&
                    (i == 0 || !isIdentChar(m_line[i - 1]))) {
-            end = numberEnd(i);
-            emit(i, end, m_default == CodeToken::Plain ? CodeToken::Number : m_default);
+            end = numberEnd(i); // a number, coloured or not, is not read as words ("42L")
+            emit(i, end,
+                 m_lang.numbers && m_default == CodeToken::Plain ? CodeToken::Number : m_default);
             i = end;
         } else if (isIdentStart(i)) {
             word(&i);
@@ -566,7 +566,29 @@ int CodeHighlighter::highlightLine(const CodeLanguage &language, QStringView lin
 {
     runs->clear();
     LineLexer lexer(language, line, runs);
-    return lexer.run(state);
+    const int next = lexer.run(state);
+    // Spaces look the same in any colour: they join a neighbour, so that the line has fewer runs.
+    // Each run is a text item Qt's layout paints on its own, every time the view repaints.
+    qsizetype out = 0;
+    for (qsizetype i = 0; i < runs->size(); ++i) {
+        CodeRun run = runs->at(i);
+        const bool blank =
+            run.kind == CodeToken::Plain && line.mid(run.start, run.length).trimmed().isEmpty();
+        if (blank && out > 0) {
+            (*runs)[out - 1].length += run.length;
+            continue;
+        }
+        if (blank && i + 1 < runs->size()) { // leading spaces: they go with the first word
+            run.kind = runs->at(i + 1).kind;
+        }
+        if (out > 0 && (*runs)[out - 1].kind == run.kind) {
+            (*runs)[out - 1].length += run.length;
+            continue;
+        }
+        (*runs)[out++] = run;
+    }
+    runs->resize(out);
+    return next;
 }
 
 } // namespace holdfast

@@ -1,4 +1,6 @@
-// The chat view alone: Markdown rendered, and streaming cost that does not grow with the answer.
+// The chat view alone: Markdown rendered, and streaming cost that does not grow with the answer;
+// code blocks highlighted per language, streamed or whole, in the light and the dark palette.
+// Over 600 lines: one view, and the highlighting's rows per language (data-driven) with it.
 #include "darkpalette.h"
 #include "fakes/testutil.h"
 #include "gui/attachmentcache.h"
@@ -174,8 +176,14 @@ QString describe(const QList<Look> &looks)
 QTextCharFormat formatOf(QTextDocument *doc, const QString &text, bool *found, bool *uniform)
 {
     const bool word = text.front().isLetterOrNumber() && text.back().isLetterOrNumber();
+    // From the first code block on: the message header above it shows the time ("06:10").
+    int from = 0;
+    for (QTextBlock b = doc->begin(); b.isValid() && from == 0; b = b.next()) {
+        if (b.text().endsWith(QLatin1String("    Copy")))
+            from = b.position();
+    }
     const QTextCursor hit =
-        doc->find(text, 0,
+        doc->find(text, from,
                   QTextDocument::FindCaseSensitively |
                       (word ? QTextDocument::FindWholeWords : QTextDocument::FindFlags()));
     *found = !hit.isNull();
@@ -231,6 +239,7 @@ private Q_SLOTS:
     void highlightsLanguages();
     void aliasesName_data();
     void aliasesName();
+    void spacesJoinTheirNeighbours();
     void spansAcrossChunks_data();
     void spansAcrossChunks();
     void unknownLanguageIsMonochrome_data();
@@ -596,7 +605,7 @@ void TestChatView::highlightsLanguages_data()
          QStringLiteral("comment:it */"), QStringLiteral("function:printf"),
          QStringLiteral("string:\"hi\\n\""), QStringLiteral("string:'x'"),
          QStringLiteral("comment:// note"), QStringLiteral("keyword:return"),
-         QStringLiteral("number:0")});
+         QStringLiteral("plain:0")});
     row("C++", "c++", kCppSample,
         {QStringLiteral("meta:#include <vector>"), QStringLiteral("comment:with parts. */"),
          QStringLiteral("keyword:class"), QStringLiteral("type:Widget"),
@@ -612,14 +621,14 @@ void TestChatView::highlightsLanguages_data()
          QStringLiteral("type:Point"), QStringLiteral("string:\"\"\"A point,"),
          QStringLiteral("string:two numbers.\"\"\""), QStringLiteral("keyword:def"),
          QStringLiteral("function:norm"), QStringLiteral("constant:self"),
-         QStringLiteral("keyword:return"), QStringLiteral("number:1.5"),
+         QStringLiteral("keyword:return"), QStringLiteral("plain:1.5"),
          QStringLiteral("comment:# length"), QStringLiteral("string:'done'"),
          QStringLiteral("constant:None")});
     row("JavaScript", "js",
         QStringLiteral("const total = items.reduce((a, b) => a + b, 0); // sum\n"
                        "console.log(`total ${total}`);\nlet none = null;"),
         {QStringLiteral("keyword:const"), QStringLiteral("plain:total"),
-         QStringLiteral("function:reduce"), QStringLiteral("number:0"),
+         QStringLiteral("function:reduce"), QStringLiteral("plain:0"),
          QStringLiteral("comment:// sum"), QStringLiteral("type:console"),
          QStringLiteral("string:`total ${total}`"), QStringLiteral("keyword:let"),
          QStringLiteral("constant:null")});
@@ -634,14 +643,14 @@ void TestChatView::highlightsLanguages_data()
         {QStringLiteral("meta:@Override"), QStringLiteral("keyword:public"),
          QStringLiteral("type:String"), QStringLiteral("function:toString"),
          QStringLiteral("keyword:return"), QStringLiteral("string:\"x\""),
-         QStringLiteral("string:'c'"), QStringLiteral("number:42L")});
+         QStringLiteral("string:'c'"), QStringLiteral("plain:42L")});
     row("Go", "golang",
         QStringLiteral("package main\n\nfunc main() {\n\tmsg := `raw\nline`\n"
                        "\tfmt.Println(msg, nil, 3.14)\n}"),
         {QStringLiteral("keyword:package"), QStringLiteral("plain:main"),
          QStringLiteral("keyword:func"), QStringLiteral("string:`raw"),
          QStringLiteral("string:line`"), QStringLiteral("function:Println"),
-         QStringLiteral("constant:nil"), QStringLiteral("number:3.14")});
+         QStringLiteral("constant:nil"), QStringLiteral("plain:3.14")});
     row("Rust", "rs",
         QStringLiteral("#[derive(Debug)]\nfn longest<'a>(x: &'a str) -> Option<&'a str> {\n"
                        "    let c = 'z';\n    println!(\"{}\", x);\n    None\n}"),
@@ -660,11 +669,11 @@ void TestChatView::highlightsLanguages_data()
          QStringLiteral("string:'hi'"), QStringLiteral("keyword:fi")});
     row("SQL", "sql",
         QStringLiteral("SELECT name, COUNT(*) FROM users -- all\n"
-                       "WHERE active = TRUE AND id > 10 /* big */\n  AND note = 'it''s';"),
+                       "WHERE active = TRUE AND id > 1024 /* big */\n  AND note = 'it''s';"),
         {QStringLiteral("keyword:SELECT"), QStringLiteral("plain:name"),
          QStringLiteral("function:COUNT"), QStringLiteral("keyword:FROM"),
          QStringLiteral("comment:-- all"), QStringLiteral("keyword:WHERE"),
-         QStringLiteral("constant:TRUE"), QStringLiteral("number:10"),
+         QStringLiteral("constant:TRUE"), QStringLiteral("plain:1024"),
          QStringLiteral("comment:/* big */"), QStringLiteral("string:'it''s'")});
     row("JSON", "json",
         QStringLiteral("{\n  \"name\": \"holdfast\",\n  \"port\": 8080,\n  \"tls\": false,\n"
@@ -737,7 +746,6 @@ void TestChatView::highlightsLanguages()
         QVERIFY2(uniform && f.foreground().color().name() == want,
                  qPrintable(QStringLiteral("%1 should be %2 (%3) in %4")
                                 .arg(text, kindName, want, describe(codeLooks(doc)))));
-        QCOMPARE(f.fontItalic(), kind == CodeToken::Comment);
         // A diff's added and removed lines are marked across the box; other lines are not.
         const QTextBlock line = doc->find(text).block();
         const bool marked = line.blockFormat().hasProperty(QTextFormat::BackgroundBrush);
@@ -806,6 +814,25 @@ void TestChatView::aliasesName()
     const CodeLanguage *found = CodeHighlighter::language(info);
     QCOMPARE(found ? found->name : QString(), language);
     QVERIFY(CodeHighlighter::languageNames().size() >= 16);
+}
+
+// Spaces take the colour of a neighbour: every run is a text item Qt paints on each repaint.
+void TestChatView::spacesJoinTheirNeighbours()
+{
+    const CodeLanguage *cpp = CodeHighlighter::language(u"cpp");
+    QVERIFY(cpp);
+    const QString line = QStringLiteral("    return total;   // done  ");
+    QList<CodeRun> runs;
+    QCOMPARE(CodeHighlighter::highlightLine(*cpp, line, 0, &runs), 0);
+    QCOMPARE(runs.size(), 3);
+    QCOMPARE(runs.at(0), (CodeRun{0, 10, CodeToken::Keyword}));
+    QCOMPARE(runs.at(1), (CodeRun{10, 10, CodeToken::Plain}));
+    QCOMPARE(runs.at(2), (CodeRun{20, int(line.size()) - 20, CodeToken::Comment}));
+    // A block comment left open goes on in the next line's state.
+    const int open = CodeHighlighter::highlightLine(*cpp, u"int x; /* open", 0, &runs);
+    QVERIFY(open != 0);
+    QCOMPARE(CodeHighlighter::highlightLine(*cpp, u"still */ int y;", open, &runs), 0);
+    QCOMPARE(runs.first(), (CodeRun{0, 9, CodeToken::Comment}));
 }
 
 void TestChatView::spansAcrossChunks_data()
