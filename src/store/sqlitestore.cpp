@@ -1,5 +1,5 @@
 // The SQLite store: each Store call as work for its worker thread, in SQL over the schema of
-// sqliteschema.h. Over 600 lines: one short function per Store call, and the few helpers they share.
+// sqliteschema.h. Over 600 lines: one short function per Store call, and the helpers they share.
 #include "store/sqlitestore.h"
 
 #include "core/logging.h"
