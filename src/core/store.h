@@ -67,8 +67,9 @@ public:
     // Attachments (shared/API.md, Attachments). putAttachment stores one upload of session `sid`
     // durably (bytes written once, kept apart from the metadata); NotFound if the session does not
     // exist, Conflict if the id does. beginTurn links a prompt's Message::attachments (ids of
-    // this session's attachments, in order); loads of messages fill their metadata and never read
-    // bytes. deleteSession deletes them with everything else.
+    // this session's attachments, in order; an unknown id is NotFound and nothing is stored);
+    // loads of messages fill their metadata and never read bytes. deleteSession deletes them with
+    // everything else. The loads of an unknown session or attachment give nullopt.
     virtual QCoro::Task<Status> putAttachment(QString sid, Attachment meta, QByteArray bytes) = 0;
     virtual QCoro::Task<Result<std::optional<Attachment>>> loadAttachment(QString sid,
                                                                           QString aid) = 0;

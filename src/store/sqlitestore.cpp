@@ -1,3 +1,5 @@
+// The SQLite store: each Store call as work for its worker thread, in SQL over the schema of
+// sqliteschema.h. Over 600 lines: one short function per Store call, and the helpers they share.
 #include "store/sqlitestore.h"
 
 #include "core/logging.h"
@@ -37,26 +39,42 @@ Status fillSiblings(SqliteStore::Connection &c, const QString &sid, QList<Messag
 }
 
 // Each message's attachments (metadata only: the bytes are in another table), with one query
-// over the link rows of the messages' index range.
+// through the link rows' primary key: the range of the messages' indexes when they follow one
+// another (a page, an unbranched window), else the indexes themselves as one JSON array (a
+// branch's scattered indexes cost what its messages do, not the range between them).
 Status fillAttachments(SqliteStore::Connection &c, const QString &sid, QList<Message> &messages)
 {
     if (messages.isEmpty())
         return Ok{};
     QHash<qint64, Message *> byIndex;
+    QByteArray indexes = "[";
     qint64 low = messages.constFirst().index;
     qint64 high = low;
     for (Message &m : messages) {
         byIndex.insert(m.index, &m);
+        indexes += QByteArray::number(m.index) + ',';
         low = std::min(low, m.index);
         high = std::max(high, m.index);
     }
-    Query q = c.query(
-        "SELECT l.idx, a.id, a.name, a.type, a.size, a.created_at FROM message_attachments l"
-        " JOIN attachments a ON a.session = l.session AND a.id = l.attachment"
-        " WHERE l.session = ? AND l.idx BETWEEN ? AND ? ORDER BY l.idx, l.position");
+    indexes.back() = ']';
+    const bool range = high - low + 1 == qint64(byIndex.size());
+    Query q = range ? c.query("SELECT l.idx, a.id, a.name, a.type, a.size, a.created_at"
+                              " FROM message_attachments l JOIN attachments a"
+                              " ON a.session = l.session AND a.id = l.attachment"
+                              " WHERE l.session = ? AND l.idx BETWEEN ? AND ?"
+                              " ORDER BY l.idx, l.position")
+                    : c.query("SELECT l.idx, a.id, a.name, a.type, a.size, a.created_at"
+                              " FROM message_attachments l JOIN attachments a"
+                              " ON a.session = l.session AND a.id = l.attachment"
+                              " WHERE l.session = ? AND l.idx IN (SELECT value FROM json_each(?))"
+                              " ORDER BY l.idx, l.position");
     q.add(sid);
-    q.add(low);
-    q.add(high);
+    if (range) {
+        q.add(low);
+        q.add(high);
+    } else {
+        q.add(QString::fromLatin1(indexes));
+    }
     if (Status s = q.exec(QStringLiteral("loading attachments")); !s)
         return s;
     while (q.next()) {

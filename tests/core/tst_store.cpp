@@ -399,6 +399,26 @@ private Q_SLOTS:
         QCOMPARE(branch.size(), 2);
         QCOMPARE(branch.at(0).attachments, QList<Attachment>{png});
         QVERIFY(branch.at(1).attachments.isEmpty());
+        // A branch whose indexes are not consecutive: 0, then an answer 3 to it, then prompt 4.
+        m.total = 4;
+        m.head = 3;
+        TurnRecord t1 = turnRecord(sid, 1, 0);
+        t1.state = TurnRecord::State::Done;
+        t1.responseIndex = 3;
+        Message answer0 = message(3, QStringLiteral("assistant"), QStringLiteral("text"), 1);
+        answer0.parent = 0;
+        answer0.depth = 1;
+        QVERIFY(ok(store->finishTurn(m, answer0, t1)));
+        Message next = withAttachmentIds(
+            message(4, QStringLiteral("user"), QStringLiteral("and this"), 3), {png.id});
+        next.parent = 3;
+        next.depth = 2;
+        QVERIFY(ok(beginWith(store.get(), m, 3, next)));
+        const QList<Message> scattered = value(store->loadBranch(sid, 4, 10));
+        QCOMPARE(scattered.size(), 3);
+        QCOMPARE(scattered.at(0).attachments, (QList<Attachment>{txt, png}));
+        QVERIFY(scattered.at(1).attachments.isEmpty());
+        QCOMPARE(scattered.at(2).attachments, QList<Attachment>{png});
 
         // Deleted with the session: a new session of that id starts without them.
         QVERIFY(ok(store->deleteSession(sid)));
