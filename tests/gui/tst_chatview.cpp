@@ -1147,6 +1147,8 @@ void TestChatView::attachmentsShownWithThePrompt()
     view.appendNewerMessages({later});
     QCOMPARE(view.messageCount(), 1);
     QVERIFY(view.thumbnailShown(QStringLiteral("img1")).isNull());
+}
+
 namespace {
 // A turn that ended `ms` after it began, its first chunk `firstMs` in.
 TurnRecord endedTurn(int id, std::optional<TokenUsage> usage, qint64 firstMs, qint64 ms,
