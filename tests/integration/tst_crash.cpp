@@ -260,8 +260,9 @@ private:
     int m_count = 0;
 };
 
-// first_chunk_at of a turn, read from the file: "" when NULL, or without the turn or the column.
-QString firstChunkAt(const QString &db, const QString &sid, int tid)
+// A column of a turn (first_chunk_at, completion_tokens, ...), read from the file: "" when NULL,
+// or without the turn or the column.
+QString turnColumn(const QString &db, const QString &sid, int tid, const QString &column)
 {
     QString value;
     {
@@ -271,7 +272,7 @@ QString firstChunkAt(const QString &db, const QString &sid, int tid)
         if (sql.open()) {
             QSqlQuery q(sql);
             q.prepare(
-                QStringLiteral("SELECT first_chunk_at FROM turns WHERE session = ? AND id = ?"));
+                QStringLiteral("SELECT %1 FROM turns WHERE session = ? AND id = ?").arg(column));
             q.addBindValue(sid);
             q.addBindValue(tid);
             if (q.exec() && q.next())
@@ -281,6 +282,11 @@ QString firstChunkAt(const QString &db, const QString &sid, int tid)
     }
     QSqlDatabase::removeDatabase(QStringLiteral("probe-turn"));
     return value;
+}
+
+QString firstChunkAt(const QString &db, const QString &sid, int tid)
+{
+    return turnColumn(db, sid, tid, QStringLiteral("first_chunk_at"));
 }
 
 QStringList serverArgs(const QString &db, bool slow)
@@ -433,15 +439,19 @@ void TestCrash::runSeed(int seed)
 
     const QString integrity = test::integrityCheck(db);
     QVERIFY2(integrity == QLatin1String("ok"), qPrintable(integrity));
-    // A turn that ended before the kill has its first chunk's time, as stored with chunk 0.
+    // A turn that ended before the kill has its first chunk's time, as stored with chunk 0, and
+    // the usage the model reported (the demo model counts every whole answer).
     for (int i = 0; i < kClients; ++i) {
         for (const SeenTurn &seen : clients.at(i)->turns) {
-            if (seen.end == QLatin1String("done"))
-                QVERIFY2(!firstChunkAt(db, sids.at(i), seen.tid).isEmpty(),
-                         qPrintable(QStringLiteral("seed %1, %2 turn %3: no first_chunk_at")
-                                        .arg(seed)
-                                        .arg(sids.at(i))
-                                        .arg(seen.tid)));
+            if (seen.end != QLatin1String("done"))
+                continue;
+            const QString where =
+                QStringLiteral("seed %1, %2 turn %3").arg(seed).arg(sids.at(i)).arg(seen.tid);
+            QVERIFY2(!firstChunkAt(db, sids.at(i), seen.tid).isEmpty(),
+                     qPrintable(where + QStringLiteral(": no first_chunk_at")));
+            QVERIFY2(turnColumn(db, sids.at(i), seen.tid, QStringLiteral("completion_tokens"))
+                             .toLongLong() > 0,
+                     qPrintable(where + QStringLiteral(": no usage")));
         }
     }
 
