@@ -4,10 +4,10 @@
 // append-only while streaming), which split files would have to expose to each other.
 #include "gui/chatview.h"
 
+#include "gui/answerfooter.h"
 #include "gui/attachmentcache.h"
 #include "gui/attachmentfiles.h"
 #include "gui/icons.h"
-#include "gui/answerfooter.h"
 #include "gui/markdownstream.h"
 #include "gui/sealeddocument.h"
 

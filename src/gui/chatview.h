@@ -3,8 +3,8 @@
 #include "core/types.h"
 #include "gui/chatstyle.h"
 
-#include <QMultiHash>
 #include <QHash>
+#include <QMultiHash>
 #include <QPointer>
 #include <QSet>
 #include <QTextBrowser>

@@ -3,10 +3,10 @@
 // Over 600 lines: one view, and the highlighting's rows per language (data-driven) with it.
 #include "darkpalette.h"
 #include "fakes/testutil.h"
+#include "gui/answerfooter.h"
 #include "gui/attachmentcache.h"
 #include "gui/attachmentfiles.h"
 #include "gui/chatstyle.h"
-#include "gui/answerfooter.h"
 #include "gui/chatview.h"
 #include "gui/codehighlighter.h"
 #include "gui/markdownstream.h"
