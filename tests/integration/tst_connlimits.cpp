@@ -19,6 +19,17 @@ using namespace holdfast;
 using test::HttpReply;
 using test::spinUntil;
 
+// g++ says it builds with AddressSanitizer with __SANITIZE_ADDRESS__, clang with __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define HF_ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HF_ADDRESS_SANITIZER 1
+#endif
+#endif
+#ifndef HF_ADDRESS_SANITIZER
+#define HF_ADDRESS_SANITIZER 0
+#endif
 namespace {
 
 using Holdfast = test::HoldfastProcess;
@@ -115,7 +126,7 @@ private Q_SLOTS:
     // new clients once descriptors are free again.
     void resumesAcceptingAfterEmfile()
     {
-#ifdef __SANITIZE_ADDRESS__
+#if HF_ADDRESS_SANITIZER
         // The sanitizers' own runtime needs descriptors: UBSan's vptr check tests memory through
         // a pipe() (IsAccessibleMemoryRange), fails with EMFILE and reports a false "invalid
         // vptr" (seen under the asan build). The plain build runs this test.
