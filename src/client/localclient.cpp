@@ -11,6 +11,8 @@ LocalClient::LocalClient(SessionService *service, QObject *parent)
     connect(service, &SessionService::sessionDeleted, this, &SessionClient::sessionDeleted);
     connect(service, &SessionService::turnStarted, this, &SessionClient::turnStarted);
     connect(service, &SessionService::chunkReady, this, &SessionClient::chunkReady);
+    connect(service, &SessionService::toolStepReady, this, &SessionClient::toolStepReady);
+    connect(service, &SessionService::turnStateChanged, this, &SessionClient::turnStateChanged);
     connect(service, &SessionService::turnFinished, this, &SessionClient::turnFinished);
 }
 
@@ -118,6 +120,21 @@ QCoro::Task<Result<QByteArray>> LocalClient::attachmentBytes(QString sid, QStrin
     if (!content)
         co_return content.error();
     co_return std::move(content->bytes);
+}
+
+QCoro::Task<Result<ToolList>> LocalClient::tools()
+{
+    if (!m_service)
+        co_return gone();
+    co_return m_service->tools();
+}
+
+QCoro::Task<Result<TurnRecord>> LocalClient::answerToolCall(QString sid, int tid, QString cid,
+                                                            bool approve)
+{
+    if (!m_service)
+        co_return gone();
+    co_return co_await m_service->answerToolCall(std::move(sid), tid, std::move(cid), approve);
 }
 
 } // namespace holdfast

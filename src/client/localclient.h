@@ -32,6 +32,9 @@ public:
     QCoro::Task<Result<QList<ModelInfo>>> models() override;
     QCoro::Task<Result<Attachment>> uploadAttachment(QString sid, UploadParams params) override;
     QCoro::Task<Result<QByteArray>> attachmentBytes(QString sid, QString aid) override;
+    QCoro::Task<Result<ToolList>> tools() override;
+    QCoro::Task<Result<TurnRecord>> answerToolCall(QString sid, int tid, QString cid,
+                                                   bool approve) override;
     void watchTurn(const QString &, int, int) override {}
 
 private:

@@ -357,6 +357,23 @@ QCoro::Task<Result<QByteArray>> RemoteClient::attachmentBytes(QString sid, QStri
                                 {}, {}, {});
 }
 
+QCoro::Task<Result<ToolList>> RemoteClient::tools()
+{
+    // TODO(http): GET /v1/tools.
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not yet"));
+}
+
+QCoro::Task<Result<TurnRecord>> RemoteClient::answerToolCall(QString sid, int tid, QString cid,
+                                                             bool approve)
+{
+    // TODO(http): POST .../tool-calls/{cid}.
+    Q_UNUSED(sid);
+    Q_UNUSED(tid);
+    Q_UNUSED(cid);
+    Q_UNUSED(approve);
+    co_return makeError(ErrorCode::Internal, QStringLiteral("not yet"));
+}
+
 void RemoteClient::watchTurn(const QString &sid, int tid, int fromSeq)
 {
     const QString key = sid + u'/' + QString::number(tid);

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/parameters.h"
 #include "core/provider.h"
+#include "core/tools.h"
 #include "core/types.h"
 
 #include <QCoroTask>
@@ -42,6 +43,10 @@ public:
     // Attachments (shared/API.md, Attachments): one upload, and one file's bytes.
     virtual QCoro::Task<Result<Attachment>> uploadAttachment(QString sid, UploadParams params) = 0;
     virtual QCoro::Task<Result<QByteArray>> attachmentBytes(QString sid, QString aid) = 0;
+    // Tools (shared/API.md, Tools (MCP)): GET /v1/tools, and the answer to a call that waits.
+    virtual QCoro::Task<Result<ToolList>> tools() = 0;
+    virtual QCoro::Task<Result<TurnRecord>> answerToolCall(QString sid, int tid, QString cid,
+                                                           bool approve) = 0;
 
     // Makes sure chunkReady and turnFinished are emitted for this turn from `fromSeq` on
     // (the remote client opens its event stream; the local one hears every turn anyway).
@@ -52,6 +57,10 @@ Q_SIGNALS:
     void sessionDeleted(const QString &sid);
     void turnStarted(const holdfast::TurnRecord &turn);
     void chunkReady(const QString &sid, int tid, int seq, const QString &text);
+    // A tool call or its result, in seq order with chunkReady's text chunks.
+    void toolStepReady(const QString &sid, int tid, const holdfast::Chunk &chunk);
+    // A running turn went from streaming to waiting (a tool call waits for approval) or back.
+    void turnStateChanged(const holdfast::TurnRecord &turn);
     void turnFinished(const holdfast::TurnRecord &turn);
     // The remote service became unreachable (online false, with why) or reachable again.
     void connectionChanged(bool online, const QString &message);

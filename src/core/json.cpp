@@ -389,7 +389,105 @@ QJsonObject toJson(const TurnRecord &turn)
 
 QJsonObject toJson(const Chunk &chunk)
 {
-    return QJsonObject{{QStringLiteral("seq"), chunk.seq}, {QStringLiteral("text"), chunk.text}};
+    QJsonObject o{{QStringLiteral("seq"), chunk.seq}, {QStringLiteral("text"), chunk.text}};
+    if (chunk.toolCall)
+        o.insert(QStringLiteral("tool_call"), toJson(*chunk.toolCall));
+    if (chunk.toolResult)
+        o.insert(QStringLiteral("tool_result"), toJson(*chunk.toolResult));
+    return o;
+}
+
+QJsonObject toJson(const ToolCall &call)
+{
+    return QJsonObject{{QStringLiteral("id"), call.id},
+                       {QStringLiteral("name"), call.name},
+                       {QStringLiteral("arguments"), call.arguments}};
+}
+
+QJsonObject toJson(const ToolResult &result)
+{
+    return QJsonObject{{QStringLiteral("id"), result.id},
+                       {QStringLiteral("content"), result.content},
+                       {QStringLiteral("is_error"), result.isError}};
+}
+
+QJsonObject toJson(const MessageToolCall &call)
+{
+    return QJsonObject{
+        {QStringLiteral("id"), call.id},
+        {QStringLiteral("name"), call.name},
+        {QStringLiteral("arguments"), call.arguments},
+        {QStringLiteral("result"), call.result ? QJsonValue(*call.result) : QJsonValue()},
+        {QStringLiteral("is_error"), call.isError},
+        {QStringLiteral("approved"), call.approved},
+        {QStringLiteral("offset"), call.offset},
+    };
+}
+
+std::optional<ToolCall> toolCallFromJson(const QJsonObject &o)
+{
+    if (!o.value(QStringLiteral("id")).isString() || !o.value(QStringLiteral("name")).isString())
+        return std::nullopt;
+    ToolCall call;
+    call.id = o.value(QStringLiteral("id")).toString();
+    call.name = o.value(QStringLiteral("name")).toString();
+    call.arguments = o.value(QStringLiteral("arguments")).toObject();
+    return call;
+}
+
+std::optional<ToolResult> toolResultFromJson(const QJsonObject &o)
+{
+    if (!o.value(QStringLiteral("id")).isString())
+        return std::nullopt;
+    ToolResult result;
+    result.id = o.value(QStringLiteral("id")).toString();
+    result.content = o.value(QStringLiteral("content")).toString();
+    result.isError = o.value(QStringLiteral("is_error")).toBool();
+    result.approved = o.value(QStringLiteral("approved")).toBool();
+    return result;
+}
+
+std::optional<MessageToolCall> messageToolCallFromJson(const QJsonObject &o)
+{
+    const auto call = toolCallFromJson(o);
+    if (!call)
+        return std::nullopt;
+    MessageToolCall m;
+    m.id = call->id;
+    m.name = call->name;
+    m.arguments = call->arguments;
+    const QJsonValue result = o.value(QStringLiteral("result"));
+    if (result.isString())
+        m.result = result.toString();
+    m.isError = o.value(QStringLiteral("is_error")).toBool();
+    m.approved = o.value(QStringLiteral("approved")).toBool();
+    m.offset = qint64(o.value(QStringLiteral("offset")).toDouble());
+    return m;
+}
+
+QJsonObject storedToolStep(const Chunk &chunk)
+{
+    if (chunk.toolCall)
+        return QJsonObject{{QStringLiteral("tool_call"), toJson(*chunk.toolCall)}};
+    if (chunk.toolResult) {
+        QJsonObject result = toJson(*chunk.toolResult);
+        result.insert(QStringLiteral("approved"), chunk.toolResult->approved);
+        return QJsonObject{{QStringLiteral("tool_result"), result}};
+    }
+    return {};
+}
+
+bool readStoredToolStep(const QJsonObject &o, Chunk &chunk)
+{
+    if (o.contains(QStringLiteral("tool_call"))) {
+        chunk.toolCall = toolCallFromJson(o.value(QStringLiteral("tool_call")).toObject());
+        return chunk.toolCall.has_value();
+    }
+    if (o.contains(QStringLiteral("tool_result"))) {
+        chunk.toolResult = toolResultFromJson(o.value(QStringLiteral("tool_result")).toObject());
+        return chunk.toolResult.has_value();
+    }
+    return o.isEmpty();
 }
 
 QJsonObject errorBody(const Error &error)
@@ -527,8 +625,14 @@ std::optional<Chunk> chunkFromJson(const QJsonObject &o)
 {
     if (!o.value(QStringLiteral("seq")).isDouble())
         return std::nullopt;
-    return Chunk{o.value(QStringLiteral("seq")).toInt(),
-                 o.value(QStringLiteral("text")).toString()};
+    Chunk chunk;
+    chunk.seq = o.value(QStringLiteral("seq")).toInt();
+    chunk.text = o.value(QStringLiteral("text")).toString();
+    if (o.contains(QStringLiteral("tool_call")))
+        chunk.toolCall = toolCallFromJson(o.value(QStringLiteral("tool_call")).toObject());
+    if (o.contains(QStringLiteral("tool_result")))
+        chunk.toolResult = toolResultFromJson(o.value(QStringLiteral("tool_result")).toObject());
+    return chunk;
 }
 
 std::optional<Error> errorFromJson(const QJsonObject &o)

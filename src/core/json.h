@@ -18,7 +18,18 @@ QByteArray toJsonBytes(const SessionSnapshot &snapshot);
 QJsonObject toJson(const TurnRecord &turn);
 // Byte for byte QJsonDocument(toJson(turn)).toJson(Compact), written directly.
 QByteArray toJsonBytes(const TurnRecord &turn);
-QJsonObject toJson(const Chunk &chunk);
+QJsonObject toJson(const Chunk &chunk); // with "tool_call" or "tool_result" for a tool step
+// Tools (shared/API.md, Tools (MCP)).
+QJsonObject toJson(const ToolCall &call);        // {"id","name","arguments"}
+QJsonObject toJson(const ToolResult &result);    // {"id","content","is_error"}: no "approved"
+QJsonObject toJson(const MessageToolCall &call); // a message's tool_calls entry, with "offset"
+std::optional<ToolCall> toolCallFromJson(const QJsonObject &object);
+std::optional<ToolResult> toolResultFromJson(const QJsonObject &object); // "approved" if present
+std::optional<MessageToolCall> messageToolCallFromJson(const QJsonObject &object);
+// A chunk's tool step as the stores keep it: {"tool_call":{...}} or {"tool_result":{...,
+// "approved":b}}; {} for a text chunk. readStoredToolStep fills `chunk` from it (false: malformed).
+QJsonObject storedToolStep(const Chunk &chunk);
+bool readStoredToolStep(const QJsonObject &object, Chunk &chunk);
 // A session's or a turn's options: only the options that are set ({} for none).
 QJsonObject toJson(const TurnOptions &options);
 QJsonObject toJson(const TokenUsage &usage);   // {"prompt_tokens","completion_tokens"}

@@ -29,6 +29,8 @@ struct PatchSessionParams
     std::optional<QString> model;
     std::optional<qint64> head;         // switch the active branch (shared/API.md, Branches)
     std::optional<TurnOptions> options; // replaces the session's default options
+    std::optional<QStringList> tools;   // shared/API.md, Tools (MCP)
+    std::optional<ToolApproval> toolApproval;
 };
 
 struct StartTurnParams
@@ -44,6 +46,9 @@ struct StartTurnParams
     // Ids of this session's attachments for the new user message, in order (shared/API.md,
     // Attachments: at most 10).
     QStringList attachments;
+    // The tools the model may call in this turn (shared/API.md, Tools (MCP)); nullopt: the
+    // session's.
+    std::optional<QStringList> tools;
 };
 
 // One upload (shared/API.md: POST /v1/sessions/{sid}/attachments).

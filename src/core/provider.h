@@ -5,6 +5,7 @@
 #include "runtime/waiter.h"
 
 #include <QCoroTask>
+#include <QJsonObject>
 #include <QObject>
 #include <QPointer>
 #include <QStringList>
@@ -47,6 +48,22 @@ private:
     QPointer<Provider> m_provider;
 };
 
+// A tool offered to the model (shared/API.md, Tools (MCP): "Function names on the wire").
+struct ToolSpec
+{
+    QString wireName; // the function name the model sees (core/tools.h: toolWireNames)
+    QString description;
+    QJsonObject parameters; // the MCP tool's input schema
+};
+
+// A call the model asked for, or one that goes back to it with an earlier message.
+struct ProviderToolCall
+{
+    QString id;       // the model server's id; a provider without ids (Ollama) makes one up
+    QString wireName; // the function name, as offered in ProviderRequest::tools
+    QJsonObject arguments;
+};
+
 struct ChatMessage
 {
     ChatMessage() = default;
@@ -59,6 +76,12 @@ struct ChatMessage
     // A user message's files (shared/API.md, Attachments: "To the model"); each provider puts
     // images in its own wire format and text (and a PDF's text) before the content.
     QList<AttachmentContent> attachments;
+    // role "assistant": the calls it asked for after `content` (each answered by a following
+    // role "tool" message).
+    QList<ProviderToolCall> toolCalls;
+    // role "tool": the result of call `toolCallId` of function `toolName`; `content` is the result.
+    QString toolCallId;
+    QString toolName;
 };
 
 // What goes to a model: the system prompt first (if any), then the conversation oldest first,
@@ -68,6 +91,8 @@ struct ProviderRequest
     QString model; // the provider's own model name (without "provider/")
     QList<ChatMessage> messages;
     TurnOptions options;
+    // The tools the model may call; empty: the request carries no tools at all.
+    QList<ToolSpec> tools;
 };
 
 // One generation. Subclasses push() chunks and finish()/fail() as the model answers;
@@ -95,6 +120,9 @@ public:
     // The tokens the model server reported for this generation, once it has ended (nullopt:
     // it reported none).
     const std::optional<TokenUsage> &usage() const { return m_usage; }
+    // The calls the model asked for in this generation, in its order, once it ended without an
+    // error (OpenAI's tool_calls deltas assembled; Ollama's tool_calls). Empty: none.
+    const QList<ProviderToolCall> &toolCalls() const { return m_toolCalls; }
 
 Q_SIGNALS:
     void changed(); // a chunk arrived or the stream ended
@@ -104,6 +132,7 @@ protected:
     void finish();
     void fail(Error error);
     void setUsage(TokenUsage usage) { m_usage = usage; } // before finish()
+    void setToolCalls(QList<ProviderToolCall> calls) { m_toolCalls = std::move(calls); } // ditto
     virtual void abort() {} // called once by cancel(): stop upstream work
 
 private:
@@ -115,6 +144,7 @@ private:
     bool m_cancelled = false;
     std::optional<Error> m_error;
     std::optional<TokenUsage> m_usage;
+    QList<ProviderToolCall> m_toolCalls;
     ProviderUse m_provider;
 };
 

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/parameters.h"
 #include "core/providerregistry.h"
+#include "core/tools.h"
 #include "core/types.h"
 
 #include <QCoroTask>
@@ -36,6 +37,12 @@ struct ServiceConfig
     // After the first answer of a chat, ask its model for a short title (never the demo model's;
     // a title set by hand stays). The program turns it on (--auto-title, on by default).
     bool autoTitle = false;
+    // Tools (shared/API.md, Tools (MCP)): rounds of model -> tools -> model in one turn
+    // (--max-tool-rounds), how long a call waits for the user's approval before it is declined
+    // (--tool-approval-timeout-ms), and how long one tool call may run (--tool-timeout-ms).
+    int maxToolRounds = 8;
+    int toolApprovalTimeoutMs = 600000;
+    int toolTimeoutMs = 120000;
 };
 
 // A completion without a session: the messages go to the model as they are; nothing is stored.
@@ -75,6 +82,9 @@ public:
     ProviderRegistry *providers() const { return m_providers; }
     const ServiceConfig &config() const { return m_config; }
     void setAutoTitle(bool on) { m_config.autoTitle = on; } // the settings dialog, while running
+    // Where tools come from (the MCP servers); none: no tool is configured. Not owned.
+    void setToolHost(ToolHost *host) { m_toolHost = host; }
+    ToolHost *toolHost() const { return m_toolHost; }
 
     QCoro::Task<Result<SessionPage>> listSessions(QString query, int limit, int offset);
     QCoro::Task<Result<SessionSnapshot>> createSession(CreateSessionParams params);
@@ -96,6 +106,11 @@ public:
     // Chunks with seq >= from (at most 1000); waits up to waitMs for one if there is none yet.
     QCoro::Task<Result<ChunkPage>> chunks(QString sid, int tid, int from, int waitMs);
     QCoro::Task<Result<TurnRecord>> cancelTurn(QString sid, int tid);
+    // GET /v1/tools: the configured servers' tools and states ({} without a tool host).
+    ToolList tools() const;
+    // POST .../tool-calls/{cid}: approves or declines a call that waits for approval (404 for a
+    // call the turn does not have, 409 when it does not wait); the turn as it is then.
+    QCoro::Task<Result<TurnRecord>> answerToolCall(QString sid, int tid, QString cid, bool approve);
 
     // Attachments (shared/API.md, Attachments): stores one upload after its checks (media type,
     // magic numbers, UTF-8, name), and reads one file back with its bytes.
@@ -137,8 +152,13 @@ Q_SIGNALS:
     void sessionDeleted(const QString &sid);
     void turnStarted(const holdfast::TurnRecord &turn);
     void chunkReady(const QString &sid, int tid, int seq, const QString &text);
+    // A chunk that records a step of tool use (a call or its result), in seq order with the text
+    // chunks (chunkReady carries only those).
+    void toolStepReady(const QString &sid, int tid, const holdfast::Chunk &chunk);
     // After the chunkReady signals of one batch of a turn's chunks (as it was stored).
     void chunkBatchEnded(const QString &sid, int tid);
+    // A running turn went from streaming to waiting (a tool call waits for approval) or back.
+    void turnStateChanged(const holdfast::TurnRecord &turn);
     void turnFinished(const holdfast::TurnRecord &turn);
 
 private:
@@ -182,6 +202,7 @@ private:
 
     Store *m_store;
     ProviderRegistry *m_providers;
+    ToolHost *m_toolHost = nullptr;
     ServiceConfig m_config;
     QHash<QString, Session *> m_sessions;
     std::list<Session *> m_lru; // most recently used first

@@ -496,8 +496,11 @@ Result<StatelessCompletion> SessionService::completeStateless(StatelessParams pa
     }
     StatelessCompletion completion;
     completion.model = params.model.isEmpty() ? m_providers->defaultModel() : params.model;
-    completion.stream = resolved->start(
-        ProviderRequest{resolved->model, std::move(params.messages), params.options});
+    ProviderRequest request;
+    request.model = resolved->model;
+    request.messages = std::move(params.messages);
+    request.options = params.options;
+    completion.stream = resolved->start(request);
     return completion;
 }
 

@@ -51,17 +51,29 @@ public:
     virtual QCoro::Task<Status> beginTurn(SessionMeta meta, std::optional<Message> prompt,
                                           TurnRecord turn) = 0;
     // Stores chunks (consecutive seqs) and the turn's chunk count; the batch that holds seq 0 also
-    // stores the turn's first_chunk_at (the time of that write).
+    // stores the turn's first_chunk_at (the time of that write). A tool step's call or result
+    // (Chunk::toolCall / toolResult, ToolResult::approved included) is stored with its chunk and
+    // loaded back as it was; an answer's Message::toolCalls likewise with its message.
     virtual QCoro::Task<Status> appendChunks(QString sid, int tid, QList<Chunk> chunks) = 0;
     // Stores the answer (if any), the ended turn and the session's metadata (head on the answer)
     // at once: a crash never leaves head on a message that does not exist.
     virtual QCoro::Task<Status> finishTurn(SessionMeta meta, std::optional<Message> answer,
                                            TurnRecord turn) = 0;
+    // Stores a running turn's state (Streaming <-> Waiting, shared/API.md, Tools (MCP)) so that
+    // every instance reads it; a turn that has ended is left as it is.
+    // TODO(stores): pure virtual once every store implements it.
+    virtual QCoro::Task<Status> saveTurnState(QString sid, int tid, TurnRecord::State state)
+    {
+        Q_UNUSED(sid);
+        Q_UNUSED(tid);
+        Q_UNUSED(state);
+        co_return Ok{};
+    }
     virtual QCoro::Task<Result<std::optional<TurnRecord>>> loadTurn(QString sid, int tid) = 0;
     // Up to `limit` chunks with seq >= from, in order.
     virtual QCoro::Task<Result<QList<Chunk>>> loadChunks(QString sid, int tid, int from,
                                                          int limit) = 0;
-    // Turns still queued or streaming (left so by a crash when read at start-up).
+    // Turns still queued, streaming or waiting (left so by a crash when read at start-up).
     virtual QCoro::Task<Result<QList<TurnRecord>>> unfinishedTurns() = 0;
 
     // Attachments (shared/API.md, Attachments). putAttachment stores one upload of session `sid`
@@ -90,12 +102,25 @@ public:
         co_return Ok{};
     }
 
+    // Passes the user's answer to a tool call that waits for approval to whichever instance runs
+    // the turn (shared stores; others run no turn elsewhere).
+    virtual QCoro::Task<Status> requestToolDecision(QString sid, int tid, QString cid, bool approve)
+    {
+        Q_UNUSED(sid);
+        Q_UNUSED(tid);
+        Q_UNUSED(cid);
+        Q_UNUSED(approve);
+        co_return Ok{};
+    }
+
     // Rows (or keys) written since the store was created: lets tests prove saves are incremental.
     quint64 rowsWritten() const { return m_rowsWritten.load(); }
 
 Q_SIGNALS:
     // Another instance asked to cancel a turn this instance may be running (shared stores).
     void cancelRequested(const QString &sid, int tid);
+    // Another instance passed on the answer to a tool call (shared stores).
+    void toolDecisionRequested(const QString &sid, int tid, const QString &cid, bool approve);
     // Chunks or the state of a turn changed, maybe written by another instance (shared stores).
     void turnUpdated(const QString &sid, int tid);
 

@@ -47,6 +47,8 @@ QString turnStateName(TurnRecord::State state)
         return QStringLiteral("queued");
     case TurnRecord::State::Streaming:
         return QStringLiteral("streaming");
+    case TurnRecord::State::Waiting:
+        return QStringLiteral("waiting");
     case TurnRecord::State::Done:
         return QStringLiteral("done");
     case TurnRecord::State::Cancelled:
@@ -62,10 +64,25 @@ QString turnStateName(TurnRecord::State state)
 std::optional<TurnRecord::State> turnStateFromName(const QString &name)
 {
     using S = TurnRecord::State;
-    for (auto s : {S::Queued, S::Streaming, S::Done, S::Cancelled, S::Interrupted, S::Error}) {
+    for (auto s :
+         {S::Queued, S::Streaming, S::Waiting, S::Done, S::Cancelled, S::Interrupted, S::Error}) {
         if (turnStateName(s) == name)
             return s;
     }
+    return std::nullopt;
+}
+
+QString toolApprovalName(ToolApproval approval)
+{
+    return approval == ToolApproval::Auto ? QStringLiteral("auto") : QStringLiteral("ask");
+}
+
+std::optional<ToolApproval> toolApprovalFromName(const QString &name)
+{
+    if (name == QLatin1String("ask"))
+        return ToolApproval::Ask;
+    if (name == QLatin1String("auto"))
+        return ToolApproval::Auto;
     return std::nullopt;
 }
 

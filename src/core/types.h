@@ -1,9 +1,11 @@
 #pragma once
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QList>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -20,6 +22,45 @@ struct Attachment
     QDateTime createdAt;
 
     bool operator==(const Attachment &) const = default;
+};
+
+// One call of an MCP tool by the model (shared/API.md, Tools (MCP)). `name` is "SERVER/TOOL".
+struct ToolCall
+{
+    QString id;
+    QString name;
+    QJsonObject arguments;
+
+    bool operator==(const ToolCall &) const = default;
+};
+
+// What a tool call gave back, as it goes to the model and to clients.
+struct ToolResult
+{
+    QString id; // the call's
+    QString content;
+    bool isError = false;
+    // The user approved the call, or it ran under `tool_approval: auto`. Stored with the result
+    // (it fills the message's tool_calls), never sent in a chunk.
+    bool approved = false;
+
+    bool operator==(const ToolResult &) const = default;
+};
+
+// A call as the assistant message lists it (its `tool_calls`): the call and what came of it.
+struct MessageToolCall
+{
+    QString id;
+    QString name;
+    QJsonObject arguments;
+    std::optional<QString> result; // nullopt: no result (a crash cut the call off)
+    bool isError = false;
+    bool approved = false;
+    // How many characters of the message's content the model had written before it asked for
+    // this call: where the call goes when the message is sent to the model again.
+    qint64 offset = 0;
+
+    bool operator==(const MessageToolCall &) const = default;
 };
 
 // One message of a session. `index` is its 0-based position in the session, forever. The
@@ -42,6 +83,8 @@ struct Message
     // A user message's files, in the order given (always empty on answers). Stored as links to
     // the session's attachments; loads fill the metadata, never the bytes.
     QList<Attachment> attachments;
+    // An answer's tool calls in the order the model asked for them (always empty on prompts).
+    QList<MessageToolCall> toolCalls;
 
     bool operator==(const Message &) const = default;
 };
@@ -64,6 +107,11 @@ struct TurnOptions
     bool operator==(const TurnOptions &) const = default;
 };
 
+// Whether a tool call waits for the user's approval (`ask`) or runs at once (`auto`).
+enum class ToolApproval { Ask, Auto };
+QString toolApprovalName(ToolApproval approval);
+std::optional<ToolApproval> toolApprovalFromName(const QString &name);
+
 // Everything about a session except its messages.
 struct SessionMeta
 {
@@ -79,6 +127,9 @@ struct SessionMeta
     int activeTurn = 0;  // 0: none
     int lastTurn = 0;    // id of the newest turn (turn ids are 1, 2, 3, ...)
     TurnOptions options; // the session's default generation options ({} until set)
+    // The tools the model may call ("SERVER/TOOL", or "*" for all; [] until set: none).
+    QStringList tools;
+    ToolApproval toolApproval = ToolApproval::Ask;
 
     bool operator==(const SessionMeta &) const = default;
 };
@@ -103,7 +154,8 @@ struct ContextUse
 
 struct TurnRecord
 {
-    enum class State { Queued, Streaming, Done, Cancelled, Interrupted, Error };
+    // Waiting: a tool call waits for the user's approval (the turn is still active).
+    enum class State { Queued, Streaming, Waiting, Done, Cancelled, Interrupted, Error };
 
     int id = 0;
     QString session;
@@ -120,18 +172,29 @@ struct TurnRecord
     std::optional<ContextUse> context; // known once the request to the model is built
     QDateTime firstChunkAt;            // when the first chunk was stored; invalid: null
 
-    bool ended() const { return state != State::Queued && state != State::Streaming; }
+    bool ended() const
+    {
+        return state != State::Queued && state != State::Streaming && state != State::Waiting;
+    }
     bool operator==(const TurnRecord &) const = default;
 };
 
 QString turnStateName(TurnRecord::State state);
 std::optional<TurnRecord::State> turnStateFromName(const QString &name);
 
+// A piece of an answer. A chunk that records a step of tool use has empty text and carries
+// the call or its result (never both).
 struct Chunk
 {
+    Chunk() = default;
+    Chunk(int seq, QString text) : seq(seq), text(std::move(text)) {}
+
     int seq = 0;
     QString text;
+    std::optional<ToolCall> toolCall;
+    std::optional<ToolResult> toolResult;
 
+    bool isToolStep() const { return toolCall || toolResult; }
     bool operator==(const Chunk &) const = default;
 };
 

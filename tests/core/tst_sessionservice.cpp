@@ -78,6 +78,7 @@ void seedMessages(Store *store, const QString &sid, int count)
                      m.total - 1,
                      m.total,
                      {},
+                     {},
                      {}};
         TurnRecord t;
         t.id = m.lastTurn + 1;
@@ -378,6 +379,7 @@ private Q_SLOTS:
                            meta.createdAt,
                            -1,
                            0,
+                           {},
                            {},
                            {}};
             TurnRecord turn;
