@@ -51,6 +51,7 @@ private:
 // A tool offered to the model (shared/API.md, Tools (MCP): "Function names on the wire").
 struct ToolSpec
 {
+    QString name;     // "SERVER/TOOL", as the API names it (the demo model matches on it)
     QString wireName; // the function name the model sees (core/tools.h: toolWireNames)
     QString description;
     QJsonObject parameters; // the MCP tool's input schema
