@@ -1,11 +1,10 @@
 #include "mcp/mcphub.h"
 
+#include "mcp/mcpalarm.h"
 #include "mcp/mcpclient.h"
 #include "mcp/mcplogging.h"
 #include "mcp/mcptransportfactory.h"
-#include "runtime/waiter.h"
 
-#include <QCoroSignal>
 #include <QCoroTimer>
 #include <QElapsedTimer>
 #include <QPointer>
@@ -171,10 +170,9 @@ QCoro::Task<QList<ToolInfo>> Hub::toolsFor(QStringList allowed)
         });
     };
     while (starting() && clock.elapsed() < kToolsForWaitMs) {
-        Waiter waiter;
-        connect(this, &ToolHost::changed, &waiter, &Waiter::fire);
-        co_await qCoro(&waiter, &Waiter::fired,
-                       std::chrono::milliseconds(kToolsForWaitMs - clock.elapsed()));
+        Alarm alarm(std::max<int>(1, kToolsForWaitMs - int(clock.elapsed())));
+        connect(this, &ToolHost::changed, alarm.context(), [&alarm] { alarm.fire(); });
+        co_await alarm.wakeup();
         if (!self)
             co_return QList<ToolInfo>{};
     }

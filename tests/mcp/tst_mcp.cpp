@@ -3,16 +3,19 @@
 // own requests) and the hub (on-demand start, states, restart after a death, stderr tail, stop).
 // The reference servers come from npm (the fixture mcp_servers_install); testserver.mjs plays the
 // cases they do not show.
+#include "fakes/holdfastprocess.h"
 #include "fakes/mcpservers.h"
 #include "fakes/testutil.h"
 #include "mcp/mcpclient.h"
 #include "mcp/mcpconfig.h"
 #include "mcp/mcphub.h"
 #include "mcp/stdiotransport.h"
+#include "mcptestutil.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -21,68 +24,8 @@
 #include <signal.h>
 
 using namespace holdfast;
-using holdfast::test::McpServers;
+using namespace holdfast::test;
 using namespace Qt::StringLiterals;
-
-namespace {
-
-const QString kTestServer = QStringLiteral(HOLDFAST_MCP_TEST_SERVER);
-constexpr int kStartMs = 20000;
-
-QJsonObject object(const char *json)
-{
-    return QJsonDocument::fromJson(json).object();
-}
-
-qint64 processIdOf(mcp::Client *client)
-{
-    auto *stdio = client ? qobject_cast<mcp::StdioTransport *>(client->transport()) : nullptr;
-    return stdio ? stdio->processId() : 0;
-}
-
-bool alive(qint64 pid)
-{
-    return pid > 0 && ::kill(pid_t(pid), 0) == 0;
-}
-
-// Stops the client's server and waits until its process has gone, so that no test leaves one.
-void stopClient(mcp::Client *client)
-{
-    const qint64 pid = processIdOf(client);
-    client->close();
-    QVERIFY2(test::spinUntil([pid] { return !alive(pid); }, 10000), "the server did not stop");
-}
-
-void stopHub(mcp::Hub *hub)
-{
-    QList<qint64> pids;
-    for (const mcp::ServerConfig &s : hub->servers())
-        pids.append(processIdOf(hub->client(s.name)));
-    HF_AWAIT_VOID(hub->stop());
-    for (qint64 pid : std::as_const(pids)) {
-        // A process just killed may still be a zombie for a moment.
-        QVERIFY2(test::spinUntil([pid] { return !alive(pid); }, 5000), "a server still runs");
-    }
-}
-
-ToolServerInfo serverInfo(const mcp::Hub &hub, const QString &name)
-{
-    for (const ToolServerInfo &s : hub.list().servers) {
-        if (s.name == name)
-            return s;
-    }
-    return {};
-}
-
-QStringList toolNames(const QList<mcp::Tool> &tools)
-{
-    QStringList names;
-    for (const mcp::Tool &t : tools)
-        names.append(t.name);
-    return names;
-}
-
-} // namespace
 
 class TestMcp : public QObject
 {
@@ -132,6 +75,8 @@ private Q_SLOTS:
     void hubServerDiesAndRestarts();
     void hubListChanged();
     void hubNotReady();
+    void headlessStartsAndStopsServers();
+    void headlessRefusesBadConfig();
 };
 
 void TestMcp::cleanupTestCase()
@@ -612,6 +557,53 @@ void TestMcp::hubNotReady()
     QVERIFY(outcome->isError);
     QVERIFY2(outcome->content.contains(QStringLiteral("not ready")), qPrintable(outcome->content));
     HF_AWAIT_VOID(hub.stop());
+}
+
+// The real binary: --headless reads the default mcp.json, starts its servers at once, and
+// stops them when it exits on SIGTERM.
+void TestMcp::headlessStartsAndStopsServers()
+{
+    HF_CHECK_FIXTURE(m_servers);
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    HF_CALL(
+        writeMcpJson(home.path(), {m_servers.nodeScript(QStringLiteral("t"), kTestServer, {})}));
+    test::HoldfastProcess holdfast(home.path(),
+                                   {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                                    QStringLiteral("--store"), QStringLiteral("memory:")});
+    QVERIFY(holdfast.waitForPort() > 0);
+    QString log;
+    const auto logHas = [&](const QString &text) {
+        log += QString::fromLocal8Bit(holdfast.process().readAllStandardError());
+        return log.contains(text);
+    };
+    QVERIFY2(test::spinUntil([&] { return logHas(QStringLiteral("MCP server t is ready")); }),
+             qPrintable(log));
+    const auto match =
+        QRegularExpression(QStringLiteral("testserver: started pid (\\d+)")).match(log);
+    QVERIFY2(match.hasMatch(), qPrintable(log));
+    const qint64 pid = match.captured(1).toLongLong();
+    QVERIFY(alive(pid));
+    holdfast.signal(SIGTERM);
+    QVERIFY(holdfast.waitForExit());
+    QCOMPARE(holdfast.process().exitStatus(), QProcess::NormalExit);
+    QCOMPARE(holdfast.process().exitCode(), 0);
+    QVERIFY2(test::spinUntil([pid] { return !alive(pid); }, 5000),
+             "the MCP server outlived holdfast");
+}
+
+void TestMcp::headlessRefusesBadConfig()
+{
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    HF_CALL(writeMcpJson(home.path(), {}, R"({"mcpServers": {"a/b": {"command": "x"}}})"));
+    test::HoldfastProcess holdfast(home.path(),
+                                   {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                                    QStringLiteral("--store"), QStringLiteral("memory:")});
+    QVERIFY(holdfast.waitForExit());
+    QCOMPARE(holdfast.process().exitCode(), 2);
+    const QString err = QString::fromLocal8Bit(holdfast.process().readAllStandardError());
+    QVERIFY2(err.contains(QStringLiteral("mcp.json: server \"a/b\"")), qPrintable(err));
 }
 
 HOLDFAST_TEST_MAIN(TestMcp)
