@@ -205,7 +205,7 @@ QCoro::Task<Client::Reply> Client::request(QString method, QJsonObject params, i
         params.insert(QLatin1String("requestId"), reply.id);
         params.insert(QLatin1String("reason"), cancelled ? QStringLiteral("cancelled by the user")
                                                          : QStringLiteral("timed out"));
-        if (self)
+        if (self && method != QLatin1String("initialize")) // the spec forbids cancelling that one
             send(message(QStringLiteral("notifications/cancelled"), params));
     }
     co_return reply;
