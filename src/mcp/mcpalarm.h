@@ -6,10 +6,10 @@
 
 namespace holdfast::mcp {
 
-// What a coroutine here waits on: a one-shot wake-up that signals may fire any number of times,
-// or a timeout. QCoro 0.8's signal awaiter resumes once per queued emission, so a signal emitted
-// twice before the coroutine runs (an answer, then a cancel) would resume a frame that moved on;
-// a Wakeup resumes it once. Lives in the waiting coroutine's frame.
+// What a coroutine here waits on: a one-shot wake-up that signals may fire any number of times
+// (an answer, then a cancel; several changed()), or a timeout; the coroutine resumes once. The
+// project's Wakeup rather than QCoro 0.8's queued signal awaiter (README, known traps). Lives in
+// the waiting coroutine's frame.
 class Alarm
 {
 public:

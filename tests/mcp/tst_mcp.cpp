@@ -75,6 +75,7 @@ private Q_SLOTS:
     void hubServerDiesAndRestarts();
     void hubListChanged();
     void hubNotReady();
+    void hubWaitsThroughChanges();
     void headlessStartsAndStopsServers();
     void headlessRefusesBadConfig();
 };
@@ -567,6 +568,23 @@ void TestMcp::hubNotReady()
     QVERIFY(outcome->isError);
     QVERIFY2(outcome->content.contains(QStringLiteral("not ready")), qPrintable(outcome->content));
     HF_AWAIT_VOID(hub.stop());
+}
+
+// A turn waiting for a starting server goes on waiting through other changes of the hub, and
+// resumes once, with the server's tools.
+void TestMcp::hubWaitsThroughChanges()
+{
+    HF_CHECK_FIXTURE(m_servers);
+    mcp::Hub hub;
+    hub.setServers({m_servers.nodeScript(QStringLiteral("t"), kTestServer, {})});
+    auto waiting = hub.toolsFor({QStringLiteral("*")});
+    QVERIFY(hub.client(QStringLiteral("t")));
+    hub.setServers(hub.servers()); // the same servers: each emits changed()
+    hub.setServers(hub.servers());
+    hub.setServers(hub.servers());
+    HF_AWAIT(tools, std::move(waiting));
+    QCOMPARE(tools->size(), 5);
+    HF_CALL(stopHub(&hub));
 }
 
 // The real binary: --headless reads the default mcp.json, starts its servers at once, and
