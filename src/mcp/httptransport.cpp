@@ -60,6 +60,13 @@ QList<QJsonObject> messagesOf(const QByteArray &json, bool *ok)
     return messages;
 }
 
+bool isJson(const QByteArray &json)
+{
+    bool ok = false;
+    messagesOf(json, &ok);
+    return ok;
+}
+
 bool reserved(const QByteArray &lowerName)
 {
     // Set by HTTP or by the transport itself: a configured header may not repeat them.
@@ -419,15 +426,14 @@ QCoro::Task<> HttpTransport::post(QJsonObject message)
         }
         co_return;
     }
-    bool ok = false;
-    const QList<QJsonObject> messages = messagesOf(stream.body, &ok);
-    if (!ok) {
+    const bool empty = stream.body.trimmed().isEmpty();
+    if (!empty && !isJson(stream.body)) {
         answerWithError(id, kTransportError,
                         QStringLiteral("the answer of the MCP server %1 is not JSON: %2")
                             .arg(where(), excerpt(stream.body)));
         co_return;
     }
-    if (!deliver(stream.body, &stream))
+    if (!empty && !deliver(stream.body, &stream))
         co_return;
     if (!stream.answered) {
         answerWithError(id, kTransportError,
