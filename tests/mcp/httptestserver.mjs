@@ -6,6 +6,7 @@
 //   /resume   tools/call's event stream closes after a priming event (id, retry: 100); the
 //             answer comes through GET with Last-Event-ID (SEP-1699)
 //   /error    every request is HTTP 500 with a JSON-RPC error body
+//   /accepted tools/call is answered 202 with no body (as if it were a notification)
 //   /drop     tools/call's connection is closed without an answer
 //   /hang     tools/call is never answered
 //   /count    tools/call answers {"dropped": calls that reached /drop (a retrying client would
@@ -71,6 +72,8 @@ const server = http.createServer((req, res) => {
             json(res, 200, result(message.id, { tools: [{ name: "t", inputSchema: { type: "object" } }] }));
         } else if (message.method === "tools/call" && path === "/headers") {
             json(res, 200, result(message.id, text(JSON.stringify(req.headers))));
+        } else if (message.method === "tools/call" && path === "/accepted") {
+            res.writeHead(202).end();
         } else if (message.method === "tools/call" && path === "/drop") {
             dropped += 1;
             req.socket.destroy();

@@ -115,6 +115,25 @@ private Q_SLOTS:
         QVERIFY(peer.closedWhy.isNull());
     }
 
+    // A request answered without a message (202, no body) is an error answer at once, not a
+    // wait for the client's timeout.
+    void httpRequestAcceptedWithoutAnswer()
+    {
+        HttpMcpServer server;
+        server.startTestServer(QStringLiteral(HOLDFAST_MCP_HTTP_TEST_SERVER));
+        HF_CHECK_FIXTURE(server);
+        RawPeer peer(server.url(QStringLiteral("/accepted")));
+        QVERIFY(peer.handshake().contains(QLatin1String("result")));
+        const QJsonObject answer = peer.request(QStringLiteral("tools/call"));
+        const QString message = answer.value(QLatin1String("error"))
+                                    .toObject()
+                                    .value(QLatin1String("message"))
+                                    .toString();
+        QVERIFY2(message.contains(QLatin1String("answered HTTP 202 without the answer")),
+                 qPrintable(message));
+        QVERIFY(peer.closedWhy.isNull());
+    }
+
     // A tools/call whose connection closes before any answer is not sent again (the tool may
     // have run): the transport closes instead.
     void httpCallIsNeverSentTwice()
