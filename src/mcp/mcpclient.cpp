@@ -1,11 +1,10 @@
 #include "mcp/mcpclient.h"
 
+#include "mcp/mcpalarm.h"
 #include "mcp/mcpcontent.h"
 #include "mcp/mcplogging.h"
-#include "runtime/waiter.h"
 
 #include <QCoreApplication>
-#include <QCoroSignal>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QPointer>
@@ -22,15 +21,10 @@ constexpr int kMaxListPages = 1000; // a server whose cursors never end is not l
 // A request waiting for its answer; lives in the frame of the coroutine that sent it.
 struct Pending
 {
-    Waiter *waiter = nullptr;
+    Alarm *alarm = nullptr;
     std::optional<QJsonObject> answer; // the response message
     std::optional<QString> failure;    // the transport ended first
 };
-
-std::chrono::milliseconds timeoutOf(int timeoutMs)
-{
-    return std::chrono::milliseconds(timeoutMs > 0 ? timeoutMs : -1); // -1: no timeout
-}
 
 QJsonObject message(const QString &method, const QJsonObject &params)
 {
@@ -82,7 +76,7 @@ struct Client::Private
         pending.clear();
         for (Pending *p : waiting) {
             p->failure = why;
-            p->waiter->fire();
+            p->alarm->fire();
         }
     }
 };
@@ -176,24 +170,24 @@ QCoro::Task<Client::Reply> Client::request(QString method, QJsonObject params, i
         co_return reply;
     }
     reply.id = d->nextId++;
-    Waiter waiter;
+    Alarm alarm(timeoutMs);
     Pending pending;
-    pending.waiter = &waiter;
+    pending.alarm = &alarm;
     bool cancelled = false;
     if (cancel)
-        QObject::connect(cancel, &ToolCallCancel::cancelled, &waiter, [&cancelled, &waiter] {
+        QObject::connect(cancel, &ToolCallCancel::cancelled, alarm.context(), [&cancelled, &alarm] {
             cancelled = true;
-            waiter.fire();
+            alarm.fire();
         });
     d->pending.insert(reply.id, &pending);
     QJsonObject m = message(method, params);
     m.insert(QLatin1String("id"), reply.id);
     QPointer<Client> self(this);
     send(m);
-    if (!pending.answer && !pending.failure)
-        co_await qCoro(&waiter, &Waiter::fired, timeoutOf(timeoutMs));
+    co_await alarm.wakeup();
     if (self)
         d->pending.remove(reply.id);
+    // An answer that came in with the timeout or the cancel still counts.
     if (pending.answer) {
         const QJsonValue error = pending.answer->value(QLatin1String("error"));
         if (error.isObject()) {
@@ -211,7 +205,7 @@ QCoro::Task<Client::Reply> Client::request(QString method, QJsonObject params, i
         params.insert(QLatin1String("requestId"), reply.id);
         params.insert(QLatin1String("reason"), cancelled ? QStringLiteral("cancelled by the user")
                                                          : QStringLiteral("timed out"));
-        if (self)
+        if (self && method != QLatin1String("initialize")) // the spec forbids cancelling that one
             send(message(QStringLiteral("notifications/cancelled"), params));
     }
     co_return reply;
@@ -229,12 +223,14 @@ QCoro::Task<Status> Client::initialize(int timeoutMs)
         return makeError(code, why);
     };
     if (!d->opened && !d->ended) {
-        Waiter waiter;
-        connect(d->transport.get(), &Transport::opened, &waiter, &Waiter::fire);
-        connect(d->transport.get(), &Transport::closed, &waiter, &Waiter::fire);
+        Alarm alarm(timeoutMs);
+        connect(d->transport.get(), &Transport::opened, alarm.context(),
+                [&alarm] { alarm.fire(); });
+        connect(d->transport.get(), &Transport::closed, alarm.context(),
+                [&alarm] { alarm.fire(); });
         d->transport->open();
         if (!d->opened && !d->ended)
-            co_await qCoro(&waiter, &Waiter::fired, timeoutOf(timeoutMs));
+            co_await alarm.wakeup();
         if (!self)
             co_return makeError(ErrorCode::Unavailable, QStringLiteral("stopped"));
     }
@@ -414,7 +410,7 @@ void Client::handleMessage(const QJsonObject &m)
         Pending *p = d->pending.take(id.toInteger());
         if (p) {
             p->answer = m;
-            p->waiter->fire();
+            p->alarm->fire();
             return;
         }
     }

@@ -1,11 +1,10 @@
 #include "mcp/mcphub.h"
 
+#include "mcp/mcpalarm.h"
 #include "mcp/mcpclient.h"
 #include "mcp/mcplogging.h"
 #include "mcp/mcptransportfactory.h"
-#include "runtime/waiter.h"
 
-#include <QCoroSignal>
 #include <QCoroTimer>
 #include <QElapsedTimer>
 #include <QPointer>
@@ -38,6 +37,7 @@ struct Hub::Private
     QList<QPointer<Client>> closing; // stopped clients whose transport has not ended yet
     bool autoStart = false;
     bool stopping = false;
+    bool startQueued = false; // list() asked for the servers not started yet
 };
 
 Hub::Hub(QObject *parent) : ToolHost(parent), d(std::make_unique<Private>()) {}
@@ -120,6 +120,27 @@ QCoro::Task<> Hub::stop()
 
 ToolList Hub::list() const
 {
+    // GET /v1/tools and the window's tools menu ask for this: servers nobody needed yet start
+    // now (from the event loop: this is const and may run inside a caller's loop over servers).
+    const bool notLaunched = std::any_of(d->servers.cbegin(), d->servers.cend(),
+                                         [](const auto &s) { return !s->launched; });
+    if (notLaunched && !d->stopping && !std::exchange(d->startQueued, true)) {
+        QMetaObject::invokeMethod(
+            const_cast<Hub *>(this),
+            [this] {
+                d->startQueued = false;
+                for (const auto &s : std::as_const(d->servers)) {
+                    if (!s->launched)
+                        const_cast<Hub *>(this)->start(s);
+                }
+            },
+            Qt::QueuedConnection);
+    }
+    return collect();
+}
+
+ToolList Hub::collect() const
+{
     ToolList result;
     for (const auto &s : std::as_const(d->servers)) {
         ToolServerInfo info;
@@ -167,26 +188,23 @@ QCoro::Task<QList<ToolInfo>> Hub::toolsFor(QStringList allowed)
     clock.start();
     const auto starting = [&wanted] {
         return std::any_of(wanted.cbegin(), wanted.cend(), [](const auto &s) {
-            return !s->removed && s->state == ToolServerInfo::State::Starting;
+            return !s->removed && s->launched && s->state == ToolServerInfo::State::Starting;
         });
     };
     while (starting() && clock.elapsed() < kToolsForWaitMs) {
-        Waiter waiter;
-        connect(this, &ToolHost::changed, &waiter, &Waiter::fire);
-        co_await qCoro(&waiter, &Waiter::fired,
-                       std::chrono::milliseconds(kToolsForWaitMs - clock.elapsed()));
+        Alarm alarm(std::max<int>(1, kToolsForWaitMs - int(clock.elapsed())));
+        connect(this, &ToolHost::changed, alarm.context(), [&alarm] { alarm.fire(); });
+        co_await alarm.wakeup();
         if (!self)
             co_return QList<ToolInfo>{};
     }
     QList<ToolInfo> tools;
-    for (const ToolInfo &t : list().tools) {
-        if ((all && hasServer(toolServerOf(t.name))) || allowed.contains(t.name)) {
-            const bool isWanted = std::any_of(wanted.cbegin(), wanted.cend(), [&t](const auto &s) {
-                return s->config.name == toolServerOf(t.name);
-            });
-            if (isWanted)
-                tools.append(t);
-        }
+    for (const ToolInfo &t : collect().tools) {
+        const bool ofWanted = std::any_of(wanted.cbegin(), wanted.cend(), [&t](const auto &s) {
+            return !s->removed && s->config.name == toolServerOf(t.name);
+        });
+        if (ofWanted && (all || allowed.contains(t.name)))
+            tools.append(t);
     }
     co_return tools;
 }

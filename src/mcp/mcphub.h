@@ -12,8 +12,9 @@ namespace holdfast::mcp {
 class Client;
 
 // The ToolHost of the configured MCP servers: one Client per server, started on demand (the first
-// turn that may use its tools, or GET /v1/tools), restarted with back-off when it dies, stopped at
-// exit. A stdio server's stderr goes to the log and its last lines to ToolServerInfo::stderrTail.
+// turn that may use its tools, or list(): GET /v1/tools, the tools menu), restarted with back-off
+// when it dies, stopped at exit. A stdio server's stderr goes to the log and its last lines to
+// ToolServerInfo::stderrTail.
 class Hub final : public ToolHost
 {
     Q_OBJECT
@@ -33,6 +34,8 @@ public:
     // nothing restarts after it. For the app's shutdown.
     QCoro::Task<> stop();
 
+    // Also starts (soon, from the event loop) the servers not started yet: GET /v1/tools and the
+    // window's tools menu show every server's tools.
     ToolList list() const override;
     bool hasServer(const QString &server) const override;
     QCoro::Task<QList<ToolInfo>> toolsFor(QStringList allowed) override;
@@ -55,6 +58,7 @@ private:
     void failed(const std::shared_ptr<Server> &server, const QString &why);
     void stopServer(const std::shared_ptr<Server> &server);
     std::shared_ptr<Server> find(const QString &name) const;
+    ToolList collect() const; // list() without starting anything
 
     struct Private;
     std::unique_ptr<Private> d;

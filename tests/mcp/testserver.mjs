@@ -20,7 +20,7 @@ const pageSize = 2;
 const waiting = new Map(); // our requests to the client: id -> callback
 
 process.stdout.write("this line is not JSON\n");
-console.error("testserver: started");
+console.error(`testserver: started pid ${process.pid}`);
 
 const handlers = {
     hang: () => undefined, // never answers

@@ -3,6 +3,7 @@
 // own requests) and the hub (on-demand start, states, restart after a death, stderr tail, stop).
 // The reference servers come from npm (the fixture mcp_servers_install); testserver.mjs plays the
 // cases they do not show.
+#include "fakes/holdfastprocess.h"
 #include "fakes/mcpservers.h"
 #include "fakes/testutil.h"
 #include "httpcases.h"
@@ -10,10 +11,12 @@
 #include "mcp/mcpconfig.h"
 #include "mcp/mcphub.h"
 #include "mcp/stdiotransport.h"
+#include "mcptestutil.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -22,68 +25,8 @@
 #include <signal.h>
 
 using namespace holdfast;
-using holdfast::test::McpServers;
+using namespace holdfast::test;
 using namespace Qt::StringLiterals;
-
-namespace {
-
-const QString kTestServer = QStringLiteral(HOLDFAST_MCP_TEST_SERVER);
-constexpr int kStartMs = 20000;
-
-QJsonObject object(const char *json)
-{
-    return QJsonDocument::fromJson(json).object();
-}
-
-qint64 processIdOf(mcp::Client *client)
-{
-    auto *stdio = client ? qobject_cast<mcp::StdioTransport *>(client->transport()) : nullptr;
-    return stdio ? stdio->processId() : 0;
-}
-
-bool alive(qint64 pid)
-{
-    return pid > 0 && ::kill(pid_t(pid), 0) == 0;
-}
-
-// Stops the client's server and waits until its process has gone, so that no test leaves one.
-void stopClient(mcp::Client *client)
-{
-    const qint64 pid = processIdOf(client);
-    client->close();
-    QVERIFY2(test::spinUntil([pid] { return !alive(pid); }, 10000), "the server did not stop");
-}
-
-void stopHub(mcp::Hub *hub)
-{
-    QList<qint64> pids;
-    for (const mcp::ServerConfig &s : hub->servers())
-        pids.append(processIdOf(hub->client(s.name)));
-    HF_AWAIT_VOID(hub->stop());
-    for (qint64 pid : std::as_const(pids)) {
-        // A process just killed may still be a zombie for a moment.
-        QVERIFY2(test::spinUntil([pid] { return !alive(pid); }, 5000), "a server still runs");
-    }
-}
-
-ToolServerInfo serverInfo(const mcp::Hub &hub, const QString &name)
-{
-    for (const ToolServerInfo &s : hub.list().servers) {
-        if (s.name == name)
-            return s;
-    }
-    return {};
-}
-
-QStringList toolNames(const QList<mcp::Tool> &tools)
-{
-    QStringList names;
-    for (const mcp::Tool &t : tools)
-        names.append(t.name);
-    return names;
-}
-
-} // namespace
 
 class TestMcp : public QObject
 {
@@ -133,6 +76,9 @@ private Q_SLOTS:
     void hubServerDiesAndRestarts();
     void hubListChanged();
     void hubNotReady();
+    void hubWaitsThroughChanges();
+    void headlessStartsAndStopsServers();
+    void headlessRefusesBadConfig();
 };
 
 void TestMcp::cleanupTestCase()
@@ -485,8 +431,6 @@ void TestMcp::hubStartsOnDemand()
         {m_servers.filesystem(root), m_servers.nodeScript(QStringLiteral("t"), kTestServer, {})});
     QVERIFY(hub.hasServer(QStringLiteral("files")));
     QVERIFY(!hub.hasServer(QStringLiteral("x")));
-    QCOMPARE(serverInfo(hub, QStringLiteral("files")).state, ToolServerInfo::State::Starting);
-    QVERIFY(hub.list().tools.isEmpty());
     HF_AWAIT(none, hub.toolsFor({}));
     QVERIFY(none->isEmpty());
     QVERIFY(!hub.client(QStringLiteral("files"))); // nothing asked for: nothing started
@@ -497,11 +441,23 @@ void TestMcp::hubStartsOnDemand()
                            QStringLiteral("files/read_text_file"), QStringLiteral("files/nope")}));
     QCOMPARE(tools->size(), 2);
     QCOMPARE(tools->first().name, QStringLiteral("files/read_text_file"));
-    QCOMPARE(serverInfo(hub, QStringLiteral("files")).state, ToolServerInfo::State::Ready);
+    QVERIFY(hub.client(QStringLiteral("files")));
     QVERIFY(!hub.client(QStringLiteral("t")));
-    QVERIFY2(serverInfo(hub, QStringLiteral("files"))
-                 .stderrTail.contains(QStringLiteral("Secure MCP Filesystem Server running")),
-             qPrintable(serverInfo(hub, QStringLiteral("files")).stderrTail));
+
+    // list() (GET /v1/tools) shows every server, and starts those not started yet.
+    const ToolList listed = hub.list();
+    QCOMPARE(listed.servers.size(), 2);
+    QCOMPARE(listed.servers.at(0).name, QStringLiteral("files"));
+    QCOMPARE(listed.servers.at(0).state, ToolServerInfo::State::Ready);
+    QVERIFY2(listed.servers.at(0).stderrTail.contains(
+                 QStringLiteral("Secure MCP Filesystem Server running")),
+             qPrintable(listed.servers.at(0).stderrTail));
+    QCOMPARE(listed.servers.at(1).state, ToolServerInfo::State::Starting);
+    QVERIFY(std::none_of(listed.tools.cbegin(), listed.tools.cend(),
+                         [](const ToolInfo &i) { return i.name.startsWith(u"t/"); }));
+    QVERIFY(test::spinUntil([&] {
+        return serverInfo(hub, QStringLiteral("t")).state == ToolServerInfo::State::Ready;
+    }));
 
     HF_AWAIT(all, hub.toolsFor({QStringLiteral("*")}));
     const auto has = [&all](const char16_t *name) {
@@ -613,6 +569,70 @@ void TestMcp::hubNotReady()
     QVERIFY(outcome->isError);
     QVERIFY2(outcome->content.contains(QStringLiteral("not ready")), qPrintable(outcome->content));
     HF_AWAIT_VOID(hub.stop());
+}
+
+// A turn waiting for a starting server goes on waiting through other changes of the hub, and
+// resumes once, with the server's tools.
+void TestMcp::hubWaitsThroughChanges()
+{
+    HF_CHECK_FIXTURE(m_servers);
+    mcp::Hub hub;
+    hub.setServers({m_servers.nodeScript(QStringLiteral("t"), kTestServer, {})});
+    auto waiting = hub.toolsFor({QStringLiteral("*")});
+    QVERIFY(hub.client(QStringLiteral("t")));
+    hub.setServers(hub.servers()); // the same servers: each emits changed()
+    hub.setServers(hub.servers());
+    hub.setServers(hub.servers());
+    HF_AWAIT(tools, std::move(waiting));
+    QCOMPARE(tools->size(), 5);
+    HF_CALL(stopHub(&hub));
+}
+
+// The real binary: --headless reads the default mcp.json, starts its servers at once, and
+// stops them when it exits on SIGTERM.
+void TestMcp::headlessStartsAndStopsServers()
+{
+    HF_CHECK_FIXTURE(m_servers);
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    HF_CALL(
+        writeMcpJson(home.path(), {m_servers.nodeScript(QStringLiteral("t"), kTestServer, {})}));
+    test::HoldfastProcess holdfast(home.path(),
+                                   {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                                    QStringLiteral("--store"), QStringLiteral("memory:")});
+    QVERIFY(holdfast.waitForPort() > 0);
+    QString log;
+    const auto logHas = [&](const QString &text) {
+        log += QString::fromLocal8Bit(holdfast.process().readAllStandardError());
+        return log.contains(text);
+    };
+    QVERIFY2(test::spinUntil([&] { return logHas(QStringLiteral("MCP server t is ready")); }),
+             qPrintable(log));
+    const auto match =
+        QRegularExpression(QStringLiteral("testserver: started pid (\\d+)")).match(log);
+    QVERIFY2(match.hasMatch(), qPrintable(log));
+    const qint64 pid = match.captured(1).toLongLong();
+    QVERIFY(alive(pid));
+    holdfast.signal(SIGTERM);
+    QVERIFY(holdfast.waitForExit());
+    QCOMPARE(holdfast.process().exitStatus(), QProcess::NormalExit);
+    QCOMPARE(holdfast.process().exitCode(), 0);
+    QVERIFY2(test::spinUntil([pid] { return !alive(pid); }, 5000),
+             "the MCP server outlived holdfast");
+}
+
+void TestMcp::headlessRefusesBadConfig()
+{
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    HF_CALL(writeMcpJson(home.path(), {}, R"({"mcpServers": {"a/b": {"command": "x"}}})"));
+    test::HoldfastProcess holdfast(home.path(),
+                                   {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                                    QStringLiteral("--store"), QStringLiteral("memory:")});
+    QVERIFY(holdfast.waitForExit());
+    QCOMPARE(holdfast.process().exitCode(), 2);
+    const QString err = QString::fromLocal8Bit(holdfast.process().readAllStandardError());
+    QVERIFY2(err.contains(QStringLiteral("mcp.json: server \"a/b\"")), qPrintable(err));
 }
 
 // The Streamable HTTP cases (mcphttpcases.cpp) run in this executable too: one test binary less.
