@@ -194,6 +194,7 @@ QCoro::Task<QList<ToolInfo>> Hub::toolsFor(QStringList allowed)
     while (starting() && clock.elapsed() < kToolsForWaitMs) {
         Alarm alarm(std::max<int>(1, kToolsForWaitMs - int(clock.elapsed())));
         connect(this, &ToolHost::changed, alarm.context(), [&alarm] { alarm.fire(); });
+        connect(this, &QObject::destroyed, alarm.context(), [&alarm] { alarm.fire(); });
         co_await alarm.wakeup();
         if (!self)
             co_return QList<ToolInfo>{};

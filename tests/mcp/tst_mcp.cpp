@@ -77,6 +77,7 @@ private Q_SLOTS:
     void hubListChanged();
     void hubNotReady();
     void hubWaitsThroughChanges();
+    void hubDestroyedMidCall();
     void headlessStartsAndStopsServers();
     void headlessRefusesBadConfig();
 };
@@ -586,6 +587,29 @@ void TestMcp::hubWaitsThroughChanges()
     HF_AWAIT(tools, std::move(waiting));
     QCOMPARE(tools->size(), 5);
     HF_CALL(stopHub(&hub));
+}
+
+// A hub that goes away (the app quits without stop()) ends its calls with an error outcome and
+// leaves no process behind.
+void TestMcp::hubDestroyedMidCall()
+{
+    HF_CHECK_FIXTURE(m_servers);
+    auto hub = std::make_unique<mcp::Hub>();
+    hub->setServers({m_servers.nodeScript(QStringLiteral("t"), kTestServer, {}),
+                     m_servers.nodeScript(QStringLiteral("u"), kTestServer, {})});
+    HF_AWAIT(tools, hub->toolsFor({QStringLiteral("t/hang")}));
+    QCOMPARE(tools->size(), 1);
+    const qint64 pid = processIdOf(hub->client(QStringLiteral("t")));
+    QVERIFY(alive(pid));
+    auto call = hub->call(QStringLiteral("t/hang"), {}, 60000, nullptr);
+    auto waiting = hub->toolsFor({QStringLiteral("u/hang")}); // u is starting
+    QVERIFY(hub->client(QStringLiteral("u")));
+    hub.reset();
+    HF_AWAIT(outcome, std::move(call));
+    QVERIFY(outcome->isError);
+    HF_AWAIT_TIMEOUT(after, std::move(waiting), 5000); // not the whole wait for starting servers
+    QVERIFY(after->isEmpty());
+    QVERIFY2(test::spinUntil([pid] { return !alive(pid); }, 10000), "the server outlived the hub");
 }
 
 // The real binary: --headless reads the default mcp.json, starts its servers at once, and
