@@ -31,7 +31,8 @@ export QT_QPA_PLATFORM=offscreen
 exclude=()
 if [ "$sanitize" = "ON" ]; then
     # Nothing of ours runs in these under the sanitizers: the layering probes only compile, the
-    # docs checks read files, the packaging checks build and inspect the .deb.
-    exclude=(-LE 'layering|docs|packaging')
+    # docs checks read files, the packaging checks build and inspect the .deb; the MCP conformance
+    # suite's client paths are tst_mcp's HTTP cases, which run here (tests/mcp/CMakeLists.txt).
+    exclude=(-LE 'layering|docs|packaging|conformance')
 fi
 ctest --output-on-failure -j "$jobs" --timeout 600 "${exclude[@]}"

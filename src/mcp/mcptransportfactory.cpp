@@ -1,5 +1,6 @@
 #include "mcp/mcptransportfactory.h"
 
+#include "mcp/httptransport.h"
 #include "mcp/stdiotransport.h"
 
 namespace holdfast::mcp {
@@ -7,7 +8,7 @@ namespace holdfast::mcp {
 std::unique_ptr<Transport> makeTransport(const ServerConfig &config)
 {
     if (config.isHttp())
-        return nullptr; // TODO(mcphttp): the Streamable HTTP transport
+        return std::make_unique<HttpTransport>(QUrl(config.url), config.headers);
     return std::make_unique<StdioTransport>(config);
 }
 

@@ -113,6 +113,12 @@ void SseParser::takeLine(const QByteArray &raw, QList<Event> *events)
     } else if (field == "id") {
         if (!value.contains('\0'))
             m_event.id = QString::fromUtf8(value);
+    } else if (field == "retry") {
+        bool digits = !value.isEmpty() && value.size() <= 12;
+        for (const char c : value)
+            digits = digits && c >= '0' && c <= '9';
+        if (digits)
+            m_retryMs = QByteArray(value.data(), value.size()).toLongLong();
     }
 }
 

@@ -48,6 +48,8 @@ public:
     void restart();
     // The id of the last event dispatched (set by its "id:" line or inherited), "" before any.
     const QString &lastEventId() const { return m_lastEventId; }
+    // The reconnection time the stream asked for with a "retry:" line (digits only), -1 before.
+    qint64 retryMs() const { return m_retryMs; }
 
 private:
     void takeLine(const QByteArray &line, QList<Event> *events);
@@ -55,6 +57,7 @@ private:
     LineSplitter m_lines;
     Event m_event;
     QString m_lastEventId;
+    qint64 m_retryMs = -1;
     bool m_hasData = false;
     bool m_started = false; // a byte-order mark is skipped at the very start only
 };

@@ -6,6 +6,7 @@
 #include "fakes/holdfastprocess.h"
 #include "fakes/mcpservers.h"
 #include "fakes/testutil.h"
+#include "httpcases.h"
 #include "mcp/mcpclient.h"
 #include "mcp/mcpconfig.h"
 #include "mcp/mcphub.h"
@@ -589,5 +590,19 @@ void TestMcp::headlessRefusesBadConfig()
     QVERIFY2(err.contains(QStringLiteral("mcp.json: server \"a/b\"")), qPrintable(err));
 }
 
-HOLDFAST_TEST_MAIN(TestMcp)
+// The Streamable HTTP cases (mcphttpcases.cpp) run in this executable too: one test binary less.
+int runHttpCases(int argc, char **argv);
+
+int main(int argc, char **argv)
+{
+    // As HOLDFAST_TEST_MAIN, with two test classes.
+    if (qEnvironmentVariable("HOLDFAST_TEST_EVENT_LOOP") == QLatin1String("epoll"))
+        QCoreApplication::setEventDispatcher(new holdfast::EpollEventDispatcher);
+    QCoreApplication app(argc, argv);
+    TestMcp tc;
+    QTEST_SET_MAIN_SOURCE_PATH
+    const int failed = holdfast::test::runCases(&tc, argc, argv);
+    return failed + runHttpCases(argc, argv);
+}
+
 #include "tst_mcp.moc"

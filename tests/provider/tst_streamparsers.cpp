@@ -140,6 +140,20 @@ private Q_SLOTS:
         QVERIFY(events.isEmpty());
     }
 
+    // "retry:" sets the reconnection time (MCP's resumable streams wait it before their GET);
+    // a value that is not all digits is ignored.
+    void sseParserKeepsTheRetryTime()
+    {
+        SseParser parser;
+        QCOMPARE(parser.retryMs(), -1);
+        parser.feed("id: e1\nretry: 500\ndata: \n\n");
+        QCOMPARE(parser.retryMs(), 500);
+        parser.feed("retry: 2x\nretry: -3\nretry:\n\n");
+        QCOMPARE(parser.retryMs(), 500);
+        parser.feed("retry:40\n\n");
+        QCOMPARE(parser.retryMs(), 40);
+    }
+
     void lineSplitterKeepsUtf8AndCrlf()
     {
         const QByteArray bytes =
