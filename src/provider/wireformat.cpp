@@ -237,10 +237,15 @@ void ToolCallAssembler::add(const ToolCallPiece &piece)
         // Always a call of its own.
     } else if (piece.index) {
         at = m_byIndex.value(*piece.index, -1);
-    } else if (!m_calls.isEmpty() && !m_calls.last().whole &&
-               (piece.id.isEmpty() || piece.id == m_calls.last().id)) {
-        // A server that leaves out index: a piece with a new id starts a call, others continue.
-        at = m_calls.size() - 1;
+    } else if (!m_calls.isEmpty() && !m_calls.last().whole && !m_calls.last().index) {
+        // A server that leaves out index: a piece with another id, or another name than the
+        // call's, starts a call; the others continue the last one.
+        const Pending &last = m_calls.last();
+        const bool otherId = !piece.id.isEmpty() && piece.id != last.id;
+        const bool otherName =
+            !piece.name.isEmpty() && !last.name.isEmpty() && piece.name != last.name;
+        if (!otherId && !otherName)
+            at = m_calls.size() - 1;
     }
     if (at < 0) {
         at = m_calls.size();

@@ -250,6 +250,11 @@ private Q_SLOTS:
                       piece(-1, QStringLiteral("b"), QStringLiteral("g"), QStringLiteral("{")),
                       piece(-1, QStringLiteral("b"), QString(), QStringLiteral("}"))}
             << QStringLiteral("[[\"a\",\"f\",{\"x\":1}],[\"b\",\"g\",{}]]");
+        QTest::addRow("no index, no ids: a new name starts a call")
+            << Pieces{piece(-1, QString(), QStringLiteral("f"), QStringLiteral("{}")),
+                      piece(-1, QString(), QStringLiteral("g"), QStringLiteral("{\"y\"")),
+                      piece(-1, QString(), QString(), QStringLiteral(":2}"))}
+            << QStringLiteral("[[\"*\",\"f\",{}],[\"*\",\"g\",{\"y\":2}]]");
         QTest::addRow("the name repeated in later pieces")
             << Pieces{piece(0, QStringLiteral("a"), QStringLiteral("f"), QStringLiteral("{")),
                       piece(0, QString(), QStringLiteral("f"), QStringLiteral("}"))}
