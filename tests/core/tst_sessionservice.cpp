@@ -1047,6 +1047,34 @@ private Q_SLOTS:
         QCOMPARE(f.scripted->requests.last().messages.size(), 1);
     }
 
+    // The turn's own tool results always go to the model: counted against the budget, they push
+    // the earlier messages out of the next request (the turn's `context` says so).
+    void toolResultsOfTheTurnPushOutEarlierMessages()
+    {
+        ToolFixture f(ToolApproval::Auto);
+        HF_CHECK_FIXTURE(f);
+        f.script(QStringLiteral("earlier answer"));
+        f.finish(f.sid, f.start(QStringLiteral("earlier")).id);
+        StartTurnParams p;
+        p.prompt = QStringLiteral("now");
+        p.options.contextTokens = 1500;
+        f.script(QStringLiteral("looking"),
+                 {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                  args(QString(4000, u'x')))});
+        f.script(QStringLiteral("done"));
+        const TurnRecord t = test::startedTurn(f.service.get(), f.sid, p);
+        QVERIFY(t.context);
+        QCOMPARE(t.context->messages, 2); // at first everything fits
+        const TurnRecord ended = f.finish(f.sid, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Done);
+        QVERIFY(ended.context);
+        QCOMPARE(ended.context->messages, 0);
+        QCOMPARE(ended.context->dropped, 2);
+        QCOMPARE(f.scripted->requests.at(1).messages.size(), 2 + 1);
+        QCOMPARE(f.scripted->requests.last().messages.size(), 3); // prompt, call, result
+        QCOMPARE(f.scripted->requests.last().messages.at(0).content, QStringLiteral("now"));
+    }
+
     void secondTurnIsRefused()
     {
         Fixture f(std::make_unique<MemoryStore>(), {}, 20, 10);
