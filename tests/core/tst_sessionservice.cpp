@@ -1075,6 +1075,27 @@ private Q_SLOTS:
         QCOMPARE(f.scripted->requests.last().messages.at(0).content, QStringLiteral("now"));
     }
 
+    // The demo model uses a tool when the prompt says so, then quotes its result.
+    void demoModelUsesATool()
+    {
+        ToolFixture f(ToolApproval::Auto);
+        HF_CHECK_FIXTURE(f);
+        const TurnRecord t =
+            f.startTurn(f.sid, QStringLiteral("use t/echo with {\"city\": \"Lisbon\"}"),
+                        QStringLiteral("demo"));
+        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        QCOMPARE(f.host.calls.size(), 1);
+        QCOMPARE(f.host.calls.at(0).name, QStringLiteral("t/echo"));
+        QCOMPARE(f.host.calls.at(0).arguments.value(QStringLiteral("city")).toString(),
+                 QStringLiteral("Lisbon"));
+        const Message answer = f.answer();
+        QCOMPARE(answer.toolCalls.size(), 1);
+        QVERIFY2(answer.content.contains(QStringLiteral("Lisbon")), qPrintable(answer.content));
+        // The text before the call is where the call goes when the answer is sent again.
+        QCOMPARE(answer.content.left(answer.toolCalls.at(0).offset),
+                 QStringLiteral("Let me use t/echo for that.\n\n"));
+    }
+
     void secondTurnIsRefused()
     {
         Fixture f(std::make_unique<MemoryStore>(), {}, 20, 10);
