@@ -2,6 +2,7 @@
 // each wire format, what is sent, and every fault ending the turn in its documented state with
 // the session usable; a request that reached the server is never sent twice.
 #include "fakes/attachmentfiles.h"
+#include "fakes/faketoolhost.h"
 #include "provider/demoprovider.h"
 #include "provider/pdftext.h"
 #include "providerfixture.h"
@@ -935,6 +936,76 @@ private Q_SLOTS:
         QVERIFY2(g->error->message.contains(message), qPrintable(g->error->message));
         QVERIFY(g->calls.isEmpty());
         QCOMPARE(g->text, script.chunks.join(QString())); // the text before it is kept
+    }
+
+    // A whole tool round through a turn, over each wire format: the first request offers the
+    // tool, the model's streamed call runs (auto approval), the second request carries the call
+    // and its result in the format's shape; the next turn sends them again with their message.
+    void toolRoundOverTheWire_data() { addKinds(); }
+    void toolRoundOverTheWire()
+    {
+        QFETCH(QString, kind);
+        const bool openAi = kind == QLatin1String("openai");
+        test::FakeToolHost host; // outlives the service
+        Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
+        f.service->setToolHost(&host);
+        const QString sid = f.create();
+        PatchSessionParams patch;
+        patch.tools = QStringList{QStringLiteral("t/echo")};
+        patch.toolApproval = ToolApproval::Auto;
+        HF_AWAIT_OK(f.service->patchSession(sid, patch));
+        f.server.queue = {FakeModelServer::Script{}, FakeModelServer::Script{},
+                          FakeModelServer::Script{}};
+        f.server.queue[0].chunks = {QStringLiteral("Let me check.")};
+        f.server.queue[0].toolCalls = {scriptedCall(QStringLiteral("call_1"),
+                                                    QStringLiteral("t__echo"),
+                                                    QStringLiteral("{\"city\": \"Lisboa 🌊\"}"))};
+        f.server.queue[1].chunks = {QStringLiteral("It is sunny.")};
+        f.server.queue[2].chunks = {QStringLiteral("Rain.")};
+        QCOMPARE(f.run(sid, QStringLiteral("Weather?")).state, TurnRecord::State::Done);
+        QCOMPARE(host.calls.size(), 1);
+        QCOMPARE(host.calls.at(0).name, QStringLiteral("t/echo"));
+        QCOMPARE(host.calls.at(0).arguments, object(QStringLiteral("{\"city\": \"Lisboa 🌊\"}")));
+        const QList<Message> stored = f.stored(sid);
+        QCOMPARE(stored.size(), 2);
+        QCOMPARE(stored.at(1).content, QStringLiteral("Let me check.It is sunny."));
+        QCOMPARE(stored.at(1).toolCalls.size(), 1);
+        QCOMPARE(stored.at(1).toolCalls.at(0).id, QStringLiteral("call_1"));
+        QCOMPARE(f.run(sid, QStringLiteral("Tomorrow?")).state, TurnRecord::State::Done);
+
+        const QByteArray user = "{\"content\":\"Weather?\",\"role\":\"user\"}";
+        const QByteArray round =
+            openAi
+                ? QByteArray(
+                      "{\"content\":\"Let me "
+                      "check.\",\"role\":\"assistant\",\"tool_calls\":[{\"function\":{"
+                      "\"arguments\":"
+                      "\"{\\\"city\\\":\\\"Lisboa "
+                      "🌊\\\"}\",\"name\":\"t__echo\"},\"id\":\"call_1\",\"type\":\"function\"}]},"
+                      "{\"content\":\"{\\\"city\\\":\\\"Lisboa "
+                      "🌊\\\"}\",\"role\":\"tool\",\"tool_call_id\":\"call_1\"}")
+                : QByteArray("{\"content\":\"Let me "
+                             "check.\",\"role\":\"assistant\",\"tool_calls\":[{\"function\":{"
+                             "\"arguments\":"
+                             "{\"city\":\"Lisboa 🌊\"},\"name\":\"t__echo\"}}]},"
+                             "{\"content\":\"{\\\"city\\\":\\\"Lisboa "
+                             "🌊\\\"}\",\"role\":\"tool\",\"tool_name\":\"t__echo\"}");
+        const QByteArray next =
+            "{\"content\":\"It is "
+            "sunny.\",\"role\":\"assistant\"},{\"content\":\"Tomorrow?\",\"role\":\"user\"}";
+        const QByteArray rest = (openAi ? QByteArray("\"model\":\"fake-model\",\"stream\":true,"
+                                                     "\"stream_options\":{\"include_usage\":true},")
+                                        : QByteArray("\"model\":\"fake-model\",\"stream\":true,")) +
+                                "\"tools\":[{\"function\":{\"description\":\"the echo "
+                                "tool\",\"name\":\"t__echo\",\"parameters\":{\"type\":\"object\"}},"
+                                "\"type\":\"function\"}]}";
+        const auto requests = f.server.chatRequests();
+        QCOMPARE(requests.size(), 3);
+        QCOMPARE(requests[0].body, "{\"messages\":[" + user + "]," + rest);
+        QCOMPARE(requests[1].body, "{\"messages\":[" + user + ',' + round + "]," + rest);
+        QCOMPARE(requests[2].body,
+                 "{\"messages\":[" + user + ',' + round + ',' + next + "]," + rest);
     }
 
     // --- the demo model's tools --------------------------------------------------------------
