@@ -1,9 +1,11 @@
 // The one SSE parser (src/runtime/sseparser), and what each of its readers makes of an event: the
 // OpenAI-compatible provider (readOpenAiEvent) and the remote client's TurnEventStream (the JSON
 // of a chunk, turn or error). Checks: no crash; the events and the last event id do not depend on
-// where the bytes were cut; a provider fault carries neither text nor an end marker.
+// where the bytes were cut; a provider fault carries neither text, nor an end marker, nor tool
+// calls; the tool calls gathered have names and unique ids.
 #include "core/json.h"
 #include "fuzzsupport.h"
+#include "fuzztoolcalls.h"
 #include "provider/wireformat.h"
 #include "runtime/sseparser.h"
 
@@ -45,14 +47,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     once += whole.finish();
     FUZZ_CHECK(same(events, once));
 
+    upstream::ToolCallAssembler toolCalls;
+    QString finishReason;
     for (const SseParser::Event &event : std::as_const(events)) {
         const upstream::StreamItem item = upstream::readOpenAiEvent(event);
         if (item.fault != upstream::StreamItem::Fault::None)
-            FUZZ_CHECK(!item.hasText && !item.end);
+            FUZZ_CHECK(!item.hasText && !item.end && item.toolCalls.isEmpty());
+        for (const upstream::ToolCallPiece &piece : item.toolCalls)
+            toolCalls.add(piece);
+        if (!item.finishReason.isEmpty())
+            finishReason = item.finishReason;
         const QJsonObject object = QJsonDocument::fromJson(event.data.toUtf8()).object();
         (void)json::chunkFromJson(object);
         (void)json::errorFromJson(object);
         (void)json::turnFromJson(object);
     }
+    fuzz::checkToolCalls(toolCalls, finishReason);
     return 0;
 }
