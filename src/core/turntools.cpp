@@ -9,6 +9,7 @@
 #include <QCoroSignal>
 #include <QElapsedTimer>
 #include <QSet>
+#include <QTimer>
 
 #include <chrono>
 
@@ -285,8 +286,8 @@ Status Turn::answerToolCall(const QString &cid, bool approve)
                              .arg(m_record.id)
                              .arg(m_record.session));
     *pending = approve;
-    if (m_wake)
-        m_wake->fire();
+    if (m_wake) // from the event loop: the turn does not go on inside this call
+        QTimer::singleShot(0, m_wake.data(), &Waiter::fire);
     return Ok{};
 }
 
