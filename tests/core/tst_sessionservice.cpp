@@ -597,6 +597,8 @@ private Q_SLOTS:
                  {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
                                   args(QStringLiteral("x")))});
         f.script(QStringLiteral("Done."));
+        f.scripted->queue[0].usage = TokenUsage{10, 2};
+        f.scripted->queue[1].usage = TokenUsage{20, 3};
         QList<int> announced; // seq of each chunk as announced, tool steps negative
         QObject::connect(f.service.get(), &SessionService::chunkReady,
                          [&](const QString &, int, int seq, const QString &) { announced << seq; });
@@ -604,7 +606,9 @@ private Q_SLOTS:
                          [&](const QString &, int, const Chunk &c) { announced << -c.seq; });
         QSignalSpy states(f.service.get(), &SessionService::turnStateChanged);
         const TurnRecord t = f.start();
-        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        const TurnRecord ended = f.finish(f.sid, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Done);
+        QCOMPARE(ended.usage, (TokenUsage{30, 5})); // the rounds' usage summed
         QCOMPARE(announced, (QList<int>{0, -1, -2, 3}));
         QCOMPARE(states.size(), 0); // never waiting
         const QList<Chunk> chunks = f.chunks(t.id);
@@ -759,7 +763,9 @@ private Q_SLOTS:
         f.scripted->script.toolCalls = {
             test::modelCall(QString(), QStringLiteral("t/echo"), args(QStringLiteral("r")))};
         const TurnRecord t = f.start();
-        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        const TurnRecord ended = f.finish(f.sid, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Done);
+        QVERIFY(!ended.usage); // no round reported any
         QCOMPARE(f.scripted->requests.size(), 3);
         QCOMPARE(f.scripted->requests.at(0).tools.size(), 1);
         QCOMPARE(f.scripted->requests.at(1).tools.size(), 1);
