@@ -1,6 +1,8 @@
-// The core's promises: a turn's answer is saved exactly once, whatever happens to the callers.
-// Over 600 lines: the service's rules share the fixture of tests/fakes/servicefixture.h; branches
-// have their own suite (tst_servicebranches).
+// The core's promises: a turn's answer is saved exactly once, whatever happens to the callers;
+// and a turn's tool rounds (shared/API.md, Tools (MCP)) with the fake tool host of
+// tests/fakes/faketoolhost.h. Over 600 lines: the service's rules share the fixture of
+// tests/fakes/servicefixture.h (one test executable less in CI); branches have their own suite
+// (tst_servicebranches).
 #include "core/providerregistry.h"
 #include "core/session.h"
 #include "core/sessionservice.h"
