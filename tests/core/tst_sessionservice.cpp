@@ -1104,6 +1104,41 @@ private Q_SLOTS:
                  QStringLiteral("Let me use t/echo for that.\n\n"));
     }
 
+    // The store fails as the calls are stored: no call runs, the turn ends in error, and its
+    // answer lists no call that was never stored.
+    void storeFailureBeforeToolCallsRun()
+    {
+        auto faulty = std::make_unique<test::FaultyStore>(std::make_unique<MemoryStore>());
+        test::FaultyStore *store = faulty.get();
+        Fixture f(std::move(faulty));
+        HF_CHECK_FIXTURE(f);
+        test::FakeToolHost host;
+        f.service->setToolHost(&host);
+        CreateSessionParams c;
+        c.id = QStringLiteral("broken");
+        c.model = QStringLiteral("scripted");
+        HF_AWAIT_OK(f.service->createSession(c));
+        f.scripted->script.delayMs = 200; // the fault is set meanwhile
+        f.scripted->script.toolCalls = {
+            test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"), {})};
+        StartTurnParams p;
+        p.prompt = QStringLiteral("go");
+        p.tools = QStringList{QStringLiteral("t/echo")};
+        const TurnRecord t = test::startedTurn(f.service.get(), c.id, p);
+        QVERIFY(t.id > 0);
+        store->setFault(test::FaultyStore::Fault::DiskFull);
+        QVERIFY(spinUntil([&] { return store->failedWrites() > 0; }));
+        store->setFault(test::FaultyStore::Fault::None); // the final save goes through
+        const TurnRecord ended = f.finish(c.id, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Error);
+        QCOMPARE(ended.chunks, 0);
+        QCOMPARE(host.calls.size(), 0);
+        const Message answer = f.stored(c.id).value(1);
+        QCOMPARE(answer.state, Message::State::Error);
+        QVERIFY(answer.toolCalls.isEmpty());
+        HF_AWAIT_VOID(f.service->shutdown()); // before the host goes
+    }
+
     void secondTurnIsRefused()
     {
         Fixture f(std::make_unique<MemoryStore>(), {}, 20, 10);
