@@ -6,6 +6,7 @@
 
 #include <QCoroTimer>
 #include <QPointer>
+#include <QTimer>
 
 #include <chrono>
 
@@ -45,10 +46,11 @@ void Turn::cancel(TurnRecord::State reason)
     m_cancelReason = reason;
     if (m_stream)
         m_stream->cancel();
+    // From the event loop, as the stream's end comes: the turn does not go on inside cancel().
     if (m_toolCancel)
-        m_toolCancel->cancel();
+        QTimer::singleShot(0, m_toolCancel.data(), &ToolCallCancel::cancel);
     if (m_wake)
-        m_wake->fire();
+        QTimer::singleShot(0, m_wake.data(), &Waiter::fire);
 }
 
 QCoro::Task<Status> Turn::storeChunks(QList<Chunk> batch)

@@ -9,6 +9,7 @@
 #include <QCoroSignal>
 #include <QElapsedTimer>
 #include <QSet>
+#include <QTimer>
 
 #include <chrono>
 
@@ -110,6 +111,7 @@ QCoro::Task<Status> Turn::toolRound(QList<ProviderToolCall> wireCalls, QString r
     QPointer<Turn> self(this);
     // The calls, stored in the model's order in one batch before anything is announced or run.
     QList<Chunk> batch;
+    QList<MessageToolCall> listed; // this round's, as the answer lists them
     const qsizetype first = m_calls.size();
     for (const ProviderToolCall &wc : std::as_const(wireCalls)) {
         ToolCall call;
@@ -119,19 +121,19 @@ QCoro::Task<Status> Turn::toolRound(QList<ProviderToolCall> wireCalls, QString r
         Chunk chunk(int(m_chunks.size() + batch.size()), QString());
         chunk.toolCall = call;
         batch.append(chunk);
-        MessageToolCall listed;
-        listed.id = call.id;
-        listed.name = call.name;
-        listed.arguments = call.arguments;
-        listed.offset = m_text.size();
-        m_calls.append(listed);
+        MessageToolCall item;
+        item.id = call.id;
+        item.name = call.name;
+        item.arguments = call.arguments;
+        item.offset = m_text.size();
+        listed.append(item);
     }
     // Which calls run: a tool that was not offered never does; the others by approval. They
     // wait from before they are announced, so that an answer can come at once.
     QStringList asking;
-    for (qsizetype i = first; i < m_calls.size(); ++i) {
-        if (m_offered.contains(m_calls.at(i).name))
-            asking.append(m_calls.at(i).id);
+    for (const MessageToolCall &item : std::as_const(listed)) {
+        if (m_offered.contains(item.name))
+            asking.append(item.id);
     }
     const bool ask = m_plan.approval == ToolApproval::Ask && !asking.isEmpty();
     m_pending.clear();
@@ -139,9 +141,16 @@ QCoro::Task<Status> Turn::toolRound(QList<ProviderToolCall> wireCalls, QString r
         for (const QString &id : std::as_const(asking))
             m_pending.insert(id, std::nullopt);
     }
+    // Answers may come as soon as the calls are announced: they are the turn's from then on.
+    m_calls.append(listed);
     const Status stored = co_await storeChunks(batch);
-    if (!self || !stored)
+    if (!self || !stored) {
+        if (self) { // never announced: not in the answer either
+            m_calls.resize(first);
+            m_pending.clear();
+        }
         co_return stored;
+    }
 
     QSet<QString> approved;
     if (m_plan.approval == ToolApproval::Auto) {
@@ -285,8 +294,8 @@ Status Turn::answerToolCall(const QString &cid, bool approve)
                              .arg(m_record.id)
                              .arg(m_record.session));
     *pending = approve;
-    if (m_wake)
-        m_wake->fire();
+    if (m_wake) // from the event loop: the turn does not go on inside this call
+        QTimer::singleShot(0, m_wake.data(), &Waiter::fire);
     return Ok{};
 }
 

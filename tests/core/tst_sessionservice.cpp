@@ -1,6 +1,8 @@
-// The core's promises: a turn's answer is saved exactly once, whatever happens to the callers.
-// Over 600 lines: the service's rules share the fixture of tests/fakes/servicefixture.h; branches
-// have their own suite (tst_servicebranches).
+// The core's promises: a turn's answer is saved exactly once, whatever happens to the callers;
+// and a turn's tool rounds (shared/API.md, Tools (MCP)) with the fake tool host of
+// tests/fakes/faketoolhost.h. Over 600 lines: the service's rules share the fixture of
+// tests/fakes/servicefixture.h (one test executable less in CI); branches have their own suite
+// (tst_servicebranches).
 #include "core/providerregistry.h"
 #include "core/session.h"
 #include "core/sessionservice.h"
@@ -597,6 +599,8 @@ private Q_SLOTS:
                  {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
                                   args(QStringLiteral("x")))});
         f.script(QStringLiteral("Done."));
+        f.scripted->queue[0].usage = TokenUsage{10, 2};
+        f.scripted->queue[1].usage = TokenUsage{20, 3};
         QList<int> announced; // seq of each chunk as announced, tool steps negative
         QObject::connect(f.service.get(), &SessionService::chunkReady,
                          [&](const QString &, int, int seq, const QString &) { announced << seq; });
@@ -604,7 +608,9 @@ private Q_SLOTS:
                          [&](const QString &, int, const Chunk &c) { announced << -c.seq; });
         QSignalSpy states(f.service.get(), &SessionService::turnStateChanged);
         const TurnRecord t = f.start();
-        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        const TurnRecord ended = f.finish(f.sid, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Done);
+        QCOMPARE(ended.usage, (TokenUsage{30, 5})); // the rounds' usage summed
         QCOMPARE(announced, (QList<int>{0, -1, -2, 3}));
         QCOMPARE(states.size(), 0); // never waiting
         const QList<Chunk> chunks = f.chunks(t.id);
@@ -759,7 +765,9 @@ private Q_SLOTS:
         f.scripted->script.toolCalls = {
             test::modelCall(QString(), QStringLiteral("t/echo"), args(QStringLiteral("r")))};
         const TurnRecord t = f.start();
-        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        const TurnRecord ended = f.finish(f.sid, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Done);
+        QVERIFY(!ended.usage); // no round reported any
         QCOMPARE(f.scripted->requests.size(), 3);
         QCOMPARE(f.scripted->requests.at(0).tools.size(), 1);
         QCOMPARE(f.scripted->requests.at(1).tools.size(), 1);
@@ -1094,6 +1102,41 @@ private Q_SLOTS:
         // The text before the call is where the call goes when the answer is sent again.
         QCOMPARE(answer.content.left(answer.toolCalls.at(0).offset),
                  QStringLiteral("Let me use t/echo for that.\n\n"));
+    }
+
+    // The store fails as the calls are stored: no call runs, the turn ends in error, and its
+    // answer lists no call that was never stored.
+    void storeFailureBeforeToolCallsRun()
+    {
+        auto faulty = std::make_unique<test::FaultyStore>(std::make_unique<MemoryStore>());
+        test::FaultyStore *store = faulty.get();
+        Fixture f(std::move(faulty));
+        HF_CHECK_FIXTURE(f);
+        test::FakeToolHost host;
+        f.service->setToolHost(&host);
+        CreateSessionParams c;
+        c.id = QStringLiteral("broken");
+        c.model = QStringLiteral("scripted");
+        HF_AWAIT_OK(f.service->createSession(c));
+        f.scripted->script.delayMs = 200; // the fault is set meanwhile
+        f.scripted->script.toolCalls = {
+            test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"), {})};
+        StartTurnParams p;
+        p.prompt = QStringLiteral("go");
+        p.tools = QStringList{QStringLiteral("t/echo")};
+        const TurnRecord t = test::startedTurn(f.service.get(), c.id, p);
+        QVERIFY(t.id > 0);
+        store->setFault(test::FaultyStore::Fault::DiskFull);
+        QVERIFY(spinUntil([&] { return store->failedWrites() > 0; }));
+        store->setFault(test::FaultyStore::Fault::None); // the final save goes through
+        const TurnRecord ended = f.finish(c.id, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Error);
+        QCOMPARE(ended.chunks, 0);
+        QCOMPARE(host.calls.size(), 0);
+        const Message answer = f.stored(c.id).value(1);
+        QCOMPARE(answer.state, Message::State::Error);
+        QVERIFY(answer.toolCalls.isEmpty());
+        HF_AWAIT_VOID(f.service->shutdown()); // before the host goes
     }
 
     void secondTurnIsRefused()

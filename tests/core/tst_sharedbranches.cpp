@@ -1,7 +1,9 @@
 // Branches with several instances on one Redis (shared/API.md, Branches): two SessionServices,
 // each on its own RedisStore, agree on head; a PATCH head on one while a turn runs on the other
-// is 409; an edit made on one is the branch the other reads.
+// is 409; an edit made on one is the branch the other reads. And a tool call that waits on one
+// instance is answered through the other (shared/API.md, Tools (MCP)).
 #include "fakes/branchpaths.h"
+#include "fakes/faketoolhost.h"
 #include "fakes/redisserver.h"
 #include "fakes/servicefixture.h"
 #include "fakes/testutil.h"
@@ -110,6 +112,52 @@ private Q_SLOTS:
         QCOMPARE(switched->meta.head, 3);
         QCOMPARE(a.snapshot().meta.head, 3);
         QCOMPARE(indexes(a.snapshot().history), QList<qint64>({0, 1, 2, 3}));
+    }
+
+    // A's turn waits for the approval of a call; B sees it waiting and answers it (202), A runs
+    // the call. A call B does not know is 404; answered again (or once the turn ended) 409.
+    void toolCallAnsweredThroughAnotherInstance()
+    {
+        Instance a(m_redis->url());
+        Instance b(m_redis->url());
+        HF_CHECK_FIXTURE(a);
+        HF_CHECK_FIXTURE(b);
+        test::FakeToolHost host;
+        a.service->setToolHost(&host);
+        const QString sid = QStringLiteral("tools");
+        CreateSessionParams create;
+        create.id = sid;
+        create.model = QStringLiteral("scripted");
+        HF_AWAIT_OK(a.service->createSession(create));
+        PatchSessionParams patch;
+        patch.tools = QStringList{QStringLiteral("t/echo")};
+        HF_AWAIT_OK(a.service->patchSession(sid, patch));
+        test::ScriptedProvider::Script call;
+        call.toolCalls = {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                          QJsonObject{{QStringLiteral("v"), 1}})};
+        test::ScriptedProvider::Script after;
+        after.chunks = {QStringLiteral("done")};
+        a.scripted->queue = {call, after};
+        StartTurnParams p;
+        p.prompt = QStringLiteral("go");
+        const TurnRecord t = test::startedTurn(a.service.get(), sid, p);
+        QVERIFY(t.id > 0);
+        QVERIFY(test::spinUntil([&] {
+            const auto seen = test::awaitResult(b.service->turn(sid, t.id));
+            return seen.ok() && seen->state == TurnRecord::State::Waiting;
+        }));
+        HF_AWAIT(unknown, b.service->answerToolCall(sid, t.id, QStringLiteral("c9"), true));
+        QCOMPARE(unknown->error().code, ErrorCode::NotFound);
+        HF_AWAIT(answered, b.service->answerToolCall(sid, t.id, QStringLiteral("c1"), true));
+        QVERIFY2(answered->ok(), answered->ok() ? "" : qPrintable(answered->error().message));
+        QCOMPARE(answered->value().state, TurnRecord::State::Waiting);
+        QCOMPARE(test::finishedTurn(a.service.get(), sid, t.id).state, TurnRecord::State::Done);
+        QCOMPARE(host.calls.size(), 1);
+        HF_AWAIT(ended, b.service->answerToolCall(sid, t.id, QStringLiteral("c1"), true));
+        QCOMPARE(ended->error().code, ErrorCode::Conflict);
+        HF_AWAIT(answer, b.service->session(sid));
+        QCOMPARE(answer->value().history.last().toolCalls.size(), 1);
+        QVERIFY(answer->value().history.last().toolCalls.at(0).approved);
     }
 };
 

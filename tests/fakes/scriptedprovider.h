@@ -20,6 +20,7 @@ public:
         std::optional<Error> failure; // after the chunks
         // The calls the generation ends with (ProviderStream::toolCalls), by function name.
         QList<ProviderToolCall> toolCalls;
+        std::optional<TokenUsage> usage; // reported at the end
     };
 
     explicit ScriptedProvider(QString name = QStringLiteral("scripted"), QObject *parent = nullptr)
@@ -72,6 +73,8 @@ private:
                 return;
             }
             setToolCalls(m_script.toolCalls);
+            if (m_script.usage)
+                setUsage(*m_script.usage);
             finish();
         }
 
