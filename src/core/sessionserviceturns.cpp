@@ -97,7 +97,10 @@ ContextChoice fitContext(const Session &session, const SessionMeta &meta,
         std::optional<qint64> exact;
         if (m.role == QLatin1String("assistant") && m.turn > 0)
             exact = session.completionTokens(m.turn);
-        const qint64 cost = exact ? *exact + tokens::kPerMessage : tokens::estimate(m);
+        // The model's own count covers what it wrote (its calls too), not the tools' results.
+        const qint64 cost =
+            exact ? *exact + tokens::kPerMessage + tokens::estimateToolCalls(m.toolCalls)
+                  : tokens::estimate(m);
         if (cost > left) {
             full = true;
             continue;
@@ -142,7 +145,10 @@ QList<ChatMessage> SessionService::context(const SessionMeta &meta,
     for (const Message &m : path) {
         if (m.state == Message::State::Error)
             continue; // a failed answer is not something the model said
-        messages.append(ChatMessage{m.role, m.content, filesOf(m.attachments)});
+        if (!m.toolCalls.isEmpty())
+            appendAnswer(messages, m);
+        else
+            messages.append(ChatMessage{m.role, m.content, filesOf(m.attachments)});
     }
     return messages;
 }
@@ -182,6 +188,10 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
     }
     if (auto invalidOption = invalidOptions(params.options))
         co_return *invalidOption;
+    if (params.tools) {
+        if (auto invalid = invalidTools(*params.tools))
+            co_return *invalid;
+    }
     const QString model =
         params.model && !params.model->isEmpty() ? *params.model : s->meta().model;
     auto resolved = m_providers->resolve(model);
@@ -322,12 +332,24 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
                                         filesOf(files)});
     fillAttachments(request.messages, *fileBytes);
     request.options = options;
-    auto *turn = new Turn(record, resolved->start(request), m_store, s);
+    TurnPlan plan;
+    plan.provider = *resolved;
+    plan.request = std::move(request);
+    plan.toolHost = m_toolHost;
+    plan.tools = params.tools ? *params.tools : meta.tools;
+    plan.approval = meta.toolApproval;
+    plan.maxToolRounds = m_config.maxToolRounds;
+    plan.approvalTimeoutMs = m_config.toolApprovalTimeoutMs;
+    plan.toolTimeoutMs = m_config.toolTimeoutMs;
+    auto *turn = new Turn(record, std::move(plan), m_store, s);
     turn->setBranch(place.promptDepth, regenerating);
     s->setActiveTurn(turn);
     connect(turn, &Turn::chunkReady, this, [this, sid, tid = record.id](int seq, const QString &t) {
         Q_EMIT chunkReady(sid, tid, seq, t);
     });
+    connect(turn, &Turn::toolStepReady, this,
+            [this, sid, tid = record.id](const Chunk &c) { Q_EMIT toolStepReady(sid, tid, c); });
+    connect(turn, &Turn::stateChanged, this, &SessionService::turnStateChanged);
     connect(turn, &Turn::chunkBatchEnded, this,
             [this, sid, tid = record.id] { Q_EMIT chunkBatchEnded(sid, tid); });
     connect(turn, &Turn::finished, this, [this, sid](const TurnRecord &r) {
@@ -427,14 +449,20 @@ QCoro::Task<Status> SessionService::recover(TurnRecord turn)
         co_return meta.error();
     if (!*meta)
         co_return Ok{}; // the session is gone: nothing to recover
-    QString text;
+    // The answer as far as it got: the text chunks are its content, the tool steps its calls
+    // (a call whose result was not stored is not run again: it has none).
+    Message answer;
     int count = 0;
     while (true) {
         const auto chunks = co_await m_store->loadChunks(turn.session, turn.id, count, 1000);
         if (!chunks)
             co_return chunks.error();
-        for (const Chunk &c : *chunks)
-            text += c.text;
+        for (const Chunk &c : *chunks) {
+            if (c.isToolStep())
+                addToolStep(answer, c);
+            else
+                answer.content += c.text;
+        }
         count += int(chunks->size());
         if (chunks->size() < 1000)
             break;
@@ -444,10 +472,8 @@ QCoro::Task<Status> SessionService::recover(TurnRecord turn)
     if (!prompt)
         co_return prompt.error();
     SessionMeta m = **meta;
-    Message answer;
     answer.index = m.total;
     answer.role = QStringLiteral("assistant");
-    answer.content = text;
     answer.turn = turn.id;
     answer.state = Message::State::Interrupted;
     answer.createdAt = QDateTime::currentDateTimeUtc();
