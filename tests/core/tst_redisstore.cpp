@@ -15,6 +15,8 @@
 #include <QTest>
 #include <QTimer>
 
+#include <tuple>
+
 using namespace holdfast;
 using holdfast::test::spinUntil;
 
