@@ -2,6 +2,7 @@
 // Redis, schema versions, and several SessionService instances sharing one Redis.
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
+#include "fakes/faketoolhost.h"
 #include "fakes/redisserver.h"
 #include "fakes/scriptedprovider.h"
 #include "fakes/servicefixture.h"
@@ -13,6 +14,8 @@
 #include <QJsonObject>
 #include <QTest>
 #include <QTimer>
+
+#include <tuple>
 
 using namespace holdfast;
 using holdfast::test::spinUntil;
@@ -474,6 +477,56 @@ private Q_SLOTS:
         HF_AWAIT(unknown, other->requestToolDecision(sid, 9, QStringLiteral("x"), true));
         QVERIFY(!unknown->ok());
         QCOMPARE(unknown->error().code, ErrorCode::NotFound);
+    }
+
+    // A tool call of a turn that runs on A is answered through B (shared/API.md, Tools (MCP)): B
+    // sees the turn waiting and its call, the answer reaches A through Redis, the tool runs once
+    // there, and both see the turn end with the call approved; a second answer is 409.
+    void toolApprovalThroughAnotherInstance()
+    {
+        test::FakeToolHost host; // A's, outliving A's service
+        Instance a(url());
+        HF_CHECK_FIXTURE(a);
+        Instance b(url());
+        HF_CHECK_FIXTURE(b);
+        a.service->setToolHost(&host);
+        b.service->setToolHost(&host); // B checks the session's tools; it runs no call
+        const QString sid = QStringLiteral("approve");
+        CreateSessionParams created;
+        created.id = sid;
+        QVERIFY(value(a.service->createSession(created)).meta.id == sid);
+        PatchSessionParams patch;
+        patch.tools = QStringList{QStringLiteral("t/echo")};
+        patch.toolApproval = ToolApproval::Ask;
+        QVERIFY(test::awaitResult(a.service->patchSession(sid, patch)).ok());
+        const auto started =
+            a.startTurn(sid, QStringLiteral("use t/echo with {\"v\": 1}"), QStringLiteral("demo"));
+        QVERIFY(started.ok());
+        const int tid = started->id;
+
+        QVERIFY(spinUntil(
+            [&] { return value(b.service->turn(sid, tid)).state == TurnRecord::State::Waiting; }));
+        QString cid;
+        for (const Chunk &c : value(b.store->loadChunks(sid, tid, 0, 100))) {
+            if (c.toolCall)
+                cid = c.toolCall->id;
+        }
+        QVERIFY(!cid.isEmpty());
+        QVERIFY(host.calls.isEmpty());
+        QVERIFY(test::awaitResult(b.service->answerToolCall(sid, tid, cid, true)).ok());
+
+        const TurnRecord done = value(b.service->waitForTurn(sid, tid, 20000));
+        QCOMPARE(done.state, TurnRecord::State::Done);
+        QCOMPARE(host.calls.size(), 1);
+        const QList<Message> messages = value(b.store->loadMessages(sid, 0, 10));
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(1).toolCalls.size(), 1);
+        QCOMPARE(messages.at(1).toolCalls.at(0).id, cid);
+        QVERIFY(messages.at(1).toolCalls.at(0).approved);
+        QCOMPARE(messages.at(1).toolCalls.at(0).result,
+                 std::optional<QString>(QStringLiteral("{\"v\":1}")));
+        QCOMPARE(failure(b.service->answerToolCall(sid, tid, cid, true)), ErrorCode::Conflict);
+        QCOMPARE(host.calls.size(), 1);
     }
 
     // An instance dies mid-turn (its store goes away without ending the turn): once its lease
