@@ -4,6 +4,7 @@
 // answer's tool_calls, and both wire formats through the fake model server. The tools are the
 // reference MCP servers from npm (server-everything, server-filesystem) behind the real Hub.
 #include "fakes/fakemodelserver.h"
+#include "fakes/holdfastprocess.h"
 #include "fakes/httpserverfixture.h"
 #include "fakes/mcpservers.h"
 #include "mcp/mcphub.h"
@@ -265,6 +266,7 @@ private Q_SLOTS:
     void chatCompletionsSendOnlyText();
     void wireFormats_data();
     void wireFormats();
+    void headlessBinaryWithMcpConfig();
 
 private:
     std::unique_ptr<McpSetup> m_mcp;
@@ -1065,6 +1067,73 @@ void TestTools::wireFormats()
     QCOMPARE(listed.value(QStringLiteral("name")).toString(), kEcho);
     QCOMPARE(listed.value(QStringLiteral("offset")).toInt(),
              int(QStringLiteral("Let me check. ").size()));
+}
+
+// The real program: servers from --mcp-config, and a call nobody answers declined after
+// --tool-approval-timeout-ms.
+void TestTools::headlessBinaryWithMcpConfig()
+{
+    QVERIFY2(!qEnvironmentVariableIsEmpty("HOLDFAST_BINARY"),
+             "run through ctest (HOLDFAST_BINARY)");
+    QVERIFY(m_mcp);
+    HF_CHECK_FIXTURE(m_mcp->servers);
+    QTemporaryDir home;
+    const mcp::ServerConfig everything = m_mcp->servers.everything();
+    const QJsonObject config{
+        {QStringLiteral("mcpServers"),
+         QJsonObject{{QStringLiteral("everything"),
+                      QJsonObject{{QStringLiteral("command"), everything.command},
+                                  {QStringLiteral("args"),
+                                   QJsonArray::fromStringList(everything.args)}}}}}};
+    QFile file(home.filePath(QStringLiteral("mcp.json")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QJsonDocument(config).toJson());
+    file.close();
+    test::HoldfastProcess hf(home.path(),
+                             {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                              QStringLiteral("--store"), QStringLiteral("memory:"),
+                              QStringLiteral("--mcp-config"), file.fileName(),
+                              QStringLiteral("--tool-approval-timeout-ms"), QStringLiteral("300"),
+                              QStringLiteral("--demo-delay-ms"), QStringLiteral("2"),
+                              QStringLiteral("--demo-chunks"), QStringLiteral("4")});
+    const quint16 port = hf.waitForPort();
+    QVERIFY(port != 0);
+    test::HttpTestClient c(port);
+    QVERIFY(spinUntil(
+        [&] {
+            const QJsonArray servers =
+                c.get("/v1/tools").json().value(QStringLiteral("servers")).toArray();
+            if (servers.size() == 1 &&
+                servers[0][QStringLiteral("state")] == QStringLiteral("ready"))
+                return true;
+            QTest::qWait(50);
+            return false;
+        },
+        30000));
+    QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("bin")}}).status, 201);
+    QCOMPARE(c.patch("/v1/sessions/bin", {{QStringLiteral("tools"), QJsonArray{kEcho}}}).status,
+             200);
+    QCOMPARE(c.post("/v1/sessions/bin/turns",
+                    {{QStringLiteral("prompt"), echoPrompt(QStringLiteral("anyone?"))}})
+                 .status,
+             202);
+    SseReader events(port, "/v1/sessions/bin/turns/1/events");
+    QVERIFY(events.waitForEnd());
+    QCOMPARE(events.lastEvent().event, QByteArray("done"));
+    QByteArrayList types;
+    QJsonObject result;
+    for (const SseReader::Event &e : events.events) {
+        if (e.event != "chunk" && e.event != "done")
+            types.append(e.event);
+        if (e.event == "tool_result")
+            result = e.json().value(QStringLiteral("tool_result")).toObject();
+    }
+    QCOMPARE(types, (QByteArrayList{"tool_call", "tool_result"}));
+    QCOMPARE(result.value(QStringLiteral("content")).toString(), kDeclined);
+    QCOMPARE(result.value(QStringLiteral("is_error")), QJsonValue(true));
+    hf.signal(SIGTERM);
+    QVERIFY(hf.waitForExit());
+    QCOMPARE(hf.process().exitCode(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestTools)
