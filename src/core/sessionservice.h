@@ -185,8 +185,10 @@ private:
     // After a turn ended: the title job of sessiontitle.cpp, when it is a chat's first answer.
     QCoro::Task<> generateTitle(QString sid, TurnRecord turn);
     // What goes to the model before the prompt: the system prompt, then `path` (the branch up to
-    // the prompt's parent) without its error answers.
-    QList<ChatMessage> context(const SessionMeta &meta, const QList<Message> &path) const;
+    // the prompt's parent) without its error answers. `sizes`: how many messages each message of
+    // `path` that went became (an answer with tool calls becomes several).
+    QList<ChatMessage> context(const SessionMeta &meta, const QList<Message> &path,
+                               QList<int> *sizes = nullptr) const;
     // sessionservicetools.cpp: 422 unless every name is "*" or "SERVER/TOOL" of a configured
     // server (shared/API.md, Tools (MCP)).
     std::optional<Error> invalidTools(const QStringList &names) const;

@@ -34,6 +34,18 @@ struct TurnPlan
     int maxToolRounds = 8;
     int approvalTimeoutMs = 600000;
     int toolTimeoutMs = 120000;
+    // The context budget (shared/API.md, Usage and context budget): what is left of it after the
+    // first request, and the earlier messages in that request, oldest first, from
+    // request.messages[historyStart] on: how many chat messages each became and its tokens. The
+    // tool steps of the turn always go: they push the oldest earlier messages out.
+    std::optional<qint64> room;
+    int historyStart = 0;
+    struct Earlier
+    {
+        int messages = 0;
+        qint64 tokens = 0;
+    };
+    QList<Earlier> history;
 };
 
 // One answer being generated: a child of its Session. Its coroutine drains the provider,
@@ -105,6 +117,9 @@ private:
     // timeout (the rest declined), or a cancel.
     QCoro::Task<Status> awaitApprovals();
     QCoro::Task<Status> setState(TurnRecord::State state);
+    // Counts a round's text, calls and results against the budget; drops the oldest earlier
+    // messages from `request` while it is exceeded.
+    void spendRoom(const QString &roundText, qsizetype firstCall, ProviderRequest &request);
     // The answer's tool calls: results missing (cut off) marked as errors.
     QList<MessageToolCall> answerToolCalls() const;
 

@@ -3,6 +3,7 @@
 // calls run in order with each result stored, and the next request to the model.
 #include "core/logging.h"
 #include "core/store.h"
+#include "core/tokens.h"
 #include "core/turn.h"
 
 #include <QCoroSignal>
@@ -210,7 +211,25 @@ QCoro::Task<Status> Turn::toolRound(QList<ProviderToolCall> wireCalls, QString r
         result.toolName = wireCalls.at(i - first).wireName;
         request.messages.append(result);
     }
+    spendRoom(roundText, first, request);
     co_return Ok{};
+}
+
+void Turn::spendRoom(const QString &roundText, qsizetype firstCall, ProviderRequest &request)
+{
+    if (!m_plan.room)
+        return;
+    *m_plan.room -= tokens::estimate(roundText) + tokens::kPerMessage +
+                    tokens::estimateToolCalls(m_calls.mid(firstCall));
+    while (*m_plan.room < 0 && !m_plan.history.isEmpty()) {
+        const TurnPlan::Earlier oldest = m_plan.history.takeFirst();
+        request.messages.remove(m_plan.historyStart, oldest.messages);
+        *m_plan.room += oldest.tokens;
+        if (m_record.context) {
+            m_record.context->messages -= 1;
+            m_record.context->dropped += 1;
+        }
+    }
 }
 
 QCoro::Task<Status> Turn::awaitApprovals()

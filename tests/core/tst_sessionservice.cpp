@@ -899,6 +899,182 @@ private Q_SLOTS:
         QCOMPARE(answer.toolCalls.at(0).approved, whileRunning);
     }
 
+    // A crash left a turn waiting for approval, or running its second tool: the next start saves
+    // it interrupted, its answer's content is the text, its calls come from the tool steps (the
+    // one without a result has none and reads as an error); no call runs again. The next turn
+    // sends the model every call with a result (a made-up error for the cut-off one).
+    void recoveryOfATurnInToolUse_data()
+    {
+        QTest::addColumn<bool>("running");
+        QTest::addRow("waiting") << false;
+        QTest::addRow("running a tool") << true;
+    }
+    void recoveryOfATurnInToolUse()
+    {
+        QFETCH(bool, running);
+        auto memory = std::make_unique<MemoryStore>();
+        const QString sid = QStringLiteral("cut");
+        {
+            Store &store = *memory;
+            HF_AWAIT_OK(store.open());
+            SessionMeta meta;
+            meta.id = sid;
+            meta.model = QStringLiteral("scripted");
+            meta.createdAt = meta.updatedAt = QDateTime::currentDateTimeUtc();
+            HF_AWAIT_OK(store.createSession(meta));
+            Message prompt;
+            prompt.index = 0;
+            prompt.role = QStringLiteral("user");
+            prompt.content = QStringLiteral("look it up");
+            prompt.turn = 1;
+            prompt.createdAt = meta.createdAt;
+            TurnRecord turn;
+            turn.id = 1;
+            turn.session = sid;
+            turn.state = running ? TurnRecord::State::Streaming : TurnRecord::State::Waiting;
+            turn.promptIndex = 0;
+            turn.model = meta.model;
+            turn.createdAt = meta.createdAt;
+            meta.total = 1;
+            meta.head = 0;
+            meta.length = 1;
+            meta.lastTurn = 1;
+            meta.activeTurn = 1;
+            HF_AWAIT_OK(store.beginTurn(meta, prompt, turn));
+            HF_AWAIT_OK(store.appendChunks(sid, 1, {Chunk(0, QStringLiteral("Look: "))}));
+            QList<Chunk> calls;
+            for (const QString &id : {QStringLiteral("c1"), QStringLiteral("c2")}) {
+                Chunk c(int(calls.size()) + 1, QString());
+                c.toolCall = ToolCall{id, QStringLiteral("t/echo"), args(id)};
+                calls.append(c);
+            }
+            HF_AWAIT_OK(store.appendChunks(sid, 1, calls));
+            if (running) {
+                Chunk result(3, QString());
+                result.toolResult =
+                    ToolResult{QStringLiteral("c1"), QStringLiteral("one"), false, true};
+                HF_AWAIT_OK(store.appendChunks(sid, 1, {result}));
+            }
+        }
+        Fixture f(std::move(memory));
+        HF_CHECK_FIXTURE(f);
+        HF_AWAIT(turn, f.service->turn(sid, 1));
+        QCOMPARE(turn->value().state, TurnRecord::State::Interrupted);
+        QCOMPARE(turn->value().chunks, running ? 4 : 3); // nothing was added
+        const Message answer = f.stored(sid).value(1);
+        QCOMPARE(answer.state, Message::State::Interrupted);
+        QCOMPARE(answer.content, QStringLiteral("Look: "));
+        QCOMPARE(answer.toolCalls.size(), 2);
+        QCOMPARE(answer.toolCalls.at(0).offset, 6);
+        QCOMPARE(answer.toolCalls.at(0).result.has_value(), running);
+        QCOMPARE(answer.toolCalls.at(0).approved, running);
+        QCOMPARE(answer.toolCalls.at(0).isError, !running);
+        QVERIFY(!answer.toolCalls.at(1).result && answer.toolCalls.at(1).isError);
+        HF_AWAIT(answered, f.service->answerToolCall(sid, 1, QStringLiteral("c2"), true));
+        QCOMPARE(answered->error().code, ErrorCode::Conflict);
+
+        f.scripted->script.chunks = {QStringLiteral("fine")};
+        QCOMPARE(f.finish(sid, f.startTurn(sid, QStringLiteral("and?")).id).state,
+                 TurnRecord::State::Done);
+        const QList<ChatMessage> &sent = f.scripted->requests.last().messages;
+        QStringList seen;
+        for (const ChatMessage &m : sent) {
+            QString line = m.role + QLatin1Char(':') + m.toolCallId + QLatin1Char(':') + m.content;
+            for (const ProviderToolCall &c : m.toolCalls)
+                line += QLatin1Char(' ') + c.id + QLatin1Char('=') + c.wireName;
+            seen << line;
+        }
+        const QString cutOff =
+            QStringLiteral("the tool call was interrupted before it gave a result");
+        QCOMPARE(seen, (QStringList{
+                           QStringLiteral("user::look it up"),
+                           QStringLiteral("assistant::Look:  c1=t__echo c2=t__echo"),
+                           QStringLiteral("tool:c1:") + (running ? QStringLiteral("one") : cutOff),
+                           QStringLiteral("tool:c2:") + cutOff, QStringLiteral("user::and?")}));
+        QVERIFY(f.scripted->requests.last().tools.isEmpty()); // the session offers no tools
+    }
+
+    // A later turn sends the earlier answer's calls and results where the model made them: the
+    // text before the calls, the calls, their results, then the rest of the text.
+    void laterTurnsCarryEarlierToolCalls()
+    {
+        ToolFixture f(ToolApproval::Auto);
+        HF_CHECK_FIXTURE(f);
+        f.script(QStringLiteral("A "),
+                 {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                  args(QStringLiteral("q")))});
+        f.script(QStringLiteral("B"));
+        f.finish(f.sid, f.start(QStringLiteral("first")).id);
+        f.script(QStringLiteral("C"));
+        QCOMPARE(f.finish(f.sid, f.start(QStringLiteral("second")).id).state,
+                 TurnRecord::State::Done);
+        QCOMPARE(f.scripted->requests.size(), 3);
+        QStringList seen;
+        for (const ChatMessage &m : f.scripted->requests.last().messages) {
+            QString line = m.role + QLatin1Char(':') + m.content;
+            for (const ProviderToolCall &c : m.toolCalls)
+                line += QLatin1Char(' ') + c.id + QLatin1Char('=') + c.wireName;
+            if (!m.toolCallId.isEmpty())
+                line += QLatin1Char(' ') + m.toolCallId + QLatin1Char('=') + m.toolName;
+            seen << line;
+        }
+        QCOMPARE(seen, (QStringList{QStringLiteral("user:first"),
+                                    QStringLiteral("assistant:A  c1=t__echo"),
+                                    QStringLiteral("tool:{\"v\":\"q\"} c1=t__echo"),
+                                    QStringLiteral("assistant:B"), QStringLiteral("user:second")}));
+    }
+
+    // A tool's result counts against the context budget (its call's arguments too): a big
+    // result pushes the earlier messages out.
+    void contextBudgetCountsToolResults()
+    {
+        ToolFixture f(ToolApproval::Auto);
+        HF_CHECK_FIXTURE(f);
+        const QString big(4000, u'x');
+        f.script(QString(),
+                 {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"), args(big))});
+        f.script(QStringLiteral("short"));
+        f.finish(f.sid, f.start(QStringLiteral("first")).id);
+        StartTurnParams p;
+        p.prompt = QStringLiteral("second");
+        p.options.contextTokens = 1500; // the answer's text fits; with its tool use it does not
+        f.script(QStringLiteral("ok"));
+        const TurnRecord second = test::startedTurn(f.service.get(), f.sid, p);
+        QVERIFY(second.context);
+        QCOMPARE(second.context->messages, 0);
+        QCOMPARE(second.context->dropped, 2);
+        QCOMPARE(f.finish(f.sid, second.id).state, TurnRecord::State::Done);
+        QCOMPARE(f.scripted->requests.last().messages.size(), 1);
+    }
+
+    // The turn's own tool results always go to the model: counted against the budget, they push
+    // the earlier messages out of the next request (the turn's `context` says so).
+    void toolResultsOfTheTurnPushOutEarlierMessages()
+    {
+        ToolFixture f(ToolApproval::Auto);
+        HF_CHECK_FIXTURE(f);
+        f.script(QStringLiteral("earlier answer"));
+        f.finish(f.sid, f.start(QStringLiteral("earlier")).id);
+        StartTurnParams p;
+        p.prompt = QStringLiteral("now");
+        p.options.contextTokens = 1500;
+        f.script(QStringLiteral("looking"),
+                 {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                  args(QString(4000, u'x')))});
+        f.script(QStringLiteral("done"));
+        const TurnRecord t = test::startedTurn(f.service.get(), f.sid, p);
+        QVERIFY(t.context);
+        QCOMPARE(t.context->messages, 2); // at first everything fits
+        const TurnRecord ended = f.finish(f.sid, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Done);
+        QVERIFY(ended.context);
+        QCOMPARE(ended.context->messages, 0);
+        QCOMPARE(ended.context->dropped, 2);
+        QCOMPARE(f.scripted->requests.at(1).messages.size(), 2 + 1);
+        QCOMPARE(f.scripted->requests.last().messages.size(), 3); // prompt, call, result
+        QCOMPARE(f.scripted->requests.last().messages.at(0).content, QStringLiteral("now"));
+    }
+
     void secondTurnIsRefused()
     {
         Fixture f(std::make_unique<MemoryStore>(), {}, 20, 10);

@@ -16,15 +16,19 @@
 // HOLDFAST_CRASH_SOAK=N runs N more seeds from a random base (printed), e.g.
 //   HOLDFAST_CRASH_SOAK=500 ctest -R tst_crash --output-on-failure
 // A failing seed is printed; rerun it alone with HOLDFAST_CRASH_SEEDS=<seed>.
+// And tool turns (killedDuringToolUse): SIGKILL while a call waits for approval and while a tool
+// runs; after the restart the call is not run again. Over 600 lines: two crash scenarios.
 #include "fakes/holdfastprocess.h"
 #include "fakes/httptestclient.h"
 #include "fakes/sqlitecheck.h"
 #include "provider/demoprovider.h"
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -338,6 +342,8 @@ private Q_SLOTS:
     void killedAtRandom_data();
     void killedAtRandom();
     void soak();
+    void killedDuringToolUse_data();
+    void killedDuringToolUse();
     void cleanupTestCase()
     {
         qInfo("crash totals: %d seed(s) survived; %d prompts acknowledged; turns: %d done, %d "
@@ -565,6 +571,160 @@ void TestCrash::runSeed(int seed)
     m_totals.done += done;
     m_totals.interrupted += interrupted;
     m_totals.seenChunks += seenChunks;
+    again.signal(SIGTERM);
+    QVERIFY(again.waitForExit());
+    QCOMPARE(again.process().exitCode(), 0);
+}
+
+// Tool turns (API.md, Tools (MCP): "a call runs at most once, even across a crash"): the real
+// binary runs the tally server of tallyserver.mjs (a real MCP server over stdio, started by the
+// hub from --mcp-config) whose tool appends a line to a file each time it runs. The process is
+// killed while the turn waits for the user's approval, or while the tool runs; after the restart
+// the turn is interrupted, its tool_call chunk is still readable, no tool_result was made up,
+// approving the call now is refused, and the tally shows the tool ran no more than before.
+void TestCrash::killedDuringToolUse_data()
+{
+    QTest::addColumn<bool>("running");
+    QTest::newRow("waiting for approval") << false;
+    QTest::newRow("while the tool runs") << true;
+}
+
+void TestCrash::killedDuringToolUse()
+{
+    QFETCH(bool, running);
+    const QString node = QStandardPaths::findExecutable(QStringLiteral("node"));
+    QVERIFY2(!node.isEmpty(), "node is not installed (scripts/deps.sh)");
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    const QString db = home.filePath(QStringLiteral("tools.db"));
+    const QString tally = home.filePath(QStringLiteral("tally.txt"));
+    const QString config = home.filePath(QStringLiteral("mcp.json"));
+    {
+        const QString script = qEnvironmentVariable("HOLDFAST_SOURCE_DIR") +
+                               QStringLiteral("/tests/integration/tallyserver.mjs");
+        QVERIFY2(QFileInfo::exists(script), qPrintable(script));
+        const QJsonObject server{{QStringLiteral("command"), node},
+                                 {QStringLiteral("args"), QJsonArray{script, tally}}};
+        QFile file(config);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QJsonDocument(QJsonObject{{QStringLiteral("mcpServers"),
+                                              QJsonObject{{QStringLiteral("tally"), server}}}})
+                       .toJson());
+    }
+    const auto runs = [&tally] {
+        QFile file(tally);
+        return file.open(QIODevice::ReadOnly) ? int(file.readAll().count('\n')) : 0;
+    };
+    const QStringList args = serverArgs(db, false)
+                             << QStringLiteral("--mcp-config") << config
+                             << QStringLiteral("--demo-delay-ms") << QStringLiteral("1");
+    const QByteArray turn = "/v1/sessions/tools/turns/1";
+    // The tool answers only after a minute: the kill lands while it runs.
+    const QJsonObject arguments{{QStringLiteral("ms"), 60000}};
+    const QString prompt =
+        QStringLiteral("use tally/count with ") +
+        QString::fromUtf8(QJsonDocument(arguments).toJson(QJsonDocument::Compact));
+    QString cid;
+    {
+        HoldfastProcess hf(home.path(), args);
+        const quint16 port = hf.waitForPort();
+        QVERIFY(port != 0);
+        HttpTestClient c(port);
+        QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("tools")}}).status,
+                 201);
+        const HttpReply patched =
+            c.patch("/v1/sessions/tools",
+                    {{QStringLiteral("tools"), QJsonArray{QStringLiteral("tally/count")}},
+                     {QStringLiteral("tool_approval"),
+                      running ? QStringLiteral("auto") : QStringLiteral("ask")}});
+        QVERIFY2(patched.status == 200, patched.body.constData());
+        const HttpReply posted =
+            c.post("/v1/sessions/tools/turns", {{QStringLiteral("prompt"), prompt}});
+        QVERIFY2(posted.status == 202, posted.body.constData());
+        if (running) {
+            QVERIFY(spinUntil([&] { return runs() == 1; }, 20000));
+            QCOMPARE(c.get(turn).json().value(QStringLiteral("state")).toString(),
+                     QStringLiteral("streaming"));
+        } else {
+            QVERIFY(spinUntil(
+                [&] {
+                    return c.get(turn).json().value(QStringLiteral("state")).toString() ==
+                           QLatin1String("waiting");
+                },
+                20000));
+        }
+        const QJsonArray chunks =
+            c.get(turn + "/chunks?from=0").json().value(QStringLiteral("chunks")).toArray();
+        for (const QJsonValue &v : chunks)
+            cid = v.toObject()
+                      .value(QStringLiteral("tool_call"))
+                      .toObject()
+                      .value(QStringLiteral("id"))
+                      .toString(cid);
+        QVERIFY(!cid.isEmpty());
+        hf.signal(SIGKILL);
+        QVERIFY(hf.waitForExit());
+    }
+    const int before = running ? 1 : 0;
+    QCOMPARE(runs(), before);
+
+    HoldfastProcess again(home.path(), args);
+    const quint16 port = again.waitForPort();
+    QVERIFY(port != 0);
+    HttpTestClient c(port);
+    const HttpReply after = c.get(turn);
+    QCOMPARE(after.json().value(QStringLiteral("state")).toString(), QStringLiteral("interrupted"));
+    // The call is still there, with no result: none came, and none is made up.
+    const QJsonObject page = c.get(turn + "/chunks?from=0").json();
+    QVERIFY(page.value(QStringLiteral("done")).toBool());
+    int calls = 0;
+    for (const QJsonValue &v : page.value(QStringLiteral("chunks")).toArray()) {
+        const QJsonObject chunk = v.toObject();
+        QVERIFY2(!chunk.contains(QStringLiteral("tool_result")),
+                 qPrintable(QString::fromUtf8(QJsonDocument(chunk).toJson())));
+        const QJsonObject call = chunk.value(QStringLiteral("tool_call")).toObject();
+        if (call.isEmpty())
+            continue;
+        ++calls;
+        QCOMPARE(call.value(QStringLiteral("id")).toString(), cid);
+        QCOMPARE(call.value(QStringLiteral("name")).toString(), QStringLiteral("tally/count"));
+        QCOMPARE(call.value(QStringLiteral("arguments")).toObject(), arguments);
+    }
+    QCOMPARE(calls, 1);
+    const QJsonArray messages =
+        c.get("/v1/sessions/tools/messages").json().value(QStringLiteral("messages")).toArray();
+    QCOMPARE(messages.size(), 2);
+    const QJsonObject answer = messages.at(1).toObject();
+    QCOMPARE(answer.value(QStringLiteral("state")).toString(), QStringLiteral("interrupted"));
+    const QJsonArray listed = answer.value(QStringLiteral("tool_calls")).toArray();
+    QCOMPARE(listed.size(), 1);
+    QCOMPARE(listed.at(0).toObject().value(QStringLiteral("id")).toString(), cid);
+    QVERIFY(listed.at(0).toObject().value(QStringLiteral("result")).isNull());
+
+    // Approving it now is too late: the turn has ended, and nothing runs.
+    const HttpReply approved =
+        c.post(turn + "/tool-calls/" + cid.toUtf8(), {{QStringLiteral("approve"), true}});
+    QCOMPARE(approved.status, 409);
+    QTest::qWait(300);
+    QCOMPARE(runs(), before);
+
+    // The tally counts a run that does happen: a new turn's call (auto, answered at once).
+    QCOMPARE(
+        c.patch("/v1/sessions/tools", {{QStringLiteral("tool_approval"), QStringLiteral("auto")}})
+            .status,
+        200);
+    QCOMPARE(
+        c.post("/v1/sessions/tools/turns",
+               {{QStringLiteral("prompt"), QStringLiteral("use tally/count with {\"ms\": 0}")}})
+            .status,
+        202);
+    QVERIFY(spinUntil(
+        [&] {
+            return c.get("/v1/sessions/tools/turns/2").json().value(QStringLiteral("state")) ==
+                   QLatin1String("done");
+        },
+        20000));
+    QCOMPARE(runs(), before + 1);
     again.signal(SIGTERM);
     QVERIFY(again.waitForExit());
     QCOMPARE(again.process().exitCode(), 0);
