@@ -6,6 +6,7 @@
 // Over 400 lines: one test per rule; the fixture and the requests are in toolsfixture.h.
 #include "fakes/fakemodelserver.h"
 #include "fakes/holdfastprocess.h"
+#include "fakes/storekinds.h"
 #include "provider/ollamaprovider.h"
 #include "provider/openaiprovider.h"
 #include "toolsfixture.h"
@@ -32,6 +33,7 @@ private Q_SLOTS:
             QStringLiteral("holdfast.*.debug=false\nholdfast.*.info=false\n"
                            "holdfast.mcp.warning=false")); // "broken" fails again and again
         m_mcp = std::make_unique<McpSetup>();
+        QVERIFY(m_stores.start());
     }
     void cleanupTestCase() { m_mcp.reset(); }
     void toolsWithoutServers();
@@ -54,9 +56,12 @@ private Q_SLOTS:
     void wireFormats_data();
     void wireFormats();
     void headlessBinaryWithMcpConfig();
+    void storedToolStepsReadBack_data();
+    void storedToolStepsReadBack();
 
 private:
     std::unique_ptr<McpSetup> m_mcp;
+    test::StoreKinds m_stores;
 };
 
 // Without an MCP configuration both lists are empty, and no session may name a tool.
@@ -921,6 +926,70 @@ void TestTools::headlessBinaryWithMcpConfig()
     hf.signal(SIGTERM);
     QVERIFY(hf.waitForExit());
     QCOMPARE(hf.process().exitCode(), 0);
+}
+
+void TestTools::storedToolStepsReadBack_data()
+{
+    m_stores.addRows();
+}
+
+// Through each store: a session's tools, the waiting state, the tool steps and the answer's
+// tool_calls as the API shows them; then, from a new server on the same data (SQLite, Redis),
+// the same read back from the store, events resumed in the middle of the round included.
+void TestTools::storedToolStepsReadBack()
+{
+    QFETCH(QString, kind);
+    const QString sid = QStringLiteral("kept");
+    QJsonArray chunks;
+    QJsonObject message;
+    int callSeq = -1;
+    {
+        ServerSetup setup = quickDemo();
+        setup.makeStore = [&] { return m_stores.make(kind); };
+        ToolServer ts(m_mcp.get(), setup);
+        HF_CHECK_TOOLS(ts);
+        Server &srv = *ts;
+        QCOMPARE(toolSession(srv, sid, {kEcho}, QStringLiteral("ask")), sid);
+        const int tid =
+            startTurn(srv, sid, {{QStringLiteral("prompt"), echoPrompt(QStringLiteral("kept"))}});
+        QCOMPARE(tid, 1);
+        QVERIFY(waitForState(srv, sid, tid, QStringLiteral("waiting")));
+        if (kind != QLatin1String("memory")) {
+            // The waiting state is stored: the store's record says so too.
+            const auto stored = test::awaitResult(srv.store->loadTurn(sid, tid));
+            QVERIFY(stored.ok() && stored.value());
+            QCOMPARE((*stored.value()).state, TurnRecord::State::Waiting);
+        }
+        const QString cid = firstCallId(srv, sid, tid);
+        QCOMPARE(answer(srv, sid, tid, cid, true).status, 202);
+        QCOMPARE(srv.finish(sid, tid).state, TurnRecord::State::Done);
+        chunks = allChunks(srv, sid, tid);
+        message = answerOf(srv, sid, tid);
+        QCOMPARE(toolSteps(chunks).size(), 2);
+        callSeq = toolSteps(chunks).first().value(QStringLiteral("seq")).toInt();
+        QCOMPARE(message.value(QStringLiteral("tool_calls")).toArray().size(), 1);
+    }
+    if (kind == QLatin1String("memory"))
+        return; // nothing outlives a memory store
+    ServerSetup setup = quickDemo();
+    setup.makeStore = [&] { return m_stores.make(kind, false); };
+    ToolServer ts(m_mcp.get(), setup);
+    HF_CHECK_TOOLS(ts);
+    Server &srv = *ts;
+    auto c = srv.client();
+    const QJsonObject session = c.get("/v1/sessions/" + sid.toUtf8()).json();
+    QCOMPARE(session.value(QStringLiteral("tools")), QJsonValue(QJsonArray{kEcho}));
+    QCOMPARE(session.value(QStringLiteral("tool_approval")).toString(), QStringLiteral("ask"));
+    QCOMPARE(allChunks(srv, sid, 1), chunks);
+    QCOMPARE(answerOf(srv, sid, 1), message);
+    SseReader resumed(srv.port, turnPath(sid, 1, "/events"),
+                      {{"Last-Event-ID", QByteArray::number(callSeq - 1)}});
+    QVERIFY(resumed.waitForEnd());
+    QCOMPARE(resumed.events.at(0).event, QByteArray("tool_call"));
+    QCOMPARE(resumed.events.at(0).json(), chunks.at(callSeq).toObject());
+    QCOMPARE(resumed.events.at(1).event, QByteArray("tool_result"));
+    QCOMPARE(resumed.events.at(1).json(), chunks.at(callSeq + 1).toObject());
+    QCOMPARE(resumed.lastEvent().event, QByteArray("done"));
 }
 
 QTEST_GUILESS_MAIN(TestTools)
