@@ -22,6 +22,29 @@ using test::spinUntil;
 using test::SseReader;
 using test::turnPath;
 
+namespace {
+// The fake model server as model "fake-model", in OpenAI's or Ollama's wire format.
+ServerSetup upstreamSetup(FakeModelServer &upstream, const QString &format)
+{
+    ServerSetup setup = quickDemo();
+    setup.addProviders = [&upstream, format](ProviderRegistry &registry) {
+        UpstreamConfig c;
+        c.name = QStringLiteral("up");
+        c.defaultModel = QStringLiteral("fake-model");
+        c.models = {c.defaultModel};
+        c.idleTimeoutMs = 20000;
+        if (format == QLatin1String("openai")) {
+            c.baseUrl = QUrl(upstream.openAiBaseUrl());
+            registry.add(new OpenAiProvider(c), c.models);
+        } else {
+            c.baseUrl = QUrl(upstream.ollamaBaseUrl());
+            registry.add(new OllamaProvider(c), c.models);
+        }
+    };
+    return setup;
+}
+} // namespace
+
 class TestTools : public QObject
 {
     Q_OBJECT
@@ -55,6 +78,7 @@ private Q_SLOTS:
     void chatCompletionsSendOnlyText();
     void wireFormats_data();
     void wireFormats();
+    void severalCallsAtOnce();
     void headlessBinaryWithMcpConfig();
     void storedToolStepsReadBack_data();
     void storedToolStepsReadBack();
@@ -762,21 +786,7 @@ void TestTools::wireFormats()
     QFETCH(QString, format);
     FakeModelServer upstream;
     QVERIFY(upstream.listen());
-    ServerSetup setup = quickDemo();
-    setup.addProviders = [&](ProviderRegistry &registry) {
-        UpstreamConfig c;
-        c.name = QStringLiteral("up");
-        c.defaultModel = QStringLiteral("fake-model");
-        c.models = {c.defaultModel};
-        c.idleTimeoutMs = 20000;
-        if (format == QLatin1String("openai")) {
-            c.baseUrl = QUrl(upstream.openAiBaseUrl());
-            registry.add(new OpenAiProvider(c), c.models);
-        } else {
-            c.baseUrl = QUrl(upstream.ollamaBaseUrl());
-            registry.add(new OllamaProvider(c), c.models);
-        }
-    };
+    const ServerSetup setup = upstreamSetup(upstream, format);
     ToolServer ts(m_mcp.get(), setup);
     HF_CHECK_TOOLS(ts);
     Server &srv = *ts;
@@ -859,6 +869,74 @@ void TestTools::wireFormats()
     QCOMPARE(listed.value(QStringLiteral("name")).toString(), kEcho);
     QCOMPARE(listed.value(QStringLiteral("offset")).toInt(),
              int(QStringLiteral("Let me check. ").size()));
+}
+
+// The model asks for two calls at once (OpenAI's deltas of the two interleaved): each call is a
+// chunk in the model's order; the turn waits until both are answered (in any order); then each
+// result in the same order.
+void TestTools::severalCallsAtOnce()
+{
+    FakeModelServer upstream;
+    QVERIFY(upstream.listen());
+    ToolServer ts(m_mcp.get(), upstreamSetup(upstream, QStringLiteral("openai")));
+    HF_CHECK_TOOLS(ts);
+    Server &srv = *ts;
+    const QString sid = toolSession(srv, QStringLiteral("two"), {kEcho}, QStringLiteral("ask"));
+    upstream.chooser = [](const FakeModelServer::Received &received) {
+        const QJsonObject body = received.json();
+        FakeModelServer::Script s;
+        if (body.value(QStringLiteral("messages")).toArray().last()[QStringLiteral("role")] ==
+            QStringLiteral("tool")) {
+            s.chunks = {QStringLiteral("Both done.")};
+            return s;
+        }
+        const QString function = body.value(QStringLiteral("tools"))
+                                     .toArray()
+                                     .first()[QStringLiteral("function")][QStringLiteral("name")]
+                                     .toString();
+        FakeModelServer::ScriptedCall one;
+        one.id = QStringLiteral("call_one");
+        one.name = function;
+        one.arguments = QStringLiteral("{\"message\": \"one\"}");
+        FakeModelServer::ScriptedCall two = one;
+        two.id = QStringLiteral("call_two");
+        two.arguments = QStringLiteral("{\"message\": \"two\"}");
+        s.toolCalls = {one, two};
+        s.interleaveCalls = true;
+        return s;
+    };
+    const int tid = startTurn(srv, sid,
+                              {{QStringLiteral("prompt"), QStringLiteral("both, please")},
+                               {QStringLiteral("model"), QStringLiteral("fake-model")}});
+    QCOMPARE(tid, 1);
+    QVERIFY(waitForState(srv, sid, tid, QStringLiteral("waiting")));
+    QList<QJsonObject> steps = toolSteps(allChunks(srv, sid, tid));
+    QCOMPARE(steps.size(), 2);
+    QCOMPARE(steps[0][QStringLiteral("tool_call")][QStringLiteral("id")].toString(),
+             QStringLiteral("call_one"));
+    QCOMPARE(steps[1][QStringLiteral("tool_call")][QStringLiteral("id")].toString(),
+             QStringLiteral("call_two"));
+    QCOMPARE(steps[1][QStringLiteral("seq")].toInt(), steps[0][QStringLiteral("seq")].toInt() + 1);
+    // The second first: the turn still waits for the other one.
+    QCOMPARE(answer(srv, sid, tid, QStringLiteral("call_two"), false).status, 202);
+    QTest::qWait(100);
+    QCOMPARE(stateOf(srv, sid, tid), QStringLiteral("waiting"));
+    EXPECT_ERROR(answer(srv, sid, tid, QStringLiteral("call_two"), true), 409, "conflict");
+    QCOMPARE(answer(srv, sid, tid, QStringLiteral("call_one"), true).status, 202);
+    QCOMPARE(srv.finish(sid, tid).state, TurnRecord::State::Done);
+    steps = toolSteps(allChunks(srv, sid, tid));
+    QCOMPARE(steps.size(), 4);
+    const QJsonObject first = steps[2].value(QStringLiteral("tool_result")).toObject();
+    const QJsonObject second = steps[3].value(QStringLiteral("tool_result")).toObject();
+    QCOMPARE(first.value(QStringLiteral("id")).toString(), QStringLiteral("call_one"));
+    QCOMPARE(first.value(QStringLiteral("content")).toString(), QStringLiteral("Echo: one"));
+    QCOMPARE(second.value(QStringLiteral("id")).toString(), QStringLiteral("call_two"));
+    QCOMPARE(second.value(QStringLiteral("content")).toString(), kDeclined);
+    QCOMPARE(second.value(QStringLiteral("is_error")), QJsonValue(true));
+    const QJsonArray calls = answerOf(srv, sid, tid).value(QStringLiteral("tool_calls")).toArray();
+    QCOMPARE(calls.size(), 2);
+    QCOMPARE(calls[0][QStringLiteral("approved")], QJsonValue(true));
+    QCOMPARE(calls[1][QStringLiteral("approved")], QJsonValue(false));
 }
 
 // The real program: servers from --mcp-config, and a call nobody answers declined after
