@@ -48,8 +48,9 @@ public:
     virtual QCoro::Task<Result<TurnRecord>> answerToolCall(QString sid, int tid, QString cid,
                                                            bool approve) = 0;
 
-    // Makes sure chunkReady and turnFinished are emitted for this turn from `fromSeq` on
-    // (the remote client opens its event stream; the local one hears every turn anyway).
+    // Makes sure chunkReady, toolStepReady, turnStateChanged and turnFinished are emitted for this
+    // turn from `fromSeq` on (the remote client opens its event stream and reads the turn after
+    // each tool step, as the stream carries no state; the local one hears every turn anyway).
     virtual void watchTurn(const QString &sid, int tid, int fromSeq) = 0;
 
 Q_SIGNALS:
