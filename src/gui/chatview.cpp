@@ -17,6 +17,7 @@
 #include <QClipboard>
 #include <QContextMenuEvent>
 #include <QDesktopServices>
+#include <QJsonDocument>
 #include <QMenu>
 #include <QMessageBox>
 #include <QPainter>
@@ -37,6 +38,19 @@ constexpr int kPadding = 12;     // around a message's text
 constexpr int kGap = 4;          // between messages (each side)
 // Marks the block of a left-out notice, so that it is written once per shown answer.
 constexpr int kNoticeProperty = QTextFormat::UserProperty + 21;
+constexpr int kToolGap = 6; // above and below a tool block
+// The result the service gives the model for a declined call (shared/API.md, Tools (MCP)).
+const QLatin1String kDeclined("the user declined this tool call");
+
+// At most `limit` characters of `text`, and how many more there were.
+QString bounded(const QString &text, int limit)
+{
+    if (text.size() <= limit)
+        return text;
+    return text.left(limit) + QStringLiteral("\n… ") +
+           ChatView::tr("(%n more characters)", nullptr, int(text.size() - limit));
+}
+
 } // namespace
 
 ChatView::ChatView(QWidget *parent)
@@ -101,6 +115,10 @@ void ChatView::clearMessages()
 {
     m_stream.reset();
     m_streamFrame = nullptr;
+    m_toolTail = nullptr;
+    m_streamPrefix.clear();
+    m_liveCalls.clear();
+    m_toolBlocks.clear();
     m_answerTurn = 0;
     m_entries.clear();
     m_codeBlocks.clear();
@@ -186,7 +204,16 @@ QTextFrame *ChatView::continueAfter(QTextFrame *full)
 
 QTextFrame *ChatView::lastFrameOf(const Entry &entry) const
 {
-    return entry.frame == m_streamFrame && m_stream ? m_stream->frame() : entry.last;
+    if (entry.frame == m_streamFrame && m_stream)
+        return m_toolTail ? m_toolTail : m_stream->frame();
+    return entry.last;
+}
+
+QString ChatView::liveSource() const
+{
+    if (!m_stream)
+        return {};
+    return m_toolTail ? m_streamPrefix : m_streamPrefix + m_stream->source();
 }
 
 void ChatView::writeHeader(QTextCursor &at, const Message &message, const QString &model)
@@ -352,11 +379,250 @@ QTextFrame *ChatView::renderInto(QTextFrame *frame, const Message &message)
     MarkdownStream::ContinueFn next;
     if (message.role != QLatin1String("user"))
         next = [this](QTextFrame *full) { return continueAfter(full); };
-    MarkdownStream stream(frame, &m_style, &m_codeBlocks, m_linkKey, std::move(next));
-    stream.append(message.content);
-    stream.finish();
-    m_finishedWork += stream.work();
-    return stream.frame();
+    if (message.toolCalls.isEmpty()) {
+        MarkdownStream stream(frame, &m_style, &m_codeBlocks, m_linkKey, std::move(next));
+        stream.append(message.content);
+        stream.finish();
+        m_finishedWork += stream.work();
+        return stream.frame();
+    }
+    // Each call's block goes where the model asked for it: after `offset` characters of text.
+    QTextFrame *last = frame;
+    bool fresh = false; // `last` is a tool block: text goes on in a new frame after it
+    qsizetype from = 0;
+    const auto text = [&](qsizetype to) {
+        const QString part = message.content.mid(from, to - from);
+        from = to;
+        if (fresh && part.trimmed().isEmpty())
+            return;
+        if (fresh)
+            last = textFrameAfter(last);
+        MarkdownStream stream(last, &m_style, &m_codeBlocks, m_linkKey, next);
+        if (fresh)
+            stream.beginInEmptyFrame(kToolGap);
+        stream.append(part);
+        stream.finish();
+        m_finishedWork += stream.work();
+        last = stream.frame();
+        fresh = false;
+    };
+    for (const MessageToolCall &call : message.toolCalls) {
+        text(std::clamp<qsizetype>(qsizetype(call.offset), from, message.content.size()));
+        last = insertToolBlock(last, call);
+        fresh = true;
+    }
+    text(message.content.size());
+    if (fresh) { // the controls and the footer go under the last block, not into it
+        last = textFrameAfter(last);
+        MarkdownStream::flattenBlock(document(), last->firstPosition());
+    }
+    return last;
+}
+
+// Frames of an answer follow each other in the root frame; the space under the answer moves to
+// the new last one.
+QTextFrame *ChatView::insertToolBlock(QTextFrame *after, const MessageToolCall &call)
+{
+    QTextFrameFormat above = after->frameFormat();
+    const qreal bottom = above.bottomMargin();
+    above.setBottomMargin(0);
+    after->setFrameFormat(above);
+    QTextFrameFormat format;
+    format.setLeftMargin(kPadding);
+    format.setRightMargin(24 + kPadding);
+    format.setTopMargin(kToolGap);
+    format.setBottomMargin(std::max<qreal>(bottom, kToolGap));
+    format.setPadding(6);
+    format.setBorder(1);
+    format.setBorderBrush(m_style.codeBorder);
+    format.setBorderStyle(QTextFrameFormat::BorderStyle_Solid);
+    format.setBackground(m_style.codeBackground);
+    QTextCursor at(document());
+    at.setPosition(after->lastPosition() + 1);
+    QTextFrame *frame = at.insertFrame(format);
+    MarkdownStream::flattenBlock(document(), after->lastPosition() + 1);
+    ToolBlock block;
+    block.frame = frame;
+    block.call = call;
+    m_toolBlocks.push_back(block);
+    writeToolBlock(m_toolBlocks.back());
+    return frame;
+}
+
+QTextFrame *ChatView::textFrameAfter(QTextFrame *tool)
+{
+    QTextFrameFormat above = tool->frameFormat();
+    const qreal bottom = above.bottomMargin();
+    above.setBottomMargin(kToolGap);
+    tool->setFrameFormat(above);
+    QTextFrameFormat format = messageFormat(false);
+    format.setTopMargin(0);
+    format.setBottomMargin(std::max<qreal>(bottom - kToolGap, 0));
+    QTextCursor at(document());
+    at.setPosition(tool->lastPosition() + 1);
+    QTextFrame *frame = at.insertFrame(format);
+    MarkdownStream::flattenBlock(document(), tool->lastPosition() + 1);
+    return frame;
+}
+
+QString ChatView::toolStatus(const ToolBlock &block, QColor *color) const
+{
+    *color = m_style.muted;
+    const MessageToolCall &call = block.call;
+    if (!call.result) {
+        if (block.waiting) {
+            *color = QColor(0xc0, 0x7a, 0x10);
+            return tr("waiting for your approval");
+        }
+        return m_stream && m_liveCalls.contains(call.id) ? tr("running…") : tr("no result");
+    }
+    if (call.isError && *call.result == kDeclined) {
+        *color = QColor(0xc0, 0x7a, 0x10);
+        return tr("declined");
+    }
+    if (call.isError) {
+        *color = m_style.error;
+        return tr("error");
+    }
+    return tr("done");
+}
+
+// The block's text, written anew (a status change, opened or closed): a few lines, rarely.
+void ChatView::writeToolBlock(ToolBlock &block)
+{
+    if (!block.frame)
+        return;
+    const int n = int(&block - m_toolBlocks.data());
+    QTextCursor at(document());
+    at.beginEditBlock();
+    at.setPosition(block.frame->firstPosition());
+    at.setPosition(block.frame->lastPosition(), QTextCursor::KeepAnchor);
+    at.removeSelectedText();
+    at.setBlockFormat(QTextBlockFormat());
+    QTextCharFormat link;
+    link.setAnchor(true);
+    link.setAnchorHref(QStringLiteral("hf-tool:%1?%2").arg(n).arg(m_linkKey));
+    link.setForeground(m_style.text);
+    link.setToolTip(block.expanded ? tr("Hide the arguments and the result")
+                                   : tr("Show the arguments and the result"));
+    at.insertText(block.expanded ? QStringLiteral("▾ ⚙ ") : QStringLiteral("▸ ⚙ "), link);
+    QTextCharFormat name = link;
+    name.setFontWeight(QFont::DemiBold);
+    at.insertText(block.call.name, name);
+    QColor color;
+    const QString status = toolStatus(block, &color);
+    QTextCharFormat state = link;
+    state.setForeground(color);
+    at.insertText(QStringLiteral(" — ") + status, state);
+    if (block.expanded) {
+        QTextCharFormat label;
+        label.setForeground(m_style.muted);
+        label.setFontPointSize(m_style.body.pointSizeF() * 0.85);
+        QTextCharFormat mono;
+        mono.setFont(m_style.mono);
+        mono.setForeground(m_style.text);
+        QTextBlockFormat head;
+        head.setTopMargin(6);
+        const auto section = [&](const QString &title, const QString &text, bool error) {
+            at.insertBlock(head, label);
+            at.insertText(title, label);
+            QTextCharFormat body = mono;
+            if (error)
+                body.setForeground(m_style.error);
+            at.insertBlock(QTextBlockFormat(), body);
+            at.insertText(bounded(text, kToolTextShown), body); // plain text: never markup
+        };
+        const QString arguments =
+            QString::fromUtf8(QJsonDocument(block.call.arguments).toJson(QJsonDocument::Indented))
+                .trimmed();
+        section(tr("Arguments"), arguments, false);
+        if (block.call.result)
+            section(tr("Result"), *block.call.result, block.call.isError);
+    }
+    at.endEditBlock();
+}
+
+QString ChatView::toolBlockTitle(int n) const
+{
+    if (n < 0 || n >= toolBlockCount() || !m_toolBlocks[std::size_t(n)].frame)
+        return {};
+    const QTextFrame *frame = m_toolBlocks[std::size_t(n)].frame;
+    return document()->findBlock(frame->firstPosition()).text();
+}
+
+bool ChatView::toolBlockExpanded(int n) const
+{
+    return n >= 0 && n < toolBlockCount() && m_toolBlocks[std::size_t(n)].expanded;
+}
+
+int ChatView::toolBlockPosition(int n) const
+{
+    if (n < 0 || n >= toolBlockCount() || !m_toolBlocks[std::size_t(n)].frame)
+        return -1;
+    return m_toolBlocks[std::size_t(n)].frame->firstPosition();
+}
+
+void ChatView::setToolBlockExpanded(int n, bool expanded)
+{
+    if (n < 0 || n >= toolBlockCount())
+        return;
+    ToolBlock &block = m_toolBlocks[std::size_t(n)];
+    if (block.expanded == expanded || !block.frame)
+        return;
+    block.expanded = expanded;
+    holdPlace(); // the reader's place stays while the block grows or shrinks
+    writeToolBlock(block);
+    restorePlace();
+}
+
+void ChatView::appendToolStep(const Chunk &chunk)
+{
+    if (!m_stream)
+        return;
+    if (chunk.toolCall) {
+        if (m_liveCalls.contains(chunk.toolCall->id))
+            return;
+        QTextFrame *after = m_toolTail;
+        if (!after) { // the text so far is complete: it ends where the call begins
+            m_stream->finish();
+            m_finishedWork += m_stream->work();
+            m_streamPrefix += m_stream->source();
+            after = m_stream->frame();
+        }
+        MessageToolCall call;
+        call.id = chunk.toolCall->id;
+        call.name = chunk.toolCall->name;
+        call.arguments = chunk.toolCall->arguments;
+        call.offset = m_streamPrefix.size();
+        m_liveCalls.insert(call.id, int(m_toolBlocks.size()));
+        m_toolTail = insertToolBlock(after, call);
+        m_entries.back().message.toolCalls << call;
+    } else if (chunk.toolResult) {
+        const auto it = m_liveCalls.constFind(chunk.toolResult->id);
+        if (it == m_liveCalls.cend())
+            return;
+        ToolBlock &block = m_toolBlocks[std::size_t(*it)];
+        block.call.result = chunk.toolResult->content;
+        block.call.isError = chunk.toolResult->isError;
+        block.waiting = false;
+        writeToolBlock(block);
+        for (MessageToolCall &call : m_entries.back().message.toolCalls) {
+            if (call.id == block.call.id)
+                call = block.call;
+        }
+    }
+}
+
+void ChatView::setToolCallWaiting(const QString &cid, bool waiting)
+{
+    const auto it = m_liveCalls.constFind(cid);
+    if (it == m_liveCalls.cend())
+        return;
+    ToolBlock &block = m_toolBlocks[std::size_t(*it)];
+    if (block.waiting == waiting || block.call.result)
+        return;
+    block.waiting = waiting;
+    writeToolBlock(block);
 }
 
 void ChatView::appendMessage(const Message &message)
@@ -424,6 +690,9 @@ void ChatView::removeEntries(std::size_t from, std::size_t to)
             entry.codeTo = int(m_codeBlocks.size());
             m_stream.reset();
             m_streamFrame = nullptr;
+            m_toolTail = nullptr;
+            m_streamPrefix.clear();
+            m_liveCalls.clear();
             m_answerTurn = 0;
         }
         for (int c = entry.codeFrom; c < entry.codeTo && c < m_codeBlocks.size(); ++c)
@@ -487,6 +756,9 @@ void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
     m_streamFrame = insertFrame(at, message, model);
     m_answerTurn = turn;
     m_answerModel = model;
+    m_toolTail = nullptr;
+    m_streamPrefix.clear();
+    m_liveCalls.clear();
     m_stream =
         std::make_unique<MarkdownStream>(m_streamFrame, &m_style, &m_codeBlocks, m_linkKey,
                                          [this](QTextFrame *full) { return continueAfter(full); });
@@ -497,20 +769,43 @@ void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
 
 void ChatView::appendAnswer(const QString &text)
 {
-    if (m_stream)
-        m_stream->append(text);
+    if (!m_stream || text.isEmpty())
+        return;
+    if (m_toolTail) { // the text goes on below the last tool block, in a stream of its own
+        QTextFrame *frame = textFrameAfter(m_toolTail);
+        m_toolTail = nullptr;
+        m_stream = std::make_unique<MarkdownStream>(
+            frame, &m_style, &m_codeBlocks, m_linkKey,
+            [this](QTextFrame *full) { return continueAfter(full); });
+        m_stream->beginInEmptyFrame(kToolGap);
+    }
+    m_stream->append(text);
 }
 
 void ChatView::finishAnswer(const TurnRecord &turn)
 {
     if (!m_stream)
         return;
-    m_stream->finish();
-    m_finishedWork += m_stream->work();
     Entry &entry = m_entries.back();
-    entry.last = m_stream->frame();
+    entry.message.content = liveSource();
+    if (m_toolTail) { // ended with a tool block: the controls go under it, not into it
+        entry.last = textFrameAfter(m_toolTail);
+        MarkdownStream::flattenBlock(document(), entry.last->firstPosition());
+        m_toolTail = nullptr;
+    } else {
+        m_stream->finish();
+        m_finishedWork += m_stream->work();
+        entry.last = m_stream->frame();
+    }
+    for (const int n : std::as_const(m_liveCalls)) {
+        if (m_toolBlocks[std::size_t(n)].waiting) {
+            m_toolBlocks[std::size_t(n)].waiting = false;
+            writeToolBlock(m_toolBlocks[std::size_t(n)]);
+        }
+    }
+    m_liveCalls.clear();
+    m_streamPrefix.clear();
     entry.codeTo = int(m_codeBlocks.size());
-    entry.message.content = m_stream->source();
     entry.message.index = turn.responseIndex;
     entry.message.parent = turn.promptIndex;
     m_stream.reset();
@@ -805,7 +1100,7 @@ void ChatView::updateHeader(const Entry &entry, const QString &note, const QColo
 
 qint64 ChatView::renderWork() const
 {
-    return m_finishedWork + (m_stream ? m_stream->work() : 0);
+    return m_finishedWork + (m_stream && !m_toolTail ? m_stream->work() : 0);
 }
 
 QString ChatView::messageTextAt(const QPoint &pos) const
@@ -821,15 +1116,14 @@ QString ChatView::messageTextAt(const QPoint &pos) const
     const Entry &e = *std::prev(after);
     if (at > lastFrameOf(e)->lastPosition())
         return {};
-    return e.frame == m_streamFrame && m_stream ? m_stream->source() : e.message.content;
+    return e.frame == m_streamFrame && m_stream ? liveSource() : e.message.content;
 }
 
 QString ChatView::lastAnswerText() const
 {
     for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
         if (it->message.role == QLatin1String("assistant"))
-            return it->frame == m_streamFrame && m_stream ? m_stream->source()
-                                                          : it->message.content;
+            return it->frame == m_streamFrame && m_stream ? liveSource() : it->message.content;
     }
     return {};
 }
@@ -878,6 +1172,9 @@ void ChatView::onAnchor(const QUrl &url)
     } else if (url.scheme() == QLatin1String("hf-version")) {
         if (own)
             Q_EMIT versionRequested(url.path().toLongLong());
+    } else if (url.scheme() == QLatin1String("hf-tool")) {
+        if (own)
+            setToolBlockExpanded(url.path().toInt(), !toolBlockExpanded(url.path().toInt()));
     } else if (url.scheme() == QLatin1String("hf-file")) {
         if (const auto file = attachmentOfLink(url))
             Q_EMIT attachmentOpenRequested(m_sid, *file);
