@@ -34,6 +34,8 @@ SettingsDialog::Values dialogValues(const Settings &settings)
         }
         v.providers.append(p);
     }
+    if (const QString mcp = settings.value(QStringLiteral("mcp-config")); !mcp.isEmpty())
+        v.mcpConfig = mcp;
     v.store = settings.value(QStringLiteral("store"));
     if (v.store.isEmpty())
         v.store = Settings::defaultStore();

@@ -114,6 +114,8 @@ public Q_SLOTS:
 Q_SIGNALS:
     void sessionOpened(const QString &sid);
     void statusMessage(const QString &message);
+    // The tools menu asks for the MCP servers' configuration.
+    void mcpServersRequested();
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;

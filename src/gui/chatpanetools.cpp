@@ -25,6 +25,7 @@ void ChatPane::buildToolWidgets(QBoxLayout *composerRow, QBoxLayout *conversatio
             patchTools(m_meta.id, p);
     });
     connect(m_tools, &ToolsButton::failed, this, &ChatPane::statusMessage);
+    connect(m_tools, &ToolsButton::configureRequested, this, &ChatPane::mcpServersRequested);
 
     m_approval = new ToolApprovalCard(this);
     m_approval->hide();

@@ -7,6 +7,7 @@
 #include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
+#include "gui/mcpserversdialog.h"
 #include "gui/providercontrol.h"
 #include "gui/sessionexport.h"
 #include "gui/sessionlistmodel.h"
@@ -123,6 +124,7 @@ void MainWindow::createActions()
         settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
     settings->setMenuRole(QAction::PreferencesRole);
     file->addSeparator();
+    file->addAction(tr("&MCP Servers…"), this, &MainWindow::openMcpServers);
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
@@ -206,6 +208,8 @@ void MainWindow::createActions()
 void MainWindow::setClient(SessionClient *client)
 {
     m_client = client;
+    connect(m_pane, &ChatPane::mcpServersRequested, this, &MainWindow::openMcpServers,
+            Qt::UniqueConnection);
     m_live = new LiveTurns(client, this);
     m_sidebar->setClient(client, m_live);
     m_pane->setClient(client, m_live);
@@ -379,6 +383,18 @@ QCoro::Task<> MainWindow::exportTask(QString sid, bool asJson)
         statusBar()->showMessage(tr("Exported to %1").arg(path), 6000);
     else
         m_pane->showError(tr("Could not write %1").arg(path));
+}
+
+void MainWindow::openMcpServers()
+{
+    if (auto *open = findChild<McpServersDialog *>(); open) {
+        open->raise();
+        open->activateWindow();
+        return;
+    }
+    auto *dialog = new McpServersDialog(m_settings.mcpConfig, m_client, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
 }
 
 void MainWindow::openSettings()

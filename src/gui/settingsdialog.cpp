@@ -12,12 +12,19 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QStandardItemModel>
+#include <QStandardPaths>
 #include <QStyle>
 #include <QUrl>
 
 #include <utility>
 
 namespace holdfast {
+
+QString SettingsDialog::defaultMcpConfig()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
+           QStringLiteral("/holdfast/mcp.json");
+}
 
 namespace {
 

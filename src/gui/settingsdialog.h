@@ -48,9 +48,13 @@ public:
         int fontSize = 11;
         bool autoTitle = true; // ask a chat's model for its title after the first answer
         bool keychain = false; // keys go to the keychain (built in and answering)
+        // mcp.json, from the setting mcp-config (shown and edited by McpServersDialog).
+        QString mcpConfig = defaultMcpConfig();
     };
 
     static QString defaultEntryName() { return QStringLiteral("default"); }
+    // ~/.config/holdfast/mcp.json: where mcp.json is when the setting mcp-config is not set.
+    static QString defaultMcpConfig();
     // The keychain entry of a provider group's API key.
     static QString keychainKey(const QString &provider);
 

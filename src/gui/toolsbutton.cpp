@@ -96,13 +96,18 @@ QStringList ToolsButton::toggled(const QString &name, bool on) const
 void ToolsButton::rebuild()
 {
     m_menu->clear();
+    const auto configure = [this] {
+        m_menu->addSeparator();
+        m_menu->addAction(tr("MCP Servers…"), this, &ToolsButton::configureRequested);
+    };
     if (!m_loaded) {
         m_menu->addAction(tr("Looking for tools…"))->setEnabled(false);
+        configure();
         return;
     }
     if (m_list.servers.isEmpty()) {
-        m_menu->addAction(tr("No MCP servers are configured (Settings → MCP servers)"))
-            ->setEnabled(false);
+        m_menu->addAction(tr("No MCP server is configured"))->setEnabled(false);
+        configure();
         return;
     }
     const bool chat = !m_meta.id.isEmpty();
@@ -180,6 +185,7 @@ void ToolsButton::rebuild()
     if (!chat)
         m_menu->addAction(tr("Send a first message to choose this chat's tools"))
             ->setEnabled(false);
+    configure();
 }
 
 void ToolsButton::updateLook()
@@ -189,7 +195,7 @@ void ToolsButton::updateLook()
     if (all)
         setText(tr("⚙ All tools"));
     else if (n > 0)
-        setText(tr("⚙ %n tool(s)", nullptr, int(n)));
+        setText(n == 1 ? tr("⚙ 1 tool") : tr("⚙ %1 tools").arg(n));
     else
         setText(QStringLiteral("⚙"));
     QString tip = n == 0 ? tr("Tools: off in this chat. Choose which tools the model may use")

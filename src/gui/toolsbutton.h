@@ -42,6 +42,7 @@ public:
 Q_SIGNALS:
     void changeRequested(const holdfast::PatchSessionParams &params);
     void failed(const QString &message);
+    void configureRequested(); // "MCP servers…": the configuration and the servers' state
 
 private:
     void rebuild();
