@@ -68,6 +68,7 @@ SessionService::SessionService(Store *store, ProviderRegistry *providers, Servic
         if (Turn *t = liveTurn(sid, tid))
             t->cancel(TurnRecord::State::Cancelled);
     });
+    connect(m_store, &Store::toolDecisionRequested, this, &SessionService::decideToolCall);
 }
 
 SessionService::~SessionService()
@@ -389,6 +390,13 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patch(QString sid, PatchSes
             co_return *invalidOption;
         meta.options = *params.options; // replaces the defaults: {} clears them
     }
+    if (params.tools) {
+        if (auto invalid = invalidTools(*params.tools))
+            co_return *invalid;
+        meta.tools = *params.tools;
+    }
+    if (params.toolApproval)
+        meta.toolApproval = *params.toolApproval;
     meta.updatedAt = QDateTime::currentDateTimeUtc();
     SessionPin pin(s);
     // Other fields may move while we save (a turn ending): only write what the PATCH owns.
@@ -397,6 +405,8 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patch(QString sid, PatchSes
     current.system = meta.system;
     current.model = meta.model;
     current.options = meta.options;
+    current.tools = meta.tools;
+    current.toolApproval = meta.toolApproval;
     current.updatedAt = meta.updatedAt;
     if (newBranch) {
         current.head = newBranch->last().index;
@@ -413,6 +423,8 @@ QCoro::Task<Result<SessionSnapshot>> SessionService::patch(QString sid, PatchSes
         restored.system = before.system;
         restored.model = before.model;
         restored.options = before.options;
+        restored.tools = before.tools;
+        restored.toolApproval = before.toolApproval;
         if (newBranch && restored.head == current.head) {
             restored.head = before.head;
             restored.length = before.length;

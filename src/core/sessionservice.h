@@ -185,8 +185,22 @@ private:
     // After a turn ended: the title job of sessiontitle.cpp, when it is a chat's first answer.
     QCoro::Task<> generateTitle(QString sid, TurnRecord turn);
     // What goes to the model before the prompt: the system prompt, then `path` (the branch up to
-    // the prompt's parent) without its error answers.
-    QList<ChatMessage> context(const SessionMeta &meta, const QList<Message> &path) const;
+    // the prompt's parent) without its error answers. `sizes`: how many messages each message of
+    // `path` that went became (an answer with tool calls becomes several).
+    QList<ChatMessage> context(const SessionMeta &meta, const QList<Message> &path,
+                               QList<int> *sizes = nullptr) const;
+    // sessionservicetools.cpp: 422 unless every name is "*" or "SERVER/TOOL" of a configured
+    // server (shared/API.md, Tools (MCP)).
+    std::optional<Error> invalidTools(const QStringList &names) const;
+    // An earlier answer as it goes to the model: its text split at its calls' offsets, each group
+    // of calls an assistant message with tool_calls followed by one tool message per call (a call
+    // cut off by a crash or a cancel gets an error result: every call id has its tool message).
+    // Calls carry their "SERVER/TOOL" name; the turn gives them function names (TurnPlan).
+    static void appendAnswer(QList<ChatMessage> &messages, const Message &answer);
+    // recover(): a stored tool step of an interrupted turn, into its answer's toolCalls.
+    static void addToolStep(Message &answer, const Chunk &chunk);
+    // Store::toolDecisionRequested: an answer given through another instance.
+    void decideToolCall(const QString &sid, int tid, const QString &cid, bool approve);
     // A new prompt's attachments (sessionserviceattachments.cpp): the metadata of `ids`, which
     // must be at most 10 distinct attachments of the session (else 422).
     QCoro::Task<Result<QList<Attachment>>> promptAttachments(QString sid, QStringList ids);

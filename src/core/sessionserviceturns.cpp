@@ -66,7 +66,9 @@ QList<AttachmentContent> filesOf(const QList<Attachment> &attachments)
 // What of the branch goes to the model (shared/API.md, Usage and context budget).
 struct ContextChoice
 {
-    QList<Message> kept; // the newest messages of the path that fit, oldest first
+    QList<Message> kept;        // the newest messages of the path that fit, oldest first
+    QList<qint64> costs;        // the tokens of each of `kept`
+    std::optional<qint64> room; // what is left of the budget (none: no budget)
     ContextUse use;
 };
 
@@ -78,6 +80,14 @@ ContextChoice fitContext(const Session &session, const SessionMeta &meta,
                          const QList<Message> &path, qint64 ancestors, const Message &prompt,
                          std::optional<int> budget)
 {
+    const auto cost = [&session](const Message &m) {
+        std::optional<qint64> exact;
+        if (m.role == QLatin1String("assistant") && m.turn > 0)
+            exact = session.completionTokens(m.turn);
+        // The model's own count covers what it wrote (its calls too), not the tools' results.
+        return exact ? *exact + tokens::kPerMessage + tokens::estimateToolCalls(m.toolCalls)
+                     : tokens::estimate(m);
+    };
     ContextChoice choice;
     qint64 left = budget ? qint64(*budget) : std::numeric_limits<qint64>::max();
     if (!meta.system.isEmpty())
@@ -94,21 +104,22 @@ ContextChoice fitContext(const Session &session, const SessionMeta &meta,
         }
         if (full)
             continue; // only the newest ones go: nothing older after a message that did not fit
-        std::optional<qint64> exact;
-        if (m.role == QLatin1String("assistant") && m.turn > 0)
-            exact = session.completionTokens(m.turn);
-        const qint64 cost = exact ? *exact + tokens::kPerMessage : tokens::estimate(m);
-        if (cost > left) {
+        const qint64 c = cost(m);
+        if (c > left) {
             full = true;
             continue;
         }
-        left -= cost;
+        left -= c;
         first = i;
     }
     for (qsizetype i = first; i < path.size(); ++i) {
-        if (path.at(i).state != Message::State::Error)
+        if (path.at(i).state != Message::State::Error) {
             choice.kept.append(path.at(i));
+            choice.costs.append(cost(path.at(i)));
+        }
     }
+    if (budget)
+        choice.room = left;
     choice.use.messages = int(choice.kept.size());
     choice.use.dropped = int(std::max<qint64>(0, ancestors - errors - choice.kept.size()));
     return choice;
@@ -133,8 +144,8 @@ std::optional<Error> SessionService::invalidOptions(const TurnOptions &options)
     return std::nullopt;
 }
 
-QList<ChatMessage> SessionService::context(const SessionMeta &meta,
-                                           const QList<Message> &path) const
+QList<ChatMessage> SessionService::context(const SessionMeta &meta, const QList<Message> &path,
+                                           QList<int> *sizes) const
 {
     QList<ChatMessage> messages;
     if (!meta.system.isEmpty())
@@ -142,7 +153,13 @@ QList<ChatMessage> SessionService::context(const SessionMeta &meta,
     for (const Message &m : path) {
         if (m.state == Message::State::Error)
             continue; // a failed answer is not something the model said
-        messages.append(ChatMessage{m.role, m.content, filesOf(m.attachments)});
+        const qsizetype before = messages.size();
+        if (!m.toolCalls.isEmpty())
+            appendAnswer(messages, m);
+        else
+            messages.append(ChatMessage{m.role, m.content, filesOf(m.attachments)});
+        if (sizes)
+            sizes->append(int(messages.size() - before));
     }
     return messages;
 }
@@ -182,6 +199,10 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
     }
     if (auto invalidOption = invalidOptions(params.options))
         co_return *invalidOption;
+    if (params.tools) {
+        if (auto invalid = invalidTools(*params.tools))
+            co_return *invalid;
+    }
     const QString model =
         params.model && !params.model->isEmpty() ? *params.model : s->meta().model;
     auto resolved = m_providers->resolve(model);
@@ -316,18 +337,35 @@ QCoro::Task<Result<TurnRecord>> SessionService::startTurn(QString sid, StartTurn
 
     ProviderRequest request;
     request.model = resolved->model;
-    request.messages = context(meta, fitted.kept);
+    QList<int> sizes;
+    request.messages = context(meta, fitted.kept, &sizes);
     request.messages.append(ChatMessage{QStringLiteral("user"),
                                         regenerating ? place.regenerated.content : params.prompt,
                                         filesOf(files)});
     fillAttachments(request.messages, *fileBytes);
     request.options = options;
-    auto *turn = new Turn(record, resolved->start(request), m_store, s);
+    TurnPlan plan;
+    plan.provider = *resolved;
+    plan.request = std::move(request);
+    plan.toolHost = m_toolHost;
+    plan.tools = params.tools ? *params.tools : meta.tools;
+    plan.approval = meta.toolApproval;
+    plan.maxToolRounds = m_config.maxToolRounds;
+    plan.approvalTimeoutMs = m_config.toolApprovalTimeoutMs;
+    plan.toolTimeoutMs = m_config.toolTimeoutMs;
+    plan.room = fitted.room;
+    plan.historyStart = meta.system.isEmpty() ? 0 : 1;
+    for (qsizetype i = 0; i < sizes.size(); ++i)
+        plan.history.append({sizes.at(i), fitted.costs.at(i)});
+    auto *turn = new Turn(record, std::move(plan), m_store, s);
     turn->setBranch(place.promptDepth, regenerating);
     s->setActiveTurn(turn);
     connect(turn, &Turn::chunkReady, this, [this, sid, tid = record.id](int seq, const QString &t) {
         Q_EMIT chunkReady(sid, tid, seq, t);
     });
+    connect(turn, &Turn::toolStepReady, this,
+            [this, sid, tid = record.id](const Chunk &c) { Q_EMIT toolStepReady(sid, tid, c); });
+    connect(turn, &Turn::stateChanged, this, &SessionService::turnStateChanged);
     connect(turn, &Turn::chunkBatchEnded, this,
             [this, sid, tid = record.id] { Q_EMIT chunkBatchEnded(sid, tid); });
     connect(turn, &Turn::finished, this, [this, sid](const TurnRecord &r) {
@@ -427,14 +465,20 @@ QCoro::Task<Status> SessionService::recover(TurnRecord turn)
         co_return meta.error();
     if (!*meta)
         co_return Ok{}; // the session is gone: nothing to recover
-    QString text;
+    // The answer as far as it got: the text chunks are its content, the tool steps its calls
+    // (a call whose result was not stored is not run again: it has none).
+    Message answer;
     int count = 0;
     while (true) {
         const auto chunks = co_await m_store->loadChunks(turn.session, turn.id, count, 1000);
         if (!chunks)
             co_return chunks.error();
-        for (const Chunk &c : *chunks)
-            text += c.text;
+        for (const Chunk &c : *chunks) {
+            if (c.isToolStep())
+                addToolStep(answer, c);
+            else
+                answer.content += c.text;
+        }
         count += int(chunks->size());
         if (chunks->size() < 1000)
             break;
@@ -444,10 +488,8 @@ QCoro::Task<Status> SessionService::recover(TurnRecord turn)
     if (!prompt)
         co_return prompt.error();
     SessionMeta m = **meta;
-    Message answer;
     answer.index = m.total;
     answer.role = QStringLiteral("assistant");
-    answer.content = text;
     answer.turn = turn.id;
     answer.state = Message::State::Interrupted;
     answer.createdAt = QDateTime::currentDateTimeUtc();

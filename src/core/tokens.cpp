@@ -1,5 +1,7 @@
 #include "core/tokens.h"
 
+#include <QJsonDocument>
+
 namespace holdfast::tokens {
 
 qint64 utf8Bytes(QStringView text)
@@ -25,9 +27,20 @@ qint64 estimate(const Attachment &attachment)
     return (std::max<qint64>(attachment.size, 0) + 3) / 4;
 }
 
+qint64 estimateToolCalls(const QList<MessageToolCall> &calls)
+{
+    qint64 n = 0;
+    for (const MessageToolCall &c : calls) {
+        n += estimate(c.name) +
+             estimate(QString::fromUtf8(QJsonDocument(c.arguments).toJson(QJsonDocument::Compact)));
+        n += (c.result ? estimate(*c.result) : 0) + kPerMessage;
+    }
+    return n;
+}
+
 qint64 estimate(const Message &message)
 {
-    qint64 n = estimate(message.content) + kPerMessage;
+    qint64 n = estimate(message.content) + kPerMessage + estimateToolCalls(message.toolCalls);
     for (const Attachment &a : message.attachments)
         n += estimate(a);
     return n;

@@ -23,7 +23,10 @@ qint64 estimate(QStringView text);
 // An attachment: kPerImage for an image, else its size / 4 (a text file's text; a PDF by its
 // file size, which is more than its text: the estimate errs on the side of fitting).
 qint64 estimate(const Attachment &attachment);
-// A message: its text, its attachments and kPerMessage.
+// An answer's tool calls (shared/API.md: a tool's result counts against the context budget):
+// each call's name and arguments, and its result with the framing of its own message.
+qint64 estimateToolCalls(const QList<MessageToolCall> &calls);
+// A message: its text, its attachments, its tool calls and kPerMessage.
 qint64 estimate(const Message &message);
 
 } // namespace holdfast::tokens

@@ -13,9 +13,8 @@ namespace holdfast {
 
 using namespace std::chrono_literals;
 
-Turn::Turn(TurnRecord record, std::unique_ptr<ProviderStream> stream, Store *store,
-           Session *session)
-    : QObject(session), m_record(std::move(record)), m_stream(std::move(stream)), m_store(store)
+Turn::Turn(TurnRecord record, TurnPlan plan, Store *store, Session *session)
+    : QObject(session), m_record(std::move(record)), m_plan(std::move(plan)), m_store(store)
 {}
 
 Turn::~Turn()
@@ -35,10 +34,8 @@ void Turn::start()
 
 QList<Chunk> Turn::chunks(int from, int limit) const
 {
-    QList<Chunk> result;
-    for (int seq = std::max(0, from); seq < m_chunks.size() && result.size() < limit; ++seq)
-        result.append(Chunk{seq, m_chunks.at(seq)});
-    return result;
+    const qsizetype first = std::min<qsizetype>(std::max(0, from), m_chunks.size());
+    return m_chunks.mid(first, std::min<qsizetype>(limit, m_chunks.size() - first));
 }
 
 void Turn::cancel(TurnRecord::State reason)
@@ -46,47 +43,105 @@ void Turn::cancel(TurnRecord::State reason)
     if (m_record.ended() || m_cancelReason || m_ending) // ending: its answer is being saved
         return;
     m_cancelReason = reason;
-    m_stream->cancel();
+    if (m_stream)
+        m_stream->cancel();
+    if (m_toolCancel)
+        m_toolCancel->cancel();
+    if (m_wake)
+        m_wake->fire();
+}
+
+QCoro::Task<Status> Turn::storeChunks(QList<Chunk> batch)
+{
+    QPointer<Turn> self(this);
+    const Status stored = co_await m_store->appendChunks(m_record.session, m_record.id, batch);
+    if (!self || !stored)
+        co_return stored;
+    // As the store did with this batch (Store::appendChunks): readers of the live turn see it.
+    if (batch.first().seq == 0 && !m_record.firstChunkAt.isValid())
+        m_record.firstChunkAt = QDateTime::currentDateTimeUtc();
+    for (const Chunk &chunk : std::as_const(batch)) {
+        m_chunks.append(chunk);
+        m_record.chunks = int(m_chunks.size());
+        if (chunk.isToolStep()) {
+            Q_EMIT toolStepReady(chunk);
+        } else {
+            m_text += chunk.text;
+            Q_EMIT chunkReady(chunk.seq, chunk.text);
+        }
+    }
+    Q_EMIT chunkBatchEnded();
+    m_waiters.fireAll();
+    co_return Ok{};
 }
 
 QCoro::Task<> Turn::run()
 {
     QPointer<Turn> self(this);
     std::optional<Error> storeError;
+    std::optional<Error> modelError;
 
-    while (true) {
-        const QStringList pieces = co_await m_stream->next();
-        if (!self)
-            co_return;
-        if (pieces.isEmpty() || m_cancelReason)
+    ProviderRequest request = m_plan.request;
+    const QList<ToolSpec> offered = co_await offerTools(request);
+    if (!self)
+        co_return;
+    int rounds = 0;
+    while (!m_cancelReason) {
+        // After the last allowed round the model is asked once more, with no tools.
+        request.tools = rounds < m_plan.maxToolRounds ? offered : QList<ToolSpec>{};
+        m_stream = m_plan.provider.start(request);
+        QString roundText;
+        while (true) {
+            const QStringList pieces = co_await m_stream->next();
+            if (!self)
+                co_return;
+            if (pieces.isEmpty() || m_cancelReason)
+                break;
+            QList<Chunk> batch;
+            batch.reserve(pieces.size());
+            for (const QString &piece : pieces)
+                batch.append(Chunk{int(m_chunks.size() + batch.size()), piece});
+            const Status stored = co_await storeChunks(batch);
+            if (!self)
+                co_return;
+            if (!stored) {
+                storeError = stored.error();
+                m_stream->cancel();
+                break;
+            }
+            for (const QString &piece : pieces)
+                roundText += piece;
+        }
+        if (const auto &used = m_stream->usage()) { // the sum of what the model server reported
+            TokenUsage sum = m_usage.value_or(TokenUsage{});
+            sum.promptTokens += used->promptTokens;
+            sum.completionTokens += used->completionTokens;
+            m_usage = sum;
+        }
+        if (storeError || m_cancelReason)
             break;
-        QList<Chunk> batch;
-        batch.reserve(pieces.size());
-        for (const QString &piece : pieces)
-            batch.append(Chunk{int(m_chunks.size() + batch.size()), piece});
-        const Status stored = co_await m_store->appendChunks(m_record.session, m_record.id, batch);
-        if (!self)
-            co_return;
-        if (!stored) {
-            storeError = stored.error();
-            m_stream->cancel();
+        if (m_stream->error()) {
+            modelError = m_stream->error();
             break;
         }
-        // As the store did with this batch (Store::appendChunks): readers of the live turn see it.
-        if (batch.first().seq == 0 && !m_record.firstChunkAt.isValid())
-            m_record.firstChunkAt = QDateTime::currentDateTimeUtc();
-        for (const Chunk &chunk : std::as_const(batch)) {
-            m_chunks.append(chunk.text);
-            m_record.chunks = int(m_chunks.size());
-            Q_EMIT chunkReady(chunk.seq, chunk.text);
+        // Calls asked for without tools offered (the final request) are not run: the turn ends.
+        const QList<ProviderToolCall> calls = m_stream->toolCalls();
+        if (calls.isEmpty() || request.tools.isEmpty())
+            break;
+        ++rounds;
+        const Status round = co_await toolRound(calls, roundText, request);
+        if (!self)
+            co_return;
+        if (!round) {
+            storeError = round.error();
+            break;
         }
-        Q_EMIT chunkBatchEnded();
-        m_waiters.fireAll();
     }
 
     Message answer;
     answer.role = QStringLiteral("assistant");
-    answer.content = m_chunks.join(QString());
+    answer.content = m_text; // the model's text only: tool steps are in toolCalls
+    answer.toolCalls = answerToolCalls();
     answer.turn = m_record.id;
     answer.createdAt = QDateTime::currentDateTimeUtc();
     // How the turn ends. Readers keep seeing it streaming until the end is saved: a client told
@@ -101,16 +156,16 @@ QCoro::Task<> Turn::run()
     } else if (m_cancelReason) {
         end.state = *m_cancelReason;
         answer.state = Message::State::Interrupted;
-    } else if (m_stream->error()) {
+    } else if (modelError) {
         end.state = TurnRecord::State::Error;
-        end.errorCode = errorCodeName(m_stream->error()->code);
-        end.errorMessage = m_stream->error()->message;
+        end.errorCode = errorCodeName(modelError->code);
+        end.errorMessage = modelError->message;
         answer.state = Message::State::Error;
     } else {
         end.state = TurnRecord::State::Done;
         answer.state = Message::State::Complete;
     }
-    end.usage = m_stream->usage(); // as the model server reported it, if it did
+    end.usage = m_usage; // as the model server reported it, if it did
     m_stream.reset();
 
     const bool saved = co_await saveEnd(answer, end);

@@ -5,6 +5,7 @@
 #include "core/session.h"
 #include "core/sessionservice.h"
 #include "fakes/fakemodelserver.h"
+#include "fakes/faketoolhost.h"
 #include "fakes/faultystore.h"
 #include "fakes/scriptedprovider.h"
 #include "fakes/servicefixture.h"
@@ -141,6 +142,78 @@ struct TitleFixture : Fixture
         return got.ok() ? got->meta : SessionMeta{};
     }
 };
+
+// A service with the fake tool host and a session "tools" on the scripted model that may use
+// `tools` (shared/API.md, Tools (MCP)).
+struct ToolFixture : Fixture
+{
+    test::FakeToolHost host;
+    QString sid = QStringLiteral("tools");
+
+    ToolFixture(ToolApproval approval, ServiceConfig config = {},
+                QStringList tools = {QStringLiteral("t/echo")})
+        : Fixture(std::make_unique<MemoryStore>(), config)
+    {
+        if (!failure.isEmpty())
+            return;
+        service->setToolHost(&host);
+        CreateSessionParams c;
+        c.id = sid;
+        c.model = QStringLiteral("scripted");
+        PatchSessionParams p;
+        p.tools = tools;
+        p.toolApproval = approval;
+        if (!test::awaitResult(service->createSession(c)).ok() ||
+            !test::awaitResult(service->patchSession(sid, p)).ok())
+            failure = QStringLiteral("no session");
+    }
+    ~ToolFixture() { test::awaitVoid(service->shutdown()); } // before the host goes
+
+    // The model's next generations: `text`, then the calls (none: it ends there).
+    void script(const QString &text, const QList<ProviderToolCall> &calls = {})
+    {
+        test::ScriptedProvider::Script next;
+        next.chunks = {text};
+        next.delayMs = 1;
+        next.toolCalls = calls;
+        scripted->queue.append(next);
+    }
+    TurnRecord start(const QString &prompt = QStringLiteral("go"))
+    {
+        return startTurn(sid, prompt);
+    }
+    QList<Chunk> chunks(int tid)
+    {
+        const auto loaded = test::awaitResult(store->loadChunks(sid, tid, 0, 1000));
+        return loaded.ok() ? loaded.value() : QList<Chunk>{};
+    }
+    Message answer() { return stored(sid).value(stored(sid).size() - 1); }
+    bool waiting(int tid)
+    {
+        const auto t = test::awaitResult(service->turn(sid, tid));
+        return t.ok() && t->state == TurnRecord::State::Waiting;
+    }
+};
+
+QJsonObject args(const QString &value)
+{
+    return QJsonObject{{QStringLiteral("v"), value}};
+}
+
+// The kinds of a turn's chunks in order: "text", "call ID", "result ID".
+QStringList steps(const QList<Chunk> &chunks)
+{
+    QStringList kinds;
+    for (const Chunk &c : chunks) {
+        if (c.toolCall)
+            kinds << QStringLiteral("call ") + c.toolCall->id;
+        else if (c.toolResult)
+            kinds << QStringLiteral("result ") + c.toolResult->id;
+        else
+            kinds << QStringLiteral("text");
+    }
+    return kinds;
+}
 
 } // namespace
 
@@ -512,6 +585,494 @@ private Q_SLOTS:
         HF_AWAIT(again, f.service->cancelTurn(sid, t.id));
         QCOMPARE(again->value().state, TurnRecord::State::Cancelled);
         QCOMPARE(f.stored(sid).size(), 2);
+    }
+
+    // auto: the call runs at once; the call and its result are chunks, announced in seq order
+    // with the text; the next request carries them; the answer's content is the text only.
+    void toolCallRunsAtOnceUnderAuto()
+    {
+        ToolFixture f(ToolApproval::Auto);
+        HF_CHECK_FIXTURE(f);
+        f.script(QStringLiteral("Let me look. "),
+                 {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                  args(QStringLiteral("x")))});
+        f.script(QStringLiteral("Done."));
+        QList<int> announced; // seq of each chunk as announced, tool steps negative
+        QObject::connect(f.service.get(), &SessionService::chunkReady,
+                         [&](const QString &, int, int seq, const QString &) { announced << seq; });
+        QObject::connect(f.service.get(), &SessionService::toolStepReady,
+                         [&](const QString &, int, const Chunk &c) { announced << -c.seq; });
+        QSignalSpy states(f.service.get(), &SessionService::turnStateChanged);
+        const TurnRecord t = f.start();
+        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        QCOMPARE(announced, (QList<int>{0, -1, -2, 3}));
+        QCOMPARE(states.size(), 0); // never waiting
+        const QList<Chunk> chunks = f.chunks(t.id);
+        QCOMPARE(steps(chunks), (QStringList{QStringLiteral("text"), QStringLiteral("call c1"),
+                                             QStringLiteral("result c1"), QStringLiteral("text")}));
+        QCOMPARE(chunks.at(1).text, QString());
+        QCOMPARE(chunks.at(1).toolCall->name, QStringLiteral("t/echo"));
+        QCOMPARE(chunks.at(2).toolResult->content, QStringLiteral("{\"v\":\"x\"}"));
+        QVERIFY(chunks.at(2).toolResult->approved);
+        QCOMPARE(f.host.calls.size(), 1);
+        const Message answer = f.answer();
+        QCOMPARE(answer.content, QStringLiteral("Let me look. Done."));
+        QCOMPARE(answer.toolCalls.size(), 1);
+        QCOMPARE(answer.toolCalls.at(0).offset, 13);
+        QCOMPARE(answer.toolCalls.at(0).result, QStringLiteral("{\"v\":\"x\"}"));
+        QVERIFY(answer.toolCalls.at(0).approved && !answer.toolCalls.at(0).isError);
+        // The first request offered the tool by its function name; the second one carries the
+        // call and its result.
+        QCOMPARE(f.scripted->requests.size(), 2);
+        const ProviderRequest &first = f.scripted->requests.at(0);
+        QCOMPARE(first.tools.size(), 1);
+        QCOMPARE(first.tools.at(0).name, QStringLiteral("t/echo"));
+        QCOMPARE(first.tools.at(0).wireName, QStringLiteral("t__echo"));
+        const QList<ChatMessage> &sent = f.scripted->requests.at(1).messages;
+        QCOMPARE(sent.size(), 3);
+        QCOMPARE(sent.at(1).role, QStringLiteral("assistant"));
+        QCOMPARE(sent.at(1).content, QStringLiteral("Let me look. "));
+        QCOMPARE(sent.at(1).toolCalls.size(), 1);
+        QCOMPARE(sent.at(1).toolCalls.at(0).wireName, QStringLiteral("t__echo"));
+        QCOMPARE(sent.at(2).role, QStringLiteral("tool"));
+        QCOMPARE(sent.at(2).toolCallId, QStringLiteral("c1"));
+        QCOMPARE(sent.at(2).content, QStringLiteral("{\"v\":\"x\"}"));
+    }
+
+    // ask: the turn waits (state waiting) until the call is answered; approved runs it,
+    // declined sends the model the declined result. A second answer is 409, an unknown call 404.
+    void toolCallWaitsForApproval_data()
+    {
+        QTest::addColumn<bool>("approve");
+        QTest::addRow("approve") << true;
+        QTest::addRow("decline") << false;
+    }
+    void toolCallWaitsForApproval()
+    {
+        QFETCH(bool, approve);
+        ToolFixture f(ToolApproval::Ask);
+        HF_CHECK_FIXTURE(f);
+        f.script(QString(), {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                             args(QStringLiteral("y")))});
+        f.script(QStringLiteral("after"));
+        QSignalSpy states(f.service.get(), &SessionService::turnStateChanged);
+        const TurnRecord t = f.start();
+        QVERIFY(spinUntil([&] { return f.waiting(t.id); }));
+        QCOMPARE(states.size(), 1);
+        QCOMPARE(states.at(0).at(0).value<TurnRecord>().state, TurnRecord::State::Waiting);
+        QCOMPARE(f.host.calls.size(), 0);
+        HF_AWAIT(unknown, f.service->answerToolCall(f.sid, t.id, QStringLiteral("nope"), true));
+        QCOMPARE(unknown->error().code, ErrorCode::NotFound);
+        HF_AWAIT(answered, f.service->answerToolCall(f.sid, t.id, QStringLiteral("c1"), approve));
+        QVERIFY(answered->ok());
+        HF_AWAIT(again, f.service->answerToolCall(f.sid, t.id, QStringLiteral("c1"), approve));
+        QCOMPARE(again->error().code, ErrorCode::Conflict);
+        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        QCOMPARE(states.size(), 2);
+        QCOMPARE(states.at(1).at(0).value<TurnRecord>().state, TurnRecord::State::Streaming);
+        QCOMPARE(f.host.calls.size(), approve ? 1 : 0);
+        const ToolResult result = *f.chunks(t.id).at(1).toolResult;
+        QCOMPARE(result.approved, approve);
+        QCOMPARE(result.isError, !approve);
+        QCOMPARE(result.content, approve ? QStringLiteral("{\"v\":\"y\"}")
+                                         : QStringLiteral("the user declined this tool call"));
+        QCOMPARE(f.scripted->requests.at(1).messages.last().content, result.content);
+        QCOMPARE(f.answer().toolCalls.at(0).approved, approve);
+        // The ended turn's call does not wait any more.
+        HF_AWAIT(ended, f.service->answerToolCall(f.sid, t.id, QStringLiteral("c1"), true));
+        QCOMPARE(ended->error().code, ErrorCode::Conflict);
+    }
+
+    // Nobody answers within --tool-approval-timeout-ms: the call is declined; the turn goes on.
+    void unansweredToolCallIsDeclined()
+    {
+        ServiceConfig config;
+        config.toolApprovalTimeoutMs = 50;
+        ToolFixture f(ToolApproval::Ask, config);
+        HF_CHECK_FIXTURE(f);
+        f.script(QString(), {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                             args(QStringLiteral("z")))});
+        f.script(QStringLiteral("ok"));
+        const TurnRecord t = f.start();
+        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        QCOMPARE(f.host.calls.size(), 0);
+        const ToolResult result = *f.chunks(t.id).at(1).toolResult;
+        QCOMPARE(result.content, QStringLiteral("the user declined this tool call"));
+        QVERIFY(result.isError && !result.approved);
+        QCOMPARE(f.answer().content, QStringLiteral("ok"));
+    }
+
+    // Several calls at once: every call is a chunk in the model's order, then every result in
+    // that order. A failing tool and a tool that was not offered give error results, and the
+    // turn goes on.
+    void severalToolCallsInOneRound()
+    {
+        ToolFixture f(ToolApproval::Auto, {}, {QStringLiteral("t/echo"), QStringLiteral("t/fail")});
+        HF_CHECK_FIXTURE(f);
+        const QStringList offered{QStringLiteral("t/echo"), QStringLiteral("t/fail")};
+        f.script(QStringLiteral("three: "),
+                 {test::modelCall(QStringLiteral("a"), QStringLiteral("t/echo"),
+                                  args(QStringLiteral("1")), offered),
+                  test::modelCall(QStringLiteral("b"), QStringLiteral("t/fail"), {}, offered),
+                  test::modelCall(QStringLiteral("c"), QStringLiteral("ghost"), {}, offered),
+                  test::modelCall(QStringLiteral("d"), QStringLiteral("t/echo"),
+                                  args(QStringLiteral("2")), offered)});
+        f.script(QStringLiteral("end"));
+        const TurnRecord t = f.start();
+        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        QCOMPARE(steps(f.chunks(t.id)),
+                 (QStringList{QStringLiteral("text"), QStringLiteral("call a"),
+                              QStringLiteral("call b"), QStringLiteral("call c"),
+                              QStringLiteral("call d"), QStringLiteral("result a"),
+                              QStringLiteral("result b"), QStringLiteral("result c"),
+                              QStringLiteral("result d"), QStringLiteral("text")}));
+        QCOMPARE(f.host.calls.size(), 3); // the tool not offered never reached the host
+        const QList<MessageToolCall> calls = f.answer().toolCalls;
+        QCOMPARE(calls.size(), 4);
+        QVERIFY(!calls.at(0).isError);
+        QVERIFY(calls.at(1).isError);
+        QCOMPARE(calls.at(1).result, QStringLiteral("the tool failed"));
+        QVERIFY(calls.at(2).isError);
+        QCOMPARE(calls.at(2).name, QStringLiteral("ghost"));
+        QCOMPARE(calls.at(3).result, QStringLiteral("{\"v\":\"2\"}"));
+        // One assistant message with the four calls, then four tool messages in order.
+        const QList<ChatMessage> &sent = f.scripted->requests.at(1).messages;
+        QCOMPARE(sent.size(), 6);
+        QCOMPARE(sent.at(1).toolCalls.size(), 4);
+        QStringList ids;
+        for (qsizetype i = 2; i < sent.size(); ++i)
+            ids << sent.at(i).toolCallId;
+        QCOMPARE(ids, (QStringList{QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c"),
+                                   QStringLiteral("d")}));
+    }
+
+    // At most --max-tool-rounds rounds; then the model is asked once more without tools and the
+    // turn ends with its text (calls it asks for then are not run).
+    void maxToolRoundsThenNoTools()
+    {
+        ServiceConfig config;
+        config.maxToolRounds = 2;
+        ToolFixture f(ToolApproval::Auto, config);
+        HF_CHECK_FIXTURE(f);
+        f.scripted->script.chunks = {QStringLiteral("again ")};
+        f.scripted->script.delayMs = 1;
+        f.scripted->script.toolCalls = {
+            test::modelCall(QString(), QStringLiteral("t/echo"), args(QStringLiteral("r")))};
+        const TurnRecord t = f.start();
+        QCOMPARE(f.finish(f.sid, t.id).state, TurnRecord::State::Done);
+        QCOMPARE(f.scripted->requests.size(), 3);
+        QCOMPARE(f.scripted->requests.at(0).tools.size(), 1);
+        QCOMPARE(f.scripted->requests.at(1).tools.size(), 1);
+        QVERIFY(f.scripted->requests.at(2).tools.isEmpty());
+        QCOMPARE(f.host.calls.size(), 2);
+        const Message answer = f.answer();
+        QCOMPARE(answer.content, QStringLiteral("again again again "));
+        QCOMPARE(answer.toolCalls.size(), 2);
+        // Calls without an id from the model get one, unique in the turn.
+        QVERIFY(!answer.toolCalls.at(0).id.isEmpty());
+        QVERIFY(answer.toolCalls.at(0).id != answer.toolCalls.at(1).id);
+    }
+
+    // A tool name whose server is not configured is 422 on a turn and on PATCH; a configured
+    // server that is not ready is allowed; without any tool server every name is 422.
+    void toolNamesAreChecked_data()
+    {
+        QTest::addColumn<QStringList>("tools");
+        QTest::addColumn<bool>("withHost");
+        QTest::addColumn<bool>("accepted");
+        QTest::addRow("all") << QStringList{QStringLiteral("*")} << true << true;
+        QTest::addRow("one") << QStringList{QStringLiteral("t/echo")} << true << true;
+        QTest::addRow("server not ready") << QStringList{QStringLiteral("down/x")} << true << true;
+        QTest::addRow("none") << QStringList{} << false << true;
+        QTest::addRow("unknown server")
+            << QStringList{QStringLiteral("t/echo"), QStringLiteral("nope/x")} << true << false;
+        QTest::addRow("no slash") << QStringList{QStringLiteral("echo")} << true << false;
+        QTest::addRow("no tool") << QStringList{QStringLiteral("t/")} << true << false;
+        QTest::addRow("no host") << QStringList{QStringLiteral("*")} << false << false;
+    }
+    void toolNamesAreChecked()
+    {
+        QFETCH(QStringList, tools);
+        QFETCH(bool, withHost);
+        QFETCH(bool, accepted);
+        ToolFixture f(ToolApproval::Ask, {}, {});
+        HF_CHECK_FIXTURE(f);
+        if (!withHost)
+            f.service->setToolHost(nullptr);
+        PatchSessionParams patch;
+        patch.tools = tools;
+        patch.toolApproval = ToolApproval::Auto;
+        HF_AWAIT(patched, f.service->patchSession(f.sid, patch));
+        QCOMPARE(patched->ok(), accepted);
+        HF_AWAIT(reloaded, f.store->loadSession(f.sid));
+        QCOMPARE(reloaded->value()->tools, accepted ? tools : QStringList{});
+        QCOMPARE(reloaded->value()->toolApproval,
+                 accepted ? ToolApproval::Auto : ToolApproval::Ask);
+        if (!accepted)
+            QCOMPARE(patched->error().code, ErrorCode::Invalid);
+        StartTurnParams p;
+        p.prompt = QStringLiteral("hi");
+        p.tools = tools;
+        f.script(QStringLiteral("fine"));
+        HF_AWAIT(started, f.service->startTurn(f.sid, p));
+        QCOMPARE(started->ok(), accepted);
+        if (!accepted) {
+            QCOMPARE(started->error().code, ErrorCode::Invalid);
+            QCOMPARE(f.stored(f.sid).size(), 0); // nothing stored
+        } else {
+            QCOMPARE(f.finish(f.sid, started->value().id).state, TurnRecord::State::Done);
+        }
+    }
+
+    // A turn's `tools` overrides the session's; [] offers none: the request has no tools.
+    void turnToolsOverrideTheSession()
+    {
+        ToolFixture f(ToolApproval::Auto, {}, {QStringLiteral("*")});
+        HF_CHECK_FIXTURE(f);
+        f.script(QStringLiteral("a"));
+        f.finish(f.sid, f.start().id);
+        QCOMPARE(f.scripted->requests.last().tools.size(), 3);
+        StartTurnParams p;
+        p.prompt = QStringLiteral("b");
+        p.tools = QStringList{QStringLiteral("t/fail")};
+        f.script(QStringLiteral("b"));
+        f.finish(f.sid, test::startedTurn(f.service.get(), f.sid, p).id);
+        QCOMPARE(f.scripted->requests.last().tools.size(), 1);
+        QCOMPARE(f.scripted->requests.last().tools.at(0).name, QStringLiteral("t/fail"));
+        p.tools = QStringList{};
+        f.script(QStringLiteral("c"));
+        f.finish(f.sid, test::startedTurn(f.service.get(), f.sid, p).id);
+        QVERIFY(f.scripted->requests.last().tools.isEmpty());
+    }
+
+    // Cancel (or shutdown) while a call waits for approval, or while a tool runs: the running
+    // tool is cancelled, the turn ends cancelled (interrupted), its answer saved once with the
+    // call; the call is never run afterwards.
+    void cancelDuringToolUse_data()
+    {
+        QTest::addColumn<bool>("whileRunning");
+        QTest::addColumn<bool>("shutdown");
+        QTest::addRow("cancel waiting") << false << false;
+        QTest::addRow("cancel running") << true << false;
+        QTest::addRow("shutdown waiting") << false << true;
+        QTest::addRow("shutdown running") << true << true;
+    }
+    void cancelDuringToolUse()
+    {
+        QFETCH(bool, whileRunning);
+        QFETCH(bool, shutdown);
+        ToolFixture f(whileRunning ? ToolApproval::Auto : ToolApproval::Ask, {},
+                      {QStringLiteral("t/slow")});
+        HF_CHECK_FIXTURE(f);
+        f.script(QStringLiteral("wait "),
+                 {test::modelCall(QStringLiteral("s1"), QStringLiteral("t/slow"), {})});
+        f.script(QStringLiteral("never sent"));
+        QSignalSpy finished(f.service.get(), &SessionService::turnFinished);
+        const TurnRecord t = f.start();
+        if (whileRunning)
+            QVERIFY(spinUntil([&] { return f.host.running == 1; }));
+        else
+            QVERIFY(spinUntil([&] { return f.waiting(t.id); }));
+        TurnRecord::State expected = TurnRecord::State::Cancelled;
+        if (shutdown) {
+            HF_AWAIT_VOID(f.service->shutdown());
+            expected = TurnRecord::State::Interrupted;
+        } else {
+            HF_AWAIT(cancelled, f.service->cancelTurn(f.sid, t.id));
+            QCOMPARE(cancelled->value().state, expected);
+        }
+        QCOMPARE(finished.size(), 1);
+        QCOMPARE(f.host.running, 0);
+        QCOMPARE(f.host.cancelledCalls, whileRunning ? 1 : 0);
+        QCOMPARE(f.host.calls.size(), whileRunning ? 1 : 0);
+        QCOMPARE(f.scripted->requests.size(), 1);
+        HF_AWAIT(ended, f.store->loadTurn(f.sid, t.id));
+        QCOMPARE(ended->value()->state, expected);
+        const QList<Message> messages = f.stored(f.sid);
+        QCOMPARE(messages.size(), 2);
+        const Message answer = messages.at(1);
+        QCOMPARE(answer.state, Message::State::Interrupted);
+        QCOMPARE(answer.content, QStringLiteral("wait "));
+        QCOMPARE(answer.toolCalls.size(), 1);
+        QVERIFY(answer.toolCalls.at(0).isError);
+        QCOMPARE(answer.toolCalls.at(0).result.has_value(), whileRunning);
+        QCOMPARE(answer.toolCalls.at(0).approved, whileRunning);
+    }
+
+    // A crash left a turn waiting for approval, or running its second tool: the next start saves
+    // it interrupted, its answer's content is the text, its calls come from the tool steps (the
+    // one without a result has none and reads as an error); no call runs again. The next turn
+    // sends the model every call with a result (a made-up error for the cut-off one).
+    void recoveryOfATurnInToolUse_data()
+    {
+        QTest::addColumn<bool>("running");
+        QTest::addRow("waiting") << false;
+        QTest::addRow("running a tool") << true;
+    }
+    void recoveryOfATurnInToolUse()
+    {
+        QFETCH(bool, running);
+        auto memory = std::make_unique<MemoryStore>();
+        const QString sid = QStringLiteral("cut");
+        {
+            Store &store = *memory;
+            HF_AWAIT_OK(store.open());
+            SessionMeta meta;
+            meta.id = sid;
+            meta.model = QStringLiteral("scripted");
+            meta.createdAt = meta.updatedAt = QDateTime::currentDateTimeUtc();
+            HF_AWAIT_OK(store.createSession(meta));
+            Message prompt;
+            prompt.index = 0;
+            prompt.role = QStringLiteral("user");
+            prompt.content = QStringLiteral("look it up");
+            prompt.turn = 1;
+            prompt.createdAt = meta.createdAt;
+            TurnRecord turn;
+            turn.id = 1;
+            turn.session = sid;
+            turn.state = running ? TurnRecord::State::Streaming : TurnRecord::State::Waiting;
+            turn.promptIndex = 0;
+            turn.model = meta.model;
+            turn.createdAt = meta.createdAt;
+            meta.total = 1;
+            meta.head = 0;
+            meta.length = 1;
+            meta.lastTurn = 1;
+            meta.activeTurn = 1;
+            HF_AWAIT_OK(store.beginTurn(meta, prompt, turn));
+            HF_AWAIT_OK(store.appendChunks(sid, 1, {Chunk(0, QStringLiteral("Look: "))}));
+            QList<Chunk> calls;
+            for (const QString &id : {QStringLiteral("c1"), QStringLiteral("c2")}) {
+                Chunk c(int(calls.size()) + 1, QString());
+                c.toolCall = ToolCall{id, QStringLiteral("t/echo"), args(id)};
+                calls.append(c);
+            }
+            HF_AWAIT_OK(store.appendChunks(sid, 1, calls));
+            if (running) {
+                Chunk result(3, QString());
+                result.toolResult =
+                    ToolResult{QStringLiteral("c1"), QStringLiteral("one"), false, true};
+                HF_AWAIT_OK(store.appendChunks(sid, 1, {result}));
+            }
+        }
+        Fixture f(std::move(memory));
+        HF_CHECK_FIXTURE(f);
+        HF_AWAIT(turn, f.service->turn(sid, 1));
+        QCOMPARE(turn->value().state, TurnRecord::State::Interrupted);
+        QCOMPARE(turn->value().chunks, running ? 4 : 3); // nothing was added
+        const Message answer = f.stored(sid).value(1);
+        QCOMPARE(answer.state, Message::State::Interrupted);
+        QCOMPARE(answer.content, QStringLiteral("Look: "));
+        QCOMPARE(answer.toolCalls.size(), 2);
+        QCOMPARE(answer.toolCalls.at(0).offset, 6);
+        QCOMPARE(answer.toolCalls.at(0).result.has_value(), running);
+        QCOMPARE(answer.toolCalls.at(0).approved, running);
+        QCOMPARE(answer.toolCalls.at(0).isError, !running);
+        QVERIFY(!answer.toolCalls.at(1).result && answer.toolCalls.at(1).isError);
+        HF_AWAIT(answered, f.service->answerToolCall(sid, 1, QStringLiteral("c2"), true));
+        QCOMPARE(answered->error().code, ErrorCode::Conflict);
+
+        f.scripted->script.chunks = {QStringLiteral("fine")};
+        QCOMPARE(f.finish(sid, f.startTurn(sid, QStringLiteral("and?")).id).state,
+                 TurnRecord::State::Done);
+        const QList<ChatMessage> &sent = f.scripted->requests.last().messages;
+        QStringList seen;
+        for (const ChatMessage &m : sent) {
+            QString line = m.role + QLatin1Char(':') + m.toolCallId + QLatin1Char(':') + m.content;
+            for (const ProviderToolCall &c : m.toolCalls)
+                line += QLatin1Char(' ') + c.id + QLatin1Char('=') + c.wireName;
+            seen << line;
+        }
+        const QString cutOff =
+            QStringLiteral("the tool call was interrupted before it gave a result");
+        QCOMPARE(seen, (QStringList{
+                           QStringLiteral("user::look it up"),
+                           QStringLiteral("assistant::Look:  c1=t__echo c2=t__echo"),
+                           QStringLiteral("tool:c1:") + (running ? QStringLiteral("one") : cutOff),
+                           QStringLiteral("tool:c2:") + cutOff, QStringLiteral("user::and?")}));
+        QVERIFY(f.scripted->requests.last().tools.isEmpty()); // the session offers no tools
+    }
+
+    // A later turn sends the earlier answer's calls and results where the model made them: the
+    // text before the calls, the calls, their results, then the rest of the text.
+    void laterTurnsCarryEarlierToolCalls()
+    {
+        ToolFixture f(ToolApproval::Auto);
+        HF_CHECK_FIXTURE(f);
+        f.script(QStringLiteral("A "),
+                 {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                  args(QStringLiteral("q")))});
+        f.script(QStringLiteral("B"));
+        f.finish(f.sid, f.start(QStringLiteral("first")).id);
+        f.script(QStringLiteral("C"));
+        QCOMPARE(f.finish(f.sid, f.start(QStringLiteral("second")).id).state,
+                 TurnRecord::State::Done);
+        QCOMPARE(f.scripted->requests.size(), 3);
+        QStringList seen;
+        for (const ChatMessage &m : f.scripted->requests.last().messages) {
+            QString line = m.role + QLatin1Char(':') + m.content;
+            for (const ProviderToolCall &c : m.toolCalls)
+                line += QLatin1Char(' ') + c.id + QLatin1Char('=') + c.wireName;
+            if (!m.toolCallId.isEmpty())
+                line += QLatin1Char(' ') + m.toolCallId + QLatin1Char('=') + m.toolName;
+            seen << line;
+        }
+        QCOMPARE(seen, (QStringList{QStringLiteral("user:first"),
+                                    QStringLiteral("assistant:A  c1=t__echo"),
+                                    QStringLiteral("tool:{\"v\":\"q\"} c1=t__echo"),
+                                    QStringLiteral("assistant:B"), QStringLiteral("user:second")}));
+    }
+
+    // A tool's result counts against the context budget (its call's arguments too): a big
+    // result pushes the earlier messages out.
+    void contextBudgetCountsToolResults()
+    {
+        ToolFixture f(ToolApproval::Auto);
+        HF_CHECK_FIXTURE(f);
+        const QString big(4000, u'x');
+        f.script(QString(),
+                 {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"), args(big))});
+        f.script(QStringLiteral("short"));
+        f.finish(f.sid, f.start(QStringLiteral("first")).id);
+        StartTurnParams p;
+        p.prompt = QStringLiteral("second");
+        p.options.contextTokens = 1500; // the answer's text fits; with its tool use it does not
+        f.script(QStringLiteral("ok"));
+        const TurnRecord second = test::startedTurn(f.service.get(), f.sid, p);
+        QVERIFY(second.context);
+        QCOMPARE(second.context->messages, 0);
+        QCOMPARE(second.context->dropped, 2);
+        QCOMPARE(f.finish(f.sid, second.id).state, TurnRecord::State::Done);
+        QCOMPARE(f.scripted->requests.last().messages.size(), 1);
+    }
+
+    // The turn's own tool results always go to the model: counted against the budget, they push
+    // the earlier messages out of the next request (the turn's `context` says so).
+    void toolResultsOfTheTurnPushOutEarlierMessages()
+    {
+        ToolFixture f(ToolApproval::Auto);
+        HF_CHECK_FIXTURE(f);
+        f.script(QStringLiteral("earlier answer"));
+        f.finish(f.sid, f.start(QStringLiteral("earlier")).id);
+        StartTurnParams p;
+        p.prompt = QStringLiteral("now");
+        p.options.contextTokens = 1500;
+        f.script(QStringLiteral("looking"),
+                 {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                  args(QString(4000, u'x')))});
+        f.script(QStringLiteral("done"));
+        const TurnRecord t = test::startedTurn(f.service.get(), f.sid, p);
+        QVERIFY(t.context);
+        QCOMPARE(t.context->messages, 2); // at first everything fits
+        const TurnRecord ended = f.finish(f.sid, t.id);
+        QCOMPARE(ended.state, TurnRecord::State::Done);
+        QVERIFY(ended.context);
+        QCOMPARE(ended.context->messages, 0);
+        QCOMPARE(ended.context->dropped, 2);
+        QCOMPARE(f.scripted->requests.at(1).messages.size(), 2 + 1);
+        QCOMPARE(f.scripted->requests.last().messages.size(), 3); // prompt, call, result
+        QCOMPARE(f.scripted->requests.last().messages.at(0).content, QStringLiteral("now"));
     }
 
     void secondTurnIsRefused()

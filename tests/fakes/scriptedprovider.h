@@ -7,7 +7,8 @@
 namespace holdfast::test {
 
 // A provider that plays a script: the given chunks `delayMs` apart, then ends normally or with
-// `failure`. It records every request it received. For fault injection in core tests.
+// `failure`, or with tool calls. It records every request it received. For fault injection in core
+// tests.
 class ScriptedProvider final : public Provider
 {
     Q_OBJECT
@@ -17,6 +18,8 @@ public:
         QStringList chunks;
         int delayMs = 5;
         std::optional<Error> failure; // after the chunks
+        // The calls the generation ends with (ProviderStream::toolCalls), by function name.
+        QList<ProviderToolCall> toolCalls;
     };
 
     explicit ScriptedProvider(QString name = QStringLiteral("scripted"), QObject *parent = nullptr)
@@ -28,13 +31,15 @@ public:
     QCoro::Task<Result<QStringList>> models() override { co_return QStringList{defaultModel()}; }
 
     Script script;
+    // Scripts for the next generations, one each, taken first; `script` when it is empty.
+    QList<Script> queue;
     QList<ProviderRequest> requests;
     int cancelled = 0;
 
     std::unique_ptr<ProviderStream> start(const ProviderRequest &request) override
     {
         requests.append(request);
-        return std::make_unique<Stream>(script, &cancelled);
+        return std::make_unique<Stream>(queue.isEmpty() ? script : queue.takeFirst(), &cancelled);
     }
 
 private:
@@ -62,10 +67,12 @@ private:
                 return;
             }
             m_timer.stop();
-            if (m_script.failure)
+            if (m_script.failure) {
                 fail(*m_script.failure);
-            else
-                finish();
+                return;
+            }
+            setToolCalls(m_script.toolCalls);
+            finish();
         }
 
         Script m_script;
