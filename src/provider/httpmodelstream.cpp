@@ -306,7 +306,9 @@ QCoro::Task<Result<QJsonDocument>> postJson(QPointer<UpstreamClient> network, Up
 
 } // namespace upstream
 
-HttpModelStream::HttpModelStream(UpstreamConfig config) : m_config(std::move(config)) {}
+HttpModelStream::HttpModelStream(UpstreamConfig config)
+    : m_config(std::move(config)), m_toolCalls(std::make_unique<upstream::ToolCallAssembler>())
+{}
 
 HttpModelStream::~HttpModelStream()
 {
@@ -417,10 +419,24 @@ void HttpModelStream::apply(const upstream::StreamItem &item, const QByteArray &
     }
     if (item.hasText)
         push(item.text);
+    for (const upstream::ToolCallPiece &piece : item.toolCalls)
+        m_toolCalls->add(piece);
+    if (!item.finishReason.isEmpty())
+        m_finishReason = item.finishReason;
     if (item.usage)
         setUsage(*item.usage);
-    if (item.end)
-        finish();
+    if (!item.end)
+        return;
+    Result<QList<ProviderToolCall>> calls = m_toolCalls->calls(m_finishReason);
+    if (!calls) {
+        fail(makeError(ErrorCode::UpstreamError,
+                       QStringLiteral("the model server %1 asked for a tool in a way Holdfast "
+                                      "cannot use: %2")
+                           .arg(where(m_config), calls.error().message)));
+        return;
+    }
+    setToolCalls(std::move(*calls));
+    finish();
 }
 
 } // namespace holdfast

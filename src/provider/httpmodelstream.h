@@ -8,6 +8,7 @@
 #include <QUrl>
 
 #include <functional>
+#include <memory>
 
 namespace holdfast {
 
@@ -31,7 +32,8 @@ struct UpstreamConfig
 // faults of shared/API.md ("Models upstream") mapped to error codes.
 namespace upstream {
 
-struct StreamItem; // provider/wireformat.h
+struct StreamItem;       // provider/wireformat.h
+class ToolCallAssembler; // provider/wireformat.h
 
 // `base` + "/" + `path`, with exactly one slash between them.
 QUrl endpoint(const QUrl &base, const QString &path);
@@ -96,7 +98,8 @@ protected:
     const UpstreamConfig &config() const { return m_config; }
     // A line of the stream that is not what the wire format allows.
     Error malformed(const QByteArray &line) const;
-    // Pushes, finishes or fails as one unit of the stream (`raw`, for messages) says.
+    // Pushes, finishes or fails as one unit of the stream (`raw`, for messages) says; gathers
+    // its tool call pieces, which become the stream's toolCalls() at its end.
     void apply(const upstream::StreamItem &item, const QByteArray &raw);
 
 private:
@@ -107,6 +110,8 @@ private:
 
     UpstreamConfig m_config;
     QPointer<UpstreamReply> m_reply;
+    std::unique_ptr<upstream::ToolCallAssembler> m_toolCalls;
+    QString m_finishReason;
 };
 
 } // namespace holdfast

@@ -17,9 +17,14 @@ QJsonObject HttpProvider::chatBody(const ProviderRequest &request, MessageWriter
     QJsonArray messages;
     for (const ChatMessage &m : request.messages)
         messages.append(message(m, pdfs));
-    return QJsonObject{{QStringLiteral("model"), request.model},
-                       {QStringLiteral("messages"), messages},
-                       {QStringLiteral("stream"), true}};
+    QJsonObject body{{QStringLiteral("model"), request.model},
+                     {QStringLiteral("messages"), messages},
+                     {QStringLiteral("stream"), true}};
+    // No tools offered: no "tools" key at all (shared/API.md, Tools (MCP)); no tool_choice
+    // either way (its default, "auto", is what Holdfast wants).
+    if (!request.tools.isEmpty())
+        body.insert(QStringLiteral("tools"), upstream::toolDefinitions(request.tools));
+    return body;
 }
 
 QCoro::Task<Result<QStringList>> HttpProvider::models()

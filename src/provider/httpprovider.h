@@ -29,8 +29,9 @@ protected:
     HttpProvider(UpstreamConfig config, QString modelsPath, QObject *parent);
 
     UpstreamClient *network() const { return m_network; }
-    // {"model", "messages": [...], "stream": true}: the rest is the format's, and so is each
-    // message (with its attachments), written by `message`.
+    // {"model", "messages": [...], "stream": true} and the tools offered, if any: the rest is the
+    // format's, and so is each message (with its attachments and tool calls), written by
+    // `message`.
     using MessageWriter = QJsonObject (*)(const ChatMessage &, const upstream::PdfTexts &);
     static QJsonObject chatBody(const ProviderRequest &request, MessageWriter message,
                                 const upstream::PdfTexts &pdfs);

@@ -58,6 +58,24 @@ QByteArray reason(int status)
     }
 }
 
+// `text` cut into `count` pieces of about the same length (never inside a surrogate pair); an
+// empty text is one empty piece.
+QStringList cut(const QString &text, int count)
+{
+    QStringList pieces;
+    count = std::max(1, count);
+    qsizetype begin = 0;
+    for (int i = 1; i <= count; ++i) {
+        qsizetype end = i == count ? text.size() : text.size() * i / count;
+        if (end > begin && end < text.size() && text.at(end - 1).isHighSurrogate())
+            ++end;
+        end = std::max(end, begin);
+        pieces.append(text.mid(begin, end - begin));
+        begin = end;
+    }
+    return pieces;
+}
+
 bool isOpenAiChat(const QByteArray &path)
 {
     return path.endsWith("/chat/completions");
@@ -82,16 +100,61 @@ QList<QByteArray> FakeModelServer::openAiEvents(const Script &script, bool inclu
         "\"delta\":";
     const QByteArray tail = ",\"logprobs\":null,\"finish_reason\":null}]}\n\n";
     QList<QByteArray> events;
-    events.append(head + "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}" + tail);
+    // OpenAI's first chunk of an answer that only calls tools has content null.
+    const bool onlyCalls = script.chunks.isEmpty() && !script.toolCalls.isEmpty();
+    events.append(head + "{\"role\":\"assistant\",\"content\":" +
+                  (onlyCalls ? QByteArray("null") : QByteArray("\"\"")) + ",\"refusal\":null}" +
+                  tail);
     QStringList pieces = script.chunks;
     if (script.padBytes > 0)
         pieces.append(QString(qsizetype(script.padBytes), QLatin1Char('x')));
     for (const QString &piece : std::as_const(pieces))
         events.append(head + "{\"content\":" + jsonString(piece) + "}" + tail);
+    // Each call as a list of deltas: the first names it, the others carry its arguments.
+    QList<QList<QByteArray>> calls;
+    for (qsizetype i = 0; i < script.toolCalls.size(); ++i) {
+        const ScriptedCall &call = script.toolCalls.at(i);
+        const QByteArray index = "{\"index\":" + QByteArray::number(i);
+        QList<QByteArray> deltas;
+        deltas.append(index +
+                      (call.id.isEmpty() ? QByteArray() : ",\"id\":" + jsonString(call.id)) +
+                      ",\"type\":\"function\",\"function\":{\"name\":" + jsonString(call.name) +
+                      ",\"arguments\":\"\"}}");
+        for (const QString &piece : cut(call.arguments, script.argumentPieces))
+            deltas.append(index + ",\"function\":{\"arguments\":" + jsonString(piece) + "}}");
+        calls.append(deltas);
+    }
+    const auto callEvent = [&](const QByteArray &delta) -> QByteArray {
+        return head + "{\"tool_calls\":[" + delta + "]}" + tail;
+    };
+    if (script.interleaveCalls) {
+        for (qsizetype step = 0;; ++step) {
+            bool any = false;
+            for (const QList<QByteArray> &deltas : std::as_const(calls)) {
+                if (step < deltas.size()) {
+                    events.append(callEvent(deltas.at(step)));
+                    any = true;
+                }
+            }
+            if (!any)
+                break;
+        }
+    } else {
+        for (const QList<QByteArray> &deltas : std::as_const(calls)) {
+            for (const QByteArray &delta : deltas)
+                events.append(callEvent(delta));
+        }
+    }
     for (const QByteArray &line : script.rawLines)
         events.append(line + "\n\n");
     if (script.endMarker) {
-        events.append(head + "{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\n");
+        const QString finishReason =
+            !script.finishReason.isEmpty()
+                ? script.finishReason
+                : (script.toolCalls.isEmpty() ? QStringLiteral("stop")
+                                              : QStringLiteral("tool_calls"));
+        events.append(head + "{},\"logprobs\":null,\"finish_reason\":" + jsonString(finishReason) +
+                      "}]}\n\n");
         if (includeUsage && script.reportUsage) {
             // OpenAI's usage chunk: no choices, after the finish chunk, before [DONE].
             events.append("data: {\"id\":\"chatcmpl-fake123\",\"object\":\"chat.completion."
@@ -120,6 +183,31 @@ QList<QByteArray> FakeModelServer::ollamaLines(const Script &script)
         pieces.append(QString(qsizetype(script.padBytes), QLatin1Char('x')));
     for (const QString &piece : std::as_const(pieces))
         lines.append(head + jsonString(piece) + "},\"done\":false}\n");
+    // Ollama sends the calls whole, their arguments an object; newer servers add an id and the
+    // call's index.
+    QList<QByteArray> calls;
+    for (qsizetype i = 0; i < script.toolCalls.size(); ++i) {
+        const ScriptedCall &call = script.toolCalls.at(i);
+        const QJsonDocument parsed = QJsonDocument::fromJson(call.arguments.toUtf8());
+        const QByteArray arguments =
+            parsed.isObject() ? parsed.toJson(QJsonDocument::Compact) : jsonString(call.arguments);
+        const QByteArray function =
+            "\"name\":" + jsonString(call.name) + ",\"arguments\":" + arguments + "}}";
+        if (call.id.isEmpty())
+            calls.append("{\"function\":{" + function);
+        else
+            calls.append("{\"id\":" + jsonString(call.id) +
+                         ",\"function\":{\"index\":" + QByteArray::number(i) + ',' + function);
+    }
+    const auto callLine = [&](const QList<QByteArray> &list) -> QByteArray {
+        return head + "\"\",\"tool_calls\":[" + list.join(',') + "]},\"done\":false}\n";
+    };
+    if (!calls.isEmpty() && script.interleaveCalls) {
+        for (const QByteArray &call : std::as_const(calls))
+            lines.append(callLine({call}));
+    } else if (!calls.isEmpty()) {
+        lines.append(callLine(calls));
+    }
     for (const QByteArray &line : script.rawLines)
         lines.append(line + "\n");
     if (script.endMarker) {

@@ -45,6 +45,15 @@ public:
         HeadersThenClose, // send a 200 status line and headers, then close
     };
 
+    // A tool call the model asks for (after the answer's text chunks).
+    struct ScriptedCall
+    {
+        QString id;        // empty: the server gives none (OpenAI: no "id"; Ollama: the old shape)
+        QString name;      // the function's name
+        QString arguments; // the JSON text the model writes (Ollama: sent as the object it is,
+                           // or as a string when it is not one)
+    };
+
     struct Script
     {
         int status = 200;
@@ -67,6 +76,15 @@ public:
         bool reportUsage = true;
         qint64 promptTokens = 26;
         qint64 completionTokens = 282;
+        // Tool calls, streamed as each format does: OpenAI's deltas (a first piece with index,
+        // id, type and name, then the arguments in `argumentPieces` pieces), Ollama's
+        // message.tool_calls (all in one line).
+        QList<ScriptedCall> toolCalls;
+        int argumentPieces = 3;
+        // OpenAI: the calls' pieces alternate (index 0, 1, 0, 1, …); Ollama: one line per call.
+        bool interleaveCalls = false;
+        // OpenAI's finish_reason; empty: "tool_calls" when there are calls, else "stop".
+        QString finishReason;
     };
 
     struct Received

@@ -2,8 +2,93 @@
 // each wire format, what is sent, and every fault ending the turn in its documented state with
 // the session usable; a request that reached the server is never sent twice.
 #include "fakes/attachmentfiles.h"
+#include "provider/demoprovider.h"
 #include "provider/pdftext.h"
 #include "providerfixture.h"
+
+#include <QRegularExpression>
+
+namespace {
+
+// What one generation gave: its text, the calls it asked for, its error.
+struct Generation
+{
+    QString text;
+    int pieces = 0;
+    QList<ProviderToolCall> calls;
+    std::optional<Error> error;
+};
+
+QCoro::Task<Generation> generate(Provider *provider, ProviderRequest request)
+{
+    const std::unique_ptr<ProviderStream> stream = provider->start(request);
+    Generation g;
+    while (true) {
+        const QStringList pieces = co_await stream->next();
+        if (pieces.isEmpty())
+            break;
+        g.text += pieces.join(QString());
+        g.pieces += int(pieces.size());
+    }
+    g.calls = stream->toolCalls();
+    g.error = stream->error();
+    co_return g;
+}
+
+ToolSpec toolSpec(const QString &name, const QString &wireName, const QString &description = {},
+                  const QJsonObject &parameters = {})
+{
+    ToolSpec t;
+    t.name = name;
+    t.wireName = wireName;
+    t.description = description;
+    t.parameters = parameters;
+    return t;
+}
+
+ProviderToolCall providerCall(const QString &id, const QString &wireName,
+                              const QJsonObject &arguments)
+{
+    ProviderToolCall c;
+    c.id = id;
+    c.wireName = wireName;
+    c.arguments = arguments;
+    return c;
+}
+
+ChatMessage toolResult(const QString &id, const QString &wireName, const QString &content)
+{
+    ChatMessage m(QStringLiteral("tool"), content);
+    m.toolCallId = id;
+    m.toolName = wireName;
+    return m;
+}
+
+FakeModelServer::ScriptedCall scriptedCall(const QString &id, const QString &name,
+                                           const QString &arguments)
+{
+    FakeModelServer::ScriptedCall c;
+    c.id = id;
+    c.name = name;
+    c.arguments = arguments;
+    return c;
+}
+
+QJsonObject object(const QString &json)
+{
+    return QJsonDocument::fromJson(json.toUtf8()).object();
+}
+
+// The id a provider makes up for a call the server gave none.
+bool madeUpId(const QString &id)
+{
+    static const QRegularExpression re(QStringLiteral("^call_[A-Za-z0-9]{24}$"));
+    return re.match(id).hasMatch();
+}
+
+const QString kReadArgs = QStringLiteral("{\"path\": \"notes.txt\"}");
+
+} // namespace
 
 class TestProviderStreams : public QObject
 {
@@ -591,6 +676,414 @@ private Q_SLOTS:
         // A resend would follow the fault at once: give it the time to show.
         QTest::qWait(500);
         QCOMPARE(f.server.chatRequests().size(), 1);
+    }
+
+    // --- tools (shared/API.md, Tools (MCP): "To the model") ---------------------------------
+
+    // The tools offered, the assistant's calls and the tools' results in the format's own shape,
+    // byte for byte as the server received them; no "tools" at all when none is offered.
+    void toolsOnTheWire_data() { addKinds(); }
+    void toolsOnTheWire()
+    {
+        QFETCH(QString, kind);
+        const bool openAi = kind == QLatin1String("openai");
+        Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
+        ProviderRequest request;
+        request.model = QStringLiteral("fake-model");
+        request.tools = {toolSpec(QStringLiteral("fs/read_file"), QStringLiteral("fs__read_file"),
+                                  QStringLiteral("Read a file «as text»"),
+                                  object(QStringLiteral("{\"type\":\"object\",\"properties\":"
+                                                        "{\"path\":{\"type\":\"string\"}},"
+                                                        "\"required\":[\"path\"]}"))),
+                         toolSpec(QStringLiteral("clock/now"), QStringLiteral("clock__now"))};
+        ChatMessage asked(QStringLiteral("assistant"), QStringLiteral("Let me look."));
+        asked.toolCalls = {
+            providerCall(QStringLiteral("call_a1"), QStringLiteral("fs__read_file"),
+                         object(QStringLiteral("{\"path\":\"notes/Grüße \\\"1\\\".txt\"}")))};
+        ChatMessage onlyCall(QStringLiteral("assistant"), QString());
+        onlyCall.toolCalls = {
+            providerCall(QStringLiteral("call_b2"), QStringLiteral("clock__now"), {})};
+        request.messages = {
+            ChatMessage(QStringLiteral("user"), QStringLiteral("What is in notes.txt?")),
+            asked,
+            toolResult(QStringLiteral("call_a1"), QStringLiteral("fs__read_file"),
+                       QStringLiteral("line one\nline «two»")),
+            onlyCall,
+            toolResult(QStringLiteral("call_b2"), QStringLiteral("clock__now"),
+                       QStringLiteral("12:00")),
+            ChatMessage(QStringLiteral("assistant"), QStringLiteral("It says line one at 12:00.")),
+            ChatMessage(QStringLiteral("user"), QStringLiteral("Thanks!"))};
+        HF_AWAIT(withTools, generate(f.provider, request));
+        QVERIFY(!withTools->error);
+        request.tools.clear();
+        HF_AWAIT(withoutTools, generate(f.provider, request));
+        QVERIFY(!withoutTools->error);
+
+        const QByteArray tools = "\"tools\":[{\"function\":{\"description\":\"Read a file «as "
+                                 "text»\",\"name\":\"fs__read_file\","
+                                 "\"parameters\":{\"properties\":{\"path\":{\"type\":\"string\"}},"
+                                 "\"required\":[\"path\"],"
+                                 "\"type\":\"object\"}},\"type\":\"function\"},{\"function\":{"
+                                 "\"description\":\"\",\"name\":"
+                                 "\"clock__now\",\"parameters\":{\"properties\":{},\"type\":"
+                                 "\"object\"}},\"type\":\"function\"}]";
+        const QByteArray messages =
+            openAi
+                ? QByteArray(
+                      "{\"messages\":[{\"content\":\"What is in notes.txt?\",\"role\":\"user\"},"
+                      "{\"content\":\"Let me "
+                      "look.\",\"role\":\"assistant\",\"tool_calls\":[{\"function\":"
+                      "{\"arguments\":\"{\\\"path\\\":\\\"notes/Grüße "
+                      "\\\\\\\"1\\\\\\\".txt\\\"}\",\"name\":"
+                      "\"fs__read_file\"},\"id\":\"call_a1\",\"type\":\"function\"}]},{\"content\":"
+                      "\"line one\\nline «two»\",\"role\":\"tool\",\"tool_call_id\":\"call_a1\"},"
+                      "{\"content\":null,\"role\":\"assistant\",\"tool_calls\":[{\"function\":"
+                      "{\"arguments\":\"{}\",\"name\":\"clock__now\"},\"id\":\"call_b2\",\"type\":"
+                      "\"function\"}]},{\"content\":\"12:00\",\"role\":\"tool\",\"tool_call_id\":"
+                      "\"call_b2\"},{\"content\":\"It says line one at 12:00.\",\"role\":"
+                      "\"assistant\"},{\"content\":\"Thanks!\",\"role\":\"user\"}],")
+                : QByteArray(
+                      "{\"messages\":[{\"content\":\"What is in notes.txt?\",\"role\":\"user\"},"
+                      "{\"content\":\"Let me "
+                      "look.\",\"role\":\"assistant\",\"tool_calls\":[{\"function\":"
+                      "{\"arguments\":{\"path\":\"notes/Grüße \\\"1\\\".txt\"},\"name\":"
+                      "\"fs__read_file\"}}]},{\"content\":\"line one\\nline "
+                      "«two»\",\"role\":\"tool\","
+                      "\"tool_name\":\"fs__read_file\"},{\"content\":\"\",\"role\":\"assistant\","
+                      "\"tool_calls\":[{\"function\":{\"arguments\":{},\"name\":\"clock__now\"}}]},"
+                      "{\"content\":\"12:00\",\"role\":\"tool\",\"tool_name\":\"clock__now\"},"
+                      "{\"content\":\"It says line one at 12:00.\",\"role\":\"assistant\"},"
+                      "{\"content\":\"Thanks!\",\"role\":\"user\"}],");
+        const QByteArray rest = openAi ? QByteArray("\"model\":\"fake-model\",\"stream\":true,"
+                                                    "\"stream_options\":{\"include_usage\":true}")
+                                       : QByteArray("\"model\":\"fake-model\",\"stream\":true");
+        const auto requests = f.server.chatRequests();
+        QCOMPARE(requests.size(), 2);
+        QCOMPARE(requests[0].body, messages + rest + ',' + tools + '}');
+        QCOMPARE(requests[1].body, messages + rest + '}');
+        QVERIFY(!requests[1].body.contains("tool_choice"));
+    }
+
+    void streamedToolCalls_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<FakeModelServer::Script>("script");
+        for (const QString &kind : {QStringLiteral("openai"), QStringLiteral("ollama")}) {
+            const char *k = kind == QLatin1String("openai") ? "openai" : "ollama";
+            FakeModelServer::Script s;
+            s.toolCalls = {scriptedCall(QStringLiteral("call_Xy1"), QStringLiteral("fs__read_file"),
+                                        kReadArgs)};
+            s.argumentPieces = 5;
+            QTest::addRow("%s: a call in pieces", k) << kind << s;
+            s.chunks = kAnswer;
+            QTest::addRow("%s: text, then a call", k) << kind << s;
+            s.chunks.clear();
+            s.toolCalls.append(scriptedCall(QStringLiteral("call_Zz2"),
+                                            QStringLiteral("clock__now"),
+                                            QStringLiteral("{\"zone\": \"Europe/Berlin\"}")));
+            s.argumentPieces = 4;
+            QTest::addRow("%s: two calls, one after the other", k) << kind << s;
+            s.interleaveCalls = true;
+            QTest::addRow("%s: two calls, interleaved", k) << kind << s;
+            s.splitBytes = 1;
+            QTest::addRow("%s: two calls, interleaved, one byte per write", k) << kind << s;
+            s = {};
+            s.toolCalls = {scriptedCall(
+                QStringLiteral("call_U"), QStringLiteral("fs__write_file"),
+                QStringLiteral("{\"path\": \"Grüße/世界 👋🏽.txt\", \"text\": \"say "
+                               "\\\"hi\\\"\\n\\ttab \\\\ "
+                               "\\u00e9 \\ud83d\\ude00 {not a brace} 💥\"}"))};
+            s.argumentPieces = 9;
+            QTest::addRow("%s: unicode and escapes in the arguments", k) << kind << s;
+            s.argumentPieces = 40;
+            QTest::addRow("%s: unicode and escapes, tiny pieces", k) << kind << s;
+            s = {};
+            s.toolCalls = {scriptedCall({}, QStringLiteral("fs__read_file"), kReadArgs),
+                           scriptedCall({}, QStringLiteral("fs__read_file"),
+                                        QStringLiteral("{\"path\": \"other.txt\"}"))};
+            QTest::addRow("%s: no ids: made up", k) << kind << s;
+            s = {};
+            s.toolCalls = {
+                scriptedCall(QStringLiteral("call_1"), QStringLiteral("clock__now"), {})};
+            QTest::addRow("%s: no arguments at all", k) << kind << s;
+            s.toolCalls = {
+                scriptedCall(QStringLiteral("call_1"), QStringLiteral("fs__read_file"), kReadArgs)};
+            s.finishReason = QStringLiteral("stop");
+            QTest::addRow("%s: finish_reason stop, with a call", k) << kind << s;
+        }
+    }
+
+    // OpenAI's tool_calls deltas assembled (pieces keyed by index, interleaved or not, cut
+    // anywhere), Ollama's whole calls read; in the model's order, with their text; the
+    // arguments parsed; ids kept, or made up (unique) where the server gives none.
+    void streamedToolCalls()
+    {
+        QFETCH(QString, kind);
+        QFETCH(FakeModelServer::Script, script);
+        Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
+        f.server.script = script;
+        ProviderRequest request;
+        request.model = QStringLiteral("fake-model");
+        request.messages = {ChatMessage(QStringLiteral("user"), QStringLiteral("go"))};
+        request.tools = {
+            toolSpec(QStringLiteral("fs/read_file"), QStringLiteral("fs__read_file")),
+            toolSpec(QStringLiteral("fs/write_file"), QStringLiteral("fs__write_file")),
+            toolSpec(QStringLiteral("clock/now"), QStringLiteral("clock__now"))};
+        HF_AWAIT(g, generate(f.provider, request));
+        QVERIFY2(!g->error, qPrintable(g->error ? g->error->message : QString()));
+        QCOMPARE(g->text, script.chunks.join(QString()));
+        QCOMPARE(g->calls.size(), script.toolCalls.size());
+        QSet<QString> ids;
+        for (qsizetype i = 0; i < script.toolCalls.size(); ++i) {
+            const FakeModelServer::ScriptedCall &expected = script.toolCalls.at(i);
+            const ProviderToolCall &call = g->calls.at(i);
+            QCOMPARE(call.wireName, expected.name);
+            QCOMPARE(call.arguments, object(expected.arguments));
+            if (expected.id.isEmpty())
+                QVERIFY2(madeUpId(call.id), qPrintable(call.id));
+            else
+                QCOMPARE(call.id, expected.id);
+            ids.insert(call.id);
+        }
+        QCOMPARE(ids.size(), script.toolCalls.size());
+        if (script.toolCalls.at(0).name == QLatin1String("fs__write_file")) {
+            QCOMPARE(g->calls.at(0).arguments.value(QStringLiteral("text")).toString(),
+                     QStringLiteral("say \"hi\"\n\ttab \\ é 😀 {not a brace} 💥"));
+        }
+    }
+
+    void toolCallFaults_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<FakeModelServer::Script>("script");
+        QTest::addColumn<QString>("message");
+        for (const QString &kind : {QStringLiteral("openai"), QStringLiteral("ollama")}) {
+            const char *k = kind == QLatin1String("openai") ? "openai" : "ollama";
+            FakeModelServer::Script s;
+            s.chunks = {QStringLiteral("Let me see.")};
+            s.toolCalls = {scriptedCall(QStringLiteral("call_1"), QStringLiteral("fs__read_file"),
+                                        QStringLiteral("{\"path\": \"a"))};
+            QTest::addRow("%s: arguments not JSON", k)
+                << kind << s
+                << QStringLiteral("the arguments of its call of fs__read_file are not a JSON "
+                                  "object: {\"path\": \"a");
+            s.toolCalls[0].arguments = QStringLiteral("[1, 2]");
+            QTest::addRow("%s: arguments an array", k)
+                << kind << s
+                << QStringLiteral("the arguments of its call of fs__read_file are not a JSON "
+                                  "object: [1, 2]");
+        }
+        FakeModelServer::Script s;
+        s.toolCalls = {scriptedCall(QStringLiteral("call_1"), QStringLiteral("fs__read_file"),
+                                    QStringLiteral("{\"path\": \"a"))};
+        s.finishReason = QStringLiteral("length");
+        QTest::addRow("openai: cut off by length")
+            << QStringLiteral("openai") << s
+            << QStringLiteral("its answer was cut off (finish_reason \"length\") in the "
+                              "arguments of its call of fs__read_file");
+        s = {};
+        s.chunks = {QStringLiteral("hm")};
+        s.finishReason = QStringLiteral("tool_calls");
+        QTest::addRow("openai: finish_reason tool_calls, no call")
+            << QStringLiteral("openai") << s
+            << QStringLiteral("it ended its answer with finish_reason \"tool_calls\" but sent no "
+                              "tool call");
+        s = {};
+        s.rawLines = {
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+            "\"id\":\"c1\",\"function\":{\"arguments\":\"{}\"}}]},\"finish_reason\":null}]}"};
+        QTest::addRow("openai: a call without a name")
+            << QStringLiteral("openai") << s
+            << QStringLiteral("it sent a tool call without a function name");
+        s.rawLines = {"data: {\"choices\":[{\"delta\":{\"tool_calls\":{\"index\":0}}}]}"};
+        QTest::addRow("openai: tool_calls not a list")
+            << QStringLiteral("openai") << s << QStringLiteral("malformed stream line");
+        s.rawLines = {"data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":-1}]}}]}"};
+        QTest::addRow("openai: a negative index")
+            << QStringLiteral("openai") << s << QStringLiteral("malformed stream line");
+        s.rawLines = {
+            "{\"message\":{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":"
+            "\"x\"}]},\"done\":false}"};
+        QTest::addRow("ollama: a call that is not an object")
+            << QStringLiteral("ollama") << s << QStringLiteral("malformed stream line");
+        s.rawLines = {
+            "{\"message\":{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":"
+            "{\"name\":\"fs__read_file\",\"arguments\":[1]}}]},\"done\":false}"};
+        QTest::addRow("ollama: arguments a list")
+            << QStringLiteral("ollama") << s << QStringLiteral("malformed stream line");
+    }
+
+    // A call Holdfast cannot use ends the generation with upstream_error naming it: no tool is
+    // run with arguments the model did not mean, and none is silently dropped.
+    void toolCallFaults()
+    {
+        QFETCH(QString, kind);
+        QFETCH(FakeModelServer::Script, script);
+        QFETCH(QString, message);
+        Fixture f(kind);
+        HF_CHECK_FIXTURE(f);
+        f.server.script = script;
+        ProviderRequest request;
+        request.model = QStringLiteral("fake-model");
+        request.messages = {ChatMessage(QStringLiteral("user"), QStringLiteral("go"))};
+        request.tools = {toolSpec(QStringLiteral("fs/read_file"), QStringLiteral("fs__read_file"))};
+        HF_AWAIT(g, generate(f.provider, request));
+        QVERIFY(g->error);
+        QCOMPARE(g->error->code, ErrorCode::UpstreamError);
+        QVERIFY2(g->error->message.contains(message), qPrintable(g->error->message));
+        QVERIFY(g->calls.isEmpty());
+        QCOMPARE(g->text, script.chunks.join(QString())); // the text before it is kept
+    }
+
+    // --- the demo model's tools --------------------------------------------------------------
+
+    void demoToolRequests_data()
+    {
+        QTest::addColumn<QString>("prompt");
+        QTest::addColumn<bool>("offered");
+        QTest::addColumn<QString>("arguments"); // "": no call
+        QTest::addColumn<QString>("text");
+        const QString calling = QStringLiteral("Let me use fs/read_file for that.\n\n");
+        QTest::addRow("offered") << QStringLiteral("Please use fs/read_file with {\"path\": "
+                                                   "\"notes.txt\"} now.")
+                                 << true << kReadArgs << calling;
+        QTest::addRow("quoted name, braces and unicode in a string")
+            << QStringLiteral("USE `fs/read_file` WITH {\"path\": \"Grüße {1}.txt\"} please")
+            << true << QStringLiteral("{\"path\": \"Grüße {1}.txt\"}") << calling;
+        QTest::addRow("nested arguments")
+            << QStringLiteral("use fs/read_file with {\"a\": {\"b\": [1, {\"c\": \"}\"}]}}") << true
+            << QStringLiteral("{\"a\": {\"b\": [1, {\"c\": \"}\"}]}}") << calling;
+        QTest::addRow("not offered")
+            << QStringLiteral("use fs/read_file with {\"path\": \"notes.txt\"}") << false
+            << QString()
+            << QStringLiteral("The tool fs/read_file is not available in this chat, so I did not "
+                              "call it.");
+        QTest::addRow("bad JSON") << QStringLiteral("use fs/read_file with {path: notes.txt}")
+                                  << true << QString()
+                                  << QStringLiteral("I did not call fs/read_file: its arguments "
+                                                    "are not valid JSON (");
+        QTest::addRow("unclosed") << QStringLiteral("use fs/read_file with {\"path\": \"a\"")
+                                  << true << QString()
+                                  << QStringLiteral("I did not call fs/read_file: its arguments "
+                                                    "are not valid JSON (");
+        QTest::addRow("not an object")
+            << QStringLiteral("use fs/read_file with [1]") << true << QString()
+            << QStringLiteral("I did not call fs/read_file: the arguments after \"with\" must be "
+                              "a JSON object");
+    }
+
+    // `use SERVER/TOOL with {…}`: a short text and the call (the tool's function name, the
+    // arguments, an id), only when that tool is offered; otherwise a text saying why not.
+    void demoToolRequests()
+    {
+        QFETCH(QString, prompt);
+        QFETCH(bool, offered);
+        QFETCH(QString, arguments);
+        QFETCH(QString, text);
+        DemoProvider::Options options;
+        options.chunks = 4;
+        options.delayMs = 1;
+        DemoProvider demo(options);
+        ProviderRequest request;
+        request.model = QStringLiteral("demo");
+        request.messages = {ChatMessage(QStringLiteral("system"), QStringLiteral("Be brief.")),
+                            ChatMessage(QStringLiteral("user"), prompt)};
+        request.tools = {toolSpec(QStringLiteral("clock/now"), QStringLiteral("clock__now"))};
+        if (offered)
+            request.tools.append(
+                toolSpec(QStringLiteral("fs/read_file"), QStringLiteral("fs__read_file_2")));
+        HF_AWAIT(g, generate(&demo, request));
+        QVERIFY(!g->error);
+        QVERIFY2(g->text.startsWith(text), qPrintable(g->text));
+        QCOMPARE(g->text, DemoProvider::answer(request).text);
+        QVERIFY(g->pieces > 1);
+        if (arguments.isEmpty()) {
+            QVERIFY(g->calls.isEmpty());
+            return;
+        }
+        QCOMPARE(g->text, text);
+        QCOMPARE(g->calls.size(), 1);
+        QCOMPARE(g->calls.at(0).wireName, QStringLiteral("fs__read_file_2"));
+        QCOMPARE(g->calls.at(0).arguments, object(arguments));
+        QVERIFY(g->calls.at(0).id.startsWith(QLatin1String("call_demo_")));
+        // The same conversation gives the same id; the next turn another.
+        QCOMPARE(DemoProvider::answer(request).toolCalls.value(0).id, g->calls.at(0).id);
+        ProviderRequest later = request;
+        later.messages.insert(1, ChatMessage(QStringLiteral("user"), QStringLiteral("hi")));
+        later.messages.insert(2, ChatMessage(QStringLiteral("assistant"), QStringLiteral("hello")));
+        const DemoProvider::Answer next = DemoProvider::answer(later);
+        QCOMPARE(next.toolCalls.size(), 1);
+        QVERIFY(next.toolCalls.at(0).id != g->calls.at(0).id);
+    }
+
+    void demoQuotesToolResults_data()
+    {
+        QTest::addColumn<bool>("offered");
+        QTest::addRow("tools offered") << true;
+        QTest::addRow("last round, no tools offered") << false;
+    }
+
+    // After the tools' results the demo model quotes them, streamed in pieces, and calls
+    // nothing; the tool is named as the API names it.
+    void demoQuotesToolResults()
+    {
+        QFETCH(bool, offered);
+        DemoProvider::Options options;
+        options.chunks = 6;
+        options.delayMs = 1;
+        DemoProvider demo(options);
+        ProviderRequest request;
+        if (offered)
+            request.tools = {
+                toolSpec(QStringLiteral("fs/read_file"), QStringLiteral("fs__read_file")),
+                toolSpec(QStringLiteral("clock/now"), QStringLiteral("clock__now"))};
+        ChatMessage asked(QStringLiteral("assistant"),
+                          QStringLiteral("Let me use fs/read_file for that.\n\n"));
+        asked.toolCalls = {
+            providerCall(QStringLiteral("call_demo_1"), QStringLiteral("fs__read_file"),
+                         object(kReadArgs)),
+            providerCall(QStringLiteral("call_demo_2"), QStringLiteral("clock__now"), {})};
+        request.messages = {
+            ChatMessage(QStringLiteral("user"),
+                        QStringLiteral("use fs/read_file with {\"path\": \"notes.txt\"}")),
+            asked,
+            toolResult(QStringLiteral("call_demo_1"), QStringLiteral("fs__read_file"),
+                       QStringLiteral("line one\nline «two»\n")),
+            toolResult(QStringLiteral("call_demo_2"), QStringLiteral("clock__now"),
+                       QStringLiteral("the user declined this tool call"))};
+        HF_AWAIT(g, generate(&demo, request));
+        QVERIFY(!g->error);
+        QCOMPARE(g->text, QStringLiteral("fs/read_file answered: «line one\nline «two»»\n\n"
+                                         "clock/now answered: «the user declined this tool "
+                                         "call»"));
+        QVERIFY(g->pieces > 1);
+        QVERIFY(g->calls.isEmpty());
+    }
+
+    // The prompt's attachments are still named when it asks for a tool.
+    void demoNamesAttachmentsWithTools()
+    {
+        ProviderRequest request;
+        request.tools = {toolSpec(QStringLiteral("fs/read_file"), QStringLiteral("fs__read_file"))};
+        Attachment meta;
+        meta.name = QStringLiteral("a.txt");
+        meta.type = QStringLiteral("text/plain");
+        AttachmentContent file;
+        file.meta = meta;
+        file.bytes = "hello";
+        request.messages = {
+            ChatMessage(QStringLiteral("user"),
+                        QStringLiteral("use fs/read_file with {\"path\": \"a.txt\"}"), {file})};
+        const DemoProvider::Answer answer = DemoProvider::answer(request);
+        QCOMPARE(answer.text, QStringLiteral("Let me use fs/read_file for that.\n\nAttachments: "
+                                             "a.txt (text/plain, 5 bytes).\n\n"));
+        QCOMPARE(answer.toolCalls.size(), 1);
+        request.messages[0].content = QStringLiteral("just words");
+        QVERIFY(DemoProvider::answer(request).text.endsWith(
+            QStringLiteral("\n\nAttachments: a.txt (text/plain, 5 bytes).")));
+        QVERIFY(DemoProvider::answer(request).toolCalls.isEmpty());
     }
 };
 

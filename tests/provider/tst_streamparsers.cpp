@@ -6,6 +6,9 @@
 #include "runtime/sseparser.h"
 #include "runtime/waiter.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace holdfast;
@@ -40,7 +43,23 @@ QString describe(const QList<SseParser::Event> &events)
     return out;
 }
 
+// A piece of a tool call: index (-1: none), id, name, arguments; `whole` for Ollama's.
+upstream::ToolCallPiece piece(int index, const QString &id, const QString &name,
+                              const QString &arguments, bool whole = false)
+{
+    upstream::ToolCallPiece p;
+    if (index >= 0)
+        p.index = index;
+    p.whole = whole;
+    p.id = id;
+    p.name = name;
+    p.arguments = arguments;
+    return p;
+}
+
 } // namespace
+
+Q_DECLARE_METATYPE(QList<holdfast::upstream::ToolCallPiece>)
 
 class TestStreamParsers : public QObject
 {
@@ -212,6 +231,79 @@ private Q_SLOTS:
         QVERIFY(item.usage);
         QCOMPARE(item.usage->promptTokens, prompt);
         QCOMPARE(item.usage->completionTokens, completion);
+    }
+
+    void toolCallAssembly_data()
+    {
+        using Pieces = QList<upstream::ToolCallPiece>;
+        QTest::addColumn<Pieces>("pieces");
+        QTest::addColumn<QString>("expected"); // [[id ("*": made up), name, arguments], ...]
+        QTest::addRow("pieces by index, in index order")
+            << Pieces{piece(1, QStringLiteral("b"), QStringLiteral("g"), QString()),
+                      piece(0, QStringLiteral("a"), QStringLiteral("f"), QStringLiteral("{\"x\":")),
+                      piece(1, QString(), QString(), QStringLiteral("{}")),
+                      piece(0, QString(), QString(), QStringLiteral("1}"))}
+            << QStringLiteral("[[\"a\",\"f\",{\"x\":1}],[\"b\",\"g\",{}]]");
+        QTest::addRow("no index: a new id starts a call, others continue")
+            << Pieces{piece(-1, QStringLiteral("a"), QStringLiteral("f"), QStringLiteral("{\"x\"")),
+                      piece(-1, QString(), QString(), QStringLiteral(":1}")),
+                      piece(-1, QStringLiteral("b"), QStringLiteral("g"), QStringLiteral("{")),
+                      piece(-1, QStringLiteral("b"), QString(), QStringLiteral("}"))}
+            << QStringLiteral("[[\"a\",\"f\",{\"x\":1}],[\"b\",\"g\",{}]]");
+        QTest::addRow("the name repeated in later pieces")
+            << Pieces{piece(0, QStringLiteral("a"), QStringLiteral("f"), QStringLiteral("{")),
+                      piece(0, QString(), QStringLiteral("f"), QStringLiteral("}"))}
+            << QStringLiteral("[[\"a\",\"f\",{}]]");
+        QTest::addRow("a name in pieces")
+            << Pieces{piece(0, QStringLiteral("a"), QStringLiteral("fs__"), QString()),
+                      piece(0, QString(), QStringLiteral("read"), QStringLiteral(" \n "))}
+            << QStringLiteral("[[\"a\",\"fs__read\",{}]]");
+        QTest::addRow("whole calls, without ids or with one twice")
+            << Pieces{piece(-1, QString(), QStringLiteral("f"), QStringLiteral("{}"), true),
+                      piece(-1, QString(), QStringLiteral("f"), QStringLiteral("{}"), true),
+                      piece(-1, QStringLiteral("x"), QStringLiteral("g"), QString(), true),
+                      piece(-1, QStringLiteral("x"), QStringLiteral("g"), QString(), true)}
+            << QStringLiteral("[[\"*\",\"f\",{}],[\"*\",\"f\",{}],[\"x\",\"g\",{}],"
+                              "[\"*\",\"g\",{}]]");
+    }
+
+    // Tool call pieces become calls: keyed by OpenAI's index (or, without one, by id), the
+    // model's order, arguments parsed, ids made up where missing or repeated (never twice).
+    void toolCallAssembly()
+    {
+        QFETCH(QList<upstream::ToolCallPiece>, pieces);
+        QFETCH(QString, expected);
+        upstream::ToolCallAssembler assembler;
+        for (const upstream::ToolCallPiece &p : std::as_const(pieces))
+            assembler.add(p);
+        const Result<QList<ProviderToolCall>> calls = assembler.calls(QStringLiteral("tool_calls"));
+        QVERIFY(calls.ok());
+        const QJsonArray want = QJsonDocument::fromJson(expected.toUtf8()).array();
+        QCOMPARE(calls->size(), want.size());
+        static const QRegularExpression madeUp(QStringLiteral("^call_[A-Za-z0-9]{24}$"));
+        QSet<QString> ids;
+        for (qsizetype i = 0; i < want.size(); ++i) {
+            const QJsonArray w = want.at(i).toArray();
+            const ProviderToolCall &call = calls->at(i);
+            if (w.at(0).toString() == QLatin1String("*"))
+                QVERIFY2(madeUp.match(call.id).hasMatch(), qPrintable(call.id));
+            else
+                QCOMPARE(call.id, w.at(0).toString());
+            QCOMPARE(call.wireName, w.at(1).toString());
+            QCOMPARE(call.arguments, w.at(2).toObject());
+            ids.insert(call.id);
+        }
+        QCOMPARE(ids.size(), want.size());
+    }
+
+    // No call and no tool_calls finish reason: no calls, no error.
+    void noToolCalls()
+    {
+        upstream::ToolCallAssembler assembler;
+        QVERIFY(assembler.calls(QStringLiteral("stop")).ok());
+        QVERIFY(assembler.calls(QStringLiteral("stop"))->isEmpty());
+        QVERIFY(assembler.calls(QString())->isEmpty());
+        QVERIFY(!assembler.calls(QStringLiteral("tool_calls")).ok());
     }
 };
 
