@@ -2,10 +2,12 @@
 
 #include "app/providersetup.h"
 #include "app/settings.h"
+#include "core/logging.h"
 #include "core/providerregistry.h"
 #include "core/sessionservice.h"
 #include "core/store.h"
 #include "http/httpserver.h"
+#include "mcp/mcphub.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -74,13 +76,38 @@ QCoro::Task<Status> ServiceHost::start(const Settings &settings, bool serveHttp)
     config.maxAttachmentBytes = settings.integer(QStringLiteral("max-attachment-bytes"));
     config.shutdownTimeoutMs = int(settings.integer(QStringLiteral("shutdown-timeout-ms")));
     config.autoTitle = settings.flag(QStringLiteral("auto-title"));
+    config.maxToolRounds = int(settings.integer(QStringLiteral("max-tool-rounds")));
+    config.toolApprovalTimeoutMs =
+        int(settings.integer(QStringLiteral("tool-approval-timeout-ms")));
+    config.toolTimeoutMs = int(settings.integer(QStringLiteral("tool-timeout-ms")));
     m_service = new SessionService(m_store.get(), m_providers, config);
+
+    m_mcpConfigPath = settings.value(QStringLiteral("mcp-config"));
+    if (m_mcpConfigPath.isEmpty())
+        m_mcpConfigPath = mcp::defaultConfigPath();
+    m_tools = new mcp::Hub(this);
+    const auto servers = mcp::loadConfig(m_mcpConfigPath);
+    if (servers) {
+        m_tools->setServers(*servers);
+    } else if (serveHttp) {
+        m_failure = Failure::Usage;
+        co_return servers.error();
+    } else {
+        m_mcpConfigError = servers.error().message;
+        qCWarning(lcCore).noquote() << "no MCP servers:" << m_mcpConfigError;
+    }
+    m_service->setToolHost(m_tools);
 
     const Status started = co_await m_service->start();
     if (!started) {
         m_failure = Failure::Runtime;
         co_return started;
     }
+
+    // The headless service starts its MCP servers now, so that GET /v1/tools shows them and the
+    // first turn does not wait; the window starts a server when a chat first needs it.
+    if (serveHttp)
+        m_tools->startAll();
 
     QString listen = settings.value(QStringLiteral("listen"));
     if (serveHttp && listen.isEmpty())
@@ -131,6 +158,8 @@ QCoro::Task<> ServiceHost::shutdown()
         co_await m_service->shutdown();
     if (m_http)
         co_await m_http->finishShutdown(); // open event streams send their `done` before exit
+    if (m_tools)
+        co_await m_tools->stop(); // after the turns: their tool calls have ended by now
 }
 
 } // namespace holdfast

@@ -9,6 +9,10 @@
 
 namespace holdfast {
 
+namespace mcp {
+class Hub;
+}
+
 class HttpServer;
 class ProviderRegistry;
 class SessionService;
@@ -37,12 +41,21 @@ public:
 
     SessionService *service() const { return m_service; }
     HttpServer *http() const { return m_http; }
+    // The MCP servers of --mcp-config (the window's settings replace them with setServers()).
+    mcp::Hub *tools() const { return m_tools; }
+    QString mcpConfigPath() const { return m_mcpConfigPath; }
+    // Why the window runs without the servers of an mcp.json it could not read ("" when fine);
+    // for --headless such a file is a usage error.
+    QString mcpConfigError() const { return m_mcpConfigError; }
 
 private:
     std::unique_ptr<Store> m_store;
     ProviderRegistry *m_providers = nullptr;
     SessionService *m_service = nullptr;
     HttpServer *m_http = nullptr;
+    mcp::Hub *m_tools = nullptr;
+    QString m_mcpConfigPath;
+    QString m_mcpConfigError;
     Failure m_failure = Failure::None;
     QString m_url;
 };

@@ -26,8 +26,9 @@ struct ServerConfig
     bool operator==(const ServerConfig &) const = default;
 };
 
-// Reads mcp.json's text: the servers in the file's order; a clear 422-style error (ErrorCode::
-// Invalid) naming the entry for anything that is not the notation above.
+// Reads mcp.json's text: the servers sorted by name (entries with "disabled": true left out);
+// a clear error (ErrorCode::Invalid) naming the entry for anything that is not the notation
+// above. Unknown keys of an entry are ignored; "type"/"transport" must match it when present.
 Result<QList<ServerConfig>> parseConfig(const QByteArray &json);
 // The file at `path`; a missing file is no server at all.
 Result<QList<ServerConfig>> loadConfig(const QString &path);
