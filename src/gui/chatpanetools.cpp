@@ -122,11 +122,12 @@ QCoro::Task<> ChatPane::answerCall(bool approve, bool always)
     }
     const bool gone = answered.error().code == ErrorCode::Conflict ||
                       answered.error().code == ErrorCode::NotFound;
-    if (gone)
-        m_approval->setNote(tr("This call no longer waits: it was answered elsewhere or timed "
-                               "out (%1)")
-                                .arg(answered.error().message));
-    else
+    if (gone) { // the card goes once the turn's new state arrives; the status bar keeps why
+        const QString note = tr("This tool call no longer waits: it was answered elsewhere or "
+                                "timed out.");
+        m_approval->setNote(note);
+        Q_EMIT statusMessage(note);
+    } else
         showError(tr("Could not answer the tool call: %1").arg(answered.error().message));
     m_approval->setBusy(gone);
 }

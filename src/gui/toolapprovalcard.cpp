@@ -8,6 +8,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace holdfast {
 
 ToolApprovalCard::ToolApprovalCard(QWidget *parent)
@@ -35,8 +37,6 @@ ToolApprovalCard::ToolApprovalCard(QWidget *parent)
     m_arguments->setLineWrapMode(QPlainTextEdit::NoWrap);
     m_arguments->setTabChangesFocus(true);
     m_arguments->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    const QFontMetrics metrics(m_arguments->font());
-    m_arguments->setMaximumHeight(metrics.lineSpacing() * kMaxArgumentLines + 12);
     layout->addWidget(m_arguments);
 
     auto *buttons = new QHBoxLayout;
@@ -73,6 +73,12 @@ void ToolApprovalCard::ask(const QString &sid, int tid, const ToolCall &call)
     m_title->setText(tr("The model wants to use the tool %1").arg(call.name));
     m_arguments->setPlainText(
         QString::fromUtf8(QJsonDocument(call.arguments).toJson(QJsonDocument::Indented)).trimmed());
+    // As high as the arguments, up to kMaxArgumentLines: then it scrolls.
+    const int lines = std::clamp(m_arguments->document()->blockCount(), 1, kMaxArgumentLines);
+    const QFontMetrics metrics(m_arguments->font());
+    const int frame =
+        2 * (m_arguments->frameWidth() + int(m_arguments->document()->documentMargin()));
+    m_arguments->setFixedHeight(metrics.lineSpacing() * lines + frame + 2);
     setNote(QString());
     setBusy(false);
 }

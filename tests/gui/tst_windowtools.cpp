@@ -18,6 +18,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTimer>
 
 using namespace holdfast;
 using holdfast::test::spinUntil;
@@ -100,6 +101,47 @@ QString shotsDir()
     return dir;
 }
 
+const QString kPrompt = u"What do I need? use notes/read with {\"file\": \"todo.md\"}"_s;
+
+// The window on the service with NotesHost: a chat whose tools are chosen in the menu.
+struct ToolsFixture : test::Fixture
+{
+    NotesHost host;
+    QString sid;
+
+    ToolsFixture() : test::Fixture(6, 2) { service->setToolHost(&host); }
+
+    // A chat, open in the pane, that may use notes/read (chosen in the tools menu, saved with
+    // PATCH): the test fails unless the service has it.
+    void chatWithTools()
+    {
+        const auto created = test::awaitResult(client->createSession({}));
+        QVERIFY(created.ok());
+        sid = created.value().meta.id;
+        pane()->openSession(sid);
+        QVERIFY(spinUntil([&] { return pane()->sessionId() == sid; }));
+        ToolsButton *button = pane()->toolsButton();
+        HF_AWAIT_VOID(button->refresh());
+        QAction *read = findAction(button->toolsMenu(), u"notes/read"_s);
+        QVERIFY(read && read->isEnabled());
+        read->setChecked(true);
+        QVERIFY(spinUntil([&] { return pane()->meta().tools == QStringList{u"notes/read"_s}; }));
+        const auto stored = test::awaitResult(service->session(sid, 1));
+        QVERIFY(stored.ok());
+        QCOMPARE(stored.value().meta.tools, QStringList{u"notes/read"_s});
+        QCOMPARE(button->text(), u"⚙ 1 tool"_s);
+    }
+
+    // Sends the prompt that makes the demo model call notes/read, and waits for the card.
+    void askForTheTool()
+    {
+        type(kPrompt);
+        QVERIFY(spinUntil([&] { return pane()->approvalCard()->isVisible(); }));
+    }
+
+    bool finished() { return !pane()->isGenerating() && !view()->answering(); }
+};
+
 } // namespace
 
 class TestWindowTools : public QObject
@@ -112,6 +154,12 @@ private Q_SLOTS:
     void toolsMenuChoices_data();
     void toolsMenuChoices();
     void approvalCardAsksAndAnswers();
+    void allowOnceRunsTheCall();
+    void declineRunsNothing();
+    void alwaysAllowSwitchesTheChat();
+    void answeredElsewhereSaysSo();
+    void cardScreenshots_data();
+    void cardScreenshots();
     void mcpCheck_data();
     void mcpCheck();
     void mcpDialogEditsTheFile();
@@ -236,6 +284,161 @@ void TestWindowTools::approvalCardAsksAndAnswers()
     QCOMPARE(answered.last(), (QList<QVariant>{true, true}));
     card.setBusy(true);
     QVERIFY(!card.allowButton()->isEnabled());
+}
+
+// The card appears when the call waits, with the tool and its arguments; Allow once runs it
+// through the client, the card goes, and the block shows the result; it stays in the answer
+// (collapsed, where the call happened) after a restart of the window.
+void TestWindowTools::allowOnceRunsTheCall()
+{
+    ToolsFixture f;
+    HF_CHECK_FIXTURE(f);
+    HF_CALL(f.chatWithTools());
+    HF_CALL(f.askForTheTool());
+    ToolApprovalCard *card = f.pane()->approvalCard();
+    QVERIFY(card->titleText().contains(u"notes/read"_s));
+    QVERIFY(card->argumentsView()->toPlainText().contains(u"\"file\": \"todo.md\""_s));
+    QVERIFY(f.view()->answering());
+    QCOMPARE(f.view()->toolBlockCount(), 1);
+    QVERIFY2(f.view()->toolBlockTitle(0).endsWith(u"waiting for your approval"_s),
+             qPrintable(f.view()->toolBlockTitle(0)));
+    // The composer's Enter does not answer: the card never had the keyboard.
+    QVERIFY(!card->isAncestorOf(QApplication::focusWidget()));
+    QTest::keyClick(f.composer(), Qt::Key_Return);
+    QCOMPARE(f.host.calls, 0);
+    card->allowButton()->click();
+    QVERIFY(spinUntil([&] { return f.finished(); }));
+    QCOMPARE(f.host.calls, 1);
+    QVERIFY(!card->isVisible());
+    QCOMPARE(f.view()->toolBlockCount(), 1);
+    QVERIFY2(f.view()->toolBlockTitle(0).endsWith(u"— done"_s),
+             qPrintable(f.view()->toolBlockTitle(0)));
+    QVERIFY(f.view()->lastAnswerText().contains(u"milk, eggs (file todo.md)"_s));
+    const QList<Message> stored = f.stored(f.sid);
+    QCOMPARE(stored.size(), 2);
+    QCOMPARE(stored.last().toolCalls.size(), 1);
+    QVERIFY(stored.last().toolCalls.first().approved);
+
+    // The stored answer, shown by a new window: the block where the call happened.
+    f.openWindow();
+    HF_CHECK_FIXTURE(f);
+    f.pane()->openSession(f.sid);
+    QVERIFY(spinUntil([&] { return f.view()->messageCount() == 2; }));
+    QCOMPARE(f.view()->toolBlockCount(), 1);
+    QVERIFY(f.view()->toolBlockTitle(0).endsWith(u"— done"_s));
+    QVERIFY(!f.view()->toolBlockExpanded(0));
+    const qint64 offset = stored.last().toolCalls.first().offset;
+    const QString answer = stored.last().content;
+    const QString before = answer.left(offset).trimmed();
+    const QString after = answer.mid(offset).trimmed();
+    const auto positionOf = [&](const QString &text) {
+        const QTextCursor found =
+            f.view()->document()->find(text.left(20), 0, QTextDocument::FindCaseSensitively);
+        return found.isNull() ? -1 : found.selectionStart();
+    };
+    if (!before.isEmpty())
+        QVERIFY(positionOf(before) < f.view()->toolBlockPosition(0));
+    QVERIFY(!after.isEmpty());
+    QVERIFY(positionOf(after) > f.view()->toolBlockPosition(0));
+    QVERIFY(positionOf(kPrompt) < f.view()->toolBlockPosition(0));
+    f.view()->setToolBlockExpanded(0, true);
+    QVERIFY(f.view()->document()->toPlainText().contains(u"milk, eggs (file todo.md)"_s));
+}
+
+void TestWindowTools::declineRunsNothing()
+{
+    ToolsFixture f;
+    HF_CHECK_FIXTURE(f);
+    HF_CALL(f.chatWithTools());
+    HF_CALL(f.askForTheTool());
+    f.pane()->approvalCard()->declineButton()->click();
+    QVERIFY(spinUntil([&] { return f.finished(); }));
+    QCOMPARE(f.host.calls, 0);
+    QVERIFY(!f.pane()->approvalCard()->isVisible());
+    QVERIFY2(f.view()->toolBlockTitle(0).endsWith(u"— declined"_s),
+             qPrintable(f.view()->toolBlockTitle(0)));
+    const QList<Message> stored = f.stored(f.sid);
+    QCOMPARE(stored.last().toolCalls.size(), 1);
+    QVERIFY(!stored.last().toolCalls.first().approved);
+}
+
+// "Always allow in this chat" saves tool_approval auto, then allows: the next call runs without
+// a card.
+void TestWindowTools::alwaysAllowSwitchesTheChat()
+{
+    ToolsFixture f;
+    HF_CHECK_FIXTURE(f);
+    HF_CALL(f.chatWithTools());
+    HF_CALL(f.askForTheTool());
+    f.pane()->approvalCard()->alwaysButton()->click();
+    QVERIFY(spinUntil([&] { return f.finished(); }));
+    QCOMPARE(f.host.calls, 1);
+    const auto meta = test::awaitResult(f.service->session(f.sid, 1));
+    QVERIFY(meta.ok());
+    QCOMPARE(meta.value().meta.toolApproval, ToolApproval::Auto);
+    QCOMPARE(f.pane()->meta().toolApproval, ToolApproval::Auto);
+    bool asked = false;
+    QTimer watch;
+    QObject::connect(&watch, &QTimer::timeout,
+                     [&] { asked = asked || f.pane()->approvalCard()->isVisible(); });
+    watch.start(1);
+    f.type(kPrompt);
+    QVERIFY(spinUntil([&] { return f.host.calls == 2 && f.finished(); }));
+    QVERIFY(!asked);
+    QCOMPARE(f.view()->toolBlockCount(), 2);
+    QVERIFY(f.view()->toolBlockTitle(1).endsWith(u"— done"_s));
+}
+
+// A call answered elsewhere (another window, the API) cannot be answered again: a short note.
+void TestWindowTools::answeredElsewhereSaysSo()
+{
+    ToolsFixture f;
+    HF_CHECK_FIXTURE(f);
+    HF_CALL(f.chatWithTools());
+    HF_CALL(f.askForTheTool());
+    ToolApprovalCard *card = f.pane()->approvalCard();
+    QSignalSpy status(f.pane(), &ChatPane::statusMessage);
+    [[maybe_unused]] auto elsewhere =
+        f.service->answerToolCall(f.sid, card->turn(), card->callId(), false);
+    card->allowButton()->click();
+    QVERIFY(spinUntil([&] { return f.finished(); }));
+    QVERIFY2(card->note().contains(u"no longer waits"_s), qPrintable(card->note()));
+    bool said = false;
+    for (const auto &args : status)
+        said = said || args.first().toString().contains(u"no longer waits"_s);
+    QVERIFY(said);
+    QCOMPARE(f.host.calls, 0); // the first answer (decline) counted
+}
+
+void TestWindowTools::cardScreenshots_data()
+{
+    QTest::addColumn<bool>("dark");
+    QTest::addRow("light") << false;
+    QTest::addRow("dark") << true;
+}
+
+void TestWindowTools::cardScreenshots()
+{
+    QFETCH(bool, dark);
+    const QPalette original = QApplication::palette();
+    if (dark)
+        QApplication::setPalette(test::darkPalette());
+    const auto restore = qScopeGuard([&] { QApplication::setPalette(original); });
+    ToolsFixture f;
+    HF_CHECK_FIXTURE(f);
+    HF_CALL(f.chatWithTools());
+    HF_CALL(f.askForTheTool());
+    QTest::qWait(50);
+    const QString card = shotsDir() + (dark ? u"/toolcard-dark.png"_s : u"/toolcard-light.png"_s);
+    QVERIFY(f.window->grab().save(card));
+    qInfo("screenshot: %s", qPrintable(card));
+    f.pane()->approvalCard()->allowButton()->click();
+    QVERIFY(spinUntil([&] { return f.finished(); }));
+    f.view()->setToolBlockExpanded(0, true);
+    QTest::qWait(50);
+    const QString done = shotsDir() + (dark ? u"/tooldone-dark.png"_s : u"/tooldone-light.png"_s);
+    QVERIFY(f.window->grab().save(done));
+    qInfo("screenshot: %s", qPrintable(done));
 }
 
 void TestWindowTools::mcpCheck_data()
