@@ -4,6 +4,7 @@
 #include "core/json.h"
 
 #include <QCoroNetworkReply>
+#include <QCoroTimer>
 #include <QJsonArray>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -200,6 +201,10 @@ QCoro::Task<Result<SessionSnapshot>> RemoteClient::patchSession(QString sid,
         body.insert(QStringLiteral("head"), *params.head);
     if (params.options) // replaces the session's options ({} clears them)
         body.insert(QStringLiteral("options"), json::toJson(*params.options));
+    if (params.tools)
+        body.insert(QStringLiteral("tools"), QJsonArray::fromStringList(*params.tools));
+    if (params.toolApproval)
+        body.insert(QStringLiteral("tool_approval"), toolApprovalName(*params.toolApproval));
     const auto answer = co_await call("PATCH", path(sid), {}, body);
     if (!answer)
         co_return answer.error();
@@ -257,6 +262,8 @@ QCoro::Task<Result<TurnRecord>> RemoteClient::startTurn(QString sid, StartTurnPa
         body.insert(QStringLiteral("options"), json::toJson(params.options));
     if (!params.attachments.isEmpty())
         body.insert(QStringLiteral("attachments"), QJsonArray::fromStringList(params.attachments));
+    if (params.tools)
+        body.insert(QStringLiteral("tools"), QJsonArray::fromStringList(*params.tools));
     const auto answer = co_await call("POST", path(sid) + QStringLiteral("/turns"), {}, body);
     if (!answer)
         co_return answer.error();
@@ -359,19 +366,83 @@ QCoro::Task<Result<QByteArray>> RemoteClient::attachmentBytes(QString sid, QStri
 
 QCoro::Task<Result<ToolList>> RemoteClient::tools()
 {
-    // TODO(http): GET /v1/tools.
-    co_return makeError(ErrorCode::Internal, QStringLiteral("not yet"));
+    const auto answer = co_await call("GET", QStringLiteral("/v1/tools"), {}, std::nullopt);
+    if (!answer)
+        co_return answer.error();
+    ToolList list;
+    const QJsonObject object = answer->object();
+    for (const QJsonValue &v : object.value(QStringLiteral("tools")).toArray()) {
+        const QJsonObject o = v.toObject();
+        ToolInfo tool;
+        tool.name = o.value(QStringLiteral("name")).toString();
+        tool.description = o.value(QStringLiteral("description")).toString();
+        tool.inputSchema = o.value(QStringLiteral("input_schema")).toObject();
+        list.tools.append(tool);
+    }
+    for (const QJsonValue &v : object.value(QStringLiteral("servers")).toArray()) {
+        const QJsonObject o = v.toObject();
+        ToolServerInfo server;
+        server.name = o.value(QStringLiteral("name")).toString();
+        server.state = toolServerStateFromName(o.value(QStringLiteral("state")).toString())
+                           .value_or(ToolServerInfo::State::Error);
+        server.error = o.value(QStringLiteral("error")).toString();
+        list.servers.append(server);
+    }
+    co_return list;
 }
 
 QCoro::Task<Result<TurnRecord>> RemoteClient::answerToolCall(QString sid, int tid, QString cid,
                                                              bool approve)
 {
-    // TODO(http): POST .../tool-calls/{cid}.
-    Q_UNUSED(sid);
-    Q_UNUSED(tid);
-    Q_UNUSED(cid);
-    Q_UNUSED(approve);
-    co_return makeError(ErrorCode::Internal, QStringLiteral("not yet"));
+    QPointer<RemoteClient> self(this);
+    const QString target = path(sid) + QStringLiteral("/turns/%1/tool-calls/").arg(tid) +
+                           QString::fromLatin1(QUrl::toPercentEncoding(cid));
+    QJsonObject body;
+    body.insert(QStringLiteral("approve"), approve);
+    const auto answer = co_await call("POST", target, {}, body);
+    if (!answer)
+        co_return answer.error();
+    auto turn = json::turnFromJson(answer->object());
+    if (!turn)
+        co_return malformed();
+    if (self)
+        noteTurnState(*turn); // answered: streaming again, without waiting for the tool's result
+    co_return *turn;
+}
+
+void RemoteClient::noteTurnState(const TurnRecord &turn)
+{
+    if (turn.ended())
+        return; // turnFinished tells that
+    const auto it = m_watches.find(turn.session + u'/' + QString::number(turn.id));
+    if (it == m_watches.end() || it->state == turn.state)
+        return;
+    it->state = turn.state;
+    Q_EMIT turnStateChanged(turn);
+}
+
+QCoro::Task<> RemoteClient::followToolStep(QString sid, int tid, Chunk chunk)
+{
+    QPointer<RemoteClient> self(this);
+    const QString key = sid + u'/' + QString::number(tid);
+    const int step = m_watches.value(key).steps;
+    // After a call, the turn may become `waiting` a moment after the event went out (the state
+    // is stored after the chunk): look a few times, until a later step makes it moot.
+    const int tries = chunk.toolCall ? 5 : 1;
+    for (int i = 0; i < tries; ++i) {
+        if (i > 0)
+            co_await QCoro::sleepFor(std::chrono::milliseconds(100));
+        if (!self || !m_watches.contains(key) || m_watches.value(key).steps != step)
+            co_return;
+        const auto record = co_await turn(sid, tid);
+        if (!self || !m_watches.contains(key) || m_watches.value(key).steps != step)
+            co_return;
+        if (!record)
+            co_return;
+        noteTurnState(*record);
+        if (record->state != TurnRecord::State::Streaming)
+            co_return;
+    }
 }
 
 void RemoteClient::watchTurn(const QString &sid, int tid, int fromSeq)
@@ -383,13 +454,21 @@ void RemoteClient::watchTurn(const QString &sid, int tid, int fromSeq)
         new TurnEventStream(m_nam, request(path(sid) + QStringLiteral("/turns/%1/events").arg(tid)),
                             sid, tid, fromSeq, this);
     m_streams.insert(key, stream);
+    m_watches.insert(key, TurnWatch{});
     connect(stream, &TurnEventStream::chunkReady, this, &SessionClient::chunkReady);
+    connect(stream, &TurnEventStream::toolStepReady, this,
+            [this, key](const QString &s, int t, const Chunk &chunk) {
+                ++m_watches[key].steps;
+                Q_EMIT toolStepReady(s, t, chunk);
+                followToolStep(s, t, chunk);
+            });
     connect(stream, &TurnEventStream::connectionLost, this,
             [this](const QString &why) { setOnline(false, why); });
     connect(stream, &TurnEventStream::connectionRestored, this, [this] { setOnline(true, {}); });
     connect(stream, &TurnEventStream::ended, this,
             [this, key, stream](const QString &s, int t, const QJsonObject &data) {
                 m_streams.remove(key);
+                m_watches.remove(key);
                 stream->deleteLater();
                 finishTurn(s, t, data);
             });

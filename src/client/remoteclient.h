@@ -59,6 +59,12 @@ private:
     QCoro::Task<Result<QByteArray>> exchange(QByteArray verb, QString path, QUrlQuery query,
                                              QByteArray contentType, QByteArray body);
     QCoro::Task<> finishTurn(QString sid, int tid, QJsonObject data);
+    // After a tool step on a turn's stream: the event stream does not carry the turn's state,
+    // so the turn is read to tell turnStateChanged (waiting after a call that asks, streaming
+    // again once it was answered).
+    QCoro::Task<> followToolStep(QString sid, int tid, Chunk chunk);
+    // Emits turnStateChanged when a running turn's state differs from the one last told.
+    void noteTurnState(const TurnRecord &turn);
     // Loads the session and tells sessionChanged.
     QCoro::Task<> refreshSession(QString sid);
     QCoro::Task<> checkHealth();
@@ -69,6 +75,14 @@ private:
     QByteArray m_auth;
     QNetworkAccessManager *m_nam;
     QHash<QString, TurnEventStream *> m_streams; // "sid/tid"
+    // Per running turn ("sid/tid"): the state last told through turnStateChanged, and how many
+    // tool steps its stream has brought (a later step makes an earlier step's check moot).
+    struct TurnWatch
+    {
+        TurnRecord::State state = TurnRecord::State::Streaming;
+        int steps = 0;
+    };
+    QHash<QString, TurnWatch> m_watches;
     QTimer *m_health;
     bool m_online = true;
 };

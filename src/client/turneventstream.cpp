@@ -1,5 +1,7 @@
 #include "client/turneventstream.h"
 
+#include "core/json.h"
+
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -74,6 +76,13 @@ void TurnEventStream::readEvents()
                 continue; // already seen before a reconnect
             m_next = seq + 1;
             Q_EMIT chunkReady(m_sid, m_tid, seq, data.value(QStringLiteral("text")).toString());
+        } else if (event.type == QLatin1String("tool_call") ||
+                   event.type == QLatin1String("tool_result")) {
+            const auto chunk = json::chunkFromJson(data);
+            if (!chunk || chunk->seq < m_next)
+                continue;
+            m_next = chunk->seq + 1;
+            Q_EMIT toolStepReady(m_sid, m_tid, *chunk);
         } else if (event.type == QLatin1String("done") || event.type == QLatin1String("error")) {
             m_ended = true;
             Q_EMIT ended(m_sid, m_tid, data);

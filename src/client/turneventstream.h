@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/types.h"
 #include "runtime/sseparser.h"
 
 #include <QJsonObject>
@@ -35,6 +36,8 @@ public:
 
 Q_SIGNALS:
     void chunkReady(const QString &sid, int tid, int seq, const QString &text);
+    // A `tool_call` or `tool_result` event (shared/API.md, Tools (MCP)), in seq order with chunks.
+    void toolStepReady(const QString &sid, int tid, const holdfast::Chunk &chunk);
     // The terminal event: {"state": ..., "error"?: {...}}. The stream is done after this.
     void ended(const QString &sid, int tid, const QJsonObject &data);
     void connectionLost(const QString &message);

@@ -39,6 +39,14 @@ QJsonArray attachmentsArray(const QList<Attachment> &attachments)
     return array;
 }
 
+QJsonArray toolCallsArray(const QList<MessageToolCall> &calls)
+{
+    QJsonArray array;
+    for (const MessageToolCall &call : calls)
+        array.append(toJson(call));
+    return array;
+}
+
 // A message index, or -1 for null (a first message's parent, a session without head).
 qint64 indexOrNull(const QJsonValue &value)
 {
@@ -58,6 +66,7 @@ QJsonObject toJson(const Message &message)
         {QStringLiteral("parent"), message.parent >= 0 ? QJsonValue(message.parent) : QJsonValue()},
         {QStringLiteral("siblings"), siblingsArray(message.siblings)},
         {QStringLiteral("attachments"), attachmentsArray(message.attachments)},
+        {QStringLiteral("tool_calls"), toolCallsArray(message.toolCalls)},
     };
 }
 
@@ -87,6 +96,8 @@ QJsonObject toJson(const SessionMeta &meta)
         {QStringLiteral("active_turn"),
          meta.activeTurn > 0 ? QJsonValue(meta.activeTurn) : QJsonValue()},
         {QStringLiteral("options"), toJson(meta.options)},
+        {QStringLiteral("tools"), QJsonArray::fromStringList(meta.tools)},
+        {QStringLiteral("tool_approval"), toolApprovalName(meta.toolApproval)},
     };
 }
 
@@ -249,7 +260,30 @@ void writeMessage(QByteArray &out, const Message &m)
     }
     out += "],\"state\":";
     appendString(out, messageStateName(m.state));
-    out += ",\"turn\":";
+    out += ",\"tool_calls\":[";
+    for (qsizetype i = 0; i < m.toolCalls.size(); ++i) {
+        const MessageToolCall &call = m.toolCalls.at(i);
+        out += i > 0 ? ",{\"approved\":" : "{\"approved\":";
+        out += call.approved ? "true" : "false";
+        out += ",\"arguments\":";
+        // A model's arguments, any JSON: QJsonDocument writes them as toJson(message) does.
+        out += QJsonDocument(call.arguments).toJson(QJsonDocument::Compact);
+        out += ",\"id\":";
+        appendString(out, call.id);
+        out += ",\"is_error\":";
+        out += call.isError ? "true" : "false";
+        out += ",\"name\":";
+        appendString(out, call.name);
+        out += ",\"offset\":";
+        out += QByteArray::number(call.offset);
+        out += ",\"result\":";
+        if (call.result)
+            appendString(out, *call.result);
+        else
+            out += "null";
+        out += '}';
+    }
+    out += "],\"turn\":";
     out += m.turn > 0 ? QByteArray::number(m.turn) : QByteArray("null");
     out += '}';
 }
@@ -289,7 +323,15 @@ QByteArray toJsonBytes(const SessionSnapshot &snapshot)
     writeNullable(out, meta.system);
     out += ",\"title\":";
     writeNullable(out, meta.title);
-    out += ",\"total\":";
+    out += ",\"tool_approval\":";
+    appendString(out, toolApprovalName(meta.toolApproval));
+    out += ",\"tools\":[";
+    for (qsizetype i = 0; i < meta.tools.size(); ++i) {
+        if (i > 0)
+            out += ',';
+        appendString(out, meta.tools.at(i));
+    }
+    out += "],\"total\":";
     out += QByteArray::number(meta.total);
     out += ",\"updated_at\":";
     writeTime(out, meta.updatedAt);
@@ -523,6 +565,11 @@ std::optional<Message> messageFromJson(const QJsonObject &o)
         if (auto a = attachmentFromJson(v.toObject()))
             m.attachments.append(*a);
     }
+    const QJsonArray toolCalls = o.value(QStringLiteral("tool_calls")).toArray();
+    for (const QJsonValue &v : toolCalls) {
+        if (auto call = messageToolCallFromJson(v.toObject()))
+            m.toolCalls.append(*call);
+    }
     return m;
 }
 
@@ -555,6 +602,10 @@ std::optional<SessionMeta> sessionFromJson(const QJsonObject &o)
     s.length = o.value(QStringLiteral("length")).toInteger();
     s.activeTurn = o.value(QStringLiteral("active_turn")).toInt();
     s.options = optionsFromJson(o.value(QStringLiteral("options")).toObject());
+    for (const QJsonValue &v : o.value(QStringLiteral("tools")).toArray())
+        s.tools.append(v.toString());
+    s.toolApproval = toolApprovalFromName(o.value(QStringLiteral("tool_approval")).toString())
+                         .value_or(ToolApproval::Ask);
     return s;
 }
 

@@ -60,15 +60,9 @@ public:
     virtual QCoro::Task<Status> finishTurn(SessionMeta meta, std::optional<Message> answer,
                                            TurnRecord turn) = 0;
     // Stores a running turn's state (Streaming <-> Waiting, shared/API.md, Tools (MCP)) so that
-    // every instance reads it; a turn that has ended is left as it is.
-    // TODO(stores): pure virtual once every store implements it.
-    virtual QCoro::Task<Status> saveTurnState(QString sid, int tid, TurnRecord::State state)
-    {
-        Q_UNUSED(sid);
-        Q_UNUSED(tid);
-        Q_UNUSED(state);
-        co_return Ok{};
-    }
+    // every instance reads it; a turn that has ended is left as it is (Ok). `state` must be one
+    // of a turn not ended (an end is stored by finishTurn); NotFound if the turn is unknown.
+    virtual QCoro::Task<Status> saveTurnState(QString sid, int tid, TurnRecord::State state) = 0;
     virtual QCoro::Task<Result<std::optional<TurnRecord>>> loadTurn(QString sid, int tid) = 0;
     // Up to `limit` chunks with seq >= from, in order.
     virtual QCoro::Task<Result<QList<Chunk>>> loadChunks(QString sid, int tid, int from,
@@ -126,6 +120,17 @@ Q_SIGNALS:
 
 protected:
     void countRows(quint64 n) { m_rowsWritten += n; }
+    // saveTurnState's check: an end is stored by finishTurn only (with the answer), never alone.
+    static Status checkRunningState(TurnRecord::State state)
+    {
+        TurnRecord probe;
+        probe.state = state;
+        if (!probe.ended())
+            return Ok{};
+        return makeError(
+            ErrorCode::Internal,
+            QStringLiteral("saveTurnState cannot end a turn (state %1)").arg(turnStateName(state)));
+    }
 
 private:
     std::atomic<quint64> m_rowsWritten{0};

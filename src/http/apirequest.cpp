@@ -2,6 +2,7 @@
 
 #include "core/strictjson.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonValue>
 
@@ -83,6 +84,24 @@ Result<std::optional<qint64>> integerField(const QJsonObject &object, const QStr
     if (!value.isDouble() || d != std::floor(d) || std::abs(d) > 9007199254740992.0)
         return badRequest(QStringLiteral("'%1' must be an integer").arg(key));
     return std::optional<qint64>(qint64(d));
+}
+
+Result<std::optional<QStringList>> stringListField(const QJsonObject &object, const QString &key)
+{
+    const QJsonValue value = object.value(key);
+    if (value.isUndefined() || value.isNull())
+        return std::optional<QStringList>();
+    const Error wrongType = badRequest(QStringLiteral("'%1' must be an array of strings").arg(key));
+    if (!value.isArray())
+        return wrongType;
+    QStringList list;
+    const QJsonArray array = value.toArray();
+    for (const QJsonValue &item : array) {
+        if (!item.isString())
+            return wrongType;
+        list.append(item.toString());
+    }
+    return std::optional<QStringList>(list);
 }
 
 Result<std::optional<TurnOptions>> optionsField(const QJsonObject &object, const QString &key)

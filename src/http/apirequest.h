@@ -23,6 +23,10 @@ Result<std::optional<QString>> stringField(const QJsonObject &object, const QStr
 Result<std::optional<double>> numberField(const QJsonObject &object, const QString &key);
 Result<std::optional<qint64>> integerField(const QJsonObject &object, const QString &key);
 
+// An array of strings (tool names): nullopt when absent or JSON null; anything else that is not
+// an array of strings is 400.
+Result<std::optional<QStringList>> stringListField(const QJsonObject &object, const QString &key);
+
 // A generation options object (shared/API.md, Usage and context budget): nullopt when absent,
 // {} when null. A wrong type is 400; ranges are the service's (422, after its 409).
 Result<std::optional<TurnOptions>> optionsField(const QJsonObject &object, const QString &key);

@@ -36,6 +36,15 @@ QByteArray chunkEvent(int seq, const QString &text)
     out += "}\n\n";
     return out;
 }
+
+// A step of tool use (shared/API.md, Tools (MCP)): its own event type, the chunk as /chunks has
+// it, and an id like any chunk's so that it resumes the same way.
+QByteArray toolEvent(const Chunk &chunk)
+{
+    return "id: " + QByteArray::number(chunk.seq) + "\nevent: " +
+           (chunk.toolCall ? QByteArrayLiteral("tool_call") : QByteArrayLiteral("tool_result")) +
+           "\ndata: " + compact(json::toJson(chunk)) + "\n\n";
+}
 } // namespace
 
 EventStream::EventStream(SessionService *service, QString sid, int tid, int from,
@@ -88,6 +97,18 @@ void EventStream::onChunk(int seq, const QString &text)
     pump();
 }
 
+void EventStream::onToolStep(const Chunk &chunk)
+{
+    if (m_stopped)
+        return;
+    if (!m_pumping && !m_finishing && chunk.seq == m_next && !backedUp()) {
+        writeChunk(chunk);
+        flush(); // a tool step may be followed by a long wait (approval, the tool): send it now
+        return;
+    }
+    pump();
+}
+
 void EventStream::onTurnFinished(const TurnRecord &turn)
 {
     // Every chunk of the turn was announced before this: once the client has them all, the
@@ -102,6 +123,19 @@ void EventStream::writeChunk(int seq, const QString &text)
         return;
     m_next = seq + 1;
     m_out += chunkEvent(seq, text);
+    m_wroteSinceTick = true;
+}
+
+void EventStream::writeChunk(const Chunk &chunk)
+{
+    if (!chunk.isToolStep()) {
+        writeChunk(chunk.seq, chunk.text);
+        return;
+    }
+    if (chunk.seq < m_next)
+        return;
+    m_next = chunk.seq + 1;
+    m_out += toolEvent(chunk);
     m_wroteSinceTick = true;
 }
 
@@ -153,7 +187,7 @@ QCoro::Task<> EventStream::pump()
                 co_return;
             }
             for (const Chunk &chunk : page->chunks) {
-                writeChunk(chunk.seq, chunk.text);
+                writeChunk(chunk);
                 // A page may be large: written in parts, so that a slow client's queue stops
                 // near the bound rather than a page past it.
                 if (m_out.size() >= kReplayWriteBytes) {
@@ -248,6 +282,15 @@ EventStreams::EventStreams(SessionService *service, int keepAliveMs, int maxPerC
                 const QList<EventStream *> streams = *it; // a stream may leave while we deliver
                 for (EventStream *stream : streams)
                     stream->onChunk(seq, text);
+            });
+    connect(service, &SessionService::toolStepReady, this,
+            [this](const QString &sid, int tid, const Chunk &chunk) {
+                const auto it = m_byTurn.constFind(TurnKey(sid, tid));
+                if (it == m_byTurn.cend())
+                    return;
+                const QList<EventStream *> streams = *it;
+                for (EventStream *stream : streams)
+                    stream->onToolStep(chunk);
             });
     connect(service, &SessionService::chunkBatchEnded, this, [this](const QString &sid, int tid) {
         const auto it = m_byTurn.constFind(TurnKey(sid, tid));

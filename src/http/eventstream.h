@@ -32,6 +32,7 @@ public:
     int turnId() const { return m_tid; }
     // Called by EventStreams, which routes the service's signals to the streams of their turn.
     void onChunk(int seq, const QString &text);
+    void onToolStep(const Chunk &chunk); // a tool_call or tool_result, in seq order with chunks
     void onChunkBatchEnded() { flush(); }
     void onTurnFinished(const TurnRecord &turn);
 
@@ -40,6 +41,7 @@ Q_SIGNALS:
 
 private:
     void writeChunk(int seq, const QString &text);
+    void writeChunk(const Chunk &chunk); // a text chunk or a tool step
     void flush();
     bool backedUp() const;
     QCoro::Task<> pump();

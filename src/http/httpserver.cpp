@@ -9,6 +9,7 @@
 #include "http/openaiapi.h"
 #include "http/router.h"
 #include "http/sessionscontroller.h"
+#include "http/toolscontroller.h"
 #include "http/turnscontroller.h"
 
 #include <QCoroTimer>
@@ -128,6 +129,7 @@ HttpServer::HttpServer(SessionService *service, HttpOptions options, QObject *pa
     SessionsController::registerRoutes(d->router, service);
     TurnsController::registerRoutes(d->router, service, d->streams);
     AttachmentsController::registerRoutes(d->router, service);
+    ToolsController::registerRoutes(d->router, service);
     registerOpenAiRoutes(d->router, service, d->options, this);
     connect(&d->tcp, &QTcpServer::newConnection, this, [this] { d->accept(); });
     connect(&d->tcp, &QTcpServer::acceptError, this,
@@ -440,6 +442,7 @@ QCoro::Task<bool> HttpServer::Private::admit(HttpRequest head, HttpResponder res
     if (sid.isNull() || !SessionService::isValidSessionId(sid))
         co_return true;
     const auto tid = api::turnId(match.arg(QStringLiteral("tid")));
+    const QString cid = match.arg(QStringLiteral("cid"));
     SessionService *svc = service; // `this` may be gone after an await: use locals only
     std::optional<Error> error;
     if (tid) {
@@ -453,6 +456,14 @@ QCoro::Task<bool> HttpServer::Private::admit(HttpRequest head, HttpResponder res
     }
     if (error && error->code == ErrorCode::NotFound) {
         responder.sendError(*error);
+        co_return false;
+    }
+    // So is a tool call the turn does not have (POST .../tool-calls/{cid}).
+    if (tid && !error && !cid.isNull() && !co_await ToolsController::hasCall(svc, sid, *tid, cid)) {
+        responder.sendError(makeError(
+            ErrorCode::NotFound, QStringLiteral("turn %1 of session '%2' has no tool call '%3'")
+                                     .arg(*tid)
+                                     .arg(sid, cid.left(200))));
         co_return false;
     }
     co_return true;

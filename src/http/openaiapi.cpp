@@ -370,8 +370,12 @@ QCoro::Task<> sessionCompletion(SessionService *service, QString sid, Completion
             out.fail(page.error());
             co_return;
         }
-        for (const Chunk &c : page->chunks)
-            out.chunk(c.text);
+        // Only the model's text is an OpenAI answer: the turn's tool calls and results (the
+        // session's tools) run and are stored, but are not part of it (docs/api.md).
+        for (const Chunk &c : page->chunks) {
+            if (!c.isToolStep())
+                out.chunk(c.text);
+        }
         next = page->next;
         if (page->done)
             break;

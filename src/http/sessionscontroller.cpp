@@ -133,6 +133,38 @@ QCoro::Task<> SessionsController::patch(SessionService *service, HttpRequest req
     params.system = *system;
     if (*model && !(*model)->isNull())
         params.model = **model;
+    // Tools (shared/API.md, Tools (MCP)): null clears the list, like [] (as null clears options).
+    const auto tools = api::stringListField(*body, QStringLiteral("tools"));
+    const auto approval = api::stringField(*body, QStringLiteral("tool_approval"));
+    if (failed(tools, responder) || failed(approval, responder))
+        co_return;
+    if (*tools)
+        params.tools = **tools;
+    else if (body->value(QStringLiteral("tools")).isNull())
+        params.tools = QStringList();
+    if (*approval && !(*approval)->isNull()) {
+        params.toolApproval = toolApprovalFromName(**approval);
+        if (!params.toolApproval) {
+            // 422, but after the 409 of a branch switch while a turn runs (API.md's order).
+            const auto current = co_await service->session(sid, 0);
+            if (failed(current, responder))
+                co_return;
+            if (params.head && current->meta.activeTurn > 0) {
+                responder.sendError(makeError(
+                    ErrorCode::Conflict,
+                    QStringLiteral("session '%1' has an active turn (%2): its branch cannot "
+                                   "change until it ends")
+                        .arg(sid)
+                        .arg(current->meta.activeTurn)));
+                co_return;
+            }
+            responder.sendError(makeError(
+                ErrorCode::Invalid, QStringLiteral("'tool_approval' must be \"ask\" or \"auto\", "
+                                                   "not '%1'")
+                                        .arg((*approval)->left(40))));
+            co_return;
+        }
+    }
     const auto patched = co_await service->patchSession(sid, params);
     if (failed(patched, responder))
         co_return;

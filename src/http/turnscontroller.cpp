@@ -75,6 +75,11 @@ Result<StartTurnParams> startParams(const HttpRequest &request)
     if (!options)
         return options.error();
     params.options = options->value_or(TurnOptions{});
+    // The tools of this turn (shared/API.md, Tools (MCP)); absent or null: the session's.
+    const auto tools = api::stringListField(*body, QStringLiteral("tools"));
+    if (!tools)
+        return tools.error();
+    params.tools = *tools;
     return params;
 }
 } // namespace

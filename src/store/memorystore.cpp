@@ -206,6 +206,22 @@ QCoro::Task<Status> MemoryStore::finishTurn(SessionMeta meta, std::optional<Mess
     co_return Ok{};
 }
 
+QCoro::Task<Status> MemoryStore::saveTurnState(QString sid, int tid, TurnRecord::State state)
+{
+    if (Status s = checkRunningState(state); !s)
+        co_return s;
+    auto it = m_sessions.find(sid);
+    if (it == m_sessions.end() || !it->turns.contains(tid))
+        co_return makeError(ErrorCode::NotFound,
+                            QStringLiteral("turn %1 of '%2' does not exist").arg(tid).arg(sid));
+    TurnRecord &turn = it->turns[tid];
+    if (turn.ended())
+        co_return Ok{}; // an end is final
+    turn.state = state;
+    countRows(1);
+    co_return Ok{};
+}
+
 QCoro::Task<Result<std::optional<TurnRecord>>> MemoryStore::loadTurn(QString sid, int tid)
 {
     auto it = m_sessions.constFind(sid);

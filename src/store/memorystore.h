@@ -33,6 +33,7 @@ public:
     QCoro::Task<Status> appendChunks(QString sid, int tid, QList<Chunk> chunks) override;
     QCoro::Task<Status> finishTurn(SessionMeta meta, std::optional<Message> answer,
                                    TurnRecord turn) override;
+    QCoro::Task<Status> saveTurnState(QString sid, int tid, TurnRecord::State state) override;
     QCoro::Task<Result<std::optional<TurnRecord>>> loadTurn(QString sid, int tid) override;
     QCoro::Task<Result<QList<Chunk>>> loadChunks(QString sid, int tid, int from,
                                                  int limit) override;

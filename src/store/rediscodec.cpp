@@ -127,6 +127,11 @@ SessionMeta metaFrom(const QHash<QByteArray, QByteArray> &f)
         m.options.maxTokens = v;
     if (const int v = f.value(kOptionFields[3]).toInt(&ok); ok)
         m.options.contextTokens = v;
+    // Written before tools: none, ask.
+    const QJsonArray tools = QJsonDocument::fromJson(f.value("tools")).array();
+    for (const QJsonValue &v : tools)
+        m.tools.append(v.toString());
+    m.toolApproval = toolApprovalFromName(str(f, "approval")).value_or(ToolApproval::Ask);
     return m;
 }
 
@@ -134,8 +139,19 @@ SessionMeta metaFrom(const QHash<QByteArray, QByteArray> &f)
 // through one instance never rolls back a turn another instance has just stored.
 QList<QByteArray> describedFields(const SessionMeta &m)
 {
-    QList<QByteArray> pairs{"id",      m.id.toUtf8(),    "model",   m.model.toUtf8(),
-                            "created", iso(m.createdAt), "updated", iso(m.updatedAt)};
+    QList<QByteArray> pairs{
+        "id",
+        m.id.toUtf8(),
+        "model",
+        m.model.toUtf8(),
+        "created",
+        iso(m.createdAt),
+        "updated",
+        iso(m.updatedAt),
+        "tools",
+        QJsonDocument(QJsonArray::fromStringList(m.tools)).toJson(QJsonDocument::Compact),
+        "approval",
+        toolApprovalName(m.toolApproval).toUtf8()};
     if (!m.title.isNull())
         pairs << "title" << m.title.toUtf8();
     if (!m.system.isNull())
@@ -173,6 +189,15 @@ QByteArray messageJson(const Message &m)
                   {QStringLiteral("created_at"), toIso(m.createdAt)},
                   {QStringLiteral("parent"), m.parent},
                   {QStringLiteral("depth"), m.depth}};
+    // An answer's tool calls. Their arguments are objects whose keys are not escaped, but the
+    // keys are written in order and "parent" < "tool_calls": hfParent (redisscripts.h) meets the
+    // message's own "parent" first.
+    if (!m.toolCalls.isEmpty()) {
+        QJsonArray calls;
+        for (const MessageToolCall &call : m.toolCalls)
+            calls.append(json::toJson(call));
+        o.insert(QStringLiteral("tool_calls"), calls);
+    }
     // Without attachments: kBeginTurn adds them from their hashes (a prompt names them by id).
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
@@ -199,6 +224,12 @@ std::optional<Message> messageFrom(qint64 index, const QByteArray &json)
         att.size = a.value(QStringLiteral("size")).toInteger();
         att.createdAt = fromIso(a.value(QStringLiteral("created_at")).toString());
         m.attachments.append(att);
+    }
+    // Written before tools: none.
+    const QJsonArray calls = o.value(QStringLiteral("tool_calls")).toArray();
+    for (const QJsonValue &v : calls) {
+        if (auto call = json::messageToolCallFromJson(v.toObject()))
+            m.toolCalls.append(*call);
     }
     return m;
 }

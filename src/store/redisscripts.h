@@ -139,25 +139,39 @@ redis.call('SADD', KEYS[6], ARGV[2] .. '/' .. ARGV[4])
 return 1
 )lua";
 
-// The batch that holds chunk 0 also stores when it was written (the turn's `first`).
+// The batch that holds chunk 0 also stores when it was written (the turn's `first`). A chunk's
+// stream entry holds its text (field t) and, for a tool step only, the step's JSON (field tool):
+// a text chunk costs what it did before tools.
 // KEYS: turn, chunks, lease, cancel. ARGV: first seq, lease ms, owner, "SID/T", channel, now,
-// texts... Returns 1 when someone asked to cancel the turn.
+// n, n pairs (a tool step's position in the batch from 0, its JSON), texts... Returns 1 when
+// someone asked to cancel the turn.
 inline constexpr const char *kAppendChunks = R"lua(
 local t = redis.call('HMGET', KEYS[1], 'state', 'chunks')
 if not t[1] then
   return redis.error_reply('NOTFOUND no such key')
 end
-if t[1] ~= 'queued' and t[1] ~= 'streaming' then
+if t[1] ~= 'queued' and t[1] ~= 'streaming' and t[1] ~= 'waiting' then
   return redis.error_reply('CONFLICT the turn has ended')
 end
 local first = tonumber(ARGV[1])
 if tonumber(t[2]) ~= first then
   return redis.error_reply('CONFLICT the next chunk is ' .. t[2])
 end
-for i = 7, #ARGV do
-  redis.call('XADD', KEYS[2], (first + i - 7) .. '-1', 't', ARGV[i])
+local n = tonumber(ARGV[7])
+local tools = {}
+for i = 0, n - 1 do
+  tools[tonumber(ARGV[8 + 2 * i])] = ARGV[9 + 2 * i]
 end
-redis.call('HSET', KEYS[1], 'chunks', first + #ARGV - 6)
+local from = 8 + 2 * n
+for i = from, #ARGV do
+  local k = i - from
+  if tools[k] then
+    redis.call('XADD', KEYS[2], (first + k) .. '-1', 't', ARGV[i], 'tool', tools[k])
+  else
+    redis.call('XADD', KEYS[2], (first + k) .. '-1', 't', ARGV[i])
+  end
+end
+redis.call('HSET', KEYS[1], 'chunks', first + #ARGV - from + 1)
 if first == 0 then
   local f = redis.call('HGET', KEYS[1], 'first')
   if not f or f == '' then
@@ -181,7 +195,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
 local state = redis.call('HGET', KEYS[3], 'state')
-if state and state ~= 'queued' and state ~= 'streaming' then
+if state and state ~= 'queued' and state ~= 'streaming' and state ~= 'waiting' then
   return 0
 end
 local s = redis.call('HMGET', KEYS[1], 'total', 'active')
@@ -237,7 +251,7 @@ for i = 0, total - 1 do
   if #batch >= 1000 then flush() end
 end
 for t = 1, last do
-  for _, k in ipairs({'turn:', 'chunks:', 'lease:', 'cancel:'}) do
+  for _, k in ipairs({'turn:', 'chunks:', 'lease:', 'cancel:', 'decide:'}) do
     batch[#batch + 1] = ARGV[2] .. k .. t
   end
   redis.call('SREM', KEYS[3], ARGV[1] .. '/' .. t)
@@ -301,7 +315,7 @@ for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if sid then
     state = redis.call('HGET', 'hf:{' .. sid .. '}:turn:' .. tid, 'state')
   end
-  if not state or (state ~= 'queued' and state ~= 'streaming') then
+  if not state or (state ~= 'queued' and state ~= 'streaming' and state ~= 'waiting') then
     redis.call('SREM', KEYS[1], m)
   elseif redis.call('EXISTS', 'hf:{' .. sid .. '}:lease:' .. tid) == 0 then
     out[#out + 1] = redis.call('HGETALL', 'hf:{' .. sid .. '}:turn:' .. tid)
@@ -310,14 +324,15 @@ end
 return out
 )lua";
 
-// KEYS: turn, lease, cancel. ARGV: owner, lease ms. -1: the turn ended; 1: cancel requested.
+// KEYS: turn, lease, cancel, decide. ARGV: owner, lease ms. -1: the turn ended; else 1 if a
+// cancel was requested, plus 2 if answers to tool calls wait (kTakeToolDecisions).
 inline constexpr const char *kRenewLease = R"lua(
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or (state ~= 'queued' and state ~= 'streaming') then
+if not state or (state ~= 'queued' and state ~= 'streaming' and state ~= 'waiting') then
   return -1
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-return redis.call('EXISTS', KEYS[3])
+return redis.call('EXISTS', KEYS[3]) + 2 * redis.call('EXISTS', KEYS[4])
 )lua";
 
 // KEYS: turn, cancel. ARGV: "SID/T", ttl ms, channel. 0: the turn has already ended.
@@ -326,12 +341,54 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
   return redis.error_reply('NOTFOUND no such key')
 end
-if state ~= 'queued' and state ~= 'streaming' then
+if state ~= 'queued' and state ~= 'streaming' and state ~= 'waiting' then
   return 0
 end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[1])
 return 1
+)lua";
+
+// A running turn's state (streaming <-> waiting); an ended turn is left alone (0). Announced on
+// the turns' channel, as chunks are. KEYS: turn. ARGV: state, "SID/T", channel.
+inline constexpr const char *kSaveTurnState = R"lua(
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then
+  return redis.error_reply('NOTFOUND no such key')
+end
+if state ~= 'queued' and state ~= 'streaming' and state ~= 'waiting' then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+redis.call('PUBLISH', ARGV[3], ARGV[2])
+return 1
+)lua";
+
+// The user's answer to a tool call, for the instance that runs the turn: kept in the hash
+// decide:T (call id -> "1" approve / "0" decline) until that instance takes it, and announced
+// on the tools' channel; 0: the turn has already ended. The hash outlives a lost pub/sub
+// message: the lease renewal finds it (kRenewLease).
+// KEYS: turn, decide. ARGV: "SID/T", call id, "1" or "0", ttl ms, channel.
+inline constexpr const char *kRequestToolDecision = R"lua(
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then
+  return redis.error_reply('NOTFOUND no such key')
+end
+if state ~= 'queued' and state ~= 'streaming' and state ~= 'waiting' then
+  return 0
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[1])
+return 1
+)lua";
+
+// Takes the answers waiting in decide:T (call id, "1"/"0" pairs), once: the hash goes with them.
+// KEYS: decide.
+inline constexpr const char *kTakeToolDecisions = R"lua(
+local d = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+return d
 )lua";
 
 // ARGV: session ids. Their metadata hashes, in order (empty for a missing one).

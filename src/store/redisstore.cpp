@@ -1,5 +1,6 @@
 // The Redis store: each Store call as one Lua script or one pipelined round trip (redisscripts.h),
-// rows encoded by rediscodec. Over 600 lines: one short function per Store call.
+// rows encoded by rediscodec; a running turn's calls are in redisstoreturns.cpp. One short
+// function per Store call.
 #include "store/redisstore.h"
 
 #include "core/logging.h"
@@ -19,7 +20,6 @@ namespace holdfast {
 
 namespace {
 
-constexpr int kCancelTtlMs = 10 * 60 * 1000;
 constexpr int kBatch = 500;
 
 } // namespace
@@ -36,9 +36,10 @@ RedisStore::RedisStore(Options options, QObject *parent)
       m_events(new RedisConnection(m_options.endpoint, QStringLiteral("events"), this)),
       // Pub/sub ignores databases: the channels name theirs.
       m_turnsChannel("hf:turns:" + num(m_options.endpoint.db)),
-      m_cancelChannel("hf:cancel:" + num(m_options.endpoint.db))
+      m_cancelChannel("hf:cancel:" + num(m_options.endpoint.db)),
+      m_toolsChannel("hf:tools:" + num(m_options.endpoint.db))
 {
-    m_events->setSubscriptions({m_turnsChannel, m_cancelChannel});
+    m_events->setSubscriptions({m_turnsChannel, m_cancelChannel, m_toolsChannel});
     connect(m_events, &RedisConnection::message, this, &RedisStore::onMessage);
     m_leaseTimer.setInterval(std::max(50, m_options.leaseMs / 3));
     connect(&m_leaseTimer, &QTimer::timeout, this, [this] { renewLeases(); });
@@ -475,35 +476,6 @@ QCoro::Task<Status> RedisStore::beginTurn(SessionMeta meta, std::optional<Messag
     co_return Ok{};
 }
 
-QCoro::Task<Status> RedisStore::appendChunks(QString sid, int tid, QList<Chunk> chunks)
-{
-    if (chunks.isEmpty())
-        co_return Ok{};
-    QList<QByteArray> args{num(chunks.constFirst().seq),
-                           num(m_options.leaseMs),
-                           m_instance.toUtf8(),
-                           member(sid, tid),
-                           m_turnsChannel,
-                           iso(QDateTime::currentDateTimeUtc())};
-    for (const Chunk &c : std::as_const(chunks))
-        args << c.text.toUtf8();
-    QPointer<RedisStore> self(this);
-    const auto r = co_await eval(redisscripts::kAppendChunks,
-                                 cmd(turnKey(sid, tid, "turn:"), turnKey(sid, tid, "chunks:"),
-                                     turnKey(sid, tid, "lease:"), turnKey(sid, tid, "cancel:")),
-                                 args);
-    if (!r) {
-        if (r.error().code == ErrorCode::NotFound)
-            co_return makeError(ErrorCode::NotFound,
-                                QStringLiteral("turn %1 of '%2' does not exist").arg(tid).arg(sid));
-        co_return r.error();
-    }
-    countRows(chunks.size() + 1);
-    if (r->integer == 1 && self) // a cancel whose message this instance may have missed
-        Q_EMIT cancelRequested(sid, tid);
-    co_return Ok{};
-}
-
 QCoro::Task<Status> RedisStore::finishTurn(SessionMeta meta, std::optional<Message> answer,
                                            TurnRecord turn)
 {
@@ -548,90 +520,6 @@ QCoro::Task<Result<std::optional<TurnRecord>>> RedisStore::loadTurn(QString sid,
     if (!r)
         co_return r.error();
     co_return turnFrom(*r);
-}
-
-QCoro::Task<Result<QList<Chunk>>> RedisStore::loadChunks(QString sid, int tid, int from, int limit)
-{
-    QList<Chunk> out;
-    if (limit <= 0)
-        co_return out;
-    const auto r = co_await call(cmd("XRANGE", turnKey(sid, tid, "chunks:"),
-                                     num(std::max(0, from)) + "-0", "+", "COUNT", num(limit)));
-    if (!r)
-        co_return r.error();
-    for (const RedisReply &entry : r->elements) {
-        if (entry.elements.size() != 2 || entry.elements.at(1).elements.size() < 2)
-            continue;
-        const int seq = entry.elements.at(0).string.split('-').constFirst().toInt();
-        out.append(Chunk{seq, entry.elements.at(1).elements.at(1).text()});
-    }
-    co_return out;
-}
-
-QCoro::Task<Result<QList<TurnRecord>>> RedisStore::unfinishedTurns()
-{
-    const auto r =
-        co_await eval(redisscripts::kOrphanedTurns, cmd(kUnfinishedKey), QList<QByteArray>());
-    if (!r)
-        co_return r.error();
-    QList<TurnRecord> out;
-    for (const RedisReply &hash : r->elements) {
-        if (auto t = turnFrom(hash); t && !m_owned.contains({t->session, t->id}))
-            out.append(*t);
-    }
-    co_return out;
-}
-
-QCoro::Task<Status> RedisStore::requestCancel(QString sid, int tid)
-{
-    const auto r = co_await eval(redisscripts::kRequestCancel,
-                                 cmd(turnKey(sid, tid, "turn:"), turnKey(sid, tid, "cancel:")),
-                                 cmd(member(sid, tid), num(kCancelTtlMs), m_cancelChannel));
-    if (!r) {
-        if (r.error().code == ErrorCode::NotFound)
-            co_return makeError(ErrorCode::NotFound, QStringLiteral("turn %1 of session '%2' does "
-                                                                    "not exist")
-                                                         .arg(tid)
-                                                         .arg(sid));
-        co_return r.error();
-    }
-    co_return Ok{};
-}
-
-QCoro::Task<> RedisStore::renewLeases()
-{
-    if (m_renewing)
-        co_return;
-    m_renewing = true;
-    QPointer<RedisStore> self(this);
-    const auto owned = m_owned;
-    for (const auto &[sid, tid] : owned) {
-        const auto r = co_await eval(redisscripts::kRenewLease,
-                                     cmd(turnKey(sid, tid, "turn:"), turnKey(sid, tid, "lease:"),
-                                         turnKey(sid, tid, "cancel:")),
-                                     cmd(m_instance.toUtf8(), num(m_options.leaseMs)));
-        if (!self)
-            co_return;
-        if (!r) // Redis is away: the next tick tries again
-            continue;
-        if (r->integer < 0)
-            m_owned.remove({sid, tid}); // ended (a sweeper took it, or the session was deleted)
-        else if (r->integer == 1)
-            Q_EMIT cancelRequested(sid, tid);
-    }
-    m_renewing = false;
-}
-
-void RedisStore::onMessage(const QByteArray &channel, const QByteArray &payload)
-{
-    QString sid;
-    int tid = 0;
-    if (!parseMember(payload, &sid, &tid))
-        return;
-    if (channel == m_cancelChannel)
-        Q_EMIT cancelRequested(sid, tid);
-    else if (channel == m_turnsChannel)
-        Q_EMIT turnUpdated(sid, tid);
 }
 
 QCoro::Task<Status> RedisStore::putAttachment(QString sid, Attachment meta, QByteArray bytes)

@@ -139,7 +139,8 @@ Status SqliteStore::Connection::updateMeta(const SessionMeta &meta)
     Query u =
         query("UPDATE sessions SET title = ?, system = ?, model = ?, updated_at = ?,"
               " total = ?, active_turn = ?, last_turn = ?, head = ?, length = ?, temperature = ?,"
-              " top_p = ?, max_tokens = ?, context_tokens = ? WHERE id = ?");
+              " top_p = ?, max_tokens = ?, context_tokens = ?, tools = ?, tool_approval = ?"
+              " WHERE id = ?");
     u.add(meta.title);
     u.add(meta.system);
     u.add(meta.model);
@@ -150,6 +151,7 @@ Status SqliteStore::Connection::updateMeta(const SessionMeta &meta)
     sqlite::addIndex(u, meta.head);
     u.add(meta.length);
     sqlite::bindOptions(u, meta.options);
+    sqlite::bindTools(u, meta);
     u.add(meta.id);
     if (Status s = u.exec(QStringLiteral("saving session")); !s)
         return s;

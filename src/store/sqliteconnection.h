@@ -105,4 +105,22 @@ private:
     std::unordered_map<const char *, std::unique_ptr<Statement>> m_statements;
 };
 
+// Here rather than in sqlitestore.cpp: every file of the store's calls uses it.
+template <typename T, typename Work> Handoff::Result<std::optional<T>> SqliteStore::run(Work work)
+{
+    const auto done = m_handoff.expect<std::optional<T>>();
+    m_pool.start([this, done, work = std::move(work)]() mutable {
+        std::optional<T> result;
+        if (m_connection->isOpen())
+            result.emplace(work(*m_connection));
+        else
+            result.emplace(Connection::notOpen());
+        const quint64 rows = m_connection->rows.exchange(0);
+        if (rows)
+            countRows(rows);
+        done.complete(std::move(result));
+    });
+    return done;
+}
+
 } // namespace holdfast

@@ -1,5 +1,11 @@
 #include "store/sqliteschema.h"
 
+#include "core/json.h"
+#include "core/logging.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
 namespace holdfast::sqlite {
 
 // 'HFDB': marks a file as a Holdfast database, so we never write our tables into someone else's.
@@ -59,7 +65,34 @@ const char *const kMigrations[] = {
     "CREATE TABLE message_attachments (session TEXT NOT NULL, idx INTEGER NOT NULL,"
     " position INTEGER NOT NULL, attachment TEXT NOT NULL, PRIMARY KEY (session, idx, position))"
     " WITHOUT ROWID;",
+    // 4 -> 5: tools (shared/API.md, Tools (MCP)). NULL is the default everywhere, so that old
+    // rows need no rewrite and a text chunk costs nothing more: a session's tools (a JSON array;
+    // NULL: none) and tool approval (NULL: ask), an answer's tool calls (a JSON array), a chunk's
+    // tool step (json.h storedToolStep). A turn waiting for an approval has not ended: the index
+    // of unfinished turns covers it.
+    "ALTER TABLE sessions ADD COLUMN tools TEXT;"
+    "ALTER TABLE sessions ADD COLUMN tool_approval TEXT;"
+    "ALTER TABLE messages ADD COLUMN tool_calls TEXT;"
+    "ALTER TABLE chunks ADD COLUMN tool TEXT;"
+    "DROP INDEX turns_unfinished;"
+    "CREATE INDEX turns_unfinished ON turns (state)"
+    " WHERE state IN ('queued', 'streaming', 'waiting');",
 };
+
+namespace {
+
+QString compact(const QJsonArray &a)
+{
+    return QString::fromUtf8(QJsonDocument(a).toJson(QJsonDocument::Compact));
+}
+
+QJsonArray arrayAt(const Query &q, int column)
+{
+    return q.isNull(column) ? QJsonArray()
+                            : QJsonDocument::fromJson(q.text(column).toUtf8()).array();
+}
+
+} // namespace
 
 void addIndex(Query &q, qint64 index)
 {
@@ -89,6 +122,11 @@ SessionMeta readMeta(const Query &q)
         m.options.maxTokens = int(q.integer(13));
     if (!q.isNull(14))
         m.options.contextTokens = int(q.integer(14));
+    // Written before tools (NULL): none, ask.
+    for (const QJsonValue &v : arrayAt(q, 15))
+        m.tools.append(v.toString());
+    if (!q.isNull(16))
+        m.toolApproval = toolApprovalFromName(q.text(16)).value_or(ToolApproval::Ask);
     return m;
 }
 
@@ -103,6 +141,10 @@ Message readMessage(const Query &q)
     m.createdAt = fromIso(q.text(5));
     m.parent = q.isNull(6) ? -1 : q.integer(6);
     m.depth = q.integer(7);
+    for (const QJsonValue &v : arrayAt(q, 8)) {
+        if (auto call = json::messageToolCallFromJson(v.toObject()))
+            m.toolCalls.append(*call);
+    }
     return m;
 }
 
@@ -153,6 +195,34 @@ void bindMeta(Query &q, const SessionMeta &m)
     addIndex(q, m.head);
     q.add(m.length);
     bindOptions(q, m.options);
+    bindTools(q, m);
+}
+
+void bindTools(Query &q, const SessionMeta &m)
+{
+    q.add(m.tools.isEmpty() ? QString() : compact(QJsonArray::fromStringList(m.tools)));
+    q.add(m.toolApproval == ToolApproval::Ask ? QString() : toolApprovalName(m.toolApproval));
+}
+
+void bindToolStep(Query &q, const Chunk &chunk)
+{
+    if (!chunk.isToolStep()) {
+        q.addNull();
+        return;
+    }
+    q.add(QString::fromUtf8(
+        QJsonDocument(json::storedToolStep(chunk)).toJson(QJsonDocument::Compact)));
+}
+
+Chunk readChunk(const Query &q, int first)
+{
+    Chunk chunk(int(q.integer(first)), q.text(first + 1));
+    if (!q.isNull(first + 2)) {
+        const QJsonObject step = QJsonDocument::fromJson(q.text(first + 2).toUtf8()).object();
+        if (!json::readStoredToolStep(step, chunk))
+            qCWarning(lcStore) << "chunk" << chunk.seq << "has a damaged tool step";
+    }
+    return chunk;
 }
 
 void bindOptions(Query &q, const TurnOptions &o)
@@ -176,6 +246,10 @@ void bindMessage(Query &q, const QString &sid, const Message &m)
     q.addIso(m.createdAt);
     addIndex(q, m.parent);
     q.add(m.depth);
+    QJsonArray calls;
+    for (const MessageToolCall &call : m.toolCalls)
+        calls.append(json::toJson(call));
+    q.add(calls.isEmpty() ? QString() : compact(calls));
 }
 
 void bindTurn(Query &q, const TurnRecord &t)

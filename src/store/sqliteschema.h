@@ -10,8 +10,9 @@ namespace holdfast::sqlite {
 
 // Version 1 was the first release; version 2 added the indexes for listing and recovery;
 // version 3 the conversation tree; version 4 attachments, session options and a turn's usage,
-// context and first chunk time.
-constexpr int kSchemaVersion = 4;
+// context and first chunk time; version 5 tools (a session's tools and approval, an answer's
+// tool calls, a chunk's tool step, the turn state "waiting").
+constexpr int kSchemaVersion = 5;
 
 // 'HFDB' in PRAGMA application_id: marks a file as a Holdfast database.
 extern const int kApplicationId;
@@ -22,9 +23,11 @@ extern const char *const kMigrations[kSchemaVersion];
 // bindMessage and bindTurn in the same order.
 #define HF_META_COLUMNS                                                                            \
     "id, title, system, model, created_at, updated_at, total, active_turn, last_turn, head, "      \
-    "length, temperature, top_p, max_tokens, context_tokens"
-#define HF_META_VALUES "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-#define HF_MESSAGE_COLUMNS "idx, role, content, turn, state, created_at, parent, depth"
+    "length, temperature, top_p, max_tokens, context_tokens, tools, tool_approval"
+#define HF_META_VALUES "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+#define HF_MESSAGE_COLUMNS "idx, role, content, turn, state, created_at, parent, depth, tool_calls"
+// (session, then HF_MESSAGE_COLUMNS)
+#define HF_MESSAGE_VALUES "?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 #define HF_TURN_COLUMNS                                                                            \
     "session, id, state, prompt_index, response_index, chunks, model, created_at, finished_at, "   \
     "error_code, error_message, prompt_tokens, completion_tokens, context_messages, "              \
@@ -44,6 +47,12 @@ void bindMessage(Query &q, const QString &sid, const Message &m);
 void bindTurn(Query &q, const TurnRecord &t);
 // Binds the session's options as in HF_META_COLUMNS.
 void bindOptions(Query &q, const TurnOptions &o);
+// Binds the session's tools and tool approval as in HF_META_COLUMNS (NULL for the defaults).
+void bindTools(Query &q, const SessionMeta &m);
+// A chunk's tool step (json.h storedToolStep) as stored in chunks.tool: NULL for a text chunk.
+void bindToolStep(Query &q, const Chunk &chunk);
+// The chunk of a row (seq, text, tool), from `first`.
+Chunk readChunk(const Query &q, int first = 0);
 // A message index, or NULL for -1 (no message: a first message's parent, an empty head).
 void addIndex(Query &q, qint64 index);
 

@@ -1,5 +1,6 @@
 // The SQLite store: each Store call as work for its worker thread, in SQL over the schema of
-// sqliteschema.h. Over 600 lines: one short function per Store call, and the helpers they share.
+// sqliteschema.h (a running turn's calls are in sqlitestoreturns.cpp). One short function per
+// Store call, and the helpers they share.
 #include "store/sqlitestore.h"
 
 #include "core/logging.h"
@@ -141,23 +142,6 @@ SqliteStore::~SqliteStore()
 {
     m_pool.start([this] { m_connection->close(); });
     m_pool.waitForDone();
-}
-
-template <typename T, typename Work> Handoff::Result<std::optional<T>> SqliteStore::run(Work work)
-{
-    const auto done = m_handoff.expect<std::optional<T>>();
-    m_pool.start([this, done, work = std::move(work)]() mutable {
-        std::optional<T> result;
-        if (m_connection->isOpen())
-            result.emplace(work(*m_connection));
-        else
-            result.emplace(Connection::notOpen());
-        const quint64 rows = m_connection->rows.exchange(0);
-        if (rows)
-            countRows(rows);
-        done.complete(std::move(result));
-    });
-    return done;
 }
 
 Handoff::Result<std::optional<Status>> SqliteStore::write(WriteBody body, bool chunkBatch)
@@ -437,7 +421,7 @@ QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, std::optional<Messa
     auto work = [meta, prompt, turn](Connection &c) -> Status {
         if (prompt) {
             Query m = c.query("INSERT INTO messages (session, " HF_MESSAGE_COLUMNS
-                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                              ") VALUES (" HF_MESSAGE_VALUES ")");
             bindMessage(m, meta.id, *prompt);
             if (Status s = m.exec(QStringLiteral("storing the prompt")); !s)
                 return s;
@@ -451,66 +435,6 @@ QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, std::optional<Messa
         return c.updateMeta(meta);
     };
     auto r = co_await write(std::move(work));
-    co_return std::move(*r);
-}
-
-QCoro::Task<Status> SqliteStore::appendChunks(QString sid, int tid, QList<Chunk> chunks)
-{
-    if (chunks.isEmpty())
-        co_return Ok{};
-    auto work = [sid, tid, chunks](Connection &c) -> Status {
-        // The chunks must continue the turn's stream exactly (no gap, no repeat) and the
-        // turn must still be running: checked and advanced by one conditional UPDATE.
-        // The batch that holds chunk 0 also stores when it was written (first_chunk_at).
-        Query upd =
-            c.query("UPDATE turns SET chunks = ?, first_chunk_at = COALESCE(first_chunk_at, ?)"
-                    " WHERE session = ? AND id = ? AND chunks = ?"
-                    " AND state IN ('queued', 'streaming')");
-        upd.add(chunks.constLast().seq + 1);
-        upd.addIso(chunks.constFirst().seq == 0 ? QDateTime::currentDateTimeUtc() : QDateTime());
-        upd.add(sid);
-        upd.add(tid);
-        upd.add(chunks.constFirst().seq);
-        if (Status s = upd.exec(QStringLiteral("storing chunks")); !s)
-            return s;
-        if (upd.changes() == 0) {
-            Query probe = c.query("SELECT chunks, state FROM turns WHERE session = ? AND id = ?");
-            probe.add(sid);
-            probe.add(tid);
-            if (Status s = probe.exec(QStringLiteral("storing chunks")); !s)
-                return s;
-            if (!probe.next())
-                return makeError(
-                    ErrorCode::NotFound,
-                    QStringLiteral("turn %1 of '%2' does not exist").arg(tid).arg(sid));
-            const QString detail =
-                QStringLiteral("chunk %1 does not follow the %2 stored chunks of turn %3 "
-                               "of '%4' (state %5)")
-                    .arg(chunks.constFirst().seq)
-                    .arg(probe.integer(0))
-                    .arg(tid)
-                    .arg(sid, probe.text(1));
-            return makeError(ErrorCode::Conflict, detail);
-        }
-        Query ins = c.query("INSERT INTO chunks (session, turn, seq, text) VALUES (?, ?, ?, ?)");
-        int expected = chunks.constFirst().seq;
-        for (const Chunk &chunk : chunks) {
-            if (chunk.seq != expected++)
-                return makeError(ErrorCode::Conflict,
-                                 QStringLiteral("chunks of turn %1 of '%2' are not "
-                                                "consecutive")
-                                     .arg(tid)
-                                     .arg(sid));
-            ins.add(sid);
-            ins.add(tid);
-            ins.add(chunk.seq);
-            ins.add(chunk.text);
-            if (Status s = ins.exec(QStringLiteral("storing chunks")); !s)
-                return s;
-        }
-        return Ok{};
-    };
-    auto r = co_await write(std::move(work), true);
     co_return std::move(*r);
 }
 
@@ -531,7 +455,7 @@ QCoro::Task<Status> SqliteStore::finishTurn(SessionMeta meta, std::optional<Mess
         if (answer) {
             // INSERT OR REPLACE: a retried save after an unknown outcome stays exactly-once.
             Query m = c.query("INSERT OR REPLACE INTO messages (session, " HF_MESSAGE_COLUMNS
-                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                              ") VALUES (" HF_MESSAGE_VALUES ")");
             bindMessage(m, meta.id, *answer);
             if (Status s = m.exec(QStringLiteral("storing the answer")); !s)
                 return s;
@@ -560,44 +484,6 @@ QCoro::Task<Result<std::optional<TurnRecord>>> SqliteStore::loadTurn(QString sid
         if (q.next())
             turn = readTurn(q);
         return turn;
-    };
-    auto r = co_await run<R>(std::move(work));
-    co_return std::move(*r);
-}
-
-QCoro::Task<Result<QList<Chunk>>> SqliteStore::loadChunks(QString sid, int tid, int from, int limit)
-{
-    using R = Result<QList<Chunk>>;
-    auto work = [sid, tid, from, limit](Connection &c) -> R {
-        Query q = c.query("SELECT seq, text FROM chunks WHERE session = ? AND turn = ?"
-                          " AND seq >= ? ORDER BY seq LIMIT ?");
-        q.add(sid);
-        q.add(tid);
-        q.add(from);
-        q.add(limit);
-        if (Status s = q.exec(QStringLiteral("loading chunks")); !s)
-            return s.error();
-        QList<Chunk> chunks;
-        while (q.next())
-            chunks.append(Chunk{int(q.integer(0)), q.text(1)});
-        return chunks;
-    };
-    auto r = co_await run<R>(std::move(work));
-    co_return std::move(*r);
-}
-
-QCoro::Task<Result<QList<TurnRecord>>> SqliteStore::unfinishedTurns()
-{
-    using R = Result<QList<TurnRecord>>;
-    auto work = [](Connection &c) -> R {
-        Query q = c.query("SELECT " HF_TURN_COLUMNS " FROM turns"
-                          " WHERE state IN ('queued', 'streaming') ORDER BY session, id");
-        if (Status s = q.exec(QStringLiteral("finding unfinished turns")); !s)
-            return s.error();
-        QList<TurnRecord> turns;
-        while (q.next())
-            turns.append(readTurn(q));
-        return turns;
     };
     auto r = co_await run<R>(std::move(work));
     co_return std::move(*r);

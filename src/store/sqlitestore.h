@@ -27,7 +27,7 @@ public:
     ~SqliteStore() override;
 
     // The version of the files this build writes (sqliteschema.h tells each one).
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     QCoro::Task<Status> open() override;
     QString describe() const override { return QStringLiteral("sqlite:") + m_path; }
@@ -46,6 +46,7 @@ public:
     QCoro::Task<Status> appendChunks(QString sid, int tid, QList<Chunk> chunks) override;
     QCoro::Task<Status> finishTurn(SessionMeta meta, std::optional<Message> answer,
                                    TurnRecord turn) override;
+    QCoro::Task<Status> saveTurnState(QString sid, int tid, TurnRecord::State state) override;
     QCoro::Task<Result<std::optional<TurnRecord>>> loadTurn(QString sid, int tid) override;
     QCoro::Task<Result<QList<Chunk>>> loadChunks(QString sid, int tid, int from,
                                                  int limit) override;

@@ -11,6 +11,7 @@
 #include "core/store.h"
 #include "fakes/attachmentfiles.h"
 #include "fakes/fakemodelserver.h"
+#include "fakes/faketoolhost.h"
 #include "fakes/scriptedprovider.h"
 #include "fakes/testutil.h"
 #include "http/httpserver.h"
@@ -198,6 +199,7 @@ private Q_SLOTS:
     {
         qRegisterMetaType<TurnRecord>();
         qRegisterMetaType<SessionMeta>();
+        qRegisterMetaType<Chunk>();
     }
 
     // --- the SessionClient interface, local and remote alike --------------------------------
@@ -512,6 +514,117 @@ private Q_SLOTS:
         QVERIFY(noTurn && !noTurn->ok());
         QCOMPARE(noTurn->error().code, ErrorCode::NotFound);
         HF_AWAIT_OK(client->cancelTurn(QStringLiteral("s1"), 1));
+    }
+
+    // Tools (shared/API.md, Tools (MCP)): the list, a session's tools and approval, a turn's
+    // own tools, its tool steps in seq order with the text, the waiting state and the answer.
+    void toolsAndApprovals_data() { addKinds(); }
+    void toolsAndApprovals()
+    {
+        QFETCH(QString, kind);
+        Server server;
+        HF_CHECK_FIXTURE(server);
+        test::FakeToolHost host;
+        server.service->setToolHost(&host);
+        SessionClient *client = server.client(kind);
+
+        HF_AWAIT(tools, client->tools());
+        QVERIFY(tools && tools->ok());
+        QCOMPARE((*tools)->tools.size(), 3);
+        QCOMPARE((*tools)->tools.first().name, QStringLiteral("t/echo"));
+        QCOMPARE((*tools)->tools.first().inputSchema.value(QStringLiteral("type")).toString(),
+                 QStringLiteral("object"));
+        QCOMPARE((*tools)->servers.size(), 2);
+        QCOMPARE((*tools)->servers.last().state, ToolServerInfo::State::Error);
+        QCOMPARE((*tools)->servers.last().error, QStringLiteral("it does not start"));
+
+        HF_AWAIT_OK(client->createSession({QStringLiteral("s1"), {}, {}, {}}));
+        PatchSessionParams patch;
+        patch.tools = QStringList{QStringLiteral("t/echo")};
+        patch.toolApproval = ToolApproval::Auto;
+        HF_AWAIT(patched, client->patchSession(QStringLiteral("s1"), patch));
+        QVERIFY(patched && patched->ok());
+        QCOMPARE((*patched)->meta.tools, QStringList{QStringLiteral("t/echo")});
+        QCOMPARE((*patched)->meta.toolApproval, ToolApproval::Auto);
+        patch.tools = QStringList();
+        patch.toolApproval = ToolApproval::Ask;
+        HF_AWAIT_OK(client->patchSession(QStringLiteral("s1"), patch));
+        HF_AWAIT(list, client->listSessions({}, 10, 0));
+        QVERIFY(list && list->ok());
+        QCOMPARE((*list)->sessions.first().tools, QStringList());
+        QCOMPARE((*list)->sessions.first().toolApproval, ToolApproval::Ask);
+
+        // The session offers none; this turn offers t/echo, and the model calls it.
+        test::ScriptedProvider::Script first;
+        first.chunks = {QStringLiteral("Let me "), QStringLiteral("see. ")};
+        first.toolCalls = {test::modelCall(QStringLiteral("c1"), QStringLiteral("t/echo"),
+                                           QJsonObject{{QStringLiteral("q"), 1}})};
+        test::ScriptedProvider::Script second;
+        second.chunks = {QStringLiteral("Done.")};
+        server.scripted->queue = {first, second};
+        QSignalSpy chunks(client, &SessionClient::chunkReady);
+        QSignalSpy steps(client, &SessionClient::toolStepReady);
+        QSignalSpy states(client, &SessionClient::turnStateChanged);
+        QSignalSpy finished(client, &SessionClient::turnFinished);
+        StartTurnParams params;
+        params.prompt = QStringLiteral("look it up");
+        params.model = QStringLiteral("scripted");
+        params.tools = QStringList{QStringLiteral("t/echo")};
+        HF_AWAIT(turn, client->startTurn(QStringLiteral("s1"), params));
+        QVERIFY(turn && turn->ok());
+        const int tid = (*turn)->id;
+        QVERIFY(spinUntil([&] {
+            return !states.isEmpty() &&
+                   states.last().first().value<TurnRecord>().state == TurnRecord::State::Waiting;
+        }));
+        QCOMPARE(steps.size(), 1);
+        const Chunk call = steps.first().at(2).value<Chunk>();
+        QVERIFY(call.toolCall);
+        QCOMPARE(call.toolCall->id, QStringLiteral("c1"));
+        QCOMPARE(call.toolCall->name, QStringLiteral("t/echo"));
+        QCOMPARE(call.seq, chunks.size()); // after the text chunks, in seq order
+        QVERIFY(finished.isEmpty());
+
+        HF_AWAIT(unknown,
+                 client->answerToolCall(QStringLiteral("s1"), tid, QStringLiteral("c9"), true));
+        QVERIFY(unknown && !unknown->ok());
+        QCOMPARE(unknown->error().code, ErrorCode::NotFound);
+        HF_AWAIT_OK(client->answerToolCall(QStringLiteral("s1"), tid, QStringLiteral("c1"), true));
+        QVERIFY(spinUntil([&] { return !finished.isEmpty(); }));
+        QCOMPARE(lastFinished(finished).state, TurnRecord::State::Done);
+        // Streaming again once it was answered: the local client hears it from the service; the
+        // remote one reads the turn after the result's event, unless the turn ended first
+        // (then turnFinished tells it). Never waiting again, never an ended state.
+        QCOMPARE(states.first().first().value<TurnRecord>().state, TurnRecord::State::Waiting);
+        if (kind == QLatin1String("local"))
+            QCOMPARE(states.size(), 2);
+        for (qsizetype i = 1; i < states.size(); ++i)
+            QCOMPARE(states.at(i).first().value<TurnRecord>().state, TurnRecord::State::Streaming);
+        QCOMPARE(steps.size(), 2);
+        const Chunk result = steps.last().at(2).value<Chunk>();
+        QVERIFY(result.toolResult);
+        QCOMPARE(result.seq, call.seq + 1);
+        QCOMPARE(result.toolResult->content, QStringLiteral("{\"q\":1}"));
+        QCOMPARE(host.calls.size(), 1);
+        HF_AWAIT(again,
+                 client->answerToolCall(QStringLiteral("s1"), tid, QStringLiteral("c1"), false));
+        QVERIFY(again && !again->ok());
+        QCOMPARE(again->error().code, ErrorCode::Conflict);
+
+        HF_AWAIT(page, client->messages(QStringLiteral("s1"), -1, 50));
+        QVERIFY(page && page->ok());
+        const Message answer = (*page)->messages.last();
+        QCOMPARE(answer.content, QStringLiteral("Let me see. Done."));
+        QCOMPARE(answer.toolCalls.size(), 1);
+        QCOMPARE(answer.toolCalls.first().id, QStringLiteral("c1"));
+        QCOMPARE(answer.toolCalls.first().approved, true);
+        QCOMPARE(answer.toolCalls.first().result,
+                 std::optional<QString>(QStringLiteral("{\"q\":1}")));
+        QCOMPARE(answer.toolCalls.first().offset, qint64(QStringLiteral("Let me see. ").size()));
+        HF_AWAIT(stored, client->chunks(QStringLiteral("s1"), tid, 0));
+        QVERIFY(stored && stored->ok());
+        QVERIFY((*stored)->chunks.at(call.seq).toolCall);
+        QVERIFY((*stored)->chunks.at(call.seq + 1).toolResult);
     }
 
     // --- remote only: the network between the window and the service ------------------------

@@ -37,8 +37,17 @@ QByteArray viaDocument(SessionSnapshot snapshot)
         if (!text->isNull())
             *text = paired(*text);
     }
-    for (Message &m : snapshot.history)
+    for (QString &tool : meta.tools)
+        tool = paired(tool);
+    for (Message &m : snapshot.history) {
         m.content = paired(m.content);
+        for (MessageToolCall &call : m.toolCalls) {
+            call.id = paired(call.id);
+            call.name = paired(call.name);
+            if (call.result)
+                call.result = paired(*call.result);
+        }
+    }
     return QJsonDocument(json::toJson(snapshot)).toJson(QJsonDocument::Compact);
 }
 
@@ -231,6 +240,104 @@ private Q_SLOTS:
         QCOMPARE(json::attachmentFromJson(json::toJson(a)), std::optional<Attachment>(a));
     }
 
+    // Tools (shared/API.md, Tools (MCP)): the session's tools and tool_approval, an answer's
+    // tool_calls, written as QJsonDocument writes them, for any text, and read back.
+    void toolFieldsMatchQJsonDocument_data() { snapshotBytesMatchQJsonDocument_data(); }
+    void toolFieldsMatchQJsonDocument()
+    {
+        QFETCH(QString, text);
+        SessionSnapshot s{meta(QStringLiteral("tools")), {}};
+        s.meta.tools = {QStringLiteral("everything/echo"), text, QStringLiteral("*")};
+        s.meta.toolApproval = ToolApproval::Auto;
+        Message prompt = message(0, QStringLiteral("user"), QStringLiteral("use it"), 1,
+                                 Message::State::Complete, s.meta.createdAt);
+        Message answer = message(1, QStringLiteral("assistant"), text, 1, Message::State::Complete,
+                                 s.meta.updatedAt);
+        MessageToolCall ran;
+        ran.id = QStringLiteral("call_1");
+        ran.name = QStringLiteral("everything/echo");
+        ran.arguments = QJsonObject{{QStringLiteral("message"), text},
+                                    {QStringLiteral("n"), 1.5},
+                                    {QStringLiteral("list"), QJsonArray{1, true, QJsonValue()}}};
+        ran.result = QStringLiteral("Echo: ") + text;
+        ran.approved = true;
+        ran.offset = 1234567890123LL;
+        MessageToolCall declined;
+        declined.id = text;
+        declined.name = QStringLiteral("fs/") + text;
+        declined.result = QStringLiteral("the user declined this tool call");
+        declined.isError = true;
+        MessageToolCall cutOff; // a crash came between the call and its result
+        cutOff.id = QStringLiteral("c3");
+        cutOff.name = QStringLiteral("fs/read_file");
+        answer.toolCalls = {ran, declined, cutOff};
+        s.history = {prompt, answer};
+        QCOMPARE(json::toJsonBytes(s), viaDocument(s));
+        const QByteArray bytes = json::toJsonBytes(s);
+        QVERIFY(bytes.contains("\"tool_approval\":\"auto\""));
+        QVERIFY(bytes.contains("\"tool_calls\":[]")); // the prompt's: always present
+        QVERIFY(bytes.contains("\"result\":null"));
+        // Read back (as RemoteClient does), lone surrogates aside.
+        const auto back = json::snapshotFromJson(QJsonDocument::fromJson(bytes).object());
+        QVERIFY(back);
+        QCOMPARE(back->meta.toolApproval, ToolApproval::Auto);
+        QCOMPARE(back->meta.tools.size(), 3);
+        QCOMPARE(back->meta.tools.first(), QStringLiteral("everything/echo"));
+        QCOMPARE(back->history.size(), 2);
+        QVERIFY(back->history.first().toolCalls.isEmpty());
+        const QList<MessageToolCall> calls = back->history.last().toolCalls;
+        QCOMPARE(calls.size(), 3);
+        QCOMPARE(calls[0].offset, ran.offset);
+        QCOMPARE(calls[0].approved, true);
+        QCOMPARE(calls[0].arguments.value(QStringLiteral("n")).toDouble(), 1.5);
+        QCOMPARE(calls[1].isError, true);
+        QCOMPARE(calls[1].approved, false);
+        QCOMPARE(calls[1].result, declined.result);
+        QCOMPARE(calls[2].result, std::optional<QString>());
+        // The list's Session (no history) carries them too.
+        const QJsonObject listed = json::toJson(s.meta);
+        QCOMPARE(listed.value(QStringLiteral("tool_approval")).toString(), QStringLiteral("auto"));
+        QCOMPARE(listed.value(QStringLiteral("tools")).toArray().size(), 3);
+        QCOMPARE(json::sessionFromJson(listed)->toolApproval, ToolApproval::Auto);
+        // Defaults: [] and "ask".
+        const QJsonObject plain = json::toJson(meta(QStringLiteral("p")));
+        QCOMPARE(plain.value(QStringLiteral("tools")), QJsonValue(QJsonArray()));
+        QCOMPARE(plain.value(QStringLiteral("tool_approval")).toString(), QStringLiteral("ask"));
+    }
+
+    // A tool step's chunk as /chunks and the event stream send it, and read back.
+    void toolChunks()
+    {
+        Chunk call(4, QString());
+        call.toolCall = ToolCall{QStringLiteral("c1"), QStringLiteral("everything/echo"),
+                                 QJsonObject{{QStringLiteral("message"), QStringLiteral("hi")}}};
+        const QJsonObject callJson = json::toJson(call);
+        QCOMPARE(callJson.value(QStringLiteral("text")).toString(), QString());
+        QCOMPARE(callJson.value(QStringLiteral("tool_call"))
+                     .toObject()
+                     .value(QStringLiteral("name"))
+                     .toString(),
+                 QStringLiteral("everything/echo"));
+        QCOMPARE(json::chunkFromJson(callJson), std::optional<Chunk>(call));
+        Chunk result(5, QString());
+        ToolResult r;
+        r.id = QStringLiteral("c1");
+        r.content = QStringLiteral("Echo: hi");
+        r.approved = true; // stored, never sent
+        result.toolResult = r;
+        const QJsonObject resultJson = json::toJson(result);
+        QVERIFY(!resultJson.value(QStringLiteral("tool_result"))
+                     .toObject()
+                     .contains(QStringLiteral("approved")));
+        QCOMPARE(resultJson.value(QStringLiteral("tool_result"))
+                     .toObject()
+                     .value(QStringLiteral("is_error")),
+                 QJsonValue(false));
+        r.approved = false;
+        result.toolResult = r;
+        QCOMPARE(json::chunkFromJson(resultJson), std::optional<Chunk>(result));
+    }
+
     void randomTextMatchesQJsonDocument()
     {
         // Any UTF-16 at all, including every kind of broken surrogate: 2,000 seeded strings.
@@ -267,8 +374,8 @@ private Q_SLOTS:
     {
         QRandomGenerator random(20261125);
         const QList<TurnRecord::State> states = {
-            TurnRecord::State::Streaming, TurnRecord::State::Done, TurnRecord::State::Cancelled,
-            TurnRecord::State::Interrupted, TurnRecord::State::Error};
+            TurnRecord::State::Streaming, TurnRecord::State::Waiting,     TurnRecord::State::Done,
+            TurnRecord::State::Cancelled, TurnRecord::State::Interrupted, TurnRecord::State::Error};
         int checked = 0;
         for (const TurnRecord::State state : states) {
             for (int variant = 0; variant < 8; ++variant) {
@@ -305,7 +412,7 @@ private Q_SLOTS:
                 ++checked;
             }
         }
-        QCOMPARE(checked, 40);
+        QCOMPARE(checked, 48);
     }
 };
 

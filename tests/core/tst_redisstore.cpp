@@ -10,6 +10,7 @@
 #include "provider/demoprovider.h"
 #include "store/redisstore.h"
 
+#include <QJsonObject>
 #include <QTest>
 #include <QTimer>
 
@@ -401,10 +402,96 @@ private Q_SLOTS:
         QCOMPARE(failure(b.service->session(params.id, 10)), ErrorCode::NotFound);
     }
 
+    // The answer to a tool call goes to the instance that runs the turn (shared/API.md, Tools
+    // (MCP)), once: through pub/sub at once, and through the lease renewal when the message was
+    // missed. Others never see it; a turn that has ended takes none; an unknown turn is 404.
+    void toolDecisionReachesTheRunningInstance()
+    {
+        const QString shortLease = url(QStringLiteral("lease_ms=300"));
+        auto running = makeStore(shortLease);
+        auto other = makeStore(shortLease);
+        QVERIFY(ok(running->open()));
+        QVERIFY(ok(other->open()));
+        const QString sid = QStringLiteral("ask");
+        SessionMeta m = meta(sid);
+        QVERIFY(ok(running->createSession(m)));
+        m.total = 1;
+        m.head = 0;
+        m.length = 1;
+        m.lastTurn = 1;
+        m.activeTurn = 1;
+        QVERIFY(
+            ok(running->beginTurn(m, message(0, QStringLiteral("user"), QStringLiteral("go"), 1),
+                                  turnRecord(sid, 1, 0))));
+        QVERIFY(ok(running->saveTurnState(sid, 1, TurnRecord::State::Waiting)));
+        using Decision = std::tuple<QString, int, QString, bool>;
+        QList<Decision> atRunning;
+        QList<Decision> atOther;
+        connect(running.get(), &Store::toolDecisionRequested, this,
+                [&](const QString &s, int t, const QString &c, bool a) {
+                    atRunning << Decision{s, t, c, a};
+                });
+        connect(other.get(), &Store::toolDecisionRequested, this,
+                [&](const QString &s, int t, const QString &c, bool a) {
+                    atOther << Decision{s, t, c, a};
+                });
+
+        QVERIFY(ok(other->requestToolDecision(sid, 1, QStringLiteral("call/1 ✓"), true)));
+        QVERIFY(spinUntil([&] { return !atRunning.isEmpty(); }));
+        QCOMPARE(atRunning, QList<Decision>{Decision(sid, 1, QStringLiteral("call/1 ✓"), true)});
+        QVERIFY(ok(other->requestToolDecision(sid, 1, QStringLiteral("call_2"), false)));
+        QVERIFY(spinUntil([&] { return atRunning.size() == 2; }));
+        QCOMPARE(atRunning.at(1), Decision(sid, 1, QStringLiteral("call_2"), false));
+
+        // A request whose message nobody heard (written as the script writes it): the running
+        // instance's next lease renewal finds it.
+        QVERIFY(m_redis
+                    ->command({QStringLiteral("HSET"), QStringLiteral("hf:{ask}:decide:1"),
+                               QStringLiteral("call_3"), QStringLiteral("1")})
+                    .startsWith(':'));
+        QVERIFY(spinUntil([&] { return atRunning.size() == 3; }));
+        QCOMPARE(atRunning.at(2), Decision(sid, 1, QStringLiteral("call_3"), true));
+        // Each once, and nowhere else.
+        QTest::qWait(300);
+        QCOMPARE(atRunning.size(), 3);
+        QVERIFY(atOther.isEmpty());
+        QCOMPARE(m_redis->command({QStringLiteral("EXISTS"), QStringLiteral("hf:{ask}:decide:1")}),
+                 QByteArray(":0\r\n"));
+
+        // Ended: nothing to decide any more.
+        TurnRecord t = turnRecord(sid, 1, 0);
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = 1;
+        m.total = 2;
+        m.head = 1;
+        m.length = 2;
+        m.activeTurn = 0;
+        QVERIFY(ok(running->finishTurn(
+            m, message(1, QStringLiteral("assistant"), QStringLiteral("ok"), 1), t)));
+        QVERIFY(ok(other->requestToolDecision(sid, 1, QStringLiteral("late"), true)));
+        QTest::qWait(300);
+        QCOMPARE(atRunning.size(), 3);
+        HF_AWAIT(unknown, other->requestToolDecision(sid, 9, QStringLiteral("x"), true));
+        QVERIFY(!unknown->ok());
+        QCOMPARE(unknown->error().code, ErrorCode::NotFound);
+    }
+
     // An instance dies mid-turn (its store goes away without ending the turn): once its lease
-    // expires, the survivors save the turn as interrupted with its chunks, exactly once.
+    // expires, the survivors save the turn as interrupted with its chunks, exactly once. So too
+    // when it died while the turn waited for a tool call's approval: its call stays readable.
+    void crashedInstanceIsSweptOnce_data()
+    {
+        QTest::addColumn<bool>("waiting");
+        QTest::newRow("streaming") << false;
+        QTest::newRow("waiting for an approval") << true;
+    }
     void crashedInstanceIsSweptOnce()
     {
+        QFETCH(bool, waiting);
+        Chunk step(2, QString());
+        step.toolCall = ToolCall{QStringLiteral("c1"), QStringLiteral("files/write_file"),
+                                 QJsonObject{{QStringLiteral("path"), QStringLiteral("x")}}};
+        const int chunks = waiting ? 3 : 2;
         const QString shortLease = url(QStringLiteral("lease_ms=300"));
         const QString sid = QStringLiteral("orphan");
         {
@@ -420,6 +507,16 @@ private Q_SLOTS:
                                     turnRecord(sid, 1, 0))));
             QVERIFY(ok(dying->appendChunks(
                 sid, 1, {{0, QStringLiteral("par")}, {1, QStringLiteral("tial")}})));
+            if (waiting) {
+                QVERIFY(ok(dying->appendChunks(sid, 1, {step})));
+                QVERIFY(ok(dying->saveTurnState(sid, 1, TurnRecord::State::Waiting)));
+            }
+        }
+        if (waiting) { // found by its expired lease, as it was
+            auto finder = makeStore(shortLease);
+            QVERIFY(ok(finder->open()));
+            QVERIFY(spinUntil([&] { return !value(finder->unfinishedTurns()).isEmpty(); }));
+            QCOMPARE(value(finder->unfinishedTurns()).at(0).state, TurnRecord::State::Waiting);
         }
         ServiceConfig config;
         config.sweepIntervalMs = 50;
@@ -434,7 +531,9 @@ private Q_SLOTS:
         // Let both keep sweeping for a while: nothing more is written.
         QTest::qWait(300);
         const TurnRecord t = value(c.service->turn(sid, 1));
-        QCOMPARE(t.chunks, 2);
+        QCOMPARE(t.chunks, chunks);
+        if (waiting)
+            QCOMPARE(value(c.store->loadChunks(sid, 1, 2, 10)), QList<Chunk>{step});
         QCOMPARE(t.responseIndex, 1);
         const QList<Message> messages = value(b.store->loadMessages(sid, 0, 10));
         QCOMPARE(messages.size(), 2);

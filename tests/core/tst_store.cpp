@@ -3,6 +3,7 @@
 // restarts, schema versions, private permissions and group commit. What only Redis has (leases,
 // several instances, a lost Redis) is in tst_redisstore.
 // Over 600 lines: the Store contract is one list of rules, each run against every store.
+#include "fakes/faultystore.h"
 #include "fakes/sqlitecheck.h"
 #include "fakes/storedata.h"
 #include "fakes/storekinds.h"
@@ -13,6 +14,7 @@
 #include "store/sqlitestore.h"
 
 #include <QFile>
+#include <QJsonArray>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -62,6 +64,63 @@ Message withAttachmentIds(Message m, const QStringList &ids)
         m.attachments.append(a);
     }
     return m;
+}
+
+// A tool call of the model, and the chunks that record it and its result.
+ToolCall toolCall(const QString &id, const QString &name, const QJsonObject &arguments)
+{
+    ToolCall call;
+    call.id = id;
+    call.name = name;
+    call.arguments = arguments;
+    return call;
+}
+
+Chunk callChunk(int seq, const ToolCall &call)
+{
+    Chunk c(seq, QString());
+    c.toolCall = call;
+    return c;
+}
+
+Chunk resultChunk(int seq, const QString &id, const QString &content, bool isError, bool approved)
+{
+    Chunk c(seq, QString());
+    ToolResult r;
+    r.id = id;
+    r.content = content;
+    r.isError = isError;
+    r.approved = approved;
+    c.toolResult = r;
+    return c;
+}
+
+MessageToolCall answeredCall(const ToolCall &call, std::optional<QString> result, bool isError,
+                             bool approved, qint64 offset)
+{
+    MessageToolCall m;
+    m.id = call.id;
+    m.name = call.name;
+    m.arguments = call.arguments;
+    m.result = std::move(result);
+    m.isError = isError;
+    m.approved = approved;
+    m.offset = offset;
+    return m;
+}
+
+// Arguments as a model sends them: nested, Unicode, and with keys a message's own JSON has
+// ("parent": Redis finds a message's parent in its JSON text).
+QJsonObject awkwardArguments()
+{
+    return QJsonObject{
+        {QStringLiteral("path"), QStringLiteral("ä/b \"c\".txt")},
+        {QStringLiteral("parent"), 99},
+        {QStringLiteral("nested"),
+         QJsonObject{{QStringLiteral("parent"), -7},
+                     {QStringLiteral("depth"), 3},
+                     {QStringLiteral("list"),
+                      QJsonArray{1, QStringLiteral("two"), QJsonValue(), true, 2.5}}}}};
 }
 
 // Starts turn `tid` with `prompt` on the active branch (head, total and the turn ids follow it).
@@ -540,6 +599,251 @@ private Q_SLOTS:
         QVERIFY(value(store->loadSession(m.id))->options.isEmpty());
     }
 
+    // A session's tools and tool approval (shared/API.md, Tools (MCP)) are stored with it, listed
+    // with it, changed by a save of its metadata (back to none and ask too), and kept through a
+    // turn (which writes the session's metadata its own way in each store).
+    void toolSettingsRoundTrip_data() { m_stores.addRows(); }
+    void toolSettingsRoundTrip()
+    {
+        QFETCH(QString, kind);
+        auto store = m_stores.make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("tools"));
+        m.title = QStringLiteral("Tool chat");
+        QVERIFY(ok(store->createSession(m)));
+        SessionMeta loaded = *value(store->loadSession(m.id));
+        QVERIFY(loaded.tools.isEmpty());
+        QCOMPARE(loaded.toolApproval, ToolApproval::Ask);
+
+        m.tools = QStringList{QStringLiteral("files/read_file"), QStringLiteral("everything/echo"),
+                              QStringLiteral("ünï-server/tööl")};
+        m.toolApproval = ToolApproval::Auto;
+        QVERIFY(ok(store->saveSessionMeta(m)));
+        QCOMPARE(*value(store->loadSession(m.id)), m);
+        QCOMPARE(value(store->listSessions({}, 10, 0)).sessions.at(0), m);
+        QCOMPARE(value(store->listSessions(QStringLiteral("tool chat"), 10, 0)).sessions.at(0), m);
+
+        QVERIFY(ok(beginWith(store.get(), m, 1,
+                             message(0, QStringLiteral("user"), QStringLiteral("hi"), 1))));
+        QCOMPARE(value(store->loadSession(m.id))->tools, m.tools);
+        TurnRecord t = turnRecord(m.id, 1, 0);
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = 1;
+        m.total = 2;
+        m.head = 1;
+        m.length = 2;
+        QVERIFY(ok(store->finishTurn(
+            m, message(1, QStringLiteral("assistant"), QStringLiteral("hello"), 1), t)));
+        loaded = *value(store->loadSession(m.id));
+        QCOMPARE(loaded.tools, m.tools);
+        QCOMPARE(loaded.toolApproval, ToolApproval::Auto);
+
+        m.tools = QStringList{QStringLiteral("*")};
+        QVERIFY(ok(store->saveSessionMeta(m)));
+        QCOMPARE(value(store->loadSession(m.id))->tools, m.tools);
+        m.tools.clear();
+        m.toolApproval = ToolApproval::Ask;
+        QVERIFY(ok(store->saveSessionMeta(m)));
+        loaded = *value(store->loadSession(m.id));
+        QVERIFY(loaded.tools.isEmpty());
+        QCOMPARE(loaded.toolApproval, ToolApproval::Ask);
+
+        // Created with them.
+        SessionMeta preset = meta(QStringLiteral("preset"));
+        preset.tools = QStringList{QStringLiteral("*")};
+        preset.toolApproval = ToolApproval::Auto;
+        QVERIFY(ok(store->createSession(preset)));
+        QCOMPARE(*value(store->loadSession(preset.id)), preset);
+    }
+
+    // A turn's tool steps are chunks among its text chunks: each comes back as it was stored
+    // (the result's `approved` too), from any range of loadChunks, whatever batches wrote them.
+    // The answer's tool calls come back with it from every load: a page of messages, the
+    // branch (the history window), and a walk that passes through it.
+    void toolStepsAndToolCallsRoundTrip_data() { m_stores.addRows(); }
+    void toolStepsAndToolCallsRoundTrip()
+    {
+        QFETCH(QString, kind);
+        auto store = m_stores.make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("steps"));
+        QVERIFY(ok(store->createSession(m)));
+        QVERIFY(ok(beginWith(store.get(), m, 1,
+                             message(0, QStringLiteral("user"), QStringLiteral("read it"), 1))));
+        const ToolCall read = toolCall(QStringLiteral("call_1"), QStringLiteral("files/read_file"),
+                                       awkwardArguments());
+        const ToolCall write =
+            toolCall(QStringLiteral("call 2 ✓"), QStringLiteral("files/write"), QJsonObject());
+        const QList<Chunk> chunks{
+            Chunk(0, QStringLiteral("Let me look.")),
+            callChunk(1, read),
+            resultChunk(2, read.id, QStringLiteral("contents ✓\nline \"2\""), false, true),
+            Chunk(3, QStringLiteral(" It says: ")),
+            callChunk(4, write),
+            resultChunk(5, write.id, QStringLiteral("the user declined this tool call"), true,
+                        false),
+            Chunk(6, QStringLiteral("done.")),
+        };
+        QVERIFY(ok(store->appendChunks(m.id, 1, chunks.mid(0, 2)))); // text and a call at once
+        QVERIFY(ok(store->appendChunks(m.id, 1, chunks.mid(2, 1)))); // a result alone
+        QVERIFY(ok(store->appendChunks(m.id, 1, chunks.mid(3))));
+        QCOMPARE(value(store->loadTurn(m.id, 1))->chunks, 7);
+        const QList<Chunk> all = value(store->loadChunks(m.id, 1, 0, 100));
+        QCOMPARE(all, chunks);
+        QVERIFY(!all.at(0).isToolStep());
+        QCOMPARE(all.at(1).toolCall->arguments, awkwardArguments());
+        QVERIFY(all.at(1).text.isEmpty());
+        QVERIFY(all.at(2).toolResult->approved);
+        QVERIFY(!all.at(5).toolResult->approved);
+        QCOMPARE(value(store->loadChunks(m.id, 1, 1, 2)), chunks.mid(1, 2));
+        QCOMPARE(value(store->loadChunks(m.id, 1, 4, 1)), chunks.mid(4, 1));
+        QCOMPARE(value(store->loadChunks(m.id, 1, 5, 100)), chunks.mid(5));
+        QCOMPARE(value(store->loadChunks(m.id, 1, 3, 1)), chunks.mid(3, 1));
+
+        Message answer = message(1, QStringLiteral("assistant"),
+                                 QStringLiteral("Let me look. It says: done."), 1);
+        answer.toolCalls = {
+            answeredCall(read, QStringLiteral("contents ✓\nline \"2\""), false, true, 12),
+            answeredCall(write, QStringLiteral("the user declined this tool call"), true, false,
+                         22),
+            // A call a crash cut off: no result.
+            answeredCall(toolCall(QStringLiteral("call_3"), QStringLiteral("files/list"),
+                                  QJsonObject{{QStringLiteral("parent"), 0}}),
+                         std::nullopt, false, false, 27),
+        };
+        TurnRecord t = turnRecord(m.id, 1, 0);
+        t.state = TurnRecord::State::Done;
+        t.responseIndex = 1;
+        t.chunks = 7;
+        m.total = 2;
+        m.head = 1;
+        m.length = 2;
+        QVERIFY(ok(store->finishTurn(m, answer, t)));
+        Message loadedAnswer = answer;
+        loadedAnswer.siblings = {1};
+        QCOMPARE(value(store->loadMessages(m.id, 1, 2)), QList<Message>{loadedAnswer});
+        QCOMPARE(value(store->loadBranch(m.id, 1, 10)).size(), 2);
+        QCOMPARE(value(store->loadBranch(m.id, 1, 10)).at(1), loadedAnswer);
+        QVERIFY(value(store->loadMessages(m.id, 0, 1)).at(0).toolCalls.isEmpty());
+
+        // The next prompt follows the answer: the history window walks through it to the first
+        // message (its arguments' "parent" keys are not its parent).
+        QVERIFY(ok(beginWith(store.get(), m, 2,
+                             message(2, QStringLiteral("user"), QStringLiteral("and?"), 2))));
+        const QList<Message> window = value(store->loadBranch(m.id, 2, 10));
+        QCOMPARE(window.size(), 3);
+        QCOMPARE(window.at(1), loadedAnswer);
+        QCOMPARE(value(store->latestLeaf(m.id, 0)), qint64(2));
+    }
+
+    // A turn waiting for a tool call's approval has not ended: it is unfinished (a crash leaves
+    // it to be recovered), takes chunks (a declined call's result), goes back to streaming, and
+    // ends like any turn. An ended turn's state never changes again.
+    void waitingTurnState_data() { m_stores.addRows(); }
+    void waitingTurnState()
+    {
+        QFETCH(QString, kind);
+        auto store = m_stores.make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("wait"));
+        QVERIFY(ok(store->createSession(m)));
+        QVERIFY(ok(beginWith(store.get(), m, 1,
+                             message(0, QStringLiteral("user"), QStringLiteral("go"), 1))));
+        const ToolCall call = toolCall(QStringLiteral("c1"), QStringLiteral("s/t"), {});
+        QVERIFY(
+            ok(store->appendChunks(m.id, 1, {Chunk(0, QStringLiteral("a")), callChunk(1, call)})));
+        QVERIFY(ok(store->saveTurnState(m.id, 1, TurnRecord::State::Waiting)));
+        QCOMPARE(value(store->loadTurn(m.id, 1))->state, TurnRecord::State::Waiting);
+        if (store->isShared()) {
+            // This instance runs it and holds its lease (tst_redisstore sweeps a dead one's).
+            QVERIFY(value(store->unfinishedTurns()).isEmpty());
+        } else {
+            const QList<TurnRecord> unfinished = value(store->unfinishedTurns());
+            QCOMPARE(unfinished.size(), 1);
+            QCOMPARE(unfinished.at(0).state, TurnRecord::State::Waiting);
+        }
+        if (kind == QLatin1String("sqlite")) { // as the next start after a crash finds it
+            auto next = m_stores.make(kind, false);
+            QVERIFY(ok(next->open()));
+            const QList<TurnRecord> unfinished = value(next->unfinishedTurns());
+            QCOMPARE(unfinished.size(), 1);
+            QCOMPARE(unfinished.at(0).state, TurnRecord::State::Waiting);
+            QCOMPARE(value(next->loadChunks(m.id, 1, 1, 1)), QList<Chunk>{callChunk(1, call)});
+        }
+        QVERIFY(ok(store->appendChunks(
+            m.id, 1, {resultChunk(2, call.id, QStringLiteral("declined"), true, false)})));
+        QCOMPARE(value(store->loadTurn(m.id, 1))->chunks, 3);
+        QVERIFY(ok(store->saveTurnState(m.id, 1, TurnRecord::State::Streaming)));
+        QCOMPARE(value(store->loadTurn(m.id, 1))->state, TurnRecord::State::Streaming);
+        QVERIFY(ok(store->saveTurnState(m.id, 1, TurnRecord::State::Waiting)));
+
+        // It ends while waiting (cancelled), and stays ended.
+        TurnRecord t = turnRecord(m.id, 1, 0);
+        t.state = TurnRecord::State::Cancelled;
+        t.responseIndex = 1;
+        t.chunks = 3;
+        m.total = 2;
+        m.head = 1;
+        m.length = 2;
+        QVERIFY(ok(store->finishTurn(
+            m, message(1, QStringLiteral("assistant"), QStringLiteral("a"), 1), t)));
+        QCOMPARE(value(store->loadTurn(m.id, 1))->state, TurnRecord::State::Cancelled);
+        QVERIFY(ok(store->saveTurnState(m.id, 1, TurnRecord::State::Waiting)));
+        QCOMPARE(value(store->loadTurn(m.id, 1))->state, TurnRecord::State::Cancelled);
+        QVERIFY(value(store->unfinishedTurns()).isEmpty());
+        HF_AWAIT(late, store->appendChunks(m.id, 1, {callChunk(3, call)}));
+        QVERIFY(!late->ok());
+
+        HF_AWAIT(unknown, store->saveTurnState(m.id, 9, TurnRecord::State::Waiting));
+        QVERIFY(!unknown->ok());
+        QCOMPARE(unknown->error().code, ErrorCode::NotFound);
+        // An end is stored with its answer (finishTurn), never by a state alone.
+        QVERIFY(ok(beginWith(store.get(), m, 2,
+                             message(2, QStringLiteral("user"), QStringLiteral("again"), 2))));
+        HF_AWAIT(ending, store->saveTurnState(m.id, 2, TurnRecord::State::Done));
+        QVERIFY(!ending->ok());
+        QCOMPARE(value(store->loadTurn(m.id, 2))->state, TurnRecord::State::Streaming);
+    }
+
+    // A tool step's write fails like a text chunk's: the error comes back, nothing of the batch
+    // is stored (a batch that breaks the sequence after a tool step included), and the same
+    // chunk is stored when tried again.
+    void failedToolStepWriteIsReported_data() { m_stores.addRows(); }
+    void failedToolStepWriteIsReported()
+    {
+        QFETCH(QString, kind);
+        test::FaultyStore store(m_stores.make(kind));
+        QVERIFY(ok(store.open()));
+        SessionMeta m = meta(QStringLiteral("faults"));
+        QVERIFY(ok(store.createSession(m)));
+        QVERIFY(ok(
+            beginWith(&store, m, 1, message(0, QStringLiteral("user"), QStringLiteral("go"), 1))));
+        QVERIFY(ok(store.appendChunks(m.id, 1, {Chunk(0, QStringLiteral("a"))})));
+        const Chunk step =
+            callChunk(1, toolCall(QStringLiteral("c1"), QStringLiteral("s/t"), awkwardArguments()));
+        store.setFault(test::FaultyStore::Fault::DiskFull);
+        HF_AWAIT(failed, store.appendChunks(m.id, 1, {step}));
+        QVERIFY(!failed->ok());
+        QCOMPARE(failed->error().code, ErrorCode::Unavailable);
+        HF_AWAIT(state, store.saveTurnState(m.id, 1, TurnRecord::State::Waiting));
+        QVERIFY(!state->ok());
+        QCOMPARE(state->error().code, ErrorCode::Unavailable);
+        store.setFault(test::FaultyStore::Fault::None);
+        QCOMPARE(value(store.loadTurn(m.id, 1))->chunks, 1);
+        QCOMPARE(value(store.loadTurn(m.id, 1))->state, TurnRecord::State::Streaming);
+        QVERIFY(value(store.loadChunks(m.id, 1, 1, 10)).isEmpty());
+
+        // The real store refuses a batch whose chunks do not follow one another, after a step.
+        HF_AWAIT(broken, store.appendChunks(m.id, 1, {step, Chunk(3, QStringLiteral("gap"))}));
+        QVERIFY(!broken->ok());
+        QCOMPARE(broken->error().code, ErrorCode::Conflict);
+        QCOMPARE(value(store.loadTurn(m.id, 1))->chunks, 1);
+        QVERIFY(value(store.loadChunks(m.id, 1, 1, 10)).isEmpty());
+
+        QVERIFY(ok(store.appendChunks(m.id, 1, {step})));
+        QCOMPARE(value(store.loadChunks(m.id, 1, 1, 10)), QList<Chunk>{step});
+    }
+
     // Loading a session never reads attachment bytes: with the table of bytes gone (dropped from
     // another connection), every load still works and lists the attachments; only reading the
     // bytes fails. (storetree_bench --attachments times it: 100 x 1 MiB against none.)
@@ -716,6 +1020,186 @@ private Q_SLOTS:
         QCOMPARE(value(store.loadAttachmentBytes(sid, QStringLiteral("notes"))),
                  std::optional<QByteArray>(QByteArrayLiteral("notes")));
         QVERIFY(value(store.loadTurn(sid, 4))->firstChunkAt.isValid());
+    }
+
+    // A real file of schema version 4, written by the holdfast of commit 4dca394 (session "chat":
+    // options, three turns with usage, an attachment on the first prompt, the second prompt
+    // edited; session "crashed": a turn cut off by kill -9 after 4 chunks; session "empty"):
+    // after the migration its data reads as before, with no tools (ask), no tool calls and text
+    // chunks only; the turn left streaming is still unfinished (its index now covers waiting
+    // turns); the migrated file takes tools, tool steps, tool calls and the waiting state.
+    void sqliteMigratesARealVersion4File()
+    {
+        const QString path = m_stores.filePath(QStringLiteral("v4.db"));
+        const QString fixture = QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) +
+                                QStringLiteral("/tests/core/data/holdfast-schema-v4.db");
+        QVERIFY2(QFile::copy(fixture, path), qPrintable(fixture));
+        QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner));
+        QCOMPARE(userVersion(path), 4);
+        const QString sid = QStringLiteral("chat");
+        const QString crashed = QStringLiteral("crashed");
+        const ToolCall call =
+            toolCall(QStringLiteral("c1"), QStringLiteral("files/read_file"), awkwardArguments());
+        {
+            SqliteStore store(path);
+            QVERIFY(ok(store.open()));
+            QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
+            QCOMPARE(value(store.listSessions({}, 10, 0)).total, 3);
+            SessionMeta m = *value(store.loadSession(sid));
+            QCOMPARE(m.title, QStringLiteral("Version 4 chat"));
+            QCOMPARE(m.options.temperature, std::optional<double>(0.25));
+            QCOMPARE(m.options.maxTokens, std::optional<int>(200));
+            QCOMPARE(m.total, 6);
+            QCOMPARE(m.head, 5);
+            QVERIFY(m.tools.isEmpty());
+            QCOMPARE(m.toolApproval, ToolApproval::Ask);
+            for (const SessionMeta &listed : value(store.listSessions({}, 10, 0)).sessions) {
+                QVERIFY(listed.tools.isEmpty());
+                QCOMPARE(listed.toolApproval, ToolApproval::Ask);
+            }
+            const QList<Message> all = value(store.loadMessages(sid, 0, 10));
+            QCOMPARE(all.size(), 6);
+            for (const Message &msg : all)
+                QVERIFY(msg.toolCalls.isEmpty());
+            QCOMPARE(all.at(0).content, QStringLiteral("First question ✓"));
+            QCOMPARE(all.at(0).attachments.size(), 1);
+            QCOMPARE(all.at(0).attachments.at(0).name, QStringLiteral("notes.txt"));
+            QCOMPARE(all.at(4).siblings, (QList<qint64>{2, 4}));
+            QCOMPARE(value(store.loadBranch(sid, m.head, 10)).size(), 4);
+            for (int tid = 1; tid <= 3; ++tid) {
+                const TurnRecord t = *value(store.loadTurn(sid, tid));
+                QCOMPARE(t.state, TurnRecord::State::Done);
+                QCOMPARE(t.chunks, 5);
+                QVERIFY(t.usage);
+                QVERIFY(t.firstChunkAt.isValid());
+                const QList<Chunk> chunks = value(store.loadChunks(sid, tid, 0, 10));
+                QCOMPARE(chunks.size(), 5);
+                for (const Chunk &c : chunks)
+                    QVERIFY(!c.isToolStep() && !c.text.isEmpty());
+            }
+            QCOMPARE(value(store.loadAttachmentBytes(sid, all.at(0).attachments.at(0).id)),
+                     std::optional<QByteArray>(QByteArrayLiteral("some notes")));
+
+            // The crashed turn is found by the recovery's query, through the new index.
+            const QList<TurnRecord> unfinished = value(store.unfinishedTurns());
+            QCOMPARE(unfinished.size(), 1);
+            QCOMPARE(unfinished.at(0).session, crashed);
+            QCOMPARE(unfinished.at(0).state, TurnRecord::State::Streaming);
+            QCOMPARE(value(store.loadChunks(crashed, 1, 0, 10)).size(), 4);
+
+            // The migrated file takes what is new.
+            m.tools = QStringList{QStringLiteral("*")};
+            m.toolApproval = ToolApproval::Auto;
+            QVERIFY(ok(store.saveSessionMeta(m)));
+            QVERIFY(ok(store.appendChunks(crashed, 1, {callChunk(4, call)})));
+            QVERIFY(ok(store.saveTurnState(crashed, 1, TurnRecord::State::Waiting)));
+            Message prompt = message(6, QStringLiteral("user"), QStringLiteral("use it"), 4);
+            prompt.parent = 5;
+            prompt.depth = 4;
+            QVERIFY(ok(beginWith(&store, m, 4, prompt)));
+            TurnRecord t = turnRecord(sid, 4, 6);
+            t.state = TurnRecord::State::Done;
+            t.responseIndex = 7;
+            Message answer = message(7, QStringLiteral("assistant"), QStringLiteral("used"), 4);
+            answer.parent = 6;
+            answer.depth = 5;
+            answer.toolCalls = {answeredCall(call, QStringLiteral("ok"), false, true, 0)};
+            m.total = 8;
+            m.head = 7;
+            m.length = 6;
+            QVERIFY(ok(store.finishTurn(m, answer, t)));
+        }
+        // And after a restart.
+        SqliteStore store(path);
+        QVERIFY(ok(store.open()));
+        const SessionMeta m = *value(store.loadSession(sid));
+        QCOMPARE(m.tools, QStringList{QStringLiteral("*")});
+        QCOMPARE(m.toolApproval, ToolApproval::Auto);
+        QCOMPARE(value(store.loadBranch(sid, 7, 1)).at(0).toolCalls.at(0).arguments,
+                 awkwardArguments());
+        QCOMPARE(value(store.loadChunks(crashed, 1, 4, 10)), QList<Chunk>{callChunk(4, call)});
+        const QList<TurnRecord> unfinished = value(store.unfinishedTurns());
+        QCOMPARE(unfinished.size(), 1);
+        QCOMPARE(unfinished.at(0).state, TurnRecord::State::Waiting);
+        // The query of unfinished turns still reads the index, not the whole table.
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("plan"));
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        {
+            QSqlQuery plan(db);
+            QVERIFY(plan.exec(QStringLiteral(
+                "EXPLAIN QUERY PLAN SELECT session, id FROM turns"
+                " WHERE state IN ('queued', 'streaming', 'waiting') ORDER BY session, id")));
+            QString steps;
+            while (plan.next())
+                steps += plan.value(3).toString() + QLatin1Char('\n');
+            QVERIFY2(steps.contains(QLatin1String("turns_unfinished")), qPrintable(steps));
+        }
+        db.close();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(QStringLiteral("plan"));
+    }
+
+    // Redis data written before tools (the hashes, JSON and stream entries of commit 4dca394's
+    // RedisStore) reads with none: no tools (ask), no tool calls, text chunks; and takes them.
+    void redisReadsDataOfBeforeTools()
+    {
+        if (!m_stores.redis())
+            QSKIP("redis-server is not installed");
+        auto store = m_stores.make(QStringLiteral("redis"));
+        QVERIFY(ok(store->open()));
+        const auto redis = [this](const QStringList &args) {
+            return !m_stores.redis()->command(args).startsWith('-');
+        };
+        const QString s = QStringLiteral("hf:{old}:");
+        QVERIFY(redis({QStringLiteral("HSET"),    s + QStringLiteral("sess"),
+                       QStringLiteral("id"),      QStringLiteral("old"),
+                       QStringLiteral("model"),   QStringLiteral("demo"),
+                       QStringLiteral("created"), QStringLiteral("2026-03-01T09:00:00.000Z"),
+                       QStringLiteral("updated"), QStringLiteral("2026-03-01T10:00:00.000Z"),
+                       QStringLiteral("total"),   QStringLiteral("2"),
+                       QStringLiteral("active"),  QStringLiteral("2"),
+                       QStringLiteral("last"),    QStringLiteral("2"),
+                       QStringLiteral("head"),    QStringLiteral("1"),
+                       QStringLiteral("length"),  QStringLiteral("2"),
+                       QStringLiteral("tree"),    QStringLiteral("1")}));
+        QVERIFY(redis({QStringLiteral("ZADD"), QStringLiteral("hf:sessions"),
+                       QStringLiteral("-1772359200000"), QStringLiteral("old")}));
+        QVERIFY(redis(
+            {QStringLiteral("SET"), s + QStringLiteral("msg:1"),
+             QStringLiteral("{\"content\":\"hello\",\"created_at\":\"2026-03-01T09:30:00.123Z\","
+                            "\"depth\":1,\"parent\":0,\"role\":\"assistant\","
+                            "\"state\":\"complete\",\"turn\":1}")}));
+        QVERIFY(redis({QStringLiteral("ZADD"), s + QStringLiteral("kids:0"), QStringLiteral("1"),
+                       QStringLiteral("1")}));
+        QVERIFY(redis({QStringLiteral("HSET"), s + QStringLiteral("turn:2"), QStringLiteral("id"),
+                       QStringLiteral("2"), QStringLiteral("session"), QStringLiteral("old"),
+                       QStringLiteral("state"), QStringLiteral("streaming"),
+                       QStringLiteral("prompt"), QStringLiteral("1"), QStringLiteral("chunks"),
+                       QStringLiteral("1"), QStringLiteral("model"), QStringLiteral("demo")}));
+        QVERIFY(redis({QStringLiteral("XADD"), s + QStringLiteral("chunks:2"),
+                       QStringLiteral("0-1"), QStringLiteral("t"), QStringLiteral("old text")}));
+
+        const SessionMeta m = *value(store->loadSession(QStringLiteral("old")));
+        QVERIFY(m.tools.isEmpty());
+        QCOMPARE(m.toolApproval, ToolApproval::Ask);
+        QVERIFY(value(store->listSessions({}, 10, 0)).sessions.at(0).tools.isEmpty());
+        QVERIFY(value(store->loadMessages(m.id, 1, 2)).at(0).toolCalls.isEmpty());
+        QCOMPARE(value(store->loadChunks(m.id, 2, 0, 10)),
+                 QList<Chunk>{Chunk(0, QStringLiteral("old text"))});
+
+        // Its next writes store what is new.
+        const Chunk step = callChunk(1, toolCall(QStringLiteral("c"), QStringLiteral("s/t"), {}));
+        QVERIFY(ok(store->appendChunks(m.id, 2, {step})));
+        QVERIFY(ok(store->saveTurnState(m.id, 2, TurnRecord::State::Waiting)));
+        QCOMPARE(value(store->loadTurn(m.id, 2))->state, TurnRecord::State::Waiting);
+        QCOMPARE(value(store->loadChunks(m.id, 2, 0, 10)),
+                 (QList<Chunk>{Chunk(0, QStringLiteral("old text")), step}));
+        SessionMeta changed = m;
+        changed.tools = QStringList{QStringLiteral("s/t")};
+        QVERIFY(ok(store->saveSessionMeta(changed)));
+        QCOMPARE(value(store->loadSession(m.id))->tools, changed.tools);
     }
 
     // Redis data written before attachments, options and usage (the hashes and JSON of commit

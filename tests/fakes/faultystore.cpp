@@ -7,6 +7,7 @@ FaultyStore::FaultyStore(std::unique_ptr<Store> inner, QObject *parent)
 {
     connect(m_inner.get(), &Store::cancelRequested, this, &Store::cancelRequested);
     connect(m_inner.get(), &Store::turnUpdated, this, &Store::turnUpdated);
+    connect(m_inner.get(), &Store::toolDecisionRequested, this, &Store::toolDecisionRequested);
 }
 
 FaultyStore::~FaultyStore() = default;
@@ -114,6 +115,13 @@ QCoro::Task<Status> FaultyStore::finishTurn(SessionMeta meta, std::optional<Mess
                             QStringLiteral("finish turn: the disk is full"));
     }
     co_return co_await m_inner->finishTurn(std::move(meta), std::move(answer), std::move(turn));
+}
+
+QCoro::Task<Status> FaultyStore::saveTurnState(QString sid, int tid, TurnRecord::State state)
+{
+    if (auto e = writeFault("save turn state"))
+        co_return *e;
+    co_return co_await m_inner->saveTurnState(std::move(sid), tid, state);
 }
 
 QCoro::Task<Result<std::optional<TurnRecord>>> FaultyStore::loadTurn(QString sid, int tid)

@@ -33,6 +33,7 @@ struct HttpServerSetup
     bool scriptedProvider = true;                         // a ScriptedProvider as model "scripted"
     std::function<std::unique_ptr<Store>()> makeStore;    // empty: a memory store
     std::function<void(ProviderRegistry &)> addProviders; // more, before the service starts
+    ToolHost *toolHost = nullptr; // the MCP servers (not owned; outlives the fixture)
 };
 
 // Construction cannot fail the test (QVERIFY would only return from the constructor): it sets
@@ -71,6 +72,7 @@ public:
         if (setup.addProviders)
             setup.addProviders(registry);
         service = std::make_unique<SessionService>(store.get(), &registry, setup.service);
+        service->setToolHost(setup.toolHost);
         const Status started = awaitResult(service->start());
         if (!started.ok()) {
             failure = QStringLiteral("the service did not start: ") + started.error().message;
