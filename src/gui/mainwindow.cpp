@@ -124,7 +124,8 @@ void MainWindow::createActions()
         settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
     settings->setMenuRole(QAction::PreferencesRole);
     file->addSeparator();
-    file->addAction(tr("&MCP Servers…"), this, &MainWindow::openMcpServers);
+    file->addAction(tr("&MCP Servers…"), this, [this] { openMcpServers(); });
+    connect(m_pane, &ChatPane::mcpServersRequested, this, [this] { openMcpServers(); });
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
@@ -208,8 +209,6 @@ void MainWindow::createActions()
 void MainWindow::setClient(SessionClient *client)
 {
     m_client = client;
-    connect(m_pane, &ChatPane::mcpServersRequested, this, &MainWindow::openMcpServers,
-            Qt::UniqueConnection);
     m_live = new LiveTurns(client, this);
     m_sidebar->setClient(client, m_live);
     m_pane->setClient(client, m_live);
@@ -385,14 +384,15 @@ QCoro::Task<> MainWindow::exportTask(QString sid, bool asJson)
         m_pane->showError(tr("Could not write %1").arg(path));
 }
 
-void MainWindow::openMcpServers()
+void MainWindow::openMcpServers(QWidget *parent)
 {
     if (auto *open = findChild<McpServersDialog *>(); open) {
         open->raise();
         open->activateWindow();
         return;
     }
-    auto *dialog = new McpServersDialog(m_settings.mcpConfig, m_client, this);
+    // Over the settings dialog when asked from there (a modal dialog blocks its siblings).
+    auto *dialog = new McpServersDialog(m_settings.mcpConfig, m_client, parent ? parent : this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->open();
 }
@@ -400,6 +400,8 @@ void MainWindow::openMcpServers()
 void MainWindow::openSettings()
 {
     SettingsDialog dialog(m_settings, m_configFile, this);
+    connect(&dialog, &SettingsDialog::mcpServersRequested, this,
+            [this, &dialog] { openMcpServers(&dialog); });
     if (dialog.exec() == QDialog::Accepted)
         saveSettings(dialog.values());
 }

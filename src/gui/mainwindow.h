@@ -50,7 +50,7 @@ public Q_SLOTS:
     void deleteCurrentChat();
     void openSettings();
     // mcp.json and the state of its servers (McpServersDialog).
-    void openMcpServers();
+    void openMcpServers(QWidget *parent = nullptr);
     void exportChat(bool asJson);
 
 protected:

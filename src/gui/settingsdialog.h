@@ -75,6 +75,8 @@ public Q_SLOTS:
 Q_SIGNALS:
     // "Test connection" has an answer: the models are in the model field, or the error shows.
     void connectionTested(bool ok);
+    // "MCP Servers…": mcp.json and the servers' state (McpServersDialog, opened by the window).
+    void mcpServersRequested();
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;

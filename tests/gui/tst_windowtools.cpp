@@ -4,6 +4,7 @@
 #include "darkpalette.h"
 #include "windowfixture.h"
 
+#include "client/remoteclient.h"
 #include "core/tools.h"
 #include "gui/liveturns.h"
 #include "gui/mcpserversdialog.h"
@@ -12,12 +13,16 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QMenu>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTimer>
 
 using namespace holdfast;
@@ -158,6 +163,7 @@ private Q_SLOTS:
     void declineRunsNothing();
     void alwaysAllowSwitchesTheChat();
     void answeredElsewhereSaysSo();
+    void remoteWindowAsksToo();
     void cardScreenshots_data();
     void cardScreenshots();
     void mcpCheck_data();
@@ -408,6 +414,77 @@ void TestWindowTools::answeredElsewhereSaysSo()
         said = said || args.first().toString().contains(u"no longer waits"_s);
     QVERIFY(said);
     QCOMPARE(f.host.calls, 0); // the first answer (decline) counted
+}
+
+// With --connect: the real binary with a real MCP server (tests/mcp/testserver.mjs over stdio),
+// the window on it over HTTP and SSE: the menu lists the server's tools, the card asks, Allow
+// once answers with POST …/tool-calls/{id}.
+void TestWindowTools::remoteWindowAsksToo()
+{
+    const QString binary = qEnvironmentVariable("HOLDFAST_BINARY");
+    if (binary.isEmpty() || !QFile::exists(binary))
+        QSKIP("HOLDFAST_BINARY is not set (run through ctest)");
+    const QString node = QStandardPaths::findExecutable(u"node"_s);
+    QVERIFY2(!node.isEmpty(), "node is not installed (scripts/deps.sh)");
+    const QString config = m_home.filePath(u"remote-mcp.json"_s);
+    {
+        QFile out(config);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        const QJsonObject server{{u"command"_s, node},
+                                 {u"args"_s, QJsonArray{QStringLiteral(HOLDFAST_MCP_TEST_SERVER)}}};
+        out.write(QJsonDocument(QJsonObject{{u"mcpServers"_s, QJsonObject{{u"odd"_s, server}}}})
+                      .toJson());
+    }
+    QProcess server;
+    server.setProgram(binary);
+    server.setArguments({u"--headless"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--store"_s,
+                         u"memory:"_s, u"--demo-chunks"_s, u"6"_s, u"--demo-delay-ms"_s, u"5"_s,
+                         u"--token"_s, u"s3cret"_s, u"--mcp-config"_s, config});
+    server.setProcessChannelMode(QProcess::SeparateChannels);
+    server.start();
+    QVERIFY(server.waitForStarted());
+    const auto stop = qScopeGuard([&] {
+        server.terminate();
+        server.waitForFinished(10000);
+    });
+    QVERIFY(spinUntil([&] { return server.canReadLine(); }, 15000));
+    const QString line = QString::fromUtf8(server.readLine()).trimmed();
+    QVERIFY2(line.startsWith(u"listening on http://"_s), qPrintable(line));
+    const QUrl url(line.section(u' ', 2));
+
+    MainWindow window;
+    auto *client = new RemoteClient(url, u"s3cret"_s, &window);
+    window.setClient(client);
+    window.resize(1000, 700);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    HF_AWAIT(created, client->createSession({}));
+    QVERIFY(created && created->ok());
+    const QString sid = (*created)->meta.id;
+    ChatPane *pane = window.chatPane();
+    pane->openSession(sid);
+    QVERIFY(spinUntil([&] { return pane->sessionId() == sid; }));
+    ToolsButton *button = pane->toolsButton();
+    QAction *grow = nullptr;
+    QVERIFY(spinUntil([&] { // the server starts with the service: its tools once it is ready
+        button->refresh();
+        grow = findAction(button->toolsMenu(), u"odd/grow"_s);
+        return grow && grow->isEnabled();
+    }));
+    grow->setChecked(true);
+    QVERIFY(spinUntil([&] { return pane->meta().tools == QStringList{u"odd/grow"_s}; }));
+    pane->composer()->setFocus();
+    QTest::keyClicks(pane->composer(), u"Grow it: use odd/grow with {}"_s);
+    QTest::keyClick(pane->composer(), Qt::Key_Return);
+    QVERIFY(spinUntil([&] { return pane->approvalCard()->isVisible(); }));
+    QVERIFY(pane->approvalCard()->titleText().contains(u"odd/grow"_s));
+    pane->approvalCard()->allowButton()->click();
+    QVERIFY(spinUntil([&] { return !pane->isGenerating() && !pane->view()->answering(); }));
+    QVERIFY(!pane->approvalCard()->isVisible());
+    QCOMPARE(pane->view()->toolBlockCount(), 1);
+    QVERIFY2(pane->view()->toolBlockTitle(0).endsWith(u"— done"_s),
+             qPrintable(pane->view()->toolBlockTitle(0)));
+    QVERIFY(pane->view()->lastAnswerText().contains(u"grown"_s));
 }
 
 void TestWindowTools::cardScreenshots_data()
