@@ -183,8 +183,10 @@ QCoro::Task<> McpServersDialog::load()
     m_loaded = true;
     recheck();
     co_await refresh();
-    if (self)
-        Q_EMIT loaded();
+    if (!self)
+        co_return;
+    m_listed = true;
+    Q_EMIT loaded();
 }
 
 QCoro::Task<> McpServersDialog::refresh()

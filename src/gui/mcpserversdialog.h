@@ -41,7 +41,7 @@ public:
     QPlainTextEdit *serverStatus() const { return m_status; }
     QPushButton *saveButton() const { return m_save; }
     // The file has been read (the editor shows it) and the servers listed.
-    bool isLoaded() const { return m_loaded; }
+    bool isLoaded() const { return m_listed; }
     // Shows the servers of `list` (what refresh() fetched).
     void showServers(const ToolList &list);
 
@@ -64,7 +64,8 @@ private:
     QPlainTextEdit *m_status;
     QLabel *m_note;
     QPushButton *m_save;
-    bool m_loaded = false;
+    bool m_loaded = false; // the file has been read
+    bool m_listed = false; // ... and the servers listed once
 };
 
 } // namespace holdfast

@@ -96,6 +96,15 @@ QStringList ToolsButton::toggled(const QString &name, bool on) const
 void ToolsButton::rebuild()
 {
     m_menu->clear();
+    // clear() leaves the submenus and the action group (children, not actions): they go too,
+    // later, as one of them may be what the user is pointing at.
+    const QObjectList children = m_menu->children(); // a copy: the loop takes some away
+    for (QObject *child : children) {
+        if (qobject_cast<QMenu *>(child) || qobject_cast<QActionGroup *>(child)) {
+            child->setParent(nullptr);
+            child->deleteLater();
+        }
+    }
     const auto configure = [this] {
         m_menu->addSeparator();
         m_menu->addAction(tr("MCP Servers…"), this, &ToolsButton::configureRequested);
