@@ -39,8 +39,10 @@ void ToolsButton::setSession(const SessionMeta &meta)
 {
     m_meta = meta;
     updateLook();
+    // Queued: the PATCH that brought this may have been answered inside the toggled() of one of
+    // the menu's actions, which rebuild() deletes.
     if (m_menu->isVisible())
-        rebuild();
+        QMetaObject::invokeMethod(this, &ToolsButton::rebuild, Qt::QueuedConnection);
 }
 
 void ToolsButton::setToolList(const ToolList &list)

@@ -256,6 +256,7 @@ private Q_SLOTS:
     void footerAndNoticeUnderStoredAnswers();
     void footerOfStreamedAnswerIsLocal();
     void toolStepsLiveInChunkOrder();
+    void textAfterToolBlockCostsItsOwn();
     void toolBlocksOfStoredAnswer_data();
     void toolBlocksOfStoredAnswer();
     void toolBlockStatus_data();
@@ -1461,6 +1462,28 @@ void TestChatView::toolStepsLiveInChunkOrder()
     view.setToolBlockExpanded(0, false);
     QCOMPARE(positionOf(view, QStringLiteral("milk, eggs")), -1);
     QVERIFY(view.toolBlockTitle(0).startsWith(QStringLiteral("▸ ⚙ files/read_file")));
+}
+
+// Streaming stays O(chunk) after a tool block: the text before it is never read again.
+void TestChatView::textAfterToolBlockCostsItsOwn()
+{
+    ChatView view;
+    view.resize(700, 500);
+    view.beginAnswer(1, QStringLiteral("demo"), QString());
+    for (int i = 0; i < 200; ++i)
+        view.appendAnswer(QStringLiteral("A sentence of the long first part of the answer.\n\n"));
+    view.appendToolStep(toolCallChunk(200, QStringLiteral("c1"), QStringLiteral("files/stat"), {}));
+    view.appendToolStep(toolResultChunk(201, QStringLiteral("c1"), QStringLiteral("ok")));
+    const qint64 work = view.renderWork();
+    constexpr int kChunks = 100;
+    for (int i = 0; i < kChunks; ++i)
+        view.appendAnswer(i % 10 == 9 ? QStringLiteral("end.\n\n") : QStringLiteral("word "));
+    const qint64 spent = view.renderWork() - work;
+    // Each chunk renders at most the unfinished paragraph (about 50 characters here), never the
+    // 10,000 characters before the block.
+    QVERIFY2(spent < kChunks * 60, qPrintable(QString::number(spent)));
+    QCOMPARE(view.toolBlockCount(), 1);
+    QVERIFY(view.lastAnswerText().endsWith(QLatin1String("word end.\n\n")));
 }
 
 void TestChatView::toolBlocksOfStoredAnswer_data()
