@@ -216,6 +216,18 @@ void MainWindow::setClient(SessionClient *client)
     m_sidebar->setEnabled(true);
     m_serviceLabel->setText(tr("Sessions on %1").arg(client->description()));
     connect(m_live, &LiveTurns::finished, this, &MainWindow::onTurnFinished);
+    // A chat that is not shown waits for an answer to a tool call: say so (the open one has
+    // its card).
+    connect(
+        m_live, &LiveTurns::waitingChanged, this, [this](const QString &sid, int, bool waiting) {
+            if (!waiting || sid == m_pane->sessionId())
+                return;
+            QString title = sid;
+            if (const int row = m_sidebar->model()->rowOf(sid); row >= 0)
+                title = SessionListModel::displayTitle(m_sidebar->model()->at(row));
+            statusBar()->showMessage(tr("“%1” waits for your approval of a tool call").arg(title));
+            QApplication::alert(this);
+        });
     connect(client, &SessionClient::connectionChanged, this,
             [this](bool online, const QString &why) {
                 m_banner->setText(tr("Cannot reach %1 (%2). Reconnecting…")

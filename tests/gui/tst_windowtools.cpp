@@ -316,6 +316,9 @@ void TestWindowTools::allowOnceRunsTheCall()
     QCOMPARE(f.view()->toolBlockCount(), 1);
     QVERIFY2(f.view()->toolBlockTitle(0).endsWith(u"waiting for your approval"_s),
              qPrintable(f.view()->toolBlockTitle(0)));
+    const int row = f.list()->rowOf(f.sid);
+    QVERIFY(row >= 0);
+    QVERIFY(f.list()->index(row).data(SessionListModel::WaitingRole).toBool());
     // The composer's Enter does not answer: the card never had the keyboard.
     QVERIFY(!card->isAncestorOf(QApplication::focusWidget()));
     QTest::keyClick(f.composer(), Qt::Key_Return);
@@ -324,6 +327,7 @@ void TestWindowTools::allowOnceRunsTheCall()
     QVERIFY(spinUntil([&] { return f.finished(); }));
     QCOMPARE(f.host.calls, 1);
     QVERIFY(!card->isVisible());
+    QVERIFY(!f.list()->index(f.list()->rowOf(f.sid)).data(SessionListModel::WaitingRole).toBool());
     QCOMPARE(f.view()->toolBlockCount(), 1);
     QVERIFY2(f.view()->toolBlockTitle(0).endsWith(u"— done"_s),
              qPrintable(f.view()->toolBlockTitle(0)));
