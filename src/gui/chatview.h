@@ -196,6 +196,7 @@ private:
         bool waiting = false;
         bool expanded = false;
     };
+    static constexpr int kToolGap = 6; // above and below a tool block
     QTextFrame *insertToolBlock(QTextFrame *after, const MessageToolCall &call);
     QTextFrame *textFrameAfter(QTextFrame *tool);
     void writeToolBlock(ToolBlock &block);
