@@ -1,7 +1,9 @@
 #include "app/settingsvalues.h"
 
 #include "app/settings.h"
+#include "gui/mcpserversdialog.h"
 #include "gui/secretstore.h"
+#include "mcp/mcpconfig.h"
 
 #include <QSettings>
 
@@ -34,6 +36,13 @@ SettingsDialog::Values dialogValues(const Settings &settings)
         }
         v.providers.append(p);
     }
+    if (const QString mcp = settings.value(QStringLiteral("mcp-config")); !mcp.isEmpty())
+        v.mcpConfig = mcp;
+    // The MCP servers dialog checks mcp.json with the parser the service reads it with.
+    McpServersDialog::setExtraCheck([](const QByteArray &json) {
+        const auto servers = mcp::parseConfig(json);
+        return servers.ok() ? QString() : servers.error().message;
+    });
     v.store = settings.value(QStringLiteral("store"));
     if (v.store.isEmpty())
         v.store = Settings::defaultStore();

@@ -14,6 +14,7 @@
 #include "gui/icons.h"
 #include "gui/liveturns.h"
 #include "gui/sessionlistmodel.h"
+#include "gui/toolsbutton.h"
 #include "gui/turndetails.h"
 
 #include <QApplication>
@@ -93,6 +94,9 @@ ChatPane::ChatPane(QWidget *parent)
                             "paste a picture)"));
     m_attach->setAccessibleName(tr("Attach files"));
     composerLayout->addWidget(m_attach, 0, Qt::AlignBottom);
+    auto *toolsRow = new QHBoxLayout;
+    toolsRow->setContentsMargins(0, 0, 0, 0);
+    composerLayout->addLayout(toolsRow);
     composerLayout->addWidget(m_composer, 1);
     m_sendStop->setIconSize(QSize(20, 20));
     m_sendStop->setObjectName(QStringLiteral("sendButton"));
@@ -128,6 +132,7 @@ ChatPane::ChatPane(QWidget *parent)
     auto *conversation = new QVBoxLayout;
     conversation->setSpacing(0);
     conversation->addWidget(m_view, 1);
+    buildToolWidgets(toolsRow, conversation);
     conversation->addLayout(bottom);
     auto *body = new QHBoxLayout;
     body->setSpacing(0);
@@ -209,6 +214,7 @@ void ChatPane::setClient(SessionClient *client, LiveTurns *live)
     connect(live, &LiveTurns::textAppended, this, &ChatPane::onText);
     connect(live, &LiveTurns::finished, this, &ChatPane::onFinished);
     connect(live, &LiveTurns::activeChanged, this, [this] { updateControls(); });
+    connectTools(live);
     connect(client, &SessionClient::sessionChanged, this, &ChatPane::onSessionChanged);
     connect(client, &SessionClient::sessionDeleted, this, [this](const QString &sid) {
         if (sid == m_meta.id)
@@ -338,8 +344,21 @@ void ChatPane::followLiveAnswer()
     if (m_view->hasNewer())
         return; // the reader is far up the history: the answer joins when the newest page does
     const LiveTurns::Live *live = m_live ? m_live->live(m_meta.id) : nullptr;
-    if (live && !m_view->answering())
+    if (!live || m_view->answering())
+        return;
+    if (live->steps.isEmpty()) {
         m_view->beginAnswer(live->turn, live->model, live->text);
+    } else { // the tool steps so far go between the parts of the text they came after
+        m_view->beginAnswer(live->turn, live->model, QString());
+        qsizetype from = 0;
+        for (const LiveTurns::ToolStepAt &step : live->steps) {
+            m_view->appendAnswer(live->text.mid(from, step.offset - from));
+            from = step.offset;
+            m_view->appendToolStep(step.chunk);
+        }
+        m_view->appendAnswer(live->text.mid(from));
+    }
+    updateApproval();
 }
 
 QCoro::Task<> ChatPane::loadOlder()
@@ -796,6 +815,7 @@ void ChatPane::updateHeader()
         m_model->setCurrentText(m_meta.model);
     }
     m_settings->setSession(m_meta);
+    m_tools->setSession(m_meta);
     m_settingsButton->setEnabled(!m_meta.id.isEmpty());
     updateEstimate(); // the budget may have changed
 }
@@ -808,6 +828,7 @@ void ChatPane::updateControls()
     m_sendStop->setEnabled(!m_sending && m_client);
     m_composer->setEnabled(bool(m_client));
     m_attach->setEnabled(bool(m_client));
+    updateApproval();
 }
 
 void ChatPane::showError(const QString &message)

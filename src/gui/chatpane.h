@@ -12,6 +12,7 @@
 
 #include <functional>
 
+class QBoxLayout;
 class QComboBox;
 class QFrame;
 class QLabel;
@@ -29,6 +30,8 @@ class Composer;
 class DraftStore;
 class LiveTurns;
 class SessionClient;
+class ToolApprovalCard;
+class ToolsButton;
 class TurnDetails;
 
 // The open chat: its header (title, model, system prompt), the conversation, the composer with
@@ -78,6 +81,9 @@ public:
     QToolButton *settingsButton() const { return m_settingsButton; }
     QLabel *tokenEstimate() const { return m_estimate; }
     TurnDetails *turnDetails() const { return m_details; }
+    // Issue 24: the chat's tools menu by the composer, and the card that asks before a call.
+    ToolsButton *toolsButton() const { return m_tools; }
+    ToolApprovalCard *approvalCard() const { return m_approval; }
 
     static constexpr int kPageSize = 50;
 
@@ -108,6 +114,8 @@ public Q_SLOTS:
 Q_SIGNALS:
     void sessionOpened(const QString &sid);
     void statusMessage(const QString &message);
+    // The tools menu asks for the MCP servers' configuration.
+    void mcpServersRequested();
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
@@ -165,6 +173,13 @@ private:
     void buildUsageWidgets(QLayout *header, QLayout *bottom);
     void requestDetails();
     void updateEstimate();
+    // Issue 24 (chatpanetools.cpp): tool steps of the live answer, the approval card, the menu.
+    void buildToolWidgets(QBoxLayout *composerRow, QBoxLayout *conversation);
+    void connectTools(LiveTurns *live);
+    void onToolStep(const QString &sid, int tid, const Chunk &chunk);
+    void updateApproval();
+    QCoro::Task<> answerCall(bool approve, bool always);
+    QCoro::Task<> patchTools(QString sid, PatchSessionParams params);
 
     QPointer<SessionClient> m_client;
     QPointer<LiveTurns> m_live;
@@ -203,6 +218,9 @@ private:
     QTimer *m_estimateTimer = nullptr; // the estimate waits for a pause in the typing
     TurnDetails *m_details = nullptr;
     bool m_detailsQueued = false; // a request for the shown answers' records is on its way
+    ToolsButton *m_tools = nullptr;
+    ToolApprovalCard *m_approval = nullptr;
+    QString m_waitingCall; // the call the card asks about ("" while it is hidden)
 };
 
 } // namespace holdfast

@@ -37,6 +37,7 @@ constexpr int kPadding = 12;     // around a message's text
 constexpr int kGap = 4;          // between messages (each side)
 // Marks the block of a left-out notice, so that it is written once per shown answer.
 constexpr int kNoticeProperty = QTextFormat::UserProperty + 21;
+
 } // namespace
 
 ChatView::ChatView(QWidget *parent)
@@ -101,6 +102,10 @@ void ChatView::clearMessages()
 {
     m_stream.reset();
     m_streamFrame = nullptr;
+    m_toolTail = nullptr;
+    m_streamPrefix.clear();
+    m_liveCalls.clear();
+    m_toolBlocks.clear();
     m_answerTurn = 0;
     m_entries.clear();
     m_codeBlocks.clear();
@@ -186,7 +191,16 @@ QTextFrame *ChatView::continueAfter(QTextFrame *full)
 
 QTextFrame *ChatView::lastFrameOf(const Entry &entry) const
 {
-    return entry.frame == m_streamFrame && m_stream ? m_stream->frame() : entry.last;
+    if (entry.frame == m_streamFrame && m_stream)
+        return m_toolTail ? m_toolTail : m_stream->frame();
+    return entry.last;
+}
+
+QString ChatView::liveSource() const
+{
+    if (!m_stream)
+        return {};
+    return m_toolTail ? m_streamPrefix : m_streamPrefix + m_stream->source();
 }
 
 void ChatView::writeHeader(QTextCursor &at, const Message &message, const QString &model)
@@ -352,11 +366,44 @@ QTextFrame *ChatView::renderInto(QTextFrame *frame, const Message &message)
     MarkdownStream::ContinueFn next;
     if (message.role != QLatin1String("user"))
         next = [this](QTextFrame *full) { return continueAfter(full); };
-    MarkdownStream stream(frame, &m_style, &m_codeBlocks, m_linkKey, std::move(next));
-    stream.append(message.content);
-    stream.finish();
-    m_finishedWork += stream.work();
-    return stream.frame();
+    if (message.toolCalls.isEmpty()) {
+        MarkdownStream stream(frame, &m_style, &m_codeBlocks, m_linkKey, std::move(next));
+        stream.append(message.content);
+        stream.finish();
+        m_finishedWork += stream.work();
+        return stream.frame();
+    }
+    // Each call's block goes where the model asked for it: after `offset` characters of text.
+    QTextFrame *last = frame;
+    bool fresh = false; // `last` is a tool block: text goes on in a new frame after it
+    qsizetype from = 0;
+    const auto text = [&](qsizetype to) {
+        const QString part = message.content.mid(from, to - from);
+        from = to;
+        if (fresh && part.trimmed().isEmpty())
+            return;
+        if (fresh)
+            last = textFrameAfter(last);
+        MarkdownStream stream(last, &m_style, &m_codeBlocks, m_linkKey, next);
+        if (fresh)
+            stream.beginInEmptyFrame(kToolGap);
+        stream.append(part);
+        stream.finish();
+        m_finishedWork += stream.work();
+        last = stream.frame();
+        fresh = false;
+    };
+    for (const MessageToolCall &call : message.toolCalls) {
+        text(std::clamp<qsizetype>(qsizetype(call.offset), from, message.content.size()));
+        last = insertToolBlock(last, call);
+        fresh = true;
+    }
+    text(message.content.size());
+    if (fresh) { // the controls and the footer go under the last block, not into it
+        last = textFrameAfter(last);
+        MarkdownStream::flattenBlock(document(), last->firstPosition());
+    }
+    return last;
 }
 
 void ChatView::appendMessage(const Message &message)
@@ -424,6 +471,9 @@ void ChatView::removeEntries(std::size_t from, std::size_t to)
             entry.codeTo = int(m_codeBlocks.size());
             m_stream.reset();
             m_streamFrame = nullptr;
+            m_toolTail = nullptr;
+            m_streamPrefix.clear();
+            m_liveCalls.clear();
             m_answerTurn = 0;
         }
         for (int c = entry.codeFrom; c < entry.codeTo && c < m_codeBlocks.size(); ++c)
@@ -487,6 +537,9 @@ void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
     m_streamFrame = insertFrame(at, message, model);
     m_answerTurn = turn;
     m_answerModel = model;
+    m_toolTail = nullptr;
+    m_streamPrefix.clear();
+    m_liveCalls.clear();
     m_stream =
         std::make_unique<MarkdownStream>(m_streamFrame, &m_style, &m_codeBlocks, m_linkKey,
                                          [this](QTextFrame *full) { return continueAfter(full); });
@@ -497,20 +550,43 @@ void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
 
 void ChatView::appendAnswer(const QString &text)
 {
-    if (m_stream)
-        m_stream->append(text);
+    if (!m_stream || text.isEmpty())
+        return;
+    if (m_toolTail) { // the text goes on below the last tool block, in a stream of its own
+        QTextFrame *frame = textFrameAfter(m_toolTail);
+        m_toolTail = nullptr;
+        m_stream = std::make_unique<MarkdownStream>(
+            frame, &m_style, &m_codeBlocks, m_linkKey,
+            [this](QTextFrame *full) { return continueAfter(full); });
+        m_stream->beginInEmptyFrame(kToolGap);
+    }
+    m_stream->append(text);
 }
 
 void ChatView::finishAnswer(const TurnRecord &turn)
 {
     if (!m_stream)
         return;
-    m_stream->finish();
-    m_finishedWork += m_stream->work();
     Entry &entry = m_entries.back();
-    entry.last = m_stream->frame();
+    entry.message.content = liveSource();
+    if (m_toolTail) { // ended with a tool block: the controls go under it, not into it
+        entry.last = textFrameAfter(m_toolTail);
+        MarkdownStream::flattenBlock(document(), entry.last->firstPosition());
+        m_toolTail = nullptr;
+    } else {
+        m_stream->finish();
+        m_finishedWork += m_stream->work();
+        entry.last = m_stream->frame();
+    }
+    for (const int n : std::as_const(m_liveCalls)) {
+        if (m_toolBlocks[std::size_t(n)].waiting) {
+            m_toolBlocks[std::size_t(n)].waiting = false;
+            writeToolBlock(m_toolBlocks[std::size_t(n)]);
+        }
+    }
+    m_liveCalls.clear();
+    m_streamPrefix.clear();
     entry.codeTo = int(m_codeBlocks.size());
-    entry.message.content = m_stream->source();
     entry.message.index = turn.responseIndex;
     entry.message.parent = turn.promptIndex;
     m_stream.reset();
@@ -805,7 +881,7 @@ void ChatView::updateHeader(const Entry &entry, const QString &note, const QColo
 
 qint64 ChatView::renderWork() const
 {
-    return m_finishedWork + (m_stream ? m_stream->work() : 0);
+    return m_finishedWork + (m_stream && !m_toolTail ? m_stream->work() : 0);
 }
 
 QString ChatView::messageTextAt(const QPoint &pos) const
@@ -821,15 +897,14 @@ QString ChatView::messageTextAt(const QPoint &pos) const
     const Entry &e = *std::prev(after);
     if (at > lastFrameOf(e)->lastPosition())
         return {};
-    return e.frame == m_streamFrame && m_stream ? m_stream->source() : e.message.content;
+    return e.frame == m_streamFrame && m_stream ? liveSource() : e.message.content;
 }
 
 QString ChatView::lastAnswerText() const
 {
     for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
         if (it->message.role == QLatin1String("assistant"))
-            return it->frame == m_streamFrame && m_stream ? m_stream->source()
-                                                          : it->message.content;
+            return it->frame == m_streamFrame && m_stream ? liveSource() : it->message.content;
     }
     return {};
 }
@@ -878,6 +953,9 @@ void ChatView::onAnchor(const QUrl &url)
     } else if (url.scheme() == QLatin1String("hf-version")) {
         if (own)
             Q_EMIT versionRequested(url.path().toLongLong());
+    } else if (url.scheme() == QLatin1String("hf-tool")) {
+        if (own)
+            setToolBlockExpanded(url.path().toInt(), !toolBlockExpanded(url.path().toInt()));
     } else if (url.scheme() == QLatin1String("hf-file")) {
         if (const auto file = attachmentOfLink(url))
             Q_EMIT attachmentOpenRequested(m_sid, *file);

@@ -73,6 +73,21 @@ public:
     // The answer of a running turn; `text` is what it has produced so far.
     void beginAnswer(int turn, const QString &model, const QString &text);
     void appendAnswer(const QString &text);
+    // A tool step of the running turn (shared/API.md, Tools (MCP)): a call opens a block after
+    // the text so far (the text goes on below it), its result completes that block.
+    void appendToolStep(const Chunk &chunk);
+    // The live answer's call `cid` waits for the user's approval (true) or not (false).
+    void setToolCallWaiting(const QString &cid, bool waiting);
+    // The tool blocks shown (live and stored), in the order they were added: a line
+    // "▸ ⚙ SERVER/TOOL — done" that opens (a click, or setToolBlockExpanded) to show the
+    // arguments and the result (at most kToolTextShown characters of each).
+    int toolBlockCount() const { return int(m_toolBlocks.size()); }
+    QString toolBlockTitle(int n) const;
+    bool toolBlockExpanded(int n) const;
+    void setToolBlockExpanded(int n, bool expanded);
+    // Where block `n` is in the document (its first position), -1 when it is not shown.
+    int toolBlockPosition(int n) const;
+    static constexpr int kToolTextShown = 2000;
     // The turn has ended: final state, and an error with a Retry link when it failed.
     void finishAnswer(const TurnRecord &turn);
     bool answering() const { return m_stream != nullptr; }
@@ -173,6 +188,19 @@ private:
     QTextFrame *renderInto(QTextFrame *frame, const Message &message);
     QTextFrame *continueAfter(QTextFrame *full);
     QTextFrame *lastFrameOf(const Entry &entry) const;
+    QString liveSource() const;
+    struct ToolBlock
+    {
+        QPointer<QTextFrame> frame;
+        MessageToolCall call; // its result once known
+        bool waiting = false;
+        bool expanded = false;
+    };
+    static constexpr int kToolGap = 6; // above and below a tool block
+    QTextFrame *insertToolBlock(QTextFrame *after, const MessageToolCall &call);
+    QTextFrame *textFrameAfter(QTextFrame *tool);
+    void writeToolBlock(ToolBlock &block);
+    QString toolStatus(const ToolBlock &block, QColor *color) const;
     void updateHeader(const Entry &entry, const QString &note, const QColor &color);
     void onAnchor(const QUrl &url);
     void askToOpen(const QUrl &url);
@@ -187,6 +215,12 @@ private:
     std::vector<Entry> m_entries; // oldest first
     std::unique_ptr<MarkdownStream> m_stream;
     QTextFrame *m_streamFrame = nullptr;
+    // The live answer after a tool block: its stream is finished and the text goes on in a new
+    // frame after this block when more comes (nullptr: the stream takes text).
+    QTextFrame *m_toolTail = nullptr;
+    QString m_streamPrefix;              // the live answer's text before its current stream
+    QHash<QString, int> m_liveCalls;     // the live answer's call ids -> m_toolBlocks
+    std::vector<ToolBlock> m_toolBlocks; // n of each block's "hf-tool:n" link
     int m_answerTurn = 0;
     QString m_answerModel;
     QStringList m_codeBlocks;

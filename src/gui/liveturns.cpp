@@ -2,12 +2,19 @@
 
 #include "client/sessionclient.h"
 
+#include <algorithm>
+
 namespace holdfast {
 
 LiveTurns::LiveTurns(SessionClient *client, QObject *parent) : QObject(parent), m_client(client)
 {
     connect(client, &SessionClient::turnStarted, this, &LiveTurns::onStarted);
-    connect(client, &SessionClient::chunkReady, this, &LiveTurns::onChunk);
+    connect(client, &SessionClient::chunkReady, this,
+            [this](const QString &sid, int tid, int seq, const QString &text) {
+                onChunk(sid, tid, Chunk(seq, text));
+            });
+    connect(client, &SessionClient::toolStepReady, this, &LiveTurns::onChunk);
+    connect(client, &SessionClient::turnStateChanged, this, &LiveTurns::onState);
     connect(client, &SessionClient::turnFinished, this, &LiveTurns::onFinished);
     connect(client, &SessionClient::sessionDeleted, this, [this](const QString &sid) {
         if (m_live.remove(sid))
@@ -39,29 +46,74 @@ void LiveTurns::onStarted(const TurnRecord &turn)
     track(turn.session, turn.id, turn.model);
 }
 
-void LiveTurns::onChunk(const QString &sid, int tid, int seq, const QString &text)
+const ToolCall *LiveTurns::Live::openCall() const
+{
+    for (const ToolStepAt &step : steps) {
+        if (!step.chunk.toolCall)
+            continue;
+        const QString &id = step.chunk.toolCall->id;
+        const bool answered = std::any_of(steps.cbegin(), steps.cend(), [&id](const auto &s) {
+            return s.chunk.toolResult && s.chunk.toolResult->id == id;
+        });
+        if (!answered)
+            return &*step.chunk.toolCall;
+    }
+    return nullptr;
+}
+
+void LiveTurns::onChunk(const QString &sid, int tid, const Chunk &chunk)
 {
     auto it = m_live.find(sid);
     if (it == m_live.end() || it->turn != tid)
         return; // not followed (yet): adopt() fetches from the start
     Live &live = *it;
-    if (seq < live.next)
+    if (chunk.seq < live.next)
         return;
-    if (seq > live.next) {
-        live.pending.insert(seq, text);
+    if (chunk.seq > live.next) {
+        live.pending.insert(chunk.seq, chunk);
         return;
     }
-    QString appended = text;
-    ++live.next;
+    // Text runs are joined into one signal; a tool step is announced after the text before it.
+    QString appended;
+    deliver(sid, live, chunk, &appended);
     while (!live.pending.isEmpty() && live.pending.firstKey() <= live.next) {
-        if (live.pending.firstKey() == live.next) {
-            appended += live.pending.first();
-            ++live.next;
-        }
+        if (live.pending.firstKey() == live.next)
+            deliver(sid, live, live.pending.first(), &appended);
         live.pending.erase(live.pending.begin());
     }
-    live.text += appended;
-    Q_EMIT textAppended(sid, tid, appended);
+    if (!appended.isEmpty()) {
+        live.text += appended;
+        Q_EMIT textAppended(sid, tid, appended);
+    }
+}
+
+void LiveTurns::deliver(const QString &sid, Live &live, const Chunk &chunk, QString *text)
+{
+    ++live.next;
+    if (!chunk.isToolStep()) {
+        *text += chunk.text;
+        return;
+    }
+    if (!text->isEmpty()) {
+        live.text += *text;
+        Q_EMIT textAppended(sid, live.turn, *text);
+        text->clear();
+    }
+    live.steps.append({live.text.size(), chunk});
+    const int tid = live.turn;
+    Q_EMIT toolStep(sid, tid, chunk);
+}
+
+void LiveTurns::onState(const TurnRecord &turn)
+{
+    const auto it = m_live.find(turn.session);
+    if (it == m_live.end() || it->turn != turn.id)
+        return;
+    const bool waiting = turn.state == TurnRecord::State::Waiting;
+    if (it->waiting == waiting)
+        return;
+    it->waiting = waiting;
+    Q_EMIT waitingChanged(turn.session, turn.id, waiting);
 }
 
 void LiveTurns::onFinished(const TurnRecord &turn)
@@ -87,6 +139,10 @@ QCoro::Task<> LiveTurns::adopt(QString sid, int tid)
         co_return;
     Live &live = track(sid, tid, record->model);
     live.pending.clear();
+    if (record->state == TurnRecord::State::Waiting && !live.waiting) {
+        live.waiting = true;
+        Q_EMIT waitingChanged(sid, tid, true);
+    }
     client->watchTurn(sid, tid, 0);
     // Chunks that arrive while these pages load land in `pending` and are merged in order.
     int from = 0;
@@ -95,7 +151,7 @@ QCoro::Task<> LiveTurns::adopt(QString sid, int tid)
         if (!self || !client || !page || !m_live.contains(sid))
             co_return;
         for (const Chunk &chunk : page->chunks)
-            onChunk(sid, tid, chunk.seq, chunk.text);
+            onChunk(sid, tid, chunk);
         if (page->chunks.isEmpty() || page->done)
             co_return;
         from = page->next;

@@ -7,6 +7,7 @@
 #include "gui/draftstore.h"
 #include "gui/icons.h"
 #include "gui/liveturns.h"
+#include "gui/mcpserversdialog.h"
 #include "gui/providercontrol.h"
 #include "gui/sessionexport.h"
 #include "gui/sessionlistmodel.h"
@@ -123,6 +124,8 @@ void MainWindow::createActions()
         settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
     settings->setMenuRole(QAction::PreferencesRole);
     file->addSeparator();
+    file->addAction(tr("&MCP Servers…"), this, [this] { openMcpServers(); });
+    connect(m_pane, &ChatPane::mcpServersRequested, this, [this] { openMcpServers(); });
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
@@ -213,6 +216,18 @@ void MainWindow::setClient(SessionClient *client)
     m_sidebar->setEnabled(true);
     m_serviceLabel->setText(tr("Sessions on %1").arg(client->description()));
     connect(m_live, &LiveTurns::finished, this, &MainWindow::onTurnFinished);
+    // A chat that is not shown waits for an answer to a tool call: say so (the open one has
+    // its card).
+    connect(
+        m_live, &LiveTurns::waitingChanged, this, [this](const QString &sid, int, bool waiting) {
+            if (!waiting || sid == m_pane->sessionId())
+                return;
+            QString title = sid;
+            if (const int row = m_sidebar->model()->rowOf(sid); row >= 0)
+                title = SessionListModel::displayTitle(m_sidebar->model()->at(row));
+            statusBar()->showMessage(tr("“%1” waits for your approval of a tool call").arg(title));
+            QApplication::alert(this);
+        });
     connect(client, &SessionClient::connectionChanged, this,
             [this](bool online, const QString &why) {
                 m_banner->setText(tr("Cannot reach %1 (%2). Reconnecting…")
@@ -381,9 +396,24 @@ QCoro::Task<> MainWindow::exportTask(QString sid, bool asJson)
         m_pane->showError(tr("Could not write %1").arg(path));
 }
 
+void MainWindow::openMcpServers(QWidget *parent)
+{
+    if (auto *open = findChild<McpServersDialog *>(); open) {
+        open->raise();
+        open->activateWindow();
+        return;
+    }
+    // Over the settings dialog when asked from there (a modal dialog blocks its siblings).
+    auto *dialog = new McpServersDialog(m_settings.mcpConfig, m_client, parent ? parent : this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
 void MainWindow::openSettings()
 {
     SettingsDialog dialog(m_settings, m_configFile, this);
+    connect(&dialog, &SettingsDialog::mcpServersRequested, this,
+            [this, &dialog] { openMcpServers(&dialog); });
     if (dialog.exec() == QDialog::Accepted)
         saveSettings(dialog.values());
 }

@@ -49,6 +49,8 @@ public Q_SLOTS:
     void newChat();
     void deleteCurrentChat();
     void openSettings();
+    // mcp.json and the state of its servers (McpServersDialog).
+    void openMcpServers(QWidget *parent = nullptr);
     void exportChat(bool asJson);
 
 protected:

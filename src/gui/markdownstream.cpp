@@ -57,6 +57,12 @@ QTextCursor MarkdownStream::endCursor() const
     return c;
 }
 
+void MarkdownStream::beginInEmptyFrame(qreal gap)
+{
+    m_fresh = true;
+    m_joinMargin = gap;
+}
+
 void MarkdownStream::append(const QString &text)
 {
     if (text.isEmpty())

@@ -51,6 +51,9 @@ public:
     MarkdownStream(QTextFrame *frame, const ChatStyle *style, QStringList *codeBlocks,
                    const QString &linkKey, ContinueFn continueAfter = {});
 
+    // The frame holds one empty block to begin in (a part of an answer after a tool block):
+    // the first block takes it, and the frame's top margin becomes that block's (at least `gap`).
+    void beginInEmptyFrame(qreal gap);
     void append(const QString &text);
     // The answer is complete: renders what is left as final.
     void finish();

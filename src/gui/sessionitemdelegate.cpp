@@ -77,9 +77,13 @@ void SessionItemDelegate::paint(QPainter *painter, const QStyleOptionViewItem &o
     const qint64 length = index.data(SessionListModel::LengthRole).toLongLong();
     QString detail = relativeTime(index.data(SessionListModel::UpdatedRole).toDateTime(),
                                   QDateTime::currentDateTimeUtc());
-    if (active)
+    const bool waiting = index.data(SessionListModel::WaitingRole).toBool();
+    if (waiting) {
+        detail = tr("waits for your approval");
+        painter->setPen(QColor(0xc0, 0x7a, 0x10));
+    } else if (active) {
         detail = tr("answering…");
-    else if (length > 0)
+    } else if (length > 0)
         detail += QStringLiteral("  ·  ") +
                   (length == 1 ? tr("1 message") : tr("%1 messages").arg(length));
     painter->drawText(text, Qt::AlignLeft | Qt::AlignBottom, detail);

@@ -48,6 +48,8 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
         return meta.length;
     case ActiveRole:
         return m_active.contains(meta.id) || meta.activeTurn > 0;
+    case WaitingRole:
+        return m_waiting.contains(meta.id);
     default:
         return {};
     }
@@ -151,6 +153,7 @@ void SessionListModel::remove(const QString &sid)
 {
     const int row = rowOf(sid);
     m_active.remove(sid);
+    m_waiting.remove(sid);
     if (row < 0)
         return;
     beginRemoveRows({}, row, row);
@@ -158,12 +161,26 @@ void SessionListModel::remove(const QString &sid)
     endRemoveRows();
 }
 
+void SessionListModel::setWaiting(const QString &sid, bool waiting)
+{
+    if (waiting == m_waiting.contains(sid))
+        return;
+    if (waiting)
+        m_waiting.insert(sid);
+    else
+        m_waiting.remove(sid);
+    if (const int row = rowOf(sid); row >= 0)
+        Q_EMIT dataChanged(index(row), index(row));
+}
+
 void SessionListModel::setActive(const QString &sid, bool active)
 {
-    if (active)
+    if (active) {
         m_active.insert(sid);
-    else
+    } else {
         m_active.remove(sid);
+        m_waiting.remove(sid);
+    }
     const int row = rowOf(sid);
     if (row >= 0) {
         if (!active)

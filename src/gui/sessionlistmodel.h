@@ -15,7 +15,8 @@ class SessionListModel final : public QAbstractListModel
     Q_DISABLE_COPY_MOVE(SessionListModel)
 public:
     // LengthRole: the messages of the active branch (what the chat shows), not of every branch.
-    enum Role { IdRole = Qt::UserRole + 1, UpdatedRole, LengthRole, ActiveRole };
+    // WaitingRole: its answer waits for the user's approval of a tool call.
+    enum Role { IdRole = Qt::UserRole + 1, UpdatedRole, LengthRole, ActiveRole, WaitingRole };
 
     explicit SessionListModel(QObject *parent = nullptr);
 
@@ -38,6 +39,7 @@ public:
     void upsert(const SessionMeta &meta, bool insertIfMissing = true);
     void remove(const QString &sid);
     void setActive(const QString &sid, bool active);
+    void setWaiting(const QString &sid, bool waiting);
     int rowOf(const QString &sid) const;
     const SessionMeta &at(int row) const { return m_sessions.at(row); }
     bool anyActive() const { return !m_active.isEmpty(); }
@@ -53,6 +55,7 @@ private:
 
     QList<SessionMeta> m_sessions;
     QSet<QString> m_active;
+    QSet<QString> m_waiting;
     qint64 m_total = 0; // sessions of the listing, loaded or not
     bool m_fetching = false;
 };

@@ -89,6 +89,8 @@ void SessionSidebar::setClient(SessionClient *client, LiveTurns *live)
         if (online)
             reload();
     });
+    connect(live, &LiveTurns::waitingChanged, this,
+            [this](const QString &sid, int, bool waiting) { m_model->setWaiting(sid, waiting); });
     connect(live, &LiveTurns::activeChanged, this, [this](const QString &sid, bool active) {
         m_model->setActive(sid, active);
         if (m_model->anyActive())

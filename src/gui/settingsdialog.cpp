@@ -9,15 +9,23 @@
 #include <QKeyEvent>
 #include <QLineEdit>
 #include <QPointer>
+#include <QPushButton>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QStandardItemModel>
+#include <QStandardPaths>
 #include <QStyle>
 #include <QUrl>
 
 #include <utility>
 
 namespace holdfast {
+
+QString SettingsDialog::defaultMcpConfig()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
+           QStringLiteral("/holdfast/mcp.json");
+}
 
 namespace {
 
@@ -54,6 +62,11 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
 {
     m_ui->setupUi(this);
     m_ui->errorBox->hide();
+    // mcp.json has a dialog of its own: a JSON file, and the servers' state from the service.
+    QPushButton *mcp = m_ui->buttons->addButton(tr("MCP Servers…"), QDialogButtonBox::ActionRole);
+    mcp->setObjectName(QStringLiteral("mcpServersButton"));
+    mcp->setToolTip(tr("The MCP servers whose tools chats may use (%1)").arg(values.mcpConfig));
+    connect(mcp, &QPushButton::clicked, this, &SettingsDialog::mcpServersRequested);
     const int iconSize = style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, this);
     m_ui->errorIcon->setPixmap(
         style()->standardIcon(QStyle::SP_MessageBoxWarning, nullptr, this).pixmap(iconSize));

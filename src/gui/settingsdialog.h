@@ -48,9 +48,13 @@ public:
         int fontSize = 11;
         bool autoTitle = true; // ask a chat's model for its title after the first answer
         bool keychain = false; // keys go to the keychain (built in and answering)
+        // mcp.json, from the setting mcp-config (shown and edited by McpServersDialog).
+        QString mcpConfig = defaultMcpConfig();
     };
 
     static QString defaultEntryName() { return QStringLiteral("default"); }
+    // ~/.config/holdfast/mcp.json: where mcp.json is when the setting mcp-config is not set.
+    static QString defaultMcpConfig();
     // The keychain entry of a provider group's API key.
     static QString keychainKey(const QString &provider);
 
@@ -71,6 +75,8 @@ public Q_SLOTS:
 Q_SIGNALS:
     // "Test connection" has an answer: the models are in the model field, or the error shows.
     void connectionTested(bool ok);
+    // "MCP Servers…": mcp.json and the servers' state (McpServersDialog, opened by the window).
+    void mcpServersRequested();
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;

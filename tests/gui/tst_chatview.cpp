@@ -17,6 +17,7 @@
 #include <QClipboard>
 #include <QCoroTimer>
 #include <QDir>
+#include <QJsonObject>
 #include <QPainter>
 #include <QPixmap>
 #include <QScrollBar>
@@ -254,6 +255,15 @@ private Q_SLOTS:
     void tokenEstimate();
     void footerAndNoticeUnderStoredAnswers();
     void footerOfStreamedAnswerIsLocal();
+    void toolStepsLiveInChunkOrder();
+    void textAfterToolBlockCostsItsOwn();
+    void toolBlocksOfStoredAnswer_data();
+    void toolBlocksOfStoredAnswer();
+    void toolBlockStatus_data();
+    void toolBlockStatus();
+    void toolBlockOpensOnItsLinkOnly();
+    void toolScreenshots_data();
+    void toolScreenshots();
 };
 
 void TestChatView::rendersMarkdown()
@@ -1352,6 +1362,279 @@ void TestChatView::footerOfStreamedAnswerIsLocal()
     QVERIFY2(touched < 2 * MarkdownStream::kFrameChars + 2 * MarkdownStream::kMaxTail + 400,
              "ending an answer must not rewrite it");
     QVERIFY(view.answerTurnsWithoutDetails().isEmpty());
+}
+
+namespace {
+Chunk toolCallChunk(int seq, const QString &id, const QString &name, const QJsonObject &args)
+{
+    Chunk chunk(seq, QString());
+    ToolCall call;
+    call.id = id;
+    call.name = name;
+    call.arguments = args;
+    chunk.toolCall = call;
+    return chunk;
+}
+
+Chunk toolResultChunk(int seq, const QString &id, const QString &content, bool isError = false)
+{
+    Chunk chunk(seq, QString());
+    ToolResult result;
+    result.id = id;
+    result.content = content;
+    result.isError = isError;
+    chunk.toolResult = result;
+    return chunk;
+}
+
+MessageToolCall storedCall(const QString &id, qint64 offset, const QString &result,
+                           bool isError = false)
+{
+    MessageToolCall call;
+    call.id = id;
+    call.name = QStringLiteral("files/read_file");
+    call.arguments = QJsonObject{{QStringLiteral("path"), QStringLiteral("/tmp/%1.txt").arg(id)}};
+    call.result = result;
+    call.isError = isError;
+    call.offset = offset;
+    return call;
+}
+
+// Where `text` starts in the view's document (-1: not there).
+int positionOf(const ChatView &view, const QString &text)
+{
+    const QTextCursor found = view.document()->find(text, 0, QTextDocument::FindCaseSensitively);
+    return found.isNull() ? -1 : found.selectionStart();
+}
+
+// The href of tool block `n`'s line (the view's own link, with its key).
+QUrl toolLink(const ChatView &view, int n)
+{
+    const QTextBlock line = view.document()->findBlock(view.toolBlockPosition(n));
+    for (auto it = line.begin(); !it.atEnd(); ++it) {
+        if (it.fragment().charFormat().isAnchor())
+            return QUrl(it.fragment().charFormat().anchorHref());
+    }
+    return {};
+}
+} // namespace
+
+// A call opens a block after the text so far; its result completes it; the text goes on below.
+void TestChatView::toolStepsLiveInChunkOrder()
+{
+    ChatView view;
+    view.resize(700, 500);
+    view.beginAnswer(3, QStringLiteral("demo"), QStringLiteral("Let me read the notes."));
+    view.appendToolStep(toolCallChunk(1, QStringLiteral("c1"), QStringLiteral("files/read_file"),
+                                      {{QStringLiteral("path"), QStringLiteral("/tmp/notes")}}));
+    QCOMPARE(view.toolBlockCount(), 1);
+    QVERIFY2(view.toolBlockTitle(0).contains(u"⚙ files/read_file — running"_s),
+             qPrintable(view.toolBlockTitle(0)));
+    view.setToolCallWaiting(QStringLiteral("c1"), true);
+    QVERIFY(view.toolBlockTitle(0).contains(QLatin1String("waiting for your approval")));
+    view.appendToolStep(toolResultChunk(2, QStringLiteral("c1"), QStringLiteral("milk, eggs")));
+    QVERIFY2(view.toolBlockTitle(0).endsWith(u"— done"_s), qPrintable(view.toolBlockTitle(0)));
+    view.appendAnswer(QStringLiteral("You need milk"));
+    view.appendAnswer(QStringLiteral(" and eggs."));
+    // Collapsed: neither the arguments nor the result are in the text.
+    QCOMPARE(positionOf(view, QStringLiteral("/tmp/notes")), -1);
+    QCOMPARE(positionOf(view, QStringLiteral("milk, eggs")), -1);
+    const int before = positionOf(view, QStringLiteral("Let me read the notes."));
+    const int block = view.toolBlockPosition(0);
+    const int after = positionOf(view, QStringLiteral("You need milk and eggs."));
+    QVERIFY(before >= 0 && block >= 0 && after >= 0);
+    QVERIFY(before < block);
+    QVERIFY(block < after);
+    QCOMPARE(view.lastAnswerText(),
+             QStringLiteral("Let me read the notes.You need milk and eggs."));
+    TurnRecord done;
+    done.id = 3;
+    done.state = TurnRecord::State::Done;
+    done.responseIndex = 1;
+    view.finishAnswer(done);
+    QVERIFY(!view.answering());
+    view.setToolBlockExpanded(0, true);
+    QVERIFY(view.toolBlockExpanded(0));
+    QVERIFY(positionOf(view, QStringLiteral("\"path\": \"/tmp/notes\"")) > block);
+    QVERIFY(positionOf(view, QStringLiteral("milk, eggs")) > block);
+    QVERIFY(positionOf(view, QStringLiteral("milk, eggs")) <
+            positionOf(view, QStringLiteral("You need milk")));
+    view.setToolBlockExpanded(0, false);
+    QCOMPARE(positionOf(view, QStringLiteral("milk, eggs")), -1);
+    QVERIFY(view.toolBlockTitle(0).startsWith(QStringLiteral("▸ ⚙ files/read_file")));
+}
+
+// Streaming stays O(chunk) after a tool block: the text before it is never read again.
+void TestChatView::textAfterToolBlockCostsItsOwn()
+{
+    ChatView view;
+    view.resize(700, 500);
+    view.beginAnswer(1, QStringLiteral("demo"), QString());
+    for (int i = 0; i < 200; ++i)
+        view.appendAnswer(QStringLiteral("A sentence of the long first part of the answer.\n\n"));
+    view.appendToolStep(toolCallChunk(200, QStringLiteral("c1"), QStringLiteral("files/stat"), {}));
+    view.appendToolStep(toolResultChunk(201, QStringLiteral("c1"), QStringLiteral("ok")));
+    const qint64 work = view.renderWork();
+    constexpr int kChunks = 100;
+    for (int i = 0; i < kChunks; ++i)
+        view.appendAnswer(i % 10 == 9 ? QStringLiteral("end.\n\n") : QStringLiteral("word "));
+    const qint64 spent = view.renderWork() - work;
+    // Each chunk renders at most the unfinished paragraph (about 50 characters here), never the
+    // 10,000 characters before the block.
+    QVERIFY2(spent < kChunks * 60, qPrintable(QString::number(spent)));
+    QCOMPARE(view.toolBlockCount(), 1);
+    QVERIFY(view.lastAnswerText().endsWith(QLatin1String("word end.\n\n")));
+}
+
+void TestChatView::toolBlocksOfStoredAnswer_data()
+{
+    QTest::addColumn<QList<qint64>>("offsets");
+    QTest::addRow("before the text") << QList<qint64>{0};
+    QTest::addRow("in the middle") << QList<qint64>{10};
+    QTest::addRow("after the text") << QList<qint64>{20};
+    QTest::addRow("two in a row") << QList<qint64>{10, 10};
+    QTest::addRow("two apart") << QList<qint64>{0, 10};
+    QTest::addRow("past the end") << QList<qint64>{999};
+}
+
+// A stored answer's calls go where they happened: after `offset` characters of its content.
+void TestChatView::toolBlocksOfStoredAnswer()
+{
+    QFETCH(QList<qint64>, offsets);
+    ChatView view;
+    view.resize(700, 500);
+    view.setBranchControls(true);
+    Message m = assistant(QStringLiteral("AAAA AAAA\nBBBB BBBB\n")); // 20 characters
+    for (int i = 0; i < offsets.size(); ++i)
+        m.toolCalls << storedCall(QStringLiteral("c%1").arg(i), offsets[i], QStringLiteral("ok"));
+    view.appendMessage(m);
+    QCOMPARE(view.toolBlockCount(), int(offsets.size()));
+    const int a = positionOf(view, QStringLiteral("AAAA AAAA"));
+    const int b = positionOf(view, QStringLiteral("BBBB BBBB"));
+    QVERIFY(a >= 0 && b > a);
+    int previous = -1;
+    for (int i = 0; i < offsets.size(); ++i) {
+        const int at = view.toolBlockPosition(i);
+        QVERIFY(at > previous); // in the model's order
+        previous = at;
+        if (offsets[i] == 0)
+            QVERIFY(at < a);
+        else if (offsets[i] == 10)
+            QVERIFY(at > a && at < b);
+        else
+            QVERIFY(at > b);
+        QVERIFY(view.toolBlockTitle(i).endsWith(u"— done"_s));
+    }
+    // The controls stay the answer's last line, outside the blocks.
+    QVERIFY2(view.toPlainText().trimmed().endsWith(QLatin1String("Regenerate")),
+             qPrintable(view.toPlainText()));
+    QCOMPARE(
+        view.messageTextAt(view.cursorRect(QTextCursor(view.document()->findBlock(b))).center()),
+        m.content);
+}
+
+void TestChatView::toolBlockStatus_data()
+{
+    QTest::addColumn<bool>("hasResult");
+    QTest::addColumn<QString>("result");
+    QTest::addColumn<bool>("isError");
+    QTest::addColumn<QString>("status");
+    QTest::addRow("done") << true << u"42"_s << false << u"done"_s;
+    QTest::addRow("error") << true << u"no such file"_s << true << u"error"_s;
+    QTest::addRow("declined") << true << u"the user declined this tool call"_s << true
+                              << u"declined"_s;
+    QTest::addRow("cut off by a crash") << false << QString() << false << u"no result"_s;
+}
+
+void TestChatView::toolBlockStatus()
+{
+    QFETCH(bool, hasResult);
+    QFETCH(QString, result);
+    QFETCH(bool, isError);
+    QFETCH(QString, status);
+    ChatView view;
+    Message m = assistant(QStringLiteral("Done."));
+    MessageToolCall call = storedCall(QStringLiteral("c1"), 0, result, isError);
+    if (!hasResult)
+        call.result.reset();
+    m.toolCalls << call;
+    view.appendMessage(m);
+    QCOMPARE(view.toolBlockTitle(0), QStringLiteral("▸ ⚙ files/read_file — ") + status);
+    view.setToolBlockExpanded(0, true);
+    if (hasResult)
+        QVERIFY(positionOf(view, result) > 0);
+    else
+        QCOMPARE(positionOf(view, QStringLiteral("Result")), -1);
+}
+
+// The block's own link opens and closes it; the same words written by a model do nothing, and a
+// long result is cut.
+void TestChatView::toolBlockOpensOnItsLinkOnly()
+{
+    ChatView view;
+    Message m = assistant(QStringLiteral("[open](hf-tool:0) and done."));
+    m.toolCalls << storedCall(QStringLiteral("c1"), 0, QString(5000, u'x'));
+    view.appendMessage(m);
+    const QUrl link = toolLink(view, 0);
+    QCOMPARE(link.scheme(), QStringLiteral("hf-tool"));
+    Q_EMIT view.anchorClicked(QUrl(QStringLiteral("hf-tool:0")));
+    QVERIFY(!view.toolBlockExpanded(0));
+    Q_EMIT view.anchorClicked(link);
+    QVERIFY(view.toolBlockExpanded(0));
+    QVERIFY(view.toolBlockTitle(0).startsWith(QStringLiteral("▾")));
+    QVERIFY(positionOf(view, QString(ChatView::kToolTextShown, u'x')) > 0);
+    QCOMPARE(positionOf(view, QString(ChatView::kToolTextShown + 1, u'x')), -1);
+    QVERIFY(positionOf(view, QStringLiteral("3000 more characters")) > 0);
+    Q_EMIT view.anchorClicked(toolLink(view, 0));
+    QVERIFY(!view.toolBlockExpanded(0));
+}
+
+void TestChatView::toolScreenshots_data()
+{
+    QTest::addColumn<bool>("dark");
+    QTest::addRow("light") << false;
+    QTest::addRow("dark") << true;
+}
+
+void TestChatView::toolScreenshots()
+{
+    QFETCH(bool, dark);
+    ChatView view;
+    if (dark)
+        view.setPalette(test::darkPalette());
+    view.setBranchControls(true);
+    view.resize(820, 640);
+    Message prompt = assistant(QStringLiteral(
+        "What is in my notes? use files/read_file with {\"path\": \"/tmp/notes.md\"}"));
+    prompt.role = QStringLiteral("user");
+    prompt.index = 0;
+    view.appendMessage(prompt);
+    Message answer = assistant(QStringLiteral("I will read the notes first.\n\nThe notes list "
+                                              "**three** things: milk, eggs and a reminder to "
+                                              "call Anna."));
+    answer.toolCalls << storedCall(QStringLiteral("a"), 28,
+                                   QStringLiteral("# Notes\n- milk\n- eggs\n- call Anna"));
+    MessageToolCall missing =
+        storedCall(QStringLiteral("b"), 28, QStringLiteral("ENOENT: no such file"), true);
+    missing.name = QStringLiteral("files/stat");
+    answer.toolCalls << missing;
+    view.appendMessage(answer);
+    view.setToolBlockExpanded(0, true);
+    view.beginAnswer(2, QStringLiteral("demo"), QStringLiteral("Checking the weather."));
+    view.appendToolStep(toolCallChunk(
+        1, QStringLiteral("w"), QStringLiteral("weather/forecast"),
+        {{QStringLiteral("city"), QStringLiteral("Oslo")}, {QStringLiteral("days"), 3}}));
+    view.setToolCallWaiting(QStringLiteral("w"), true);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.verticalScrollBar()->setValue(0);
+    const QString dir =
+        qEnvironmentVariable("HOLDFAST_SHOTS_DIR", QStringLiteral(HOLDFAST_TEST_OUTPUT_DIR));
+    QDir().mkpath(dir);
+    const QString picture = dir + (dark ? QStringLiteral("/toolblocks-dark.png")
+                                        : QStringLiteral("/toolblocks-light.png"));
+    QVERIFY(view.grab().save(picture));
+    qInfo("screenshot: %s", qPrintable(picture));
 }
 
 QTEST_MAIN(TestChatView)

@@ -40,6 +40,8 @@
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTemporaryDir>
+
+#include "gui/mcpserversdialog.h"
 #include <QTest>
 #include <QThread>
 #include <QTimer>
@@ -160,6 +162,7 @@ private Q_SLOTS:
     void testConnectionFillsTheModels();
     void providerAddedAnswersWithoutRestart();
     void autoTitleSetting();
+    void mcpServersSetting();
 
 private:
     bool keychainWorks();
@@ -938,6 +941,30 @@ void TestSettingsDialog::autoTitleSetting()
     QVERIFY(!dialogValues(read).autoTitle);
     QVERIFY(!LiveProviders::withValues(load(file), dialogValues(read))
                  .flag(QStringLiteral("auto-title")));
+}
+
+// mcp-config names mcp.json (the default under the config folder); the MCP servers dialog checks
+// the file with src/mcp's parser once the values were read, and the settings dialog opens it.
+void TestSettingsDialog::mcpServersSetting()
+{
+    const QString file = m_dir.filePath(QStringLiteral("mcp.conf"));
+    QVERIFY(QFile(file).open(QIODevice::WriteOnly));
+    QVERIFY(dialogValues(load(file)).mcpConfig.endsWith(QLatin1String("/holdfast/mcp.json")));
+    const SettingsDialog::Values values =
+        dialogValues(load(file, {QStringLiteral("--mcp-config=/srv/tools/mcp.json")}));
+    QCOMPARE(values.mcpConfig, QStringLiteral("/srv/tools/mcp.json"));
+    // The shape is right, but "type" contradicts "command": src/mcp's parser says so.
+    const QByteArray contradicting =
+        R"({"mcpServers": {"fs": {"command": "npx", "type": "http"}}})";
+    const QString said = McpServersDialog::check(contradicting);
+    QVERIFY2(said.contains(QLatin1String("fs")), qPrintable(said));
+    QVERIFY(McpServersDialog::check(R"({"mcpServers": {"fs": {"command": "npx"}}})").isEmpty());
+    SettingsDialog dialog(values, file);
+    QSignalSpy asked(&dialog, &SettingsDialog::mcpServersRequested);
+    auto *button = dialog.findChild<QPushButton *>(QStringLiteral("mcpServersButton"));
+    QVERIFY(button);
+    button->click();
+    QCOMPARE(asked.size(), 1);
 }
 
 QTEST_MAIN(TestSettingsDialog)
