@@ -315,7 +315,8 @@ private Q_SLOTS:
         QStringList chunks;
         for (int i = 0; i < kChunks; ++i)
             chunks.append(QString(4096, QChar(u'a' + i % 26)));
-        srv.scripted->script = {chunks, 1, {}};
+        srv.scripted->script.chunks = chunks;
+        srv.scripted->script.delayMs = 1;
         HttpTestClient c = srv.client();
         QCOMPARE(c.post("/v1/sessions", {{QStringLiteral("id"), QStringLiteral("s")},
                                          {QStringLiteral("model"), QStringLiteral("scripted")}})
