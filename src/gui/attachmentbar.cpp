@@ -135,6 +135,10 @@ QWidget *AttachmentBar::makeChip(const Chip &chip)
     muted.setColor(QPalette::WindowText, muted.color(QPalette::PlaceholderText));
     detail->setPalette(muted);
     lines->addWidget(detail);
+    // Read as one element: the file, then its state (and why it was refused).
+    frame->setAccessibleName(tr("Attachment %1").arg(chip.name));
+    frame->setAccessibleDescription(chip.error.isEmpty() ? detail->text()
+                                                         : tr("not attached: %1").arg(chip.error));
     layout->addLayout(lines);
     auto *remove = new QToolButton(frame);
     remove->setObjectName(QStringLiteral("removeAttachment"));

@@ -17,6 +17,7 @@
 #include "gui/toolsbutton.h"
 #include "gui/turndetails.h"
 
+#include <QAbstractItemView>
 #include <QApplication>
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -63,11 +64,14 @@ ChatPane::ChatPane(QWidget *parent)
     headerLayout->addWidget(m_title, 1);
     m_model->setToolTip(tr("Model of this chat"));
     m_model->setAccessibleName(tr("Model"));
+    m_model->view()->setAccessibleName(tr("Models")); // its popup list
     m_model->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_model->setMinimumWidth(140);
     headerLayout->addWidget(m_model);
     m_system->setIcon(icons::icon(icons::Name::System));
     m_system->setToolTip(tr("System prompt of this chat"));
+    m_system->setAccessibleName(tr("System prompt"));
+    m_system->setAccessibleDescription(tr("Edits the system prompt of this chat"));
     m_system->setAutoRaise(true);
     headerLayout->addWidget(m_system);
 
@@ -93,6 +97,8 @@ ChatPane::ChatPane(QWidget *parent)
     m_attach->setToolTip(tr("Attach files: pictures, text, PDF (or drop them on the chat, or "
                             "paste a picture)"));
     m_attach->setAccessibleName(tr("Attach files"));
+    m_attach->setAccessibleDescription(
+        tr("Pictures, text or PDF; files can also be dropped on the chat or pasted"));
     composerLayout->addWidget(m_attach, 0, Qt::AlignBottom);
     auto *toolsRow = new QHBoxLayout;
     toolsRow->setContentsMargins(0, 0, 0, 0);
@@ -116,6 +122,7 @@ ChatPane::ChatPane(QWidget *parent)
     cancelEditButton->setText(tr("Cancel"));
     cancelEditButton->setAutoRaise(true);
     cancelEditButton->setObjectName(QStringLiteral("cancelEdit"));
+    cancelEditButton->setAccessibleName(tr("Cancel editing"));
     editLayout->addWidget(cancelEditButton);
     connect(cancelEditButton, &QToolButton::clicked, this, &ChatPane::cancelEdit);
     m_editBar->hide();
@@ -825,6 +832,9 @@ void ChatPane::updateControls()
     const bool generating = isGenerating();
     m_sendStop->setIcon(icons::icon(generating ? icons::Name::Stop : icons::Name::Send));
     m_sendStop->setToolTip(generating ? tr("Stop the answer (Esc)") : tr("Send (Enter)"));
+    m_sendStop->setAccessibleName(generating ? tr("Stop the answer") : tr("Send"));
+    m_sendStop->setAccessibleDescription(generating ? tr("Stops the answer being written (Esc)")
+                                                    : tr("Sends the message (Enter)"));
     m_sendStop->setEnabled(!m_sending && m_client);
     m_composer->setEnabled(bool(m_client));
     m_attach->setEnabled(bool(m_client));

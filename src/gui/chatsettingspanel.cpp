@@ -2,6 +2,7 @@
 
 #include "client/sessionclient.h"
 
+#include <QAbstractItemView>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QKeyEvent>
@@ -77,6 +78,7 @@ ChatSettingsPanel::ChatSettingsPanel(QWidget *parent)
     top->addWidget(close);
 
     m_model->setAccessibleName(tr("Model"));
+    m_model->view()->setAccessibleName(tr("Models"));
     m_model->setToolTip(tr("The model that answers in this chat"));
     connect(m_model, &QComboBox::activated, this, [this](int i) {
         if (m_meta.id.isEmpty() || m_model->itemText(i) == m_meta.model)
@@ -103,6 +105,9 @@ ChatSettingsPanel::ChatSettingsPanel(QWidget *parent)
     m_context->setToolTip(tr("How many tokens of the chat go to the model (256 or more); older "
                              "messages that do not fit are left out"));
 
+    for (QLineEdit *field : {m_temperature, m_topP, m_maxTokens, m_context})
+        field->setAccessibleDescription(field->toolTip());
+
     auto *form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     form->setLabelAlignment(Qt::AlignLeft);
@@ -126,6 +131,7 @@ ChatSettingsPanel::ChatSettingsPanel(QWidget *parent)
     m_reset->setText(tr("&Reset to defaults"));
     m_reset->setAccessibleName(tr("Reset options to defaults"));
     m_reset->setToolTip(tr("Clear temperature, top-p, max tokens and context budget"));
+    m_reset->setAccessibleDescription(m_reset->toolTip());
     connect(m_reset, &QPushButton::clicked, this, &ChatSettingsPanel::resetOptions);
 
     auto *modelLabel = new QLabel(tr("&Model"), this);
@@ -166,6 +172,10 @@ QLineEdit *ChatSettingsPanel::numberField(const QString &accessibleName, const Q
     field->setAccessibleName(accessibleName);
     field->setPlaceholderText(placeholder);
     field->setClearButtonEnabled(true);
+    // Qt's clear button has no text: name it for screen readers.
+    const auto iconButtons = field->findChildren<QToolButton *>();
+    for (QToolButton *button : iconButtons)
+        button->setAccessibleName(tr("Clear %1").arg(accessibleName));
     field->setInputMethodHints(Qt::ImhFormattedNumbersOnly);
     connect(field, &QLineEdit::editingFinished, this, &ChatSettingsPanel::saveOptions);
     return field;

@@ -45,6 +45,7 @@ ChatView::ChatView(QWidget *parent)
 {
     setDocument(new SealedDocument(this));
     setOpenLinks(false);
+    setAccessibleName(tr("Conversation"));
     setFrameShape(QFrame::NoFrame);
     setUndoRedoEnabled(false);
     document()->setUndoRedoEnabled(false);

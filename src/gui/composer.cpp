@@ -16,6 +16,9 @@ Composer::Composer(QWidget *parent) : QPlainTextEdit(parent)
 {
     setPlaceholderText(tr("Message the model — Enter to send, Shift+Enter for a new line"));
     setTabChangesFocus(true);
+    setAccessibleName(tr("Message"));
+    setAccessibleDescription(tr("Enter sends, Shift+Enter starts a new line, Up in an empty "
+                                "message edits the last one"));
     setFrameShape(QFrame::NoFrame);
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
     setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);

@@ -12,6 +12,7 @@
 #include "gui/sessionexport.h"
 #include "gui/sessionlistmodel.h"
 #include "gui/sessionsidebar.h"
+#include "gui/shortcutsdialog.h"
 
 #include <QAction>
 #include <QApplication>
@@ -31,6 +32,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QSystemTrayIcon>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -196,6 +198,13 @@ void MainWindow::createActions()
     list->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    // The »» button of a narrow menu bar (Qt's) has no text.
+    if (auto *more = menuBar()->findChild<QToolButton *>(QStringLiteral("qt_menubar_ext_button")))
+        more->setAccessibleName(tr("More menus"));
+    QAction *keys = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    keys->setShortcut(QKeySequence::HelpContents);
+    if (keys->shortcut().isEmpty())
+        keys->setShortcut(Qt::Key_F1);
     help->addAction(tr("&About Holdfast"), this, [this] {
         QMessageBox::about(
             this, tr("About Holdfast"),
@@ -405,6 +414,19 @@ void MainWindow::openMcpServers(QWidget *parent)
     }
     // Over the settings dialog when asked from there (a modal dialog blocks its siblings).
     auto *dialog = new McpServersDialog(m_settings.mcpConfig, m_client, parent ? parent : this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+void MainWindow::showShortcuts()
+{
+    if (auto *open = findChild<ShortcutsDialog *>(); open) {
+        open->raise();
+        open->activateWindow();
+        return;
+    }
+    // Built when asked, from the actions as they are now.
+    auto *dialog = new ShortcutsDialog(menuBar(), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->open();
 }

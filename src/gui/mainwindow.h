@@ -52,6 +52,8 @@ public Q_SLOTS:
     // mcp.json and the state of its servers (McpServersDialog).
     void openMcpServers(QWidget *parent = nullptr);
     void exportChat(bool asJson);
+    // Help → Keyboard Shortcuts (ShortcutsDialog), not modal.
+    void showShortcuts();
 
 protected:
     void closeEvent(QCloseEvent *event) override;

@@ -40,6 +40,18 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
                 .arg(displayTitle(meta))
                 .arg(meta.length)
                 .arg(QLocale().toString(meta.updatedAt.toLocalTime(), QLocale::ShortFormat)));
+    case Qt::AccessibleTextRole: { // what a screen reader says of the item: title, when, state
+        QString state;
+        if (m_waiting.contains(meta.id))
+            state = tr("waits for your approval");
+        else if (m_active.contains(meta.id) || meta.activeTurn > 0)
+            state = tr("answering");
+        const QString when = QLocale().toString(meta.updatedAt.toLocalTime(), QLocale::ShortFormat);
+        return state.isEmpty() ? tr("%1, %2").arg(displayTitle(meta), when)
+                               : tr("%1, %2, %3").arg(displayTitle(meta), when, state);
+    }
+    case Qt::AccessibleDescriptionRole:
+        return tr("%n message(s)", nullptr, int(meta.length));
     case IdRole:
         return meta.id;
     case UpdatedRole:

@@ -33,14 +33,24 @@ SessionSidebar::SessionSidebar(QWidget *parent)
     top->addWidget(brand, 1);
     m_new->setIcon(icons::icon(icons::Name::NewChat));
     m_new->setToolTip(tr("New chat (Ctrl+N)"));
+    m_new->setAccessibleName(tr("New chat"));
+    m_new->setAccessibleDescription(tr("Starts a new chat (Ctrl+N)"));
     m_new->setAutoRaise(true);
     m_new->setIconSize(QSize(20, 20));
     top->addWidget(m_new);
 
     m_search->setPlaceholderText(tr("Search chats"));
     m_search->setClearButtonEnabled(true);
-    m_search->addAction(icons::icon(icons::Name::Search), QLineEdit::LeadingPosition);
+    QAction *searchIcon =
+        m_search->addAction(icons::icon(icons::Name::Search), QLineEdit::LeadingPosition);
+    // The field's icon buttons (Qt's) have no text: name them for screen readers.
+    const auto iconButtons = m_search->findChildren<QToolButton *>();
+    for (QToolButton *button : iconButtons)
+        button->setAccessibleName(button->defaultAction() == searchIcon ? tr("Search")
+                                                                        : tr("Clear search"));
     m_search->setToolTip(tr("Filters by title and message text (Ctrl+F)"));
+    m_search->setAccessibleName(tr("Search chats"));
+    m_search->setAccessibleDescription(tr("Filters the chat list by title and message text"));
     auto *searchRow = new QHBoxLayout;
     searchRow->setContentsMargins(10, 0, 10, 6);
     searchRow->addWidget(m_search);
@@ -53,6 +63,8 @@ SessionSidebar::SessionSidebar(QWidget *parent)
     m_list->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_list->setAccessibleName(tr("Chats"));
+    m_list->setAccessibleDescription(
+        tr("Your chats, newest first: Enter opens, F2 renames, Delete deletes"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

@@ -5,6 +5,7 @@
 #include "gui/settingswriter.h"
 #include "ui_settingsdialog.h"
 
+#include <QAbstractItemView>
 #include <QFileDialog>
 #include <QKeyEvent>
 #include <QLineEdit>
@@ -62,6 +63,13 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
 {
     m_ui->setupUi(this);
     m_ui->errorBox->hide();
+    // Names for screen readers where the form's labels do not give one.
+    m_ui->providerList->setAccessibleName(tr("Providers"));
+    m_ui->providerList->setAccessibleDescription(tr("Insert adds a provider, Delete removes it"));
+    m_ui->kind->view()->setAccessibleName(tr("Kinds of provider"));
+    m_ui->model->view()->setAccessibleName(tr("Models"));
+    if (QLineEdit *modelField = m_ui->model->lineEdit())
+        modelField->setAccessibleName(tr("Model"));
     // mcp.json has a dialog of its own: a JSON file, and the servers' state from the service.
     QPushButton *mcp = m_ui->buttons->addButton(tr("MCP Servers…"), QDialogButtonBox::ActionRole);
     mcp->setObjectName(QStringLiteral("mcpServersButton"));

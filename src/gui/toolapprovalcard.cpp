@@ -52,6 +52,8 @@ ToolApprovalCard::ToolApprovalCard(QWidget *parent)
     m_always->setToolTip(
         tr("Run this call, and let the model run tools in this chat without asking (Alt+W)"));
     m_decline->setToolTip(tr("Do not run it: the model is told that you declined (Alt+D)"));
+    for (QPushButton *button : {m_allow, m_always, m_decline})
+        button->setAccessibleDescription(button->toolTip());
     buttons->addStretch(1);
     layout->addLayout(buttons);
     m_note->setWordWrap(true);

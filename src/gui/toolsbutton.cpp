@@ -215,6 +215,7 @@ void ToolsButton::updateLook()
         tip += m_meta.toolApproval == ToolApproval::Auto ? tr(" (they run without asking)")
                                                          : tr(" (each call asks first)");
     setToolTip(tip);
+    setAccessibleDescription(tip); // the name stays; what is chosen is said here
 }
 
 } // namespace holdfast
