@@ -135,6 +135,10 @@ void TestAccessibility::everyElementOfTheWindowHasAName()
     QVERIFY(f.pane()->settingsPanel()->isVisible());
     f.pane()->approvalCard()->show(); // hidden until a tool call waits: its buttons count too
     const QStringList unnamed = unnamedIn(f.window.get());
+    if (!unnamed.isEmpty())
+        QFAIL(qPrintable(
+            u"%1 interactive elements without an accessible name:\n  "_s.arg(unnamed.size()) +
+            unnamed.join(u"\n  "_s)));
     // A chat list item says its title, when, and its state (Qt::AccessibleTextRole).
     QAccessibleInterface *list = QAccessible::queryAccessibleInterface(f.window->sidebar()->list());
     QVERIFY(list && list->childCount() >= 1);
@@ -145,10 +149,6 @@ void TestAccessibility::everyElementOfTheWindowHasAName()
         item->text(QAccessible::Name),
         u"%1, %2"_s.arg(SessionListModel::displayTitle(meta),
                         QLocale().toString(meta.updatedAt.toLocalTime(), QLocale::ShortFormat)));
-    if (!unnamed.isEmpty())
-        QFAIL(qPrintable(
-            u"%1 interactive elements without an accessible name:\n  "_s.arg(unnamed.size()) +
-            unnamed.join(u"\n  "_s)));
 }
 
 void TestAccessibility::everyElementOfTheDialogsHasAName()
