@@ -18,6 +18,7 @@
 #include "gui/turndetails.h"
 
 #include <QAbstractItemView>
+#include <QAccessible>
 #include <QApplication>
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -80,6 +81,9 @@ ChatPane::ChatPane(QWidget *parent)
     m_error->setTextFormat(Qt::PlainText); // it quotes errors from elsewhere
     m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_error->hide();
+    m_announcer = new QLabel(this);
+    m_announcer->setObjectName(QStringLiteral("answerAnnouncer"));
+    m_announcer->hide(); // for screen readers only: they hear its name change
 
     auto *composerBox = new QFrame(this);
     composerBox->setObjectName(QStringLiteral("composerBox"));
@@ -794,9 +798,36 @@ void ChatPane::onFinished(const TurnRecord &turn)
         return;
     if (m_view->answering() && m_view->answerTurn() == turn.id) {
         m_view->finishAnswer(turn);
+        announceFinished(turn);
         refreshVersions(turn.session);
     }
     updateControls();
+}
+
+// Polite: once, at the end of an answer the reader was waiting for (Qt 6.4 has no
+// QAccessibleAnnouncementEvent); a stopped answer is not announced, the person stopped it.
+void ChatPane::announceFinished(const TurnRecord &turn)
+{
+    using S = TurnRecord::State;
+    QString text;
+    if (turn.state == S::Done) {
+        constexpr int kSpoken = 200; // the answer's start: the rest is in the chat view
+        QString start = m_view->lastAnswerText().simplified();
+        if (start.size() > kSpoken)
+            start = start.left(kSpoken) + QStringLiteral("…");
+        text = tr("Answer finished: %1").arg(start);
+    } else if (turn.state == S::Error) {
+        text = tr("The answer failed: %1")
+                   .arg(turn.errorMessage.isEmpty() ? tr("the model failed") : turn.errorMessage);
+    } else {
+        return;
+    }
+    m_announcer->setAccessibleName(text);
+    QAccessibleEvent changed(m_announcer, QAccessible::NameChanged);
+    QAccessible::updateAccessibility(&changed);
+    QAccessibleEvent alert(m_announcer, QAccessible::Alert);
+    QAccessible::updateAccessibility(&alert);
+    Q_EMIT announced(text);
 }
 
 void ChatPane::onSessionChanged(const SessionMeta &meta)

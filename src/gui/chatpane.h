@@ -84,6 +84,10 @@ public:
     // Issue 24: the chat's tools menu by the composer, and the card that asks before a call.
     ToolsButton *toolsButton() const { return m_tools; }
     ToolApprovalCard *approvalCard() const { return m_approval; }
+    // A hidden live region: when an answer of the open chat ends, its name becomes "Answer
+    // finished: <its start>" and screen readers are told (NameChanged, then Alert), once; then
+    // announced() (assistive technology is off under the tests' offscreen platform).
+    QLabel *announcer() const { return m_announcer; }
 
     static constexpr int kPageSize = 50;
 
@@ -112,6 +116,8 @@ public Q_SLOTS:
     void toggleSettings();
 
 Q_SIGNALS:
+    // What announcer() was given for screen readers (an answer of the open chat ended).
+    void announced(const QString &text);
     void sessionOpened(const QString &sid);
     void statusMessage(const QString &message);
     // The tools menu asks for the MCP servers' configuration.
@@ -159,6 +165,7 @@ private:
     QCoro::Task<> patch(QString sid, PatchSessionParams params);
     void onText(const QString &sid, int tid, const QString &text);
     void onFinished(const TurnRecord &turn);
+    void announceFinished(const TurnRecord &turn);
     void onSessionChanged(const SessionMeta &meta);
     void updateHeader();
     void updateControls();
@@ -221,6 +228,7 @@ private:
     ToolsButton *m_tools = nullptr;
     ToolApprovalCard *m_approval = nullptr;
     QString m_waitingCall; // the call the card asks about ("" while it is hidden)
+    QLabel *m_announcer = nullptr;
 };
 
 } // namespace holdfast

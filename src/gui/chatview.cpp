@@ -121,6 +121,7 @@ void ChatView::clearMessages()
     m_holding = false;
     document()->clear();
     document()->setDocumentMargin(18);
+    updateAccessibleSummary();
 }
 
 qint64 ChatView::firstIndex() const
@@ -415,6 +416,7 @@ void ChatView::appendMessage(const Message &message)
     QTextFrame *last = renderInto(frame, message);
     m_entries.push_back({frame, last, message, codeFrom, int(m_codeBlocks.size()), false});
     writeControls(m_entries.back());
+    updateAccessibleSummary();
     if (message.role == QLatin1String("assistant") && message.turn > 0)
         Q_EMIT answersShown();
 }
@@ -441,6 +443,7 @@ void ChatView::prependMessages(const QList<Message> &messages)
         setHasNewer(true);
     }
     restorePlace();
+    updateAccessibleSummary();
     Q_EMIT answersShown();
 }
 
@@ -547,6 +550,7 @@ void ChatView::beginAnswer(int turn, const QString &model, const QString &text)
     m_entries.push_back(
         {m_streamFrame, m_streamFrame, message, int(m_codeBlocks.size()), 0, false});
     m_stream->append(text);
+    updateAccessibleSummary(); // "writing…": not written again per chunk
 }
 
 void ChatView::appendAnswer(const QString &text)
@@ -621,6 +625,7 @@ void ChatView::finishAnswer(const TurnRecord &turn)
     if (turn.id > 0 && turn.ended())
         m_answerInfo.insert(turn.id, {AnswerFooter::text(turn), AnswerFooter::leftOutNotice(turn)});
     writeControls(entry);
+    updateAccessibleSummary();
 }
 
 void ChatView::addLink(QTextCursor &at, const QString &text, const QString &scheme, qint64 target,
@@ -839,6 +844,7 @@ bool ChatView::truncateFrom(qint64 index)
             removeEntries(i, m_entries.size());
             m_hasNewer = false;
             m_follow = true;
+            updateAccessibleSummary();
             return true;
         }
     }
@@ -852,6 +858,7 @@ bool ChatView::truncateAfter(qint64 index)
             removeEntries(i + 1, m_entries.size());
             m_hasNewer = false;
             m_follow = true;
+            updateAccessibleSummary();
             return true;
         }
     }
@@ -865,6 +872,7 @@ void ChatView::updateMessage(const Message &message)
             entry.message.parent = message.parent;
             entry.message.siblings = message.siblings;
             writeControls(entry);
+            updateAccessibleSummary();
             return;
         }
     }

@@ -97,6 +97,9 @@ public:
     // The Markdown source of the message under `pos` (viewport coordinates), or "".
     QString messageTextAt(const QPoint &pos) const;
     QString lastAnswerText() const;
+    // Shown message `n` (0: the oldest shown) as a screen reader says it: "You, <time>: <text>"
+    // (a live answer: "writing…"). The view's accessible description says the last one.
+    QString accessibleMessage(int n) const;
     // The prompt that started `turn`, if it is shown.
     QString promptOfTurn(int turn) const;
     qint64 promptIndexOfTurn(int turn) const; // -1: not shown
@@ -205,6 +208,7 @@ private:
     void onAnchor(const QUrl &url);
     void askToOpen(const QUrl &url);
     void restyle();
+    void updateAccessibleSummary(); // chatviewaccessible.cpp
     void removeEntries(std::size_t from, std::size_t to);
     void holdPlace();
     void restorePlace();

@@ -51,7 +51,7 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
                                : tr("%1, %2, %3").arg(displayTitle(meta), when, state);
     }
     case Qt::AccessibleDescriptionRole:
-        return tr("%n message(s)", nullptr, int(meta.length));
+        return meta.length == 1 ? tr("1 message") : tr("%1 messages").arg(meta.length);
     case IdRole:
         return meta.id;
     case UpdatedRole:

@@ -13,10 +13,12 @@
 
 #include <QAccessible>
 #include <QAction>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListView>
 #include <QMenu>
 #include <QMenuBar>
+#include <QSignalSpy>
 #include <QToolButton>
 #include <QTreeWidget>
 
@@ -112,6 +114,8 @@ private Q_SLOTS:
     void tabOrderReachesTheChat();
     void everyShortcutIsInAMenu();
     void shortcutsDialogListsEveryAction();
+    void messagesAreExposed();
+    void finishedAnswerIsAnnouncedOnce();
 
 private:
     QTemporaryDir m_home;
@@ -278,6 +282,59 @@ void TestAccessibility::shortcutsDialogListsEveryAction()
     // Asked again: the same dialog comes to the front.
     f.window->showShortcuts();
     QCOMPARE(f.window->findChildren<ShortcutsDialog *>().size(), 1);
+}
+
+// The chat view says how many messages it shows and the last one: who, when, what.
+void TestAccessibility::messagesAreExposed()
+{
+    test::Fixture f(4, 2);
+    HF_CHECK_FIXTURE(f);
+    QCOMPARE(f.view()->accessibleDescription(), u"No messages"_s);
+    f.type(u"Hello there"_s);
+    QVERIFY(test::spinUntil([&] { return !f.pane()->isGenerating() && !f.view()->answering(); }));
+    QCOMPARE(f.view()->messageCount(), 2);
+    const QString prompt = f.view()->accessibleMessage(0);
+    QVERIFY2(prompt.startsWith(u"You, "_s) && prompt.endsWith(u": Hello there"_s),
+             qPrintable(prompt));
+    const QString answer = f.view()->accessibleMessage(1);
+    const QString start = f.view()->lastAnswerText().simplified().left(40);
+    QVERIFY(!start.isEmpty());
+    QVERIFY2(answer.startsWith(u"Assistant, "_s) && answer.contains(start), qPrintable(answer));
+    QAccessibleInterface *view = QAccessible::queryAccessibleInterface(f.view());
+    QVERIFY(view);
+    QCOMPARE(view->text(QAccessible::Name), u"Conversation"_s);
+    QCOMPARE(view->text(QAccessible::Description), u"2 messages shown. Last: %1"_s.arg(answer));
+}
+
+// A finished answer is announced once, with its start; the view's description is not written
+// per chunk of the answer (it says "writing…" until the answer ends). QAccessible is inactive
+// on the offscreen platform (no events reach an update handler): ChatPane::announced() stands
+// for the NameChanged and Alert events sent just before it.
+void TestAccessibility::finishedAnswerIsAnnouncedOnce()
+{
+    test::Fixture f(30, 3);
+    HF_CHECK_FIXTURE(f);
+    QLabel *announcer = f.pane()->announcer();
+    QVERIFY(announcer && !announcer->isVisible());
+    QSignalSpy announced(f.pane(), &ChatPane::announced);
+    for (int answer = 1; answer <= 2; ++answer) {
+        f.type(u"Tell me something %1"_s.arg(answer));
+        QVERIFY(test::spinUntil(
+            [&] { return f.view()->answering() && f.view()->lastAnswerText().size() > 20; }));
+        const QString live = f.view()->accessibleDescription();
+        QVERIFY2(live.endsWith(u": writing…"_s), qPrintable(live));
+        QCOMPARE(announced.size(), answer - 1);
+        QVERIFY(test::spinUntil([&] { return announced.size() == answer; }));
+        QVERIFY(test::spinUntil([&] { return !f.pane()->isGenerating(); }));
+        QTest::qWait(50); // nothing more comes
+        QCOMPARE(announced.size(), answer);
+        const QString start = f.view()->lastAnswerText().simplified().left(60);
+        QVERIFY(!start.isEmpty());
+        const QString said = announced.last().first().toString();
+        QVERIFY2(said.startsWith(u"Answer finished: "_s + start), qPrintable(said));
+        QCOMPARE(announcer->accessibleName(), said);
+        QVERIFY(!f.view()->accessibleDescription().endsWith(u"writing…"_s));
+    }
 }
 
 QTEST_MAIN(TestAccessibility)
