@@ -304,6 +304,15 @@ void TestAccessibility::messagesAreExposed()
     QVERIFY(view);
     QCOMPARE(view->text(QAccessible::Name), u"Conversation"_s);
     QCOMPARE(view->text(QAccessible::Description), u"2 messages shown. Last: %1"_s.arg(answer));
+    // A new version of the answer: which one it is, as ‹ 2/2 › shows.
+    f.pane()->regenerateLast();
+    QVERIFY(test::spinUntil([&] {
+        return !f.pane()->isGenerating() && !f.view()->answering() &&
+               f.view()->toPlainText().contains(u"2/2"_s);
+    }));
+    QVERIFY(test::spinUntil(
+        [&] { return f.view()->accessibleMessage(1).contains(u", version 2 of 2: "_s); }));
+    QVERIFY(f.view()->accessibleDescription().contains(u", version 2 of 2: "_s));
 }
 
 // A finished answer is announced once, with its start; the view's description is not written
