@@ -5,11 +5,11 @@
     <name>AnswerFooter</name>
     <message>
         <source>%1 in</source>
-        <translation>%1 ein</translation>
+        <translation>%1 Token ein</translation>
     </message>
     <message>
         <source>%1 out</source>
-        <translation>%1 aus</translation>
+        <translation>%1 Token aus</translation>
     </message>
     <message>
         <source>%1 tok/s</source>
@@ -80,6 +80,65 @@
     <message>
         <source>Connected to %1</source>
         <translation>Verbunden mit %1</translation>
+    </message>
+    <message>
+        <source>the service sent an unexpected answer</source>
+        <translation>der Dienst hat eine unerwartete Antwort gesendet</translation>
+    </message>
+    <message>
+        <source>the server redirected to %1 (HTTP %2), which Holdfast does not follow; connect to the final address</source>
+        <translation>der Server hat nach %1 umgeleitet (HTTP %2), was Holdfast nicht befolgt; verbinden Sie sich mit der endgültigen Adresse</translation>
+    </message>
+</context>
+<context>
+    <name>QPlatformTheme</name>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Speichern</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Öffnen</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Schließen</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>Anwenden</translation>
+    </message>
+    <message>
+        <source>&amp;Yes</source>
+        <translation>&amp;Ja</translation>
+    </message>
+    <message>
+        <source>&amp;No</source>
+        <translation>&amp;Nein</translation>
+    </message>
+    <message>
+        <source>Discard</source>
+        <translation>Verwerfen</translation>
+    </message>
+    <message>
+        <source>Help</source>
+        <translation>Hilfe</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>Zurücksetzen</translation>
+    </message>
+    <message>
+        <source>Restore Defaults</source>
+        <translation>Standardwerte</translation>
     </message>
 </context>
 <context>
@@ -721,6 +780,17 @@
     </message>
 </context>
 <context>
+    <name>holdfast::LocalClient</name>
+    <message>
+        <source>this computer</source>
+        <translation>diesem Computer</translation>
+    </message>
+    <message>
+        <source>the service has stopped</source>
+        <translation>der Dienst wurde beendet</translation>
+    </message>
+</context>
+<context>
     <name>holdfast::MainWindow</name>
     <message>
         <source>Starting the service…</source>
@@ -840,7 +910,7 @@
     </message>
     <message>
         <source>&lt;h3&gt;Holdfast %1&lt;/h3&gt;&lt;p&gt;A chat client for language models that never loses an answer.&lt;/p&gt;&lt;p&gt;Sessions: %2&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Holdfast %1&lt;/h3&gt;&lt;p&gt;Ein Chat-Client für Sprachmodelle, der nie eine Antwort verliert.&lt;/p&gt;&lt;p&gt;Sitzungen: %2&lt;/p&gt;</translation>
+        <translation>&lt;h3&gt;Holdfast %1&lt;/h3&gt;&lt;p&gt;Ein Chat-Client für Sprachmodelle, der nie eine Antwort verliert.&lt;/p&gt;&lt;p&gt;Sitzungen auf %2&lt;/p&gt;</translation>
     </message>
     <message>
         <source>Sessions on %1</source>
@@ -1030,6 +1100,21 @@
             <numerusform>● %1 — bereit, %Ln Werkzeug</numerusform>
             <numerusform>● %1 — bereit, %Ln Werkzeuge</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>holdfast::RemoteClient</name>
+    <message>
+        <source>the request was abandoned</source>
+        <translation>die Anfrage wurde abgebrochen</translation>
+    </message>
+    <message>
+        <source>cannot reach %1: %2</source>
+        <translation>%1 ist nicht erreichbar: %2</translation>
+    </message>
+    <message>
+        <source>HTTP status %1</source>
+        <translation>HTTP-Status %1</translation>
     </message>
 </context>
 <context>

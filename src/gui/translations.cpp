@@ -20,6 +20,24 @@ QString prefix()
 {
     return QStringLiteral(":/i18n/holdfast_");
 }
+
+// Qt's names of the standard dialog buttons (QDialogButtonBox: Save, Cancel, ...), in our own
+// .ts: Debian ships Qt's translations only in qt6-translations-l10n (13 MB, every Qt module), so
+// the window carries the few it shows. lupdate reads this list; nothing calls it.
+[[maybe_unused]] constexpr const char *kQtButtons[] = {
+    QT_TRANSLATE_NOOP("QPlatformTheme", "OK"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "Save"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "Open"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "Cancel"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "Close"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "Apply"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "&Yes"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "&No"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "Discard"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "Help"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "Reset"),
+    QT_TRANSLATE_NOOP("QPlatformTheme", "Restore Defaults"),
+};
 } // namespace
 
 QStringList available()

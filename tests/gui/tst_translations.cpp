@@ -100,6 +100,7 @@ QStringList translatedSources()
     const QList<QPair<QString, QStringList>> dirs{
         {u"src/gui"_s, {u"*.cpp"_s, u"*.h"_s}},
         {u"src/app"_s, {u"*.cpp"_s}},
+        {u"src/client"_s, {u"*.cpp"_s}},
         {u"ui"_s, {u"*.ui"_s}},
     };
     for (const auto &[dir, patterns] : dirs) {
@@ -281,6 +282,14 @@ void TestTranslations::screenshots()
     const QString shot = shotsDir() + (dark ? u"/window-de-dark.png"_s : u"/window-de-light.png"_s);
     QVERIFY(f.window->grab().save(shot));
     qInfo("screenshot: %s", qPrintable(shot));
+    // The settings dialog: the form with the longest German labels.
+    SettingsDialog dialog(SettingsDialog::Values{}, m_home.filePath(u"holdfast.conf"_s));
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    const QString settings =
+        shotsDir() + (dark ? u"/settings-de-dark.png"_s : u"/settings-de-light.png"_s);
+    QVERIFY(dialog.grab().save(settings));
+    qInfo("screenshot: %s", qPrintable(settings));
 }
 
 } // namespace holdfast
