@@ -53,6 +53,21 @@ QStringList available()
     return languages;
 }
 
+QString pick(const QString &language, const QStringList &uiLanguages)
+{
+    // "de_AT", "de-DE" or "de": the translations are per language, not per region.
+    const QStringList wanted =
+        language.trimmed().isEmpty() ? uiLanguages : QStringList{language.trimmed()};
+    for (const QString &tag : wanted) {
+        const QString code = QLocale(tag).name().section(QLatin1Char('_'), 0, 0);
+        if (code == QLatin1String("en") || code == QLatin1String("C"))
+            break;
+        if (QFile::exists(prefix() + code + QStringLiteral(".qm")))
+            return code;
+    }
+    return QStringLiteral("en");
+}
+
 QString install(const QString &language)
 {
     for (auto *translator : {&g_app, &g_qt}) {
@@ -60,22 +75,7 @@ QString install(const QString &language)
             QCoreApplication::removeTranslator(translator->get());
         translator->reset();
     }
-    // "de_AT", "de-DE" or "de": the translations are per language, not per region.
-    QStringList wanted;
-    if (!language.trimmed().isEmpty())
-        wanted << language.trimmed();
-    else
-        wanted = QLocale::system().uiLanguages();
-    QString picked = QStringLiteral("en");
-    for (const QString &tag : std::as_const(wanted)) {
-        const QString code = QLocale(tag).name().section(QLatin1Char('_'), 0, 0);
-        if (code == QLatin1String("en") || code == QLatin1String("C"))
-            break;
-        if (QFile::exists(prefix() + code + QStringLiteral(".qm"))) {
-            picked = code;
-            break;
-        }
-    }
+    const QString picked = pick(language, QLocale::system().uiLanguages());
     // English too has a translation: the singular forms of the %n plurals.
     g_app = std::make_unique<QTranslator>();
     if (g_app->load(prefix() + picked + QStringLiteral(".qm")))

@@ -15,6 +15,10 @@ namespace translations {
 // picked ("en" when none of the wanted ones has a translation).
 QString install(const QString &language = {});
 
+// The language install() picks: `language` when set, else the first of `uiLanguages` (BCP 47
+// tags, "de-AT") with a translation, stopping at English; "en" when none has one.
+QString pick(const QString &language, const QStringList &uiLanguages);
+
 // The languages with a translation, "en" first.
 QStringList available();
 

@@ -128,6 +128,8 @@ private Q_SLOTS:
     void tsComplete();
     void tsUpToDate_data();
     void tsUpToDate();
+    void systemLanguage_data();
+    void systemLanguage();
     void germanWindow();
     void plurals_data();
     void plurals();
@@ -188,6 +190,30 @@ void TestTranslations::tsUpToDate()
                                          "update_translations):\n"_s +
                                          found.join(u'\n')));
     QCOMPARE(after, before);
+}
+
+void TestTranslations::systemLanguage_data()
+{
+    QTest::addColumn<QString>("language");
+    QTest::addColumn<QStringList>("system");
+    QTest::addColumn<QString>("expected");
+    QTest::addRow("system de") << QString() << QStringList{u"de-DE"_s, u"en"_s} << u"de"_s;
+    QTest::addRow("system fr, then de") << QString() << QStringList{u"fr"_s, u"de"_s} << u"de"_s;
+    QTest::addRow("system en first") << QString() << QStringList{u"en-GB"_s, u"de"_s} << u"en"_s;
+    QTest::addRow("no translation") << QString() << QStringList{u"ja"_s} << u"en"_s;
+    QTest::addRow("C locale") << QString() << QStringList{u"C"_s} << u"en"_s;
+    QTest::addRow("the setting wins") << u"en"_s << QStringList{u"de"_s} << u"en"_s;
+    QTest::addRow("setting de_AT") << u"de_AT"_s << QStringList{u"en"_s} << u"de"_s;
+    QTest::addRow("setting without translation") << u"fr"_s << QStringList{u"de"_s} << u"en"_s;
+}
+
+// Without the setting, the system's preferred languages (LANGUAGE, LC_ALL, ...) pick it.
+void TestTranslations::systemLanguage()
+{
+    QFETCH(QString, language);
+    QFETCH(QStringList, system);
+    QFETCH(QString, expected);
+    QCOMPARE(translations::pick(language, system), expected);
 }
 
 // The window built under the German translator: its menus, title and buttons in German.
