@@ -394,7 +394,7 @@
     </message>
     <message>
         <source>Could not create a chat: %1</source>
-        <translation>Chat konnte nicht angelegt werden: %1</translation>
+        <translation>Der Chat konnte nicht angelegt werden: %1</translation>
     </message>
     <message>
         <source>The message was not sent: %1</source>
@@ -1298,7 +1298,7 @@
     </message>
     <message>
         <source>Serving other computers needs a token.</source>
-        <translation>Für andere Computer bereitzustellen braucht ein Token.</translation>
+        <translation>Die Bereitstellung für andere Computer braucht ein Token.</translation>
     </message>
     <message>
         <source>The settings file %1 could not be written.</source>
