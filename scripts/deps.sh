@@ -8,6 +8,9 @@ packages=(
     build-essential cmake ninja-build pkg-config clang-format
     qt6-base-dev qcoro-qt6-dev libqt6sql6-sqlite libgl-dev qtkeychain-qt6-dev libsqlite3-dev
     qt6-pdf-dev # the text of PDF attachments (src/provider/pdftext.h)
+    # Translations: lupdate and lrelease (qt6-l10n-tools), and their CMake package
+    # Qt6LinguistTools (qt6-tools-dev); tst_translations runs lupdate.
+    qt6-l10n-tools qt6-tools-dev
     libhiredis-dev redis-server
     nlohmann-json3-dev # scripts/fuzz.sh: the oracle of fuzz_json_body (tests/fuzz)
     fonts-dejavu-core xvfb xauth

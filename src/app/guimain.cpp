@@ -13,6 +13,7 @@
 #include "gui/icons.h"
 #include "gui/mainwindow.h"
 #include "gui/secretstore.h"
+#include "gui/translations.h"
 
 #include <QApplication>
 #include <QEventLoop>
@@ -75,6 +76,8 @@ int runGui(int &argc, char **argv, const Settings &initial)
     QApplication::setApplicationVersion(QStringLiteral(HOLDFAST_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("holdfast"));
     QApplication::setWindowIcon(icons::appIcon());
+    // Before any widget exists: the window's texts are translated as it is built.
+    translations::install(initial.value(QStringLiteral("language")));
 
     installSettingsFileWriter(std::make_shared<SettingsFile>());
     Settings settings = initial;

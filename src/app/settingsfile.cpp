@@ -53,6 +53,7 @@ bool SettingsFile::write(const QString &configFile, const SettingsDialog::Values
     put(QStringLiteral("model"), v.model);
     put(QStringLiteral("store"), v.store);
     put(QStringLiteral("auto-title"), v.autoTitle ? QString() : QStringLiteral("false"));
+    put(QStringLiteral("language"), v.language);
     put(QStringLiteral("listen"),
         v.serve ? QStringLiteral("%1:%2")
                       .arg(v.allNetworks ? QStringLiteral("0.0.0.0") : QStringLiteral("127.0.0.1"))

@@ -55,6 +55,7 @@ SettingsDialog::Values dialogValues(const Settings &settings)
     }
     v.token = settings.value(QStringLiteral("token"));
     v.autoTitle = settings.flag(QStringLiteral("auto-title"));
+    v.language = settings.value(QStringLiteral("language"));
     v.keychain = secrets::available(); // until secrets::reachable() says otherwise
     return v;
 }

@@ -53,8 +53,8 @@ QString AnswerFooter::leftOutNotice(const TurnRecord &turn)
         return {};
     if (dropped == 1)
         return tr("1 older message was left out to fit the context budget");
-    return tr("%1 older messages were left out to fit the context budget")
-        .arg(QLocale().toString(dropped));
+    // %Ln: the count in the locale's digits, and the plural form the language needs for it.
+    return tr("%Ln older messages were left out to fit the context budget", nullptr, dropped);
 }
 
 qint64 AnswerFooter::estimateTokens(QStringView text)

@@ -110,7 +110,7 @@ QCoro::Task<> ChatPane::addFiles(QStringList paths, QList<QImage> images)
         file.name = name;
         if (room-- <= 0) {
             file.busy = false;
-            file.error = tr("at most %1 files go with one message").arg(kMaxFiles);
+            file.error = tr("at most %Ln files go with one message", nullptr, int(kMaxFiles));
         } else {
             keys << file.key;
         }

@@ -156,7 +156,7 @@ void McpServersDialog::recheck()
     QPalette palette = m_check->palette();
     if (error.isEmpty()) {
         m_check->setText(servers == 1 ? tr("✓ Valid: 1 server")
-                                      : tr("✓ Valid: %1 servers").arg(servers));
+                                      : tr("✓ Valid: %Ln servers", nullptr, servers));
         palette.setColor(QPalette::WindowText, QColor(0x2e, 0x8b, 0x57));
     } else {
         m_check->setText(QStringLiteral("⚠ ") + error);
@@ -216,8 +216,9 @@ void McpServersDialog::showServers(const ToolList &list)
             tools += toolServerOf(tool.name) == server.name ? 1 : 0;
         switch (server.state) {
         case ToolServerInfo::State::Ready:
-            lines << (tools == 1 ? tr("● %1 — ready, 1 tool").arg(server.name)
-                                 : tr("● %1 — ready, %2 tools").arg(server.name).arg(tools));
+            lines << (tools == 1
+                          ? tr("● %1 — ready, 1 tool").arg(server.name)
+                          : tr("● %1 — ready, %Ln tools", nullptr, int(tools)).arg(server.name));
             break;
         case ToolServerInfo::State::Starting:
             lines << tr("○ %1 — starting").arg(server.name);

@@ -85,7 +85,7 @@ void SessionItemDelegate::paint(QPainter *painter, const QStyleOptionViewItem &o
         detail = tr("answering…");
     } else if (length > 0)
         detail += QStringLiteral("  ·  ") +
-                  (length == 1 ? tr("1 message") : tr("%1 messages").arg(length));
+                  (length == 1 ? tr("1 message") : tr("%Ln messages", nullptr, int(length)));
     painter->drawText(text, Qt::AlignLeft | Qt::AlignBottom, detail);
 
     if (active) {

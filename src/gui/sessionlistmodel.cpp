@@ -36,10 +36,9 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
         return meta.title;
     case Qt::ToolTipRole: // escaped rich text: a tooltip that looks like HTML loads its images
         return Qt::convertFromPlainText(
-            tr("%1\n%2 messages, last change %3")
-                .arg(displayTitle(meta))
-                .arg(meta.length)
-                .arg(QLocale().toString(meta.updatedAt.toLocalTime(), QLocale::ShortFormat)));
+            tr("%1\n%Ln messages, last change %2", nullptr, int(meta.length))
+                .arg(displayTitle(meta),
+                     QLocale().toString(meta.updatedAt.toLocalTime(), QLocale::ShortFormat)));
     case Qt::AccessibleTextRole: { // what a screen reader says of the item: title, when, state
         QString state;
         if (m_waiting.contains(meta.id))

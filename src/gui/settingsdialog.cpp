@@ -3,12 +3,14 @@
 #include "gui/icons.h"
 #include "gui/providercontrol.h"
 #include "gui/settingswriter.h"
+#include "gui/translations.h"
 #include "ui_settingsdialog.h"
 
 #include <QAbstractItemView>
 #include <QFileDialog>
 #include <QKeyEvent>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPointer>
 #include <QPushButton>
 #include <QRandomGenerator>
@@ -135,6 +137,18 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
     m_ui->token->setText(values.token);
     m_ui->fontSize->setValue(values.fontSize);
     m_ui->autoTitle->setChecked(values.autoTitle);
+    // Each language in its own name, so that it can be found whatever the window speaks.
+    m_ui->language->addItem(tr("System default"), QString());
+    for (const QString &code : translations::available()) {
+        QString name = code == QLatin1String("en") ? QStringLiteral("English")
+                                                   : QLocale(code).nativeLanguageName();
+        if (!name.isEmpty())
+            name[0] = name[0].toUpper();
+        m_ui->language->addItem(name, code);
+    }
+    if (m_ui->language->findData(values.language) < 0) // a code with no translation (yet): kept
+        m_ui->language->addItem(values.language, values.language);
+    m_ui->language->setCurrentIndex(m_ui->language->findData(values.language));
     connect(m_ui->browseStore, &QToolButton::clicked, this, &SettingsDialog::browseStore);
     connect(m_ui->generateToken, &QPushButton::clicked, this, [this] {
         QByteArray bytes(24, Qt::Uninitialized);
@@ -295,10 +309,10 @@ QCoro::Task<> SettingsDialog::testConnection()
         m_status.insert(key, tr("Could not list the models: %1").arg(models.error));
     } else {
         m_found.insert(key, models.names);
-        m_status.insert(
-            key, models.names.size() == 1
-                     ? tr("Connected: the server serves one model.")
-                     : tr("Connected: the server serves %1 models.").arg(models.names.size()));
+        m_status.insert(key, models.names.size() == 1
+                                 ? tr("Connected: the server serves one model.")
+                                 : tr("Connected: the server serves %Ln models.", nullptr,
+                                      int(models.names.size())));
     }
     showServer(); // when the user moved on to another server meanwhile, that one's
     if (editable && models.error.isEmpty() && serverKey(m_providers.at(m_current)) == key &&
@@ -350,6 +364,7 @@ SettingsDialog::Values SettingsDialog::values() const
     v.token = m_ui->token->text();
     v.fontSize = m_ui->fontSize->value();
     v.autoTitle = m_ui->autoTitle->isChecked();
+    v.language = m_ui->language->currentData().toString();
     return v;
 }
 

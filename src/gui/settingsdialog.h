@@ -47,6 +47,7 @@ public:
         QString token;
         int fontSize = 11;
         bool autoTitle = true; // ask a chat's model for its title after the first answer
+        QString language;      // the setting language: "" (the system's), "en", "de", ...
         bool keychain = false; // keys go to the keychain (built in and answering)
         // mcp.json, from the setting mcp-config (shown and edited by McpServersDialog).
         QString mcpConfig = defaultMcpConfig();

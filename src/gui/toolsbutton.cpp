@@ -206,7 +206,7 @@ void ToolsButton::updateLook()
     if (all)
         setText(tr("⚙ All tools"));
     else if (n > 0)
-        setText(n == 1 ? tr("⚙ 1 tool") : tr("⚙ %1 tools").arg(n));
+        setText(n == 1 ? tr("⚙ 1 tool") : tr("⚙ %Ln tools", nullptr, int(n)));
     else
         setText(QStringLiteral("⚙"));
     QString tip = n == 0 ? tr("Tools: off in this chat. Choose which tools the model may use")
