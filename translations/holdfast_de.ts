@@ -306,6 +306,14 @@
         <source>Remove %1</source>
         <translation>%1 entfernen</translation>
     </message>
+    <message>
+        <source>Attachment %1</source>
+        <translation>Anhang %1</translation>
+    </message>
+    <message>
+        <source>not attached: %1</source>
+        <translation>nicht angehängt: %1</translation>
+    </message>
 </context>
 <context>
     <name>holdfast::AttachmentOpener</name>
@@ -515,6 +523,54 @@
             <numerusform>höchstens %Ln Dateien gehen mit einer Nachricht</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Models</source>
+        <translation>Modelle</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>Systemprompt</translation>
+    </message>
+    <message>
+        <source>Edits the system prompt of this chat</source>
+        <translation>Bearbeitet den Systemprompt dieses Chats</translation>
+    </message>
+    <message>
+        <source>Pictures, text or PDF; files can also be dropped on the chat or pasted</source>
+        <translation>Bilder, Text oder PDF; Dateien können auch auf den Chat gezogen oder eingefügt werden</translation>
+    </message>
+    <message>
+        <source>Cancel editing</source>
+        <translation>Bearbeiten abbrechen</translation>
+    </message>
+    <message>
+        <source>Answer finished: %1</source>
+        <translation>Antwort fertig: %1</translation>
+    </message>
+    <message>
+        <source>The answer failed: %1</source>
+        <translation>Die Antwort ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>the model failed</source>
+        <translation>das Modell hat versagt</translation>
+    </message>
+    <message>
+        <source>Stop the answer</source>
+        <translation>Antwort anhalten</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Senden</translation>
+    </message>
+    <message>
+        <source>Stops the answer being written (Esc)</source>
+        <translation>Hält die Antwort an, die gerade geschrieben wird (Esc)</translation>
+    </message>
+    <message>
+        <source>Sends the message (Enter)</source>
+        <translation>Sendet die Nachricht (Eingabetaste)</translation>
+    </message>
 </context>
 <context>
     <name>holdfast::ChatSettingsPanel</name>
@@ -633,6 +689,14 @@
     <message>
         <source>%1 must be a number, or empty for the default</source>
         <translation>%1 muss eine Zahl sein oder leer für den Standard</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>Modelle</translation>
+    </message>
+    <message>
+        <source>Clear %1</source>
+        <translation>%1 leeren</translation>
     </message>
 </context>
 <context>
@@ -771,12 +835,60 @@
         <source>Result</source>
         <translation>Ergebnis</translation>
     </message>
+    <message>
+        <source>Conversation</source>
+        <translation>Unterhaltung</translation>
+    </message>
+    <message>
+        <source>writing…</source>
+        <translation>schreibt…</translation>
+    </message>
+    <message>
+        <source>%1, %2</source>
+        <translation>%1, %2</translation>
+    </message>
+    <message>
+        <source>%1, version %2 of %3</source>
+        <translation>%1, Version %2 von %3</translation>
+    </message>
+    <message>
+        <source>%1, interrupted</source>
+        <translation>%1, unterbrochen</translation>
+    </message>
+    <message>
+        <source>%1, failed</source>
+        <translation>%1, fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>No messages</source>
+        <translation>Keine Nachrichten</translation>
+    </message>
+    <message>
+        <source>One message shown: %1</source>
+        <translation>Eine Nachricht angezeigt: %1</translation>
+    </message>
+    <message>
+        <source>%1 messages shown. Last: %2</source>
+        <translation>%1 Nachrichten angezeigt. Letzte: %2</translation>
+    </message>
 </context>
 <context>
     <name>holdfast::Composer</name>
     <message>
         <source>Message the model — Enter to send, Shift+Enter for a new line</source>
         <translation>Nachricht an das Modell — Eingabe sendet, Umschalt+Eingabe für eine neue Zeile</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Nachricht</translation>
+    </message>
+    <message>
+        <source>Enter sends, Shift+Enter starts a new line, Up in an empty message edits the last one</source>
+        <translation>Eingabetaste sendet, Umschalt+Eingabetaste beginnt eine neue Zeile, Pfeil nach oben in einer leeren Nachricht bearbeitet die letzte</translation>
     </message>
 </context>
 <context>
@@ -992,6 +1104,14 @@
         <source>Settings saved</source>
         <translation>Einstellungen gespeichert</translation>
     </message>
+    <message>
+        <source>More menus</source>
+        <translation>Weitere Menüs</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>&amp;Tastenkürzel</translation>
+    </message>
 </context>
 <context>
     <name>holdfast::McpServersDialog</name>
@@ -1170,6 +1290,30 @@
 %Ln Nachrichten, zuletzt geändert %2</numerusform>
         </translation>
     </message>
+    <message>
+        <source>waits for your approval</source>
+        <translation>wartet auf Ihre Freigabe</translation>
+    </message>
+    <message>
+        <source>answering</source>
+        <translation>antwortet</translation>
+    </message>
+    <message>
+        <source>%1, %2</source>
+        <translation>%1, %2</translation>
+    </message>
+    <message>
+        <source>%1, %2, %3</source>
+        <translation>%1, %2, %3</translation>
+    </message>
+    <message>
+        <source>1 message</source>
+        <translation>1 Nachricht</translation>
+    </message>
+    <message>
+        <source>%1 messages</source>
+        <translation>%1 Nachrichten</translation>
+    </message>
 </context>
 <context>
     <name>holdfast::SessionSidebar</name>
@@ -1196,6 +1340,30 @@
     <message>
         <source>Could not rename the chat: %1</source>
         <translation>Der Chat konnte nicht umbenannt werden: %1</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>Neuer Chat</translation>
+    </message>
+    <message>
+        <source>Starts a new chat (Ctrl+N)</source>
+        <translation>Beginnt einen neuen Chat (Strg+N)</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Suchen</translation>
+    </message>
+    <message>
+        <source>Clear search</source>
+        <translation>Suche leeren</translation>
+    </message>
+    <message>
+        <source>Filters the chat list by title and message text</source>
+        <translation>Filtert die Chatliste nach Titel und Nachrichtentext</translation>
+    </message>
+    <message>
+        <source>Your chats, newest first: Enter opens, F2 renames, Delete deletes</source>
+        <translation>Ihre Chats, neueste zuerst: Eingabetaste öffnet, F2 benennt um, Entf löscht</translation>
     </message>
 </context>
 <context>
@@ -1322,6 +1490,53 @@
             <numerusform>Verbunden: der Server bietet %Ln Modell.</numerusform>
             <numerusform>Verbunden: der Server bietet %Ln Modelle.</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Providers</source>
+        <translation>Anbieter</translation>
+    </message>
+    <message>
+        <source>Insert adds a provider, Delete removes it</source>
+        <translation>Einfg fügt einen Anbieter hinzu, Entf entfernt ihn</translation>
+    </message>
+    <message>
+        <source>Kinds of provider</source>
+        <translation>Arten von Anbietern</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>Modelle</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modell</translation>
+    </message>
+</context>
+<context>
+    <name>holdfast::ShortcutsDialog</name>
+    <message>
+        <source>Keyboard Shortcuts</source>
+        <translation>Tastenkürzel</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Aktion</translation>
+    </message>
+    <message>
+        <source>Shortcut</source>
+        <translation>Tastenkürzel</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Tastenkürzel</translation>
+    </message>
+    <message>
+        <source>Every action that has a shortcut, by menu</source>
+        <translation>Jede Aktion mit einem Tastenkürzel, nach Menü</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
     </message>
 </context>
 <context>
