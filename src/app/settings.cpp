@@ -141,6 +141,15 @@ const QList<Settings::Option> &Settings::options()
          QStringLiteral("true"),
          QStringLiteral("Ask a chat's model for a short title after its first answer; on by "
                         "default (--auto-title=false keeps the first line of the first prompt).")},
+        {QStringLiteral("tray"),
+         T::Flag,
+         {},
+         {},
+         QStringLiteral("Show an icon in the system tray (show/hide, new chat, quit); closing the "
+                        "window then hides it there.")},
+        {QStringLiteral("theme"), T::String, QStringLiteral("system|light|dark"),
+         QStringLiteral("system"),
+         QStringLiteral("Light or dark window: as the desktop (system), or forced.")},
         {QStringLiteral("mcp-config"),
          T::String,
          QStringLiteral("FILE"),
