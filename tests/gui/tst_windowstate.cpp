@@ -19,6 +19,7 @@
 #include <QListView>
 #include <QMenu>
 #include <QPlainTextEdit>
+#include <QRegularExpression>
 #include <QScopeGuard>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -594,6 +595,19 @@ qreal pointSizeOf(const QTextDocument *doc, const QString &text)
     }
     return -1;
 }
+
+// The point size of the first message's time ("   12:34").
+qreal timeSizeOf(const QTextDocument *doc)
+{
+    static const QRegularExpression time(QStringLiteral("^\\s+\\d{1,2}:\\d\\d"));
+    for (QTextBlock block = doc->begin(); block.isValid(); block = block.next()) {
+        for (auto it = block.begin(); !it.atEnd(); ++it) {
+            if (time.match(it.fragment().text()).hasMatch())
+                return it.fragment().charFormat().font().pointSizeF();
+        }
+    }
+    return -1;
+}
 } // namespace
 
 // Saved in the settings dialog, the font size and a forced theme apply at once, to the messages
@@ -621,9 +635,14 @@ void TestWindowState::fontAndThemeApplyAtOnce()
         });
         f.window->openSettings();
     };
-    choose(20, QStringLiteral("dark"));
+    choose(20, QStringLiteral("system"));
     QVERIFY(spinUntil(
         [&] { return pointSizeOf(f.view()->document(), QStringLiteral("Question 0")) == 20; }));
+    // The line under a message (its time) is written smaller: at the new size too.
+    QVERIFY(spinUntil([&] { return timeSizeOf(f.view()->document()) == 20 * 0.85; }));
+    QCOMPARE(QApplication::palette().color(QPalette::Base), desktopBase);
+
+    choose(20, QStringLiteral("dark"));
     QVERIFY(QApplication::palette().color(QPalette::Base).lightnessF() < 0.5);
     QVERIFY(f.view()->palette().color(QPalette::Base).lightnessF() < 0.5);
     QCOMPARE(f.view()->messageCount(), 2);
