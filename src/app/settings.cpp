@@ -259,6 +259,14 @@ bool Settings::validate(const Option &option, const QString &value, const QStrin
                          .arg(where, value);
             return false;
         }
+    } else if (option.name == QLatin1String("theme")) {
+        if (!QStringList{QStringLiteral("system"), QStringLiteral("light"), QStringLiteral("dark")}
+                 .contains(value.trimmed().toLower())) {
+            *error = QStringLiteral("%1: invalid value '%2' for theme: expected system, light or "
+                                    "dark")
+                         .arg(where, value);
+            return false;
+        }
     } else if (option.name == QLatin1String("provider")) {
         if (!QStringList{QStringLiteral("demo"), QStringLiteral("openai"), QStringLiteral("ollama")}
                  .contains(value)) {

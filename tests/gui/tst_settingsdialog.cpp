@@ -980,6 +980,13 @@ void TestSettingsDialog::desktopSettings()
              QStringLiteral("dark"));
     QCOMPARE(SettingsDialog::themeName(QStringLiteral(" Light ")), QStringLiteral("light"));
     QCOMPARE(SettingsDialog::themeName(QStringLiteral("purple")), QStringLiteral("system"));
+    // A theme that is none of the three is a usage error, named.
+    Settings wrong;
+    QString error;
+    QVERIFY(!wrong.load({QStringLiteral("holdfast"), QStringLiteral("--config=") + file,
+                         QStringLiteral("--theme=purple")},
+                        QProcessEnvironment(), &error));
+    QVERIFY2(error.contains(QLatin1String("theme")), qPrintable(error));
 
     // Back to the defaults: the keys leave the file.
     SettingsDialog::Values off = read;

@@ -15,6 +15,7 @@
 #include "provider/demoprovider.h"
 #include "store/memorystore.h"
 
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -51,6 +52,13 @@ struct Fixture
         service = std::make_unique<SessionService>(store.get(), &registry);
         if (!test::awaitResult(service->start()).ok())
             failure = QStringLiteral("the service did not start");
+        // A new service: the last chat of an earlier fixture's window is not on it (its write,
+        // on a worker thread, lands first). openWindow() alone keeps it, as a restart does.
+        if (!spinUntil([] { return windowStateWritten(); }))
+            failure = QStringLiteral("the window state was not written");
+        QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
+                  QStringLiteral("window"))
+            .remove(QStringLiteral("lastSession"));
         openWindow();
     }
 
