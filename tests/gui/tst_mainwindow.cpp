@@ -486,12 +486,7 @@ void TestMainWindow::remoteWindow()
     const QString line = QString::fromUtf8(server.readLine()).trimmed();
     QVERIFY2(line.startsWith(QLatin1String("listening on http://")), qPrintable(line));
     const QUrl url(line.section(u' ', 2));
-    // The window opens no chat of the earlier tests (they are not on this server); their
-    // windows' last writes (on a worker thread) have landed first.
-    QVERIFY(spinUntil([] { return windowStateWritten(); }));
-    QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
-              QStringLiteral("window"))
-        .remove(QStringLiteral("lastSession"));
+    QVERIFY(test::forgetLastChat()); // the earlier tests' chats are not on this server
 
     {
         MainWindow window;

@@ -531,12 +531,8 @@ void TestWindowAttachments::remoteWindowUploadsOverHttp()
     const QString png = writePng(m_files, QStringLiteral("remote.png"));
     const QString big = writeFile(m_files, QStringLiteral("too big.txt"), QByteArray(5001, 'z'));
     QVERIFY(QFileInfo(png).size() <= 5000);
-    // The window opens no chat of the earlier tests (they are not on this server); their
-    // windows' last writes (on a worker thread) have landed first.
-    QVERIFY(spinUntil([] { return windowStateWritten(); }));
-    QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
-              QStringLiteral("window"))
-        .remove(QStringLiteral("lastSession"));
+    // The window opens no chat of the earlier tests (they are not on this server).
+    QVERIFY(test::forgetLastChat());
     MainWindow window;
     auto *client = new RemoteClient(url, QString(), &window);
     window.setClient(client);

@@ -34,6 +34,19 @@ inline bool isolateHome(const QTemporaryDir &home)
     return true;
 }
 
+// A window made after this opens no chat of an earlier one (for a new service, where that chat is
+// not: while it loads, Enter sends nothing). The earlier windows' writes, on a worker thread, land
+// first. False when they did not.
+inline bool forgetLastChat()
+{
+    if (!spinUntil([] { return windowStateWritten(); }))
+        return false;
+    QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
+              QStringLiteral("window"))
+        .remove(QStringLiteral("lastSession"));
+    return true;
+}
+
 // The in-process service with the demo model (default) and a scripted one, and a window on it.
 struct Fixture
 {
@@ -52,13 +65,10 @@ struct Fixture
         service = std::make_unique<SessionService>(store.get(), &registry);
         if (!test::awaitResult(service->start()).ok())
             failure = QStringLiteral("the service did not start");
-        // A new service: the last chat of an earlier fixture's window is not on it (its write,
-        // on a worker thread, lands first). openWindow() alone keeps it, as a restart does.
-        if (!spinUntil([] { return windowStateWritten(); }))
+        // A new service: the last chat of an earlier window is not on it. openWindow() alone
+        // keeps it, as a restart does.
+        if (!forgetLastChat())
             failure = QStringLiteral("the window state was not written");
-        QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
-                  QStringLiteral("window"))
-            .remove(QStringLiteral("lastSession"));
         openWindow();
     }
 
