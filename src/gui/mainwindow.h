@@ -22,7 +22,7 @@ class Notifier;
 class SessionClient;
 class SessionSidebar;
 
-// Merges `values` into the window's settings file (holdfast/window.conf) on a worker thread: the
+// Merges `values` into the window's settings file (holdfast/window.ini) on a worker thread: the
 // window never waits for the disk. windowStateWritten(): nothing is pending or being written.
 void writeWindowState(const QVariantMap &values);
 bool windowStateWritten();
