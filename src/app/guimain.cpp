@@ -105,7 +105,10 @@ int runGui(int &argc, char **argv, const Settings &initial)
         window.show();
         // SIGTERM or SIGINT close the window like the user would; the service then shuts down.
         auto *signals_ = new SignalWatcher(&window);
-        QObject::connect(signals_, &SignalWatcher::terminationRequested, &window, &QWidget::close);
+        QObject::connect(signals_, &SignalWatcher::terminationRequested, &window,
+                         &MainWindow::quit); // also when closing would hide it to the tray
+        QObject::connect(&window, &MainWindow::quitRequested, &app, &QCoreApplication::quit,
+                         Qt::QueuedConnection);
         if (!remoteUrl.isEmpty()) {
             qCInfo(lcGui).noquote()
                 << "window on the remote service" << remoteUrl.toDisplayString();

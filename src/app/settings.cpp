@@ -146,6 +146,15 @@ const QList<Settings::Option> &Settings::options()
          QStringLiteral("true"),
          QStringLiteral("Ask a chat's model for a short title after its first answer; on by "
                         "default (--auto-title=false keeps the first line of the first prompt).")},
+        {QStringLiteral("tray"),
+         T::Flag,
+         {},
+         {},
+         QStringLiteral("Show an icon in the system tray (show/hide, new chat, quit); closing the "
+                        "window then hides it there.")},
+        {QStringLiteral("theme"), T::String, QStringLiteral("system|light|dark"),
+         QStringLiteral("system"),
+         QStringLiteral("Light or dark window: as the desktop (system), or forced.")},
         {QStringLiteral("mcp-config"),
          T::String,
          QStringLiteral("FILE"),
@@ -252,6 +261,14 @@ bool Settings::validate(const Option &option, const QString &value, const QStrin
                  .contains(value)) {
             *error = QStringLiteral("%1: invalid value '%2' for log-level: expected debug, info, "
                                     "warning or error")
+                         .arg(where, value);
+            return false;
+        }
+    } else if (option.name == QLatin1String("theme")) {
+        if (!QStringList{QStringLiteral("system"), QStringLiteral("light"), QStringLiteral("dark")}
+                 .contains(value.trimmed().toLower())) {
+            *error = QStringLiteral("%1: invalid value '%2' for theme: expected system, light or "
+                                    "dark")
                          .arg(where, value);
             return false;
         }

@@ -54,6 +54,8 @@ bool SettingsFile::write(const QString &configFile, const SettingsDialog::Values
     put(QStringLiteral("store"), v.store);
     put(QStringLiteral("auto-title"), v.autoTitle ? QString() : QStringLiteral("false"));
     put(QStringLiteral("language"), v.language);
+    put(QStringLiteral("tray"), v.tray ? QStringLiteral("true") : QString());
+    put(QStringLiteral("theme"), v.theme == QLatin1String("system") ? QString() : v.theme);
     put(QStringLiteral("listen"),
         v.serve ? QStringLiteral("%1:%2")
                       .arg(v.allNetworks ? QStringLiteral("0.0.0.0") : QStringLiteral("127.0.0.1"))

@@ -56,6 +56,8 @@ SettingsDialog::Values dialogValues(const Settings &settings)
     v.token = settings.value(QStringLiteral("token"));
     v.autoTitle = settings.flag(QStringLiteral("auto-title"));
     v.language = settings.value(QStringLiteral("language"));
+    v.tray = settings.flag(QStringLiteral("tray"));
+    v.theme = SettingsDialog::themeName(settings.value(QStringLiteral("theme")));
     v.keychain = secrets::available(); // until secrets::reachable() says otherwise
     return v;
 }

@@ -314,6 +314,12 @@ void ChatPane::openSession(const QString &sid)
     load(sid);
 }
 
+void ChatPane::reload()
+{
+    if (!m_meta.id.isEmpty())
+        load(m_meta.id);
+}
+
 QCoro::Task<> ChatPane::load(QString sid)
 {
     const quint64 generation = ++m_generation;

@@ -94,6 +94,7 @@ public:
 public Q_SLOTS:
     void openSession(const QString &sid);
     void showEmpty();
+    void reload(); // the open chat written again (a new font or palette)
     void send(const QString &prompt);
     void stop();
     void editSystemPrompt();

@@ -8,6 +8,7 @@
 #include "gui/icons.h"
 #include "gui/liveturns.h"
 #include "gui/mcpserversdialog.h"
+#include "gui/notifier.h"
 #include "gui/providercontrol.h"
 #include "gui/sessionexport.h"
 #include "gui/sessionlistmodel.h"
@@ -25,14 +26,17 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMutex>
 #include <QSaveFile>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QSystemTrayIcon>
 #include <QToolButton>
+#include <QThreadPool>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -49,12 +53,124 @@ QSettings windowSettings()
     return QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
                      QStringLiteral("window"));
 }
+
+// What waits to be written to the window's settings file. One worker at a time writes it, taking
+// whatever is pending, so the newest values are the ones that land; the application waits for the
+// global pool at exit, so the last write is not lost.
+struct PendingState
+{
+    QMutex mutex;
+    QVariantMap values;
+    bool running = false;
+};
+
+PendingState &pendingState()
+{
+    static PendingState pending;
+    return pending;
+}
 } // namespace
+
+void writeWindowState(const QVariantMap &values)
+{
+    PendingState &pending = pendingState();
+    const QMutexLocker lock(&pending.mutex);
+    for (auto it = values.cbegin(); it != values.cend(); ++it)
+        pending.values.insert(it.key(), it.value());
+    if (pending.running)
+        return; // the running worker takes these too
+    pending.running = true;
+    QThreadPool::globalInstance()->start([] {
+        PendingState &p = pendingState();
+        for (;;) {
+            QVariantMap batch;
+            {
+                const QMutexLocker inner(&p.mutex);
+                if (p.values.isEmpty()) {
+                    p.running = false;
+                    return;
+                }
+                batch.swap(p.values);
+            }
+            QSettings s = windowSettings();
+            for (auto it = batch.cbegin(); it != batch.cend(); ++it)
+                s.setValue(it.key(), it.value());
+            s.sync();
+        }
+    });
+}
+
+namespace {
+std::optional<bool> &trayOverride()
+{
+    static std::optional<bool> available;
+    return available;
+}
+
+bool &themeForced()
+{
+    static bool forced = false;
+    return forced;
+}
+
+QPalette forcedPalette(bool dark)
+{
+    QPalette p;
+    const auto set = [&p](QPalette::ColorRole role, QRgb light, QRgb darkColour, bool isDark) {
+        p.setColor(role, QColor(isDark ? darkColour : light));
+    };
+    set(QPalette::Window, 0xf3f4f6, 0x1f2328, dark);
+    set(QPalette::WindowText, 0x1f2328, 0xe6e6e6, dark);
+    set(QPalette::Base, 0xffffff, 0x16191d, dark);
+    set(QPalette::AlternateBase, 0xf0f2f5, 0x22262b, dark);
+    set(QPalette::Text, 0x1f2328, 0xe6e6e6, dark);
+    set(QPalette::Button, 0xeceef1, 0x2a2f35, dark);
+    set(QPalette::ButtonText, 0x1f2328, 0xe6e6e6, dark);
+    set(QPalette::Highlight, 0x2f6fde, 0x3d8bfd, dark);
+    set(QPalette::HighlightedText, 0xffffff, 0xffffff, dark);
+    set(QPalette::Mid, 0xb8bcc2, 0x444a52, dark);
+    set(QPalette::Midlight, 0xdfe2e6, 0x33383e, dark);
+    set(QPalette::Light, 0xffffff, 0x3a4047, dark);
+    set(QPalette::Dark, 0x9aa0a6, 0x101215, dark);
+    set(QPalette::PlaceholderText, 0x6e7781, 0x8a9098, dark);
+    set(QPalette::ToolTipBase, 0xffffe1, 0x2a2f35, dark);
+    set(QPalette::ToolTipText, 0x1f2328, 0xe6e6e6, dark);
+    set(QPalette::Link, 0x0969da, 0x58a6ff, dark);
+    for (const auto role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
+        p.setColor(QPalette::Disabled, role, QColor(dark ? 0x6a7078 : 0x8c959f));
+    return p;
+}
+} // namespace
+
+void MainWindow::overrideTrayAvailable(std::optional<bool> available)
+{
+    trayOverride() = available;
+}
+
+void MainWindow::applyTheme(const QString &theme)
+{
+    if (theme == QLatin1String("light") || theme == QLatin1String("dark")) {
+        themeForced() = true;
+        QApplication::setPalette(forcedPalette(theme == QLatin1String("dark")));
+    } else if (themeForced()) {
+        // An empty palette resolves every role from the desktop's again, so it follows the
+        // desktop's changes (left alone when never forced: a test may have set its own).
+        themeForced() = false;
+        QApplication::setPalette(QPalette());
+    }
+}
+
+bool windowStateWritten()
+{
+    PendingState &pending = pendingState();
+    const QMutexLocker lock(&pending.mutex);
+    return !pending.running;
+}
 
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_drafts(new DraftStore({}, this)), m_sidebar(new SessionSidebar(this)),
       m_pane(new ChatPane(this)), m_splitter(new QSplitter(this)), m_banner(new QLabel(this)),
-      m_serviceLabel(new QLabel(this))
+      m_serviceLabel(new QLabel(this)), m_notifier(new Notifier(this))
 {
     initResources();
     setWindowTitle(QStringLiteral("Holdfast"));
@@ -92,6 +208,8 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_pane, &ChatPane::sessionOpened, this, [this](const QString &sid) {
         m_lastSession = sid;
         m_sidebar->selectSession(sid);
+        // Saved now, not only at close: after a crash the window reopens on this chat.
+        writeWindowState({{QStringLiteral("lastSession"), sid}});
     });
     connect(m_pane, &ChatPane::statusMessage, this,
             [this](const QString &message) { statusBar()->showMessage(message, 6000); });
@@ -128,7 +246,7 @@ void MainWindow::createActions()
     file->addSeparator();
     file->addAction(tr("&MCP Servers…"), this, [this] { openMcpServers(); });
     connect(m_pane, &ChatPane::mcpServersRequested, this, [this] { openMcpServers(); });
-    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    QAction *quit = file->addAction(tr("&Quit"), this, &MainWindow::quit);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
 
@@ -261,6 +379,8 @@ void MainWindow::setSettingsValues(const SettingsDialog::Values &values, const Q
     m_settings = values;
     m_settings.fontSize = fontSize;
     m_configFile = configFile;
+    applyTheme(m_settings.theme);
+    updateTray();
 }
 
 void MainWindow::mergeSecrets(const SettingsDialog::Values &values)
@@ -286,7 +406,6 @@ void MainWindow::showStartupError(const QString &message)
 
 void MainWindow::onTurnFinished(const TurnRecord &turn)
 {
-    const bool shown = turn.session == m_pane->sessionId();
     QString title = turn.session;
     if (const int row = m_sidebar->model()->rowOf(turn.session); row >= 0)
         title = SessionListModel::displayTitle(m_sidebar->model()->at(row));
@@ -302,19 +421,12 @@ void MainWindow::onTurnFinished(const TurnRecord &turn)
         message = tr("The answer in “%1” was stopped").arg(title);
     }
     statusBar()->showMessage(message, 8000);
-    if (shown && isActiveWindow())
+    const bool active = isActiveWindow() && isVisible();
+    if (!Notifier::shouldNotify(turn.session, m_pane->sessionId(), active))
         return;
-    if (!isActiveWindow()) {
-        if (QSystemTrayIcon::isSystemTrayAvailable() && QSystemTrayIcon::supportsMessages()) {
-            static QSystemTrayIcon *tray = nullptr;
-            if (!tray) {
-                tray = new QSystemTrayIcon(icons::appIcon(), qApp);
-                tray->show();
-            }
-            tray->showMessage(QStringLiteral("Holdfast"), message, icons::appIcon(), 5000);
-        }
+    m_notifier->notify(QStringLiteral("Holdfast"), message);
+    if (!active)
         QApplication::alert(this);
-    }
 }
 
 void MainWindow::newChat()
@@ -448,9 +560,9 @@ void MainWindow::setKeychainAvailable(bool available)
 QCoro::Task<> MainWindow::saveSettings(SettingsDialog::Values values)
 {
     QPointer<MainWindow> self(this);
-    applyFontSize(values.fontSize);
     const SettingsDialog::Values before = m_settings;
     m_settings = values;
+    applyDesktopSettings();
     const QString error = co_await SettingsDialog::save(values, before, m_configFile);
     if (!self)
         co_return;
@@ -470,7 +582,7 @@ QCoro::Task<> MainWindow::saveSettings(SettingsDialog::Values values)
     const bool anyKey = std::any_of(values.providers.cbegin(), values.providers.cend(),
                                     [](const auto &p) { return !p.apiKey.isEmpty(); });
     if (values.keychain && (anyKey || !values.apiKey.isEmpty() || !values.token.isEmpty()))
-        windowSettings().setValue(QStringLiteral("useKeychain"), true); // read at the next start
+        writeWindowState({{QStringLiteral("useKeychain"), true}}); // read at the next start
     statusBar()->showMessage(tr("Settings saved"), 4000);
 }
 
@@ -478,6 +590,105 @@ void MainWindow::applyFontSize(int points)
 {
     m_settings.fontSize = points;
     m_pane->view()->setFontPointSize(points);
+}
+
+void MainWindow::applyDesktopSettings()
+{
+    const QPalette palette = QApplication::palette();
+    const qreal points = m_pane->view()->font().pointSizeF();
+    applyFontSize(m_settings.fontSize);
+    applyTheme(m_settings.theme);
+    updateTray();
+    if (QApplication::palette() != palette)
+        repaintForPalette();
+    else if (points != m_settings.fontSize)
+        m_pane->reload(); // the messages shown keep the size they were written with
+
+    writeWindowState({{QStringLiteral("fontSize"), m_settings.fontSize}});
+}
+
+void MainWindow::repaintForPalette()
+{
+    // The style sheet's palette(...) colours are taken when it is applied: applied again. The
+    // messages shown keep the colours they were written with: written again.
+    setStyleSheet(styleSheet());
+    m_pane->reload();
+}
+
+void MainWindow::changeEvent(QEvent *event)
+{
+    QMainWindow::changeEvent(event);
+    // The desktop switched between light and dark (a forced theme keeps its palette).
+    if (event->type() == QEvent::ThemeChange && !themeForced())
+        repaintForPalette();
+}
+
+bool MainWindow::closesToTray() const
+{
+    const bool available = trayOverride().value_or(QSystemTrayIcon::isSystemTrayAvailable());
+    return m_tray && available && !m_quitting;
+}
+
+void MainWindow::updateTray()
+{
+    if (!m_settings.tray) {
+        delete m_tray;
+        m_tray = nullptr;
+        m_notifier->setTray(nullptr);
+        return;
+    }
+    if (m_tray)
+        return;
+    m_tray = new QSystemTrayIcon(icons::appIcon(), this);
+    m_tray->setToolTip(QStringLiteral("Holdfast"));
+    auto *menu = new QMenu(this);
+    menu->setObjectName(QStringLiteral("trayMenu"));
+    QAction *toggle = menu->addAction(tr("&Hide Holdfast"), this, [this] {
+        if (isVisible() && !isMinimized()) {
+            saveState();
+            hide();
+            return;
+        }
+        showNormal();
+        raise();
+        activateWindow();
+    });
+    toggle->setObjectName(QStringLiteral("trayShowHide"));
+    // The entry says what it will do when the menu opens.
+    connect(menu, &QMenu::aboutToShow, toggle, [this, toggle] {
+        toggle->setText(isVisible() && !isMinimized() ? tr("&Hide Holdfast")
+                                                      : tr("&Show Holdfast"));
+    });
+    menu->addAction(icons::icon(icons::Name::NewChat), tr("&New Chat"), this,
+                    [this] {
+                        showNormal();
+                        raise();
+                        activateWindow();
+                        newChat();
+                    })
+        ->setObjectName(QStringLiteral("trayNewChat"));
+    menu->addSeparator();
+    menu->addAction(tr("&Quit"), this, &MainWindow::quit)
+        ->setObjectName(QStringLiteral("trayQuit"));
+    m_tray->setContextMenu(menu);
+    connect(m_tray, &QSystemTrayIcon::activated, this,
+            [toggle](QSystemTrayIcon::ActivationReason reason) {
+                if (reason == QSystemTrayIcon::Trigger)
+                    toggle->trigger();
+            });
+    connect(m_tray, &QObject::destroyed, menu, &QObject::deleteLater);
+    m_tray->show();
+    m_notifier->setTray(m_tray);
+}
+
+void MainWindow::quit()
+{
+    m_quitting = true;
+    const bool hidden = !isVisible();
+    close();
+    // Hidden in the tray, no window closed last: the application is told to end.
+    if (hidden)
+        Q_EMIT quitRequested();
 }
 
 void MainWindow::restoreState()
@@ -493,16 +704,20 @@ void MainWindow::restoreState()
 
 void MainWindow::saveState() const
 {
-    QSettings s = windowSettings();
-    s.setValue(QStringLiteral("geometry"), saveGeometry());
-    s.setValue(QStringLiteral("splitter"), m_splitter->saveState());
-    s.setValue(QStringLiteral("lastSession"), m_pane->sessionId());
-    s.setValue(QStringLiteral("fontSize"), m_settings.fontSize);
+    writeWindowState({{QStringLiteral("geometry"), saveGeometry()},
+                      {QStringLiteral("splitter"), m_splitter->saveState()},
+                      {QStringLiteral("lastSession"), m_pane->sessionId()},
+                      {QStringLiteral("fontSize"), m_settings.fontSize}});
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     saveState();
+    if (closesToTray()) {
+        hide(); // the tray icon's menu shows it again, or quits
+        event->ignore();
+        return;
+    }
     m_drafts->flush();
     QMainWindow::closeEvent(event);
 }

@@ -7,16 +7,25 @@
 #include <QMainWindow>
 #include <QPointer>
 
+#include <optional>
+
 class QLabel;
 class QSplitter;
+class QSystemTrayIcon;
 
 namespace holdfast {
 
 class ChatPane;
 class DraftStore;
 class LiveTurns;
+class Notifier;
 class SessionClient;
 class SessionSidebar;
+
+// Merges `values` into the window's settings file (holdfast/window.ini) on a worker thread: the
+// window never waits for the disk. windowStateWritten(): nothing is pending or being written.
+void writeWindowState(const QVariantMap &values);
+bool windowStateWritten();
 
 // The window: chats on the left, the open chat on the right. It talks only to a SessionClient;
 // it remembers its geometry, splitter and last open chat.
@@ -44,9 +53,20 @@ public:
     ChatPane *chatPane() const { return m_pane; }
     LiveTurns *liveTurns() const { return m_live; }
     DraftStore *drafts() const { return m_drafts; }
+    QSystemTrayIcon *trayIcon() const { return m_tray; } // null while the setting is off
+    Notifier *notifier() const { return m_notifier; }
+    // Closing the window hides it to the tray: the setting is on and the desktop has a tray.
+    bool closesToTray() const;
+    // Tests: whether the desktop has a tray (unset: ask QSystemTrayIcon).
+    static void overrideTrayAvailable(std::optional<bool> available);
+
+    // The theme (SettingsDialog::Values::theme) applied to the application: "system" leaves the
+    // desktop's palette, "light" and "dark" force one.
+    static void applyTheme(const QString &theme);
 
 public Q_SLOTS:
     void newChat();
+    void quit(); // closes for good, also when closing hides the window to the tray
     void deleteCurrentChat();
     void openSettings();
     // mcp.json and the state of its servers (McpServersDialog).
@@ -55,8 +75,14 @@ public Q_SLOTS:
     // Help → Keyboard Shortcuts (ShortcutsDialog), not modal.
     void showShortcuts();
 
+Q_SIGNALS:
+    // Quit chosen while the window was hidden in the tray (no last window closes to end the
+    // application).
+    void quitRequested();
+
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
 private:
     void createActions();
@@ -67,6 +93,10 @@ private:
     QCoro::Task<> exportTask(QString sid, bool asJson);
     QCoro::Task<> saveSettings(SettingsDialog::Values values);
     void applyFontSize(int points);
+    // The settings that apply to the window at once: font, theme, tray.
+    void applyDesktopSettings();
+    void updateTray();
+    void repaintForPalette();
 
     QPointer<SessionClient> m_client;
     LiveTurns *m_live = nullptr;
@@ -79,6 +109,9 @@ private:
     SettingsDialog::Values m_settings;
     QString m_configFile;
     QString m_lastSession;
+    QSystemTrayIcon *m_tray = nullptr;
+    Notifier *m_notifier;
+    bool m_quitting = false;
 };
 
 } // namespace holdfast

@@ -59,6 +59,35 @@ QString SettingsDialog::keychainKey(const QString &provider)
     return QStringLiteral("provider.%1.api-key").arg(provider);
 }
 
+QString SettingsDialog::themeName(const QString &value)
+{
+    const QString v = value.trimmed().toLower();
+    return v == QLatin1String("light") || v == QLatin1String("dark") ? v : QStringLiteral("system");
+}
+
+// The theme and the tray, under the chat font (made here: the form file has the other fields).
+void SettingsDialog::addDesktopFields(const Values &values)
+{
+    m_theme = new QComboBox(this);
+    m_theme->setObjectName(QStringLiteral("theme"));
+    m_theme->addItem(tr("As the desktop"), QStringLiteral("system"));
+    m_theme->addItem(tr("Light"), QStringLiteral("light"));
+    m_theme->addItem(tr("Dark"), QStringLiteral("dark"));
+    m_theme->setCurrentIndex(std::max(0, m_theme->findData(themeName(values.theme))));
+    m_theme->setAccessibleName(tr("Theme"));
+    auto *themeLabel = new QLabel(tr("T&heme:"), this);
+    themeLabel->setBuddy(m_theme);
+    m_ui->appearanceForm->addRow(themeLabel, m_theme);
+    m_tray = new QCheckBox(
+        tr("Show an icon in the system tra&y; closing the window hides it there"), this);
+    m_tray->setObjectName(QStringLiteral("tray"));
+    m_tray->setChecked(values.tray);
+    m_ui->appearanceForm->addRow(m_tray);
+    setTabOrder(m_ui->autoTitle, m_theme);
+    setTabOrder(m_theme, m_tray);
+    setTabOrder(m_tray, m_ui->serverGroup);
+}
+
 SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget *parent)
     : QDialog(parent), m_ui(std::make_unique<Ui::SettingsDialog>()),
       m_configFile(std::move(configFile)), m_initial(values)
@@ -149,6 +178,7 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
     if (m_ui->language->findData(values.language) < 0) // a code with no translation (yet): kept
         m_ui->language->addItem(values.language, values.language);
     m_ui->language->setCurrentIndex(m_ui->language->findData(values.language));
+    addDesktopFields(values);
     connect(m_ui->browseStore, &QToolButton::clicked, this, &SettingsDialog::browseStore);
     connect(m_ui->generateToken, &QPushButton::clicked, this, [this] {
         QByteArray bytes(24, Qt::Uninitialized);
@@ -365,6 +395,8 @@ SettingsDialog::Values SettingsDialog::values() const
     v.fontSize = m_ui->fontSize->value();
     v.autoTitle = m_ui->autoTitle->isChecked();
     v.language = m_ui->language->currentData().toString();
+    v.tray = m_tray->isChecked();
+    v.theme = m_theme->currentData().toString();
     return v;
 }
 

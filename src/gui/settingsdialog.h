@@ -9,6 +9,8 @@
 namespace Ui {
 class SettingsDialog;
 }
+class QCheckBox;
+class QComboBox;
 
 namespace holdfast {
 
@@ -48,12 +50,16 @@ public:
         int fontSize = 11;
         bool autoTitle = true; // ask a chat's model for its title after the first answer
         QString language;      // the setting language: "" (the system's), "en", "de", ...
+        bool tray = false;     // an icon in the system tray; closing the window hides it there
+        QString theme = QStringLiteral("system"); // "system" (the desktop's), "light", "dark"
         bool keychain = false; // keys go to the keychain (built in and answering)
         // mcp.json, from the setting mcp-config (shown and edited by McpServersDialog).
         QString mcpConfig = defaultMcpConfig();
     };
 
     static QString defaultEntryName() { return QStringLiteral("default"); }
+    // "light" or "dark" as written (any case), else "system".
+    static QString themeName(const QString &value);
     // ~/.config/holdfast/mcp.json: where mcp.json is when the setting mcp-config is not set.
     static QString defaultMcpConfig();
     // The keychain entry of a provider group's API key.
@@ -83,6 +89,7 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
+    void addDesktopFields(const Values &values);
     void browseStore();
     void addProvider();
     void removeProvider();
@@ -97,6 +104,8 @@ private:
     static QString serverKey(const Provider &p);
 
     std::unique_ptr<Ui::SettingsDialog> m_ui;
+    QComboBox *m_theme = nullptr;
+    QCheckBox *m_tray = nullptr;
     QString m_configFile;
     Values m_initial;
     QList<Provider> m_providers; // the list's rows after "demo"

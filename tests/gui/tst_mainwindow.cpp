@@ -32,6 +32,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QScopeGuard>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -485,6 +486,7 @@ void TestMainWindow::remoteWindow()
     const QString line = QString::fromUtf8(server.readLine()).trimmed();
     QVERIFY2(line.startsWith(QLatin1String("listening on http://")), qPrintable(line));
     const QUrl url(line.section(u' ', 2));
+    QVERIFY(test::forgetLastChat()); // the earlier tests' chats are not on this server
 
     {
         MainWindow window;

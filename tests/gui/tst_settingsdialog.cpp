@@ -162,6 +162,7 @@ private Q_SLOTS:
     void testConnectionFillsTheModels();
     void providerAddedAnswersWithoutRestart();
     void autoTitleSetting();
+    void desktopSettings();
     void mcpServersSetting();
 
 private:
@@ -941,6 +942,59 @@ void TestSettingsDialog::autoTitleSetting()
     QVERIFY(!dialogValues(read).autoTitle);
     QVERIFY(!LiveProviders::withValues(load(file), dialogValues(read))
                  .flag(QStringLiteral("auto-title")));
+}
+
+// The tray and the theme: off and "system" by default (nothing in the file), shown in the dialog,
+// written as tray=true and theme=dark, read back; the option of the file's value is case blind.
+void TestSettingsDialog::desktopSettings()
+{
+    const QString file = m_dir.filePath(QStringLiteral("desktop.conf"));
+    QVERIFY(QFile(file).open(QIODevice::WriteOnly));
+    const SettingsDialog::Values before = dialogValues(load(file));
+    QVERIFY(!before.tray);
+    QCOMPARE(before.theme, QStringLiteral("system"));
+    SettingsDialog dialog(before, file);
+    dialog.show();
+    Driver d{&dialog};
+    auto *tray = d.child<QCheckBox>("tray");
+    auto *theme = d.child<QComboBox>("theme");
+    QVERIFY(!tray->isChecked());
+    QCOMPARE(theme->currentData().toString(), QStringLiteral("system"));
+    QVERIFY(!theme->accessibleName().isEmpty());
+    tray->click();
+    theme->setCurrentIndex(theme->findData(QStringLiteral("dark")));
+    d.clickSave();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QVERIFY(dialog.values().tray);
+    QCOMPARE(dialog.values().theme, QStringLiteral("dark"));
+    QCOMPARE(result(SettingsDialog::save(dialog.values(), before, file)), QString());
+    const QString text = fileText(file);
+    QVERIFY2(text.contains(QLatin1String("tray=true")), qPrintable(text));
+    QVERIFY2(text.contains(QLatin1String("theme=dark")), qPrintable(text));
+    const SettingsDialog::Values read = dialogValues(load(file));
+    QVERIFY(read.tray);
+    QCOMPARE(read.theme, QStringLiteral("dark"));
+    SettingsDialog again(read, file);
+    QVERIFY(Driver{&again}.child<QCheckBox>("tray")->isChecked());
+    QCOMPARE(Driver{&again}.child<QComboBox>("theme")->currentData().toString(),
+             QStringLiteral("dark"));
+    QCOMPARE(SettingsDialog::themeName(QStringLiteral(" Light ")), QStringLiteral("light"));
+    QCOMPARE(SettingsDialog::themeName(QStringLiteral("purple")), QStringLiteral("system"));
+    // A theme that is none of the three is a usage error, named.
+    Settings wrong;
+    QString error;
+    QVERIFY(!wrong.load({QStringLiteral("holdfast"), QStringLiteral("--config=") + file,
+                         QStringLiteral("--theme=purple")},
+                        QProcessEnvironment(), &error));
+    QVERIFY2(error.contains(QLatin1String("theme")), qPrintable(error));
+
+    // Back to the defaults: the keys leave the file.
+    SettingsDialog::Values off = read;
+    off.tray = false;
+    off.theme = QStringLiteral("system");
+    QCOMPARE(result(SettingsDialog::save(off, read, file)), QString());
+    QVERIFY(!fileText(file).contains(QLatin1String("tray")));
+    QVERIFY(!fileText(file).contains(QLatin1String("theme")));
 }
 
 // mcp-config names mcp.json (the default under the config folder); the MCP servers dialog checks

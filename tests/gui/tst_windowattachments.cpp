@@ -532,9 +532,7 @@ void TestWindowAttachments::remoteWindowUploadsOverHttp()
     const QString big = writeFile(m_files, QStringLiteral("too big.txt"), QByteArray(5001, 'z'));
     QVERIFY(QFileInfo(png).size() <= 5000);
     // The window opens no chat of the earlier tests (they are not on this server).
-    QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("holdfast"),
-              QStringLiteral("window"))
-        .remove(QStringLiteral("lastSession"));
+    QVERIFY(test::forgetLastChat());
     MainWindow window;
     auto *client = new RemoteClient(url, QString(), &window);
     window.setClient(client);

@@ -4,6 +4,9 @@
 #include "gui/answerfooter.h"
 #include "gui/chatsettingspanel.h"
 #include "gui/draftstore.h"
+#include "gui/liveturns.h"
+#include "gui/notifier.h"
+#include "gui/settingsdialog.h"
 #include "gui/turndetails.h"
 #include "gui/windowfixture.h"
 
@@ -14,10 +17,19 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QMenu>
 #include <QPlainTextEdit>
+#include <QRegularExpression>
+#include <QScopeGuard>
 #include <QScrollBar>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QSystemTrayIcon>
 #include <QTemporaryDir>
+#include <QTextBlock>
+#include <QTextDocument>
+#include <QTimer>
 #include <QToolButton>
 
 using namespace holdfast;
@@ -40,6 +52,13 @@ private Q_SLOTS:
     void settingsPanelByKeyboard();
     void answerDetailsOfHistory();
     void draftEstimate();
+    void reopensLastChatAfterCrash();
+    void remembersGeometryAndSplitter();
+    void trayIconAndClosingToIt();
+    void fontAndThemeApplyAtOnce();
+    void notifyDecision_data();
+    void notifyDecision();
+    void notifiesOtherChatsOnly();
 
 private:
     // A chat with `turns` demo answers, made through the service; its id.
@@ -446,6 +465,253 @@ void TestWindowState::draftEstimate()
     QVERIFY(spinUntil([&] { return estimate->text() == QLatin1String("~10 tokens"); }));
     f.composer()->clear();
     QVERIFY(spinUntil([&] { return !estimate->isVisible(); }));
+}
+
+// The chat is remembered when it is opened, not only at close: a window that never closed (the
+// program crashed, leaving an interrupted answer) reopens on it too.
+void TestWindowState::reopensLastChatAfterCrash()
+{
+    Fixture f(200, 20); // a long answer, still streaming when the window goes
+    HF_CHECK_FIXTURE(f);
+    CreateSessionParams p;
+    p.title = QStringLiteral("Interrupted");
+    HF_AWAIT(created, f.service->createSession(p));
+    QVERIFY(created->ok());
+    const QString sid = created->value().meta.id;
+    QVERIFY(spinUntil([&] { return f.list()->rowCount() == 1; }));
+    f.window->sidebar()->list()->setCurrentIndex(f.list()->index(0));
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == sid; }));
+    f.type(QStringLiteral("Tell me a long story"));
+    QVERIFY(spinUntil([&] { return f.view()->messageCount() == 2; }));
+    QVERIFY(spinUntil([] { return windowStateWritten(); }));
+
+    f.window.reset(); // gone without a close event, as in a crash
+    f.openWindow();
+    HF_CHECK_FIXTURE(f);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == sid; }));
+    QCOMPARE(f.window->sidebar()->currentSession(), sid);
+}
+
+// Size, position and the splitter between the list and the chat come back after a restart.
+void TestWindowState::remembersGeometryAndSplitter()
+{
+    Fixture f;
+    HF_CHECK_FIXTURE(f);
+    auto *splitter = f.window->findChild<QSplitter *>();
+    QVERIFY(splitter);
+    f.window->resize(880, 610);
+    splitter->setSizes({333, 547});
+    const QList<int> sizes = splitter->sizes();
+    QVERIFY(spinUntil([&] { return f.window->size() == QSize(880, 610); }));
+    f.window->close();
+    QVERIFY(spinUntil([] { return windowStateWritten(); }));
+
+    MainWindow again; // as the program makes it: the stored state, nothing resized after
+    QCOMPARE(again.size(), QSize(880, 610));
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    auto *restored = again.findChild<QSplitter *>();
+    QVERIFY(restored);
+    QCOMPARE(restored->sizes(), sizes);
+}
+
+// The setting turns the tray icon on and off at once; closing hides the window to it only while it
+// is on (and the desktop has a tray), else the window closes as before. Its menu shows and hides
+// the window, starts a new chat and quits.
+void TestWindowState::trayIconAndClosingToIt()
+{
+    MainWindow::overrideTrayAvailable(true);
+    const auto restore = qScopeGuard([] { MainWindow::overrideTrayAvailable(std::nullopt); });
+    Fixture f;
+    HF_CHECK_FIXTURE(f);
+    QVERIFY(!f.window->trayIcon());
+    QVERIFY(!f.window->closesToTray());
+    QVERIFY(f.window->close()); // closed, as today
+    f.openWindow();
+    HF_CHECK_FIXTURE(f);
+
+    SettingsDialog::Values values = f.window->settingsValues();
+    values.tray = true;
+    f.window->setSettingsValues(values, {});
+    QSystemTrayIcon *tray = f.window->trayIcon();
+    QVERIFY(tray);
+    QVERIFY(tray->contextMenu());
+    const auto action = [&](const char *name) {
+        return tray->contextMenu()->findChild<QAction *>(QString::fromLatin1(name));
+    };
+    for (const char *name : {"trayShowHide", "trayNewChat", "trayQuit"})
+        QVERIFY2(action(name) && !action(name)->text().isEmpty(), name);
+
+    QVERIFY(!f.window->close()); // hidden, not closed
+    QVERIFY(f.window->isHidden());
+    action("trayShowHide")->trigger();
+    QVERIFY(f.window->isVisible());
+    action("trayShowHide")->trigger();
+    QVERIFY(f.window->isHidden());
+
+    const QString sid = chatWithAnswers(f, 1);
+    QVERIFY(!sid.isEmpty());
+    f.pane()->openSession(sid);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == sid; }));
+    action("trayNewChat")->trigger();
+    QVERIFY(f.window->isVisible());
+    QVERIFY(f.pane()->sessionId().isEmpty());
+
+    // Quit from the tray while hidden: the application is told to end.
+    QVERIFY(!f.window->close());
+    QSignalSpy quit(f.window.get(), &MainWindow::quitRequested);
+    action("trayQuit")->trigger();
+    QCOMPARE(quit.count(), 1);
+
+    // Off again: no icon, and closing closes.
+    f.openWindow();
+    HF_CHECK_FIXTURE(f);
+    f.window->setSettingsValues(values, {});
+    QVERIFY(f.window->closesToTray());
+    values.tray = false;
+    f.window->setSettingsValues(values, {});
+    QVERIFY(!f.window->trayIcon());
+    QVERIFY(f.window->close());
+
+    // No tray on this desktop: the setting does not hide the window where nothing shows it.
+    f.openWindow();
+    HF_CHECK_FIXTURE(f);
+    values.tray = true;
+    f.window->setSettingsValues(values, {});
+    MainWindow::overrideTrayAvailable(false);
+    QVERIFY(!f.window->closesToTray());
+    QVERIFY(f.window->close());
+}
+
+namespace {
+// The point size a piece of the chat was written with.
+qreal pointSizeOf(const QTextDocument *doc, const QString &text)
+{
+    for (QTextBlock block = doc->begin(); block.isValid(); block = block.next()) {
+        for (auto it = block.begin(); !it.atEnd(); ++it) {
+            if (it.fragment().text().contains(text))
+                return it.fragment().charFormat().font().pointSizeF();
+        }
+    }
+    return -1;
+}
+
+// The point size of the first message's time ("   12:34").
+qreal timeSizeOf(const QTextDocument *doc)
+{
+    static const QRegularExpression time(QStringLiteral("^\\s+\\d{1,2}:\\d\\d"));
+    for (QTextBlock block = doc->begin(); block.isValid(); block = block.next()) {
+        for (auto it = block.begin(); !it.atEnd(); ++it) {
+            if (time.match(it.fragment().text()).hasMatch())
+                return it.fragment().charFormat().font().pointSizeF();
+        }
+    }
+    return -1;
+}
+} // namespace
+
+// Saved in the settings dialog, the font size and a forced theme apply at once, to the messages
+// already shown too; "As the desktop" gives the desktop's palette back.
+void TestWindowState::fontAndThemeApplyAtOnce()
+{
+    Fixture f;
+    HF_CHECK_FIXTURE(f);
+    const QString sid = chatWithAnswers(f, 1);
+    QVERIFY(!sid.isEmpty());
+    f.pane()->openSession(sid);
+    QVERIFY(spinUntil([&] { return f.view()->messageCount() == 2; }));
+    const QColor desktopBase = QApplication::palette().color(QPalette::Base);
+    QVERIFY(desktopBase.lightnessF() > 0.5); // the offscreen platform's palette is light
+    QVERIFY(pointSizeOf(f.view()->document(), QStringLiteral("Question 0")) < 20);
+
+    const auto choose = [&](int points, const QString &theme) {
+        QTimer::singleShot(0, f.window.get(), [&f, points, theme] {
+            auto *dialog = f.window->findChild<SettingsDialog *>();
+            QVERIFY(dialog);
+            dialog->findChild<QSpinBox *>(QStringLiteral("fontSize"))->setValue(points);
+            auto *box = dialog->findChild<QComboBox *>(QStringLiteral("theme"));
+            box->setCurrentIndex(box->findData(theme));
+            dialog->accept();
+        });
+        f.window->openSettings();
+    };
+    choose(20, QStringLiteral("system"));
+    QVERIFY(spinUntil(
+        [&] { return pointSizeOf(f.view()->document(), QStringLiteral("Question 0")) == 20; }));
+    // The line under a message (its time) is written smaller: at the new size too.
+    QVERIFY(spinUntil([&] { return timeSizeOf(f.view()->document()) == 20 * 0.85; }));
+    QCOMPARE(QApplication::palette().color(QPalette::Base), desktopBase);
+
+    choose(20, QStringLiteral("dark"));
+    QVERIFY(QApplication::palette().color(QPalette::Base).lightnessF() < 0.5);
+    QVERIFY(f.view()->palette().color(QPalette::Base).lightnessF() < 0.5);
+    QCOMPARE(f.view()->messageCount(), 2);
+
+    choose(11, QStringLiteral("system"));
+    QVERIFY(spinUntil(
+        [&] { return pointSizeOf(f.view()->document(), QStringLiteral("Question 0")) == 11; }));
+    QCOMPARE(QApplication::palette().color(QPalette::Base), desktopBase);
+    QVERIFY(spinUntil([] { return windowStateWritten(); }));
+}
+
+void TestWindowState::notifyDecision_data()
+{
+    QTest::addColumn<QString>("finished");
+    QTest::addColumn<QString>("shown");
+    QTest::addColumn<bool>("active");
+    QTest::addColumn<bool>("notify");
+    QTest::addRow("the chat looked at") << "s1"
+                                        << "s1" << true << false;
+    QTest::addRow("another chat, window active") << "s2"
+                                                 << "s1" << true << true;
+    QTest::addRow("the shown chat, window in the background") << "s1"
+                                                              << "s1" << false << true;
+    QTest::addRow("another chat, window in the background") << "s2"
+                                                            << "s1" << false << true;
+    QTest::addRow("the new chat shown") << "s1"
+                                        << "" << true << true;
+}
+
+void TestWindowState::notifyDecision()
+{
+    QFETCH(QString, finished);
+    QFETCH(QString, shown);
+    QFETCH(bool, active);
+    QFETCH(bool, notify);
+    QCOMPARE(Notifier::shouldNotify(finished, shown, active), notify);
+}
+
+// In the window: an answer that finishes in the chat on screen says nothing; one in another chat
+// goes out (through D-Bus where there is a notification service, else the tray's balloon).
+void TestWindowState::notifiesOtherChatsOnly()
+{
+    Fixture f(4, 5);
+    HF_CHECK_FIXTURE(f);
+    CreateSessionParams p;
+    HF_AWAIT(shownChat, f.service->createSession(p));
+    QVERIFY(shownChat->ok());
+    HF_AWAIT(otherChat, f.service->createSession(p));
+    QVERIFY(otherChat->ok());
+    const QString shown = shownChat->value().meta.id;
+    const QString other = otherChat->value().meta.id;
+    f.pane()->openSession(shown);
+    QVERIFY(spinUntil([&] { return f.pane()->sessionId() == shown; }));
+    f.window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(f.window.get()));
+
+    QSignalSpy sent(f.window->notifier(), &Notifier::sent);
+    QSignalSpy finished(f.window->liveTurns(), &LiveTurns::finished);
+    const auto answer = [&](const QString &sid) {
+        StartTurnParams turn;
+        turn.prompt = QStringLiteral("Hello");
+        const int before = finished.count();
+        return test::awaitResult(f.service->startTurn(sid, turn)).ok() &&
+               spinUntil([&] { return finished.count() == before + 1; });
+    };
+    QVERIFY(answer(shown));
+    QCOMPARE(sent.count(), 0);
+    QVERIFY(answer(other));
+    QVERIFY(spinUntil([&] { return sent.count() == 1; }));
 }
 
 QTEST_MAIN(TestWindowState)
