@@ -1112,6 +1112,14 @@
         <source>&amp;Keyboard Shortcuts</source>
         <translation>&amp;Tastenkürzel</translation>
     </message>
+    <message>
+        <source>&amp;Hide Holdfast</source>
+        <translation>Holdfast &amp;ausblenden</translation>
+    </message>
+    <message>
+        <source>&amp;Show Holdfast</source>
+        <translation>Holdfast &amp;zeigen</translation>
+    </message>
 </context>
 <context>
     <name>holdfast::McpServersDialog</name>
@@ -1510,6 +1518,30 @@
     <message>
         <source>Model</source>
         <translation>Modell</translation>
+    </message>
+    <message>
+        <source>As the desktop</source>
+        <translation>Wie der Desktop</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>Hell</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>Dunkel</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>Farbschema</translation>
+    </message>
+    <message>
+        <source>T&amp;heme:</source>
+        <translation>Farbs&amp;chema:</translation>
+    </message>
+    <message>
+        <source>Show an icon in the system tra&amp;y; closing the window hides it there</source>
+        <translation>Ein Sy&amp;mbol im Infobereich zeigen; Schließen des Fensters blendet es dorthin aus</translation>
     </message>
 </context>
 <context>
