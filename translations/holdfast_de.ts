@@ -1543,6 +1543,14 @@
         <source>Show an icon in the system tra&amp;y; closing the window hides it there</source>
         <translation>Ein Sy&amp;mbol im Infobereich zeigen; Schließen des Fensters blendet es dorthin aus</translation>
     </message>
+    <message>
+        <source>Themes</source>
+        <translation>Farbschemata</translation>
+    </message>
+    <message>
+        <source>Languages</source>
+        <translation>Sprachen</translation>
+    </message>
 </context>
 <context>
     <name>holdfast::ShortcutsDialog</name>

@@ -73,6 +73,7 @@ void SettingsDialog::addDesktopFields(const Values &values)
     m_theme->addItem(tr("As the desktop"), QStringLiteral("system"));
     m_theme->addItem(tr("Light"), QStringLiteral("light"));
     m_theme->addItem(tr("Dark"), QStringLiteral("dark"));
+    m_theme->view()->setAccessibleName(tr("Themes"));
     m_theme->setCurrentIndex(std::max(0, m_theme->findData(themeName(values.theme))));
     m_theme->setAccessibleName(tr("Theme"));
     auto *themeLabel = new QLabel(tr("T&heme:"), this);
@@ -99,6 +100,7 @@ SettingsDialog::SettingsDialog(const Values &values, QString configFile, QWidget
     m_ui->providerList->setAccessibleDescription(tr("Insert adds a provider, Delete removes it"));
     m_ui->kind->view()->setAccessibleName(tr("Kinds of provider"));
     m_ui->model->view()->setAccessibleName(tr("Models"));
+    m_ui->language->view()->setAccessibleName(tr("Languages"));
     if (QLineEdit *modelField = m_ui->model->lineEdit())
         modelField->setAccessibleName(tr("Model"));
     // mcp.json has a dialog of its own: a JSON file, and the servers' state from the service.
