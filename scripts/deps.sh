@@ -35,4 +35,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -q
     $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # The downloaded packages (about 1 GB) are not needed once installed.
+    $sudo apt-get clean
 fi
