@@ -1,6 +1,7 @@
 #include "store/sqliteconnection.h"
 
 #include "core/logging.h"
+#include "store/sqlitechunklog.h"
 #include "store/sqliteschema.h"
 
 #include <QDir>
@@ -41,9 +42,12 @@ Status SqliteStore::Connection::registerFunctions()
 {
     if (sqlite3_create_function_v2(m_db, "hf_contains", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                    nullptr, &containsFolded, nullptr, nullptr,
+                                   nullptr) != SQLITE_OK ||
+        sqlite3_create_function_v2(m_db, "hf_chunk_record", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                   nullptr, &sqlite::chunkRecordFunction, nullptr, nullptr,
                                    nullptr) != SQLITE_OK)
         return makeError(ErrorCode::Internal,
-                         QStringLiteral("cannot register the search function on %1").arg(m_path));
+                         QStringLiteral("cannot register the functions on %1").arg(m_path));
     return Ok{};
 }
 
@@ -112,6 +116,7 @@ void SqliteStore::Connection::close()
 {
     if (!m_db)
         return;
+    liveTurns.clear();
     m_statements.clear();
     sqlite3_close_v2(m_db);
     m_db = nullptr;

@@ -6,8 +6,11 @@
 #include "store/sqlitestatement.h"
 #include "store/sqlitestore.h"
 
+#include <QHash>
+
 #include <memory>
 #include <unordered_map>
+#include <utility>
 
 namespace holdfast {
 
@@ -21,6 +24,18 @@ public:
     ~Connection() { close(); }
 
     std::atomic<quint64> rows{0};
+
+    // A running turn as its chunk batches see it: its key in the chunk log and the seq its next
+    // chunk must have. Kept here (this connection is its file's only writer) so that a batch
+    // checks continuity without rewriting the turns row; read from the file on a turn's first
+    // batch after a start, dropped when the turn ends or its session goes, and all dropped when
+    // a transaction fails (what they counted may not be stored).
+    struct LiveTurn
+    {
+        qint64 key = 0;
+        int next = 0;
+    };
+    QHash<std::pair<QString, int>, LiveTurn> liveTurns;
 
     // Opens (creating the file, private to its owner, if needed), checks that the file is a
     // Holdfast database this build can read, and migrates an older one forward.

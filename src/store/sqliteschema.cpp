@@ -77,6 +77,24 @@ const char *const kMigrations[] = {
     "DROP INDEX turns_unfinished;"
     "CREATE INDEX turns_unfinished ON turns (state)"
     " WHERE state IN ('queued', 'streaming', 'waiting');",
+    // 5 -> 6: the chunk log (sqlitechunklog.h). A chunk row per chunk, keyed by a random session
+    // id, made each group commit rewrite a page of `chunks` (and one of `turns`) per running
+    // turn. A batch is now one row appended at the tail of chunk_log, found through the turn's
+    // key: numbers given in order, so that the index entries of running turns are at its tail
+    // too. Existing turns are numbered in the order they were created; each old chunk becomes a
+    // batch of one (hf_chunk_record packs it).
+    "ALTER TABLE turns ADD COLUMN turn_key INTEGER;"
+    "UPDATE turns SET turn_key = o.n FROM (SELECT session AS s, id AS i,"
+    " row_number() OVER (ORDER BY created_at, session, id) AS n FROM turns) AS o"
+    " WHERE turns.session = o.s AND turns.id = o.i;"
+    "CREATE UNIQUE INDEX turns_by_key ON turns (turn_key);"
+    "CREATE TABLE chunk_log (id INTEGER PRIMARY KEY, turn_key INTEGER NOT NULL,"
+    " first_seq INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);"
+    "INSERT INTO chunk_log (turn_key, first_seq, count, data)"
+    " SELECT t.turn_key, c.seq, 1, hf_chunk_record(c.text, c.tool) FROM chunks c"
+    " JOIN turns t ON t.session = c.session AND t.id = c.turn ORDER BY t.turn_key, c.seq;"
+    "CREATE UNIQUE INDEX chunk_log_by_turn ON chunk_log (turn_key, first_seq);"
+    "DROP TABLE chunks;",
 };
 
 namespace {
@@ -202,27 +220,6 @@ void bindTools(Query &q, const SessionMeta &m)
 {
     q.add(m.tools.isEmpty() ? QString() : compact(QJsonArray::fromStringList(m.tools)));
     q.add(m.toolApproval == ToolApproval::Ask ? QString() : toolApprovalName(m.toolApproval));
-}
-
-void bindToolStep(Query &q, const Chunk &chunk)
-{
-    if (!chunk.isToolStep()) {
-        q.addNull();
-        return;
-    }
-    q.add(QString::fromUtf8(
-        QJsonDocument(json::storedToolStep(chunk)).toJson(QJsonDocument::Compact)));
-}
-
-Chunk readChunk(const Query &q, int first)
-{
-    Chunk chunk(int(q.integer(first)), q.text(first + 1));
-    if (!q.isNull(first + 2)) {
-        const QJsonObject step = QJsonDocument::fromJson(q.text(first + 2).toUtf8()).object();
-        if (!json::readStoredToolStep(step, chunk))
-            qCWarning(lcStore) << "chunk" << chunk.seq << "has a damaged tool step";
-    }
-    return chunk;
 }
 
 void bindOptions(Query &q, const TurnOptions &o)

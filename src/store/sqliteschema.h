@@ -11,8 +11,9 @@ namespace holdfast::sqlite {
 // Version 1 was the first release; version 2 added the indexes for listing and recovery;
 // version 3 the conversation tree; version 4 attachments, session options and a turn's usage,
 // context and first chunk time; version 5 tools (a session's tools and approval, an answer's
-// tool calls, a chunk's tool step, the turn state "waiting").
-constexpr int kSchemaVersion = 5;
+// tool calls, a chunk's tool step, the turn state "waiting"); version 6 the chunk log (a row
+// per stored batch of chunks, sqlitechunklog.h) and a turn's key in it.
+constexpr int kSchemaVersion = 6;
 
 // 'HFDB' in PRAGMA application_id: marks a file as a Holdfast database.
 extern const int kApplicationId;
@@ -33,6 +34,15 @@ extern const char *const kMigrations[kSchemaVersion];
     "error_code, error_message, prompt_tokens, completion_tokens, context_messages, "              \
     "context_dropped, first_chunk_at"
 #define HF_TURN_VALUES "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+// HF_TURN_COLUMNS as read from `turns`: a running turn's chunks are counted in the chunk log
+// (its turns row is not rewritten per batch), an ended turn's are the count stored at its end.
+#define HF_TURN_SELECT                                                                             \
+    "session, id, state, prompt_index, response_index,"                                            \
+    " CASE WHEN state IN ('queued', 'streaming', 'waiting') THEN coalesce((SELECT l.first_seq"     \
+    " + l.count FROM chunk_log l WHERE l.turn_key = turns.turn_key ORDER BY l.first_seq DESC"      \
+    " LIMIT 1), chunks) ELSE chunks END, model, created_at, finished_at, error_code,"              \
+    " error_message, prompt_tokens, completion_tokens, context_messages, context_dropped,"         \
+    " first_chunk_at"
 // The columns read by readAttachment.
 #define HF_ATTACHMENT_COLUMNS "id, name, type, size, created_at"
 
@@ -49,10 +59,6 @@ void bindTurn(Query &q, const TurnRecord &t);
 void bindOptions(Query &q, const TurnOptions &o);
 // Binds the session's tools and tool approval as in HF_META_COLUMNS (NULL for the defaults).
 void bindTools(Query &q, const SessionMeta &m);
-// A chunk's tool step (json.h storedToolStep) as stored in chunks.tool: NULL for a text chunk.
-void bindToolStep(Query &q, const Chunk &chunk);
-// The chunk of a row (seq, text, tool), from `first`.
-Chunk readChunk(const Query &q, int first = 0);
 // A message index, or NULL for -1 (no message: a first message's parent, an empty head).
 void addIndex(Query &q, qint64 index);
 

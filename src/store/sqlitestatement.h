@@ -191,6 +191,12 @@ public:
         const auto *data = static_cast<const char *>(sqlite3_column_blob(m_stmt, column));
         return QByteArray(data, data ? sqlite3_column_bytes(m_stmt, column) : 0);
     }
+    // The column's bytes in place: valid until the next step, reset or read of the column.
+    QByteArrayView blobView(int column) const
+    {
+        const auto *data = static_cast<const char *>(sqlite3_column_blob(m_stmt, column));
+        return data ? QByteArrayView(data, sqlite3_column_bytes(m_stmt, column)) : QByteArrayView();
+    }
     std::optional<double> optionalReal(int column) const
     {
         return isNull(column) ? std::nullopt : std::optional<double>(real(column));

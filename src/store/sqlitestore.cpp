@@ -201,6 +201,8 @@ void SqliteStore::flushWrites()
     m_writes += quint64(writes.size());
     m_chunkTransactions += chunkBatches > 0 ? 1 : 0;
     m_chunkBatches += chunkBatches;
+    if (!all)
+        c.liveTurns.clear(); // their counts may have advanced past what was stored
     const quint64 rows = c.rows.exchange(0);
     if (rows && all)
         countRows(rows);
@@ -261,8 +263,12 @@ QCoro::Task<Status> SqliteStore::saveSessionMeta(SessionMeta meta)
 QCoro::Task<Status> SqliteStore::deleteSession(QString id)
 {
     auto work = [id](Connection &c) -> Status {
+        for (auto it = c.liveTurns.begin(); it != c.liveTurns.end();)
+            it = it.key().first == id ? c.liveTurns.erase(it) : std::next(it);
         for (const char *sql :
-             {"DELETE FROM chunks WHERE session = ?", "DELETE FROM turns WHERE session = ?",
+             {"DELETE FROM chunk_log WHERE turn_key IN"
+              " (SELECT turn_key FROM turns WHERE session = ?)",
+              "DELETE FROM turns WHERE session = ?",
               "DELETE FROM message_attachments WHERE session = ?",
               "DELETE FROM attachment_bytes WHERE session = ?",
               "DELETE FROM attachments WHERE session = ?", "DELETE FROM messages WHERE session = ?",
@@ -428,7 +434,10 @@ QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, std::optional<Messa
             if (Status s = linkAttachments(c, meta.id, *prompt); !s)
                 return s;
         }
-        Query t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS ") VALUES (" HF_TURN_VALUES ")");
+        // The next key in the chunk log: the largest so far, through its index, plus one.
+        Query t =
+            c.query("INSERT INTO turns (" HF_TURN_COLUMNS ", turn_key) VALUES (" HF_TURN_VALUES
+                    ", (SELECT coalesce(max(turn_key), 0) + 1 FROM turns))");
         bindTurn(t, turn);
         if (Status s = t.exec(QStringLiteral("storing the turn")); !s)
             return s;
@@ -442,15 +451,24 @@ QCoro::Task<Status> SqliteStore::finishTurn(SessionMeta meta, std::optional<Mess
                                             TurnRecord turn)
 {
     auto work = [meta, answer, turn](Connection &c) mutable -> Status {
+        // An ended turn takes no chunk: the next batch reads its state from the file.
+        c.liveTurns.remove(std::pair(turn.session, turn.id));
+        std::optional<qint64> key;
         {
-            // The stored first_chunk_at wins: it is when chunk 0 was written.
-            Query q = c.query("SELECT first_chunk_at FROM turns WHERE session = ? AND id = ?");
+            // The stored first_chunk_at wins: it is when chunk 0 was written. The key stays
+            // the turn's: its chunks are found through it.
+            Query q =
+                c.query("SELECT first_chunk_at, turn_key FROM turns WHERE session = ? AND id = ?");
             q.add(turn.session);
             q.add(turn.id);
             if (Status s = q.exec(QStringLiteral("storing the turn")); !s)
                 return s;
-            if (q.next() && !q.isNull(0))
-                turn.firstChunkAt = fromIso(q.text(0));
+            if (q.next()) {
+                if (!q.isNull(0))
+                    turn.firstChunkAt = fromIso(q.text(0));
+                key = q.optionalInteger(1);
+            }
+            q.reset();
         }
         if (answer) {
             // INSERT OR REPLACE: a retried save after an unknown outcome stays exactly-once.
@@ -461,8 +479,9 @@ QCoro::Task<Status> SqliteStore::finishTurn(SessionMeta meta, std::optional<Mess
                 return s;
         }
         Query t = c.query("INSERT OR REPLACE INTO turns (" HF_TURN_COLUMNS
-                          ") VALUES (" HF_TURN_VALUES ")");
+                          ", turn_key) VALUES (" HF_TURN_VALUES ", ?)");
         bindTurn(t, turn);
+        t.addOptional(key);
         if (Status s = t.exec(QStringLiteral("storing the turn")); !s)
             return s;
         return c.updateMeta(meta);
@@ -475,7 +494,7 @@ QCoro::Task<Result<std::optional<TurnRecord>>> SqliteStore::loadTurn(QString sid
 {
     using R = Result<std::optional<TurnRecord>>;
     auto work = [sid, tid](Connection &c) -> R {
-        Query q = c.query("SELECT " HF_TURN_COLUMNS " FROM turns WHERE session = ? AND id = ?");
+        Query q = c.query("SELECT " HF_TURN_SELECT " FROM turns WHERE session = ? AND id = ?");
         q.add(sid);
         q.add(tid);
         if (Status s = q.exec(QStringLiteral("loading turn")); !s)

@@ -27,7 +27,7 @@ public:
     ~SqliteStore() override;
 
     // The version of the files this build writes (sqliteschema.h tells each one).
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
 
     QCoro::Task<Status> open() override;
     QString describe() const override { return QStringLiteral("sqlite:") + m_path; }
