@@ -161,6 +161,26 @@ bool writeSqliteFile(const QString &path, const QString &sqlText)
     return okay;
 }
 
+// The first column of the first row of `sql` on the file at `path` (-1: none), read as another
+// program would: what the store wrote, not what it answers.
+qint64 scalarOf(const QString &path, const QString &sql)
+{
+    qint64 result = -1;
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("scalar"));
+        db.setDatabaseName(path);
+        if (db.open()) {
+            QSqlQuery q(db);
+            if (q.exec(sql) && q.next())
+                result = q.value(0).toLongLong();
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("scalar"));
+    return result;
+}
+
 // Holds SQLite's write lock from a second connection while `queue` runs, so that the writes it
 // starts pile up behind the store's first BEGIN IMMEDIATE (which waits out the lock).
 bool whileWriteLocked(const QString &path, const std::function<void()> &queue)
@@ -1139,6 +1159,179 @@ private Q_SLOTS:
         db.close();
         db = QSqlDatabase();
         QSqlDatabase::removeDatabase(QStringLiteral("plan"));
+    }
+
+    // A read from any seq finds the batch that holds it and reads on from there, across
+    // batches, for every store (SQLite keeps a batch in one row).
+    void chunksReadFromTheMiddleOfABatch_data() { m_stores.addRows(); }
+    void chunksReadFromTheMiddleOfABatch()
+    {
+        QFETCH(QString, kind);
+        auto store = m_stores.make(kind);
+        QVERIFY(ok(store->open()));
+        SessionMeta m = meta(QStringLiteral("mid"));
+        QVERIFY(ok(store->createSession(m)));
+        QVERIFY(ok(beginWith(store.get(), m, 1,
+                             message(0, QStringLiteral("user"), QStringLiteral("go"), 1))));
+        const ToolCall call =
+            toolCall(QStringLiteral("c1"), QStringLiteral("files/read"), awkwardArguments());
+        QList<Chunk> all;
+        for (int seq = 0; seq < 13; ++seq)
+            all.append(seq == 6 ? callChunk(seq, call)
+                                : Chunk(seq, QStringLiteral("c%1 ✓").arg(seq)));
+        QVERIFY(ok(store->appendChunks(m.id, 1, all.mid(0, 5))));
+        QVERIFY(ok(store->appendChunks(m.id, 1, all.mid(5, 5))));
+        QVERIFY(ok(store->appendChunks(m.id, 1, all.mid(10, 3))));
+        QCOMPARE(value(store->loadTurn(m.id, 1))->chunks, 13);
+        for (int from = 0; from <= 13; ++from) {
+            for (int limit : {1, 2, 4, 100}) {
+                const QList<Chunk> expected = all.mid(from, limit);
+                QCOMPARE(value(store->loadChunks(m.id, 1, from, limit)), expected);
+            }
+        }
+        QVERIFY(value(store->loadChunks(m.id, 1, 13, 10)).isEmpty());
+        QVERIFY(value(store->loadChunks(m.id, 2, 0, 10)).isEmpty());
+    }
+
+    // The chunk log's continuity check (SQLite): no batch rewrites the turns row after the
+    // first, yet a gap, a repeat and a chunk after the end are refused, before and after a
+    // restart (which reads where the stream stands from the log), and the turn's record and
+    // the recovery's list count the chunks in the log.
+    void sqliteChunkContinuityWithoutTurnRowWrites()
+    {
+        const QString path = m_stores.filePath(QStringLiteral("continuity.db"));
+        const QString sid = QStringLiteral("cont");
+        const QString storedCount =
+            QStringLiteral("SELECT chunks FROM turns WHERE session = 'cont' AND id = 1");
+        SessionMeta m = meta(sid);
+        {
+            SqliteStore store(path);
+            QVERIFY(ok(store.open()));
+            QVERIFY(ok(store.createSession(m)));
+            QVERIFY(ok(beginWith(&store, m, 1,
+                                 message(0, QStringLiteral("user"), QStringLiteral("go"), 1))));
+            QVERIFY(ok(store.appendChunks(sid, 1, {{0, QStringLiteral("a")}})));
+            QVERIFY(ok(
+                store.appendChunks(sid, 1, {{1, QStringLiteral("b")}, {2, QStringLiteral("c")}})));
+            QCOMPARE(scalarOf(path, storedCount), 0);
+            QCOMPARE(value(store.loadTurn(sid, 1))->chunks, 3);
+            for (int seq : {1, 2, 4}) {
+                HF_AWAIT(refused, store.appendChunks(sid, 1, {{seq, QStringLiteral("x")}}));
+                QVERIFY(refused && !refused->ok());
+                QCOMPARE(refused->error().code, ErrorCode::Conflict);
+            }
+            HF_AWAIT(unordered, store.appendChunks(
+                                    sid, 1, {{3, QStringLiteral("x")}, {5, QStringLiteral("y")}}));
+            QVERIFY(unordered && !unordered->ok());
+            QCOMPARE(unordered->error().code, ErrorCode::Conflict);
+            QCOMPARE(value(store.loadChunks(sid, 1, 0, 10)).size(), 3);
+        }
+        // As after kill -9 between batches: the turn is unfinished with the chunks of its log.
+        {
+            SqliteStore store(path);
+            QVERIFY(ok(store.open()));
+            const QList<TurnRecord> unfinished = value(store.unfinishedTurns());
+            QCOMPARE(unfinished.size(), 1);
+            QCOMPARE(unfinished.at(0).chunks, 3);
+            QVERIFY(unfinished.at(0).firstChunkAt.isValid());
+            HF_AWAIT(repeat, store.appendChunks(sid, 1, {{2, QStringLiteral("x")}}));
+            QVERIFY(repeat && !repeat->ok());
+            QCOMPARE(repeat->error().code, ErrorCode::Conflict);
+            QVERIFY(ok(store.appendChunks(sid, 1, {{3, QStringLiteral("d")}})));
+            QCOMPARE(value(store.loadTurn(sid, 1))->chunks, 4);
+            QCOMPARE(scalarOf(path, storedCount), 0);
+
+            TurnRecord t = turnRecord(sid, 1, 0);
+            t.state = TurnRecord::State::Interrupted;
+            t.chunks = 4;
+            t.responseIndex = 1;
+            m.total = 2;
+            m.head = 1;
+            Message answer = message(1, QStringLiteral("assistant"), QStringLiteral("abcd"), 1);
+            answer.parent = 0;
+            answer.depth = 1;
+            answer.state = Message::State::Interrupted;
+            QVERIFY(ok(store.finishTurn(m, answer, t)));
+            QCOMPARE(scalarOf(path, storedCount), 4);
+            HF_AWAIT(late, store.appendChunks(sid, 1, {{4, QStringLiteral("late")}}));
+            QVERIFY(late && !late->ok());
+            QCOMPARE(late->error().code, ErrorCode::Conflict);
+        }
+        SqliteStore store(path);
+        QVERIFY(ok(store.open()));
+        HF_AWAIT(late, store.appendChunks(sid, 1, {{4, QStringLiteral("late")}}));
+        QVERIFY(late && !late->ok());
+        QCOMPARE(late->error().code, ErrorCode::Conflict);
+        QVERIFY(value(store.unfinishedTurns()).isEmpty());
+        QCOMPARE(value(store.loadChunks(sid, 1, 0, 10)).size(), 4);
+        QCOMPARE(value(store.loadTurn(sid, 1))->chunks, 4);
+        // Its batches go with its session.
+        QVERIFY(ok(store.deleteSession(sid)));
+        QCOMPARE(scalarOf(path, QStringLiteral("SELECT count(*) FROM chunk_log")), 0);
+    }
+
+    // A real file of schema version 5, written by the holdfast of commit 7cdc9b8 (session
+    // "chat": two turns done with 5 chunks each; session "crashed": a turn cut off by kill -9
+    // after 7 chunks): its chunk rows move into the chunk log and read as before, from any seq;
+    // the cut-off turn is still unfinished with its 7 chunks and takes the 8th, not a repeat.
+    void sqliteMigratesARealVersion5File()
+    {
+        const QString path = m_stores.filePath(QStringLiteral("v5.db"));
+        const QString fixture = QString::fromLocal8Bit(qgetenv("HOLDFAST_SOURCE_DIR")) +
+                                QStringLiteral("/tests/core/data/holdfast-schema-v5.db");
+        QVERIFY2(QFile::copy(fixture, path), qPrintable(fixture));
+        QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner));
+        QCOMPARE(userVersion(path), 5);
+        const QString sid = QStringLiteral("chat");
+        const QString crashed = QStringLiteral("crashed");
+        {
+            SqliteStore store(path);
+            QVERIFY(ok(store.open()));
+            QCOMPARE(userVersion(path), SqliteStore::kSchemaVersion);
+            QCOMPARE(scalarOf(path, QStringLiteral("SELECT count(*) FROM sqlite_master"
+                                                   " WHERE name = 'chunks'")),
+                     0);
+            for (int tid = 1; tid <= 2; ++tid) {
+                const TurnRecord t = *value(store.loadTurn(sid, tid));
+                QCOMPARE(t.state, TurnRecord::State::Done);
+                QCOMPARE(t.chunks, 5);
+                const QList<Chunk> chunks = value(store.loadChunks(sid, tid, 0, 10));
+                QCOMPARE(chunks.size(), 5);
+                for (int i = 0; i < 5; ++i)
+                    QCOMPARE(chunks.at(i).seq, i);
+                QCOMPARE(value(store.loadChunks(sid, tid, 3, 10)), chunks.mid(3));
+            }
+            QVERIFY(value(store.loadChunks(sid, 1, 0, 1))
+                        .at(0)
+                        .text.startsWith(QStringLiteral("You said: *First question ✓*")));
+            const QList<TurnRecord> unfinished = value(store.unfinishedTurns());
+            QCOMPARE(unfinished.size(), 1);
+            QCOMPARE(unfinished.at(0).session, crashed);
+            QCOMPARE(unfinished.at(0).chunks, 7);
+            QString text;
+            for (const Chunk &c : value(store.loadChunks(crashed, 1, 0, 100)))
+                text += c.text;
+            QCOMPARE(text, QStringLiteral("You said: *Tell me a long story*\n\nThis is"));
+            HF_AWAIT(repeat, store.appendChunks(crashed, 1, {{6, QStringLiteral("x")}}));
+            QVERIFY(repeat && !repeat->ok());
+            QCOMPARE(repeat->error().code, ErrorCode::Conflict);
+            QVERIFY(ok(store.appendChunks(crashed, 1, {{7, QStringLiteral(" new")}})));
+        }
+        SqliteStore store(path);
+        QVERIFY(ok(store.open()));
+        QCOMPARE(value(store.unfinishedTurns()).at(0).chunks, 8);
+        QCOMPARE(value(store.loadChunks(crashed, 1, 6, 10)),
+                 (QList<Chunk>{{6, QStringLiteral("his is")}, {7, QStringLiteral(" new")}}));
+        // A new turn's key follows the migrated ones.
+        SessionMeta m = *value(store.loadSession(sid));
+        Message prompt = message(4, QStringLiteral("user"), QStringLiteral("third"), 3);
+        prompt.parent = 3;
+        prompt.depth = 4;
+        QVERIFY(ok(beginWith(&store, m, 3, prompt)));
+        QVERIFY(ok(store.appendChunks(sid, 3, {{0, QStringLiteral("new")}})));
+        QCOMPARE(value(store.loadChunks(sid, 3, 0, 10)),
+                 (QList<Chunk>{{0, QStringLiteral("new")}}));
+        QCOMPARE(scalarOf(path, QStringLiteral("SELECT max(turn_key) FROM turns")), 4);
     }
 
     // Redis data written before tools (the hashes, JSON and stream entries of commit 4dca394's
