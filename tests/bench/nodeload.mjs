@@ -131,8 +131,18 @@ async function main() {
         ++stats.errors;
         if (stats.samples.length < 5) stats.samples.push(why);
     };
-    const agents = Array.from({ length: o.clients },
-        () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    // One agent of one keep-alive socket per client; connections are counted, so that a client
+    // that reconnected during the workload (and so measured more than turns) shows in the JSON.
+    let connections = 0;
+    const agents = Array.from({ length: o.clients }, () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        const create = agent.createConnection.bind(agent);
+        agent.createConnection = (...args) => {
+            ++connections;
+            return create(...args);
+        };
+        return agent;
+    });
 
     // Phase 1 (not measured): every client's connection, a burst of 64 at a time.
     for (let i = 0; i < o.clients; i += 64) {
@@ -201,7 +211,7 @@ async function main() {
         const r = serverRssMb(o.pids);
         if (r !== null) rssPeak = Math.max(rssPeak ?? 0, r);
     }, 100);
-    const cpu0 = serverCpuS(o.pids), self0 = process.cpuUsage(), t0 = now();
+    const cpu0 = serverCpuS(o.pids), self0 = process.cpuUsage(), t0 = now(), connected = connections;
     let timedOut = false;
     const timer = new Promise((resolve) => setTimeout(() => {
         timedOut = true;
@@ -229,6 +239,7 @@ async function main() {
         server_cpu_ms_per_turn: r(serverCpu === null || !stats.turns ? null : 1000 * serverCpu / stats.turns, 4),
         server_rss_start_mb: r(rssStart, 1), server_rss_peak_mb: r(rssPeak, 1), server_rss_end_mb: r(rssEnd, 1),
         client_cpu_s: r(clientCpu, 3), client_cpu_pct: r(100 * clientCpu / wall, 1),
+        reconnects: connections - connected,
     };
     const f = (v, unit = '') => (v === null ? 'n/a' : `${v}${unit}`);
     process.stdout.write(
@@ -238,7 +249,8 @@ async function main() {
         `${f(result.last_p50_ms)} p99 ${f(result.last_p99_ms)}; saved ms p99 ${f(result.saved_p99_ms)}\n` +
         `  server: cpu ${f(result.server_cpu_s, ' s')} (${f(result.server_cpu_pct, '%')}), ` +
         `${f(result.server_cpu_ms_per_turn)} ms/turn, rss peak ${f(result.server_rss_peak_mb)} MiB\n` +
-        `  nodeload itself: cpu ${f(result.client_cpu_s, ' s')} (${f(result.client_cpu_pct, '%')})\n` +
+        `  nodeload itself: cpu ${f(result.client_cpu_s, ' s')} (${f(result.client_cpu_pct, '%')}); ` +
+        `connections opened during the workload: ${result.reconnects}\n` +
         stats.samples.map((e) => `  error: ${e}\n`).join('') +
         `JSON ${JSON.stringify(result)}\n`);
     for (const agent of agents) agent.destroy();

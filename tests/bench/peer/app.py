@@ -141,7 +141,8 @@ async def read_chunks(sid: str, tid: int, kv: dict = Depends(the_store)):
 @app.get("/{sid}/{tid}/{prompt}")
 async def start_turn(request: Request, sid: str, tid: int, prompt: str, tasks: BackgroundTasks,
                      kv: dict = Depends(the_store)):
-    say("request:", request.url)
+    if VERBOSE:  # request.url builds an object: not on the measured path when quiet
+        say("request:", request.url)
     async with opened(sid, kv) as session:
         chunks = await session.ask(f"prompt:{prompt}", kv)
     tasks.add_task(drain, sid, tid, chunks, kv)
@@ -150,6 +151,7 @@ async def start_turn(request: Request, sid: str, tid: int, prompt: str, tasks: B
 
 @app.get("/{sid}")
 async def read_session(request: Request, sid: str, kv: dict = Depends(the_store)):
-    say("request:", request.url)
+    if VERBOSE:  # request.url builds an object: not on the measured path when quiet
+        say("request:", request.url)
     session: Optional[Session] = await Session.load(sid, kv)
     return session.fields(with_history=True)
