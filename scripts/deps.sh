@@ -23,9 +23,10 @@ packages=(
 if ! command -v npm >/dev/null; then
     packages+=(npm)
 fi
-# `scripts/deps.sh --bench`: also the benchmark peer's (tests/bench/run; not needed by CI).
+# `scripts/deps.sh --bench`: also what tests/bench/run needs (not CI): the benchmark peer's
+# packages (tests/bench/peer) and gnuplot, which draws the charts of docs/benchmarks.md.
 if [ "${1:-}" = "--bench" ]; then
-    packages+=(python3-fastapi python3-uvicorn python3-httpx)
+    packages+=(python3-fastapi python3-uvicorn python3-httpx gnuplot-nox)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -4,13 +4,15 @@
 //   B/tests/bench/chatview_bench
 //
 // 1. Streams a 1 MiB Markdown answer into the view in 16-byte chunks, letting the event loop
-//    lay out and paint after each chunk, and prints the GUI-thread time per chunk around 64 KiB,
-//    256 KiB and 1 MiB: it must stay flat. The last column is the p50 of the thread's CPU time,
-//    which other processes on the machine do not inflate as they do the wall-clock figures.
+//    lay out and paint after each chunk, and prints the GUI-thread time per chunk at 32 KiB,
+//    64 KiB, 128 KiB … 1 MiB (the 2,048 chunks before each): it must stay flat. The last column
+//    is the p50 of the thread's CPU time, which other processes on the machine do not inflate as
+//    they do the wall-clock figures. tests/bench/run (workload V) parses the table's rows.
 //    Options: --quick (20 older pages instead of 200), --no-stream (part 2 only), --no-long
 //    (part 1 only), --unbounded (part 2 with every loaded page kept in the document, to compare),
 //    --code (part 1 only, the answer being one long C++ code block, highlighted as it streams;
-//    add --lang text for the same block in monochrome, or --lang NAME for another fence label).
+//    add --lang text for the same block in monochrome, or --lang NAME for another fence label),
+//    --max-kib N (part 1 stops after N KiB, 32 … 1024: a shorter run, for a smoke test).
 // 2. Opens a 100,000-message chat (memory store, in-process service), then scrolls to the top
 //    again and again (each time one older page loads) and page-steps through what is shown;
 //    prints the open time, the time per older page, the time per scroll step, and the RSS.
@@ -111,12 +113,11 @@ QString codeOf(qsizetype bytes, const QString &language)
     return answer;
 }
 
-void streamBench(bool code, const QString &language = QStringLiteral("cpp"))
+void streamBench(bool code, const QString &language, qsizetype answerBytes)
 {
     constexpr qsizetype kChunk = 16;
-    constexpr qsizetype kTotal = 1024 * 1024;
     constexpr qsizetype kWindow = 2048; // chunks measured before each mark
-    const QString answer = code ? codeOf(kTotal, language) : answerOf(kTotal);
+    const QString answer = code ? codeOf(answerBytes, language) : answerOf(answerBytes);
     if (code)
         std::printf("the answer is one code block (```%s)\n", qPrintable(language));
     ChatView view;
@@ -125,16 +126,18 @@ void streamBench(bool code, const QString &language = QStringLiteral("cpp"))
     QCoreApplication::processEvents();
     view.beginAnswer(1, QStringLiteral("demo"), QString());
     std::printf("streaming a %lld-byte answer in %lld-byte chunks (layout and paint after each)\n",
-                qlonglong(kTotal), qlonglong(kChunk));
+                qlonglong(answerBytes), qlonglong(kChunk));
     std::printf("%10s %10s %10s %10s %10s %12s\n", "at", "mean us", "p50 us", "p99 us", "max us",
                 "cpu p50 us");
-    const qsizetype marks[] = {64 * 1024, 256 * 1024, 1024 * 1024};
+    // Every doubling of the answer, for the report's chart of cost against size.
+    const qsizetype marks[] = {32 * 1024,  64 * 1024,  128 * 1024,
+                               256 * 1024, 512 * 1024, 1024 * 1024};
     std::vector<qint64> window;
     std::vector<qint64> cpuWindow;
     QElapsedTimer clock;
     QElapsedTimer total;
     total.start();
-    for (qsizetype at = 0; at < kTotal; at += kChunk) {
+    for (qsizetype at = 0; at < answerBytes; at += kChunk) {
         const qsizetype end = at + kChunk;
         const bool measured = std::any_of(std::begin(marks), std::end(marks), [&](qsizetype m) {
             return end <= m && end > m - kWindow * kChunk;
@@ -245,14 +248,20 @@ int main(int argc, char **argv)
     QApplication app(argc, argv);
     const QStringList args = app.arguments();
     const bool quick = args.contains(QStringLiteral("--quick"));
+    const qsizetype maxKib = args.indexOf(QStringLiteral("--max-kib"));
+    const qsizetype total =
+        maxKib > 0 && maxKib + 1 < args.size()
+            ? std::clamp<qsizetype>(args.at(maxKib + 1).toLongLong(), 32, 1024) * 1024
+            : 1024 * 1024;
     if (args.contains(QStringLiteral("--code"))) {
         const qsizetype lang = args.indexOf(QStringLiteral("--lang"));
         streamBench(true,
-                    lang > 0 && lang + 1 < args.size() ? args.at(lang + 1) : QStringLiteral("cpp"));
+                    lang > 0 && lang + 1 < args.size() ? args.at(lang + 1) : QStringLiteral("cpp"),
+                    total);
         return 0;
     }
     if (!args.contains(QStringLiteral("--no-stream")))
-        streamBench(false);
+        streamBench(false, QStringLiteral("cpp"), total);
     if (args.contains(QStringLiteral("--no-long")))
         return 0;
     longChatBench(100000, quick ? 20 : 200, args.contains(QStringLiteral("--unbounded")));

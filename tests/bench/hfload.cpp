@@ -868,6 +868,18 @@ std::string num(double v, int decimals = 2)
     return buf;
 }
 
+// The 0th to 100th percentiles as a JSON array (null when there are no values): a lateness
+// distribution for the report's chart, whatever the number of turns.
+std::string percentiles(const std::vector<double> &v)
+{
+    if (v.empty())
+        return "null";
+    std::string out = "[";
+    for (int q = 0; q <= 100; ++q)
+        out += (q ? "," : "") + num(percentile(v, q / 100.0), 3);
+    return out + "]";
+}
+
 void usage()
 {
     std::fputs(
@@ -1058,7 +1070,8 @@ int main(int argc, char **argv)
           << num(percentile(stats.post, .99)) << "\n";
     if (o.idealMs > 0)
         h << "  lateness ms (last chunk - " << num(o.idealMs, 0) << ") p50 "
-          << num(percentile(late, .5)) << " p99 " << num(percentile(late, .99)) << "\n";
+          << num(percentile(late, .5)) << " p90 " << num(percentile(late, .9)) << " p99 "
+          << num(percentile(late, .99)) << " max " << num(percentile(late, 1)) << "\n";
     if (o.mode == "history")
         h << "  load (GET session) ms: first " << num(stats.getFirst, 3) << ", p50 "
           << num(percentile(stats.gets, .5), 3) << ", p99 " << num(percentile(stats.gets, .99), 3)
@@ -1089,6 +1102,9 @@ int main(int argc, char **argv)
       << ",\"saved_p99_ms\":" << num(percentile(stats.saved, .99), 3)
       << ",\"late_p50_ms\":" << num(o.idealMs > 0 ? percentile(late, .5) : NAN, 3)
       << ",\"late_p99_ms\":" << num(o.idealMs > 0 ? percentile(late, .99) : NAN, 3)
+      << ",\"late_p90_ms\":" << num(o.idealMs > 0 ? percentile(late, .9) : NAN, 3)
+      << ",\"late_max_ms\":" << num(o.idealMs > 0 ? percentile(late, 1) : NAN, 3)
+      << ",\"late_pcts_ms\":" << percentiles(o.idealMs > 0 ? late : std::vector<double>{})
       << ",\"start_p50_ms\":" << num(percentile(stats.post, .5), 3)
       << ",\"get_first_ms\":" << num(stats.getFirst, 3)
       << ",\"get_p50_ms\":" << num(percentile(stats.gets, .5), 3)

@@ -1,12 +1,13 @@
-"""The seed gist's app (the benchmark peer) with sessions of many messages already in its cache.
+"""The benchmark peer with sessions of many messages already in its cache.
 
 BENCH_PREFILL="h10:10,h10000:10000" fills cache the way the gist's own save() would have: a
 `sess:SID` record with `total`, and `msg:SID:I` for every message. The app itself is unchanged;
-uvicorn serves `peer_prefill:app` with the peer's folder on PYTHONPATH.
+uvicorn serves `peer_prefill:app` with the peer's folder on PYTHONPATH (tests/bench/peer, or the
+gist's own app with `tests/bench/run --peer-dir`: both keep the same cache layout).
 """
 import os
 
-import app as peer  # ../shared/peers/seed_fastapi/app.py
+import app as peer  # tests/bench/peer/app.py, or the app in --peer-dir
 
 app = peer.app
 
