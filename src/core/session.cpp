@@ -73,12 +73,26 @@ void Session::endSave(int messages)
 
 void Session::setActiveTurn(Turn *turn)
 {
+    const bool wasBusy = busy();
     m_turn = turn;
-    if (!m_turn) {
+    if (!m_turn)
         trimCache();
-        if (!busy())
-            Q_EMIT becameIdle(this);
-    }
+    emitBusyChange(wasBusy);
+}
+
+void Session::setStarting(bool starting)
+{
+    const bool wasBusy = busy();
+    m_starting = starting;
+    emitBusyChange(wasBusy);
+}
+
+void Session::emitBusyChange(bool wasBusy)
+{
+    if (wasBusy && !busy())
+        Q_EMIT becameIdle(this);
+    else if (!wasBusy && busy())
+        Q_EMIT becameBusy(this);
 }
 
 void Session::rememberCompletionTokens(int turn, qint64 tokens)

@@ -57,33 +57,41 @@ public:
     void beginSave(int messages)
     {
         m_uncached += messages;
-        ++m_pins;
+        pin();
     }
     void endSave(int messages);
 
     Turn *activeTurn() const { return m_turn; }
     void setActiveTurn(Turn *turn);
     bool starting() const { return m_starting; }
-    void setStarting(bool starting) { m_starting = starting; }
+    void setStarting(bool starting);
 
     // The completion tokens the model server reported for the answers of recent turns (turn id to
     // count), for the context budget: an answer whose count is here is counted exactly.
     void rememberCompletionTokens(int turn, qint64 tokens);
     std::optional<qint64> completionTokens(int turn) const;
 
-    void pin() { ++m_pins; }
+    void pin()
+    {
+        if (m_pins++ == 0 && !m_turn && !m_starting)
+            Q_EMIT becameBusy(this);
+    }
     void unpin();
     // A busy session holds work that is not saved yet: it must stay in memory.
     bool busy() const { return m_turn != nullptr || m_pins > 0 || m_starting; }
 
-    // Position in the service's LRU list.
+    // Position in the service's LRU list of idle sessions, valid while inLru.
     std::list<Session *>::iterator lruPosition;
+    bool inLru = false;
 
 Q_SIGNALS:
+    // Emitted on each change of busy(), so that the service keeps busy sessions out of its LRU.
+    void becameBusy(Session *session);
     void becameIdle(Session *session);
 
 private:
     void trimCache();
+    void emitBusyChange(bool wasBusy);
 
     SessionMeta m_meta;
     QList<Message> m_history;

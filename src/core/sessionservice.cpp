@@ -215,27 +215,43 @@ Turn *SessionService::liveTurn(const QString &sid, int tid) const
 
 void SessionService::touch(Session *session)
 {
-    m_lru.splice(m_lru.begin(), m_lru, session->lruPosition);
+    // A busy session is not in the list: it goes back in at the front when it becomes idle.
+    if (session->inLru)
+        m_lru.splice(m_lru.begin(), m_lru, session->lruPosition);
 }
 
 void SessionService::evictIdle()
 {
-    auto it = m_lru.end();
-    while (qsizetype(m_sessions.size()) > m_config.maxLoadedSessions && it != m_lru.begin()) {
-        --it;
-        Session *s = *it;
-        if (s->busy())
-            continue;
-        it = m_lru.erase(it);
+    // The list holds idle sessions only, so its end is what goes: a thousand sessions with turns
+    // running cost nothing here (walking past them, on every session that went idle, did).
+    while (qsizetype(m_sessions.size()) > m_config.maxLoadedSessions && !m_lru.empty()) {
+        Session *s = m_lru.back();
+        Q_ASSERT(!s->busy());
+        m_lru.pop_back();
+        s->inLru = false;
         m_sessions.remove(s->id());
         delete s;
     }
 }
 
+void SessionService::queueEviction()
+{
+    if (std::exchange(m_evictionQueued, true))
+        return;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_evictionQueued = false;
+            evictIdle();
+        },
+        Qt::QueuedConnection);
+}
+
 void SessionService::unload(Session *session)
 {
     Q_ASSERT(!session->busy());
-    m_lru.erase(session->lruPosition);
+    if (std::exchange(session->inLru, false))
+        m_lru.erase(session->lruPosition);
     m_sessions.remove(session->id());
     delete session;
 }
@@ -288,8 +304,19 @@ QCoro::Task<Result<Session *>> SessionService::acquire(QString sid)
     m_sessions.insert(sid, s);
     m_lru.push_front(s);
     s->lruPosition = m_lru.begin();
-    connect(
-        s, &Session::becameIdle, this, [this] { evictIdle(); }, Qt::QueuedConnection);
+    s->inLru = true;
+    connect(s, &Session::becameBusy, this, [this](Session *session) {
+        if (std::exchange(session->inLru, false))
+            m_lru.erase(session->lruPosition);
+    });
+    connect(s, &Session::becameIdle, this, [this](Session *session) {
+        if (!session->inLru) {
+            m_lru.push_front(session);
+            session->lruPosition = m_lru.begin();
+            session->inLru = true;
+        }
+        queueEviction(); // not from inside the session's own signal
+    });
     s->pin(); // not evicted by the eviction below
     evictIdle();
     s->unpin();

@@ -212,6 +212,7 @@ private:
                                 const QHash<QString, QByteArray> &bytes);
     void touch(Session *session);
     void evictIdle();
+    void queueEviction(); // one evictIdle() per pass of the event loop, however many went idle
     void unload(Session *session);
 
     Store *m_store;
@@ -219,7 +220,8 @@ private:
     ToolHost *m_toolHost = nullptr;
     ServiceConfig m_config;
     QHash<QString, Session *> m_sessions;
-    std::list<Session *> m_lru; // most recently used first
+    std::list<Session *> m_lru; // the idle sessions, most recently used first
+    bool m_evictionQueued = false;
     bool m_stopping = false;
     bool m_sweeping = false;
     QTimer *m_sweepTimer = nullptr;

@@ -10,7 +10,10 @@
 #include <QJsonDocument>
 #include <QPointer>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <string_view>
 #include <utility>
 
 namespace holdfast {
@@ -18,23 +21,32 @@ namespace holdfast {
 namespace {
 constexpr int kSharedStorePollMs = 250;
 constexpr qsizetype kReplayWriteBytes = 64 * 1024;
+constexpr qsizetype kKeptBufferBytes = 4 * 1024;
 
 QByteArray compact(const QJsonObject &object)
 {
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
 
-// "id: N\nevent: chunk\ndata: {"seq":N,"text":"..."}\n\n", the JSON as the session body writes
-// it (json::appendString), without building a document per chunk.
-QByteArray chunkEvent(int seq, const QString &text)
+// Appends "id: N\nevent: chunk\ndata: {"seq":N,"text":"..."}\n\n" to `out`, the JSON as the
+// session body writes it (json::appendString): no document and no temporary per chunk, so that a
+// stream's reused buffer takes a chunk without a heap allocation.
+void appendChunkEvent(QByteArray &out, int seq, QStringView text)
 {
-    const QByteArray number = QByteArray::number(seq);
-    QByteArray out;
-    out.reserve(text.size() * 3 / 2 + 2 * number.size() + 48);
-    out += "id: " + number + "\nevent: chunk\ndata: {\"seq\":" + number + ",\"text\":";
+    // The part before the text, put together on the stack and appended at once.
+    char head[80];
+    char *p = head;
+    const auto put = [&p](std::string_view part) { p = std::copy(part.begin(), part.end(), p); };
+    put("id: ");
+    char *const number = p;
+    p = std::to_chars(p, p + 12, seq).ptr;
+    const std::string_view digits(number, size_t(p - number));
+    put("\nevent: chunk\ndata: {\"seq\":");
+    put(digits);
+    put(",\"text\":");
+    out.append(head, p - head);
     json::appendString(out, text);
-    out += "}\n\n";
-    return out;
+    out.append("}\n\n", 3);
 }
 
 // A step of tool use (shared/API.md, Tools (MCP)): its own event type, the chunk as /chunks has
@@ -122,7 +134,7 @@ void EventStream::writeChunk(int seq, const QString &text)
     if (seq < m_next)
         return;
     m_next = seq + 1;
-    m_out += chunkEvent(seq, text);
+    appendChunkEvent(m_out, seq, text);
     m_wroteSinceTick = true;
 }
 
@@ -153,7 +165,12 @@ void EventStream::flush()
     if (m_out.isEmpty())
         return;
     m_responder.writeStream(m_out);
-    m_out.clear();
+    // Kept for the next batch (the connection copies what the kernel does not take), unless a
+    // replay made it large.
+    if (m_out.capacity() > kKeptBufferBytes)
+        m_out = QByteArray();
+    else
+        m_out.resize(0);
 }
 
 QCoro::Task<> EventStream::pump()

@@ -7,8 +7,12 @@
 #include <QJsonDocument>
 #include <QTcpSocket>
 
+#include <array>
+#include <charconv>
+
 #ifdef Q_OS_UNIX
 #include <sys/socket.h>
+#include <sys/uio.h>
 #endif
 
 Q_LOGGING_CATEGORY(lcHttp, "holdfast.http")
@@ -303,15 +307,24 @@ bool HttpConnection::beginStream(quint64 exchange, int status, const QByteArray 
 void HttpConnection::sendCorked()
 {
     if (!m_corkedHead.isEmpty())
-        send({});
+        send(std::initializer_list<QByteArrayView>{});
 }
 
 namespace {
-// One chunk of a chunked body: its size in hex, the data, CRLFs.
-QByteArray chunkFrame(const QByteArray &data)
+// The line that opens one chunk of a chunked body: its size in hex and CRLF, on the stack.
+struct ChunkSizeLine
 {
-    return QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n";
-}
+    explicit ChunkSizeLine(qsizetype size)
+    {
+        const auto end = std::to_chars(text, text + sizeof text - 2, size, 16).ptr;
+        end[0] = '\r';
+        end[1] = '\n';
+        length = end + 2 - text;
+    }
+    QByteArrayView view() const { return {text, length}; }
+    char text[24];
+    qsizetype length;
+};
 } // namespace
 
 bool HttpConnection::writeStream(quint64 exchange, const QByteArray &data)
@@ -320,7 +333,10 @@ bool HttpConnection::writeStream(quint64 exchange, const QByteArray &data)
         return false;
     if (data.isEmpty())
         return true; // an empty chunk would end the body
-    send(m_streamChunked ? chunkFrame(data) : data);
+    if (m_streamChunked)
+        send({ChunkSizeLine(data.size()).view(), data, "\r\n"});
+    else
+        send({data});
     return true;
 }
 
@@ -329,10 +345,12 @@ void HttpConnection::endStream(quint64 exchange, const QByteArray &last)
     if (!current(exchange) || !m_streaming)
         return;
     // The last data and the end of the body in one send().
-    if (m_streamChunked) {
-        send((last.isEmpty() ? QByteArray() : chunkFrame(last)) + "0\r\n\r\n");
+    if (m_streamChunked && !last.isEmpty()) {
+        send({ChunkSizeLine(last.size()).view(), last, "\r\n0\r\n\r\n"});
+    } else if (m_streamChunked) {
+        send({"0\r\n\r\n"});
     } else if (!last.isEmpty()) {
-        send(last);
+        send({last});
     } else {
         sendCorked();
     }
@@ -340,31 +358,76 @@ void HttpConnection::endStream(quint64 exchange, const QByteArray &last)
     finishExchange(200, m_streamClose);
 }
 
+void HttpConnection::send(const QByteArray &data)
+{
+    send({data});
+}
+
 // Hands bytes straight to the kernel when Qt has nothing queued for this socket. QTcpSocket's
 // own path arms and then disarms a write notifier for every write, and the event dispatcher pays
 // for that in proportion to the number of open sockets: with a thousand event streams that was
-// most of the cost of a chunk. What the kernel does not take at once goes through Qt, in order.
-void HttpConnection::send(const QByteArray &data)
+// most of the cost of a chunk. The parts (a corked head, a chunk's size line, its data, its CRLF)
+// go out in one system call and no heap allocation: small ones gathered on the stack (a send() of
+// one buffer costs the kernel less than a sendmsg() of a vector), a large replayed page by
+// sendmsg() from where it is. What the kernel does not take at once goes through Qt, in order.
+void HttpConnection::send(std::initializer_list<QByteArrayView> parts)
 {
-    const QByteArray bytes = m_corkedHead.isEmpty() ? data : std::exchange(m_corkedHead, {}) + data;
-    if (bytes.isEmpty())
+    constexpr int kMaxParts = 5;
+    constexpr qsizetype kGatherBytes = 8 * 1024;
+    std::array<QByteArrayView, kMaxParts> all;
+    int count = 0;
+    if (!m_corkedHead.isEmpty())
+        all[count++] = m_corkedHead;
+    for (QByteArrayView part : parts) {
+        Q_ASSERT(count < kMaxParts);
+        if (!part.isEmpty())
+            all[count++] = part;
+    }
+    if (count == 0)
         return;
+    qsizetype sent = 0;
 #ifdef Q_OS_UNIX
     const qintptr fd = m_socket->socketDescriptor();
     if (fd >= 0 && m_socket->bytesToWrite() == 0 &&
         m_socket->state() == QAbstractSocket::ConnectedState) {
-        const ssize_t n =
-            ::send(int(fd), bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n == ssize_t(bytes.size()))
-            return;
-        if (n > 0) {
-            m_socket->write(bytes.constData() + n, bytes.size() - n);
+        qsizetype total = 0;
+        for (int i = 0; i < count; ++i)
+            total += all[i].size();
+        ssize_t n;
+        if (count == 1) {
+            n = ::send(int(fd), all[0].data(), size_t(total), MSG_NOSIGNAL | MSG_DONTWAIT);
+        } else if (total > kGatherBytes) {
+            std::array<iovec, kMaxParts> iov;
+            for (int i = 0; i < count; ++i) {
+                iov[i].iov_base = const_cast<char *>(all[i].data());
+                iov[i].iov_len = size_t(all[i].size());
+            }
+            msghdr message = {};
+            message.msg_iov = iov.data();
+            message.msg_iovlen = size_t(count);
+            n = ::sendmsg(int(fd), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } else {
+            char gathered[kGatherBytes];
+            char *end = gathered;
+            for (int i = 0; i < count; ++i)
+                end = std::copy(all[i].begin(), all[i].end(), end);
+            n = ::send(int(fd), gathered, size_t(total), MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+        if (n == ssize_t(total)) {
+            m_corkedHead.clear();
             return;
         }
-        // Would block, or failed: Qt's path queues it, or reports the error its own way.
+        // Would block, or failed (n < 0): Qt's path queues it all, or reports the error its way.
+        sent = std::max<qsizetype>(0, n);
     }
 #endif
-    m_socket->write(bytes);
+    for (int i = 0; i < count; ++i) {
+        const qsizetype skip = std::min(sent, all[i].size());
+        sent -= skip;
+        if (skip < all[i].size())
+            m_socket->write(all[i].data() + skip, all[i].size() - skip);
+    }
+    m_corkedHead.clear(); // after the writes above: the first part may point into it
 }
 
 void HttpConnection::finishExchange(int status, bool close)

@@ -101,6 +101,8 @@ private:
     void refuseUnsafeHead(int status);
     void finishExchange(int status, bool close);
     void send(const QByteArray &bytes);
+    // The parts in order, as one write (the corked head, if any, goes first).
+    void send(std::initializer_list<QByteArrayView> parts);
 
     // Answers a request that could not be parsed, then closes.
     void failAndClose(const Error &error);

@@ -173,6 +173,9 @@ Status HttpServer::listen(const QHostAddress &address, quint16 port)
                                         "could read and write every session. Set --token (or "
                                         "HOLDFAST_TOKEN), or name the one origin allowed"));
     }
+    // Qt's default backlog is 50: of a thousand clients connecting at once, most would have
+    // their SYN dropped and retried a second later. The kernel caps it at net.core.somaxconn.
+    d->tcp.setListenBacklogSize(4096);
     if (!d->tcp.listen(address, port)) {
         return makeError(ErrorCode::Unavailable, QStringLiteral("cannot listen on %1:%2: %3")
                                                      .arg(address.toString())

@@ -320,6 +320,56 @@ private Q_SLOTS:
         QCOMPARE(turn->value()->chunks, chunks.size());
     }
 
+    // A session whose turn failed to start is idle at once, and over the bound it is unloaded
+    // then, not whenever some other session next goes idle (here: when a long turn ends).
+    void lruUnloadsASessionWhoseTurnFailedToStart()
+    {
+        ServiceConfig config;
+        config.maxLoadedSessions = 1;
+        // A store that answers from its own thread, so that the refusal comes after a wait.
+        QTemporaryDir dir;
+        Fixture f(sqliteStore(dir.filePath(QStringLiteral("lru.db"))), config, 50, 20);
+        HF_CHECK_FIXTURE(f);
+        const QString busy = f.create(QStringLiteral("busy"));
+        const QString failing = f.create(QStringLiteral("failing"));
+        QCOMPARE(f.startTurn(failing, QStringLiteral("hello")).id, 1);
+        QCOMPARE(f.finish(failing, 1).state, TurnRecord::State::Done);
+        QCOMPARE(f.startTurn(busy, QStringLiteral("hello")).id, 1);
+        StartTurnParams p;
+        p.regenerate = 1; // the answer, not a user message: refused once read from the store
+        const auto refused = test::awaitResult(f.service->startTurn(failing, p));
+        QVERIFY(!refused.ok());
+        QCOMPARE(refused.error().code, ErrorCode::Invalid);
+        QVERIFY(f.service->liveTurn(busy, 1));
+        QVERIFY(spinUntil([&] { return !f.service->isLoaded(failing); }, 1000));
+        QVERIFY(f.service->liveTurn(busy, 1)); // it went before the turn ended
+        QVERIFY(f.service->isLoaded(busy));
+        QCOMPARE(f.finish(busy, 1).state, TurnRecord::State::Done);
+    }
+
+    // Many sessions busy at once, far over the bound: none is unloaded while busy, and once
+    // their turns end the service is back at the bound, keeping the most recently used.
+    void lruBackToTheBoundAfterManyBusySessions()
+    {
+        ServiceConfig config;
+        config.maxLoadedSessions = 3;
+        Fixture f(std::make_unique<MemoryStore>(), config, 5, 5);
+        HF_CHECK_FIXTURE(f);
+        QStringList sids;
+        for (int i = 0; i < 12; ++i) {
+            sids << f.create(QStringLiteral("s%1").arg(i));
+            QCOMPARE(f.startTurn(sids.last(), QStringLiteral("hello")).id, 1);
+        }
+        QCOMPARE(f.service->loadedSessionCount(), 12);
+        for (const QString &sid : std::as_const(sids))
+            QCOMPARE(f.finish(sid, 1).state, TurnRecord::State::Done);
+        QVERIFY(spinUntil([&] { return f.service->loadedSessionCount() == 3; }, 5000));
+        HF_AWAIT_OK(f.service->session(sids.first())); // loaded again, the others make room
+        QTest::qWait(20);
+        QCOMPARE(f.service->loadedSessionCount(), 3);
+        QVERIFY(f.service->isLoaded(sids.first()));
+    }
+
     // LRU pressure while the turn runs: the busy session stays loaded until its save is done.
     void lruNeverUnloadsABusySession()
     {

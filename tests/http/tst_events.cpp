@@ -3,6 +3,7 @@
 #include "fakes/httpserverfixture.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QTest>
 
@@ -31,6 +32,8 @@ private Q_SLOTS:
     void sseResume_data();
     void sseResume();
     void sseAfterEndReplaysAll();
+    void sseWireBytes_data();
+    void sseWireBytes();
     void sseDisconnectKeepsGenerating();
     void sseKeepAlive();
     void sseChunkEscaping();
@@ -146,6 +149,99 @@ void TestEvents::sseAfterEndReplaysAll()
     QCOMPARE(reader.lastEvent().event, QByteArray("done"));
     QCOMPARE(reader.lastEvent().json().value(QStringLiteral("chunks")).toInt(), 6);
     QCOMPARE(srv.http->openStreamCount(), 0);
+}
+
+void TestEvents::sseWireBytes_data()
+{
+    QTest::addColumn<bool>("afterEnd");
+    QTest::addColumn<bool>("http10");
+    // Zero model delay: chunks are stored, announced and written in batches of several.
+    QTest::addRow("live, chunked") << false << false;
+    // One page of the store: all the chunk events leave in one write.
+    QTest::addRow("replayed, chunked") << true << false;
+    QTest::addRow("live, HTTP/1.0") << false << true;
+    QTest::addRow("replayed, HTTP/1.0") << true << true;
+}
+
+// The bytes on the wire, exactly: the chunked framing (size line, data, CRLF, then 0 CRLF CRLF)
+// holds the events of /chunks in order, each once, whatever number of them one write carried,
+// and then the done event.
+void TestEvents::sseWireBytes()
+{
+    QFETCH(bool, afterEnd);
+    QFETCH(bool, http10);
+    constexpr int kChunks = 40;
+    ServerSetup setup;
+    setup.demoDelayMs = 0;
+    setup.demoChunks = kChunks;
+    Server srv(setup);
+    HF_CHECK_FIXTURE(srv);
+    const QString sid = srv.createSession(QStringLiteral("wire"));
+    QCOMPARE(srv.startTurn(sid, QStringLiteral("exact bytes")), 1);
+    if (afterEnd)
+        QCOMPARE(srv.finish(sid, 1).state, TurnRecord::State::Done);
+    auto socket = test::connectFrom(srv.port);
+    socket->write("GET " + turnPath(sid, 1, "/events") + (http10 ? " HTTP/1.0" : " HTTP/1.1") +
+                  "\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray wire;
+    QVERIFY(spinUntil(
+        [&] {
+            wire += socket->readAll();
+            return http10 ? socket->state() == QAbstractSocket::UnconnectedState
+                          : wire.endsWith("\r\n0\r\n\r\n");
+        },
+        20000));
+    wire += socket->readAll();
+    const qsizetype headEnd = wire.indexOf("\r\n\r\n");
+    QVERIFY(headEnd > 0);
+    QVERIFY(wire.startsWith("HTTP/1.1 200 OK\r\n"));
+    QCOMPARE(wire.left(headEnd).contains("Transfer-Encoding: chunked"), !http10);
+
+    QByteArray body;
+    int mostEventsInOneChunk = 0;
+    if (http10) {
+        body = wire.mid(headEnd + 4);
+    } else {
+        qsizetype pos = headEnd + 4;
+        while (true) {
+            const qsizetype lineEnd = wire.indexOf("\r\n", pos);
+            QVERIFY(lineEnd > pos);
+            bool ok = false;
+            const qsizetype size = wire.mid(pos, lineEnd - pos).toLongLong(&ok, 16);
+            QVERIFY(ok);
+            QVERIFY(wire.size() >= lineEnd + 2 + size + 2);
+            const QByteArray data = wire.mid(lineEnd + 2, size);
+            QCOMPARE(wire.mid(lineEnd + 2 + size, 2), QByteArray("\r\n"));
+            pos = lineEnd + 2 + size + 2;
+            if (size == 0)
+                break;
+            // A chunk of the framing holds whole events: a batch is written as one.
+            QVERIFY(data.endsWith("\n\n"));
+            mostEventsInOneChunk = std::max(mostEventsInOneChunk, int(data.count("\n\n")));
+            body += data;
+        }
+        QCOMPARE(pos, wire.size()); // nothing after the end of the body
+    }
+    if (afterEnd && !http10)
+        QVERIFY2(mostEventsInOneChunk > 1, "the replayed page was written event by event");
+
+    auto c = srv.client();
+    const test::HttpReply page = c.get(turnPath(sid, 1, "/chunks?from=0"));
+    QCOMPARE(page.status, 200);
+    const QJsonArray chunks = page.json().value(QStringLiteral("chunks")).toArray();
+    QCOMPARE(chunks.size(), kChunks);
+    QByteArray expected;
+    for (const QJsonValue &chunk : chunks) {
+        expected +=
+            "id: " + QByteArray::number(chunk.toObject().value(QStringLiteral("seq")).toInt()) +
+            "\nevent: chunk\ndata: " +
+            QJsonDocument(chunk.toObject()).toJson(QJsonDocument::Compact) + "\n\n";
+    }
+    QVERIFY2(body.startsWith(expected), body.left(400).constData());
+    const QByteArray rest = body.mid(expected.size());
+    QVERIFY2(rest.startsWith("event: done\ndata: {\"chunks\":40,") && rest.endsWith("}\n\n") &&
+                 rest.count("\n\n") == 1,
+             rest.constData());
 }
 
 void TestEvents::sseDisconnectKeepsGenerating()
