@@ -360,7 +360,8 @@ void HttpConnection::endStream(quint64 exchange, const QByteArray &last)
 
 void HttpConnection::send(const QByteArray &data)
 {
-    send({data});
+    // Spelled out: `send({data})` would pick this very overload again (clang says so).
+    send(std::initializer_list<QByteArrayView>{QByteArrayView(data)});
 }
 
 // Hands bytes straight to the kernel when Qt has nothing queued for this socket. QTcpSocket's
