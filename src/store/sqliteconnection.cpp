@@ -117,6 +117,7 @@ void SqliteStore::Connection::close()
     if (!m_db)
         return;
     liveTurns.clear();
+    lastTurnKey = -1;
     m_statements.clear();
     sqlite3_close_v2(m_db);
     m_db = nullptr;

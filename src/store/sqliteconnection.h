@@ -36,6 +36,8 @@ public:
         int next = 0;
     };
     QHash<std::pair<QString, int>, LiveTurn> liveTurns;
+    // The largest turn key stored (-1: not read yet since the start).
+    qint64 lastTurnKey = -1;
 
     // Opens (creating the file, private to its owner, if needed), checks that the file is a
     // Holdfast database this build can read, and migrates an older one forward.

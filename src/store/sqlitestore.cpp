@@ -201,8 +201,10 @@ void SqliteStore::flushWrites()
     m_writes += quint64(writes.size());
     m_chunkTransactions += chunkBatches > 0 ? 1 : 0;
     m_chunkBatches += chunkBatches;
-    if (!all)
-        c.liveTurns.clear(); // their counts may have advanced past what was stored
+    if (!all) { // their counts may have advanced past what was stored
+        c.liveTurns.clear();
+        c.lastTurnKey = -1;
+    }
     const quint64 rows = c.rows.exchange(0);
     if (rows && all)
         countRows(rows);
@@ -434,14 +436,30 @@ QCoro::Task<Status> SqliteStore::beginTurn(SessionMeta meta, std::optional<Messa
             if (Status s = linkAttachments(c, meta.id, *prompt); !s)
                 return s;
         }
-        // The next key in the chunk log: the largest so far, through its index, plus one.
-        Query t =
-            c.query("INSERT INTO turns (" HF_TURN_COLUMNS ", turn_key) VALUES (" HF_TURN_VALUES
-                    ", (SELECT coalesce(max(turn_key), 0) + 1 FROM turns))");
+        // The next key in the chunk log: the largest so far (read through its index once per
+        // start), plus one.
+        if (c.lastTurnKey < 0) {
+            Query k = c.query("SELECT coalesce(max(turn_key), 0) FROM turns");
+            if (Status s = k.exec(QStringLiteral("storing the turn")); !s)
+                return s;
+            c.lastTurnKey = k.next() ? k.integer(0) : 0;
+            k.reset();
+        }
+        const qint64 key = c.lastTurnKey + 1;
+        Query t = c.query("INSERT INTO turns (" HF_TURN_COLUMNS
+                          ", turn_key) VALUES (" HF_TURN_VALUES ", ?)");
         bindTurn(t, turn);
+        t.add(key);
         if (Status s = t.exec(QStringLiteral("storing the turn")); !s)
             return s;
-        return c.updateMeta(meta);
+        if (Status s = c.updateMeta(meta); !s)
+            return s;
+        // Known running with no chunk yet: its first batch needs no read of the file. Counted
+        // only once the whole write succeeded (a failed transaction drops every live turn).
+        c.lastTurnKey = key;
+        if (!turn.ended())
+            c.liveTurns.insert(std::pair(meta.id, turn.id), {key, 0});
+        return Status(Ok{});
     };
     auto r = co_await write(std::move(work));
     co_return std::move(*r);
